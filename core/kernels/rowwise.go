@@ -1,0 +1,115 @@
+package kernels
+
+import "math"
+
+// RowBytes is the size of one row of dim values encoded with FBGEMM's fused
+// N-bit rowwise codec: ceil(dim*bits/8) code bytes followed by an fp16 scale
+// and an fp16 bias, both little-endian, at the END of the row.
+func RowBytes(bits, dim int) int {
+	per := 8 / bits
+	return (dim+per-1)/per + 4
+}
+
+// QuantizeRowGeneric encodes src with the fused N-bit rowwise codec
+// (bits = 8 or 4; 2 also works) into dst[:RowBytes(bits, len(src))], producing
+// the same bytes as FBGEMM's FloatToFusedNBitRowwiseQuantizedSBHalf reference:
+//
+//	bias  = fp16(min(src))             // min is then taken as float32(bias)
+//	scale = fp16((max - bias) / (2^bits - 1)), or 1 if the range is 0,
+//	        or 1 if the rounded scale is 0 or its inverse overflows
+//	q[i]  = clamp(rint((src[i] - bias) * (1/scale)), 0, 2^bits - 1)
+//	codes packed little nibble first, then scale, then bias.
+//
+// src must be finite (callers keep non-finite rows at fp32).
+func QuantizeRowGeneric(bits int, dst []byte, src []float32) {
+	n := len(src)
+	per := 8 / bits
+	nb := (n + per - 1) / per
+	dst = dst[:nb+4]
+	if n == 0 {
+		putScaleBias(dst[nb:], FloatToHalf(1), 0)
+		return
+	}
+	mn, mx := src[0], src[0]
+	for _, v := range src[1:] {
+		if v < mn {
+			mn = v
+		}
+		if v > mx {
+			mx = v
+		}
+	}
+	biasH := FloatToHalf(mn)
+	mn = HalfToFloat(biasH)
+	rng := mx - mn
+	maxq := int32(1)<<bits - 1
+	scale := float32(1)
+	if rng != 0 {
+		scale = rng / float32(maxq)
+	}
+	scaleH := FloatToHalf(scale)
+	scale = HalfToFloat(scaleH)
+	if scale == 0 {
+		scale = 1
+	}
+	inv := 1 / scale
+	if math.IsInf(float64(inv), 0) {
+		scale, inv = 1, 1
+	}
+	putScaleBias(dst[nb:], FloatToHalf(scale), biasH)
+	for i := range dst[:nb] {
+		dst[i] = 0
+	}
+	for i, v := range src {
+		// float32() around each step forbids fused multiply-add, which
+		// FBGEMM's reference does not use.
+		x := float32(float32(v-mn) * inv)
+		q := int32(math.RoundToEven(float64(x)))
+		if x != x { // unreachable for finite input; keep codes defined
+			q = 0
+		}
+		if q < 0 {
+			q = 0
+		} else if q > maxq {
+			q = maxq
+		}
+		dst[i/per] |= byte(q) << (uint(i%per) * uint(bits))
+	}
+}
+
+func putScaleBias(b []byte, scale, bias uint16) {
+	b[0], b[1] = byte(scale), byte(scale>>8)
+	b[2], b[3] = byte(bias), byte(bias>>8)
+}
+
+// ScaleBias returns the float32 scale and bias stored at the end of an
+// encoded row of dim values.
+func ScaleBias(bits, dim int, row []byte) (scale, bias float32) {
+	nb := RowBytes(bits, dim) - 4
+	s := uint16(row[nb]) | uint16(row[nb+1])<<8
+	b := uint16(row[nb+2]) | uint16(row[nb+3])<<8
+	return HalfToFloat(s), HalfToFloat(b)
+}
+
+// DequantizeRowGeneric decodes one fused N-bit row into dst (len(dst) values).
+// It must equal FBGEMM's reference:
+//
+//	for i := range dst { dst[i] = scale*float32(q[i]) + bias }
+func DequantizeRowGeneric(bits int, dst []float32, src []byte) {
+	scale, bias := ScaleBias(bits, len(dst), src)
+	per := 8 / bits
+	mask := byte(1)<<bits - 1
+	for i := range dst {
+		q := (src[i/per] >> (uint(i%per) * uint(bits))) & mask
+		dst[i] = float32(scale*float32(q)) + bias
+	}
+}
+
+// QuantizeRow and DequantizeRow dispatch to the fastest kernel available.
+func QuantizeRow(bits int, dst []byte, src []float32)   { quantizeRow(bits, dst, src) }
+func DequantizeRow(bits int, dst []float32, src []byte) { dequantizeRow(bits, dst, src) }
+
+var (
+	quantizeRow   = QuantizeRowGeneric
+	dequantizeRow = DequantizeRowGeneric
+)

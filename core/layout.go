@@ -1,0 +1,36 @@
+package core
+
+// Storage accounting shared by the budget solver and the .shark container, so
+// that "bytes" means the same thing to both: every block is padded to 64.
+
+// Align is the alignment of every data block in a .shark file.
+const Align = 64
+
+// DirEvery is the number of rows between two entries of a mixed table's rank
+// directory. Each entry holds four uint32 counts (16 bytes), so the index
+// costs 2 bits of tier code plus 16/256 bytes per row: 0.3125 bytes per row.
+const DirEvery = 256
+
+// AlignUp rounds n up to a multiple of Align.
+func AlignUp(n int64) int64 { return (n + Align - 1) &^ (Align - 1) }
+
+// CodesBytes is the size of a table's packed 2-bit tier codes.
+func CodesBytes(rows int64) int64 { return (rows + 3) / 4 }
+
+// DirBytes is the size of a table's rank directory.
+func DirBytes(rows int64) int64 { return 16 * ((rows + DirEvery - 1) / DirEvery) }
+
+// IndexBytes is the stored size of a table's codes and directory.
+func IndexBytes(rows int64) int64 { return AlignUp(CodesBytes(rows)) + AlignUp(DirBytes(rows)) }
+
+// TableBytes is the stored size of a mixed table of the given dim with
+// counts[t] rows in tier t: index plus one padded block per tier.
+func TableBytes(dim int, counts [NumTiers]int64) int64 {
+	var rows int64
+	b := int64(0)
+	for t, n := range counts {
+		rows += n
+		b += AlignUp(n * int64(Tier(t).RowBytes(dim)))
+	}
+	return b + IndexBytes(rows)
+}
