@@ -1,0 +1,96 @@
+package formats
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Format is one codec's match/open contract.
+type Format struct {
+	Name string
+	// Match reports whether the first bytes of a file (up to 64; fewer if
+	// the file is shorter) belong to this format.
+	Match func(head []byte) bool
+	// Open reads the file's directory without reading its data.
+	Open func(r io.ReaderAt, size int64) (*File, error)
+}
+
+var registry []Format
+
+// Register adds a format. Formats are tried in registration order.
+func Register(f Format) { registry = append(registry, f) }
+
+// Sniff names the format of the content, or returns ErrUnknownFormat.
+func Sniff(r io.ReaderAt, size int64) (Format, error) {
+	head := make([]byte, min(size, 64))
+	if _, err := r.ReadAt(head, 0); err != nil && err != io.EOF {
+		return Format{}, fmt.Errorf("reading file head: %w", err)
+	}
+	for _, f := range registry {
+		if f.Match(head) {
+			return f, nil
+		}
+	}
+	return Format{}, fmt.Errorf("%w: the first bytes %q match none of %s", ErrUnknownFormat, printable(head[:min(len(head), 8)]), Names())
+}
+
+// Names lists the registered formats.
+func Names() string {
+	s := ""
+	for i, f := range registry {
+		if i > 0 {
+			s += ", "
+		}
+		s += f.Name
+	}
+	return s
+}
+
+func printable(b []byte) string {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c < 32 || c > 126 {
+			c = '.'
+		}
+		out[i] = c
+	}
+	return string(out)
+}
+
+// OpenReaderAt sniffs and opens content available through r.
+func OpenReaderAt(r io.ReaderAt, size int64) (*File, error) {
+	f, err := Sniff(r, size)
+	if err != nil {
+		return nil, err
+	}
+	file, err := f.Open(r, size)
+	if err != nil {
+		return nil, err
+	}
+	file.Format, file.Size = f.Name, size
+	return file, nil
+}
+
+// OpenFile opens path; close the returned *os.File when done with the File.
+func OpenFile(path string) (*File, *os.File, error) {
+	osf, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := osf.Stat()
+	if err != nil {
+		osf.Close()
+		return nil, nil, err
+	}
+	if st.IsDir() {
+		osf.Close()
+		return nil, nil, fmt.Errorf("%s is a directory", path)
+	}
+	f, err := OpenReaderAt(osf, st.Size())
+	if err != nil {
+		osf.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, osf, nil
+}

@@ -1,0 +1,123 @@
+// Package sharkfile is shark's native container.
+//
+// Layout (all integers little-endian):
+//
+//	[0, 64)        magic "\x89SHK\r\n\x1a\n", major u16, minor u16, zeros
+//	[64, H)        data blocks, each starting on a 64-byte boundary, each one
+//	               padded with zeros to the next boundary, tiling the range
+//	               with no gaps and no overlaps
+//	[H, H+L)       header: msgpack of Header (tables, shapes, tiers, codec,
+//	               method parameters and scores, provenance, block index)
+//	[H+L, H+L+32)  trailer: H u64, L u64, CRC-32C(header) u32,
+//	               CRC-32C(trailer[0:20]) u32, "SHARKEND"
+//
+// Every block is covered by CRC-32C checksums, one per 1 MiB chunk of the
+// padded block, kept in the header: a reader verifies only the chunks it
+// touches, once, so random access stays O(1) and every byte of the file is
+// checked before it is used. The index is at the end, as in zip, so the file
+// is written in one streaming pass.
+//
+// A dense tensor is one block of its raw bytes. A compressed table of R rows
+// and dim D is six blocks:
+//
+//	codes  2-bit tier code per row (0 fp32, 1 fp16, 2 int8, 3 int4), four
+//	       rows a byte, row r in bits 2*(r%4) of byte r/4; unused bits zero
+//	dir    rank directory: for every 256 rows, four u32 counts of the rows
+//	       of each tier before that point
+//	fp32, fp16, int8, int4
+//	       the rows of each tier in row order, in core's row layouts (int8 and
+//	       int4 FBGEMM fused rowwise: codes, then fp16 scale, then fp16 bias)
+//
+// Row r of tier t is at rows[t].off + rank*rowBytes(t), with rank =
+// dir[r/256][t] + the count of code t among rows 256*(r/256) .. r-1: at most
+// 64 bytes of codes, so O(1), for 0.3125 bytes of index per row.
+package sharkfile
+
+import (
+	"hash/crc32"
+
+	"shark/core"
+)
+
+const (
+	Magic       = "\x89SHK\r\n\x1a\n"
+	EndMagic    = "SHARKEND"
+	Major       = 1
+	Minor       = 0
+	TrailerSize = 32
+	// ChunkSize is the span of one checksum.
+	ChunkSize = 1 << 20
+	// MaxHeader bounds the header: 4 bytes of checksum per MiB of data
+	// leaves room for files of many terabytes.
+	MaxHeader = 256 << 20
+	// Codec names the row encoding of the int8/int4 tiers.
+	Codec = "fbgemm-fused-nbit-rowwise-sbhalf (codes, fp16 scale, fp16 bias at row end; int4 low nibble first)"
+	// MaxRows per table: the directory counts are u32.
+	MaxRows = 1<<32 - 1
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Block locates one data block.
+type Block struct {
+	Off int64    `msgpack:"off"`
+	Len int64    `msgpack:"len"`
+	CRC []uint32 `msgpack:"crc"` // CRC-32C of each ChunkSize piece of [Off, Off+AlignUp(Len))
+}
+
+func (b *Block) padded() int64 { return core.AlignUp(b.Len) }
+func (b *Block) chunks() int64 { return (b.padded() + ChunkSize - 1) / ChunkSize }
+
+// Stats are a compressed table's reconstruction statistics at write time.
+type Stats struct {
+	RMSE        float64 `msgpack:"rmse"`
+	MaxAbsErr   float64 `msgpack:"max_abs_err"`
+	WeightedErr float64 `msgpack:"weighted_err"`
+	BytesBefore int64   `msgpack:"bytes_before"`
+}
+
+// Entry describes one tensor.
+type Entry struct {
+	Name  string  `msgpack:"name"`
+	Kind  string  `msgpack:"kind"`  // KindDense or KindTable
+	DType string  `msgpack:"dtype"` // dense: stored dtype; table: the source's dtype
+	Shape []int64 `msgpack:"shape"`
+
+	Data *Block `msgpack:"data,omitempty"` // dense
+
+	Codes  *Block             `msgpack:"codes,omitempty"` // table
+	Dir    *Block             `msgpack:"dir,omitempty"`
+	Rows   []*Block           `msgpack:"rows,omitempty"`   // one per tier
+	Counts []int64            `msgpack:"counts,omitempty"` // rows per tier
+	Stats  *Stats             `msgpack:"stats,omitempty"`
+	Scores map[string]float64 `msgpack:"scores,omitempty"` // e.g. importance
+	Extra  map[string]string  `msgpack:"extra,omitempty"`
+}
+
+const (
+	KindDense = "dense"
+	KindTable = "table"
+)
+
+// Method records how the tables were compressed.
+type Method struct {
+	WPos           float64   `msgpack:"w_pos"`
+	WNeg           float64   `msgpack:"w_neg"`
+	Gamma          float64   `msgpack:"gamma"`
+	PrioritySource string    `msgpack:"priority_source"` // "counts" or "row-norm"
+	Assignment     string    `msgpack:"assignment"`      // "budget", "fractions", "thresholds"
+	BudgetBytes    int64     `msgpack:"budget_bytes,omitempty"`
+	Fractions      []float64 `msgpack:"fractions,omitempty"`
+	Thresholds     []float64 `msgpack:"thresholds,omitempty"`
+}
+
+// Header is the container's index and metadata.
+type Header struct {
+	Major      int               `msgpack:"major"`
+	Minor      int               `msgpack:"minor"`
+	Chunk      int64             `msgpack:"chunk"`
+	Codec      string            `msgpack:"codec"`
+	Method     *Method           `msgpack:"method,omitempty"`
+	Provenance map[string]string `msgpack:"provenance,omitempty"`
+	Tensors    []Entry           `msgpack:"tensors"`
+}

@@ -1,0 +1,262 @@
+package sharkfile
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"shark/core"
+	"shark/formats"
+)
+
+// Writer writes a .shark file in one streaming pass.
+type Writer struct {
+	w     io.Writer
+	off   int64
+	h     Header
+	names map[string]bool
+	err   error
+}
+
+// NewWriter writes the preamble to w.
+func NewWriter(w io.Writer) (*Writer, error) {
+	pre := make([]byte, core.Align)
+	copy(pre, Magic)
+	binary.LittleEndian.PutUint16(pre[8:], Major)
+	binary.LittleEndian.PutUint16(pre[10:], Minor)
+	if _, err := w.Write(pre); err != nil {
+		return nil, err
+	}
+	return &Writer{w: w, off: core.Align, names: map[string]bool{},
+		h: Header{Major: Major, Minor: Minor, Chunk: ChunkSize, Codec: Codec}}, nil
+}
+
+// SetMethod records the compression parameters.
+func (w *Writer) SetMethod(m Method) { w.h.Method = &m }
+
+// SetProvenance records free-form provenance (tool version, input, time).
+func (w *Writer) SetProvenance(p map[string]string) { w.h.Provenance = p }
+
+// blockWriter checksums a block chunk by chunk as it streams.
+type blockWriter struct {
+	w     *Writer
+	b     *Block
+	crc   uint32
+	inCnk int64
+}
+
+func (bw *blockWriter) Write(p []byte) (int, error) {
+	if bw.w.err != nil {
+		return 0, bw.w.err
+	}
+	n, err := bw.w.w.Write(p)
+	bw.sum(p[:n])
+	bw.b.Len += int64(n)
+	bw.w.off += int64(n)
+	if err != nil {
+		bw.w.err = err
+	}
+	return n, err
+}
+
+func (bw *blockWriter) sum(p []byte) {
+	for len(p) > 0 {
+		k := min(int64(len(p)), ChunkSize-bw.inCnk)
+		bw.crc = crc32.Update(bw.crc, castagnoli, p[:k])
+		bw.inCnk += k
+		p = p[k:]
+		if bw.inCnk == ChunkSize {
+			bw.b.CRC = append(bw.b.CRC, bw.crc)
+			bw.crc, bw.inCnk = 0, 0
+		}
+	}
+}
+
+// finish pads the block to the alignment; the padding is checksummed too.
+func (bw *blockWriter) finish() error {
+	pad := make([]byte, core.AlignUp(bw.b.Len)-bw.b.Len)
+	if len(pad) > 0 {
+		if _, err := bw.w.w.Write(pad); err != nil {
+			bw.w.err = err
+			return err
+		}
+		bw.w.off += int64(len(pad))
+		bw.sum(pad)
+	}
+	if bw.inCnk > 0 {
+		bw.b.CRC = append(bw.b.CRC, bw.crc)
+	}
+	return bw.w.err
+}
+
+func (w *Writer) block(fill func(io.Writer) error) (*Block, error) {
+	if w.err != nil {
+		return nil, w.err
+	}
+	bw := &blockWriter{w: w, b: &Block{Off: w.off, CRC: []uint32{}}}
+	if err := fill(bw); err != nil {
+		if w.err == nil {
+			w.err = err
+		}
+		return nil, err
+	}
+	return bw.b, bw.finish()
+}
+
+func (w *Writer) claim(name string) error {
+	if w.err != nil {
+		return w.err
+	}
+	if name == "" {
+		return fmt.Errorf("sharkfile: empty tensor name")
+	}
+	if w.names[name] {
+		return fmt.Errorf("sharkfile: tensor %q written twice", name)
+	}
+	w.names[name] = true
+	return nil
+}
+
+// WriteDense stores a tensor as it is: exactly the shape's bytes of
+// little-endian data are copied from data.
+func (w *Writer) WriteDense(name string, d formats.DType, shape []int64, data io.Reader) error {
+	if err := w.claim(name); err != nil {
+		return err
+	}
+	_, nb, err := formats.ShapeBytes(shape, d)
+	if err != nil {
+		return fmt.Errorf("sharkfile: tensor %q: %w", name, err)
+	}
+	b, err := w.block(func(bw io.Writer) error {
+		n, err := io.CopyN(bw, data, nb)
+		if err != nil {
+			return fmt.Errorf("sharkfile: tensor %q: copied %d of %d bytes: %w", name, n, nb, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	w.h.Tensors = append(w.h.Tensors, Entry{Name: name, Kind: KindDense, DType: string(d), Shape: shape, Data: b})
+	return nil
+}
+
+// TableInfo is what a compressed table records beside its rows.
+type TableInfo struct {
+	SourceDType formats.DType
+	Stats       *Stats
+	Scores      map[string]float64
+}
+
+// WriteTable stores src with row r in tier tiers[r]. The source is read once
+// per tier, in row order; progress (if not nil) is told the rows written.
+func (w *Writer) WriteTable(name string, src core.RowSource, tiers []core.Tier, info TableInfo, progress func(rows int)) error {
+	if err := w.claim(name); err != nil {
+		return err
+	}
+	rows, dim := src.Rows(), src.Dim()
+	if len(tiers) != rows {
+		return fmt.Errorf("sharkfile: table %q: %d tiers for %d rows", name, len(tiers), rows)
+	}
+	if rows > MaxRows || dim < 1 {
+		return fmt.Errorf("sharkfile: table %q: %d x %d is outside 1..%d rows and dim >= 1", name, rows, dim, MaxRows)
+	}
+	e := Entry{Name: name, Kind: KindTable, DType: string(info.SourceDType), Shape: []int64{int64(rows), int64(dim)},
+		Counts: make([]int64, core.NumTiers), Stats: info.Stats, Scores: info.Scores}
+	codes := make([]byte, core.CodesBytes(int64(rows)))
+	dir := make([]byte, 0, core.DirBytes(int64(rows)))
+	var cnt [core.NumTiers]uint32
+	for r, t := range tiers {
+		if t >= core.NumTiers {
+			return fmt.Errorf("sharkfile: table %q: row %d has invalid tier %d", name, r, t)
+		}
+		if r%core.DirEvery == 0 {
+			for _, c := range cnt {
+				dir = binary.LittleEndian.AppendUint32(dir, c)
+			}
+		}
+		codes[r/4] |= byte(t) << (2 * (r % 4))
+		cnt[t]++
+		e.Counts[t]++
+	}
+	var err error
+	if e.Codes, err = w.block(func(bw io.Writer) error { _, err := bw.Write(codes); return err }); err != nil {
+		return err
+	}
+	if e.Dir, err = w.block(func(bw io.Writer) error { _, err := bw.Write(dir); return err }); err != nil {
+		return err
+	}
+	row := make([]float32, dim)
+	done := 0
+	for t := core.Tier(0); t < core.NumTiers; t++ {
+		rb := t.RowBytes(dim)
+		b, err := w.block(func(bw io.Writer) error {
+			const batch = 1 << 16
+			buf := make([]byte, 0, max(batch, rb))
+			for r, rt := range tiers {
+				if rt != t {
+					continue
+				}
+				if err := src.Row(r, row); err != nil {
+					return fmt.Errorf("sharkfile: table %q: reading row %d: %w", name, r, err)
+				}
+				n := len(buf)
+				if n+rb > cap(buf) {
+					if _, err := bw.Write(buf); err != nil {
+						return err
+					}
+					buf, n = buf[:0], 0
+				}
+				buf = buf[:n+rb]
+				core.EncodeRow(t, buf[n:], row)
+				done++
+				if progress != nil && done%4096 == 0 {
+					progress(done)
+				}
+			}
+			_, err := bw.Write(buf)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		e.Rows = append(e.Rows, b)
+	}
+	if progress != nil {
+		progress(done)
+	}
+	w.h.Tensors = append(w.h.Tensors, e)
+	return nil
+}
+
+// Close writes the header and trailer. It does not close the underlying writer.
+func (w *Writer) Close() error {
+	if w.err != nil {
+		return w.err
+	}
+	hb, err := msgpack.Marshal(&w.h)
+	if err != nil {
+		return err
+	}
+	if len(hb) > MaxHeader {
+		return errors.New("sharkfile: header exceeds its size limit")
+	}
+	var tr [TrailerSize]byte
+	binary.LittleEndian.PutUint64(tr[0:], uint64(w.off))
+	binary.LittleEndian.PutUint64(tr[8:], uint64(len(hb)))
+	binary.LittleEndian.PutUint32(tr[16:], crc32.Checksum(hb, castagnoli))
+	binary.LittleEndian.PutUint32(tr[20:], crc32.Checksum(tr[:20], castagnoli))
+	copy(tr[24:], EndMagic)
+	if _, err := w.w.Write(hb); err != nil {
+		return err
+	}
+	if _, err := w.w.Write(tr[:]); err != nil {
+		return err
+	}
+	w.err = errors.New("sharkfile: writer closed")
+	return nil
+}
