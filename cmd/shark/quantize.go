@@ -1,0 +1,204 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"shark/core"
+	"shark/formats"
+	"shark/formats/convert"
+)
+
+// parseBudget reads "30%", a byte count, or a size with a unit (KB, MiB, GB...).
+func parseBudget(s string) (frac float64, bytes int64, err error) {
+	s = strings.TrimSpace(s)
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := strconv.ParseFloat(p, 64)
+		if err != nil || !(v > 0) || v > 1000 {
+			return 0, 0, fmt.Errorf("%w: --budget %q: want a percentage above 0", errUsage, s)
+		}
+		return v / 100, 0, nil
+	}
+	units := []struct {
+		suf string
+		mul float64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
+	mul := 1.0
+	num := s
+	for _, u := range units {
+		if p, ok := strings.CutSuffix(s, u.suf); ok {
+			num, mul = strings.TrimSpace(p), u.mul
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || !(v > 0) || v*mul > 1<<62 {
+		return 0, 0, fmt.Errorf("%w: --budget %q: want a percentage (30%%) or a size (1500000, 1.5MB, 2GiB)", errUsage, s)
+	}
+	return 0, int64(v * mul), nil
+}
+
+func runQuantize(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("quantize", "IN -o OUT.shark [options]", `
+Compresses the embedding tables of IN (.npz, .npy or .safetensors) into a .shark
+container: every row is stored at fp32, fp16, int8 or int4 (FBGEMM/TorchRec
+fused rowwise codes with fp16 scale and bias) according to its priority. Every
+other tensor is copied bit for bit. OUT is written to a temporary file and
+renamed into place when complete; IN is never modified.
+
+Tables: by default every 2-D float tensor with at least 1000 rows; --tables
+REGEX selects by name instead.
+
+Priorities (F-Quantization): from --counts, an .npz or .safetensors holding
+<table>.pos and <table>.neg per-row access counts by positive and negative
+samples, either [rows] (totals) or [periods, rows] (oldest period first, each
+decayed by gamma per period): P = sum_k gamma^(K-1-k) (w_pos*pos_k + w_neg*neg_k).
+Without --counts, each row's L2 norm stands in, with a warning.
+
+Tiers: by --budget (default 30%%): the tables' stored bytes, codes, scales,
+index and padding included, stay within that share of their fp32 size (or
+within that many bytes), minimising the priority-weighted squared error; or by
+fixed fractions of rows ranked by priority (--fp32 F --fp16 F --int8 F --int4 F,
+summing to 1); or by priority thresholds (--thresholds T32,T16,T8).`, stderr)
+	out := fs.String("o", "", "output .shark file (required)")
+	tables := fs.String("tables", "", "regular expression selecting the tables by name")
+	counts := fs.String("counts", "", "access counts file (<table>.pos, <table>.neg)")
+	budget := fs.String("budget", "", "byte budget: a percentage of the tables' fp32 bytes (30%) or a size (1.5MB, 2GiB)")
+	var fr [core.NumTiers]*float64
+	for t := core.Tier(0); t < core.NumTiers; t++ {
+		fr[t] = fs.Float64(t.String(), -1, "fraction of rows (highest priority first) stored in "+t.String())
+	}
+	thresholds := fs.String("thresholds", "", "priority thresholds T32,T16,T8: P>=T32 fp32, >=T16 fp16, >=T8 int8, else int4")
+	noInt4 := fs.Bool("no-int4", false, "with --budget: use fp32, fp16 and int8 only (as in the SHARK paper)")
+	def := core.DefaultPriorityParams()
+	wpos := fs.Float64("w-pos", def.WPos, "priority weight of an access by a positive sample")
+	wneg := fs.Float64("w-neg", def.WNeg, "priority weight of an access by a negative sample")
+	gamma := fs.Float64("gamma", def.Gamma, "decay per period of --counts, in (0, 1]")
+	asJSON := fs.Bool("json", false, `print one JSON object: {input_bytes, output_bytes, tables: [{name, rows, dim, bytes_before, bytes_after, tiers, rmse, max_abs_err}]}`)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *out == "" {
+		return fmt.Errorf("%w: want IN and -o OUT.shark", errUsage)
+	}
+	opt := convert.DefaultOptions()
+	opt.Priority = core.PriorityParams{WPos: *wpos, WNeg: *wneg, Gamma: *gamma}
+	if *tables != "" {
+		re, err := regexp.Compile(*tables)
+		if err != nil {
+			return fmt.Errorf("%w: --tables: %v", errUsage, err)
+		}
+		opt.Tables = re
+	}
+	nFrac := 0
+	for t := range fr {
+		if *fr[t] >= 0 {
+			nFrac++
+			opt.Fractions[t] = *fr[t]
+		}
+	}
+	modes := 0
+	if *budget != "" {
+		modes++
+		if opt.BudgetFraction, opt.BudgetBytes, err = parseBudget(*budget); err != nil {
+			return err
+		}
+	}
+	if nFrac > 0 {
+		modes++
+		opt.Assign = convert.ByFractions
+	}
+	if *thresholds != "" {
+		modes++
+		opt.Assign = convert.ByThresholds
+		parts := strings.Split(*thresholds, ",")
+		if len(parts) != 3 {
+			return fmt.Errorf("%w: --thresholds wants three numbers T32,T16,T8", errUsage)
+		}
+		for i, p := range parts {
+			if opt.Thresholds[i], err = strconv.ParseFloat(strings.TrimSpace(p), 64); err != nil {
+				return fmt.Errorf("%w: --thresholds: %v", errUsage, err)
+			}
+		}
+	}
+	if modes > 1 {
+		return fmt.Errorf("%w: choose one of --budget, the tier fractions, or --thresholds", errUsage)
+	}
+	if *noInt4 {
+		opt.Allowed[core.INT4] = false
+	}
+	in, inf, err := formats.OpenFile(pos[0])
+	if err != nil {
+		return err
+	}
+	defer inf.Close()
+	if in.Format == "shark" {
+		return fmt.Errorf("%s is already a .shark file (export it first to re-quantize)", pos[0])
+	}
+	if *counts != "" {
+		cf, cosf, err := formats.OpenFile(*counts)
+		if err != nil {
+			return fmt.Errorf("--counts: %w", err)
+		}
+		defer cosf.Close()
+		opt.Counts = cf
+	}
+	opt.Warn = func(s string) { fmt.Fprintln(stderr, "warning:", s) }
+	prog := newProgress(stderr)
+	opt.Progress = prog.update
+	abs, _ := filepath.Abs(pos[0])
+	opt.Provenance = map[string]string{"tool": "shark " + version, "input": filepath.Base(abs), "created": time.Now().UTC().Format(time.RFC3339)}
+	plan, err := convert.NewPlan(in, opt)
+	if err != nil {
+		prog.done()
+		return err
+	}
+	af, err := formats.CreateAtomic(*out, pos[0], *counts)
+	if err != nil {
+		prog.done()
+		return err
+	}
+	if err := plan.Write(af); err != nil {
+		af.Abort()
+		prog.done()
+		return fmt.Errorf("writing %s: %w", *out, err)
+	}
+	if err := af.Commit(); err != nil {
+		prog.done()
+		return err
+	}
+	prog.done()
+	st, err := os.Stat(*out)
+	if err != nil {
+		return err
+	}
+	res := plan.Result()
+	res.OutputBytes = st.Size()
+	if *asJSON {
+		return writeJSON(stdout, res)
+	}
+	var before, after int64
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TABLE\tROWS x DIM\tFP32\tSTORED\tRATIO\tfp32/fp16/int8/int4\tRMSE\tMAX |ERR|")
+	for _, t := range res.Tables {
+		before += t.BytesBefore
+		after += t.BytesAfter
+		fmt.Fprintf(tw, "%s\t%d x %d\t%s\t%s\t%.1f%%\t%d/%d/%d/%d\t%.3g\t%.3g\n", t.Name, t.Rows, t.Dim, humanBytes(t.BytesBefore), humanBytes(t.BytesAfter),
+			100*float64(t.BytesAfter)/float64(t.BytesBefore), t.Tiers["fp32"], t.Tiers["fp16"], t.Tiers["int8"], t.Tiers["int4"], t.RMSE, t.MaxAbsErr)
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "\ntables: %s -> %s (%.1f%% of fp32", humanBytes(before), humanBytes(after), 100*float64(after)/float64(before))
+	if res.BudgetBytes > 0 {
+		fmt.Fprintf(stdout, ", budget %s", humanBytes(res.BudgetBytes))
+	}
+	fmt.Fprintf(stdout, "); file: %s -> %s, written to %s\n", humanBytes(res.InputBytes), humanBytes(res.OutputBytes), *out)
+	return nil
+}

@@ -1,0 +1,122 @@
+package convert
+
+import (
+	"fmt"
+	"io"
+
+	"shark/core"
+	"shark/formats"
+	"shark/formats/npz"
+	"shark/formats/safetensors"
+	"shark/formats/sharkfile"
+)
+
+// Layout of an export.
+type Layout string
+
+const (
+	// Dequantized: each table as float32 under its own name, dense tensors
+	// unchanged.
+	Dequantized Layout = "dequantized"
+	// Tiers: per table and tier, <name>.<tier>.ids (int64 row ids, ascending)
+	// and <name>.<tier>.rows: float32 [n, D] for fp32, float16 [n, D] for
+	// fp16, uint8 [n, D+4] for int8 and uint8 [n, ceil(D/2)+4] for int4 in
+	// FBGEMM's fused rowwise byte order (codes, fp16 scale, fp16 bias).
+	Tiers Layout = "tiers"
+)
+
+type item struct {
+	name  string
+	dtype formats.DType
+	shape []int64
+	data  func() (io.Reader, error)
+}
+
+func exportItems(rd *sharkfile.Reader, layout Layout) ([]item, error) {
+	f := rd.File()
+	var items []item
+	for _, t := range f.Tensors {
+		t := t
+		if t.Tiers == nil || layout == Dequantized {
+			items = append(items, item{t.Name, t.DType, t.Shape, func() (io.Reader, error) { return t.Open() }})
+			continue
+		}
+		if layout != Tiers {
+			return nil, fmt.Errorf("%w: unknown layout %q (dequantized or tiers)", core.ErrInvalid, layout)
+		}
+		tbl, err := rd.Table(t.Name)
+		if err != nil {
+			return nil, err
+		}
+		for tier := core.Tier(0); tier < core.NumTiers; tier++ {
+			tier := tier
+			n := tbl.Counts()[tier]
+			ids := tbl.IDs(tier)
+			items = append(items, item{fmt.Sprintf("%s.%s.ids", t.Name, tier), formats.I64, []int64{n}, func() (io.Reader, error) {
+				b := make([]byte, 0, 8*len(ids))
+				for _, id := range ids {
+					b = append(b, byte(id), byte(id>>8), byte(id>>16), byte(id>>24), byte(id>>32), byte(id>>40), byte(id>>48), byte(id>>56))
+				}
+				return &bytesReader{b: b}, nil
+			}})
+			dim := int64(tbl.Dim())
+			var d formats.DType
+			var shape []int64
+			switch tier {
+			case core.FP32:
+				d, shape = formats.F32, []int64{n, dim}
+			case core.FP16:
+				d, shape = formats.F16, []int64{n, dim}
+			default:
+				d, shape = formats.U8, []int64{n, int64(tier.RowBytes(int(dim)))}
+			}
+			items = append(items, item{fmt.Sprintf("%s.%s.rows", t.Name, tier), d, shape, func() (io.Reader, error) {
+				return tbl.TierReader(tier), nil
+			}})
+		}
+	}
+	return items, nil
+}
+
+type bytesReader struct{ b []byte }
+
+func (r *bytesReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b)
+	r.b = r.b[n:]
+	return n, nil
+}
+
+// Export writes the container's contents as "npz" or "safetensors".
+func Export(rd *sharkfile.Reader, to string, layout Layout, w io.Writer) error {
+	items, err := exportItems(rd, layout)
+	if err != nil {
+		return err
+	}
+	switch to {
+	case "npz":
+		zw := npz.NewWriter(w, false)
+		for _, it := range items {
+			if it.dtype == formats.BF16 {
+				return fmt.Errorf("%w: tensor %q is bfloat16, which NumPy lacks; export to safetensors", formats.ErrUnsupported, it.name)
+			}
+			r, err := it.data()
+			if err != nil {
+				return err
+			}
+			if err := zw.Write(it.name, it.dtype, it.shape, r); err != nil {
+				return err
+			}
+		}
+		return zw.Close()
+	case "safetensors":
+		var specs []safetensors.Spec
+		for _, it := range items {
+			specs = append(specs, safetensors.Spec{Name: it.name, DType: it.dtype, Shape: it.shape, Data: it.data})
+		}
+		return safetensors.Write(w, specs, rd.Header.Provenance)
+	}
+	return fmt.Errorf("%w: unknown export format %q (npz or safetensors)", core.ErrInvalid, to)
+}

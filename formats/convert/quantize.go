@@ -1,0 +1,365 @@
+// Package convert turns model files into .shark containers and back: it picks
+// the embedding tables, derives row priorities, assigns tiers (core) and
+// writes the container (sharkfile); Export writes .npz or safetensors.
+// Every face (CLI, wasm, desktop) calls it, so they agree byte for byte.
+package convert
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+
+	"shark/core"
+	"shark/formats"
+	"shark/formats/sharkfile"
+)
+
+// DefaultMinRows: a 2-D float tensor with fewer rows is taken for a dense
+// weight, not an embedding table, unless --tables names it.
+const DefaultMinRows = 1000
+
+// Assignment selects how tiers are chosen.
+type Assignment int
+
+const (
+	ByBudget Assignment = iota
+	ByFractions
+	ByThresholds
+)
+
+// Options of Quantize. The zero value is not valid; start from DefaultOptions.
+type Options struct {
+	Tables  *regexp.Regexp // nil: every 2-D float tensor with >= MinRows rows
+	MinRows int64
+
+	Counts   *formats.File // optional: <table>.pos / <table>.neg per-row counts
+	Priority core.PriorityParams
+
+	Assign         Assignment
+	BudgetFraction float64 // of the tables' fp32 bytes, when BudgetBytes is 0
+	BudgetBytes    int64
+	Fractions      [core.NumTiers]float64
+	Thresholds     [3]float64
+	Allowed        [core.NumTiers]bool
+
+	Provenance map[string]string
+	// Progress, if set, is told stage names and counts of rows done.
+	Progress func(stage string, done, total int64)
+	// Warn, if set, receives warnings (e.g. the row-norm fallback).
+	Warn func(string)
+}
+
+// DefaultOptions: tables by the default rule, priorities by the default
+// parameters, a budget of 30% of the tables' fp32 bytes, every tier allowed.
+func DefaultOptions() Options {
+	return Options{
+		MinRows:        DefaultMinRows,
+		Priority:       core.DefaultPriorityParams(),
+		Assign:         ByBudget,
+		BudgetFraction: 0.30,
+		Allowed:        [core.NumTiers]bool{true, true, true, true},
+	}
+}
+
+// ErrNoTables: nothing in the input qualifies as an embedding table.
+var ErrNoTables = errors.New("no embedding tables selected")
+
+// TablePlan is one table's assignment and its predicted result.
+type TablePlan struct {
+	Name           string
+	Source         *formats.Tensor
+	Table          *core.Table
+	Priority       []float64
+	Errors         []core.RowError
+	Tiers          []core.Tier
+	Stats          core.TableStats
+	PrioritySource string // "counts" or "row-norm"
+}
+
+// Plan is a complete assignment, ready to write.
+type Plan struct {
+	In     *formats.File
+	Opt    Options
+	Tables []*TablePlan
+	Budget int64 // bytes, when Assign is ByBudget
+}
+
+func (o *Options) progress(stage string, done, total int64) {
+	if o.Progress != nil {
+		o.Progress(stage, done, total)
+	}
+}
+
+// Select returns the tensors Quantize would compress.
+func Select(in *formats.File, opt Options) ([]*formats.Tensor, error) {
+	var out []*formats.Tensor
+	for _, t := range in.Tensors {
+		if t.Tiers != nil {
+			continue // already compressed
+		}
+		if opt.Tables != nil {
+			if !opt.Tables.MatchString(t.Name) {
+				continue
+			}
+			if len(t.Shape) != 2 || !t.DType.IsFloat() || t.Shape[1] < 1 {
+				return nil, fmt.Errorf("%w: --tables matches %q, which is %s %v, not a 2-D float table", core.ErrInvalid, t.Name, t.DType, t.Shape)
+			}
+		} else if !t.IsTable(opt.MinRows) {
+			continue
+		}
+		out = append(out, t)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no 2-D float tensor with at least %d rows (name tables with --tables)", ErrNoTables, opt.MinRows)
+	}
+	return out, nil
+}
+
+// NewPlan loads the selected tables, measures every row in every tier,
+// derives priorities, and assigns tiers. Nothing is written.
+func NewPlan(in *formats.File, opt Options) (*Plan, error) {
+	if err := opt.Priority.Validate(); err != nil {
+		return nil, err
+	}
+	sel, err := Select(in, opt)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{In: in, Opt: opt}
+	var total int64
+	for _, t := range sel {
+		total += t.Shape[0]
+	}
+	var done int64
+	for _, t := range sel {
+		vals, err := t.Float32s()
+		if err != nil {
+			return nil, err
+		}
+		tb := &core.Table{Name: t.Name, R: int(t.Shape[0]), D: int(t.Shape[1]), Data: vals}
+		tp := &TablePlan{Name: t.Name, Source: t, Table: tb}
+		base := done
+		tp.Errors, err = core.Measure(tb, func(n int) { opt.progress("measure", base+int64(n), total) })
+		if err != nil {
+			return nil, fmt.Errorf("table %q: %w", t.Name, err)
+		}
+		done += int64(tb.R)
+		if tp.Priority, tp.PrioritySource, err = priorities(tb, opt); err != nil {
+			return nil, err
+		}
+		p.Tables = append(p.Tables, tp)
+	}
+	if err := p.assign(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func priorities(tb *core.Table, opt Options) ([]float64, string, error) {
+	if opt.Counts == nil {
+		if opt.Warn != nil {
+			opt.Warn(fmt.Sprintf("table %q: no access counts given (--counts); using row L2 norms as priorities", tb.Name))
+		}
+		p, err := core.RowNorms(tb)
+		return p, "row-norm", err
+	}
+	read := func(suffix string) ([][]float64, error) {
+		t, err := opt.Counts.Tensor(tb.Name + suffix)
+		if err != nil {
+			return nil, fmt.Errorf("counts file: %w (it needs %s.pos and %s.neg)", err, tb.Name, tb.Name)
+		}
+		var periods, rows int64
+		switch len(t.Shape) {
+		case 1:
+			periods, rows = 1, t.Shape[0]
+		case 2:
+			periods, rows = t.Shape[0], t.Shape[1]
+		default:
+			return nil, fmt.Errorf("counts %q: shape %v, want [rows] or [periods, rows]", t.Name, t.Shape)
+		}
+		if rows != int64(tb.R) {
+			return nil, fmt.Errorf("counts %q has %d rows, table %q has %d", t.Name, rows, tb.Name, tb.R)
+		}
+		rc, err := t.Open()
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		raw := make([]byte, t.Bytes)
+		if _, err := io.ReadFull(rc, raw); err != nil {
+			return nil, fmt.Errorf("counts %q: %w", t.Name, err)
+		}
+		all := formats.DecodeFloat64(nil, t.DType, raw)
+		out := make([][]float64, periods)
+		for k := range out {
+			out[k] = all[int64(k)*rows : int64(k+1)*rows]
+		}
+		return out, nil
+	}
+	pos, err := read(".pos")
+	if err != nil {
+		return nil, "", err
+	}
+	neg, err := read(".neg")
+	if err != nil {
+		return nil, "", err
+	}
+	p, err := core.FromCounts(pos, neg, opt.Priority)
+	if err != nil {
+		return nil, "", fmt.Errorf("counts for %q: %w", tb.Name, err)
+	}
+	return p, "counts", nil
+}
+
+// FP32Bytes is the selected tables' size at fp32.
+func (p *Plan) FP32Bytes() int64 {
+	var b int64
+	for _, t := range p.Tables {
+		b += int64(t.Table.R) * int64(t.Table.D) * 4
+	}
+	return b
+}
+
+func (p *Plan) assign() error {
+	o := &p.Opt
+	switch o.Assign {
+	case ByBudget:
+		p.Budget = o.BudgetBytes
+		if p.Budget == 0 {
+			if !(o.BudgetFraction > 0) {
+				return fmt.Errorf("%w: budget must be positive", core.ErrInvalid)
+			}
+			p.Budget = int64(o.BudgetFraction * float64(p.FP32Bytes()))
+		}
+		var in []core.BudgetTable
+		for _, t := range p.Tables {
+			in = append(in, core.BudgetTable{Dim: t.Table.D, Priority: t.Priority, Err: t.Errors})
+		}
+		out, err := core.SolveBudget(in, p.Budget, o.Allowed)
+		if err != nil {
+			return err
+		}
+		for i, t := range p.Tables {
+			t.Tiers = out[i]
+		}
+	case ByFractions:
+		for _, t := range p.Tables {
+			var err error
+			if t.Tiers, err = core.AssignFractions(t.Priority, o.Fractions); err != nil {
+				return err
+			}
+		}
+	case ByThresholds:
+		for _, t := range p.Tables {
+			var err error
+			if t.Tiers, err = core.AssignThresholds(t.Priority, o.Thresholds); err != nil {
+				return err
+			}
+		}
+	default:
+		return fmt.Errorf("%w: unknown assignment %d", core.ErrInvalid, o.Assign)
+	}
+	for _, t := range p.Tables {
+		t.Stats = core.Stats(t.Table.D, t.Priority, t.Errors, t.Tiers)
+	}
+	return nil
+}
+
+// Write streams the container: tensors in input order, tables compressed,
+// everything else bit for bit.
+func (p *Plan) Write(w io.Writer) error {
+	sw, err := sharkfile.NewWriter(w)
+	if err != nil {
+		return err
+	}
+	m := sharkfile.Method{WPos: p.Opt.Priority.WPos, WNeg: p.Opt.Priority.WNeg, Gamma: p.Opt.Priority.Gamma}
+	switch p.Opt.Assign {
+	case ByBudget:
+		m.Assignment, m.BudgetBytes = "budget", p.Budget
+	case ByFractions:
+		m.Assignment, m.Fractions = "fractions", p.Opt.Fractions[:]
+	case ByThresholds:
+		m.Assignment, m.Thresholds = "thresholds", p.Opt.Thresholds[:]
+	}
+	if len(p.Tables) > 0 {
+		m.PrioritySource = p.Tables[0].PrioritySource
+	}
+	sw.SetMethod(m)
+	sw.SetProvenance(p.Opt.Provenance)
+	byName := map[string]*TablePlan{}
+	var total, done int64
+	for _, t := range p.Tables {
+		byName[t.Name] = t
+		total += int64(t.Table.R)
+	}
+	for _, t := range p.In.Tensors {
+		if tp, ok := byName[t.Name]; ok {
+			s := tp.Stats
+			info := sharkfile.TableInfo{SourceDType: t.DType, Stats: &sharkfile.Stats{
+				RMSE: s.RMSE, MaxAbsErr: s.MaxAbsErr, WeightedErr: s.WeightedErr, BytesBefore: s.BytesBefore}}
+			base := done
+			if err := sw.WriteTable(t.Name, tp.Table, tp.Tiers, info, func(n int) { p.Opt.progress("write", base+int64(n), total) }); err != nil {
+				return err
+			}
+			done += int64(tp.Table.R)
+			continue
+		}
+		if t.Tiers != nil {
+			return fmt.Errorf("%w: %q is already a compressed table; export it first", core.ErrInvalid, t.Name)
+		}
+		rc, err := t.Open()
+		if err != nil {
+			return err
+		}
+		err = sw.WriteDense(t.Name, t.DType, t.Shape, rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return sw.Close()
+}
+
+// Result is the machine-readable summary of a quantize run.
+type Result struct {
+	InputBytes  int64         `json:"input_bytes"`
+	OutputBytes int64         `json:"output_bytes"`
+	BudgetBytes int64         `json:"budget_bytes,omitempty"`
+	Tables      []TableResult `json:"tables"`
+}
+
+// TableResult is one table's line of Result.
+type TableResult struct {
+	Name        string           `json:"name"`
+	Rows        int              `json:"rows"`
+	Dim         int              `json:"dim"`
+	BytesBefore int64            `json:"bytes_before"`
+	BytesAfter  int64            `json:"bytes_after"`
+	Tiers       map[string]int64 `json:"tiers"`
+	RMSE        float64          `json:"rmse"`
+	MaxAbsErr   float64          `json:"max_abs_err"`
+	Priority    string           `json:"priority"`
+}
+
+// Result summarises the plan; OutputBytes is filled in by the caller.
+func (p *Plan) Result() Result {
+	r := Result{InputBytes: p.In.Size, BudgetBytes: p.Budget}
+	for _, t := range p.Tables {
+		r.Tables = append(r.Tables, TableResult{
+			Name: t.Name, Rows: t.Stats.Rows, Dim: t.Stats.Dim,
+			BytesBefore: t.Stats.BytesBefore, BytesAfter: t.Stats.BytesAfter,
+			Tiers: TierMap(t.Stats.Tiers), RMSE: t.Stats.RMSE, MaxAbsErr: t.Stats.MaxAbsErr, Priority: t.PrioritySource,
+		})
+	}
+	return r
+}
+
+// TierMap names tier counts for JSON.
+func TierMap(c [core.NumTiers]int64) map[string]int64 {
+	m := map[string]int64{}
+	for t := core.Tier(0); t < core.NumTiers; t++ {
+		m[t.String()] = c[t]
+	}
+	return m
+}
