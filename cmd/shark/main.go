@@ -31,6 +31,7 @@ func init() {
 		{"quantize", "IN -o OUT.shark [options]", "compress embedding tables to mixed precision", runQuantize},
 		{"verify", "FILE", "check every checksum and invariant of a file", runVerify},
 		{"export", "IN.shark --to npz|safetensors -o OUT", "write tables back out for NumPy or serving stacks", runExport},
+		{"example", "-o DIR [--seed S]", "write a synthetic model and access counts to try", runExample},
 		{"version", "", "print the version", func([]string, io.Writer, io.Writer) error { fmt.Println("shark", version); return nil }},
 	}
 }

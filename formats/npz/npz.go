@@ -125,17 +125,7 @@ type checked struct {
 
 func (c *checked) Read(p []byte) (int, error) {
 	if c.left == 0 {
-		var one [1]byte
-		n, err := c.rc.Read(one[:])
-		if n > 0 || err == nil {
-			for err == nil {
-				_, err = c.rc.Read(one[:])
-			}
-		}
-		if err == io.EOF {
-			return 0, io.EOF
-		}
-		return 0, err
+		return 0, io.EOF
 	}
 	if int64(len(p)) > c.left {
 		p = p[:c.left]
@@ -143,12 +133,31 @@ func (c *checked) Read(p []byte) (int, error) {
 	n, err := c.rc.Read(p)
 	c.left -= int64(n)
 	if err == io.EOF && c.left > 0 {
-		err = io.ErrUnexpectedEOF
+		return n, io.ErrUnexpectedEOF
 	}
-	if err == io.EOF {
-		err = nil
+	if err != nil && err != io.EOF {
+		return 0, err // withheld, see below
 	}
-	return n, err
+	if c.left == 0 {
+		// The data is complete: read on to the member's end, where
+		// archive/zip compares the CRC-32, before handing over the last bytes.
+		var rest [64]byte
+		for {
+			// On failure the final bytes are withheld (n = 0): io.ReadFull
+			// and bufio drop an error that comes with the last bytes asked for.
+			k, err := c.rc.Read(rest[:])
+			if k > 0 {
+				return 0, formats.Errorf(name, -1, formats.ErrCorrupt, "member has bytes past its array's data")
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return 0, err
+			}
+		}
+	}
+	return n, nil
 }
 
 func (c *checked) Close() error { return c.rc.Close() }

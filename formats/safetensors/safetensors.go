@@ -97,7 +97,9 @@ func Open(r io.ReaderAt, size int64) (*formats.File, error) {
 		spans = append(spans, span{b, end, k})
 		f.Tensors = append(f.Tensors, formats.NewTensorAt(k, d, e.Shape, nb, r, base+b))
 	}
-	sort.Slice(spans, func(i, j int) bool { return spans[i].b < spans[j].b || (spans[i].b == spans[j].b && spans[i].name < spans[j].name) })
+	sort.Slice(spans, func(i, j int) bool {
+		return spans[i].b < spans[j].b || (spans[i].b == spans[j].b && spans[i].name < spans[j].name)
+	})
 	for i := 1; i < len(spans); i++ {
 		if spans[i].b < spans[i-1].e {
 			return nil, &formats.Error{Format: name, Offset: base + spans[i].b, Tensor: spans[i].name, Msg: fmt.Sprintf("data overlaps tensor %q", spans[i-1].name), Err: formats.ErrCorrupt}

@@ -174,3 +174,23 @@ func TestCorruption(t *testing.T) {
 		}
 	}
 }
+
+func FuzzShark(f *testing.F) {
+	data, _, _ := build(f, 3)
+	f.Add(data)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rd, err := NewReader(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return
+		}
+		verr := rd.Verify()
+		for _, tbl := range rd.Tables() {
+			row := make([]float32, tbl.Dim())
+			for r := 0; r < tbl.Rows() && r < 2000; r++ {
+				if err := tbl.Row(r, row); err != nil && verr == nil {
+					t.Fatalf("verified file, row %d unreadable: %v", r, err)
+				}
+			}
+		}
+	})
+}

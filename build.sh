@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# shark's one build script.
+#   ./build.sh          build bin/shark
+#   ./build.sh demo     build, then run the main job on data the program makes itself
+#   ./build.sh test     install what the tests need, then run every test
+set -euo pipefail
+cd "$(dirname "$0")"
+
+export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
+VERSION="$(git describe --always --dirty 2>/dev/null || echo dev)"
+
+need_go() {
+  command -v go >/dev/null 2>&1 || { echo "build.sh: Go 1.26 is required (https://go.dev/dl)" >&2; exit 1; }
+}
+
+build() {
+  need_go
+  mkdir -p bin
+  go build -ldflags "-X main.version=$VERSION" -o bin/shark ./cmd/shark
+  echo "built bin/shark ($VERSION)"
+}
+
+# apt_install PKG...: installs Debian packages when root, otherwise prints the
+# exact command and fails, so that nothing is silently skipped.
+apt_install() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "build.sh: the tests need Debian packages; run:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+}
+
+demo() {
+  build
+  dir="$(mktemp -d)"
+  trap 'rm -rf "$dir"' EXIT
+  echo
+  echo "== 1. a synthetic exported model: two embedding tables, a dense tower, Zipf access counts"
+  bin/shark example -o "$dir"
+  bin/shark inspect "$dir/model.npz"
+  echo
+  echo "== 2. quantize to 30% of the tables' fp32 bytes, rows prioritised by clicks (w_pos) over views (w_neg)"
+  bin/shark quantize "$dir/model.npz" --counts "$dir/counts.npz" --budget 30% -o "$dir/model.shark"
+  echo
+  echo "== 3. verify every checksum, then export back to NumPy's .npz"
+  bin/shark verify "$dir/model.shark"
+  bin/shark export "$dir/model.shark" --to npz -o "$dir/dequantized.npz"
+  bin/shark inspect "$dir/model.shark"
+}
+
+run_tests() {
+  need_go
+  apt_install python3-numpy
+  echo "== go vet"
+  go vet ./...
+  echo "== gofmt"
+  local bad
+  bad="$(gofmt -l $(git ls-files -co --exclude-standard '*.go' 2>/dev/null || find . -name '*.go'))"
+  if [ -n "$bad" ]; then echo "gofmt would change: $bad" >&2; exit 1; fi
+  echo "== go test (portable build)"
+  go test -count=1 ./...
+  echo "== go test -race (concurrent readers)"
+  go test -count=1 -race -short ./formats/sharkfile/ ./core/...
+  echo "== fuzz: a short run of every reader's fuzz target"
+  local pkg target
+  for spec in formats/npy:FuzzNpy formats/npz:FuzzNpz formats/safetensors:FuzzSafetensors formats/sharkfile:FuzzShark; do
+    pkg="${spec%%:*}"; target="${spec##*:}"
+    go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZTIME:-10s}" "./$pkg" >/dev/null
+    echo "ok   $pkg $target (${FUZZTIME:-10s})"
+  done
+  echo "== build"
+  build
+}
+
+case "${1:-build}" in
+  build) build ;;
+  demo) demo ;;
+  test) run_tests ;;
+  *) echo "usage: ./build.sh [build|demo|test]" >&2; exit 2 ;;
+esac
