@@ -94,7 +94,9 @@ func Open(r io.ReaderAt, size int64) (*formats.File, error) {
 		if end-b != nb {
 			return nil, &formats.Error{Format: name, Offset: base + b, Tensor: k, Msg: fmt.Sprintf("data_offsets span %d bytes, shape %v of %s needs %d", end-b, e.Shape, d, nb), Err: formats.ErrCorrupt}
 		}
-		spans = append(spans, span{b, end, k})
+		if end > b { // an empty tensor shares its offset with its neighbour
+			spans = append(spans, span{b, end, k})
+		}
 		f.Tensors = append(f.Tensors, formats.NewTensorAt(k, d, e.Shape, nb, r, base+b))
 	}
 	sort.Slice(spans, func(i, j int) bool {

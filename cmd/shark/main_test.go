@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func shark(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+const ncf = "../../../shared/data/ncf-ml1m-mlp.npz"
+
+func needNCF(t *testing.T) {
+	if _, err := os.Stat(ncf); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	code, out, _ := shark(t)
+	if code != 0 || !strings.Contains(out, "quantize") {
+		t.Fatalf("no-arg help: %d %q", code, out)
+	}
+	for _, c := range commands {
+		if c.name == "version" {
+			continue
+		}
+		code, _, errOut := shark(t, c.name, "--help")
+		if code != 0 || !strings.Contains(errOut, "Usage: shark "+c.name) || !strings.Contains(errOut, "Options:") {
+			t.Errorf("%s --help: %d %q", c.name, code, errOut)
+		}
+	}
+	if code, _, _ := shark(t, "frobnicate"); code != 2 {
+		t.Fatalf("unknown command exit %d", code)
+	}
+	if code, _, _ := shark(t, "quantize", "--budget"); code != 2 {
+		t.Fatalf("bad flags exit %d", code)
+	}
+}
+
+func TestQuantizeInspectVerifyExport(t *testing.T) {
+	needNCF(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "ncf.shark")
+	code, stdout, stderr := shark(t, "quantize", ncf, "-o", out, "--budget", "30%", "--json")
+	if code != 0 {
+		t.Fatalf("quantize: %d %s", code, stderr)
+	}
+	var q struct {
+		InputBytes  int64 `json:"input_bytes"`
+		OutputBytes int64 `json:"output_bytes"`
+		Tables      []struct {
+			Name        string
+			Rows, Dim   int
+			BytesBefore int64 `json:"bytes_before"`
+			BytesAfter  int64 `json:"bytes_after"`
+			Tiers       map[string]int64
+			RMSE        float64
+			MaxAbsErr   float64 `json:"max_abs_err"`
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &q); err != nil {
+		t.Fatalf("quantize --json: %v\n%s", err, stdout)
+	}
+	var before, after int64
+	for _, tb := range q.Tables {
+		before += tb.BytesBefore
+		after += tb.BytesAfter
+		if tb.Tiers["fp32"]+tb.Tiers["fp16"]+tb.Tiers["int8"]+tb.Tiers["int4"] != int64(tb.Rows) || tb.RMSE <= 0 {
+			t.Fatalf("table line %+v", tb)
+		}
+	}
+	if len(q.Tables) != 2 || after > before*30/100 || q.OutputBytes <= 0 {
+		t.Fatalf("quantize result %+v", q)
+	}
+	if !strings.Contains(stderr, "row L2 norms") {
+		t.Fatalf("no warning about the fallback priority: %q", stderr)
+	}
+
+	code, stdout, _ = shark(t, "inspect", out, "--json")
+	var in struct {
+		Format  string
+		Bytes   int64
+		Tensors []struct {
+			Name  string
+			Shape []int64
+			DType string
+			Bytes int64
+			Tiers map[string]int64
+		}
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &in) != nil || in.Format != "shark" || len(in.Tensors) != 10 {
+		t.Fatalf("inspect: %d %s", code, stdout)
+	}
+	tiered := 0
+	for _, tn := range in.Tensors {
+		if tn.Tiers != nil {
+			tiered++
+		}
+	}
+	if tiered != 2 {
+		t.Fatalf("inspect shows %d tiered tables", tiered)
+	}
+	if code, stdout, _ := shark(t, "verify", out); code != 0 || !strings.Contains(stdout, "ok") {
+		t.Fatalf("verify: %d", code)
+	}
+	for _, to := range []string{"npz", "safetensors"} {
+		exp := filepath.Join(dir, "x."+to)
+		if code, _, stderr := shark(t, "export", out, "--to", to, "-o", exp, "--layout", "tiers"); code != 0 {
+			t.Fatalf("export %s: %s", to, stderr)
+		}
+		if code, _, stderr := shark(t, "verify", exp); code != 0 {
+			t.Fatalf("verify export %s: %s", to, stderr)
+		}
+	}
+
+	// One flipped byte: verify fails with a message naming where.
+	b, _ := os.ReadFile(out)
+	b[len(b)/3] ^= 1
+	bad := filepath.Join(dir, "bad.shark")
+	os.WriteFile(bad, b, 0o644)
+	code, _, stderr = shark(t, "verify", bad)
+	if code != 1 || !strings.Contains(stderr, "offset") {
+		t.Fatalf("verify of a corrupt file: %d %q", code, stderr)
+	}
+	// Truncated.
+	os.WriteFile(bad, b[:len(b)-5], 0o644)
+	if code, _, stderr = shark(t, "verify", bad); code != 1 || !strings.Contains(stderr, "truncated") {
+		t.Fatalf("verify of a truncated file: %d %q", code, stderr)
+	}
+}
+
+func TestNothingLostOnError(t *testing.T) {
+	needNCF(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.shark")
+	os.WriteFile(out, []byte("precious"), 0o644)
+	// An impossible budget fails before anything replaces the output.
+	code, _, stderr := shark(t, "quantize", ncf, "-o", out, "--budget", "1%")
+	if code != 1 || !strings.Contains(stderr, "budget") {
+		t.Fatalf("impossible budget: %d %q", code, stderr)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "precious" {
+		t.Fatal("output replaced by a failed run")
+	}
+	// Output equal to the input is refused.
+	cp := filepath.Join(dir, "in.npz")
+	src, _ := os.ReadFile(ncf)
+	os.WriteFile(cp, src, 0o644)
+	if code, _, stderr := shark(t, "quantize", cp, "-o", cp); code != 1 || !strings.Contains(stderr, "same file") {
+		t.Fatalf("in == out: %d %q", code, stderr)
+	}
+	if b, _ := os.ReadFile(cp); !bytes.Equal(b, src) {
+		t.Fatal("input modified")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Fatalf("temporary files left behind: %v", ents)
+	}
+	// Not a model file.
+	txt := filepath.Join(dir, "notes.txt")
+	os.WriteFile(txt, []byte("hello"), 0o644)
+	if code, _, stderr := shark(t, "inspect", txt); code != 1 || !strings.Contains(stderr, "unrecognised") {
+		t.Fatalf("inspect text: %d %q", code, stderr)
+	}
+}
+
+func TestFractionsAndThresholds(t *testing.T) {
+	needNCF(t)
+	dir := t.TempDir()
+	code, stdout, stderr := shark(t, "quantize", ncf, "-o", filepath.Join(dir, "a.shark"), "--json",
+		"--fp32", "0.1", "--fp16", "0.2", "--int8", "0.3", "--int4", "0.4")
+	if code != 0 || !strings.Contains(stdout, `"fp32": 604`) {
+		t.Fatalf("fractions: %d %s %s", code, stdout, stderr)
+	}
+	code, _, stderr = shark(t, "quantize", ncf, "-o", filepath.Join(dir, "b.shark"), "--thresholds", "1e9,1,0")
+	if code != 0 {
+		t.Fatalf("thresholds: %s", stderr)
+	}
+	if code, _, _ := shark(t, "quantize", ncf, "-o", filepath.Join(dir, "c.shark"), "--budget", "30%", "--fp32", "1"); code != 2 {
+		t.Fatal("two assignment modes accepted")
+	}
+}
+
+func TestParseBudget(t *testing.T) {
+	for in, want := range map[string][2]float64{"30%": {0.3, 0}, "1500": {0, 1500}, "1.5MB": {0, 1.5e6}, "2GiB": {0, 2 << 30}} {
+		f, b, err := parseBudget(in)
+		if err != nil || f != want[0] || float64(b) != want[1] {
+			t.Errorf("%s: %v %v %v", in, f, b, err)
+		}
+	}
+	for _, bad := range []string{"", "-3%", "abc", "0", "12XB"} {
+		if _, _, err := parseBudget(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
