@@ -321,4 +321,3 @@ func TestCountsPriorities(t *testing.T) {
 		t.Fatalf("missing counts: %v", err)
 	}
 }
-

@@ -3,9 +3,13 @@ package sharkfile
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"log"
 	"math"
 	"math/rand/v2"
+	"os"
+	"sync"
 	"testing"
 
 	"shark/core"
@@ -193,4 +197,72 @@ func FuzzShark(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The serving path: a memory-mapped file read from many goroutines at once.
+func TestOpenConcurrentRows(t *testing.T) {
+	data, cases, _ := build(t, 4)
+	path := t.TempDir() + "/m.shark"
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tbl := f.Tables()[0]
+	c := cases[0]
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(seed uint64) {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(seed, 1))
+			row, want := make([]float32, c.tb.D), make([]float32, c.tb.D)
+			enc := make([]byte, 4*c.tb.D+4)
+			for i := 0; i < 2000; i++ {
+				id := r.IntN(c.tb.R)
+				if err := tbl.Row(id, row); err != nil {
+					errs <- err
+					return
+				}
+				core.EncodeRow(c.tiers[id], enc, c.tb.Data[id*c.tb.D:(id+1)*c.tb.D])
+				core.DecodeRow(c.tiers[id], want, enc)
+				for j := range row {
+					if row[j] != want[j] {
+						errs <- fmt.Errorf("row %d differs", id)
+						return
+					}
+				}
+			}
+		}(uint64(g))
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if err := tbl.Row(c.tb.R, make([]float32, c.tb.D)); err == nil {
+		t.Fatal("row past the end read")
+	}
+}
+
+func ExampleOpen() {
+	f, err := Open("model.shark")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	tbl, err := f.Table("user_embedding")
+	if err != nil {
+		log.Fatal(err)
+	}
+	row := make([]float32, tbl.Dim())
+	// O(1): dequantized from whichever tier row 42 is stored in.
+	if err := tbl.Row(42, row); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(tbl.Tier(42), row[:4])
 }
