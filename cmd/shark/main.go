@@ -32,6 +32,12 @@ func init() {
 		{"verify", "FILE", "check every checksum and invariant of a file", runVerify},
 		{"export", "IN.shark --to npz|safetensors -o OUT", "write tables back out for NumPy or serving stacks", runExport},
 		{"example", "-o DIR [--seed S]", "write a synthetic model and access counts to try", runExample},
+		{"synth", "-o FILE --rows N [--fields F]", "write Criteo-format data with planted truth", runSynth},
+		{"train", "DATA -o MODEL.shark", "train the reference CTR model", runTrain},
+		{"eval", "MODEL DATA", "held-out AUC and logloss of a model", runEval},
+		{"score", "MODEL DATA [--exact]", "table importance: Taylor (and exact permutation)", runScore},
+		{"prune", "MODEL DATA --keep N -o OUT", "iterative F-Permutation pruning", runPrune},
+		{"compress", "MODEL DATA --keep-fraction F --budget P -o OUT", "the whole pipeline: prune, then quantize", runCompress},
 		{"version", "", "print the version", func([]string, io.Writer, io.Writer) error { fmt.Println("shark", version); return nil }},
 	}
 }
@@ -46,7 +52,7 @@ Usage: shark COMMAND [ARGS]
 Commands:
 `)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %-38s %s\n", c.name, c.args, c.summary)
+		fmt.Fprintf(w, "  %-9s %-48s %s\n", c.name, c.args, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun \"shark COMMAND --help\" for a command's options.\n")
 }

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"shark/core/model"
+	"shark/formats/dataset"
+	"shark/formats/modelfile"
+)
+
+// dataFlags are the options every command that reads training data shares.
+type dataFlags struct {
+	format, label, ignore, numeric *string
+	minCount                       *int
+	skipBad                        *bool
+}
+
+func addDataFlags(fs *flag.FlagSet) *dataFlags {
+	return &dataFlags{
+		format:   fs.String("format", "", "data format: criteo, csv, libsvm, libffm (default: sniffed from the first line)"),
+		label:    fs.String("label", "", "csv: the label column, optionally with a threshold, e.g. 'rating>=4'"),
+		ignore:   fs.String("ignore", "", "csv: comma-separated columns to leave out"),
+		numeric:  fs.String("numeric", "", "csv: comma-separated numeric columns (bucketised as floor(ln(x)^2))"),
+		minCount: fs.Int("min-count", 2, "values seen fewer times share the out-of-vocabulary row"),
+		skipBad:  fs.Bool("skip-bad", false, "skip malformed rows (counted) instead of stopping at the first"),
+	}
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		out = append(out, strings.TrimSpace(x))
+	}
+	return out
+}
+
+func (d *dataFlags) options() dataset.Options {
+	return dataset.Options{Format: *d.format, Label: *d.label, Ignore: splitList(*d.ignore), Numeric: splitList(*d.numeric)}
+}
+
+// encodeWith reads path with a model's encoding; the reading options the
+// model was trained with apply unless overridden on the command line.
+func (d *dataFlags) encodeWith(path string, enc *dataset.Encoding, warn io.Writer) (*model.Dataset, error) {
+	opt := enc.Options
+	if *d.format != "" || *d.label != "" {
+		opt = d.options()
+	}
+	ds, st, err := enc.Encode(dataset.FileOpener(path, opt), *d.skipBad)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if st.Skipped > 0 {
+		fmt.Fprintf(warn, "warning: %s: skipped %d malformed rows\n", path, st.Skipped)
+	}
+	return ds, nil
+}
+
+// loadModelData opens a model and encodes data with it, split into the
+// training part and the held-out part the model was trained with.
+func loadModelData(modelPath, dataPath string, d *dataFlags, dense bool, stderr io.Writer) (*modelfile.Loaded, *model.Dataset, *model.Dataset, error) {
+	l, err := modelfile.Load(modelPath, dense)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if l.Encoding == nil {
+		l.Close()
+		return nil, nil, nil, fmt.Errorf("%s has no feature encoding", modelPath)
+	}
+	ds, err := d.encodeWith(dataPath, l.Encoding, stderr)
+	if err != nil {
+		l.Close()
+		return nil, nil, nil, err
+	}
+	if l.Model.Cfg.Split <= 0 {
+		return l, ds, ds, nil
+	}
+	train, valid := ds.Split(l.Model.Cfg.Split, l.Model.Cfg.Seed)
+	return l, train, valid, nil
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, p := range splitList(s) {
+		v, err := strconv.Atoi(p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %q is not a whole number", errUsage, p)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

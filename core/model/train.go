@@ -1,0 +1,279 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"shark/core"
+	"shark/core/par"
+)
+
+// optState holds the optimizer's moments: dense layers, and the embedding
+// rows, updated lazily (only the rows a batch touches, as LazyAdam does).
+type optState struct {
+	step   int
+	m, v   [][]float32 // per layer W then B, interleaved: 2*layer, 2*layer+1
+	em, ev [][]float32 // per data field, same shape as the table
+}
+
+func (m *Model) ensureOpt() {
+	if m.opt != nil {
+		return
+	}
+	o := &optState{}
+	for _, l := range m.Layers {
+		o.m = append(o.m, make([]float32, len(l.W)), make([]float32, len(l.B)))
+		o.v = append(o.v, make([]float32, len(l.W)), make([]float32, len(l.B)))
+	}
+	for _, e := range m.Emb {
+		if t, ok := e.(*core.Table); ok {
+			o.em = append(o.em, make([]float32, len(t.Data)))
+			o.ev = append(o.ev, make([]float32, len(t.Data)))
+		} else {
+			o.em, o.ev = append(o.em, nil), append(o.ev, nil)
+		}
+	}
+	m.opt = o
+}
+
+const (
+	beta1, beta2 = 0.9, 0.999
+	adamEps      = 1e-8
+	adagradEps   = 1e-8
+	adagradInit  = 0.1
+)
+
+// update applies one optimizer step to params with gradient g (already
+// averaged), using moment buffers mm and vv.
+func (m *Model) update(params, g, mm, vv []float32) {
+	lr := m.Cfg.LR
+	if m.Cfg.Optimizer == "adagrad" {
+		for i, gi := range g {
+			if vv[i] == 0 {
+				vv[i] = adagradInit
+			}
+			vv[i] += gi * gi
+			params[i] -= float32(lr * float64(gi) / (math.Sqrt(float64(vv[i])) + adagradEps))
+		}
+		return
+	}
+	t := float64(m.opt.step)
+	c1 := 1 - math.Pow(beta1, t)
+	c2 := 1 - math.Pow(beta2, t)
+	for i, gi := range g {
+		mm[i] = beta1*mm[i] + (1-beta1)*gi
+		vv[i] = beta2*vv[i] + (1-beta2)*gi*gi
+		mh := float64(mm[i]) / c1
+		vh := float64(vv[i]) / c2
+		params[i] -= float32(lr * mh / (math.Sqrt(vh) + adamEps))
+	}
+}
+
+// EpochResult is the validation score after an epoch.
+type EpochResult struct {
+	Epoch     int     `json:"epoch"`
+	TrainLoss float64 `json:"train_logloss"`
+	Valid     Metrics `json:"valid"`
+}
+
+// Train runs epochs of minibatch training on train, scoring valid (if not
+// nil) after each. Every trainable table must be an in-memory *core.Table.
+// progress, if set, is told samples done and the total.
+func (m *Model) Train(train, valid *Dataset, epochs int, progress func(done, total int64)) ([]EpochResult, error) {
+	for _, f := range m.Slots {
+		if _, ok := m.Emb[f].(*core.Table); !ok {
+			return nil, fmt.Errorf("%w: field %q has a compressed table; training needs float32 tables", core.ErrInvalid, m.Fields[f])
+		}
+	}
+	m.ensureOpt()
+	B := m.Cfg.Batch
+	nShard := (B + ShardSize - 1) / ShardSize
+	type shard struct {
+		w    *work
+		g    *grads
+		gx   []float32 // ShardSize x input
+		loss float64
+		err  error
+	}
+	in := m.InputSize()
+	shards := make([]*shard, nShard)
+	for k := range shards {
+		shards[k] = &shard{w: m.newWork(), g: m.newGrads(), gx: make([]float32, ShardSize*in)}
+	}
+	D := m.Cfg.Dim
+	// Sparse accumulation of embedding gradients: row -> offset in acc.
+	index := make([]map[int32]int, len(m.Fields))
+	for i := range index {
+		index[i] = map[int32]int{}
+	}
+	type touched struct {
+		f   int
+		row int32
+		off int
+	}
+	var order []touched
+	var acc []float32
+	var hist []EpochResult
+	total := int64(epochs) * int64(train.Rows())
+	var done int64
+	for e := 0; e < epochs; e++ {
+		r := rand.New(rand.NewPCG(m.Cfg.Seed, uint64(1000+m.epochs)))
+		perm := r.Perm(train.Rows())
+		lossSum := 0.0
+		for b0 := 0; b0 < len(perm); b0 += B {
+			batch := perm[b0:min(b0+B, len(perm))]
+			ns := (len(batch) + ShardSize - 1) / ShardSize
+			par.For(ns, m.Cfg.Workers, func(k int) {
+				sh := shards[k]
+				sh.g.zero()
+				sh.loss, sh.err = 0, nil
+				for i, s := range batch[k*ShardSize : min((k+1)*ShardSize, len(batch))] {
+					if err := m.lookup(train.Sample(s), sh.w.x); err != nil {
+						sh.err = err
+						return
+					}
+					p := m.forward(sh.w)
+					y := train.Labels[s]
+					sh.loss += logloss(float64(p), float64(y))
+					m.backward(sh.w, p, y, sh.g)
+					copy(sh.gx[i*in:(i+1)*in], sh.w.gx)
+				}
+			})
+			var errs []error
+			for k := 0; k < ns; k++ {
+				errs = append(errs, shards[k].err)
+			}
+			if err := errors.Join(errs...); err != nil {
+				return hist, err
+			}
+			// Combine shards in order: the same sums for any worker count.
+			g0 := shards[0].g
+			lossSum += shards[0].loss
+			for k := 1; k < ns; k++ {
+				lossSum += shards[k].loss
+				for li := range g0.w {
+					addTo(g0.w[li], shards[k].g.w[li])
+					addTo(g0.b[li], shards[k].g.b[li])
+				}
+			}
+			inv := 1 / float32(len(batch))
+			m.opt.step++
+			for li, l := range m.Layers {
+				scale(g0.w[li], inv)
+				scale(g0.b[li], inv)
+				m.update(l.W, g0.w[li], m.opt.m[2*li], m.opt.v[2*li])
+				m.update(l.B, g0.b[li], m.opt.m[2*li+1], m.opt.v[2*li+1])
+			}
+			order, acc = order[:0], acc[:0]
+			for i, s := range batch {
+				ids := train.Sample(s)
+				gx := shards[i/ShardSize].gx[(i%ShardSize)*in:]
+				for k, f := range m.Slots {
+					off, ok := index[f][ids[f]]
+					if !ok {
+						off = len(acc)
+						acc = append(acc, make([]float32, D)...)
+						index[f][ids[f]] = off
+						order = append(order, touched{f, ids[f], off})
+					}
+					addTo(acc[off:off+D], gx[k*D:(k+1)*D])
+				}
+			}
+			for _, t := range order {
+				tbl := m.Emb[t.f].(*core.Table)
+				row := tbl.Data[int(t.row)*D : int(t.row+1)*D]
+				g := acc[t.off : t.off+D]
+				for j := range g {
+					g[j] = g[j]*inv + float32(m.Cfg.L2)*row[j]
+				}
+				m.update(row, g, m.opt.em[t.f][int(t.row)*D:int(t.row+1)*D], m.opt.ev[t.f][int(t.row)*D:int(t.row+1)*D])
+				delete(index[t.f], t.row)
+			}
+			done += int64(len(batch))
+			if progress != nil {
+				progress(done, total)
+			}
+		}
+		res := EpochResult{Epoch: len(hist) + 1, TrainLoss: lossSum / float64(max(1, train.Rows()))}
+		if valid != nil {
+			met, err := m.Evaluate(valid)
+			if err != nil {
+				return hist, err
+			}
+			res.Valid = met
+		}
+		hist = append(hist, res)
+		m.epochs++
+	}
+	return hist, nil
+}
+
+func addTo(dst, src []float32) {
+	for i, v := range src {
+		dst[i] += v
+	}
+}
+
+func scale(x []float32, a float32) {
+	for i := range x {
+		x[i] *= a
+	}
+}
+
+// Clone deep-copies the model (tables included) for rollback.
+func (m *Model) Clone() *Model {
+	c := &Model{Cfg: m.Cfg, Fields: m.Fields, Slots: append([]int{}, m.Slots...), epochs: m.epochs}
+	for _, e := range m.Emb {
+		if t, ok := e.(*core.Table); ok {
+			c.Emb = append(c.Emb, &core.Table{Name: t.Name, R: t.R, D: t.D, Data: append([]float32{}, t.Data...)})
+		} else {
+			c.Emb = append(c.Emb, e)
+		}
+	}
+	for _, l := range m.Layers {
+		c.Layers = append(c.Layers, &Layer{In: l.In, Out: l.Out, W: append([]float32{}, l.W...), B: append([]float32{}, l.B...)})
+	}
+	return c
+}
+
+// Prune removes data field f from the model: its table is dropped and the
+// first layer loses the inputs it fed. Optimizer state restarts.
+func (m *Model) Prune(f int) error {
+	k := -1
+	for i, s := range m.Slots {
+		if s == f {
+			k = i
+		}
+	}
+	if k < 0 {
+		return fmt.Errorf("%w: field %d is not in the model", core.ErrInvalid, f)
+	}
+	D := m.Cfg.Dim
+	l := m.Layers[0]
+	nin := l.In - D
+	w := make([]float32, 0, l.Out*nin)
+	for j := 0; j < l.Out; j++ {
+		row := l.W[j*l.In : (j+1)*l.In]
+		w = append(w, row[:k*D]...)
+		w = append(w, row[(k+1)*D:]...)
+	}
+	l.W, l.In = w, nin
+	m.Slots = append(m.Slots[:k], m.Slots[k+1:]...)
+	m.Emb[f] = nil
+	m.opt = nil // the first layer changed shape: moments restart
+	return nil
+}
+
+// Active reports whether data field f is still in the model.
+func (m *Model) Active(f int) bool { return m.Emb[f] != nil }
+
+// EmbeddingBytes is the fp32 size of the active tables.
+func (m *Model) EmbeddingBytes() int64 {
+	var b int64
+	for _, f := range m.Slots {
+		b += int64(m.Emb[f].Rows()) * int64(m.Cfg.Dim) * 4
+	}
+	return b
+}

@@ -1,0 +1,222 @@
+// Package pipeline is SHARK end to end on the reference model: F-Permutation
+// prunes the weak tables, F-Quantization stores the rest at mixed precision
+// within a budget, and the model is scored before and after with
+// dequantize-on-lookup. The experiments of the paper and their baselines are
+// built from the same steps.
+package pipeline
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"shark/core"
+	"shark/core/importance"
+	"shark/core/model"
+)
+
+// Options of Compress.
+type Options struct {
+	KeepFraction   float64 // share of the fields to keep (by count); 1 = no pruning
+	Rounds         int     // pruning rounds
+	FinetuneEpochs int     // fine-tuning epochs after each round
+	Tolerance      float64 // AUC tolerance for rolling a round back (0: never)
+	Scorer         string  // taylor, exact, random
+	Repeats        int     // exact: shuffles per field
+
+	Quantize bool                // false: prune only, tables stay fp32
+	Budget   float64             // share of the kept tables' fp32 bytes
+	Allowed  [core.NumTiers]bool // tiers the solver may use
+	Uniform  int                 // >= 0: every row in this tier (a baseline); -1: the solver
+	Priority core.PriorityParams
+	// PriorityEpochs replays the training stream this many times to
+	// accumulate priorities, the time unit being one epoch.
+	PriorityEpochs int
+
+	Seed     uint64
+	Progress func(stage string, done, total int64)
+}
+
+// DefaultOptions: keep half the fields in one round with one epoch of
+// fine-tuning, then a 40% budget on what is kept.
+func DefaultOptions() Options {
+	return Options{KeepFraction: 0.5, Rounds: 1, FinetuneEpochs: 1, Scorer: "taylor", Repeats: 3,
+		Quantize: true, Budget: 0.4, Allowed: [core.NumTiers]bool{true, true, true, true}, Uniform: -1,
+		Priority: core.DefaultPriorityParams(), PriorityEpochs: 1, Seed: 1}
+}
+
+// Result of Compress.
+type Result struct {
+	AUCBefore           float64                       `json:"auc_before"`
+	AUCAfter            float64                       `json:"auc_after"`
+	LogLossBefore       float64                       `json:"logloss_before"`
+	LogLossAfter        float64                       `json:"logloss_after"`
+	AUCAfterPrune       float64                       `json:"auc_after_prune"`
+	EmbeddingBytesFP32  int64                         `json:"embedding_bytes_before"`
+	EmbeddingBytesAfter int64                         `json:"embedding_bytes_after"`
+	KeptFields          []string                      `json:"kept_fields"`
+	DroppedFields       []string                      `json:"dropped_fields"`
+	Tiers               map[string][4]int64           `json:"tiers"`
+	Prune               *importance.PruneResult       `json:"prune,omitempty"`
+	Seconds             map[string]float64            `json:"seconds"`
+	TierOf              map[int][]core.Tier           `json:"-"`
+	Scores              map[string]map[string]float64 `json:"-"`
+}
+
+func (o *Options) progress(stage string, done, total int64) {
+	if o.Progress != nil {
+		o.Progress(stage, done, total)
+	}
+}
+
+// Priorities accumulates F-Quantization priorities of every active table
+// over epochs replays of the training stream (time = epoch index).
+func Priorities(m *model.Model, train *model.Dataset, p core.PriorityParams, epochs int) (map[int][]float64, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	epochs = max(1, epochs)
+	acc := map[int]*core.Priorities{}
+	for _, f := range m.Slots {
+		acc[f] = core.NewPriorities(m.Emb[f].Rows(), p)
+	}
+	for e := 0; e < epochs; e++ {
+		for s := 0; s < train.Rows(); s++ {
+			ids := train.Sample(s)
+			pos := train.Labels[s] > 0.5
+			for _, f := range m.Slots {
+				acc[f].Observe(int(ids[f]), pos, float64(e))
+			}
+		}
+	}
+	out := map[int][]float64{}
+	for f, a := range acc {
+		out[f] = a.At(float64(epochs - 1))
+	}
+	return out, nil
+}
+
+// Quantize chooses tiers for every active table of m and swaps each table
+// for its in-memory compressed form (dequantize-on-lookup). It returns the
+// tiers per field and the stored bytes.
+func Quantize(m *model.Model, train *model.Dataset, opt Options) (map[int][]core.Tier, int64, error) {
+	tiers := map[int][]core.Tier{}
+	if opt.Uniform >= 0 {
+		for _, f := range m.Slots {
+			t := make([]core.Tier, m.Emb[f].Rows())
+			for i := range t {
+				t[i] = core.Tier(opt.Uniform)
+			}
+			tiers[f] = t
+		}
+	} else {
+		prio, err := Priorities(m, train, opt.Priority, opt.PriorityEpochs)
+		if err != nil {
+			return nil, 0, err
+		}
+		var in []core.BudgetTable
+		var fp32 int64
+		for _, f := range m.Slots {
+			errs, err := core.Measure(m.Emb[f], nil)
+			if err != nil {
+				return nil, 0, err
+			}
+			in = append(in, core.BudgetTable{Dim: m.Cfg.Dim, Priority: prio[f], Err: errs})
+			fp32 += int64(m.Emb[f].Rows()) * int64(m.Cfg.Dim) * 4
+		}
+		out, err := core.SolveBudget(in, int64(opt.Budget*float64(fp32)), opt.Allowed)
+		if err != nil {
+			return nil, 0, err
+		}
+		for i, f := range m.Slots {
+			tiers[f] = out[i]
+		}
+	}
+	var bytes int64
+	for _, f := range m.Slots {
+		mx, err := core.Encode(m.Emb[f], tiers[f])
+		if err != nil {
+			return nil, 0, err
+		}
+		mx.Name = m.Fields[f]
+		m.Emb[f] = mx
+		bytes += mx.Bytes()
+	}
+	return tiers, bytes, nil
+}
+
+// Compress runs the pipeline on m (modified in place: clone it to keep the
+// original). valid scores the model; train fine-tunes it and feeds priorities.
+func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result, error) {
+	res := &Result{Seconds: map[string]float64{}, Tiers: map[string][4]int64{}}
+	before, err := m.Evaluate(valid)
+	if err != nil {
+		return nil, err
+	}
+	res.AUCBefore, res.LogLossBefore = before.AUC, before.LogLoss
+	for _, f := range m.Slots {
+		res.EmbeddingBytesFP32 += int64(m.Emb[f].Rows()) * int64(m.Cfg.Dim) * 4
+	}
+	t0 := time.Now()
+	if opt.KeepFraction < 1 {
+		keep := max(1, int(math.Round(opt.KeepFraction*float64(len(m.Slots)))))
+		pr, err := importance.Prune(m, train, valid, importance.PruneOptions{
+			Keep: keep, Rounds: opt.Rounds, FinetuneEpochs: opt.FinetuneEpochs, Tolerance: opt.Tolerance,
+			Scorer: opt.Scorer, Repeats: opt.Repeats, Seed: opt.Seed, Progress: opt.Progress})
+		if err != nil {
+			return nil, err
+		}
+		res.Prune = pr
+		res.DroppedFields = pr.Dropped
+		if len(pr.Rounds) > 0 {
+			res.Scores = map[string]map[string]float64{}
+			for f, s := range pr.Rounds[0].Scores {
+				res.Scores[m.Fields[f]] = map[string]float64{opt.Scorer: s}
+			}
+		}
+	}
+	res.Seconds["prune"] = time.Since(t0).Seconds()
+	for _, f := range m.Slots {
+		res.KeptFields = append(res.KeptFields, m.Fields[f])
+	}
+	pruned, err := m.Evaluate(valid)
+	if err != nil {
+		return nil, err
+	}
+	res.AUCAfterPrune = pruned.AUC
+	t0 = time.Now()
+	if opt.Quantize {
+		tiers, bytes, err := Quantize(m, train, opt)
+		if err != nil {
+			return nil, err
+		}
+		res.TierOf = tiers
+		res.EmbeddingBytesAfter = bytes
+		for f, t := range tiers {
+			var c [4]int64
+			for _, x := range t {
+				c[x]++
+			}
+			res.Tiers[m.Fields[f]] = c
+		}
+	} else {
+		res.EmbeddingBytesAfter = 0
+		for _, f := range m.Slots {
+			res.EmbeddingBytesAfter += core.TableBytes(m.Cfg.Dim, [4]int64{int64(m.Emb[f].Rows())})
+		}
+	}
+	res.Seconds["quantize"] = time.Since(t0).Seconds()
+	after, err := m.Evaluate(valid)
+	if err != nil {
+		return nil, err
+	}
+	res.AUCAfter, res.LogLossAfter = after.AUC, after.LogLoss
+	return res, nil
+}
+
+// Describe is a one-line summary.
+func (r *Result) Describe() string {
+	return fmt.Sprintf("AUC %.4f -> %.4f, embedding bytes %d -> %d (%.1f%% less), kept %d fields, dropped %d",
+		r.AUCBefore, r.AUCAfter, r.EmbeddingBytesFP32, r.EmbeddingBytesAfter,
+		100*(1-float64(r.EmbeddingBytesAfter)/float64(r.EmbeddingBytesFP32)), len(r.KeptFields), len(r.DroppedFields))
+}
