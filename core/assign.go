@@ -73,8 +73,8 @@ type BudgetTable struct {
 }
 
 // SolveBudget chooses a tier for every row of every table so that the
-// tables' stored bytes (TableBytes, index and padding included) total at
-// most budget, minimising sum_r P_r * SSE_r(tier). allowed[t] false keeps
+// tables' stored bytes (TableBytes: index and block padding included) total
+// at most budget, minimising sum_r P_r * SSE_r(tier). allowed[t] false keeps
 // tier t out.
 //
 // It is the Lagrangian relaxation of DESIGN.md: for a multiplier lambda each
@@ -93,14 +93,10 @@ func SolveBudget(tables []BudgetTable, budget int64, allowed [NumTiers]bool) ([]
 	if len(tiers) == 0 {
 		return nil, fmt.Errorf("%w: no tier allowed", ErrInvalid)
 	}
-	// Bytes available to rows: the budget less each table's index and the
-	// worst-case padding of its tier blocks.
-	avail := budget
 	for _, tb := range tables {
 		if len(tb.Priority) != len(tb.Err) {
 			return nil, fmt.Errorf("%w: %d priorities for %d rows", ErrInvalid, len(tb.Priority), len(tb.Err))
 		}
-		avail -= IndexBytes(int64(len(tb.Err))) + int64(NumTiers)*(Align-1)
 	}
 	choose := func(tb *BudgetTable, r int, lambda float64) Tier {
 		best, bestCost := tiers[0], math.Inf(1)
@@ -120,49 +116,52 @@ func SolveBudget(tables []BudgetTable, budget int64, allowed [NumTiers]bool) ([]
 		}
 		return best
 	}
+	// total is the exact stored size of the assignment lambda gives.
 	total := func(lambda float64) int64 {
 		var s int64
 		for i := range tables {
 			tb := &tables[i]
+			var c [NumTiers]int64
 			for r := range tb.Err {
-				s += int64(choose(tb, r, lambda).RowBytes(tb.Dim))
+				c[choose(tb, r, lambda)]++
 			}
+			s += TableBytes(tb.Dim, c)
 		}
 		return s
 	}
-	// The cheapest feasible assignment: every row in its smallest tier that
-	// has a finite error (non-finite rows must stay fp32).
+	// The cheapest assignment: every row in its smallest tier with a finite
+	// error (non-finite rows must stay fp32).
 	const lambdaMax = 1e300
-	if need := total(lambdaMax); need > avail {
-		min := budget - avail + need
-		return nil, fmt.Errorf("%w: the smallest possible encoding takes %d bytes, over the budget of %d", ErrBudget, min, budget)
+	if need := total(lambdaMax); need > budget {
+		return nil, fmt.Errorf("%w: the smallest possible encoding takes %d bytes, over the budget of %d", ErrBudget, need, budget)
 	}
 	lo, hi := 0.0, lambdaMax
-	if total(lo) <= avail {
+	if total(lo) <= budget {
 		hi = lo
 	} else {
 		// Bisect in log space: lambda spans hundreds of orders of magnitude.
+		// hi always fits; lo never does.
 		llo, lhi := -300.0, 300.0
 		for i := 0; i < 200 && lhi-llo > 1e-9; i++ {
 			mid := (llo + lhi) / 2
-			if total(math.Pow(10, mid)) <= avail {
+			if total(math.Pow(10, mid)) <= budget {
 				lhi = mid
 			} else {
 				llo = mid
 			}
 		}
 		lo, hi = math.Pow(10, llo), math.Pow(10, lhi)
-		if total(lo) <= avail { // llo never moved off its start
-			hi = lo
+		if total(hi) > budget {
+			hi = lambdaMax // padding made the size non-monotone near the edge
 		}
 	}
 	out := make([][]Tier, len(tables))
+	counts := make([][NumTiers]int64, len(tables))
 	var used int64
 	type upgrade struct {
 		table, row int
 		to         Tier
 		gain       float64 // error removed per extra byte
-		bytes      int64
 	}
 	var ups []upgrade
 	for i := range tables {
@@ -171,21 +170,29 @@ func SolveBudget(tables []BudgetTable, budget int64, allowed [NumTiers]bool) ([]
 		for r := range tb.Err {
 			t := choose(tb, r, hi)
 			out[i][r] = t
-			used += int64(t.RowBytes(tb.Dim))
+			counts[i][t]++
 			if hi != lo {
 				if u := choose(tb, r, lo); u != t && u.RowBytes(tb.Dim) > t.RowBytes(tb.Dim) {
-					db := int64(u.RowBytes(tb.Dim) - t.RowBytes(tb.Dim))
+					db := float64(u.RowBytes(tb.Dim) - t.RowBytes(tb.Dim))
 					de := tb.Priority[r] * (tb.Err[r].SSE[t] - tb.Err[r].SSE[u])
-					ups = append(ups, upgrade{i, r, u, de / float64(db), db})
+					ups = append(ups, upgrade{i, r, u, de / db})
 				}
 			}
 		}
+		used += TableBytes(tb.Dim, counts[i])
 	}
 	sort.SliceStable(ups, func(a, b int) bool { return ups[a].gain > ups[b].gain })
 	for _, u := range ups {
-		if used+u.bytes <= avail {
+		tb := &tables[u.table]
+		c := counts[u.table]
+		before := TableBytes(tb.Dim, c)
+		c[out[u.table][u.row]]--
+		c[u.to]++
+		after := TableBytes(tb.Dim, c)
+		if used-before+after <= budget {
 			out[u.table][u.row] = u.to
-			used += u.bytes
+			counts[u.table] = c
+			used += after - before
 		}
 	}
 	return out, nil

@@ -9,6 +9,8 @@ const Align = 64
 // DirEvery is the number of rows between two entries of a mixed table's rank
 // directory. Each entry holds four uint32 counts (16 bytes), so the index
 // costs 2 bits of tier code plus 16/256 bytes per row: 0.3125 bytes per row.
+// The entry for row 0 (all zeros) is not stored, so a table of up to 256
+// rows has an empty directory.
 const DirEvery = 256
 
 // AlignUp rounds n up to a multiple of Align.
@@ -18,7 +20,7 @@ func AlignUp(n int64) int64 { return (n + Align - 1) &^ (Align - 1) }
 func CodesBytes(rows int64) int64 { return (rows + 3) / 4 }
 
 // DirBytes is the size of a table's rank directory.
-func DirBytes(rows int64) int64 { return 16 * ((rows + DirEvery - 1) / DirEvery) }
+func DirBytes(rows int64) int64 { return 16 * max(0, (rows+DirEvery-1)/DirEvery-1) }
 
 // IndexBytes is the stored size of a table's codes and directory.
 func IndexBytes(rows int64) int64 { return AlignUp(CodesBytes(rows)) + AlignUp(DirBytes(rows)) }

@@ -38,6 +38,8 @@ func init() {
 		{"score", "MODEL DATA [--exact]", "table importance: Taylor (and exact permutation)", runScore},
 		{"prune", "MODEL DATA --keep N -o OUT", "iterative F-Permutation pruning", runPrune},
 		{"compress", "MODEL DATA --keep-fraction F --budget P -o OUT", "the whole pipeline: prune, then quantize", runCompress},
+		{"experiment", "taylor|ablation|sweep MODEL DATA -o DIR", "reports with charts: the paper's experiments", runExperiment},
+		{"demo", "", "synth, train, compress: the whole method in a minute", runDemo},
 		{"version", "", "print the version", func([]string, io.Writer, io.Writer) error { fmt.Println("shark", version); return nil }},
 	}
 }

@@ -66,17 +66,18 @@ the Spearman rank correlation of the two.`, stderr)
 	}
 	fmt.Fprintf(stdout, "taylor %.3fs", res.Seconds["taylor"])
 	if *exact {
-		fmt.Fprintf(stdout, ", exact %.3fs (%.1fx), Spearman %.3f", res.Seconds["exact"], res.Seconds["exact"]/res.Seconds["taylor"], *res.Spearman)
+		fmt.Fprintf(stdout, ", exact %.3fs (%.1fx), Spearman %.3f over the fields that vary (%.3f over all)", res.Seconds["exact"], res.Seconds["exact"]/res.Seconds["taylor"], *res.Spearman, *res.SpearmanAll)
 	}
 	fmt.Fprintln(stdout)
 	return nil
 }
 
 type scoreResult struct {
-	Fields   []fieldScore       `json:"fields"`
-	Spearman *float64           `json:"spearman,omitempty"`
-	Seconds  map[string]float64 `json:"seconds"`
-	Rows     int                `json:"rows"`
+	Fields      []fieldScore       `json:"fields"`
+	Spearman    *float64           `json:"spearman,omitempty"` // over the fields that vary in the data
+	SpearmanAll *float64           `json:"spearman_all,omitempty"`
+	Seconds     map[string]float64 `json:"seconds"`
+	Rows        int                `json:"rows"`
 }
 
 func scoreFields(m *model.Model, ds *model.Dataset, exact bool, repeats int, prog *progress) (*scoreResult, error) {
@@ -97,19 +98,23 @@ func scoreFields(m *model.Model, ds *model.Dataset, exact bool, repeats int, pro
 		}
 		res.Seconds["exact"] = time.Since(t0).Seconds()
 	}
-	var a, b []float64
+	vary := importance.Varying(ds)
+	var a, b, aa, bb []float64
 	for _, f := range m.Slots {
 		fsc := fieldScore{Name: m.Fields[f], Taylor: tay[f]}
 		if exact {
 			v, d := ex[f].LossIncrease, ex[f].AUCDrop
 			fsc.Exact, fsc.AUCDrop = &v, &d
-			a, b = append(a, tay[f]), append(b, v)
+			aa, bb = append(aa, tay[f]), append(bb, v)
+			if vary[f] {
+				a, b = append(a, tay[f]), append(b, v)
+			}
 		}
 		res.Fields = append(res.Fields, fsc)
 	}
 	if exact {
-		s := model.Spearman(a, b)
-		res.Spearman = &s
+		s, sa := model.Spearman(a, b), model.Spearman(aa, bb)
+		res.Spearman, res.SpearmanAll = &s, &sa
 	}
 	return res, nil
 }

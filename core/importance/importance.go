@@ -41,6 +41,9 @@ func Taylor(m *model.Model, ds *model.Dataset) ([]float64, error) {
 			ids = append(ids, id)
 		}
 		sortInt32(ids) // deterministic summation order
+		if len(ids) == 1 {
+			continue // a constant field: every e_s equals ebar, Q is exactly 0
+		}
 		ebar[f] = make([]float64, D)
 		for _, id := range ids {
 			if err := m.Emb[f].Row(int(id), row); err != nil {
@@ -61,6 +64,9 @@ func Taylor(m *model.Model, ds *model.Dataset) ([]float64, error) {
 			part[k] = make([]float64, nf)
 		}
 		for slot, f := range m.Slots {
+			if ebar[f] == nil {
+				continue
+			}
 			dot := 0.0
 			for j := 0; j < D; j++ {
 				dot += float64(gx[slot*D+j]) * (ebar[f][j] - float64(x[slot*D+j]))
@@ -134,3 +140,21 @@ func Exact(m *model.Model, ds *model.Dataset, repeats int, seed uint64, progress
 
 // Workers is re-exported for callers reporting the parallelism used.
 func Workers() int { return par.Workers() }
+
+// Varying reports, per data field, whether ds holds more than one value of
+// it. A constant field scores exactly 0 by both methods, so rank
+// correlations are taken over the varying fields only: the ties among
+// constants would otherwise say nothing and outweigh the rest.
+func Varying(ds *model.Dataset) []bool {
+	nf := len(ds.Fields)
+	out := make([]bool, nf)
+	for f := 0; f < nf; f++ {
+		for s := 1; s < ds.Rows(); s++ {
+			if ds.IDs[s*nf+f] != ds.IDs[f] {
+				out[f] = true
+				break
+			}
+		}
+	}
+	return out
+}

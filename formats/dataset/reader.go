@@ -224,6 +224,9 @@ func (s *libsvm) Next() (*Record, error) {
 		return nil, err
 	}
 	parts := strings.Fields(line)
+	if len(parts) == 0 {
+		return s.Next() // a line of blanks
+	}
 	y, err := parseLabel(parts[0], s.l.line)
 	if err != nil {
 		return nil, err
@@ -344,15 +347,15 @@ func (c *csvReader) Next() (*Record, error) {
 	if err == io.EOF {
 		return nil, io.EOF
 	}
-	line, _ := c.r.FieldPos(0)
-	c.line = int64(line)
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			return nil, bad(int64(pe.Line), "%v", pe.Err)
 		}
-		return nil, bad(c.line, "%v", err)
+		return nil, bad(c.line+1, "%v", err)
 	}
+	line, _ := c.r.FieldPos(0)
+	c.line = int64(line)
 	rec := &Record{Line: c.line, Tokens: make([]string, len(c.fields))}
 	lv := strings.TrimSpace(row[c.label])
 	if c.op == "" {

@@ -207,4 +207,3 @@ func load(f *sharkfile.File, dense bool) (*Loaded, error) {
 	}
 	return l, nil
 }
-

@@ -22,8 +22,9 @@
 //
 //	codes  2-bit tier code per row (0 fp32, 1 fp16, 2 int8, 3 int4), four
 //	       rows a byte, row r in bits 2*(r%4) of byte r/4; unused bits zero
-//	dir    rank directory: for every 256 rows, four u32 counts of the rows
-//	       of each tier before that point
+//	dir    rank directory: for every 256 rows after the first 256, four u32
+//	       counts of the rows of each tier before that point (empty for
+//	       tables of up to 256 rows)
 //	fp32, fp16, int8, int4
 //	       the rows of each tier in row order, in core's row layouts (int8 and
 //	       int4 FBGEMM fused rowwise: codes, then fp16 scale, then fp16 bias)

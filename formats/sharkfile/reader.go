@@ -298,9 +298,10 @@ func (rd *Reader) loadTable(e *Entry) (*Table, error) {
 	if err := rd.readChecked(e.Dir, db, 0); err != nil {
 		return nil, fmt.Errorf("table %q: %w", e.Name, err)
 	}
-	t.dir = make([]uint32, len(db)/4)
-	for i := range t.dir {
-		t.dir[i] = binary.LittleEndian.Uint32(db[4*i:])
+	// Entry 0 (rows before row 0: all zero) is implicit on disk.
+	t.dir = make([]uint32, 4+len(db)/4)
+	for i := range t.dir[4:] {
+		t.dir[4+i] = binary.LittleEndian.Uint32(db[4*i:])
 	}
 	// The directory must be what the codes say, and the counts too.
 	var cnt [4]uint32
@@ -308,7 +309,7 @@ func (rd *Reader) loadTable(e *Entry) (*Table, error) {
 		if r%core.DirEvery == 0 {
 			k := 4 * (r / core.DirEvery)
 			if t.dir[k] != cnt[0] || t.dir[k+1] != cnt[1] || t.dir[k+2] != cnt[2] || t.dir[k+3] != cnt[3] {
-				return nil, corrupt(e.Dir.Off+int64(4*k), "table %q: directory entry %d disagrees with the tier codes", e.Name, k/4)
+				return nil, corrupt(e.Dir.Off+int64(4*k-16), "table %q: directory entry %d disagrees with the tier codes", e.Name, k/4)
 			}
 		}
 		cnt[(t.codes[r/4]>>(2*(r%4)))&3]++

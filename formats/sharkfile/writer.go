@@ -174,7 +174,7 @@ func (w *Writer) WriteTable(name string, src core.RowSource, tiers []core.Tier, 
 		if t >= core.NumTiers {
 			return fmt.Errorf("sharkfile: table %q: row %d has invalid tier %d", name, r, t)
 		}
-		if r%core.DirEvery == 0 {
+		if r%core.DirEvery == 0 && r > 0 {
 			for _, c := range cnt {
 				dir = binary.LittleEndian.AppendUint32(dir, c)
 			}

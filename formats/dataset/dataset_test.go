@@ -1,0 +1,185 @@
+package dataset
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func readAll(t testing.TB, data string, opt Options) ([]*Record, error) {
+	r, err := Open(strings.NewReader(data), opt)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Record
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, rec)
+	}
+}
+
+func criteoRow(label string, ints []string, cats []string) string {
+	cols := append([]string{label}, ints...)
+	return strings.Join(append(cols, cats...), "\t") + "\n"
+}
+
+func TestCriteo(t *testing.T) {
+	ints := make([]string, 13)
+	ints[0], ints[1] = "1", "100"
+	cats := make([]string, 26)
+	cats[0] = "68fd1e64"
+	recs, err := readAll(t, criteoRow("1", ints, cats)+"\n"+criteoRow("0", make([]string, 13), make([]string, 26)), Options{})
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("%v %v", recs, err)
+	}
+	r := recs[0]
+	if r.Label != 1 || r.Tokens[0] != "v1" || r.Tokens[1] != "b21" || r.Tokens[13] != "68fd1e64" || r.Tokens[2] != "" || recs[1].Line != 3 {
+		t.Fatalf("parsed %+v line %d", r, recs[1].Line)
+	}
+	for name, row := range map[string]string{
+		"short row":   "1\t2\t3\n",
+		"bad integer": criteoRow("0", append([]string{"x1"}, make([]string, 12)...), make([]string, 26)),
+		"bad label":   criteoRow("2", make([]string, 13), make([]string, 26)),
+		"stray bytes": "\x00\xff\xfe garbage\n",
+	} {
+		_, err := readAll(t, criteoRow("0", make([]string, 13), make([]string, 26))+row, Options{Format: "criteo"})
+		var re *RowError
+		if !errors.As(err, &re) || re.Line != 2 || !errors.Is(err, ErrBadRow) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestCSV(t *testing.T) {
+	data := "user,item,rating,ts\r\n1,10,5,100\r\n2,\"1,1\",3,200\r\n"
+	recs, err := readAll(t, data, Options{Format: "csv", Label: "rating>=4", Ignore: []string{"ts"}})
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("%v %v", recs, err)
+	}
+	if recs[0].Label != 1 || recs[1].Label != 0 || recs[1].Tokens[1] != "1,1" || len(recs[0].Tokens) != 2 {
+		t.Fatalf("%+v %+v", recs[0], recs[1])
+	}
+	recs, err = readAll(t, "y,x\n1,3.5\n0,\n", Options{Format: "csv", Label: "y", Numeric: []string{"x"}})
+	if err != nil || recs[0].Tokens[0] != "b1" || recs[1].Tokens[0] != "" {
+		t.Fatalf("numeric: %v %v", recs, err)
+	}
+	for name, c := range map[string]struct {
+		data string
+		opt  Options
+	}{
+		"bad number":    {"y,x\n1,abc\n", Options{Format: "csv", Label: "y", Numeric: []string{"x"}}},
+		"short row":     {"y,x\n1\n", Options{Format: "csv", Label: "y"}},
+		"bad label":     {"y,x\nyes,1\n", Options{Format: "csv", Label: "y"}},
+		"stray quote":   {"y,x\n1,a\"b\n", Options{Format: "csv", Label: "y"}},
+		"missing label": {"y,x\n1,2\n", Options{Format: "csv", Label: "z"}},
+		"no label":      {"y,x\n1,2\n", Options{Format: "csv"}},
+	} {
+		_, err := readAll(t, c.data, c.opt)
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestLibSVMAndFFM(t *testing.T) {
+	recs, err := readAll(t, "1 3:1 7:1\n-1 4:1 7:1\n", Options{})
+	if err != nil || recs[0].Label != 1 || recs[1].Label != 0 || recs[1].Tokens[0] != "4" {
+		t.Fatalf("libsvm: %v %v", recs, err)
+	}
+	recs, err = readAll(t, "1 0:3:1 2:9:1\n0 1:5:1\n", Options{})
+	if err != nil || recs[0].Tokens[2] != "9" || recs[0].Tokens[1] != "" || recs[1].Tokens[1] != "5" {
+		t.Fatalf("libffm: %v %v", recs, err)
+	}
+	for name, data := range map[string]string{
+		"libsvm short":    "1 3:1 7:1\n0 3:1\n",
+		"libsvm value":    "1 3:x\n",
+		"libsvm no colon": "1 3:1 7\n",
+		"libffm twice":    "1 0:3:1 0:4:1\n",
+		"libffm field":    "1 a:3:1 0:1\n",
+		"bad label":       "yes 3:1\n",
+	} {
+		if _, err := readAll(t, data, Options{}); !errors.Is(err, ErrBadRow) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestEncodingAndSkipBad(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "d.csv")
+	os.WriteFile(p, []byte("y,a,b\n1,x,p\n0,x,q\n1,y,p\nbroken,row\n0,x,\n"), 0o644)
+	opt := Options{Format: "csv", Label: "y"}
+	if _, _, err := Build(FileOpener(p, opt), opt, 2, false); !errors.Is(err, ErrBadRow) || !strings.Contains(err.Error(), "line 5") {
+		t.Fatalf("bad row not reported by line: %v", err)
+	}
+	enc, st, err := Build(FileOpener(p, opt), opt, 2, true)
+	if err != nil || st.Skipped != 1 || st.Rows != 4 {
+		t.Fatalf("%v %+v", err, st)
+	}
+	// a: x seen 3 times gets row 2, y (once) is out of vocabulary.
+	if enc.Values[0][0] != "x" || len(enc.Values[0]) != 1 || enc.Vocab()[1] != 3 {
+		t.Fatalf("encoding %+v", enc.Values)
+	}
+	ds, _, err := enc.Encode(FileOpener(p, opt), true)
+	if err != nil || ds.Validate() != nil {
+		t.Fatal(err)
+	}
+	want := []int32{2, 2, 2, OOV, OOV, 2, 2, Empty}
+	for i, id := range want {
+		if ds.IDs[i] != id {
+			t.Fatalf("ids %v want %v", ds.IDs, want)
+		}
+	}
+}
+
+func TestSynthReadsBack(t *testing.T) {
+	var buf bytes.Buffer
+	truth, err := Synth(&buf, 500, 6, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, noise := truth.Signal()
+	if len(sig) != 4 || len(noise) != 2 {
+		t.Fatalf("%v %v", sig, noise)
+	}
+	recs, err := readAll(t, buf.String(), Options{})
+	if err != nil || len(recs) != 500 || recs[0].Tokens[13] == "" || recs[0].Tokens[13+6] != "" {
+		t.Fatalf("%d %v", len(recs), err)
+	}
+}
+
+func FuzzReaders(f *testing.F) {
+	f.Add(byte(0), criteoRow("1", make([]string, 13), make([]string, 26)))
+	f.Add(byte(1), "y,a\n1,x\n0,\"q\"\r\n")
+	f.Add(byte(2), "1 3:1 7:1\n0 4:1 7:1\n")
+	f.Add(byte(3), "1 0:3:1 2:9:1\n")
+	f.Fuzz(func(t *testing.T, kind byte, data string) {
+		opt := Options{Format: []string{"criteo", "csv", "libsvm", "libffm"}[kind%4], Label: "y"}
+		r, err := Open(strings.NewReader(data), opt)
+		if err != nil {
+			return
+		}
+		for i := 0; i < 10000; i++ {
+			rec, err := r.Next()
+			if err != nil {
+				if err != io.EOF && !errors.Is(err, ErrBadRow) {
+					t.Fatalf("error of no known kind: %v", err)
+				}
+				return
+			}
+			if rec.Label != 0 && rec.Label != 1 {
+				t.Fatalf("label %v", rec.Label)
+			}
+		}
+	})
+}

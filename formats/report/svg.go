@@ -1,0 +1,204 @@
+// Package report draws the experiments' charts as standalone SVG files
+// (no chart library: a few hundred lines cover scatter, line and bar charts,
+// and the files need nothing to view) and writes Markdown around them.
+package report
+
+import (
+	"fmt"
+	"html"
+	"math"
+	"sort"
+	"strings"
+)
+
+const (
+	width, height          = 640, 400
+	left, right, top, bott = 70, 20, 40, 60
+)
+
+var palette = []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf"}
+
+// Point is a labelled point.
+type Point struct {
+	X, Y  float64
+	Label string
+}
+
+// Series is a named set of points drawn in one colour.
+type Series struct {
+	Name   string
+	Points []Point
+	Line   bool // connect the points in X order
+}
+
+// Chart describes axes and series.
+type Chart struct {
+	Title, XLabel, YLabel string
+	LogX, LogY            bool
+	Series                []Series
+}
+
+type scale struct {
+	lo, hi     float64
+	log        bool
+	pxLo, pxHi float64
+}
+
+func (s scale) at(v float64) float64 {
+	if s.log {
+		v = math.Log10(math.Max(v, 1e-300))
+	}
+	if s.hi == s.lo {
+		return (s.pxLo + s.pxHi) / 2
+	}
+	return s.pxLo + (v-s.lo)/(s.hi-s.lo)*(s.pxHi-s.pxLo)
+}
+
+func bounds(vals []float64, log bool) (float64, float64) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range vals {
+		if log {
+			if v <= 0 {
+				continue
+			}
+			v = math.Log10(v)
+		}
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	if math.IsInf(lo, 0) {
+		return 0, 1
+	}
+	pad := (hi - lo) * 0.05
+	if pad == 0 {
+		pad = math.Max(math.Abs(hi)*0.05, 1e-9)
+	}
+	return lo - pad, hi + pad
+}
+
+func ticks(lo, hi float64, log bool) []float64 {
+	var out []float64
+	if log {
+		for e := math.Floor(lo); e <= math.Ceil(hi); e++ {
+			if e >= lo && e <= hi {
+				out = append(out, math.Pow(10, e))
+			}
+		}
+		return out
+	}
+	step := math.Pow(10, math.Floor(math.Log10((hi-lo)/5)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if (hi-lo)/(step*m) <= 6 {
+			step *= m
+			break
+		}
+	}
+	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
+		out = append(out, v)
+	}
+	return out
+}
+
+func num(v float64) string {
+	a := math.Abs(v)
+	switch {
+	case v == 0:
+		return "0"
+	case a >= 1e6 || a < 1e-3:
+		return fmt.Sprintf("%.0e", v)
+	case a >= 100:
+		return fmt.Sprintf("%.0f", v)
+	}
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", v), "0"), ".")
+}
+
+func head(b *strings.Builder, title string) {
+	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
+	fmt.Fprintf(b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
+	fmt.Fprintf(b, `<text x="%d" y="22" font-size="15" font-weight="bold">%s</text>`+"\n", left, html.EscapeString(title))
+}
+
+// SVG renders a scatter or line chart.
+func (c Chart) SVG() string {
+	var xs, ys []float64
+	for _, s := range c.Series {
+		for _, p := range s.Points {
+			xs, ys = append(xs, p.X), append(ys, p.Y)
+		}
+	}
+	xlo, xhi := bounds(xs, c.LogX)
+	ylo, yhi := bounds(ys, c.LogY)
+	sx := scale{xlo, xhi, c.LogX, left, width - right}
+	sy := scale{ylo, yhi, c.LogY, height - bott, top}
+	var b strings.Builder
+	head(&b, c.Title)
+	fmt.Fprintf(&b, `<g stroke="#ccc">`)
+	for _, t := range ticks(xlo, xhi, c.LogX) {
+		x := sx.at(t)
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>`, x, top, x, height-bott)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" stroke="none" fill="#333">%s</text>`, x, height-bott+16, num(t))
+	}
+	for _, t := range ticks(ylo, yhi, c.LogY) {
+		y := sy.at(t)
+		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f"/>`, left, y, width-right, y)
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" stroke="none" fill="#333">%s</text>`, left-6, y+4, num(t))
+	}
+	fmt.Fprintf(&b, "</g>\n")
+	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#333"/>`+"\n", left, top, width-left-right, height-top-bott)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">%s</text>`+"\n", (left+width-right)/2, height-18, html.EscapeString(c.XLabel))
+	fmt.Fprintf(&b, `<text transform="translate(16,%d) rotate(-90)" text-anchor="middle">%s</text>`+"\n", (top+height-bott)/2, html.EscapeString(c.YLabel))
+	for i, s := range c.Series {
+		col := palette[i%len(palette)]
+		pts := append([]Point{}, s.Points...)
+		if s.Line {
+			sort.SliceStable(pts, func(a, b int) bool { return pts[a].X < pts[b].X })
+			var path strings.Builder
+			for k, p := range pts {
+				cmd := "L"
+				if k == 0 {
+					cmd = "M"
+				}
+				fmt.Fprintf(&path, "%s%.1f %.1f ", cmd, sx.at(p.X), sy.at(p.Y))
+			}
+			fmt.Fprintf(&b, `<path d="%s" fill="none" stroke="%s" stroke-width="2"/>`+"\n", path.String(), col)
+		}
+		for _, p := range pts {
+			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s</title></circle>`, sx.at(p.X), sy.at(p.Y), col, html.EscapeString(fmt.Sprintf("%s (%s, %s)", p.Label, num(p.X), num(p.Y))))
+			if p.Label != "" && len(pts) <= 40 {
+				fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" fill="#444">%s</text>`, sx.at(p.X)+5, sy.at(p.Y)-5, html.EscapeString(p.Label))
+			}
+		}
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n", width-right-150, top+8+16*i, col, width-right-135, top+17+16*i, html.EscapeString(s.Name))
+	}
+	b.WriteString("</svg>\n")
+	return b.String()
+}
+
+// Bars renders a horizontal bar chart, one bar per name, in the given order.
+func Bars(title, xlabel string, names []string, vals []float64) string {
+	var b strings.Builder
+	h := max(height, top+bott+18*len(names))
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", width, h, width, h)
+	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
+	fmt.Fprintf(&b, `<text x="%d" y="22" font-size="15" font-weight="bold">%s</text>`+"\n", 10, html.EscapeString(title))
+	lo, hi := 0.0, 0.0
+	for _, v := range vals {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	if hi == lo {
+		hi = lo + 1
+	}
+	x0, x1 := 130.0, float64(width-right-60)
+	at := func(v float64) float64 { return x0 + (v-lo)/(hi-lo)*(x1-x0) }
+	bh := math.Min(16, float64(h-top-bott)/float64(max(1, len(names))))
+	for i, n := range names {
+		y := float64(top) + float64(i)*bh
+		a, z := at(math.Min(0, vals[i])), at(math.Max(0, vals[i]))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="end">%s</text>`, x0-6, y+bh*0.75, html.EscapeString(n))
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`, a, y+1, math.Max(z-a, 0.5), bh-2, palette[0])
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10">%s</text>`+"\n", z+4, y+bh*0.75, num(vals[i]))
+	}
+	fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%.1f" stroke="#333"/>`, at(0), top, at(0), float64(top)+bh*float64(len(names)))
+	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", (x0+x1)/2, float64(top)+bh*float64(len(names))+30, html.EscapeString(xlabel))
+	b.WriteString("</svg>\n")
+	return b.String()
+}
