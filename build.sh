@@ -45,6 +45,10 @@ demo() {
   dir="$(mktemp -d)"
   trap 'rm -rf "$dir"' EXIT
   echo
+  echo "== the SHARK method end to end: synthetic click data, the reference model, F-Permutation, F-Quantization"
+  bin/shark demo
+  echo
+  echo "== offline compression of exported tables"
   echo "== 1. a synthetic exported model: two embedding tables, a dense tower, Zipf access counts"
   bin/shark example -o "$dir"
   bin/shark inspect "$dir/model.npz"
@@ -73,7 +77,7 @@ run_tests() {
   go test -count=1 -race -short ./formats/sharkfile/ ./core/...
   echo "== fuzz: a short run of every reader's fuzz target"
   local pkg target
-  for spec in formats/npy:FuzzNpy formats/npz:FuzzNpz formats/safetensors:FuzzSafetensors formats/sharkfile:FuzzShark; do
+  for spec in formats/npy:FuzzNpy formats/npz:FuzzNpz formats/safetensors:FuzzSafetensors formats/sharkfile:FuzzShark formats/dataset:FuzzReaders; do
     pkg="${spec%%:*}"; target="${spec##*:}"
     go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZTIME:-10s}" "./$pkg" >/dev/null
     echo "ok   $pkg $target (${FUZZTIME:-10s})"

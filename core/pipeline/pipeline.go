@@ -18,6 +18,7 @@ import (
 // Options of Compress.
 type Options struct {
 	KeepFraction   float64 // share of the fields to keep (by count); 1 = no pruning
+	Keep           int     // if > 0, the number of fields to keep (overrides KeepFraction)
 	Rounds         int     // pruning rounds
 	FinetuneEpochs int     // fine-tuning epochs after each round
 	Tolerance      float64 // AUC tolerance for rolling a round back (0: never)
@@ -158,8 +159,11 @@ func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result
 		res.EmbeddingBytesFP32 += int64(m.Emb[f].Rows()) * int64(m.Cfg.Dim) * 4
 	}
 	t0 := time.Now()
-	if opt.KeepFraction < 1 {
+	if opt.KeepFraction < 1 || opt.Keep > 0 {
 		keep := max(1, int(math.Round(opt.KeepFraction*float64(len(m.Slots)))))
+		if opt.Keep > 0 {
+			keep = min(opt.Keep, len(m.Slots))
+		}
 		pr, err := importance.Prune(m, train, valid, importance.PruneOptions{
 			Keep: keep, Rounds: opt.Rounds, FinetuneEpochs: opt.FinetuneEpochs, Tolerance: opt.Tolerance,
 			Scorer: opt.Scorer, Repeats: opt.Repeats, Seed: opt.Seed, Progress: opt.Progress})
@@ -200,10 +204,7 @@ func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result
 			res.Tiers[m.Fields[f]] = c
 		}
 	} else {
-		res.EmbeddingBytesAfter = 0
-		for _, f := range m.Slots {
-			res.EmbeddingBytesAfter += core.TableBytes(m.Cfg.Dim, [4]int64{int64(m.Emb[f].Rows())})
-		}
+		res.EmbeddingBytesAfter = m.EmbeddingBytes() // plain fp32 arrays, no index
 	}
 	res.Seconds["quantize"] = time.Since(t0).Seconds()
 	after, err := m.Evaluate(valid)

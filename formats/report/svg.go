@@ -12,8 +12,8 @@ import (
 )
 
 const (
-	width, height          = 640, 400
-	left, right, top, bott = 70, 20, 40, 60
+	width, height          = 760, 400
+	left, right, top, bott = 70, 170, 40, 60 // the legend sits in the right margin
 )
 
 var palette = []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf"}
@@ -167,7 +167,7 @@ func (c Chart) SVG() string {
 				fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" fill="#444">%s</text>`, sx.at(p.X)+5, sy.at(p.Y)-5, html.EscapeString(p.Label))
 			}
 		}
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n", width-right-150, top+8+16*i, col, width-right-135, top+17+16*i, html.EscapeString(s.Name))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n", width-right+12, top+8+16*i, col, width-right+27, top+17+16*i, html.EscapeString(s.Name))
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
@@ -187,7 +187,7 @@ func Bars(title, xlabel string, names []string, vals []float64) string {
 	if hi == lo {
 		hi = lo + 1
 	}
-	x0, x1 := 130.0, float64(width-right-60)
+	x0, x1 := 130.0, float64(width-60)
 	at := func(v float64) float64 { return x0 + (v-lo)/(hi-lo)*(x1-x0) }
 	bh := math.Min(16, float64(h-top-bott)/float64(max(1, len(names))))
 	for i, n := range names {
