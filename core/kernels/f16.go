@@ -91,6 +91,16 @@ func FloatToHalf(f float32) uint16 {
 func FloatsToHalvesGeneric(dst []uint16, src []float32) {
 	dst = dst[:len(src)]
 	for i, f := range src {
+		b := math.Float32bits(f)
+		m := b & 0x7fffffff
+		// Inline fast path for results in the normal half range: round to
+		// nearest even on bit 13 with one add (a carry into the exponent,
+		// up to infinity, is the right answer); the rest takes the slow path.
+		if m >= 113<<23 && m < 143<<23 {
+			m += 0xfff + (m>>13)&1
+			dst[i] = uint16(b>>16)&0x8000 | uint16(m>>13-112<<10)
+			continue
+		}
 		dst[i] = FloatToHalf(f)
 	}
 }

@@ -39,42 +39,74 @@ func QuantizeRowGeneric(bits int, dst []byte, src []float32) {
 			mx = v
 		}
 	}
-	biasH := FloatToHalf(mn)
-	mn = HalfToFloat(biasH)
-	rng := mx - mn
-	maxq := int32(1)<<bits - 1
-	scale := float32(1)
+	mn, scale, inv, maxq := rowParams(bits, mn, mx)
+	putScaleBias(dst[nb:], FloatToHalf(scale), FloatToHalf(mn))
+	switch bits {
+	case 8:
+		for i, v := range src {
+			dst[i] = byte(quantizeOne(v, mn, inv, maxq))
+		}
+	case 4:
+		for i := 0; i+1 < n; i += 2 {
+			dst[i/2] = byte(quantizeOne(src[i], mn, inv, maxq)) | byte(quantizeOne(src[i+1], mn, inv, maxq))<<4
+		}
+		if n%2 == 1 {
+			dst[n/2] = byte(quantizeOne(src[n-1], mn, inv, maxq))
+		}
+	default:
+		clear(dst[:nb])
+		for i, v := range src {
+			dst[i/per] |= byte(quantizeOne(v, mn, inv, maxq)) << (uint(i%per) * uint(bits))
+		}
+	}
+}
+
+// quantizeOne is clamp(rint((v - bias) * inv), 0, maxq), rounding half to
+// even: in [0, maxq) adding and subtracting 2^23 in float32 rounds exactly
+// that way, without a call to math.RoundToEven. float32() around each step
+// forbids fused multiply-add, which FBGEMM's reference does not use.
+func quantizeOne(v, bias, inv float32, maxq int32) int32 {
+	x := float32(float32(v-bias) * inv)
+	switch {
+	case !(x > 0): // also NaN
+		return 0
+	case x >= float32(maxq):
+		return maxq
+	}
+	return int32(float32(float32(x+0x1p23) - 0x1p23))
+}
+
+// rowParams computes FBGEMM's row parameters from the row's min and max:
+// the bias (min rounded to fp16, as float32), the scale (rounded to fp16,
+// 1 where FBGEMM substitutes it), its inverse, and the largest code.
+func rowParams(bits int, mn, mx float32) (bias, scale, inv float32, maxq int32) {
+	bias = roundHalf(mn)
+	rng := mx - bias
+	maxq = int32(1)<<bits - 1
+	scale = 1
 	if rng != 0 {
 		scale = rng / float32(maxq)
 	}
-	scaleH := FloatToHalf(scale)
-	scale = HalfToFloat(scaleH)
+	scale = roundHalf(scale)
 	if scale == 0 {
 		scale = 1
 	}
-	inv := 1 / scale
+	inv = 1 / scale
 	if math.IsInf(float64(inv), 0) {
 		scale, inv = 1, 1
 	}
-	putScaleBias(dst[nb:], FloatToHalf(scale), biasH)
-	for i := range dst[:nb] {
-		dst[i] = 0
+	return bias, scale, inv, maxq
+}
+
+// roundHalf rounds f to the nearest binary16 value, as a float32.
+func roundHalf(f float32) float32 {
+	b := math.Float32bits(f)
+	if m := b & 0x7fffffff; m >= 113<<23 && m < 143<<23 {
+		// Normal half range: round to nearest even at bit 13 in place.
+		m += 0xfff + (m>>13)&1
+		return math.Float32frombits(b&0x80000000 | m&^0x1fff)
 	}
-	for i, v := range src {
-		// float32() around each step forbids fused multiply-add, which
-		// FBGEMM's reference does not use.
-		x := float32(float32(v-mn) * inv)
-		q := int32(math.RoundToEven(float64(x)))
-		if x != x { // unreachable for finite input; keep codes defined
-			q = 0
-		}
-		if q < 0 {
-			q = 0
-		} else if q > maxq {
-			q = maxq
-		}
-		dst[i/per] |= byte(q) << (uint(i%per) * uint(bits))
-	}
+	return HalfToFloat(FloatToHalf(f))
 }
 
 func putScaleBias(b []byte, scale, bias uint16) {

@@ -1,0 +1,137 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/x448/float16"
+)
+
+// Each benchmark runs the kernel in use ("simd" when the build and CPU have
+// one), the portable kernel, and a baseline (x448/float16 per value, or the
+// plain loop) at sizes from 1 to 500k values; ns/op divided by n is ns per
+// value. Compare with benchstat.
+
+var benchSizes = []int{1, 16, 256, 4096, 65536, 500000}
+
+func variants(b *testing.B, n int, simd, portable, baseline func()) {
+	run := func(name string, f func(), force bool) {
+		if f == nil {
+			return
+		}
+		b.Run(fmt.Sprintf("%s/n=%d", name, n), func(b *testing.B) {
+			ForcePortable(force)
+			defer ForcePortable(false)
+			b.SetBytes(int64(4 * n))
+			for b.Loop() {
+				f()
+			}
+		})
+	}
+	if Impl() != "portable" {
+		run("simd", simd, false)
+	}
+	run("portable", portable, true)
+	run("baseline", baseline, true)
+}
+
+func BenchmarkF32toF16(b *testing.B) {
+	for _, n := range benchSizes {
+		src := randRow(rand.New(rand.NewPCG(1, 1)), n)
+		dst := make([]uint16, n)
+		k := func() { FloatsToHalves(dst, src) }
+		variants(b, n, k, k, func() {
+			for i, v := range src {
+				dst[i] = float16.Fromfloat32(v).Bits()
+			}
+		})
+	}
+}
+
+func BenchmarkF16toF32(b *testing.B) {
+	for _, n := range benchSizes {
+		h := make([]uint16, n)
+		for i := range h {
+			h[i] = uint16(i * 7919)
+		}
+		dst := make([]float32, n)
+		k := func() { HalvesToFloats(dst, h) }
+		variants(b, n, k, k, func() {
+			for i, v := range h {
+				dst[i] = float16.Frombits(v).Float32()
+			}
+		})
+	}
+}
+
+// Rows of 64 values, the usual embedding width; n is the total values.
+func benchRows(b *testing.B, bits int, dequant bool) {
+	for _, n := range benchSizes {
+		if n < 64 {
+			continue
+		}
+		src := randRow(rand.New(rand.NewPCG(2, 2)), n)
+		rb := RowBytes(bits, 64)
+		enc := make([]byte, n/64*rb)
+		for r := 0; r < n/64; r++ {
+			QuantizeRowGeneric(bits, enc[r*rb:], src[r*64:(r+1)*64])
+		}
+		out := make([]float32, n)
+		var k func()
+		if dequant {
+			k = func() {
+				for r := 0; r < n/64; r++ {
+					DequantizeRow(bits, out[r*64:(r+1)*64], enc[r*rb:(r+1)*rb])
+				}
+			}
+		} else {
+			k = func() {
+				for r := 0; r < n/64; r++ {
+					QuantizeRow(bits, enc[r*rb:(r+1)*rb], src[r*64:(r+1)*64])
+				}
+			}
+		}
+		variants(b, n, k, k, nil)
+	}
+}
+
+func BenchmarkQuantizeInt8(b *testing.B)   { benchRows(b, 8, false) }
+func BenchmarkQuantizeInt4(b *testing.B)   { benchRows(b, 4, false) }
+func BenchmarkDequantizeInt8(b *testing.B) { benchRows(b, 8, true) }
+func BenchmarkDequantizeInt4(b *testing.B) { benchRows(b, 4, true) }
+
+func BenchmarkDot(b *testing.B) {
+	for _, n := range benchSizes {
+		x, y := randRow(rand.New(rand.NewPCG(3, 3)), n), randRow(rand.New(rand.NewPCG(4, 4)), n)
+		var s float32
+		k := func() { s += Dot(x, y) }
+		variants(b, n, k, k, nil)
+		_ = s
+	}
+}
+
+func BenchmarkAxpy(b *testing.B) {
+	for _, n := range benchSizes {
+		x, y := randRow(rand.New(rand.NewPCG(3, 3)), n), randRow(rand.New(rand.NewPCG(4, 4)), n)
+		k := func() { Axpy(1e-9, x, y) }
+		variants(b, n, k, k, nil)
+	}
+}
+
+// BenchmarkMemcpy is the bandwidth limit the encoders are measured against.
+func BenchmarkMemcpy(b *testing.B) {
+	for _, n := range []int{65536, 500000, 64 << 20} {
+		src := make([]float32, n)
+		dst := make([]float32, n)
+		for i := range src {
+			src[i], dst[i] = 1, 1 // fault every page in before timing
+		}
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(4 * n))
+			for b.Loop() {
+				copy(dst, src)
+			}
+		})
+	}
+}

@@ -1,0 +1,43 @@
+//go:build goexperiment.simd && amd64 && !purego
+
+package kernels
+
+import "simd/archsimd"
+
+// archsimd has no float16 type, so the F16C conversions are a few lines of
+// assembly; the CPUID check is there too, as archsimd reports no F16C flag.
+
+//go:noescape
+func floatsToHalvesAsm(dst *uint16, src *float32, n int)
+
+//go:noescape
+func halvesToFloatsAsm(dst *float32, src *uint16, n int)
+
+func cpuidF16C() bool
+
+func hasF16C() bool { return archsimd.X86.AVX() && cpuidF16C() }
+
+// floatsToHalvesF16C equals FloatsToHalvesGeneric (VCVTPS2PH rounds to
+// nearest even and quiets NaNs the same way).
+func floatsToHalvesF16C(dst []uint16, src []float32) {
+	dst = dst[:len(src)]
+	n := len(src) &^ 7
+	if n > 0 {
+		floatsToHalvesAsm(&dst[0], &src[0], n)
+	}
+	for i := n; i < len(src); i++ {
+		dst[i] = FloatToHalf(src[i])
+	}
+}
+
+// halvesToFloatsF16C equals HalvesToFloatsGeneric.
+func halvesToFloatsF16C(dst []float32, src []uint16) {
+	dst = dst[:len(src)]
+	n := len(src) &^ 7
+	if n > 0 {
+		halvesToFloatsAsm(&dst[0], &src[0], n)
+	}
+	for i := n; i < len(src); i++ {
+		dst[i] = HalfToFloat(src[i])
+	}
+}

@@ -1,0 +1,159 @@
+//go:build goexperiment.simd && amd64 && !purego
+
+package kernels
+
+import "simd/archsimd"
+
+func init() {
+	simdInit = func() {
+		x := archsimd.X86
+		var parts []string
+		if x.AVX2() {
+			dot, axpy = dotAVX2, axpyAVX2
+			parts = append(parts, "avx2")
+		}
+		if x.AVX512() {
+			quantizeRow, dequantizeRow = quantizeRowAVX512, dequantizeRowAVX512
+			parts = append(parts, "avx512")
+		}
+		if hasF16C() {
+			floatsToHalves, halvesToFloats = floatsToHalvesF16C, halvesToFloatsF16C
+			parts = append(parts, "f16c")
+		}
+		if len(parts) > 0 {
+			impl = parts[0]
+			for _, p := range parts[1:] {
+				impl += "+" + p
+			}
+		}
+	}
+	simdInit()
+}
+
+// dotAVX2 equals DotGeneric up to the order of the additions (four 8-wide
+// accumulators, then a horizontal sum), so within a few ulps of the sum.
+func dotAVX2(x, y []float32) float32 {
+	y = y[:len(x)]
+	n := len(x)
+	var a0, a1, a2, a3 archsimd.Float32x8
+	i := 0
+	for ; i+32 <= n; i += 32 {
+		a0 = archsimd.LoadFloat32x8Slice(x[i:]).MulAdd(archsimd.LoadFloat32x8Slice(y[i:]), a0)
+		a1 = archsimd.LoadFloat32x8Slice(x[i+8:]).MulAdd(archsimd.LoadFloat32x8Slice(y[i+8:]), a1)
+		a2 = archsimd.LoadFloat32x8Slice(x[i+16:]).MulAdd(archsimd.LoadFloat32x8Slice(y[i+16:]), a2)
+		a3 = archsimd.LoadFloat32x8Slice(x[i+24:]).MulAdd(archsimd.LoadFloat32x8Slice(y[i+24:]), a3)
+	}
+	for ; i+8 <= n; i += 8 {
+		a0 = archsimd.LoadFloat32x8Slice(x[i:]).MulAdd(archsimd.LoadFloat32x8Slice(y[i:]), a0)
+	}
+	var lanes [8]float32
+	a0.Add(a1).Add(a2.Add(a3)).StoreSlice(lanes[:])
+	s := ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+	for ; i < n; i++ {
+		s += x[i] * y[i]
+	}
+	return s
+}
+
+// axpyAVX2 equals AxpyGeneric exactly: a multiply, then an add, each
+// rounded (no fused multiply-add, as the portable loop on amd64).
+func axpyAVX2(a float32, x, y []float32) {
+	y = y[:len(x)]
+	n := len(x)
+	va := archsimd.BroadcastFloat32x8(a)
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		archsimd.LoadFloat32x8Slice(y[i:]).Add(va.Mul(archsimd.LoadFloat32x8Slice(x[i:]))).StoreSlice(y[i:])
+	}
+	for ; i < n; i++ {
+		y[i] += a * x[i]
+	}
+}
+
+// quantizeRowAVX512 produces the same bytes as QuantizeRowGeneric: the row
+// parameters come from the same scalar code, and each code from the same two
+// roundings (subtract, multiply), round-to-even and clamp, 16 at a time.
+func quantizeRowAVX512(bits int, dst []byte, src []float32) {
+	n := len(src)
+	if n < 16 || (bits != 8 && bits != 4) {
+		QuantizeRowGeneric(bits, dst, src)
+		return
+	}
+	per := 8 / bits
+	nb := (n + per - 1) / per
+	dst = dst[:nb+4]
+	vmin := archsimd.LoadFloat32x16Slice(src)
+	vmax := vmin
+	i := 16
+	for ; i+16 <= n; i += 16 {
+		v := archsimd.LoadFloat32x16Slice(src[i:])
+		vmin, vmax = vmin.Min(v), vmax.Max(v)
+	}
+	l8, h8 := vmin.GetLo().Min(vmin.GetHi()), vmax.GetLo().Max(vmax.GetHi())
+	l4, h4 := l8.GetLo().Min(l8.GetHi()), h8.GetLo().Max(h8.GetHi())
+	mn := min(min(l4.GetElem(0), l4.GetElem(1)), min(l4.GetElem(2), l4.GetElem(3)))
+	mx := max(max(h4.GetElem(0), h4.GetElem(1)), max(h4.GetElem(2), h4.GetElem(3)))
+	for ; i < n; i++ {
+		mn, mx = min(mn, src[i]), max(mx, src[i])
+	}
+	mn, scale, inv, maxq := rowParams(bits, mn, mx)
+	putScaleBias(dst[nb:], FloatToHalf(scale), FloatToHalf(mn))
+	vmn, vinv := archsimd.BroadcastFloat32x16(mn), archsimd.BroadcastFloat32x16(inv)
+	vzero, vtop := archsimd.BroadcastInt32x16(0), archsimd.BroadcastInt32x16(maxq)
+	i = 0
+	for ; i+16 <= n; i += 16 {
+		x := archsimd.LoadFloat32x16Slice(src[i:]).Sub(vmn).Mul(vinv)
+		q := x.RoundToEvenScaled(0).ConvertToInt32().Max(vzero).Min(vtop).TruncateToInt8()
+		if bits == 8 {
+			q.AsUint8x16().StoreSlice(dst[i:])
+			continue
+		}
+		// Two 4-bit codes per byte, low nibble first.
+		u := q.AsInt16x8()
+		p := u.And(archsimd.BroadcastInt16x8(0x0f)).Or(u.ShiftAllRight(4).And(archsimd.BroadcastInt16x8(0xf0)))
+		p.TruncateToInt8().AsUint8x16().StoreSlicePart(dst[i/2 : i/2+8])
+	}
+	if bits == 4 {
+		clear(dst[i/2 : nb])
+	}
+	for ; i < n; i++ {
+		q := quantizeOne(src[i], mn, inv, maxq)
+		if bits == 8 {
+			dst[i] = byte(q)
+		} else {
+			dst[i/2] |= byte(q) << (uint(i%2) * 4)
+		}
+	}
+}
+
+// dequantizeRowAVX512 equals DequantizeRowGeneric exactly.
+func dequantizeRowAVX512(bits int, dst []float32, src []byte) {
+	n := len(dst)
+	if n < 16 || (bits != 8 && bits != 4) {
+		DequantizeRowGeneric(bits, dst, src)
+		return
+	}
+	scale, bias := ScaleBias(bits, n, src)
+	vs, vb := archsimd.BroadcastFloat32x16(scale), archsimd.BroadcastFloat32x16(bias)
+	i := 0
+	if bits == 8 {
+		for ; i+16 <= n; i += 16 {
+			c := archsimd.LoadUint8x16Slice(src[i:]).ExtendToUint32().ConvertToFloat32()
+			c.Mul(vs).Add(vb).StoreSlice(dst[i:])
+		}
+		for ; i < n; i++ {
+			dst[i] = float32(scale*float32(src[i])) + bias
+		}
+		return
+	}
+	lo, hi := archsimd.BroadcastUint16x16(0x0f), archsimd.BroadcastUint16x16(0xf0)
+	for ; i+16 <= n; i += 16 {
+		b := archsimd.LoadUint8x16SlicePart(src[i/2 : i/2+8]).ExtendToUint16()
+		codes := b.And(lo).Or(b.And(hi).ShiftAllLeft(4)).AsUint8x32().GetLo()
+		codes.ExtendToUint32().ConvertToFloat32().Mul(vs).Add(vb).StoreSlice(dst[i:])
+	}
+	for ; i < n; i++ {
+		q := (src[i/2] >> (uint(i%2) * 4)) & 0x0f
+		dst[i] = float32(scale*float32(q)) + bias
+	}
+}

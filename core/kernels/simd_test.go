@@ -1,0 +1,199 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/x448/float16"
+)
+
+// Differential tests: the kernels in use (SIMD when built with
+// GOEXPERIMENT=simd on a capable CPU) against the portable ones, at every
+// length from 0 to 300 and some large ones, with guard bands around every
+// output that must stay untouched.
+
+func lengths() []int {
+	var ls []int
+	for n := 0; n <= 300; n++ {
+		ls = append(ls, n)
+	}
+	return append(ls, 1000, 4099, 65536+7)
+}
+
+func randRow(r *rand.Rand, n int) []float32 {
+	s := math.Ldexp(1, r.IntN(24)-12)
+	off := r.NormFloat64() * s * float64(r.IntN(2))
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(off + r.NormFloat64()*s)
+	}
+	if n > 0 && r.IntN(10) == 0 {
+		for i := range x {
+			x[i] = x[0] // constant row
+		}
+	}
+	return x
+}
+
+const guard = 16
+
+func TestSIMDMatchesPortable(t *testing.T) {
+	t.Logf("kernels in use: %s", Impl())
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, n := range lengths() {
+		src := randRow(r, n)
+		for _, bits := range []int{8, 4} {
+			nb := RowBytes(bits, n)
+			got := make([]byte, nb+2*guard)
+			want := make([]byte, nb+2*guard)
+			for i := range got {
+				got[i], want[i] = 0xa7, 0xa7
+			}
+			QuantizeRow(bits, got[guard:guard+nb], src)
+			QuantizeRowGeneric(bits, want[guard:guard+nb], src)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("quantize bits=%d n=%d: byte %d (guard %d) differs: %#x vs %#x", bits, n, i-guard, guard, got[i], want[i])
+				}
+			}
+			gf := nanGuarded(n)
+			wf := nanGuarded(n)
+			DequantizeRow(bits, gf[guard:guard+n], want[guard:guard+nb])
+			DequantizeRowGeneric(bits, wf[guard:guard+n], want[guard:guard+nb])
+			checkGuards(t, gf, n)
+			for i := range gf[guard : guard+n] {
+				if math.Float32bits(gf[guard+i]) != math.Float32bits(wf[guard+i]) {
+					t.Fatalf("dequantize bits=%d n=%d: value %d differs", bits, n, i)
+				}
+			}
+		}
+		// float16 both ways.
+		h := make([]uint16, n+2*guard)
+		hw := make([]uint16, n)
+		for i := range h {
+			h[i] = 0xdead
+		}
+		FloatsToHalves(h[guard:guard+n], src)
+		FloatsToHalvesGeneric(hw, src)
+		for i := range h {
+			if (i < guard || i >= guard+n) && h[i] != 0xdead {
+				t.Fatalf("fp16 n=%d: guard overwritten", n)
+			}
+		}
+		for i := range hw {
+			if h[guard+i] != hw[i] {
+				t.Fatalf("fp16 n=%d: value %d differs", n, i)
+			}
+		}
+		back := nanGuarded(n)
+		HalvesToFloats(back[guard:guard+n], hw)
+		checkGuards(t, back, n)
+		for i := range hw {
+			if back[guard+i] != HalfToFloat(hw[i]) {
+				t.Fatalf("fp16->fp32 n=%d: value %d differs", n, i)
+			}
+		}
+		// axpy exactly, dot within a bounded error.
+		y := randRow(r, n)
+		yg := nanGuarded(n)
+		copy(yg[guard:], y)
+		yw := append([]float32{}, y...)
+		Axpy(0.37, src, yg[guard:guard+n])
+		AxpyGeneric(0.37, src, yw)
+		checkGuards(t, yg, n)
+		for i := range yw {
+			if math.Float32bits(yg[guard+i]) != math.Float32bits(yw[i]) {
+				t.Fatalf("axpy n=%d: value %d differs", n, i)
+			}
+		}
+		d, dw := Dot(src, y), DotGeneric(src, y)
+		var mag float64
+		for i := range src {
+			mag += math.Abs(float64(src[i]) * float64(y[i]))
+		}
+		if math.Abs(float64(d)-float64(dw)) > 4*float64(n+1)*0x1p-24*mag {
+			t.Fatalf("dot n=%d: %v vs %v (sum of |terms| %v)", n, d, dw, mag)
+		}
+	}
+}
+
+func nanGuarded(n int) []float32 {
+	x := make([]float32, n+2*guard)
+	for i := range x {
+		x[i] = float32(math.NaN())
+	}
+	return x
+}
+
+func checkGuards(t *testing.T, x []float32, n int) {
+	t.Helper()
+	for i := range x {
+		if (i < guard || i >= guard+n) && !math.IsNaN(float64(x[i])) {
+			t.Fatalf("n=%d: guard %d overwritten", n, i)
+		}
+	}
+}
+
+// Every one of the 65,536 halves, and tens of millions of floats, against
+// x448/float16, through the bulk kernels in use.
+func TestBulkHalvesAgainstX448(t *testing.T) {
+	all := make([]uint16, 1<<16)
+	for i := range all {
+		all[i] = uint16(i)
+	}
+	f := make([]float32, len(all))
+	HalvesToFloats(f, all)
+	for i, h := range all {
+		w := float16.Frombits(h).Float32()
+		if math.Float32bits(f[i]) != math.Float32bits(w) && !(f[i] != f[i] && w != w) {
+			t.Fatalf("half %#x: %v want %v", h, f[i], w)
+		}
+	}
+	n := 20_000_000
+	if testing.Short() {
+		n = 1_000_000
+	}
+	r := rand.New(rand.NewPCG(4, 4))
+	const chunk = 1 << 16
+	src := make([]float32, chunk)
+	dst := make([]uint16, chunk)
+	for done := 0; done < n; done += chunk {
+		for i := range src {
+			if i%2 == 0 {
+				src[i] = math.Float32frombits(r.Uint32())
+			} else {
+				src[i] = float32(r.NormFloat64() * math.Ldexp(1, r.IntN(40)-24))
+			}
+		}
+		FloatsToHalves(dst, src)
+		for i, v := range src {
+			if w := float16.Fromfloat32(v).Bits(); !sameHalf(dst[i], w) {
+				t.Fatalf("%v (%#x): %#x want %#x", v, math.Float32bits(v), dst[i], w)
+			}
+		}
+	}
+}
+
+// TestAllFloats checks every one of the 2^32 float32 values against
+// x448/float16. It takes minutes; run it with SHARK_LONG=1.
+func TestAllFloats(t *testing.T) {
+	if os.Getenv("SHARK_LONG") == "" {
+		t.Skip("set SHARK_LONG=1 to convert all 2^32 floats")
+	}
+	const chunk = 1 << 20
+	src := make([]float32, chunk)
+	dst := make([]uint16, chunk)
+	for base := uint64(0); base < 1<<32; base += chunk {
+		for i := range src {
+			src[i] = math.Float32frombits(uint32(base) + uint32(i))
+		}
+		FloatsToHalves(dst, src)
+		for i, v := range src {
+			if w := float16.Fromfloat32(v).Bits(); !sameHalf(dst[i], w) {
+				t.Fatalf("%#x: %#x want %#x", math.Float32bits(v), dst[i], w)
+			}
+		}
+	}
+}
