@@ -75,125 +75,28 @@ type BudgetTable struct {
 // SolveBudget chooses a tier for every row of every table so that the
 // tables' stored bytes (TableBytes: index and block padding included) total
 // at most budget, minimising sum_r P_r * SSE_r(tier). allowed[t] false keeps
-// tier t out.
-//
-// It is the Lagrangian relaxation of DESIGN.md: for a multiplier lambda each
-// row takes argmin_t P*err + lambda*bytes; lambda is bisected to the
-// smallest value that fits, and the slack left under the budget is then
-// filled greedily with the upgrades that the next-smaller lambda would make,
-// best error reduction per byte first. One lambda across all tables keeps
-// the allocation globally consistent.
+// tier t out. It is SolveStream on stats held in memory; see there for the
+// method.
 func SolveBudget(tables []BudgetTable, budget int64, allowed [NumTiers]bool) ([][]Tier, error) {
-	var tiers []Tier
-	for t := Tier(0); t < NumTiers; t++ {
-		if allowed[t] {
-			tiers = append(tiers, t)
-		}
-	}
-	if len(tiers) == 0 {
-		return nil, fmt.Errorf("%w: no tier allowed", ErrInvalid)
-	}
-	for _, tb := range tables {
+	in := make([]StatTable, len(tables))
+	for i, tb := range tables {
 		if len(tb.Priority) != len(tb.Err) {
 			return nil, fmt.Errorf("%w: %d priorities for %d rows", ErrInvalid, len(tb.Priority), len(tb.Err))
 		}
-	}
-	choose := func(tb *BudgetTable, r int, lambda float64) Tier {
-		best, bestCost := tiers[0], math.Inf(1)
-		for _, t := range tiers {
-			var w float64
-			switch e := tb.Err[r].SSE[t]; {
-			case math.IsInf(e, 0):
-				w = math.Inf(1)
-			case tb.Priority[r] != 0:
-				w = tb.Priority[r] * e
-			}
-			c := w + lambda*float64(t.RowBytes(tb.Dim))
-			// Ties go to the smaller row, then to the more precise tier.
-			if c < bestCost || (c == bestCost && t.RowBytes(tb.Dim) < best.RowBytes(tb.Dim)) {
-				best, bestCost = t, c
-			}
+		st := make(MemStats, len(tb.Err))
+		for r := range st {
+			st[r] = StatOf(tb.Priority[r], tb.Err[r])
 		}
-		return best
+		in[i] = StatTable{Dim: tb.Dim, Stats: st}
 	}
-	// total is the exact stored size of the assignment lambda gives.
-	total := func(lambda float64) int64 {
-		var s int64
-		for i := range tables {
-			tb := &tables[i]
-			var c [NumTiers]int64
-			for r := range tb.Err {
-				c[choose(tb, r, lambda)]++
-			}
-			s += TableBytes(tb.Dim, c)
-		}
-		return s
-	}
-	// The cheapest assignment: every row in its smallest tier with a finite
-	// error (non-finite rows must stay fp32).
-	const lambdaMax = 1e300
-	if need := total(lambdaMax); need > budget {
-		return nil, fmt.Errorf("%w: the smallest possible encoding takes %d bytes, over the budget of %d", ErrBudget, need, budget)
-	}
-	lo, hi := 0.0, lambdaMax
-	if total(lo) <= budget {
-		hi = lo
-	} else {
-		// Bisect in log space: lambda spans hundreds of orders of magnitude.
-		// hi always fits; lo never does.
-		llo, lhi := -300.0, 300.0
-		for i := 0; i < 200 && lhi-llo > 1e-9; i++ {
-			mid := (llo + lhi) / 2
-			if total(math.Pow(10, mid)) <= budget {
-				lhi = mid
-			} else {
-				llo = mid
-			}
-		}
-		lo, hi = math.Pow(10, llo), math.Pow(10, lhi)
-		if total(hi) > budget {
-			hi = lambdaMax // padding made the size non-monotone near the edge
-		}
+	d, err := SolveStream(in, budget, allowed)
+	if err != nil {
+		return nil, err
 	}
 	out := make([][]Tier, len(tables))
-	counts := make([][NumTiers]int64, len(tables))
-	var used int64
-	type upgrade struct {
-		table, row int
-		to         Tier
-		gain       float64 // error removed per extra byte
-	}
-	var ups []upgrade
-	for i := range tables {
-		tb := &tables[i]
-		out[i] = make([]Tier, len(tb.Err))
-		for r := range tb.Err {
-			t := choose(tb, r, hi)
-			out[i][r] = t
-			counts[i][t]++
-			if hi != lo {
-				if u := choose(tb, r, lo); u != t && u.RowBytes(tb.Dim) > t.RowBytes(tb.Dim) {
-					db := float64(u.RowBytes(tb.Dim) - t.RowBytes(tb.Dim))
-					de := tb.Priority[r] * (tb.Err[r].SSE[t] - tb.Err[r].SSE[u])
-					ups = append(ups, upgrade{i, r, u, de / db})
-				}
-			}
-		}
-		used += TableBytes(tb.Dim, counts[i])
-	}
-	sort.SliceStable(ups, func(a, b int) bool { return ups[a].gain > ups[b].gain })
-	for _, u := range ups {
-		tb := &tables[u.table]
-		c := counts[u.table]
-		before := TableBytes(tb.Dim, c)
-		c[out[u.table][u.row]]--
-		c[u.to]++
-		after := TableBytes(tb.Dim, c)
-		if used-before+after <= budget {
-			out[u.table][u.row] = u.to
-			counts[u.table] = c
-			used += after - before
-		}
+	for i, tb := range in {
+		out[i] = make([]Tier, tb.Stats.Len())
+		tb.Stats.Scan(func(r int, s *RowStat) { out[i][r] = d.Tier(tb.Dim, s) })
 	}
 	return out, nil
 }

@@ -3,10 +3,14 @@ package core
 import (
 	"fmt"
 	"math"
+	"sync"
+	"sync/atomic"
+
+	"shark/core/par"
 )
 
-// RowSource is a table's rows, read one at a time. Row may be called in any
-// order and from one goroutine at a time.
+// RowSource is a table's rows. Row may be called in any order and from many
+// goroutines at once.
 type RowSource interface {
 	Rows() int
 	Dim() int
@@ -27,24 +31,97 @@ func (t *Table) Row(i int, dst []float32) error {
 	return nil
 }
 
+// MeasureChunk is the number of rows read and measured as one unit of
+// parallel work.
+const MeasureChunk = 2048
+
+// MeasureStats reads every row of src once, in chunks measured in parallel
+// on all cores, and hands each row's stats to emit in row order. prio gives
+// row r's priority; nil means the row's L2 norm (the fallback when no access
+// counts are known: large rows move the model's output most).
+func MeasureStats(src RowSource, prio func(r int) float64, emit func(r int, s RowStat) error, progress func(done int)) error {
+	n, d := src.Rows(), src.Dim()
+	const group = 8 // chunks per round: memory stays at group*MeasureChunk rows
+	bufs := make([][]float32, group)
+	out := make([][]RowStat, group)
+	errs := make([]error, group)
+	for start := 0; start < n; start += group * MeasureChunk {
+		k := min(group, (n-start+MeasureChunk-1)/MeasureChunk)
+		par.For(k, 0, func(c int) {
+			lo := start + c*MeasureChunk
+			hi := min(lo+MeasureChunk, n)
+			if bufs[c] == nil {
+				bufs[c] = make([]float32, MeasureChunk*d)
+				out[c] = make([]RowStat, MeasureChunk)
+			}
+			rows := bufs[c][:(hi-lo)*d]
+			if errs[c] = ReadRows(src, lo, hi, rows); errs[c] != nil {
+				errs[c] = fmt.Errorf("reading rows %d..%d: %w", lo, hi, errs[c])
+				return
+			}
+			back := make([]float32, d)
+			scratch := make([]byte, FP32.RowBytes(d)+4)
+			for r := lo; r < hi; r++ {
+				row := rows[(r-lo)*d : (r-lo+1)*d]
+				var p float64
+				if prio != nil {
+					p = prio(r)
+				} else {
+					for _, v := range row {
+						p += float64(v) * float64(v)
+					}
+					p = math.Sqrt(p)
+				}
+				out[c][r-lo] = StatOf(p, MeasureRow(row, scratch, back))
+			}
+		})
+		for c := 0; c < k; c++ {
+			if errs[c] != nil {
+				return errs[c]
+			}
+			lo := start + c*MeasureChunk
+			for i, s := range out[c][:min(MeasureChunk, n-lo)] {
+				if err := emit(lo+i, s); err != nil {
+					return err
+				}
+			}
+		}
+		if progress != nil {
+			progress(min(n, start+group*MeasureChunk))
+		}
+	}
+	return nil
+}
+
 // Measure reads every row of src once and returns its per-tier errors.
 func Measure(src RowSource, progress func(done int)) ([]RowError, error) {
 	n, d := src.Rows(), src.Dim()
 	errs := make([]RowError, n)
-	row := make([]float32, d)
-	back := make([]float32, d)
-	scratch := make([]byte, FP32.RowBytes(d)+4)
-	for r := 0; r < n; r++ {
-		if err := src.Row(r, row); err != nil {
-			return nil, fmt.Errorf("reading row %d: %w", r, err)
+	shards := (n + MeasureChunk - 1) / MeasureChunk
+	fail := make([]error, shards)
+	var done atomic.Int64
+	var mu sync.Mutex // progress need not be safe for concurrent use
+	par.For(shards, 0, func(k int) {
+		row := make([]float32, d)
+		back := make([]float32, d)
+		scratch := make([]byte, FP32.RowBytes(d)+4)
+		for r := k * MeasureChunk; r < min(n, (k+1)*MeasureChunk); r++ {
+			if err := src.Row(r, row); err != nil {
+				fail[k] = fmt.Errorf("reading row %d: %w", r, err)
+				return
+			}
+			errs[r] = MeasureRow(row, scratch, back)
 		}
-		errs[r] = MeasureRow(row, scratch, back)
-		if progress != nil && r%4096 == 4095 {
-			progress(r + 1)
+		if progress != nil {
+			mu.Lock()
+			progress(int(done.Add(int64(min(n, (k+1)*MeasureChunk) - k*MeasureChunk))))
+			mu.Unlock()
 		}
-	}
-	if progress != nil {
-		progress(n)
+	})
+	for _, err := range fail {
+		if err != nil {
+			return nil, err
+		}
 	}
 	return errs, nil
 }

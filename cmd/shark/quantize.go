@@ -161,6 +161,7 @@ summing to 1); or by priority thresholds (--thresholds T32,T16,T8).`, stderr)
 		prog.done()
 		return err
 	}
+	defer plan.Close()
 	af, err := formats.CreateAtomic(*out, pos[0], *counts)
 	if err != nil {
 		prog.done()

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 
 	"shark/core"
@@ -43,6 +44,10 @@ type Options struct {
 	Thresholds     [3]float64
 	Allowed        [core.NumTiers]bool
 
+	// SpillRows: tables with more rows keep their per-row stats (28 bytes
+	// a row) in a temporary file instead of memory. 0 never spills.
+	SpillRows int
+
 	Provenance map[string]string
 	// Progress, if set, is told stage names and counts of rows done.
 	Progress func(stage string, done, total int64)
@@ -59,6 +64,7 @@ func DefaultOptions() Options {
 		Assign:         ByBudget,
 		BudgetFraction: 0.30,
 		Allowed:        [core.NumTiers]bool{true, true, true, true},
+		SpillRows:      1 << 20,
 	}
 }
 
@@ -69,20 +75,55 @@ var ErrNoTables = errors.New("no embedding tables selected")
 type TablePlan struct {
 	Name           string
 	Source         *formats.Tensor
-	Table          *core.Table
-	Priority       []float64
-	Errors         []core.RowError
-	Tiers          []core.Tier
-	Stats          core.TableStats
+	Rows           core.RowSource // behind the file when it allows, else in memory
+	Stats          core.StatStore // per-row priority and errors, spilled to disk for large tables
+	Summary        core.TableStats
 	PrioritySource string // "counts" or "row-norm"
+
+	tier func(r int, s *core.RowStat) core.Tier
 }
 
-// Plan is a complete assignment, ready to write.
+// Scan gives every row's tier in row order (a sharkfile.TierSource).
+func (t *TablePlan) Scan(fn func(r int, tier core.Tier) error) error {
+	var err error
+	serr := t.Stats.Scan(func(r int, s *core.RowStat) {
+		if err == nil {
+			err = fn(r, t.tier(r, s))
+		}
+	})
+	if serr != nil {
+		return serr
+	}
+	return err
+}
+
+// Tiers returns every row's tier in memory.
+func (t *TablePlan) Tiers() []core.Tier {
+	out := make([]core.Tier, t.Stats.Len())
+	t.Stats.Scan(func(r int, s *core.RowStat) { out[r] = t.tier(r, s) })
+	return out
+}
+
+// Plan is a complete assignment, ready to write. Close it to remove any
+// spilled stats.
 type Plan struct {
 	In     *formats.File
 	Opt    Options
 	Tables []*TablePlan
 	Budget int64 // bytes, when Assign is ByBudget
+	spills []*fileStats
+}
+
+// Close removes temporary files.
+func (p *Plan) Close() error {
+	var first error
+	for _, f := range p.spills {
+		if err := f.remove(); err != nil && first == nil {
+			first = err
+		}
+	}
+	p.spills = nil
+	return first
 }
 
 func (o *Options) progress(stage string, done, total int64) {
@@ -116,9 +157,12 @@ func Select(in *formats.File, opt Options) ([]*formats.Tensor, error) {
 	return out, nil
 }
 
-// NewPlan loads the selected tables, measures every row in every tier,
-// derives priorities, and assigns tiers. Nothing is written.
-func NewPlan(in *formats.File, opt Options) (*Plan, error) {
+// NewPlan measures every row of the selected tables in every tier (one pass
+// over each, on all cores), derives priorities, and assigns tiers. Tables
+// are read through the file and their per-row stats spilled to disk above
+// Options.SpillRows rows, so memory does not grow with the tables. Nothing
+// is written to the output.
+func NewPlan(in *formats.File, opt Options) (_ *Plan, err error) {
 	if err := opt.Priority.Validate(); err != nil {
 		return nil, err
 	}
@@ -127,27 +171,66 @@ func NewPlan(in *formats.File, opt Options) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{In: in, Opt: opt}
+	defer func() {
+		if err != nil {
+			p.Close()
+		}
+	}()
 	var total int64
 	for _, t := range sel {
 		total += t.Shape[0]
 	}
 	var done int64
 	for _, t := range sel {
-		vals, err := t.Float32s()
-		if err != nil {
-			return nil, err
+		tp := &TablePlan{Name: t.Name, Source: t}
+		if rows, ok := formats.TensorRows(t); ok {
+			tp.Rows = rows
+		} else {
+			vals, err := t.Float32s()
+			if err != nil {
+				return nil, err
+			}
+			tp.Rows = &core.Table{Name: t.Name, R: int(t.Shape[0]), D: int(t.Shape[1]), Data: vals}
 		}
-		tb := &core.Table{Name: t.Name, R: int(t.Shape[0]), D: int(t.Shape[1]), Data: vals}
-		tp := &TablePlan{Name: t.Name, Source: t, Table: tb}
+		var prio func(int) float64
+		tp.PrioritySource = "row-norm"
+		if opt.Counts != nil {
+			pr, err := countsPriorities(t.Name, int(t.Shape[0]), opt)
+			if err != nil {
+				return nil, err
+			}
+			prio = func(r int) float64 { return pr[r] }
+			tp.PrioritySource = "counts"
+		} else if opt.Warn != nil {
+			opt.Warn(fmt.Sprintf("table %q: no access counts given (--counts); using row L2 norms as priorities", t.Name))
+		}
+		var store interface {
+			core.StatStore
+			add(core.RowStat) error
+		}
+		if spill := opt.SpillRows; spill > 0 && tp.Rows.Rows() > spill {
+			fs, err := newFileStats()
+			if err != nil {
+				return nil, err
+			}
+			p.spills = append(p.spills, fs)
+			store = fs
+		} else {
+			store = &memStats{}
+		}
 		base := done
-		tp.Errors, err = core.Measure(tb, func(n int) { opt.progress("measure", base+int64(n), total) })
+		err := core.MeasureStats(tp.Rows, prio, func(_ int, s core.RowStat) error { return store.add(s) },
+			func(n int) { opt.progress("measure", base+int64(n), total) })
 		if err != nil {
 			return nil, fmt.Errorf("table %q: %w", t.Name, err)
 		}
-		done += int64(tb.R)
-		if tp.Priority, tp.PrioritySource, err = priorities(tb, opt); err != nil {
-			return nil, err
+		if fs, ok := store.(*fileStats); ok {
+			if err := fs.finish(); err != nil {
+				return nil, err
+			}
 		}
+		tp.Stats = store
+		done += t.Shape[0]
 		p.Tables = append(p.Tables, tp)
 	}
 	if err := p.assign(); err != nil {
@@ -156,30 +239,23 @@ func NewPlan(in *formats.File, opt Options) (*Plan, error) {
 	return p, nil
 }
 
-func priorities(tb *core.Table, opt Options) ([]float64, string, error) {
-	if opt.Counts == nil {
-		if opt.Warn != nil {
-			opt.Warn(fmt.Sprintf("table %q: no access counts given (--counts); using row L2 norms as priorities", tb.Name))
-		}
-		p, err := core.RowNorms(tb)
-		return p, "row-norm", err
-	}
+func countsPriorities(name string, rows int, opt Options) ([]float64, error) {
 	read := func(suffix string) ([][]float64, error) {
-		t, err := opt.Counts.Tensor(tb.Name + suffix)
+		t, err := opt.Counts.Tensor(name + suffix)
 		if err != nil {
-			return nil, fmt.Errorf("counts file: %w (it needs %s.pos and %s.neg)", err, tb.Name, tb.Name)
+			return nil, fmt.Errorf("counts file: %w (it needs %s.pos and %s.neg)", err, name, name)
 		}
-		var periods, rows int64
+		var periods, n int64
 		switch len(t.Shape) {
 		case 1:
-			periods, rows = 1, t.Shape[0]
+			periods, n = 1, t.Shape[0]
 		case 2:
-			periods, rows = t.Shape[0], t.Shape[1]
+			periods, n = t.Shape[0], t.Shape[1]
 		default:
 			return nil, fmt.Errorf("counts %q: shape %v, want [rows] or [periods, rows]", t.Name, t.Shape)
 		}
-		if rows != int64(tb.R) {
-			return nil, fmt.Errorf("counts %q has %d rows, table %q has %d", t.Name, rows, tb.Name, tb.R)
+		if n != int64(rows) {
+			return nil, fmt.Errorf("counts %q has %d rows, table %q has %d", t.Name, n, name, rows)
 		}
 		rc, err := t.Open()
 		if err != nil {
@@ -193,32 +269,43 @@ func priorities(tb *core.Table, opt Options) ([]float64, string, error) {
 		all := formats.DecodeFloat64(nil, t.DType, raw)
 		out := make([][]float64, periods)
 		for k := range out {
-			out[k] = all[int64(k)*rows : int64(k+1)*rows]
+			out[k] = all[int64(k)*n : int64(k+1)*n]
 		}
 		return out, nil
 	}
 	pos, err := read(".pos")
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	neg, err := read(".neg")
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	p, err := core.FromCounts(pos, neg, opt.Priority)
+	pr, err := core.FromCounts(pos, neg, opt.Priority)
 	if err != nil {
-		return nil, "", fmt.Errorf("counts for %q: %w", tb.Name, err)
+		return nil, fmt.Errorf("counts for %q: %w", name, err)
 	}
-	return p, "counts", nil
+	return pr, nil
 }
 
 // FP32Bytes is the selected tables' size at fp32.
 func (p *Plan) FP32Bytes() int64 {
 	var b int64
 	for _, t := range p.Tables {
-		b += int64(t.Table.R) * int64(t.Table.D) * 4
+		b += int64(t.Rows.Rows()) * int64(t.Rows.Dim()) * 4
 	}
 	return b
+}
+
+// lossless keeps rows that hold a NaN or an infinity at fp32 whatever the
+// assignment says: no quantized tier can represent them.
+func lossless(tier func(r int, s *core.RowStat) core.Tier) func(r int, s *core.RowStat) core.Tier {
+	return func(r int, s *core.RowStat) core.Tier {
+		if math.IsInf(float64(s.SSE[core.INT4-1]), 0) {
+			return core.FP32
+		}
+		return tier(r, s)
+	}
 }
 
 func (p *Plan) assign() error {
@@ -232,36 +319,48 @@ func (p *Plan) assign() error {
 			}
 			p.Budget = int64(o.BudgetFraction * float64(p.FP32Bytes()))
 		}
-		var in []core.BudgetTable
+		var in []core.StatTable
 		for _, t := range p.Tables {
-			in = append(in, core.BudgetTable{Dim: t.Table.D, Priority: t.Priority, Err: t.Errors})
+			in = append(in, core.StatTable{Dim: t.Rows.Dim(), Stats: t.Stats})
 		}
-		out, err := core.SolveBudget(in, p.Budget, o.Allowed)
+		d, err := core.SolveStream(in, p.Budget, o.Allowed)
 		if err != nil {
 			return err
 		}
-		for i, t := range p.Tables {
-			t.Tiers = out[i]
+		for _, t := range p.Tables {
+			dim := t.Rows.Dim()
+			t.tier = lossless(func(_ int, s *core.RowStat) core.Tier { return d.Tier(dim, s) })
 		}
 	case ByFractions:
 		for _, t := range p.Tables {
-			var err error
-			if t.Tiers, err = core.AssignFractions(t.Priority, o.Fractions); err != nil {
+			// The ranking needs every priority at once: 8 bytes a row.
+			pr := make([]float64, t.Stats.Len())
+			t.Stats.Scan(func(r int, s *core.RowStat) { pr[r] = float64(s.P) })
+			tiers, err := core.AssignFractions(pr, o.Fractions)
+			if err != nil {
 				return err
 			}
+			t.tier = lossless(func(r int, _ *core.RowStat) core.Tier { return tiers[r] })
 		}
 	case ByThresholds:
+		th := o.Thresholds
+		if _, err := core.AssignThresholds(nil, th); err != nil {
+			return err
+		}
 		for _, t := range p.Tables {
-			var err error
-			if t.Tiers, err = core.AssignThresholds(t.Priority, o.Thresholds); err != nil {
-				return err
-			}
+			t.tier = lossless(func(_ int, s *core.RowStat) core.Tier {
+				tiers, _ := core.AssignThresholds([]float64{float64(s.P)}, th)
+				return tiers[0]
+			})
 		}
 	default:
 		return fmt.Errorf("%w: unknown assignment %d", core.ErrInvalid, o.Assign)
 	}
 	for _, t := range p.Tables {
-		t.Stats = core.Stats(t.Table.D, t.Priority, t.Errors, t.Tiers)
+		var err error
+		if t.Summary, err = core.StatsOf(t.Rows.Dim(), t.Stats, t.tier); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -291,18 +390,18 @@ func (p *Plan) Write(w io.Writer) error {
 	var total, done int64
 	for _, t := range p.Tables {
 		byName[t.Name] = t
-		total += int64(t.Table.R)
+		total += int64(t.Rows.Rows())
 	}
 	for _, t := range p.In.Tensors {
 		if tp, ok := byName[t.Name]; ok {
-			s := tp.Stats
+			s := tp.Summary
 			info := sharkfile.TableInfo{SourceDType: t.DType, Stats: &sharkfile.Stats{
 				RMSE: s.RMSE, MaxAbsErr: s.MaxAbsErr, WeightedErr: s.WeightedErr, BytesBefore: s.BytesBefore}}
 			base := done
-			if err := sw.WriteTable(t.Name, tp.Table, tp.Tiers, info, func(n int) { p.Opt.progress("write", base+int64(n), total) }); err != nil {
+			if err := sw.WriteTableFrom(t.Name, tp.Rows, tp, info, func(n int) { p.Opt.progress("write", base+int64(n), total) }); err != nil {
 				return err
 			}
-			done += int64(tp.Table.R)
+			done += int64(tp.Rows.Rows())
 			continue
 		}
 		if t.Tiers != nil {
@@ -346,10 +445,10 @@ type TableResult struct {
 func (p *Plan) Result() Result {
 	r := Result{InputBytes: p.In.Size, BudgetBytes: p.Budget}
 	for _, t := range p.Tables {
+		s := t.Summary
 		r.Tables = append(r.Tables, TableResult{
-			Name: t.Name, Rows: t.Stats.Rows, Dim: t.Stats.Dim,
-			BytesBefore: t.Stats.BytesBefore, BytesAfter: t.Stats.BytesAfter,
-			Tiers: TierMap(t.Stats.Tiers), RMSE: t.Stats.RMSE, MaxAbsErr: t.Stats.MaxAbsErr, Priority: t.PrioritySource,
+			Name: t.Name, Rows: s.Rows, Dim: s.Dim, BytesBefore: s.BytesBefore, BytesAfter: s.BytesAfter,
+			Tiers: TierMap(s.Tiers), RMSE: s.RMSE, MaxAbsErr: s.MaxAbsErr, Priority: t.PrioritySource,
 		})
 	}
 	return r

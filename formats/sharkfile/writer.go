@@ -10,6 +10,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"shark/core"
+	"shark/core/par"
 	"shark/formats"
 )
 
@@ -152,82 +153,156 @@ type TableInfo struct {
 	Scores      map[string]float64
 }
 
-// WriteTable stores src with row r in tier tiers[r]. The source is read once
-// per tier, in row order; progress (if not nil) is told the rows written.
+// TierSource gives every row's tier, in row order, as often as asked.
+type TierSource interface {
+	Scan(fn func(r int, t core.Tier) error) error
+}
+
+// TierSlice is a TierSource held in memory.
+type TierSlice []core.Tier
+
+func (ts TierSlice) Scan(fn func(r int, t core.Tier) error) error {
+	for r, t := range ts {
+		if err := fn(r, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// window is the number of rows read at once while writing a tier's block.
+const window = 4096
+
+// WriteTable stores src with row r in tier tiers[r]. The tiers are scanned
+// once for the index and once per tier; each tier's pass reads the source
+// in windows of rows and encodes them on every core, in order. progress (if
+// not nil) is told the rows written.
 func (w *Writer) WriteTable(name string, src core.RowSource, tiers []core.Tier, info TableInfo, progress func(rows int)) error {
+	if len(tiers) != src.Rows() {
+		return fmt.Errorf("sharkfile: table %q: %d tiers for %d rows", name, len(tiers), src.Rows())
+	}
+	return w.WriteTableFrom(name, src, TierSlice(tiers), info, progress)
+}
+
+// WriteTableFrom is WriteTable with the tiers from a TierSource, for tables
+// whose per-row state is not held in memory.
+func (w *Writer) WriteTableFrom(name string, src core.RowSource, tiers TierSource, info TableInfo, progress func(rows int)) error {
 	if err := w.claim(name); err != nil {
 		return err
 	}
 	rows, dim := src.Rows(), src.Dim()
-	if len(tiers) != rows {
-		return fmt.Errorf("sharkfile: table %q: %d tiers for %d rows", name, len(tiers), rows)
-	}
 	if rows > MaxRows || dim < 1 {
 		return fmt.Errorf("sharkfile: table %q: %d x %d is outside 1..%d rows and dim >= 1", name, rows, dim, MaxRows)
 	}
 	e := Entry{Name: name, Kind: KindTable, DType: string(info.SourceDType), Shape: []int64{int64(rows), int64(dim)},
 		Counts: make([]int64, core.NumTiers), Stats: info.Stats, Scores: info.Scores}
-	codes := make([]byte, core.CodesBytes(int64(rows)))
-	dir := make([]byte, 0, core.DirBytes(int64(rows)))
 	var cnt [core.NumTiers]uint32
-	for r, t := range tiers {
-		if t >= core.NumTiers {
-			return fmt.Errorf("sharkfile: table %q: row %d has invalid tier %d", name, r, t)
-		}
-		if r%core.DirEvery == 0 && r > 0 {
-			for _, c := range cnt {
-				dir = binary.LittleEndian.AppendUint32(dir, c)
-			}
-		}
-		codes[r/4] |= byte(t) << (2 * (r % 4))
-		cnt[t]++
-		e.Counts[t]++
-	}
 	var err error
-	if e.Codes, err = w.block(func(bw io.Writer) error { _, err := bw.Write(codes); return err }); err != nil {
+	seen := 0
+	var dir []byte // the directory is small; the codes stream out as scanned
+	e.Codes, err = w.block(func(bw io.Writer) error {
+		buf := make([]byte, 0, 1<<16)
+		var cur byte
+		err := tiers.Scan(func(r int, t core.Tier) error {
+			if t >= core.NumTiers || r != seen {
+				return fmt.Errorf("sharkfile: table %q: row %d has tier %d (or rows out of order)", name, r, t)
+			}
+			seen++
+			if r%core.DirEvery == 0 && r > 0 {
+				for _, c := range cnt {
+					dir = binary.LittleEndian.AppendUint32(dir, c)
+				}
+			}
+			cur |= byte(t) << (2 * (r % 4))
+			if r%4 == 3 {
+				buf = append(buf, cur)
+				cur = 0
+				if len(buf) == cap(buf) {
+					if _, err := bw.Write(buf); err != nil {
+						return err
+					}
+					buf = buf[:0]
+				}
+			}
+			cnt[t]++
+			e.Counts[t]++
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if seen != rows {
+			return fmt.Errorf("sharkfile: table %q: %d tiers for %d rows", name, seen, rows)
+		}
+		if rows%4 != 0 {
+			buf = append(buf, cur)
+		}
+		_, err = bw.Write(buf)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	if e.Dir, err = w.block(func(bw io.Writer) error { _, err := bw.Write(dir); return err }); err != nil {
 		return err
 	}
-	row := make([]float32, dim)
 	done := 0
+	rowsBuf := make([]float32, window*dim)
 	for t := core.Tier(0); t < core.NumTiers; t++ {
 		rb := t.RowBytes(dim)
 		b, err := w.block(func(bw io.Writer) error {
-			const batch = 1 << 16
-			buf := make([]byte, 0, max(batch, rb))
-			for r, rt := range tiers {
-				if rt != t {
-					continue
+			if e.Counts[t] == 0 {
+				return nil
+			}
+			var ids []int
+			out := make([]byte, 0, window*rb)
+			lo := 0
+			flush := func(hi int) error {
+				if len(ids) == 0 {
+					return nil
 				}
-				if err := src.Row(r, row); err != nil {
-					return fmt.Errorf("sharkfile: table %q: reading row %d: %w", name, r, err)
+				if err := core.ReadRows(src, lo, hi, rowsBuf[:(hi-lo)*dim]); err != nil {
+					return fmt.Errorf("sharkfile: table %q: reading rows %d..%d: %w", name, lo, hi, err)
 				}
-				n := len(buf)
-				if n+rb > cap(buf) {
-					if _, err := bw.Write(buf); err != nil {
-						return err
+				out = out[:len(ids)*rb]
+				const part = 256
+				par.For((len(ids)+part-1)/part, 0, func(k int) {
+					for i := k * part; i < min(len(ids), (k+1)*part); i++ {
+						r := ids[i] - lo
+						core.EncodeRow(t, out[i*rb:(i+1)*rb], rowsBuf[r*dim:(r+1)*dim])
 					}
-					buf, n = buf[:0], 0
+				})
+				if _, err := bw.Write(out); err != nil {
+					return err
 				}
-				buf = buf[:n+rb]
-				core.EncodeRow(t, buf[n:], row)
-				done++
-				if progress != nil && done%4096 == 0 {
+				done += len(ids)
+				if progress != nil {
 					progress(done)
 				}
+				ids = ids[:0]
+				return nil
 			}
-			_, err := bw.Write(buf)
-			return err
+			err := tiers.Scan(func(r int, rt core.Tier) error {
+				if r-lo == window {
+					if err := flush(r); err != nil {
+						return err
+					}
+					lo = r
+				}
+				if rt == t {
+					ids = append(ids, r)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			return flush(rows)
 		})
 		if err != nil {
 			return err
 		}
 		e.Rows = append(e.Rows, b)
-	}
-	if progress != nil {
-		progress(done)
 	}
 	w.h.Tensors = append(w.h.Tensors, e)
 	return nil

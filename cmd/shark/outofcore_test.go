@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bufio"
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"shark/formats"
+	"shark/formats/npy"
+)
+
+// TestMain lets a test run this package's main in a child process, where
+// the child's heap limit and peak memory can be set and measured.
+func TestMain(m *testing.M) {
+	if os.Getenv("SHARK_TEST_MAIN") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// writeBigNpy writes rows x dim float32 values to path without holding them.
+func writeBigNpy(t testing.TB, path string, rows, dim int) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	hdr, _ := npy.HeaderBytes(formats.F32, []int64{int64(rows), int64(dim)})
+	w := bufio.NewWriterSize(f, 1<<20)
+	w.Write(hdr)
+	r := rand.New(rand.NewPCG(1, 2))
+	var b [4]byte
+	for i := 0; i < rows*dim; i++ {
+		binary.LittleEndian.PutUint32(b[:], math.Float32bits(float32(r.NormFloat64()*0.05)))
+		w.Write(b[:])
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A table eight times the heap limit is compressed with the whole process's
+// peak resident memory under that limit: rows are read from the file in
+// windows, and the per-row stats are spilled to disk.
+func TestOutOfCoreUnderHeapLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 512 MiB file")
+	}
+	const limit = 64 << 20
+	dir := t.TempDir()
+	in := filepath.Join(dir, "big.npy")
+	rows, dim := 2<<20, 64 // 512 MiB of float32
+	writeBigNpy(t, in, rows, dim)
+	out := filepath.Join(dir, "big.shark")
+	cmd := exec.Command(os.Args[0], "quantize", in, "-o", out, "--budget", "30%", "--json")
+	cmd.Env = append(os.Environ(), "SHARK_TEST_MAIN=1", "GOMEMLIMIT=64MiB", "TMPDIR="+dir)
+	outb, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("quantize: %v\n%s", err, outb)
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	peak := int64(ru.Maxrss) * 1024
+	t.Logf("table %d MiB, heap limit %d MiB, peak RSS %.1f MiB", rows*dim*4>>20, limit>>20, float64(peak)/(1<<20))
+	if peak >= limit {
+		t.Fatalf("peak RSS %d bytes is over the %d-byte limit", peak, limit)
+	}
+	if !strings.Contains(string(outb), `"output_bytes"`) {
+		t.Fatalf("output: %s", outb)
+	}
+	if code, _, e := shark(t, "verify", out); code != 0 {
+		t.Fatal(e)
+	}
+}

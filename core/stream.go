@@ -1,0 +1,278 @@
+package core
+
+import (
+	"fmt"
+	"math"
+)
+
+// RowStat is all that is kept of a row between passes: its priority, and the
+// squared error and largest absolute error of each lossy tier (fp16, int8,
+// int4), +Inf where the row cannot be stored lossily. 28 bytes, so that the
+// stats of a table too large for memory can be spilled to disk and scanned
+// again.
+type RowStat struct {
+	P      float32
+	SSE    [3]float32
+	MaxAbs [3]float32
+}
+
+// Err is the squared error of tier t (0 for fp32).
+func (s *RowStat) Err(t Tier) float64 {
+	if t == FP32 {
+		return 0
+	}
+	return float64(s.SSE[t-1])
+}
+
+// StatOf packs a priority and a measured row error.
+func StatOf(p float64, e RowError) RowStat {
+	return RowStat{P: float32(p),
+		SSE:    [3]float32{float32(e.SSE[FP16]), float32(e.SSE[INT8]), float32(e.SSE[INT4])},
+		MaxAbs: [3]float32{float32(e.MaxAbs[FP16]), float32(e.MaxAbs[INT8]), float32(e.MaxAbs[INT4])}}
+}
+
+// StatsOf summarises a table from its row stats and a tier for each row.
+func StatsOf(dim int, st StatStore, tier func(r int, s *RowStat) Tier) (TableStats, error) {
+	ts := TableStats{Rows: st.Len(), Dim: dim, BytesBefore: int64(st.Len()) * int64(dim) * 4}
+	sse := 0.0
+	err := st.Scan(func(r int, s *RowStat) {
+		t := tier(r, s)
+		ts.Tiers[t]++
+		if t != FP32 {
+			sse += float64(s.SSE[t-1])
+			ts.MaxAbsErr = math.Max(ts.MaxAbsErr, float64(s.MaxAbs[t-1]))
+			ts.WeightedErr += float64(s.P) * float64(s.SSE[t-1])
+		}
+	})
+	if n := st.Len() * dim; n > 0 {
+		ts.RMSE = math.Sqrt(sse / float64(n))
+	}
+	ts.BytesAfter = TableBytes(dim, ts.Tiers)
+	return ts, err
+}
+
+// RangeSource is a RowSource that can also read a range of rows at once,
+// which sources behind a file do much faster than row by row.
+type RangeSource interface {
+	RowSource
+	ReadRows(lo, hi int, dst []float32) error
+}
+
+// ReadRows fills dst with rows [lo, hi) of src, in one read when src can.
+func ReadRows(src RowSource, lo, hi int, dst []float32) error {
+	if rs, ok := src.(RangeSource); ok {
+		return rs.ReadRows(lo, hi, dst)
+	}
+	d := src.Dim()
+	for r := lo; r < hi; r++ {
+		if err := src.Row(r, dst[(r-lo)*d:(r-lo+1)*d]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReadRows copies rows [lo, hi).
+func (t *Table) ReadRows(lo, hi int, dst []float32) error {
+	copy(dst, t.Data[lo*t.D:hi*t.D])
+	return nil
+}
+
+// StatStore holds one table's row stats and can be scanned in row order any
+// number of times.
+type StatStore interface {
+	Len() int
+	Scan(fn func(r int, s *RowStat)) error
+}
+
+// MemStats is a StatStore in memory.
+type MemStats []RowStat
+
+func (m MemStats) Len() int { return len(m) }
+func (m MemStats) Scan(fn func(r int, s *RowStat)) error {
+	for r := range m {
+		fn(r, &m[r])
+	}
+	return nil
+}
+
+// StatTable is one table's input to SolveStream.
+type StatTable struct {
+	Dim   int
+	Stats StatStore
+}
+
+// Decision is a solved budget: the tier of every row follows from its stats
+// alone, so a table's tiers can be regenerated in any pass without being
+// stored.
+type Decision struct {
+	tiers    []Tier
+	hi, lo   float64 // Lagrange multipliers: hi fits the budget, lo does not
+	gain     float64 // upgrades towards lo's choice with a larger gain are taken
+	Bytes    int64   // the stored size of the decision
+	Counts   [][NumTiers]int64
+	allTiers [NumTiers]bool
+}
+
+func (d *Decision) choose(dim int, s *RowStat, lambda float64) Tier {
+	best, bestCost, bestBytes := d.tiers[0], math.Inf(1), 0
+	for _, t := range d.tiers {
+		var w float64
+		switch e := s.Err(t); {
+		case math.IsInf(e, 0):
+			w = math.Inf(1)
+		case s.P != 0:
+			w = float64(s.P) * e
+		}
+		rb := t.RowBytes(dim)
+		c := w + lambda*float64(rb)
+		// Ties go to the smaller row, then to the more precise tier.
+		if c < bestCost || (c == bestCost && rb < bestBytes) {
+			best, bestCost, bestBytes = t, c, rb
+		}
+	}
+	return best
+}
+
+// upgrade returns the tier a row takes at lo and its error reduction per
+// extra byte, if it differs from the tier at hi.
+func (d *Decision) upgrade(dim int, s *RowStat, at Tier) (Tier, float64, bool) {
+	if d.hi == d.lo {
+		return at, 0, false
+	}
+	u := d.choose(dim, s, d.lo)
+	if u == at || u.RowBytes(dim) <= at.RowBytes(dim) {
+		return at, 0, false
+	}
+	de := float64(s.P) * (s.Err(at) - s.Err(u))
+	return u, de / float64(u.RowBytes(dim)-at.RowBytes(dim)), true
+}
+
+// Tier is the tier of a row of a table of the given dim under d.
+func (d *Decision) Tier(dim int, s *RowStat) Tier {
+	t := d.choose(dim, s, d.hi)
+	if u, g, ok := d.upgrade(dim, s, t); ok && g > d.gain {
+		return u
+	}
+	return t
+}
+
+// SolveStream is SolveBudget over stats that may live on disk: the same
+// Lagrangian sweep (bisect lambda to the smallest that fits), then the slack
+// filled with the upgrades that the next-smaller lambda would make, best
+// error reduction per byte first, by bisecting a threshold on that gain.
+// Every step is a scan; nothing per row is kept in memory.
+func SolveStream(tables []StatTable, budget int64, allowed [NumTiers]bool) (*Decision, error) {
+	d := &Decision{allTiers: allowed}
+	for t := Tier(0); t < NumTiers; t++ {
+		if allowed[t] {
+			d.tiers = append(d.tiers, t)
+		}
+	}
+	if len(d.tiers) == 0 {
+		return nil, fmt.Errorf("%w: no tier allowed", ErrInvalid)
+	}
+	// size scans every table with a tier function and returns the bytes.
+	size := func(tier func(dim int, s *RowStat) Tier) (int64, [][NumTiers]int64, error) {
+		var total int64
+		counts := make([][NumTiers]int64, len(tables))
+		for i, tb := range tables {
+			err := tb.Stats.Scan(func(_ int, s *RowStat) { counts[i][tier(tb.Dim, s)]++ })
+			if err != nil {
+				return 0, nil, err
+			}
+			total += TableBytes(tb.Dim, counts[i])
+		}
+		return total, counts, nil
+	}
+	at := func(lambda float64) (int64, error) {
+		b, _, err := size(func(dim int, s *RowStat) Tier { return d.choose(dim, s, lambda) })
+		return b, err
+	}
+	const lambdaMax = 1e300
+	need, err := at(lambdaMax)
+	if err != nil {
+		return nil, err
+	}
+	if need > budget {
+		return nil, fmt.Errorf("%w: the smallest possible encoding takes %d bytes, over the budget of %d", ErrBudget, need, budget)
+	}
+	d.lo, d.hi = 0, lambdaMax
+	if b, err := at(0); err != nil {
+		return nil, err
+	} else if b <= budget {
+		d.hi = 0
+	} else {
+		llo, lhi := -300.0, 300.0
+		for i := 0; i < 200 && lhi-llo > 1e-9; i++ {
+			mid := (llo + lhi) / 2
+			b, err := at(math.Pow(10, mid))
+			if err != nil {
+				return nil, err
+			}
+			if b <= budget {
+				lhi = mid
+			} else {
+				llo = mid
+			}
+		}
+		d.lo, d.hi = math.Pow(10, llo), math.Pow(10, lhi)
+		if b, err := at(d.hi); err != nil {
+			return nil, err
+		} else if b > budget {
+			d.hi = lambdaMax // padding made the size non-monotone at the edge
+		}
+	}
+	// Fill the slack: find the smallest gain threshold that still fits.
+	d.gain = math.Inf(1)
+	if d.hi != d.lo {
+		maxGain := 0.0
+		for _, tb := range tables {
+			err := tb.Stats.Scan(func(_ int, s *RowStat) {
+				if _, g, ok := d.upgrade(tb.Dim, s, d.choose(tb.Dim, s, d.hi)); ok && g > maxGain {
+					maxGain = g
+				}
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+		if maxGain > 0 {
+			fits := func(g float64) (bool, error) {
+				d.gain = g
+				b, _, err := size(d.Tier)
+				return b <= budget, err
+			}
+			glo, ghi := math.Log10(maxGain)-30, math.Log10(maxGain)
+			if ok, err := fits(math.Pow(10, glo)); err != nil {
+				return nil, err
+			} else if ok {
+				ghi = glo
+			} else {
+				for i := 0; i < 100 && ghi-glo > 1e-9; i++ {
+					mid := (glo + ghi) / 2
+					ok, err := fits(math.Pow(10, mid))
+					if err != nil {
+						return nil, err
+					}
+					if ok {
+						ghi = mid
+					} else {
+						glo = mid
+					}
+				}
+			}
+			d.gain = math.Pow(10, ghi)
+			if ok, err := fits(d.gain); err != nil {
+				return nil, err
+			} else if !ok {
+				d.gain = math.Inf(1)
+			}
+		}
+	}
+	d.Bytes, d.Counts, err = size(d.Tier)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}

@@ -1,0 +1,70 @@
+package convert
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"os"
+
+	"shark/core"
+)
+
+type memStats struct{ core.MemStats }
+
+func (m *memStats) add(s core.RowStat) error { m.MemStats = append(m.MemStats, s); return nil }
+
+// fileStats spills row stats to a temporary file, 28 bytes a row, and scans
+// them back sequentially: a table's per-row state then costs disk, not memory.
+type fileStats struct {
+	f   *os.File
+	w   *bufio.Writer
+	n   int
+	buf [28]byte
+}
+
+func newFileStats() (*fileStats, error) {
+	f, err := os.CreateTemp("", "shark-stats-*")
+	if err != nil {
+		return nil, fmt.Errorf("spilling row stats: %w", err)
+	}
+	return &fileStats{f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
+}
+
+func put(b []byte, vals ...float32) {
+	for i, v := range vals {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+}
+
+func (fs *fileStats) add(s core.RowStat) error {
+	put(fs.buf[:], s.P, s.SSE[0], s.SSE[1], s.SSE[2], s.MaxAbs[0], s.MaxAbs[1], s.MaxAbs[2])
+	fs.n++
+	_, err := fs.w.Write(fs.buf[:])
+	return err
+}
+
+func (fs *fileStats) finish() error { return fs.w.Flush() }
+
+func (fs *fileStats) Len() int { return fs.n }
+
+func (fs *fileStats) Scan(fn func(r int, s *core.RowStat)) error {
+	br := bufio.NewReaderSize(io.NewSectionReader(fs.f, 0, int64(fs.n)*28), 1<<20)
+	var b [28]byte
+	var s core.RowStat
+	f := func(i int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])) }
+	for r := 0; r < fs.n; r++ {
+		if _, err := io.ReadFull(br, b[:]); err != nil {
+			return fmt.Errorf("reading spilled row stats: %w", err)
+		}
+		s = core.RowStat{P: f(0), SSE: [3]float32{f(1), f(2), f(3)}, MaxAbs: [3]float32{f(4), f(5), f(6)}}
+		fn(r, &s)
+	}
+	return nil
+}
+
+func (fs *fileStats) remove() error {
+	fs.f.Close()
+	return os.Remove(fs.f.Name())
+}
