@@ -13,11 +13,17 @@ need_go() {
   command -v go >/dev/null 2>&1 || { echo "build.sh: Go 1.26 is required (https://go.dev/dl)" >&2; exit 1; }
 }
 
+# The CLI is built with Go's SIMD experiment on amd64 (simd/archsimd kernels,
+# chosen at run time from the CPU's features); elsewhere it is portable.
+simd_env() {
+  if [ "$(go env GOARCH)" = amd64 ]; then echo "GOEXPERIMENT=simd"; fi
+}
+
 build() {
   need_go
   mkdir -p bin
-  go build -ldflags "-X main.version=$VERSION" -o bin/shark ./cmd/shark
-  echo "built bin/shark ($VERSION)"
+  env $(simd_env) go build -ldflags "-X main.version=$VERSION" -o bin/shark ./cmd/shark
+  echo "built bin/shark ($VERSION, $(bin/shark version | tail -1))"
 }
 
 # apt_install PKG...: installs Debian packages when root, otherwise prints the
@@ -73,6 +79,13 @@ run_tests() {
   if [ -n "$bad" ]; then echo "gofmt would change: $bad" >&2; exit 1; fi
   echo "== go test (portable build)"
   go test -count=1 ./...
+  if [ -n "$(simd_env)" ]; then
+    echo "== go test (GOEXPERIMENT=simd build: SIMD kernels against the portable ones)"
+    env $(simd_env) go vet ./core/kernels/
+    env $(simd_env) go test -count=1 ./core/... ./formats/sharkfile/ ./formats/convert/
+    echo "== go test -tags purego (every non-portable path off)"
+    env $(simd_env) go test -count=1 -tags purego ./core/kernels/
+  fi
   echo "== go test -race (concurrent readers)"
   go test -count=1 -race -short ./formats/sharkfile/ ./core/...
   echo "== fuzz: a short run of every reader's fuzz target"

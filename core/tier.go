@@ -80,9 +80,7 @@ func DecodeRow(t Tier, dst []float32, src []byte) {
 			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
 		}
 	case FP16:
-		for i := range dst {
-			dst[i] = kernels.HalfToFloat(binary.LittleEndian.Uint16(src[2*i:]))
-		}
+		kernels.HalfBytesToFloats(dst, src)
 	case INT8:
 		kernels.DequantizeRow(8, dst, src)
 	case INT4:

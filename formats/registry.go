@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 )
 
 // Format is one codec's match/open contract.
@@ -91,6 +93,10 @@ func OpenFile(path string) (*File, *os.File, error) {
 	if err != nil {
 		osf.Close()
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if f.Format == "npy" && len(f.Tensors) == 1 {
+		// A lone array is named after its file, as np.load users think of it.
+		f.Tensors[0].Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
 	return f, osf, nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"shark/core/kernels"
 	_ "shark/formats/all"
 )
 
@@ -40,7 +41,11 @@ func init() {
 		{"compress", "MODEL DATA --keep-fraction F --budget P -o OUT", "the whole pipeline: prune, then quantize", runCompress},
 		{"experiment", "taylor|ablation|sweep MODEL DATA -o DIR", "reports with charts: the paper's experiments", runExperiment},
 		{"demo", "", "synth, train, compress: the whole method in a minute", runDemo},
-		{"version", "", "print the version", func([]string, io.Writer, io.Writer) error { fmt.Println("shark", version); return nil }},
+		{"bench", "lookup FILE.shark [--json]", "serving benchmark: pooled lookups, compressed vs fp32", runBench},
+		{"version", "", "print the version and the kernels in use", func(_ []string, stdout, _ io.Writer) error {
+			fmt.Fprintf(stdout, "shark %s\nkernels: %s\n", version, kernels.Impl())
+			return nil
+		}},
 	}
 }
 

@@ -15,9 +15,10 @@ func Impl() string { return impl }
 // and benchmarks use to compare the two in one process; it is not safe to
 // call while kernels run.
 func ForcePortable(on bool) {
-	floatsToHalves, halvesToFloats = FloatsToHalvesGeneric, HalvesToFloatsGeneric
+	floatsToHalves, halvesToFloats, halfBytesToFloats = FloatsToHalvesGeneric, HalvesToFloatsGeneric, HalfBytesToFloatsGeneric
 	quantizeRow, dequantizeRow = QuantizeRowGeneric, DequantizeRowGeneric
 	dot, axpy = DotGeneric, AxpyGeneric
+	addRowF32, addRowF16, addRowNBit = AddRowF32Generic, AddRowF16Generic, AddRowNBitGeneric
 	impl = "portable"
 	if !on && simdInit != nil {
 		simdInit()

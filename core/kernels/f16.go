@@ -128,3 +128,20 @@ var (
 	floatsToHalves = FloatsToHalvesGeneric
 	halvesToFloats = HalvesToFloatsGeneric
 )
+
+// HalfBytesToFloatsGeneric widens little-endian binary16 values stored as
+// bytes (2 per value) into dst. It must equal:
+//
+//	for i := range dst { dst[i] = HalfToFloat(uint16(src[2*i]) | uint16(src[2*i+1])<<8) }
+func HalfBytesToFloatsGeneric(dst []float32, src []byte) {
+	src = src[:2*len(dst)]
+	t := halfToFloat
+	for i := range dst {
+		dst[i] = t[uint16(src[2*i])|uint16(src[2*i+1])<<8]
+	}
+}
+
+// HalfBytesToFloats is HalfBytesToFloatsGeneric on the fastest kernel.
+func HalfBytesToFloats(dst []float32, src []byte) { halfBytesToFloats(dst, src) }
+
+var halfBytesToFloats = HalfBytesToFloatsGeneric

@@ -2,7 +2,10 @@
 
 package kernels
 
-import "simd/archsimd"
+import (
+	"simd/archsimd"
+	"unsafe"
+)
 
 // archsimd has no float16 type, so the F16C conversions are a few lines of
 // assembly; the CPUID check is there too, as archsimd reports no F16C flag.
@@ -12,6 +15,9 @@ func floatsToHalvesAsm(dst *uint16, src *float32, n int)
 
 //go:noescape
 func halvesToFloatsAsm(dst *float32, src *uint16, n int)
+
+//go:noescape
+func addHalvesAsm(dst *float32, src *byte, n int)
 
 func cpuidF16C() bool
 
@@ -39,5 +45,30 @@ func halvesToFloatsF16C(dst []float32, src []uint16) {
 	}
 	for i := n; i < len(src); i++ {
 		dst[i] = HalfToFloat(src[i])
+	}
+}
+
+// halfBytesToFloatsF16C equals HalfBytesToFloatsGeneric (amd64 is
+// little-endian, so the bytes are the halves in memory order).
+func halfBytesToFloatsF16C(dst []float32, src []byte) {
+	src = src[:2*len(dst)]
+	n := len(dst) &^ 7
+	if n > 0 {
+		halvesToFloatsAsm(&dst[0], (*uint16)(unsafe.Pointer(&src[0])), n)
+	}
+	for i := n; i < len(dst); i++ {
+		dst[i] = HalfToFloat(uint16(src[2*i]) | uint16(src[2*i+1])<<8)
+	}
+}
+
+// addRowF16F16C equals AddRowF16Generic.
+func addRowF16F16C(dst []float32, src []byte) {
+	src = src[:2*len(dst)]
+	n := len(dst) &^ 7
+	if n > 0 {
+		addHalvesAsm(&dst[0], &src[0], n)
+	}
+	for i := n; i < len(dst); i++ {
+		dst[i] += HalfToFloat(uint16(src[2*i]) | uint16(src[2*i+1])<<8)
 	}
 }

@@ -49,3 +49,23 @@ h2floop:
 h2fdone:
 	VZEROUPPER
 	RET
+
+// func addHalvesAsm(dst *float32, src *byte, n int)
+// dst[i] += float(half(src[2i:])); n is a multiple of 8.
+TEXT ·addHalvesAsm(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   addhdone
+addhloop:
+	VCVTPH2PS (SI), Y0
+	VADDPS    (DI), Y0, Y0
+	VMOVUPS   Y0, (DI)
+	ADDQ      $16, SI
+	ADDQ      $32, DI
+	DECQ      CX
+	JNZ       addhloop
+addhdone:
+	VZEROUPPER
+	RET

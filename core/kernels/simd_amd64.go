@@ -2,7 +2,10 @@
 
 package kernels
 
-import "simd/archsimd"
+import (
+	"simd/archsimd"
+	"unsafe"
+)
 
 func init() {
 	simdInit = func() {
@@ -10,14 +13,17 @@ func init() {
 		var parts []string
 		if x.AVX2() {
 			dot, axpy = dotAVX2, axpyAVX2
+			addRowF32 = addRowF32AVX2
 			parts = append(parts, "avx2")
 		}
 		if x.AVX512() {
 			quantizeRow, dequantizeRow = quantizeRowAVX512, dequantizeRowAVX512
+			addRowNBit = addRowNBitAVX512
 			parts = append(parts, "avx512")
 		}
 		if hasF16C() {
-			floatsToHalves, halvesToFloats = floatsToHalvesF16C, halvesToFloatsF16C
+			floatsToHalves, halvesToFloats, halfBytesToFloats = floatsToHalvesF16C, halvesToFloatsF16C, halfBytesToFloatsF16C
+			addRowF16 = addRowF16F16C
 			parts = append(parts, "f16c")
 		}
 		if len(parts) > 0 {
@@ -155,5 +161,54 @@ func dequantizeRowAVX512(bits int, dst []float32, src []byte) {
 	for ; i < n; i++ {
 		q := (src[i/2] >> (uint(i%2) * 4)) & 0x0f
 		dst[i] = float32(scale*float32(q)) + bias
+	}
+}
+
+// addRowF32AVX2 equals AddRowF32Generic (amd64 is little-endian: the bytes
+// are the floats; unaligned loads are fine).
+func addRowF32AVX2(dst []float32, src []byte) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	x := unsafe.Slice((*float32)(unsafe.Pointer(&src[:4*n][0])), n)
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		archsimd.LoadFloat32x8Slice(dst[i:]).Add(archsimd.LoadFloat32x8Slice(x[i:])).StoreSlice(dst[i:])
+	}
+	for ; i < n; i++ {
+		dst[i] += x[i]
+	}
+}
+
+// addRowNBitAVX512 equals AddRowNBitGeneric.
+func addRowNBitAVX512(bits int, dst []float32, src []byte) {
+	n := len(dst)
+	if n < 16 || (bits != 8 && bits != 4) {
+		AddRowNBitGeneric(bits, dst, src)
+		return
+	}
+	scale, bias := ScaleBias(bits, n, src)
+	vs, vb := archsimd.BroadcastFloat32x16(scale), archsimd.BroadcastFloat32x16(bias)
+	i := 0
+	if bits == 8 {
+		for ; i+16 <= n; i += 16 {
+			c := archsimd.LoadUint8x16Slice(src[i:]).ExtendToUint32().ConvertToFloat32()
+			archsimd.LoadFloat32x16Slice(dst[i:]).Add(c.Mul(vs).Add(vb)).StoreSlice(dst[i:])
+		}
+		for ; i < n; i++ {
+			dst[i] += float32(scale*float32(src[i])) + bias
+		}
+		return
+	}
+	lo, hi := archsimd.BroadcastUint16x16(0x0f), archsimd.BroadcastUint16x16(0xf0)
+	for ; i+16 <= n; i += 16 {
+		b := archsimd.LoadUint8x16SlicePart(src[i/2 : i/2+8]).ExtendToUint16()
+		c := b.And(lo).Or(b.And(hi).ShiftAllLeft(4)).AsUint8x32().GetLo().ExtendToUint32().ConvertToFloat32()
+		archsimd.LoadFloat32x16Slice(dst[i:]).Add(c.Mul(vs).Add(vb)).StoreSlice(dst[i:])
+	}
+	for ; i < n; i++ {
+		q := (src[i/2] >> (uint(i%2) * 4)) & 0x0f
+		dst[i] += float32(scale*float32(q)) + bias
 	}
 }

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -87,12 +88,57 @@ func TestSIMDMatchesPortable(t *testing.T) {
 				t.Fatalf("fp16 n=%d: value %d differs", n, i)
 			}
 		}
+		hb := make([]byte, 2*n)
+		for i, v := range hw {
+			hb[2*i], hb[2*i+1] = byte(v), byte(v>>8)
+		}
+		fb := nanGuarded(n)
+		HalfBytesToFloats(fb[guard:guard+n], hb)
+		checkGuards(t, fb, n)
+		for i := range hw {
+			if math.Float32bits(fb[guard+i]) != math.Float32bits(HalfToFloat(hw[i])) {
+				t.Fatalf("fp16 bytes->fp32 n=%d: value %d differs", n, i)
+			}
+		}
 		back := nanGuarded(n)
 		HalvesToFloats(back[guard:guard+n], hw)
 		checkGuards(t, back, n)
 		for i := range hw {
 			if back[guard+i] != HalfToFloat(hw[i]) {
 				t.Fatalf("fp16->fp32 n=%d: value %d differs", n, i)
+			}
+		}
+		// Accumulating decoders equal decode-then-add, for every tier.
+		acc := randRow(r, n)
+		enc := make([]byte, 4*n+4)
+		for ti, f := range []func(dst []float32, src []byte){
+			AddRowF32, AddRowF16, func(d []float32, s []byte) { AddRowNBit(8, d, s) }, func(d []float32, s []byte) { AddRowNBit(4, d, s) }} {
+			var raw []byte
+			dec := make([]float32, n)
+			switch ti {
+			case 0:
+				raw = enc[:4*n]
+				for i, v := range src {
+					binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
+				}
+				copy(dec, src)
+			case 1:
+				raw = hb
+				HalvesToFloatsGeneric(dec, hw)
+			default:
+				bits := []int{8, 4}[ti-2]
+				raw = enc[:RowBytes(bits, n)]
+				QuantizeRowGeneric(bits, raw, src)
+				DequantizeRowGeneric(bits, dec, raw)
+			}
+			got := nanGuarded(n)
+			copy(got[guard:], acc)
+			f(got[guard:guard+n], raw)
+			checkGuards(t, got, n)
+			for i := range dec {
+				if want := acc[i] + dec[i]; math.Float32bits(got[guard+i]) != math.Float32bits(want) {
+					t.Fatalf("accumulate tier %d n=%d: value %d is %v, want %v", ti, n, i, got[guard+i], want)
+				}
 			}
 		}
 		// axpy exactly, dot within a bounded error.

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"math"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 
 	"shark/formats"
+	"shark/formats/npy"
 	"shark/formats/npz"
 )
 
@@ -88,4 +90,82 @@ func ExampleFiles(dir string, seed uint64) (model, counts string, err error) {
 		return "", "", err
 	}
 	return model, counts, write(counts, cnts)
+}
+
+// ZipfRow maps a popularity rank to a row id: a bijection (multiplication by
+// a prime modulo rows) that scatters the popular rows over the table, as a
+// hashed vocabulary does. Example counts and lookup benchmarks share it.
+func ZipfRow(rank uint64, rows int) int {
+	const p = 2654435761 // prime
+	if uint64(rows)%p == 0 {
+		return int(rank)
+	}
+	return int(rank * p % uint64(rows))
+}
+
+// BigExample writes a rows x dim float32 table as DIR/big.npy, streaming
+// (nothing the size of the table is held in memory), and its Zipf(1.05)
+// access counts as DIR/big-counts.npz: for benchmarks on tables larger than
+// memory or than the CPU's caches.
+func BigExample(dir string, rows, dim int, seed uint64) (table, counts string, err error) {
+	if rows < 1 || dim < 1 {
+		return "", "", fmt.Errorf("rows and dim must be positive")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", err
+	}
+	table, counts = filepath.Join(dir, "big.npy"), filepath.Join(dir, "big-counts.npz")
+	af, err := formats.CreateAtomic(table)
+	if err != nil {
+		return "", "", err
+	}
+	defer af.Abort()
+	hdr, err := npy.HeaderBytes(formats.F32, []int64{int64(rows), int64(dim)})
+	if err != nil {
+		return "", "", err
+	}
+	w := bufio.NewWriterSize(af, 1<<20)
+	w.Write(hdr)
+	r := rand.New(rand.NewPCG(seed, 0xb16))
+	row := make([]float32, dim)
+	buf := make([]byte, 0, 4*dim)
+	for i := 0; i < rows; i++ {
+		s := 0.02 + 0.08*r.Float64()
+		for j := range row {
+			row[j] = float32(r.NormFloat64() * s)
+		}
+		buf = formats.EncodeFloat32(buf[:0], row)
+		if _, err := w.Write(buf); err != nil {
+			return "", "", err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return "", "", err
+	}
+	if err := af.Commit(); err != nil {
+		return "", "", err
+	}
+	pos := make([]float32, rows)
+	neg := make([]float32, rows)
+	z := rand.NewZipf(r, 1.05, 1, uint64(rows-1))
+	for i := 0; i < 10*rows; i++ {
+		id := ZipfRow(z.Uint64(), rows)
+		if r.Float64() < 0.2 {
+			pos[id]++
+		} else {
+			neg[id]++
+		}
+	}
+	cf, err := formats.CreateAtomic(counts)
+	if err != nil {
+		return "", "", err
+	}
+	defer cf.Abort()
+	zw := npz.NewWriter(cf, false)
+	zw.Write("big.pos", formats.F32, []int64{int64(rows)}, bytes.NewReader(formats.EncodeFloat32(nil, pos)))
+	zw.Write("big.neg", formats.F32, []int64{int64(rows)}, bytes.NewReader(formats.EncodeFloat32(nil, neg)))
+	if err := zw.Close(); err != nil {
+		return "", "", err
+	}
+	return table, counts, cf.Commit()
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math/bits"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"shark/core"
+	"shark/core/kernels"
 	"shark/formats"
 )
 
@@ -39,6 +41,7 @@ func corrupt(off int64, msg string, args ...any) error {
 // Reader gives checked random access to a .shark file through io.ReaderAt,
 // without reading the data blocks until they are used.
 type Reader struct {
+	data   []byte // the whole file, when it is memory-mapped
 	r      io.ReaderAt
 	size   int64
 	Header Header
@@ -97,6 +100,9 @@ func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
 		return nil, formats.Errorf(name, hoff, formats.ErrChecksum, "header checksum")
 	}
 	rd := &Reader{r: r, size: size, blocks: map[*Block]*verified{}, tables: map[string]*Table{}, dense: map[string]*Entry{}}
+	if m, ok := r.(mappedAt); ok && int64(len(m)) == size {
+		rd.data = m
+	}
 	if err := msgpack.Unmarshal(hb, &rd.Header); err != nil {
 		return nil, corrupt(hoff, "decoding header: %v", err)
 	}
@@ -269,13 +275,16 @@ func (rd *Reader) Verify() error {
 
 // Table is a compressed table with O(1) row access.
 type Table struct {
-	rd    *Reader
-	e     *Entry
-	rows  int
-	dim   int
-	codes []byte
-	dir   []uint32 // 4 per directory entry
-	pool  sync.Pool
+	verifyOnce sync.Once
+	verifyErr  error
+	rd         *Reader
+	e          *Entry
+	rows       int
+	dim        int
+	codes      []byte
+	words      []uint64 // codes as little-endian words, 32 rows each, for popcounts
+	dir        []uint32 // 4 per directory entry
+	pool       sync.Pool
 }
 
 var tierCount = func() (t [256][4]uint8) {
@@ -319,6 +328,10 @@ func (rd *Reader) loadTable(e *Entry) (*Table, error) {
 			return nil, corrupt(e.Codes.Off, "table %q: %d rows coded %v, header says %d", e.Name, cnt[k], core.Tier(k), e.Counts[k])
 		}
 	}
+	t.words = make([]uint64, (len(t.codes)+7)/8)
+	for i, c := range t.codes {
+		t.words[i/8] |= uint64(c) << (8 * (i % 8))
+	}
 	if rows%4 != 0 && t.codes[len(t.codes)-1]>>(2*(rows%4)) != 0 {
 		return nil, corrupt(e.Codes.Off+int64(len(t.codes)-1), "table %q: unused tier-code bits are not zero", e.Name)
 	}
@@ -355,19 +368,22 @@ func (t *Table) Counts() [4]int64 {
 // Tier returns row r's tier.
 func (t *Table) Tier(r int) core.Tier { return core.Tier((t.codes[r/4] >> (2 * (r % 4))) & 3) }
 
-// locate returns row r's tier and its rank among the rows of that tier.
+// locate returns row r's tier and its rank among the rows of that tier:
+// the directory's count at the start of r's 256-row block plus popcounts
+// over at most eight 64-bit words of codes.
 func (t *Table) locate(r int) (core.Tier, int64) {
-	tier := t.Tier(r)
+	w := r / 32
+	tier := core.Tier(t.words[w]>>(2*(r%32))) & 3
 	blk := r / core.DirEvery
 	rank := int64(t.dir[4*blk+int(tier)])
-	start := blk * core.DirEvery
-	for i := start / 4; i < r/4; i++ {
-		rank += int64(tierCount[t.codes[i]][tier])
-	}
-	for q := r &^ 3; q < r; q++ {
-		if t.Tier(q) == tier {
-			rank++
+	pat := uint64(tier) * 0x5555555555555555 // the tier in every 2-bit field
+	for i := blk * (core.DirEvery / 32); i <= w; i++ {
+		x := ^(t.words[i] ^ pat) // fields equal to tier become 11
+		eq := x & (x >> 1) & 0x5555555555555555
+		if i == w {
+			eq &= uint64(1)<<(2*(r%32)) - 1 // rows before r only
 		}
+		rank += int64(bits.OnesCount64(eq))
 	}
 	return tier, rank
 }
@@ -498,4 +514,83 @@ func (rd *Reader) Dense(tname string) (*Entry, io.Reader, error) {
 		return nil, nil, fmt.Errorf("%w: no dense tensor %q", formats.ErrNotFound, tname)
 	}
 	return e, &blockReader{rd: rd, b: e.Data}, nil
+}
+
+// VerifyRows checks every checksum of the table's row blocks once, after
+// which Pool reads rows of a memory-mapped file in place, without a copy.
+func (t *Table) VerifyRows() error {
+	t.verifyOnce.Do(func() {
+		for _, b := range t.e.Rows {
+			v := t.rd.blocks[b]
+			for c := range v.ok {
+				if err := t.rd.checkChunk(b, v, int64(c)); err != nil {
+					t.verifyErr = fmt.Errorf("table %q: %w", t.e.Name, err)
+					return
+				}
+			}
+		}
+	})
+	return t.verifyErr
+}
+
+// Pool sets dst[:Dim()] to the sum of rows ids (the mean if mean is set),
+// each dequantized from its tier: an embedding bag lookup. It equals reading
+// each row with Row and adding them in order. Safe for concurrent use.
+func (t *Table) Pool(ids []int, mean bool, dst []float32) error {
+	if err := t.VerifyRows(); err != nil {
+		return err
+	}
+	dst = dst[:t.dim]
+	clear(dst)
+	bp, _ := t.pool.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, 0, 4*t.dim)
+		bp = &b
+	}
+	defer t.pool.Put(bp)
+	// Locate a group of rows first, then add them: the row loads then have
+	// no dependence on one another and their cache misses overlap.
+	const group = 16
+	var tiers [group]core.Tier
+	var offs [group]int64
+	for g := 0; g < len(ids); g += group {
+		k := min(group, len(ids)-g)
+		for j, id := range ids[g : g+k] {
+			if id < 0 || id >= t.rows {
+				return fmt.Errorf("table %q: row %d out of range [0, %d)", t.e.Name, id, t.rows)
+			}
+			tier, rank := t.locate(id)
+			tiers[j], offs[j] = tier, t.e.Rows[tier].Off+rank*int64(tier.RowBytes(t.dim))
+		}
+		for j := 0; j < k; j++ {
+			tier := tiers[j]
+			rb := int64(tier.RowBytes(t.dim))
+			var raw []byte
+			if t.rd.data != nil {
+				raw = t.rd.data[offs[j] : offs[j]+rb]
+			} else {
+				raw = (*bp)[:rb]
+				if _, err := t.rd.r.ReadAt(raw, offs[j]); err != nil {
+					return corrupt(offs[j], "reading: %v", err)
+				}
+			}
+			switch tier {
+			case core.FP32:
+				kernels.AddRowF32(dst, raw)
+			case core.FP16:
+				kernels.AddRowF16(dst, raw)
+			case core.INT8:
+				kernels.AddRowNBit(8, dst, raw)
+			case core.INT4:
+				kernels.AddRowNBit(4, dst, raw)
+			}
+		}
+	}
+	if mean && len(ids) > 0 {
+		inv := 1 / float32(len(ids))
+		for i := range dst {
+			dst[i] *= inv
+		}
+	}
+	return nil
 }

@@ -266,3 +266,48 @@ func ExampleOpen() {
 	}
 	fmt.Println(tbl.Tier(42), row[:4])
 }
+
+// Pool equals reading each row and adding them in order, mapped or not.
+func TestPool(t *testing.T) {
+	data, cases, _ := build(t, 5)
+	path := t.TempDir() + "/p.shark"
+	os.WriteFile(path, data, 0o644)
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	plain, _ := NewReader(bytes.NewReader(data), int64(len(data)))
+	r := rand.New(rand.NewPCG(6, 6))
+	for ti, c := range cases {
+		for _, rd := range []*Reader{f.Reader, plain} {
+			tbl := rd.Tables()[ti]
+			for trial := 0; trial < 50; trial++ {
+				ids := make([]int, r.IntN(40))
+				for i := range ids {
+					ids[i] = r.IntN(c.tb.R)
+				}
+				want := make([]float32, c.tb.D)
+				row := make([]float32, c.tb.D)
+				for _, id := range ids {
+					tbl.Row(id, row)
+					for j := range want {
+						want[j] += row[j]
+					}
+				}
+				got := make([]float32, c.tb.D)
+				if err := tbl.Pool(ids, false, got); err != nil {
+					t.Fatal(err)
+				}
+				for j := range got {
+					if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+						t.Fatalf("table %d: pooled %v, row by row %v", ti, got, want)
+					}
+				}
+			}
+			if err := tbl.Pool([]int{c.tb.R}, false, make([]float32, c.tb.D)); err == nil {
+				t.Fatal("out-of-range id pooled")
+			}
+		}
+	}
+}
