@@ -72,6 +72,15 @@ func ReadRows(src RowSource, lo, hi int, dst []float32) error {
 	return nil
 }
 
+// SliceSource is a RowSource held in memory whose rows can be used in place.
+type SliceSource interface {
+	RowSource
+	RowSlice(lo, hi int) []float32
+}
+
+// RowSlice returns rows [lo, hi) without a copy.
+func (t *Table) RowSlice(lo, hi int) []float32 { return t.Data[lo*t.D : hi*t.D] }
+
 // ReadRows copies rows [lo, hi).
 func (t *Table) ReadRows(lo, hi int, dst []float32) error {
 	copy(dst, t.Data[lo*t.D:hi*t.D])

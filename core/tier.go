@@ -62,9 +62,7 @@ func EncodeRow(t Tier, dst []byte, src []float32) {
 			binary.LittleEndian.PutUint32(dst[4*i:], math.Float32bits(v))
 		}
 	case FP16:
-		for i, v := range src {
-			binary.LittleEndian.PutUint16(dst[2*i:], kernels.FloatToHalf(v))
-		}
+		kernels.FloatsToHalfBytes(dst, src)
 	case INT8:
 		kernels.QuantizeRow(8, dst, src)
 	case INT4:

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"shark/core/kernels"
 	"shark/core/model"
 	"shark/formats"
 	"shark/formats/dataset"
@@ -123,7 +124,9 @@ Prints the held-out AUC and logloss.`, stderr)
 		return err
 	}
 	prog := newProgress(stderr)
+	t1 := time.Now()
 	hist, err := m.Train(train, testDS, cfg.Epochs, func(d, t int64) { prog.update("train", d, t) })
+	trainSecs := time.Since(t1).Seconds()
 	prog.done()
 	if err != nil {
 		return err
@@ -140,7 +143,8 @@ Prints the held-out AUC and logloss.`, stderr)
 	secs := time.Since(t0).Seconds()
 	if *asJSON {
 		return writeJSON(stdout, map[string]any{"auc": met.AUC, "logloss": met.LogLoss, "train_rows": train.Rows(), "test_rows": testDS.Rows(),
-			"fields": len(enc.Fields), "embedding_bytes": m.EmbeddingBytes(), "epochs": hist, "seconds": secs, "model": *out})
+			"fields": len(enc.Fields), "embedding_bytes": m.EmbeddingBytes(), "epochs": hist, "seconds": secs, "model": *out,
+			"train_seconds": trainSecs, "samples_per_sec": float64(train.Rows()*cfg.Epochs) / trainSecs, "kernels": kernels.Impl()})
 	}
 	for _, e := range hist {
 		fmt.Fprintf(stdout, "epoch %d: train logloss %.4f, test AUC %.4f logloss %.4f\n", e.Epoch, e.TrainLoss, e.Valid.AUC, e.Valid.LogLoss)

@@ -16,6 +16,7 @@ func Impl() string { return impl }
 // call while kernels run.
 func ForcePortable(on bool) {
 	floatsToHalves, halvesToFloats, halfBytesToFloats = FloatsToHalvesGeneric, HalvesToFloatsGeneric, HalfBytesToFloatsGeneric
+	floatsToHalfBytes = FloatsToHalfBytesGeneric
 	quantizeRow, dequantizeRow = QuantizeRowGeneric, DequantizeRowGeneric
 	dot, axpy = DotGeneric, AxpyGeneric
 	addRowF32, addRowF16, addRowNBit = AddRowF32Generic, AddRowF16Generic, AddRowNBitGeneric

@@ -145,3 +145,25 @@ func HalfBytesToFloatsGeneric(dst []float32, src []byte) {
 func HalfBytesToFloats(dst []float32, src []byte) { halfBytesToFloats(dst, src) }
 
 var halfBytesToFloats = HalfBytesToFloatsGeneric
+
+// FloatsToHalfBytesGeneric stores src as little-endian binary16 bytes in
+// dst (2 per value). It must equal:
+//
+//	for i, f := range src { h := FloatToHalf(f); dst[2*i], dst[2*i+1] = byte(h), byte(h>>8) }
+func FloatsToHalfBytesGeneric(dst []byte, src []float32) {
+	dst = dst[:2*len(src)]
+	var h [256]uint16
+	for len(src) > 0 {
+		n := min(len(src), len(h))
+		FloatsToHalvesGeneric(h[:n], src[:n])
+		for i, v := range h[:n] {
+			dst[2*i], dst[2*i+1] = byte(v), byte(v>>8)
+		}
+		src, dst = src[n:], dst[2*n:]
+	}
+}
+
+// FloatsToHalfBytes is FloatsToHalfBytesGeneric on the fastest kernel.
+func FloatsToHalfBytes(dst []byte, src []float32) { floatsToHalfBytes(dst, src) }
+
+var floatsToHalfBytes = FloatsToHalfBytesGeneric

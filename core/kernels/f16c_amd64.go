@@ -72,3 +72,16 @@ func addRowF16F16C(dst []float32, src []byte) {
 		dst[i] += HalfToFloat(uint16(src[2*i]) | uint16(src[2*i+1])<<8)
 	}
 }
+
+// floatsToHalfBytesF16C equals FloatsToHalfBytesGeneric.
+func floatsToHalfBytesF16C(dst []byte, src []float32) {
+	dst = dst[:2*len(src)]
+	n := len(src) &^ 7
+	if n > 0 {
+		floatsToHalvesAsm((*uint16)(unsafe.Pointer(&dst[0])), &src[0], n)
+	}
+	for i := n; i < len(src); i++ {
+		h := FloatToHalf(src[i])
+		dst[2*i], dst[2*i+1] = byte(h), byte(h>>8)
+	}
+}

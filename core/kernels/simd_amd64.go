@@ -24,6 +24,7 @@ func init() {
 		if hasF16C() {
 			floatsToHalves, halvesToFloats, halfBytesToFloats = floatsToHalvesF16C, halvesToFloatsF16C, halfBytesToFloatsF16C
 			addRowF16 = addRowF16F16C
+			floatsToHalfBytes = floatsToHalfBytesF16C
 			parts = append(parts, "f16c")
 		}
 		if len(parts) > 0 {

@@ -92,6 +92,17 @@ func TestSIMDMatchesPortable(t *testing.T) {
 		for i, v := range hw {
 			hb[2*i], hb[2*i+1] = byte(v), byte(v>>8)
 		}
+		hbg := make([]byte, 2*n+2*guard)
+		FloatsToHalfBytes(hbg[guard:guard+2*n], src)
+		for i := range hbg {
+			if i < guard || i >= guard+2*n {
+				if hbg[i] != 0 {
+					t.Fatalf("fp16 bytes n=%d: guard overwritten", n)
+				}
+			} else if hbg[i] != hb[i-guard] {
+				t.Fatalf("fp16 bytes n=%d: byte %d differs", n, i-guard)
+			}
+		}
 		fb := nanGuarded(n)
 		HalfBytesToFloats(fb[guard:guard+n], hb)
 		checkGuards(t, fb, n)

@@ -282,8 +282,9 @@ type Table struct {
 	rows       int
 	dim        int
 	codes      []byte
-	words      []uint64 // codes as little-endian words, 32 rows each, for popcounts
-	dir        []uint32 // 4 per directory entry
+	words      []uint64              // codes as little-endian words, 32 rows each, for popcounts
+	mem        [core.NumTiers][]byte // the rows of each tier, once LoadRows has read them
+	dir        []uint32              // 4 per directory entry
 	pool       sync.Pool
 }
 
@@ -533,6 +534,23 @@ func (t *Table) VerifyRows() error {
 	return t.verifyErr
 }
 
+// LoadRows reads the table's rows into memory, checking every checksum on
+// the way, so that Pool reads them from the heap (where the Go runtime can
+// use huge pages) rather than through the file or its mapping.
+func (t *Table) LoadRows() error {
+	for tier, b := range t.e.Rows {
+		buf := make([]byte, b.Len)
+		for off := int64(0); off < b.Len; off += ChunkSize {
+			end := min(off+ChunkSize, b.Len)
+			if err := t.rd.readChecked(b, buf[off:end], off); err != nil {
+				return fmt.Errorf("table %q: %w", t.e.Name, err)
+			}
+		}
+		t.mem[tier] = buf
+	}
+	return nil
+}
+
 // Pool sets dst[:Dim()] to the sum of rows ids (the mean if mean is set),
 // each dequantized from its tier: an embedding bag lookup. It equals reading
 // each row with Row and adding them in order. Safe for concurrent use.
@@ -560,18 +578,23 @@ func (t *Table) Pool(ids []int, mean bool, dst []float32) error {
 				return fmt.Errorf("table %q: row %d out of range [0, %d)", t.e.Name, id, t.rows)
 			}
 			tier, rank := t.locate(id)
-			tiers[j], offs[j] = tier, t.e.Rows[tier].Off+rank*int64(tier.RowBytes(t.dim))
+			tiers[j], offs[j] = tier, rank*int64(tier.RowBytes(t.dim))
 		}
 		for j := 0; j < k; j++ {
 			tier := tiers[j]
 			rb := int64(tier.RowBytes(t.dim))
 			var raw []byte
-			if t.rd.data != nil {
-				raw = t.rd.data[offs[j] : offs[j]+rb]
-			} else {
+			switch off := offs[j]; {
+			case t.mem[tier] != nil:
+				raw = t.mem[tier][off : off+rb]
+			case t.rd.data != nil:
+				off += t.e.Rows[tier].Off
+				raw = t.rd.data[off : off+rb]
+			default:
+				off += t.e.Rows[tier].Off
 				raw = (*bp)[:rb]
-				if _, err := t.rd.r.ReadAt(raw, offs[j]); err != nil {
-					return corrupt(offs[j], "reading: %v", err)
+				if _, err := t.rd.r.ReadAt(raw, off); err != nil {
+					return corrupt(off, "reading: %v", err)
 				}
 			}
 			switch tier {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"shark/core"
+	"shark/core/kernels"
 	"shark/formats"
 )
 
@@ -280,7 +281,11 @@ func TestPool(t *testing.T) {
 	plain, _ := NewReader(bytes.NewReader(data), int64(len(data)))
 	r := rand.New(rand.NewPCG(6, 6))
 	for ti, c := range cases {
-		for _, rd := range []*Reader{f.Reader, plain} {
+		loaded, _ := NewReader(bytes.NewReader(data), int64(len(data)))
+		if err := loaded.Tables()[ti].LoadRows(); err != nil {
+			t.Fatal(err)
+		}
+		for _, rd := range []*Reader{f.Reader, plain, loaded} {
 			tbl := rd.Tables()[ti]
 			for trial := 0; trial < 50; trial++ {
 				ids := make([]int, r.IntN(40))
@@ -309,5 +314,50 @@ func TestPool(t *testing.T) {
 				t.Fatal("out-of-range id pooled")
 			}
 		}
+	}
+}
+
+// BenchmarkWriteTable measures quantizing an fp32 table into the mixed
+// tiers (encode, checksum, write) against the table's fp32 bytes; compare
+// with BenchmarkMemcpy in core/kernels. Sub-benchmarks: the kernels in use,
+// and the portable ones.
+func BenchmarkWriteTable(b *testing.B) {
+	const rows, dim = 1 << 20, 64 // 256 MiB of float32
+	tb := &core.Table{R: rows, D: dim, Data: make([]float32, rows*dim)}
+	r := rand.New(rand.NewPCG(1, 1))
+	for i := range tb.Data {
+		tb.Data[i] = float32(r.NormFloat64())
+	}
+	tiers := make([]core.Tier, rows)
+	for i := range tiers {
+		// A budget-like mix: 1% fp32, 30% fp16, 30% int8, 39% int4.
+		switch x := r.IntN(100); {
+		case x < 1:
+			tiers[i] = core.FP32
+		case x < 31:
+			tiers[i] = core.FP16
+		case x < 61:
+			tiers[i] = core.INT8
+		default:
+			tiers[i] = core.INT4
+		}
+	}
+	for _, portable := range []bool{false, true} {
+		name := "simd"
+		if portable {
+			name = "portable"
+		}
+		b.Run(name, func(b *testing.B) {
+			kernels.ForcePortable(portable)
+			defer kernels.ForcePortable(false)
+			b.SetBytes(int64(rows * dim * 4))
+			for b.Loop() {
+				w, _ := NewWriter(io.Discard)
+				if err := w.WriteTable("t", tb, tiers, TableInfo{SourceDType: formats.F32}, nil); err != nil {
+					b.Fatal(err)
+				}
+				w.Close()
+			}
+		})
 	}
 }

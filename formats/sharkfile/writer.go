@@ -261,7 +261,10 @@ func (w *Writer) WriteTableFrom(name string, src core.RowSource, tiers TierSourc
 				if len(ids) == 0 {
 					return nil
 				}
-				if err := core.ReadRows(src, lo, hi, rowsBuf[:(hi-lo)*dim]); err != nil {
+				win := rowsBuf[:(hi-lo)*dim]
+				if ss, ok := src.(core.SliceSource); ok {
+					win = ss.RowSlice(lo, hi) // in memory: no copy
+				} else if err := core.ReadRows(src, lo, hi, win); err != nil {
 					return fmt.Errorf("sharkfile: table %q: reading rows %d..%d: %w", name, lo, hi, err)
 				}
 				out = out[:len(ids)*rb]
@@ -269,7 +272,7 @@ func (w *Writer) WriteTableFrom(name string, src core.RowSource, tiers TierSourc
 				par.For((len(ids)+part-1)/part, 0, func(k int) {
 					for i := k * part; i < min(len(ids), (k+1)*part); i++ {
 						r := ids[i] - lo
-						core.EncodeRow(t, out[i*rb:(i+1)*rb], rowsBuf[r*dim:(r+1)*dim])
+						core.EncodeRow(t, out[i*rb:(i+1)*rb], win[r*dim:(r+1)*dim])
 					}
 				})
 				if _, err := bw.Write(out); err != nil {
