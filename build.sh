@@ -19,9 +19,20 @@ simd_env() {
   if [ "$(go env GOARCH)" = amd64 ]; then echo "GOEXPERIMENT=simd"; fi
 }
 
+# The browser face: the core built for js/wasm (portable kernels) and Go's
+# wasm_exec.js, both beside the page so that the CLI can embed them.
+build_wasm() {
+  GOOS=js GOARCH=wasm go build -ldflags "-s -w" -o www/static/shark.wasm ./wasm
+  local exec_js
+  exec_js="$(go env GOROOT)/lib/wasm/wasm_exec.js"
+  [ -f "$exec_js" ] || exec_js="$(go env GOROOT)/misc/wasm/wasm_exec.js"
+  cp "$exec_js" www/static/wasm_exec.js
+}
+
 build() {
   need_go
   mkdir -p bin
+  build_wasm
   env $(simd_env) go build -ldflags "-X main.version=$VERSION" -o bin/shark ./cmd/shark
   echo "built bin/shark ($VERSION, $(bin/shark version | tail -1))"
 }

@@ -41,6 +41,7 @@ func init() {
 		{"compress", "MODEL DATA --keep-fraction F --budget P -o OUT", "the whole pipeline: prune, then quantize", runCompress},
 		{"experiment", "taylor|ablation|sweep MODEL DATA -o DIR", "reports with charts: the paper's experiments", runExperiment},
 		{"demo", "", "synth, train, compress: the whole method in a minute", runDemo},
+		{"serve", "[--addr 127.0.0.1:8080]", "the in-browser inspector, served from this binary", runServe},
 		{"bench", "lookup FILE.shark [--json]", "serving benchmark: pooled lookups, compressed vs fp32", runBench},
 		{"version", "", "print the version and the kernels in use", func(_ []string, stdout, _ io.Writer) error {
 			fmt.Fprintf(stdout, "shark %s\nkernels: %s\n", version, kernels.Impl())

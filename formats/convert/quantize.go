@@ -216,7 +216,7 @@ func NewPlan(in *formats.File, opt Options) (_ *Plan, err error) {
 			p.spills = append(p.spills, fs)
 			store = fs
 		} else {
-			store = &memStats{}
+			store = &memStats{make(core.MemStats, 0, tp.Rows.Rows())}
 		}
 		base := done
 		err := core.MeasureStats(tp.Rows, prio, func(_ int, s core.RowStat) error { return store.add(s) },
@@ -461,4 +461,71 @@ func TierMap(c [core.NumTiers]int64) map[string]int64 {
 		m[t.String()] = c[t]
 	}
 	return m
+}
+
+// Reassign chooses tiers again with opt's assignment and priority weights
+// kept from the measurement: what a budget control calls on every change,
+// without reading the tables again. Priority parameters that change the
+// stats (w_pos, w_neg, gamma with counts) need a new plan.
+func (p *Plan) Reassign(opt Options) error {
+	if opt.Priority != p.Opt.Priority && p.Opt.Counts != nil {
+		return fmt.Errorf("%w: priority weights changed: make a new plan", core.ErrInvalid)
+	}
+	keep := p.Opt
+	p.Opt.Assign, p.Opt.BudgetFraction, p.Opt.BudgetBytes = opt.Assign, opt.BudgetFraction, opt.BudgetBytes
+	p.Opt.Fractions, p.Opt.Thresholds, p.Opt.Allowed = opt.Fractions, opt.Thresholds, opt.Allowed
+	p.Opt.Progress, p.Opt.Provenance = opt.Progress, opt.Provenance
+	if err := p.assign(); err != nil {
+		p.Opt = keep
+		return err
+	}
+	return nil
+}
+
+// Histogram of values: counts per bin between Min and Max.
+type Histogram struct {
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	Counts []int64 `json:"counts"`
+	Rows   int     `json:"rows"`    // rows in the table
+	Sample int     `json:"sampled"` // rows the histogram was made of
+}
+
+// NormHistogram is the histogram of the row L2 norms of src, from at most
+// maxRows rows spread evenly over the table.
+func NormHistogram(src core.RowSource, maxRows, bins int) (*Histogram, error) {
+	n, d := src.Rows(), src.Dim()
+	if bins < 1 || bins > 1000 {
+		return nil, fmt.Errorf("%w: bins must be 1..1000", core.ErrInvalid)
+	}
+	step := max(1, n/max(1, maxRows))
+	row := make([]float32, d)
+	var norms []float64
+	for r := 0; r < n; r += step {
+		if err := src.Row(r, row); err != nil {
+			return nil, err
+		}
+		s := 0.0
+		for _, v := range row {
+			s += float64(v) * float64(v)
+		}
+		norms = append(norms, math.Sqrt(s))
+	}
+	h := &Histogram{Counts: make([]int64, bins), Rows: n, Sample: len(norms)}
+	if len(norms) == 0 {
+		return h, nil
+	}
+	h.Min, h.Max = norms[0], norms[0]
+	for _, v := range norms {
+		h.Min, h.Max = math.Min(h.Min, v), math.Max(h.Max, v)
+	}
+	w := (h.Max - h.Min) / float64(bins)
+	for _, v := range norms {
+		b := bins - 1
+		if w > 0 {
+			b = min(bins-1, int((v-h.Min)/w))
+		}
+		h.Counts[b]++
+	}
+	return h, nil
 }

@@ -1,0 +1,347 @@
+package www
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"shark/formats"
+	_ "shark/formats/all"
+	"shark/formats/convert"
+	"shark/formats/npy"
+	"shark/formats/sharkfile"
+)
+
+const ncf = "../../shared/data/ncf-ml1m-mlp.npz"
+
+// buildWasm compiles the core for the browser into static/, as build.sh does.
+func buildWasm(t *testing.T) {
+	t.Helper()
+	cmd := exec.Command("go", "build", "-o", "static/shark.wasm", "../wasm")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the wasm core: %v\n%s", err, out)
+	}
+	src := filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js")
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("static/wasm_exec.js", b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func chromium(t *testing.T) string {
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is not installed (./build.sh test installs it)")
+	}
+	t.Skip("chromium is not installed")
+	return ""
+}
+
+// requestLog records every path the test server is asked for.
+type requestLog struct {
+	mu    sync.Mutex
+	paths map[string]int
+}
+
+func (l *requestLog) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l.mu.Lock()
+		l.paths[r.URL.Path]++
+		l.mu.Unlock()
+		h.ServeHTTP(w, r)
+	})
+}
+
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("SHARK_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "artifacts", "browser")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(artifacts(t), name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// drop dispatches a real drop event carrying a File with data on the drop zone.
+func drop(t *testing.T, ctx context.Context, name string, data []byte) {
+	t.Helper()
+	js := fmt.Sprintf(`(() => {
+		const bin = atob(%q);
+		const u8 = new Uint8Array(bin.length);
+		for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+		const dt = new DataTransfer();
+		dt.items.add(new File([u8], %q));
+		document.getElementById('drop').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+		return true;
+	})()`, base64.StdEncoding.EncodeToString(data), name)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitJS polls a JavaScript condition.
+func waitJS(t *testing.T, ctx context.Context, cond string, d time.Duration) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	if _, err := chromedp.Run(c, chromedp.Poll[bool](cond)); err != nil {
+		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('error').textContent + ' | ' + document.getElementById('busy-label').textContent`))
+		t.Fatalf("waiting for %s: %v (page says: %s)", cond, err, msg)
+	}
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, func(p *cdpruntime.EvaluateParams) { p.AwaitPromise = new(true) }))
+	if err != nil {
+		t.Fatalf("%s: %v", js, err)
+	}
+	return v
+}
+
+func TestBrowser(t *testing.T) {
+	exe := chromium(t)
+	if _, err := os.Stat(ncf); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	buildWasm(t)
+	log := &requestLog{paths: map[string]int{}}
+	srv := httptest.NewServer(log.wrap(Handler(os.DirFS("static"))))
+	defer srv.Close()
+
+	downloads := t.TempDir()
+	userData := t.TempDir()
+	actx, cancel := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.UserDataDir(userData), chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true))
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("loads", func(t *testing.T) {
+		title, err := chromedp.Run(ctx, chromedp.Title())
+		if err != nil || !strings.Contains(title, "shark") {
+			t.Fatalf("title %q, %v", title, err)
+		}
+		shot(t, ctx, "1-start")
+	})
+
+	npz, _ := os.ReadFile(ncf)
+	t.Run("drop lists tensors", func(t *testing.T) {
+		drop(t, ctx, "ncf-ml1m-mlp.npz", npz)
+		waitJS(t, ctx, `document.querySelectorAll('#tensor-rows tr').length === 10`, time.Minute)
+		rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#tensor-rows tr')].map(r => r.cells[0].textContent + ' ' + r.cells[1].textContent)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]bool{"user_embedding_W 6040 × 32": true, "item_embedding_W 3706 × 32": true, "layer1_W 64 × 32": true, "prediction_b 1": true}
+		found := 0
+		for _, r := range rows {
+			if want[r] {
+				found++
+			}
+		}
+		if found != len(want) {
+			t.Fatalf("tensor rows %q", rows)
+		}
+		waitJS(t, ctx, `document.querySelectorAll('#plan-rows tr').length === 3 && document.querySelectorAll('#table-cards svg').length === 2`, time.Minute)
+		shot(t, ctx, "2-inspect")
+	})
+
+	t.Run("compress at 30% matches the CLI", func(t *testing.T) {
+		waitJS(t, ctx, `!document.getElementById('go').disabled`, time.Minute)
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("go"))); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `!document.getElementById('result').hidden`, 2*time.Minute)
+		shot(t, ctx, "3-compressed")
+		path := filepath.Join(downloads, "ncf-ml1m-mlp.shark")
+		deadline := time.Now().Add(time.Minute)
+		for {
+			if st, err := os.Stat(path); err == nil && st.Size() > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				ents, _ := os.ReadDir(downloads)
+				t.Fatalf("no download at %s (have %v)", path, ents)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond) // let the download finish writing
+		got, err := sharkfile.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer got.Close()
+		if err := got.Verify(); err != nil {
+			t.Fatalf("downloaded file does not verify: %v", err)
+		}
+		// The CLI's path on the same input and options.
+		in, osf, err := formats.OpenFile(ncf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer osf.Close()
+		plan, err := convert.NewPlan(in, convert.DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := plan.Write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		want, err := sharkfile.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, wt := range want.Tables() {
+			gt, err := got.Table(wt.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for r := 0; r < wt.Rows(); r++ {
+				t1, a, _ := wt.RawRow(r, nil)
+				t2, b, err := gt.RawRow(r, nil)
+				if err != nil || t1 != t2 || !bytes.Equal(a, b) {
+					t.Fatalf("table %s row %d: browser %v %x, CLI %v %x", wt.Name(), r, t2, b, t1, a)
+				}
+			}
+		}
+		for _, name := range []string{"layer1_W", "prediction_b"} {
+			_, wr, _ := want.Dense(name)
+			_, gr, err := got.Dense(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wb, gb bytes.Buffer
+			wb.ReadFrom(wr)
+			gb.ReadFrom(gr)
+			if !bytes.Equal(wb.Bytes(), gb.Bytes()) {
+				t.Fatalf("dense %s differs", name)
+			}
+		}
+		// And the result can be inspected in the page.
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("open-result"))); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `document.querySelectorAll('#tensor-rows .tierbar').length === 2 && !document.getElementById('export').hidden`, time.Minute)
+		shot(t, ctx, "4-result-inspected")
+	})
+
+	t.Run("corrupt file shows an error", func(t *testing.T) {
+		bad := append([]byte("PK\x03\x04"), bytes.Repeat([]byte{0x5a}, 300)...)
+		drop(t, ctx, "broken.npz", bad)
+		waitJS(t, ctx, `!document.getElementById('error').hidden && document.getElementById('error').textContent.includes('broken.npz')`, time.Minute)
+		msg := eval[string](t, ctx, `document.getElementById('error').textContent`)
+		t.Logf("error shown: %s", msg)
+		shot(t, ctx, "5-error")
+		drop(t, ctx, "notes.txt", []byte("just some text"))
+		waitJS(t, ctx, `document.getElementById('error').textContent.includes('unrecognised')`, time.Minute)
+	})
+
+	t.Run("a 1 GiB file is inspected with little memory", func(t *testing.T) {
+		big := filepath.Join(t.TempDir(), "big.npy")
+		const rows, dim = 1 << 22, 64 // 1 GiB of float32, sparse on disk
+		hdr, _ := npy.HeaderBytes(formats.F32, []int64{rows, dim})
+		f, err := os.Create(big)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write(hdr)
+		f.Truncate(int64(len(hdr)) + rows*dim*4)
+		f.Close()
+		if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID("file"), []string{big})); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `document.getElementById('file-title').textContent === 'big.npy' && document.querySelectorAll('#tensor-rows tr').length === 1`, time.Minute)
+		waitJS(t, ctx, `document.querySelectorAll('#table-cards svg').length === 1 && document.querySelector('#plan-rows button') !== null`, 2*time.Minute)
+		wasmMem := eval[float64](t, ctx, `shark.workerMemory()`)
+		heap := eval[float64](t, ctx, `performance.memory ? performance.memory.usedJSHeapSize : 0`)
+		t.Logf("1 GiB file: worker wasm memory %.1f MiB, page JS heap %.1f MiB", wasmMem/(1<<20), heap/(1<<20))
+		if wasmMem > 256<<20 || heap > 256<<20 {
+			t.Fatalf("memory grew with the file: wasm %v, heap %v", wasmMem, heap)
+		}
+		shot(t, ctx, "6-big-file")
+		// Start measuring its 4M rows, then cancel: the page comes back, the file still open.
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#plan-rows button"))); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `!document.getElementById('busy').hidden`, time.Minute)
+		time.Sleep(500 * time.Millisecond)
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("cancel"))); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `document.getElementById('busy').hidden && document.getElementById('error').textContent.includes('cancelled')`, time.Minute)
+		if n := eval[float64](t, ctx, `shark.inspect().then(s => s.tensors.length)`); n != 1 {
+			t.Fatalf("after cancel the file has %v tensors", n)
+		}
+		shot(t, ctx, "7-cancelled")
+	})
+
+	t.Run("no request leaves the page's own assets", func(t *testing.T) {
+		v := eval[[]string](t, ctx, `window.violations`)
+		if len(v) > 0 {
+			t.Fatalf("content security policy violations: %v", v)
+		}
+		log.mu.Lock()
+		defer log.mu.Unlock()
+		allowed := map[string]bool{"/": true, "/app.js": true, "/style.css": true, "/worker.js": true, "/wasm_exec.js": true, "/shark.wasm": true}
+		var paths []string
+		for p := range log.paths {
+			paths = append(paths, p)
+			if !allowed[p] {
+				t.Errorf("unexpected request for %s", p)
+			}
+		}
+		sort.Strings(paths)
+		t.Logf("requests: %v", paths)
+	})
+}
