@@ -81,7 +81,8 @@ demo() {
 
 run_tests() {
   need_go
-  apt_install python3-numpy
+  # NumPy for the interop tests; Chromium for the browser tests.
+  apt_install python3-numpy chromium
   echo "== go vet"
   go vet ./...
   echo "== gofmt"

@@ -89,7 +89,7 @@ func artifacts(t *testing.T) string {
 
 func shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -274,6 +274,27 @@ func TestBrowser(t *testing.T) {
 		}
 		waitJS(t, ctx, `document.querySelectorAll('#tensor-rows .tierbar').length === 2 && !document.getElementById('export').hidden`, time.Minute)
 		shot(t, ctx, "4-result-inspected")
+		// Export it to .npz in the page and download that too.
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[data-to="npz"]`))); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `!document.getElementById('export-link').hidden`, time.Minute)
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("export-link"))); err != nil {
+			t.Fatal(err)
+		}
+		exp := filepath.Join(downloads, "ncf-ml1m-mlp.npz")
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+			if f, osf, err := formats.OpenFile(exp); err == nil {
+				n := len(f.Tensors)
+				osf.Close()
+				if n == 10 {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the exported .npz did not arrive")
+			}
+		}
 	})
 
 	t.Run("corrupt file shows an error", func(t *testing.T) {
@@ -324,6 +345,38 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("after cancel the file has %v tensors", n)
 		}
 		shot(t, ctx, "7-cancelled")
+	})
+
+	// A benchmark rather than a check: the same compression in the tab
+	// (portable wasm, one thread) and natively (this test's build).
+	t.Run("throughput against native", func(t *testing.T) {
+		dir := t.TempDir()
+		model, _, err := convert.ExampleFiles(dir, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := os.ReadFile(model)
+		drop(t, ctx, "model.npz", data)
+		waitJS(t, ctx, `document.getElementById('file-title').textContent === 'model.npz' && !document.getElementById('go').disabled`, 2*time.Minute)
+		secs := eval[float64](t, ctx, `shark.compress({budget: 0.3}).then(r => r.result.seconds)`)
+		in, osf, err := formats.OpenFile(model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer osf.Close()
+		t0 := time.Now()
+		plan, err := convert.NewPlan(in, convert.DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := plan.Write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		native := time.Since(t0).Seconds()
+		mb := float64(len(data)) / (1 << 20)
+		t.Logf("compressing %.1f MiB at 30%%: browser %.3f s (%.1f MiB/s), native %.3f s (%.1f MiB/s): native is %.1fx faster",
+			mb, secs, mb/secs, native, mb/native, secs/native)
 	})
 
 	t.Run("no request leaves the page's own assets", func(t *testing.T) {
