@@ -1,0 +1,158 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"shark/core/importance"
+	"shark/core/model"
+	"shark/core/pipeline"
+	"shark/formats/modelfile"
+)
+
+// OpenData takes a data file (Criteo TSV, CSV, libSVM, libFFM) for the SHARK
+// pipeline on the open model: table importance, pruning, AUC before and after.
+func (u *UI) OpenData(path string) {
+	u.dataPath = path
+	u.refreshPipeline()
+}
+
+// pipelineState is what the pipeline panel needs.
+type pipelineState struct {
+	loaded *modelfile.Loaded
+	train  *model.Dataset
+	valid  *model.Dataset
+}
+
+func (u *UI) loadPipeline() (*pipelineState, error) {
+	if u.path == "" {
+		return nil, errors.New("open a model first")
+	}
+	l, err := modelfile.Load(u.path, true)
+	if err != nil {
+		return nil, fmt.Errorf("the pipeline needs a model made by shark train: %w", err)
+	}
+	ds, _, err := l.Encoding.Encode(datasetOpener(u.dataPath, l), false)
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("%s: %w", filepath.Base(u.dataPath), err)
+	}
+	st := &pipelineState{loaded: l, train: ds, valid: ds}
+	if l.Model.Cfg.Split > 0 {
+		st.train, st.valid = ds.Split(l.Model.Cfg.Split, l.Model.Cfg.Seed)
+	}
+	return st, nil
+}
+
+func (u *UI) refreshPipeline() {
+	title := bold("SHARK pipeline")
+	if u.dataPath == "" {
+		u.pipeBox.Objects = []fyne.CanvasObject{title, widget.NewLabel("File ▸ Open data… with a model trained by shark train: table importance, pruning, and AUC before and after.")}
+		u.pipeBox.Refresh()
+		return
+	}
+	keep := widget.NewSlider(1, 39)
+	keepL := widget.NewLabel("")
+	keep.OnChanged = func(v float64) { keepL.SetText(fmt.Sprintf("Keep %.0f tables", v)) }
+	chart := container.NewVBox()
+	result := widget.NewLabel("")
+	result.Wrapping = fyne.TextWrapWord
+	score := widget.NewButton("Score tables", nil)
+	run := widget.NewButton("Prune and compress", nil)
+	run.Disable()
+	score.OnTapped = func() {
+		var scores []float64
+		var st *pipelineState
+		u.work("Scoring tables (Taylor)…", func(ctx context.Context, _ func(string, int64, int64)) error {
+			var err error
+			if st, err = u.loadPipeline(); err != nil {
+				return err
+			}
+			scores, err = importance.Taylor(st.loaded.Model, st.valid)
+			return err
+		}, func(err error) {
+			u.compress.Enable()
+			if err != nil {
+				u.ShowError(err)
+				return
+			}
+			m := st.loaded.Model
+			chart.Objects = []fyne.CanvasObject{ImportanceChart(m.Fields, m.Slots, scores)}
+			chart.Refresh()
+			keep.Max = float64(len(m.Slots))
+			keep.SetValue(math2(len(m.Slots)))
+			run.Enable()
+			u.status.SetText(fmt.Sprintf("Scored %d tables on %d held-out rows.", len(m.Slots), st.valid.Rows()))
+			st.loaded.Close()
+		})
+	}
+	run.OnTapped = func() {
+		var res *pipeline.Result
+		var out bytes.Buffer
+		n := int(keep.Value)
+		budget := u.budget.Value / 100
+		u.work("Pruning and compressing…", func(ctx context.Context, progress func(string, int64, int64)) error {
+			st, err := u.loadPipeline()
+			if err != nil {
+				return err
+			}
+			defer st.loaded.Close()
+			opt := pipeline.DefaultOptions()
+			opt.Keep, opt.Budget = n, budget
+			opt.PriorityEpochs = st.loaded.Model.Cfg.Epochs
+			opt.Progress = progress
+			if res, err = pipeline.Compress(st.loaded.Model, st.train, st.valid, opt); err != nil {
+				return err
+			}
+			return modelfile.Write(&out, st.loaded.Model, st.loaded.Encoding, res.TierOf, nil, map[string]string{"tool": "shark desktop"}, res.Scores)
+		}, func(err error) {
+			u.compress.Enable()
+			if err != nil {
+				u.ShowError(err)
+				return
+			}
+			u.result = out.Bytes()
+			u.save.Enable()
+			result.SetText(fmt.Sprintf("Held-out AUC %.4f → %.4f; embedding bytes %s → %s (%.1f%% less); kept %d tables. Save to keep the model.",
+				res.AUCBefore, res.AUCAfter, human(res.EmbeddingBytesFP32), human(res.EmbeddingBytesAfter),
+				100*(1-float64(res.EmbeddingBytesAfter)/float64(res.EmbeddingBytesFP32)), len(res.KeptFields)))
+			u.lastPipeline = res
+		})
+	}
+	u.pipeBox.Objects = []fyne.CanvasObject{title, widget.NewLabel("Data: " + filepath.Base(u.dataPath)), score, chart, keepL, keep, run, result}
+	u.pipeBox.Refresh()
+	u.pipeScore, u.pipeRun, u.pipeKeep = score, run, keep
+}
+
+func math2(n int) float64 { return float64(max(1, n/2)) }
+
+// ImportanceChart draws the tables' scores as horizontal bars, largest first.
+func ImportanceChart(fields []string, slots []int, scores []float64) fyne.CanvasObject {
+	idx := append([]int{}, slots...)
+	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] > scores[idx[b]] })
+	top := 0.0
+	for _, f := range idx {
+		top = max(top, scores[f])
+	}
+	rows := container.NewVBox()
+	for _, f := range idx {
+		w := float32(0)
+		if top > 0 {
+			w = float32(300 * scores[f] / top)
+		}
+		bar := canvas.NewRectangle(tierColor[1])
+		bar.SetMinSize(fyne.NewSize(max(w, 1), 12))
+		name := widget.NewLabel(fmt.Sprintf("%-4s %.4g", fields[f], scores[f]))
+		rows.Add(container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSize(130, 20), name), nil, container.New(&rowLayout{}, bar)))
+	}
+	return rows
+}

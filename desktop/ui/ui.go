@@ -1,0 +1,623 @@
+// Package ui is shark's desktop window, built by New from a fyne.App so
+// that fyne's test driver can run it headless. Files are opened by one code
+// path (Open) whether they come from the menu, a drop on the window or the
+// command line; long work runs off the UI goroutine and updates widgets
+// through fyne.Do.
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
+
+	"shark/core"
+	"shark/core/pipeline"
+	"shark/formats"
+	_ "shark/formats/all"
+	"shark/formats/convert"
+	"shark/formats/sharkfile"
+)
+
+// UI is the main window and its state.
+type UI struct {
+	App    fyne.App
+	Window fyne.Window
+
+	mu       sync.Mutex
+	path     string
+	file     *formats.File
+	osf      *os.File
+	plan     *convert.Plan
+	cancel   context.CancelFunc
+	result   []byte // the last compressed file, until saved
+	dataPath string
+
+	// Widgets, exported to tests through methods.
+	title    *widget.Label
+	tensors  *widget.Table
+	rows     [][5]string
+	details  *fyne.Container
+	budget   *widget.Slider
+	budgetL  *widget.Label
+	noInt4   *widget.Check
+	planBox  *fyne.Container
+	compress *widget.Button
+	cancelB  *widget.Button
+	save     *widget.Button
+	export   *widget.Button
+	progress *widget.ProgressBar
+	status   *widget.Label
+	pipeBox  *fyne.Container
+	recent   *fyne.Menu
+
+	pipeScore, pipeRun *widget.Button
+	pipeKeep           *widget.Slider
+	lastPipeline       *pipeline.Result
+}
+
+// Tier colours, as in the web page.
+var tierColor = [core.NumTiers]color.NRGBA{{0x1f, 0x4e, 0x8c, 0xff}, {0x3a, 0x8d, 0xde, 0xff}, {0x7c, 0xc0, 0xf0, 0xff}, {0xc5, 0xe3, 0xf7, 0xff}}
+
+// New builds the window. It does not show it.
+func New(a fyne.App) *UI {
+	u := &UI{App: a, Window: a.NewWindow("shark")}
+	u.title = widget.NewLabelWithStyle("Open a model file (.npz, .npy, .safetensors, .shark), or drop one here", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	u.tensors = widget.NewTable(
+		func() (int, int) { return len(u.rows) + 1, 5 },
+		func() fyne.CanvasObject { return widget.NewLabel("user_embedding_W_000") },
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			l := o.(*widget.Label)
+			if id.Row == 0 {
+				l.SetText([]string{"Tensor", "Shape", "Type", "Bytes", "Role"}[id.Col])
+				l.TextStyle = fyne.TextStyle{Bold: true}
+				return
+			}
+			l.TextStyle = fyne.TextStyle{}
+			l.SetText(u.rows[id.Row-1][id.Col])
+		})
+	for c, w := range []float32{220, 110, 60, 90, 150} {
+		u.tensors.SetColumnWidth(c, w)
+	}
+	u.tensors.OnSelected = func(id widget.TableCellID) {
+		if id.Row > 0 && id.Row-1 < len(u.rows) {
+			u.showTable(u.rows[id.Row-1][0])
+		}
+	}
+	u.details = container.NewVBox(widget.NewLabel("Select an embedding table to see its row norms and tiers."))
+	u.budget = widget.NewSlider(15, 100)
+	u.budget.Step = 1
+	u.budget.SetValue(30)
+	u.budgetL = widget.NewLabel("Budget: 30% of the tables' fp32 bytes")
+	u.budget.OnChanged = func(v float64) { u.budgetL.SetText(fmt.Sprintf("Budget: %.0f%% of the tables' fp32 bytes", v)) }
+	u.budget.OnChangeEnded = func(float64) { u.Replan() }
+	u.noInt4 = widget.NewCheck("fp32, fp16 and int8 only (no int4)", func(bool) { u.Replan() })
+	u.planBox = container.NewVBox()
+	u.compress = widget.NewButton("Compress", func() { u.Compress() })
+	u.compress.Importance = widget.HighImportance
+	u.cancelB = widget.NewButton("Cancel", func() { u.Cancel() })
+	u.save = widget.NewButton("Save…", func() { u.saveDialog() })
+	u.export = widget.NewButton("Export…", func() { u.exportDialog() })
+	u.progress = widget.NewProgressBar()
+	u.status = widget.NewLabel("")
+	u.status.Wrapping = fyne.TextWrapWord
+	u.pipeBox = container.NewVBox()
+	for _, w := range []fyne.Disableable{u.compress, u.cancelB, u.save, u.export} {
+		w.Disable()
+	}
+	controls := container.NewVBox(
+		widget.NewLabelWithStyle("Compress", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		u.budgetL, u.budget, u.noInt4, u.planBox,
+		container.NewHBox(u.compress, u.cancelB, u.save, u.export),
+		u.progress, u.status, widget.NewSeparator(), u.pipeBox)
+	right := container.NewVScroll(container.NewVBox(u.details, widget.NewSeparator(), controls))
+	split := container.NewHSplit(container.NewBorder(u.title, nil, nil, nil, u.tensors), right)
+	split.Offset = 0.55
+	u.Window.SetContent(split)
+	u.Window.Resize(fyne.NewSize(1200, 760))
+	u.recent = fyne.NewMenu("Recent")
+	u.Window.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("File",
+		fyne.NewMenuItem("Open model…", func() { u.openDialog(false) }),
+		fyne.NewMenuItem("Open data for the SHARK pipeline…", func() { u.openDialog(true) }),
+		&fyne.MenuItem{Label: "Open recent", ChildMenu: u.recent},
+		fyne.NewMenuItem("Save compressed…", func() { u.saveDialog() }),
+		fyne.NewMenuItem("Export…", func() { u.exportDialog() }),
+	)))
+	u.refreshRecent()
+	u.Window.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) {
+		if len(uris) > 0 {
+			u.Open(uris[0].Path())
+		}
+	})
+	u.Window.SetOnClosed(u.close)
+	return u
+}
+
+func (u *UI) close() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.cancel != nil {
+		u.cancel()
+	}
+	if u.plan != nil {
+		u.plan.Close()
+	}
+	if u.osf != nil {
+		u.osf.Close()
+	}
+}
+
+// ShowError puts err in a dialog.
+func (u *UI) ShowError(err error) { dialog.ShowError(err, u.Window) }
+
+func human(n int64) string {
+	f := float64(n)
+	for _, unit := range []string{"B", "KiB", "MiB", "GiB"} {
+		if f < 1024 || unit == "GiB" {
+			if unit == "B" {
+				return fmt.Sprintf("%d B", n)
+			}
+			return fmt.Sprintf("%.1f %s", f, unit)
+		}
+		f /= 1024
+	}
+	return ""
+}
+
+// Open opens a model file; every way of opening comes here.
+func (u *UI) Open(path string) {
+	f, osf, err := formats.OpenFile(path)
+	if err != nil {
+		u.ShowError(fmt.Errorf("could not open %s: %w", filepath.Base(path), err))
+		return
+	}
+	u.close()
+	u.mu.Lock()
+	u.path, u.file, u.osf, u.plan, u.result = path, f, osf, nil, nil
+	u.mu.Unlock()
+	u.rememberRecent(path)
+	u.title.SetText(fmt.Sprintf("%s — %s, %s, %d tensors", filepath.Base(path), f.Format, human(f.Size), len(f.Tensors)))
+	u.rows = u.rows[:0]
+	for _, t := range f.Tensors {
+		role := "dense"
+		switch {
+		case t.Tiers != nil:
+			c := *t.Tiers
+			role = fmt.Sprintf("compressed %d/%d/%d/%d", c[0], c[1], c[2], c[3])
+		case t.IsTable(convert.DefaultMinRows):
+			role = "embedding table"
+		}
+		shape := make([]string, len(t.Shape))
+		for i, s := range t.Shape {
+			shape[i] = fmt.Sprint(s)
+		}
+		u.rows = append(u.rows, [5]string{t.Name, strings.Join(shape, " × "), string(t.DType), human(t.Bytes), role})
+	}
+	u.tensors.Refresh()
+	u.details.Objects = []fyne.CanvasObject{widget.NewLabel("Select an embedding table to see its row norms and tiers.")}
+	u.details.Refresh()
+	u.save.Disable()
+	u.export.Disable()
+	u.compress.Disable()
+	u.planBox.Objects = nil
+	u.planBox.Refresh()
+	if f.Format == "shark" {
+		u.export.Enable()
+		u.status.SetText("A compressed file: export it to .npz or .safetensors, or give a data file for the pipeline.")
+	} else {
+		u.Replan()
+	}
+	u.refreshPipeline()
+}
+
+// Rows is the tensor list as shown (for tests).
+func (u *UI) Rows() [][5]string { return u.rows }
+
+func (u *UI) options() convert.Options {
+	opt := convert.DefaultOptions()
+	opt.BudgetFraction = u.budget.Value / 100
+	opt.Allowed[core.INT4] = !u.noInt4.Checked
+	return opt
+}
+
+// work runs fn off the UI goroutine with progress and a cancel button.
+func (u *UI) work(label string, fn func(ctx context.Context, progress func(stage string, done, total int64)) error, done func(error)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	u.mu.Lock()
+	if u.cancel != nil {
+		u.cancel()
+	}
+	u.cancel = cancel
+	u.mu.Unlock()
+	u.status.SetText(label)
+	u.progress.SetValue(0)
+	u.cancelB.Enable()
+	u.compress.Disable()
+	go func() {
+		err := fn(ctx, func(stage string, d, t int64) {
+			fyne.Do(func() {
+				if t > 0 {
+					u.progress.SetValue(float64(d) / float64(t))
+				}
+				u.status.SetText(fmt.Sprintf("%s: %d of %d rows", stage, d, t))
+			})
+		})
+		if ctx.Err() != nil && err == nil {
+			err = ctx.Err()
+		}
+		fyne.Do(func() {
+			u.cancelB.Disable()
+			if errors.Is(err, context.Canceled) {
+				u.status.SetText("Cancelled.")
+				u.progress.SetValue(0)
+			}
+			done(err)
+		})
+	}()
+}
+
+// Cancel stops the running work.
+func (u *UI) Cancel() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.cancel != nil {
+		u.cancel()
+	}
+}
+
+var errCancelled = context.Canceled
+
+// Replan predicts the size and error of every table at the current budget.
+func (u *UI) Replan() {
+	if u.file == nil || u.file.Format == "shark" {
+		return
+	}
+	opt := u.options()
+	plan := u.plan
+	u.work("Measuring every row in every tier…", func(ctx context.Context, progress func(string, int64, int64)) error {
+		opt.Progress = func(s string, d, t int64) {
+			if ctx.Err() == nil {
+				progress(s, d, t)
+			}
+		}
+		if plan != nil {
+			return plan.Reassign(opt)
+		}
+		p, err := convert.NewPlan(u.file, opt)
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			p.Close()
+			return ctx.Err()
+		}
+		plan = p
+		return nil
+	}, func(err error) {
+		if err != nil {
+			if !errors.Is(err, errCancelled) {
+				u.status.SetText(err.Error())
+			}
+			return
+		}
+		u.plan = plan
+		u.showPlan()
+		u.compress.Enable()
+		u.status.SetText("Ready to compress.")
+	})
+}
+
+func (u *UI) showPlan() {
+	grid := container.New(layout.NewGridLayout(5),
+		bold("Table"), bold("fp32"), bold("Predicted"), bold("Share"), bold("RMSE"))
+	var before, after int64
+	for _, t := range u.plan.Tables {
+		s := t.Summary
+		before += s.BytesBefore
+		after += s.BytesAfter
+		grid.Add(widget.NewLabel(t.Name))
+		grid.Add(widget.NewLabel(human(s.BytesBefore)))
+		grid.Add(widget.NewLabel(human(s.BytesAfter)))
+		grid.Add(widget.NewLabel(fmt.Sprintf("%.1f%%", 100*float64(s.BytesAfter)/float64(s.BytesBefore))))
+		grid.Add(widget.NewLabel(fmt.Sprintf("%.3g", s.RMSE)))
+	}
+	grid.Add(bold("all tables"))
+	grid.Add(widget.NewLabel(human(before)))
+	grid.Add(widget.NewLabel(human(after)))
+	grid.Add(widget.NewLabel(fmt.Sprintf("%.1f%%", 100*float64(after)/float64(max(1, before)))))
+	grid.Add(widget.NewLabel(""))
+	u.planBox.Objects = []fyne.CanvasObject{grid}
+	u.planBox.Refresh()
+}
+
+func bold(s string) *widget.Label {
+	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// Compress writes the compressed file into memory; Save puts it on disk.
+func (u *UI) Compress() {
+	plan := u.plan
+	if plan == nil {
+		return
+	}
+	var out []byte
+	u.work("Compressing…", func(ctx context.Context, progress func(string, int64, int64)) error {
+		plan.Opt.Progress = progress
+		plan.Opt.Provenance = map[string]string{"tool": "shark desktop", "input": filepath.Base(u.path)}
+		w := &ctxBuffer{ctx: ctx}
+		if err := plan.Write(w); err != nil {
+			return err
+		}
+		out = w.buf
+		return nil
+	}, func(err error) {
+		u.compress.Enable()
+		if err != nil {
+			if !errors.Is(err, errCancelled) {
+				u.ShowError(err)
+			}
+			return
+		}
+		u.result = out
+		u.save.Enable()
+		u.progress.SetValue(1)
+		u.status.SetText(fmt.Sprintf("Compressed: %s → %s. Save it to keep it.", human(u.file.Size), human(int64(len(out)))))
+	})
+}
+
+// ctxBuffer collects output and stops writing once its context is cancelled.
+type ctxBuffer struct {
+	ctx context.Context
+	buf []byte
+}
+
+func (b *ctxBuffer) Write(p []byte) (int, error) {
+	if err := b.ctx.Err(); err != nil {
+		return 0, err
+	}
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+// Result is the last compressed file (for tests).
+func (u *UI) Result() []byte { return u.result }
+
+// SaveTo writes the compressed file to path atomically: a failure (disk
+// full, permission denied) leaves every file as it was.
+func (u *UI) SaveTo(path string) error {
+	if u.result == nil {
+		return errors.New("nothing compressed yet")
+	}
+	af, err := formats.CreateAtomic(path, u.path)
+	if err != nil {
+		return err
+	}
+	if _, err := af.Write(u.result); err != nil {
+		af.Abort()
+		return err
+	}
+	if err := af.Commit(); err != nil {
+		return err
+	}
+	u.status.SetText("Saved " + path)
+	u.rememberRecent(path)
+	return nil
+}
+
+func (u *UI) saveDialog() {
+	if u.result == nil {
+		return
+	}
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			return
+		}
+		path := w.URI().Path()
+		w.Close()
+		if err := u.SaveTo(path); err != nil {
+			u.ShowError(err)
+		}
+	}, u.Window)
+	d.SetFileName(strings.TrimSuffix(filepath.Base(u.path), filepath.Ext(u.path)) + ".shark")
+	d.Show()
+}
+
+// ExportTo writes the open .shark file as npz or safetensors (by the
+// extension of path) in the given layout.
+func (u *UI) ExportTo(path string, layout convert.Layout) error {
+	if u.file == nil || u.file.Format != "shark" {
+		return errors.New("export needs an open .shark file")
+	}
+	to := "npz"
+	if strings.HasSuffix(path, ".safetensors") {
+		to = "safetensors"
+	}
+	rd, err := sharkfile.NewReader(u.osf, u.file.Size)
+	if err != nil {
+		return err
+	}
+	af, err := formats.CreateAtomic(path, u.path)
+	if err != nil {
+		return err
+	}
+	if err := convert.Export(rd, to, layout, af); err != nil {
+		af.Abort()
+		return err
+	}
+	return af.Commit()
+}
+
+func (u *UI) exportDialog() {
+	if u.file == nil || u.file.Format != "shark" {
+		return
+	}
+	layoutSel := widget.NewSelect([]string{string(convert.Dequantized), string(convert.Tiers)}, nil)
+	layoutSel.SetSelected(string(convert.Dequantized))
+	dialog.ShowCustomConfirm("Export", "Choose file…", "Cancel", container.NewVBox(widget.NewLabel("Layout"), layoutSel), func(ok bool) {
+		if !ok {
+			return
+		}
+		d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+			if err != nil || w == nil {
+				return
+			}
+			path := w.URI().Path()
+			w.Close()
+			if err := u.ExportTo(path, convert.Layout(layoutSel.Selected)); err != nil {
+				u.ShowError(err)
+			}
+		}, u.Window)
+		d.SetFileName(strings.TrimSuffix(filepath.Base(u.path), ".shark") + ".npz")
+		d.Show()
+	}, u.Window)
+}
+
+func (u *UI) openDialog(data bool) {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		path := r.URI().Path()
+		r.Close()
+		if data {
+			u.OpenData(path)
+		} else {
+			u.Open(path)
+		}
+	}, u.Window)
+	d.Show()
+}
+
+// showTable draws a table's row-norm histogram and, when compressed, its tiers.
+func (u *UI) showTable(name string) {
+	if u.file == nil {
+		return
+	}
+	t, err := u.file.Tensor(name)
+	if err != nil || (!t.IsTable(1) && t.Tiers == nil) {
+		return
+	}
+	objs := []fyne.CanvasObject{bold(name)}
+	if t.Tiers != nil {
+		objs = append(objs, TierBar(*t.Tiers), widget.NewLabel("fp32 · fp16 · int8 · int4, dark to light"))
+	}
+	var src core.RowSource
+	if t.Tiers != nil {
+		rd, err := sharkfile.NewReader(u.osf, u.file.Size)
+		if err == nil {
+			src, _ = rd.Table(name)
+		}
+	} else if rows, ok := formats.TensorRows(t); ok {
+		src = rows
+	}
+	if src != nil {
+		if h, err := convert.NormHistogram(src, 65536, 40); err == nil {
+			objs = append(objs, widget.NewLabel(fmt.Sprintf("Row L2 norms (%d rows): %.3g to %.3g", h.Sample, h.Min, h.Max)), Histogram(h.Counts))
+		}
+	}
+	u.details.Objects = objs
+	u.details.Refresh()
+}
+
+// TierBar draws rows per tier as one stacked bar.
+func TierBar(c [core.NumTiers]int64) fyne.CanvasObject {
+	var total int64
+	for _, n := range c {
+		total += n
+	}
+	var parts []fyne.CanvasObject
+	for t, n := range c {
+		if n == 0 {
+			continue
+		}
+		r := canvas.NewRectangle(tierColor[t])
+		r.SetMinSize(fyne.NewSize(float32(400*float64(n)/float64(max(1, total))), 16))
+		parts = append(parts, r)
+	}
+	return container.New(&rowLayout{}, parts...)
+}
+
+// Histogram draws counts as bars, 140 pixels high.
+func Histogram(counts []int64) fyne.CanvasObject {
+	top := int64(1)
+	for _, c := range counts {
+		top = max(top, c)
+	}
+	var bars []fyne.CanvasObject
+	for _, c := range counts {
+		r := canvas.NewRectangle(tierColor[core.FP16])
+		r.SetMinSize(fyne.NewSize(10, float32(math.Max(1, 140*float64(c)/float64(top)))))
+		bars = append(bars, r)
+	}
+	return container.New(&rowLayout{bottom: true, gap: 1}, bars...)
+}
+
+// rowLayout places objects left to right at their minimum sizes, aligned at
+// the bottom when asked (for bar charts).
+type rowLayout struct {
+	bottom bool
+	gap    float32
+}
+
+func (l *rowLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var w, h float32
+	for _, o := range objs {
+		m := o.MinSize()
+		w += m.Width + l.gap
+		h = max(h, m.Height)
+	}
+	return fyne.NewSize(w, h)
+}
+
+func (l *rowLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	x := float32(0)
+	for _, o := range objs {
+		m := o.MinSize()
+		y := float32(0)
+		if l.bottom {
+			y = size.Height - m.Height
+		}
+		o.Move(fyne.NewPos(x, y))
+		o.Resize(m)
+		x += m.Width + l.gap
+	}
+}
+
+func (u *UI) rememberRecent(path string) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return
+	}
+	list := []string{abs}
+	for _, p := range u.App.Preferences().StringList("recent") {
+		if p != abs && len(list) < 8 {
+			list = append(list, p)
+		}
+	}
+	u.App.Preferences().SetStringList("recent", list)
+	u.refreshRecent()
+}
+
+// Recent lists the remembered files, most recent first.
+func (u *UI) Recent() []string { return u.App.Preferences().StringList("recent") }
+
+func (u *UI) refreshRecent() {
+	u.recent.Items = nil
+	for _, p := range u.Recent() {
+		p := p
+		u.recent.Items = append(u.recent.Items, fyne.NewMenuItem(p, func() { u.Open(p) }))
+	}
+	u.recent.Refresh()
+}

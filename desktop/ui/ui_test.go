@@ -1,0 +1,210 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"shark/core/model"
+	"shark/formats"
+	"shark/formats/dataset"
+	"shark/formats/modelfile"
+	"shark/formats/sharkfile"
+)
+
+const ncf = "../../../shared/data/ncf-ml1m-mlp.npz"
+
+func needNCF(t *testing.T) {
+	if _, err := os.Stat(ncf); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+}
+
+// waitFor polls cond; work runs off the UI goroutine.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestOpenCompressSave(t *testing.T) {
+	needNCF(t)
+	a := test.NewApp()
+	defer a.Quit()
+	u := New(a)
+	u.Window.Show()
+	u.Open(ncf)
+	rows := u.Rows()
+	if len(rows) != 10 {
+		t.Fatalf("%d tensors listed", len(rows))
+	}
+	tables := map[string]string{}
+	for _, r := range rows {
+		if r[4] == "embedding table" {
+			tables[r[0]] = r[1]
+		}
+	}
+	if tables["user_embedding_W"] != "6040 × 32" || tables["item_embedding_W"] != "3706 × 32" || len(tables) != 2 {
+		t.Fatalf("tables %v", tables)
+	}
+	waitFor(t, "the plan", func() bool { return u.plan != nil && !u.compress.Disabled() })
+	// Set a budget of 25% with the slider, as a user would.
+	u.budget.SetValue(25)
+	u.budget.OnChangeEnded(25)
+	waitFor(t, "the new plan", func() bool { return u.plan.Budget > 0 && u.plan.Opt.BudgetFraction == 0.25 && !u.compress.Disabled() })
+	test.Tap(u.compress)
+	waitFor(t, "compression", func() bool { return u.Result() != nil && !u.save.Disabled() })
+	out := filepath.Join(t.TempDir(), "ncf.shark")
+	if err := u.SaveTo(out); err != nil {
+		t.Fatal(err)
+	}
+	f, err := sharkfile.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	var stored, fp32 int64
+	for _, tb := range f.Tables() {
+		for _, b := range tb.Entry().Rows {
+			stored += b.Len
+		}
+		fp32 += int64(tb.Rows() * tb.Dim() * 4)
+	}
+	if stored > fp32/4 {
+		t.Fatalf("rows take %d of %d fp32 bytes, over the 25%% budget", stored, fp32)
+	}
+	if got := u.Recent(); len(got) == 0 || filepath.Base(got[0]) != "ncf.shark" {
+		t.Fatalf("recent files %v", got)
+	}
+	// The saved file opens in the app, with its tiers shown, and exports.
+	u.Open(out)
+	if u.Rows()[0][4][:10] != "compressed" {
+		t.Fatalf("row %v", u.Rows()[0])
+	}
+	exp := filepath.Join(t.TempDir(), "back.npz")
+	if err := u.ExportTo(exp, "dequantized"); err != nil {
+		t.Fatal(err)
+	}
+	if ef, osf, err := formats.OpenFile(exp); err != nil || len(ef.Tensors) != 10 {
+		t.Fatalf("export: %v", err)
+	} else {
+		osf.Close()
+	}
+}
+
+func TestErrorsLeaveFilesAlone(t *testing.T) {
+	needNCF(t)
+	a := test.NewApp()
+	defer a.Quit()
+	u := New(a)
+	u.Window.Show()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.npz")
+	os.WriteFile(bad, []byte("PK\x03\x04 not really a zip"), 0o644)
+	u.Open(bad) // shows a dialog; nothing opens
+	if len(u.Rows()) != 0 {
+		t.Fatal("a corrupt file was listed")
+	}
+	u.Open(ncf)
+	waitFor(t, "the plan", func() bool { return !u.compress.Disabled() })
+	test.Tap(u.compress)
+	waitFor(t, "compression", func() bool { return u.Result() != nil })
+	// Saving into a directory that cannot be written: an error, and the
+	// file already there is untouched.
+	ro := filepath.Join(dir, "ro")
+	os.Mkdir(ro, 0o755)
+	keep := filepath.Join(ro, "out.shark")
+	os.WriteFile(keep, []byte("precious"), 0o644)
+	os.Chmod(ro, 0o555)
+	defer os.Chmod(ro, 0o755)
+	if os.Geteuid() != 0 { // root ignores directory permissions
+		if err := u.SaveTo(keep); err == nil {
+			t.Fatal("saved into a read-only directory")
+		}
+		if b, _ := os.ReadFile(keep); string(b) != "precious" {
+			t.Fatal("existing file changed")
+		}
+	}
+	// Saving over the input is refused.
+	if err := u.SaveTo(ncf); err == nil {
+		t.Fatal("saved over the input")
+	}
+	// Cancel stops a compression.
+	test.Tap(u.compress)
+	u.Cancel()
+	waitFor(t, "the cancel", func() bool { return u.cancelB.Disabled() })
+}
+
+func TestPipelinePanel(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "s.tsv")
+	f, _ := os.Create(data)
+	dataset.Synth(f, 6000, 8, 1)
+	f.Close()
+	opt := dataset.Options{Format: "criteo"}
+	enc, _, err := dataset.Build(dataset.FileOpener(data, opt), opt, 2, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, _, _ := enc.Encode(dataset.FileOpener(data, opt), false)
+	cfg := model.DefaultConfig()
+	train, _ := ds.Split(cfg.Split, cfg.Seed)
+	m, _ := model.New(cfg, train)
+	m.Train(train, nil, 2, nil)
+	mpath := filepath.Join(dir, "m.shark")
+	if err := modelfile.Save(mpath, m, enc, nil, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	a := test.NewApp()
+	defer a.Quit()
+	u := New(a)
+	u.Window.Show()
+	u.Open(mpath)
+	u.OpenData(data)
+	test.Tap(u.pipeScore)
+	waitFor(t, "scores", func() bool { return !u.pipeRun.Disabled() })
+	u.pipeKeep.SetValue(5)
+	test.Tap(u.pipeRun)
+	waitFor(t, "the pipeline", func() bool { return u.lastPipeline != nil })
+	r := u.lastPipeline
+	if len(r.KeptFields) != 5 || r.EmbeddingBytesAfter >= r.EmbeddingBytesFP32 || r.AUCAfter < 0.6 {
+		t.Fatalf("pipeline result %+v", r)
+	}
+	out := filepath.Join(dir, "small.shark")
+	if err := u.SaveTo(out); err != nil {
+		t.Fatal(err)
+	}
+	l, err := modelfile.Load(out, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+}
+
+// Markup of the main views: what the window shows, widget by widget.
+func TestMainViewsMarkup(t *testing.T) {
+	needNCF(t)
+	a := test.NewApp()
+	defer a.Quit()
+	u := New(a)
+	w := u.Window
+	w.Resize(w.Canvas().Size())
+	test.AssertRendersToMarkup(t, "empty.xml", w.Canvas())
+	u.Open(ncf)
+	waitFor(t, "the plan", func() bool { return !u.compress.Disabled() })
+	u.tensors.Select(tableCell(10, 0))
+	test.AssertRendersToMarkup(t, "opened.xml", w.Canvas())
+}
