@@ -3,6 +3,7 @@
 #   ./build.sh          build bin/shark
 #   ./build.sh demo     build, then run the main job on data the program makes itself
 #   ./build.sh test     install what the tests need, then run every test
+#   ./build.sh desktop  build bin/shark-desktop (cgo; installs X11/GL headers as root)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -57,6 +58,17 @@ apt_install() {
   fi
 }
 
+# The desktop app needs cgo and the X11/OpenGL headers.
+DESKTOP_PKGS="gcc pkg-config libgl1-mesa-dev xorg-dev"
+
+desktop() {
+  need_go
+  apt_install $DESKTOP_PKGS
+  mkdir -p bin
+  CGO_ENABLED=1 env $(simd_env) go build -ldflags "-X main.version=$VERSION" -o bin/shark-desktop ./desktop
+  echo "built bin/shark-desktop"
+}
+
 demo() {
   build
   dir="$(mktemp -d)"
@@ -81,8 +93,10 @@ demo() {
 
 run_tests() {
   need_go
-  # NumPy for the interop tests; Chromium for the browser tests.
-  apt_install python3-numpy chromium
+  # NumPy for the interop tests; Chromium for the browser tests; X11/GL
+  # headers and Xvfb for the desktop app's real-window test.
+  apt_install python3-numpy chromium $DESKTOP_PKGS xvfb xauth
+  build_wasm
   echo "== go vet"
   go vet ./...
   echo "== gofmt"
@@ -98,6 +112,8 @@ run_tests() {
     echo "== go test -tags purego (every non-portable path off)"
     env $(simd_env) go test -count=1 -tags purego ./core/kernels/
   fi
+  echo "== desktop UI, headless (fyne test driver, CGO_ENABLED=0)"
+  CGO_ENABLED=0 go test -count=1 ./desktop/ui/
   echo "== go test -race (concurrent readers)"
   go test -count=1 -race -short ./formats/sharkfile/ ./core/...
   echo "== fuzz: a short run of every reader's fuzz target"
@@ -113,7 +129,8 @@ run_tests() {
 
 case "${1:-build}" in
   build) build ;;
+  desktop) desktop ;;
   demo) demo ;;
   test) run_tests ;;
-  *) echo "usage: ./build.sh [build|demo|test]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [build|demo|test|desktop]" >&2; exit 2 ;;
 esac

@@ -213,7 +213,7 @@ func SolveStream(tables []StatTable, budget int64, allowed [NumTiers]bool) (*Dec
 		d.hi = 0
 	} else {
 		llo, lhi := -300.0, 300.0
-		for i := 0; i < 200 && lhi-llo > 1e-9; i++ {
+		for i := 0; i < 200 && lhi-llo > 1e-5; i++ { // lambda to 0.002%; the gain threshold fills the rest
 			mid := (llo + lhi) / 2
 			b, err := at(math.Pow(10, mid))
 			if err != nil {
@@ -258,7 +258,7 @@ func SolveStream(tables []StatTable, budget int64, allowed [NumTiers]bool) (*Dec
 			} else if ok {
 				ghi = glo
 			} else {
-				for i := 0; i < 100 && ghi-glo > 1e-9; i++ {
+				for i := 0; i < 100 && ghi-glo > 1e-5; i++ {
 					mid := (glo + ghi) / 2
 					ok, err := fits(math.Pow(10, mid))
 					if err != nil {

@@ -5,12 +5,8 @@
 package main
 
 import (
-	"fmt"
-	"image/png"
 	"os"
-	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
 	"shark/desktop/ui"
@@ -24,25 +20,6 @@ func main() {
 	}
 	if len(os.Args) > 2 {
 		u.OpenData(os.Args[2])
-	}
-	// SHARK_DESKTOP_SCREENSHOT=path: once the window has drawn, save what it
-	// shows as a PNG and quit (the smoke test of the real window uses it).
-	if out := os.Getenv("SHARK_DESKTOP_SCREENSHOT"); out != "" {
-		go func() {
-			time.Sleep(4 * time.Second)
-			fyne.Do(func() {
-				img := u.Window.Canvas().Capture()
-				f, err := os.Create(out)
-				if err == nil {
-					err = png.Encode(f, img)
-					f.Close()
-				}
-				if err != nil {
-					fmt.Fprintln(os.Stderr, "screenshot:", err)
-				}
-				a.Quit()
-			})
-		}()
 	}
 	u.Window.ShowAndRun()
 }

@@ -88,7 +88,7 @@ func New(a fyne.App) *UI {
 			l.TextStyle = fyne.TextStyle{}
 			l.SetText(u.rows[id.Row-1][id.Col])
 		})
-	for c, w := range []float32{220, 110, 60, 90, 150} {
+	for c, w := range []float32{170, 90, 50, 80, 170} {
 		u.tensors.SetColumnWidth(c, w)
 	}
 	u.tensors.OnSelected = func(id widget.TableCellID) {
