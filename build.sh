@@ -95,7 +95,7 @@ run_tests() {
   need_go
   # NumPy for the interop tests; Chromium for the browser tests; X11/GL
   # headers and Xvfb for the desktop app's real-window test.
-  apt_install python3-numpy chromium $DESKTOP_PKGS xvfb xauth
+  apt_install python3-numpy chromium $DESKTOP_PKGS xvfb xauth x11-apps
   build_wasm
   echo "== go vet"
   go vet ./...
