@@ -66,15 +66,6 @@ func promised(fn func(args []js.Value) (any, error)) js.Func {
 	})
 }
 
-type tensorInfo struct {
-	Name  string           `json:"name"`
-	Shape []int64          `json:"shape"`
-	DType string           `json:"dtype"`
-	Bytes int64            `json:"bytes"`
-	Table bool             `json:"table"`
-	Tiers map[string]int64 `json:"tiers,omitempty"`
-}
-
 // open(file) reads a model file's directory: the same summary as
 // "shark inspect --json".
 func open(args []js.Value) (any, error) {
@@ -89,37 +80,11 @@ func open(args []js.Value) (any, error) {
 	}
 	state.blob, state.rd, state.file, state.plan = blob, rd, f, nil
 	state.name = blob.Get("name").String()
-	res := map[string]any{"format": f.Format, "bytes": f.Size, "name": state.name, "meta": f.Meta}
-	var ts []tensorInfo
-	stored := map[string]int64{}
-	if f.Format == "shark" {
-		if sr, err := sharkfile.NewReader(rd, rd.size); err == nil {
-			for _, e := range sr.Header.Tensors {
-				var b int64
-				for _, blk := range append([]*sharkfile.Block{e.Data, e.Codes, e.Dir}, e.Rows...) {
-					if blk != nil {
-						b += blk.Len
-					}
-				}
-				stored[e.Name] = b
-			}
-		}
+	sum, err := convert.Summarize(f, rd)
+	if err != nil {
+		return nil, err
 	}
-	for _, t := range f.Tensors {
-		ti := tensorInfo{Name: t.Name, Shape: t.Shape, DType: string(t.DType), Bytes: t.Bytes, Table: t.IsTable(convert.DefaultMinRows) || t.Tiers != nil}
-		if ti.Shape == nil {
-			ti.Shape = []int64{}
-		}
-		if b, ok := stored[t.Name]; ok {
-			ti.Bytes = b
-		}
-		if t.Tiers != nil {
-			ti.Tiers = convert.TierMap(*t.Tiers)
-		}
-		ts = append(ts, ti)
-	}
-	res["tensors"] = ts
-	return res, nil
+	return map[string]any{"name": state.name, "format": sum.Format, "bytes": sum.Bytes, "meta": sum.Meta, "tensors": sum.Tensors}, nil
 }
 
 type planOpts struct {
@@ -165,24 +130,8 @@ func options(raw js.Value, progress js.Value) (convert.Options, error) {
 	return opt, nil
 }
 
-type tablePlan struct {
-	Name        string           `json:"name"`
-	Rows        int              `json:"rows"`
-	Dim         int              `json:"dim"`
-	BytesBefore int64            `json:"bytes_before"`
-	BytesAfter  int64            `json:"bytes_after"`
-	Tiers       map[string]int64 `json:"tiers"`
-	RMSE        float64          `json:"rmse"`
-	MaxAbsErr   float64          `json:"max_abs_err"`
-}
-
 func planResult(p *convert.Plan) any {
-	var ts []tablePlan
-	for _, t := range p.Tables {
-		s := t.Summary
-		ts = append(ts, tablePlan{t.Name, s.Rows, s.Dim, s.BytesBefore, s.BytesAfter, convert.TierMap(s.Tiers), s.RMSE, s.MaxAbsErr})
-	}
-	return map[string]any{"budget_bytes": p.Budget, "fp32_bytes": p.FP32Bytes(), "tables": ts, "priority": p.Tables[0].PrioritySource}
+	return map[string]any{"budget_bytes": p.Budget, "fp32_bytes": p.FP32Bytes(), "tables": p.Result().Tables, "priority": p.Tables[0].PrioritySource}
 }
 
 // plan(opts, onProgress) measures every row once (the first time) and

@@ -8,24 +8,7 @@ import (
 
 	"shark/formats"
 	"shark/formats/convert"
-	"shark/formats/sharkfile"
 )
-
-type inspectTensor struct {
-	Name  string           `json:"name"`
-	Shape []int64          `json:"shape"`
-	DType string           `json:"dtype"`
-	Bytes int64            `json:"bytes"`
-	Table bool             `json:"table"`
-	Tiers map[string]int64 `json:"tiers,omitempty"`
-}
-
-type inspectResult struct {
-	Format  string            `json:"format"`
-	Bytes   int64             `json:"bytes"`
-	Meta    map[string]string `json:"meta,omitempty"`
-	Tensors []inspectTensor   `json:"tensors"`
-}
 
 func runInspect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("inspect", "FILE [--json]", `
@@ -48,37 +31,9 @@ check the data's checksums.`, stderr)
 		return err
 	}
 	defer osf.Close()
-	res := inspectResult{Format: f.Format, Bytes: f.Size, Meta: f.Meta, Tensors: []inspectTensor{}}
-	var stored map[string]int64
-	if f.Format == "shark" {
-		st, _ := osf.Stat()
-		rd, err := sharkfile.NewReader(osf, st.Size())
-		if err != nil {
-			return err
-		}
-		stored = map[string]int64{}
-		for _, e := range rd.Header.Tensors {
-			var b int64
-			for _, blk := range append([]*sharkfile.Block{e.Data, e.Codes, e.Dir}, e.Rows...) {
-				if blk != nil {
-					b += blk.Len
-				}
-			}
-			stored[e.Name] = b
-		}
-	}
-	for _, t := range f.Tensors {
-		it := inspectTensor{Name: t.Name, Shape: t.Shape, DType: string(t.DType), Bytes: t.Bytes, Table: t.IsTable(convert.DefaultMinRows) || t.Tiers != nil}
-		if it.Shape == nil {
-			it.Shape = []int64{}
-		}
-		if b, ok := stored[t.Name]; ok {
-			it.Bytes = b
-		}
-		if t.Tiers != nil {
-			it.Tiers = convert.TierMap(*t.Tiers)
-		}
-		res.Tensors = append(res.Tensors, it)
+	res, err := convert.Summarize(f, osf)
+	if err != nil {
+		return err
 	}
 	if *asJSON {
 		return writeJSON(stdout, res)
