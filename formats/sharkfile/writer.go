@@ -246,6 +246,14 @@ func (w *Writer) WriteTableFrom(name string, src core.RowSource, tiers TierSourc
 	if e.Dir, err = w.block(func(bw io.Writer) error { _, err := bw.Write(dir); return err }); err != nil {
 		return err
 	}
+	if ws, ok := w.w.(writeSeeker); ok && w.err == nil {
+		if err := w.tiersOnePass(&e, ws, src, tiers, progress); err != nil {
+			w.err = err
+			return err
+		}
+		w.h.Tensors = append(w.h.Tensors, e)
+		return nil
+	}
 	done := 0
 	rowsBuf := make([]float32, window*dim)
 	for t := core.Tier(0); t < core.NumTiers; t++ {
@@ -308,6 +316,118 @@ func (w *Writer) WriteTableFrom(name string, src core.RowSource, tiers TierSourc
 		e.Rows = append(e.Rows, b)
 	}
 	w.h.Tensors = append(w.h.Tensors, e)
+	return nil
+}
+
+// writeSeeker is an output that can be written at any offset (a file).
+type writeSeeker interface {
+	io.WriterAt
+	io.Seeker
+}
+
+// tiersOnePass writes the four tier blocks in one pass over the source: the
+// blocks' offsets follow from the tier counts, so each window of rows is
+// encoded once and each tier's part is written at its place, every block
+// still growing in order (its checksums are computed as it grows). The
+// source is read once instead of once per tier.
+func (w *Writer) tiersOnePass(e *Entry, out writeSeeker, src core.RowSource, tiers TierSource, progress func(int)) error {
+	rows, dim := src.Rows(), src.Dim()
+	var bws [core.NumTiers]*blockWriter
+	var base [core.NumTiers]int64
+	off := w.off
+	for t := range bws {
+		b := &Block{Off: off, Len: 0, CRC: []uint32{}}
+		bws[t] = &blockWriter{w: w, b: b}
+		base[t] = off
+		off += core.AlignUp(e.Counts[t] * int64(core.Tier(t).RowBytes(dim)))
+	}
+	var outs [core.NumTiers][]byte
+	var rb [core.NumTiers]int
+	for t := range outs {
+		rb[t] = core.Tier(t).RowBytes(dim)
+		outs[t] = make([]byte, 0, window*rb[t])
+	}
+	rowsBuf := make([]float32, window*dim)
+	win := make([]core.Tier, 0, window)
+	lo := 0
+	flush := func() error {
+		hi := lo + len(win)
+		if hi == lo {
+			return nil
+		}
+		rowsW := rowsBuf[:(hi-lo)*dim]
+		if ss, ok := src.(core.SliceSource); ok {
+			rowsW = ss.RowSlice(lo, hi)
+		} else if err := core.ReadRows(src, lo, hi, rowsW); err != nil {
+			return fmt.Errorf("sharkfile: table %q: reading rows %d..%d: %w", e.Name, lo, hi, err)
+		}
+		// Where each row goes in its tier's window buffer.
+		var pos [window]int
+		var n [core.NumTiers]int
+		for i, t := range win {
+			pos[i] = n[t] * rb[t]
+			n[t]++
+		}
+		for t := range outs {
+			outs[t] = outs[t][:n[t]*rb[t]]
+		}
+		const part = 256
+		par.For((len(win)+part-1)/part, 0, func(k int) {
+			for i := k * part; i < min(len(win), (k+1)*part); i++ {
+				t := win[i]
+				core.EncodeRow(t, outs[t][pos[i]:pos[i]+rb[t]], rowsW[i*dim:(i+1)*dim])
+			}
+		})
+		for t, buf := range outs {
+			if len(buf) == 0 {
+				continue
+			}
+			bw := bws[t]
+			if _, err := out.WriteAt(buf, bw.b.Off+bw.b.Len); err != nil {
+				return err
+			}
+			bw.sum(buf)
+			bw.b.Len += int64(len(buf))
+		}
+		if progress != nil {
+			progress(hi)
+		}
+		lo, win = hi, win[:0]
+		return nil
+	}
+	err := tiers.Scan(func(r int, t core.Tier) error {
+		win = append(win, t)
+		if len(win) == window {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return err
+	}
+	if lo != rows {
+		return fmt.Errorf("sharkfile: table %q: %d tiers for %d rows", e.Name, lo, rows)
+	}
+	for _, bw := range bws {
+		pad := make([]byte, core.AlignUp(bw.b.Len)-bw.b.Len)
+		if len(pad) > 0 {
+			if _, err := out.WriteAt(pad, bw.b.Off+bw.b.Len); err != nil {
+				return err
+			}
+			bw.sum(pad)
+		}
+		if bw.inCnk > 0 {
+			bw.b.CRC = append(bw.b.CRC, bw.crc)
+		}
+		e.Rows = append(e.Rows, bw.b)
+	}
+	if _, err := out.Seek(off, io.SeekStart); err != nil {
+		return err
+	}
+	w.off = off
 	return nil
 }
 
