@@ -120,7 +120,11 @@ run_tests() {
   local pkg target
   for spec in formats/npy:FuzzNpy formats/npz:FuzzNpz formats/safetensors:FuzzSafetensors formats/sharkfile:FuzzShark formats/dataset:FuzzReaders; do
     pkg="${spec%%:*}"; target="${spec##*:}"
-    go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZTIME:-10s}" "./$pkg" >/dev/null
+    if ! go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZTIME:-10s}" "./$pkg" > /tmp/shark-fuzz.log 2>&1; then
+      grep -v '^fuzz: elapsed' /tmp/shark-fuzz.log >&2
+      echo "FAIL $pkg $target" >&2
+      exit 1
+    fi
     echo "ok   $pkg $target (${FUZZTIME:-10s})"
   done
   echo "== build"

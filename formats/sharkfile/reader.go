@@ -160,6 +160,9 @@ func (rd *Reader) check(hoff int64) error {
 				return corrupt(hoff, "table %q: bad shape %v", e.Name, e.Shape)
 			}
 			rows, dim := e.Shape[0], int(e.Shape[1])
+			if int64(dim) > hoff {
+				return corrupt(hoff, "table %q: dim %d is larger than the file's data", e.Name, dim)
+			}
 			if len(e.Rows) != core.NumTiers || len(e.Counts) != core.NumTiers {
 				return corrupt(hoff, "table %q: needs %d tier blocks and counts", e.Name, core.NumTiers)
 			}
