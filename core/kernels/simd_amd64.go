@@ -134,34 +134,52 @@ func quantizeRowAVX512(bits int, dst []byte, src []float32) {
 }
 
 // dequantizeRowAVX512 equals DequantizeRowGeneric exactly.
-func dequantizeRowAVX512(bits int, dst []float32, src []byte) {
+func dequantizeRowAVX512(bits int, dst []float32, src []byte) { nbitAVX512(bits, dst, src, false) }
+
+// addRowNBitAVX512 equals AddRowNBitGeneric.
+func addRowNBitAVX512(bits int, dst []float32, src []byte) { nbitAVX512(bits, dst, src, true) }
+
+// nbitAVX512 decodes a fused N-bit row 16 values at a time into dst, or
+// adds it to dst.
+func nbitAVX512(bits int, dst []float32, src []byte, add bool) {
 	n := len(dst)
 	if n < 16 || (bits != 8 && bits != 4) {
-		DequantizeRowGeneric(bits, dst, src)
+		if add {
+			AddRowNBitGeneric(bits, dst, src)
+		} else {
+			DequantizeRowGeneric(bits, dst, src)
+		}
 		return
 	}
 	scale, bias := ScaleBias(bits, n, src)
 	vs, vb := archsimd.BroadcastFloat32x16(scale), archsimd.BroadcastFloat32x16(bias)
-	i := 0
-	if bits == 8 {
-		for ; i+16 <= n; i += 16 {
-			c := archsimd.LoadUint8x16Slice(src[i:]).ExtendToUint32().ConvertToFloat32()
-			c.Mul(vs).Add(vb).StoreSlice(dst[i:])
-		}
-		for ; i < n; i++ {
-			dst[i] = float32(scale*float32(src[i])) + bias
-		}
-		return
-	}
 	lo, hi := archsimd.BroadcastUint16x16(0x0f), archsimd.BroadcastUint16x16(0xf0)
+	i := 0
 	for ; i+16 <= n; i += 16 {
-		b := archsimd.LoadUint8x16SlicePart(src[i/2 : i/2+8]).ExtendToUint16()
-		codes := b.And(lo).Or(b.And(hi).ShiftAllLeft(4)).AsUint8x32().GetLo()
-		codes.ExtendToUint32().ConvertToFloat32().Mul(vs).Add(vb).StoreSlice(dst[i:])
+		var c archsimd.Float32x16
+		if bits == 8 {
+			c = archsimd.LoadUint8x16Slice(src[i:]).ExtendToUint32().ConvertToFloat32()
+		} else {
+			// 8 bytes to 16 codes in order: each byte's low nibble to the
+			// low byte of a 16-bit lane, its high nibble to the high byte.
+			b := archsimd.LoadUint8x16SlicePart(src[i/2 : i/2+8]).ExtendToUint16()
+			c = b.And(lo).Or(b.And(hi).ShiftAllLeft(4)).AsUint8x32().GetLo().ExtendToUint32().ConvertToFloat32()
+		}
+		v := c.Mul(vs).Add(vb)
+		if add {
+			v = archsimd.LoadFloat32x16Slice(dst[i:]).Add(v)
+		}
+		v.StoreSlice(dst[i:])
 	}
+	per := 8 / bits
+	mask := byte(1)<<bits - 1
 	for ; i < n; i++ {
-		q := (src[i/2] >> (uint(i%2) * 4)) & 0x0f
-		dst[i] = float32(scale*float32(q)) + bias
+		q := (src[i/per] >> (uint(i%per) * uint(bits))) & mask
+		v := float32(scale*float32(q)) + bias
+		if add {
+			v += dst[i]
+		}
+		dst[i] = v
 	}
 }
 
@@ -179,37 +197,5 @@ func addRowF32AVX2(dst []float32, src []byte) {
 	}
 	for ; i < n; i++ {
 		dst[i] += x[i]
-	}
-}
-
-// addRowNBitAVX512 equals AddRowNBitGeneric.
-func addRowNBitAVX512(bits int, dst []float32, src []byte) {
-	n := len(dst)
-	if n < 16 || (bits != 8 && bits != 4) {
-		AddRowNBitGeneric(bits, dst, src)
-		return
-	}
-	scale, bias := ScaleBias(bits, n, src)
-	vs, vb := archsimd.BroadcastFloat32x16(scale), archsimd.BroadcastFloat32x16(bias)
-	i := 0
-	if bits == 8 {
-		for ; i+16 <= n; i += 16 {
-			c := archsimd.LoadUint8x16Slice(src[i:]).ExtendToUint32().ConvertToFloat32()
-			archsimd.LoadFloat32x16Slice(dst[i:]).Add(c.Mul(vs).Add(vb)).StoreSlice(dst[i:])
-		}
-		for ; i < n; i++ {
-			dst[i] += float32(scale*float32(src[i])) + bias
-		}
-		return
-	}
-	lo, hi := archsimd.BroadcastUint16x16(0x0f), archsimd.BroadcastUint16x16(0xf0)
-	for ; i+16 <= n; i += 16 {
-		b := archsimd.LoadUint8x16SlicePart(src[i/2 : i/2+8]).ExtendToUint16()
-		c := b.And(lo).Or(b.And(hi).ShiftAllLeft(4)).AsUint8x32().GetLo().ExtendToUint32().ConvertToFloat32()
-		archsimd.LoadFloat32x16Slice(dst[i:]).Add(c.Mul(vs).Add(vb)).StoreSlice(dst[i:])
-	}
-	for ; i < n; i++ {
-		q := (src[i/2] >> (uint(i%2) * 4)) & 0x0f
-		dst[i] += float32(scale*float32(q)) + bias
 	}
 }
