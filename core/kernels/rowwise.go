@@ -109,6 +109,15 @@ func roundHalf(f float32) float32 {
 	return HalfToFloat(FloatToHalf(f))
 }
 
+// halfArith is HalfToFloat without the table for normal values: per row
+// of a lookup, two loads from a 256 KiB table cost more than the bits.
+func halfArith(h uint16) float32 {
+	if e := h >> 10 & 0x1f; e != 0 && e != 0x1f {
+		return math.Float32frombits(uint32(h&0x8000)<<16 | (uint32(e)+112)<<23 | uint32(h&0x3ff)<<13)
+	}
+	return halfToFloat[h]
+}
+
 func putScaleBias(b []byte, scale, bias uint16) {
 	b[0], b[1] = byte(scale), byte(scale>>8)
 	b[2], b[3] = byte(bias), byte(bias>>8)
@@ -120,7 +129,7 @@ func ScaleBias(bits, dim int, row []byte) (scale, bias float32) {
 	nb := RowBytes(bits, dim) - 4
 	s := uint16(row[nb]) | uint16(row[nb+1])<<8
 	b := uint16(row[nb+2]) | uint16(row[nb+3])<<8
-	return HalfToFloat(s), HalfToFloat(b)
+	return halfArith(s), halfArith(b)
 }
 
 // DequantizeRowGeneric decodes one fused N-bit row into dst (len(dst) values).
