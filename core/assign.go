@@ -100,14 +100,3 @@ func SolveBudget(tables []BudgetTable, budget int64, allowed [NumTiers]bool) ([]
 	}
 	return out, nil
 }
-
-// WeightedError is the objective the budget solver minimises.
-func WeightedError(p []float64, errs []RowError, tiers []Tier) float64 {
-	s := 0.0
-	for r, t := range tiers {
-		if p[r] != 0 {
-			s += p[r] * errs[r].SSE[t]
-		}
-	}
-	return s
-}

@@ -140,7 +140,11 @@ func totalBytes(tables []BudgetTable, tiers [][]Tier) (int64, float64) {
 	var b int64
 	w := 0.0
 	for i, tb := range tables {
-		s := Stats(tb.Dim, tb.Priority, tb.Err, tiers[i])
+		st := make(MemStats, len(tb.Err))
+		for r := range st {
+			st[r] = StatOf(tb.Priority[r], tb.Err[r])
+		}
+		s, _ := StatsOf(tb.Dim, st, func(r int, _ *RowStat) Tier { return tiers[i][r] })
 		b += s.BytesAfter
 		w += s.WeightedErr
 	}

@@ -40,9 +40,9 @@ DIR/report.md, SVG charts and DIR/results.json (the numbers behind them).
 	if len(pos) != 3 || *out == "" {
 		return fmt.Errorf("%w: want taylor|ablation|sweep MODEL DATA -o DIR", errUsage)
 	}
-	bf, _, err := parseBudget(*budget)
-	if err != nil || bf == 0 {
-		return fmt.Errorf("%w: --budget must be a percentage", errUsage)
+	bf, err := budgetShare(*budget)
+	if err != nil {
+		return err
 	}
 	kind := pos[0]
 	if kind != "taylor" && kind != "ablation" && kind != "sweep" {

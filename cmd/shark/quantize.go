@@ -45,6 +45,15 @@ func parseBudget(s string) (frac float64, bytes int64, err error) {
 	return 0, int64(v * mul), nil
 }
 
+// budgetShare reads a --budget that must be a percentage.
+func budgetShare(s string) (float64, error) {
+	f, _, err := parseBudget(s)
+	if err != nil || f == 0 {
+		return 0, fmt.Errorf("%w: --budget must be a percentage, e.g. 40%%", errUsage)
+	}
+	return f, nil
+}
+
 func runQuantize(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("quantize", "IN -o OUT.shark [options]", `
 Compresses the embedding tables of IN (.npz, .npy or .safetensors) into a .shark

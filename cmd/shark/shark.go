@@ -207,9 +207,9 @@ and after, the compressed tables read with dequantize-on-lookup.`, stderr)
 	if len(pos) != 2 || *out == "" {
 		return fmt.Errorf("%w: want MODEL DATA -o OUT", errUsage)
 	}
-	bf, _, err := parseBudget(*budget)
-	if err != nil || bf == 0 {
-		return fmt.Errorf("%w: --budget must be a percentage", errUsage)
+	bf, err := budgetShare(*budget)
+	if err != nil {
+		return err
 	}
 	if *frac <= 0 {
 		*frac = 0.5

@@ -17,7 +17,6 @@ import (
 	"math/rand/v2"
 
 	"shark/core/model"
-	"shark/core/par"
 )
 
 // Taylor returns Q_i for every data field of m (0 for pruned fields).
@@ -137,9 +136,6 @@ func Exact(m *model.Model, ds *model.Dataset, repeats int, seed uint64, progress
 	}
 	return out, nil
 }
-
-// Workers is re-exported for callers reporting the parallelism used.
-func Workers() int { return par.Workers() }
 
 // Varying reports, per data field, whether ds holds more than one value of
 // it. A constant field scores exactly 0 by both methods, so rank
