@@ -151,10 +151,30 @@ func nbitAVX512(bits int, dst []float32, src []byte, add bool) {
 		}
 		return
 	}
-	scale, bias := ScaleBias(bits, n, src)
+	// ScaleBias, inlined: a call here costs as much as a quarter of the row.
+	nb := (n*bits + 7) / 8
+	sb := src[nb : nb+4]
+	scale := halfArith(uint16(sb[0]) | uint16(sb[1])<<8)
+	bias := halfArith(uint16(sb[2]) | uint16(sb[3])<<8)
 	vs, vb := archsimd.BroadcastFloat32x16(scale), archsimd.BroadcastFloat32x16(bias)
 	lo, hi := archsimd.BroadcastUint16x16(0x0f), archsimd.BroadcastUint16x16(0xf0)
 	i := 0
+	// 32 codes a step from whole-register loads through array pointers (one
+	// bounds check each); the 16-code steps below take the rest. A partial
+	// load is a call, and a call in the loop makes the compiler keep the
+	// constants on the stack.
+	if bits == 8 {
+		for ; i+32 <= n; i += 32 {
+			x := archsimd.LoadUint8x32((*[32]uint8)(src[i : i+32]))
+			addCodes32(x, vs, vb, (*[16]float32)(dst[i:i+16]), (*[16]float32)(dst[i+16:i+32]), add)
+		}
+	} else {
+		for ; i+32 <= n; i += 32 {
+			b := archsimd.LoadUint8x16((*[16]uint8)(src[i/2 : i/2+16])).ExtendToUint16()
+			x := b.And(lo).Or(b.And(hi).ShiftAllLeft(4)).AsUint8x32()
+			addCodes32(x, vs, vb, (*[16]float32)(dst[i:i+16]), (*[16]float32)(dst[i+16:i+32]), add)
+		}
+	}
 	for ; i+16 <= n; i += 16 {
 		var c archsimd.Float32x16
 		if bits == 8 {
@@ -181,6 +201,20 @@ func nbitAVX512(bits int, dst []float32, src []byte, add bool) {
 		}
 		dst[i] = v
 	}
+}
+
+// addCodes32 decodes 32 codes, scale*code + bias each (two roundings, as
+// the portable loop), and stores them to d0 and d1, added to what is there
+// if add is set.
+func addCodes32(x archsimd.Uint8x32, vs, vb archsimd.Float32x16, d0, d1 *[16]float32, add bool) {
+	v0 := x.GetLo().ExtendToUint32().ConvertToFloat32().Mul(vs).Add(vb)
+	v1 := x.GetHi().ExtendToUint32().ConvertToFloat32().Mul(vs).Add(vb)
+	if add {
+		v0 = archsimd.LoadFloat32x16(d0).Add(v0)
+		v1 = archsimd.LoadFloat32x16(d1).Add(v1)
+	}
+	v0.Store(d0)
+	v1.Store(d1)
 }
 
 // addRowF32AVX2 equals AddRowF32Generic (amd64 is little-endian: the bytes
