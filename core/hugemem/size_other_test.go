@@ -1,0 +1,5 @@
+//go:build !linux
+
+package hugemem
+
+func hugeOrSmall() int { return 4 << 20 }
