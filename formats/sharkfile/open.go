@@ -25,8 +25,16 @@ type File struct {
 	close func() error
 }
 
-// Close unmaps and closes the file. Rows must not be read after Close.
-func (f *File) Close() error { return f.close() }
+// Close unmaps and closes the file and frees the rows LoadRows read. Rows
+// must not be read after Close.
+func (f *File) Close() error {
+	for _, t := range f.tables {
+		for _, b := range t.loaded {
+			b.Free()
+		}
+	}
+	return f.close()
+}
 
 // Open opens path for serving: memory-mapped where the system allows,
 // through ReadAt otherwise.

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math/bits"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"shark/core"
+	"shark/core/hugemem"
 	"shark/core/kernels"
 	"shark/formats"
 )
@@ -288,7 +290,10 @@ type Table struct {
 	words      []uint64              // codes as little-endian words, 32 rows each, for popcounts
 	mem        [core.NumTiers][]byte // the rows of each tier, once LoadRows has read them
 	slots      []uint32              // tier<<30 | rank of every row, once LoadRows has built it
-	dir        []uint32              // 4 per directory entry
+	loaded     []*hugemem.Buffer     // the memory behind mem and slots
+	loadOnce   sync.Once
+	loadErr    error
+	dir        []uint32 // 4 per directory entry
 	pool       sync.Pool
 }
 
@@ -391,6 +396,88 @@ func (t *Table) locate(r int) (core.Tier, int64) {
 		rank += int64(bits.OnesCount64(eq))
 	}
 	return tier, rank
+}
+
+// rowBytes locates row r through the file's index and returns its encoded
+// bytes: from memory once LoadRows has read them, in place if the file is
+// mapped, read and checked otherwise.
+func (t *Table) rowBytes(r int) (core.Tier, []byte, error) {
+	if t.rd.data == nil && t.mem[0] == nil {
+		return t.RawRow(r, nil)
+	}
+	tier, rank := t.locate(r)
+	rb := int64(tier.RowBytes(t.dim))
+	if t.mem[tier] != nil {
+		return tier, t.mem[tier][rank*rb : rank*rb+rb], nil
+	}
+	off := t.e.Rows[tier].Off + rank*rb
+	return tier, t.rd.data[off : off+rb], nil
+}
+
+// addRow adds an encoded row of the given tier to dst.
+func addRow(tier core.Tier, dst []float32, raw []byte) {
+	switch tier {
+	case core.FP32:
+		kernels.AddRowF32(dst, raw)
+	case core.FP16:
+		kernels.AddRowF16(dst, raw)
+	case core.INT8:
+		kernels.AddRowNBit(8, dst, raw)
+	case core.INT4:
+		kernels.AddRowNBit(4, dst, raw)
+	}
+}
+
+// poolLoaded is PoolBags over rows that LoadRows has read, found through
+// its serving index, in the groups of core.PoolGroup: while a group's rows
+// are touched, so are the index entries of the next group. The ids are in
+// range and dst is cleared.
+func (t *Table) poolLoaded(ids, offsets []int, dst []float32) {
+	const group = core.PoolGroup
+	var (
+		slots, next [group]uint32
+		raws        [group][]byte
+		sink        byte
+	)
+	for j, id := range ids[:min(group, len(ids))] {
+		slots[j] = t.slots[id]
+	}
+	var rb [core.NumTiers]int
+	for tier := range rb {
+		rb[tier] = core.Tier(tier).RowBytes(t.dim)
+	}
+	dim := t.dim
+	bag := 0
+	for g := 0; g < len(ids); g += group {
+		k := min(group, len(ids)-g)
+		for j, s := range slots[:k] {
+			tier, rank := s>>30, int(s&(1<<30-1))
+			n := rb[tier]
+			raws[j] = t.mem[tier][rank*n : rank*n+n]
+		}
+		for j, id := range ids[g+k : min(g+k+group, len(ids))] {
+			next[j] = t.slots[id]
+		}
+		sink ^= core.Touch(raws[:k])
+		for j, raw := range raws[:k] {
+			for g+j >= offsets[bag+1] {
+				bag++
+			}
+			out := dst[bag*dim : (bag+1)*dim]
+			switch core.Tier(slots[j] >> 30) {
+			case core.FP32:
+				kernels.AddRowF32(out, raw)
+			case core.FP16:
+				kernels.AddRowF16(out, raw)
+			case core.INT8:
+				kernels.AddRowNBit(8, out, raw)
+			default:
+				kernels.AddRowNBit(4, out, raw)
+			}
+		}
+		slots = next
+	}
+	core.TouchSink.Store(uint32(sink))
 }
 
 // RawRow returns row r's tier and its encoded bytes, appended to buf.
@@ -545,29 +632,56 @@ func (t *Table) VerifyRows() error {
 // costs one load instead of the file index's popcounts: memory traded for
 // lookups per second. The file's own index stays under a byte a row.
 func (t *Table) LoadRows() error {
+	t.loadOnce.Do(func() { t.loadErr = t.loadRows() })
+	return t.loadErr
+}
+
+func (t *Table) loadRows() error {
+	var bufs []*hugemem.Buffer
+	free := func() {
+		for _, b := range bufs {
+			b.Free()
+		}
+	}
+	var mem [core.NumTiers][]byte
 	for tier, b := range t.e.Rows {
-		buf := make([]byte, b.Len)
+		hb := hugemem.Alloc(int(b.Len))
+		bufs = append(bufs, hb)
+		buf := hb.Bytes
 		for off := int64(0); off < b.Len; off += ChunkSize {
 			end := min(off+ChunkSize, b.Len)
 			if err := t.rd.readChecked(b, buf[off:end], off); err != nil {
+				free()
 				return fmt.Errorf("table %q: %w", t.e.Name, err)
 			}
 		}
-		t.mem[tier] = buf
+		mem[tier] = buf
 	}
+	fits := true // ranks must fit 30 bits; otherwise lookups keep locating
 	for _, c := range t.e.Counts {
-		if c >= 1<<30 {
-			return nil // a tier too large for 30 bits of rank: keep locating
+		fits = fits && c < 1<<30
+	}
+	var slots []uint32
+	if fits {
+		hb := hugemem.Alloc(4 * t.rows)
+		bufs = append(bufs, hb)
+		slots = hb.Uint32s()
+		var next [core.NumTiers]uint32
+		for r := range slots {
+			tier := t.Tier(r)
+			slots[r] = uint32(tier)<<30 | next[tier]
+			next[tier]++
 		}
 	}
-	slots := make([]uint32, t.rows)
-	var next [core.NumTiers]uint32
-	for r := range slots {
-		tier := t.Tier(r)
-		slots[r] = uint32(tier)<<30 | next[tier]
-		next[tier]++
-	}
-	t.slots = slots
+	// Outside the Go heap: freed by the reader's Close, or when the table
+	// is garbage.
+	t.loaded = bufs
+	runtime.AddCleanup(t, func(bufs []*hugemem.Buffer) {
+		for _, b := range bufs {
+			b.Free()
+		}
+	}, bufs)
+	t.mem, t.slots = mem, slots
 	return nil
 }
 
@@ -575,65 +689,45 @@ func (t *Table) LoadRows() error {
 // each dequantized from its tier: an embedding bag lookup. It equals reading
 // each row with Row and adding them in order. Safe for concurrent use.
 func (t *Table) Pool(ids []int, mean bool, dst []float32) error {
+	return t.PoolBags(ids, []int{0, len(ids)}, mean, dst)
+}
+
+// PoolBags looks up a batch of bags at once, the way a serving system does:
+// bag b is ids[offsets[b]:offsets[b+1]] and its sum (its mean if mean is
+// set) goes to dst[b*Dim():(b+1)*Dim()]. Each bag equals Pool of its ids.
+// Batching lets the misses of one bag's rows overlap those of the next (see
+// core.PoolAhead). Safe for concurrent use.
+func (t *Table) PoolBags(ids, offsets []int, mean bool, dst []float32) error {
 	if err := t.VerifyRows(); err != nil {
 		return err
 	}
-	dst = dst[:t.dim]
-	clear(dst)
-	// Locate a group of rows first, then add them: the row loads then have
-	// no dependence on one another and their cache misses overlap.
-	const group = 16
-	var tiers [group]core.Tier
-	var offs [group]int64
-	for g := 0; g < len(ids); g += group {
-		k := min(group, len(ids)-g)
-		for j, id := range ids[g : g+k] {
-			if id < 0 || id >= t.rows {
-				return fmt.Errorf("table %q: row %d out of range [0, %d)", t.e.Name, id, t.rows)
-			}
-			var tier core.Tier
-			var rank int64
-			if t.slots != nil {
-				s := t.slots[id]
-				tier, rank = core.Tier(s>>30), int64(s&(1<<30-1))
-			} else {
-				tier, rank = t.locate(id)
-			}
-			tiers[j], offs[j] = tier, rank*int64(tier.RowBytes(t.dim))
-		}
-		for j := 0; j < k; j++ {
-			tier := tiers[j]
-			rb := int64(tier.RowBytes(t.dim))
-			var raw []byte
-			switch off := offs[j]; {
-			case t.mem[tier] != nil:
-				raw = t.mem[tier][off : off+rb]
-			case t.rd.data != nil:
-				off += t.e.Rows[tier].Off
-				raw = t.rd.data[off : off+rb]
-			default:
-				var err error
-				if _, raw, err = t.RawRow(ids[g+j], nil); err != nil {
-					return err
-				}
-			}
-			switch tier {
-			case core.FP32:
-				kernels.AddRowF32(dst, raw)
-			case core.FP16:
-				kernels.AddRowF16(dst, raw)
-			case core.INT8:
-				kernels.AddRowNBit(8, dst, raw)
-			case core.INT4:
-				kernels.AddRowNBit(4, dst, raw)
-			}
+	nb, err := core.CheckBags(ids, offsets, t.dim, dst)
+	if err != nil || nb == 0 {
+		return err
+	}
+	for _, id := range ids {
+		if id < 0 || id >= t.rows {
+			return fmt.Errorf("table %q: %w: row %d out of range [0, %d)", t.e.Name, core.ErrInvalid, id, t.rows)
 		}
 	}
-	if mean && len(ids) > 0 {
-		inv := 1 / float32(len(ids))
-		for i := range dst {
-			dst[i] *= inv
+	clear(dst[:nb*t.dim])
+	if t.slots != nil {
+		t.poolLoaded(ids, offsets, dst)
+	} else {
+		bag := 0
+		for i, id := range ids {
+			for i >= offsets[bag+1] {
+				bag++
+			}
+			tier, raw, err := t.rowBytes(id)
+			if err != nil {
+				return err
+			}
+			addRow(tier, dst[bag*t.dim:(bag+1)*t.dim], raw)
 		}
+	}
+	if mean {
+		core.MeanBags(offsets, t.dim, dst)
 	}
 	return nil
 }
