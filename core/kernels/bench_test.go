@@ -1,8 +1,12 @@
 package kernels
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/x448/float16"
@@ -133,5 +137,55 @@ func BenchmarkMemcpy(b *testing.B) {
 				copy(dst, src)
 			}
 		})
+		if n < 1<<20 {
+			continue
+		}
+		// The same copy split over GOMAXPROCS goroutines (-cpu 1,2): the
+		// bandwidth limit of the parallel writer.
+		b.Run(fmt.Sprintf("n=%d/parallel", n), func(b *testing.B) {
+			b.SetBytes(int64(4 * n))
+			w := runtime.GOMAXPROCS(0)
+			for b.Loop() {
+				var wg sync.WaitGroup
+				for k := range w {
+					wg.Go(func() { copy(dst[k*n/w:(k+1)*n/w], src[k*n/w:(k+1)*n/w]) })
+				}
+				wg.Wait()
+			}
+		})
+	}
+}
+
+// BenchmarkAddRow measures the accumulating decoders of pooled lookups on
+// rows of 64 values (n values in all), each row added to one 64-wide sum.
+func BenchmarkAddRow(b *testing.B) {
+	const n, dim = 500000, 64
+	src := randRow(rand.New(rand.NewPCG(4, 4)), n)
+	sum := make([]float32, dim)
+	for _, c := range []struct {
+		name string
+		rb   int
+		enc  func(dst []byte, row []float32)
+		add  func(dst []float32, src []byte)
+	}{
+		{"fp32", 4 * dim, func(d []byte, r []float32) {
+			for i, v := range r {
+				binary.LittleEndian.PutUint32(d[4*i:], math.Float32bits(v))
+			}
+		}, AddRowF32},
+		{"fp16", 2 * dim, func(d []byte, r []float32) { FloatsToHalfBytes(d, r) }, AddRowF16},
+		{"int8", RowBytes(8, dim), func(d []byte, r []float32) { QuantizeRowGeneric(8, d, r) }, func(s []float32, e []byte) { AddRowNBit(8, s, e) }},
+		{"int4", RowBytes(4, dim), func(d []byte, r []float32) { QuantizeRowGeneric(4, d, r) }, func(s []float32, e []byte) { AddRowNBit(4, s, e) }},
+	} {
+		enc := make([]byte, n/dim*c.rb)
+		for r := 0; r < n/dim; r++ {
+			c.enc(enc[r*c.rb:(r+1)*c.rb], src[r*dim:(r+1)*dim])
+		}
+		k := func() {
+			for r := 0; r < n/dim; r++ {
+				c.add(sum, enc[r*c.rb:(r+1)*c.rb])
+			}
+		}
+		b.Run(c.name, func(b *testing.B) { variants(b, n, k, k, nil) })
 	}
 }
