@@ -175,6 +175,20 @@ func nbitAVX512(bits int, dst []float32, src []byte, add bool) {
 			addCodes32(x, vs, vb, (*[16]float32)(dst[i:i+16]), (*[16]float32)(dst[i+16:i+32]), add)
 		}
 	}
+	if i < n {
+		nbitTail(bits, dst, src, i, scale, bias, add)
+	}
+}
+
+// nbitTail is nbitAVX512 from value i on, for the values the 32-code steps
+// leave. Kept out of nbitAVX512, whose constants then stay in registers: the
+// partial load here is a call.
+//
+//go:noinline
+func nbitTail(bits int, dst []float32, src []byte, i int, scale, bias float32, add bool) {
+	n := len(dst)
+	vs, vb := archsimd.BroadcastFloat32x16(scale), archsimd.BroadcastFloat32x16(bias)
+	lo, hi := archsimd.BroadcastUint16x16(0x0f), archsimd.BroadcastUint16x16(0xf0)
 	for ; i+16 <= n; i += 16 {
 		var c archsimd.Float32x16
 		if bits == 8 {
