@@ -39,8 +39,8 @@ func QuantizeRowGeneric(bits int, dst []byte, src []float32) {
 			mx = v
 		}
 	}
-	mn, scale, inv, maxq := rowParams(bits, mn, mx)
-	putScaleBias(dst[nb:], FloatToHalf(scale), FloatToHalf(mn))
+	mn, _, inv, maxq, hs, hb := rowParams(bits, mn, mx)
+	putScaleBias(dst[nb:], hs, hb)
 	switch bits {
 	case 8:
 		for i, v := range src {
@@ -78,36 +78,59 @@ func quantizeOne(v, bias, inv float32, maxq int32) int32 {
 
 // rowParams computes FBGEMM's row parameters from the row's min and max:
 // the bias (min rounded to fp16, as float32), the scale (rounded to fp16,
-// 1 where FBGEMM substitutes it), its inverse, and the largest code.
-func rowParams(bits int, mn, mx float32) (bias, scale, inv float32, maxq int32) {
-	bias = roundHalf(mn)
+// 1 where FBGEMM substitutes it), its inverse, and the largest code; and
+// the binary16 bits of scale and bias, for the row's tail.
+func rowParams(bits int, mn, mx float32) (bias, scale, inv float32, maxq int32, hs, hb uint16) {
+	// Rounding to binary16 is written out here for normal halves (the usual
+	// case), in place at bit 13 to nearest even, as a call costs as much as
+	// the rest of the parameters.
+	if m := math.Float32bits(mn) & 0x7fffffff; m >= 113<<23 && m < 143<<23 {
+		m += 0xfff + (m>>13)&1
+		bias = math.Float32frombits(math.Float32bits(mn)&0x80000000 | m&^0x1fff)
+	} else {
+		bias = roundHalfSlow(mn)
+	}
 	rng := mx - bias
 	maxq = int32(1)<<bits - 1
 	scale = 1
 	if rng != 0 {
 		scale = rng / float32(maxq)
 	}
-	scale = roundHalf(scale)
+	if m := math.Float32bits(scale) & 0x7fffffff; m >= 113<<23 && m < 143<<23 {
+		m += 0xfff + (m>>13)&1
+		scale = math.Float32frombits(math.Float32bits(scale)&0x80000000 | m&^0x1fff)
+	} else {
+		scale = roundHalfSlow(scale)
+	}
 	if scale == 0 {
 		scale = 1
 	}
 	inv = 1 / scale
-	if math.IsInf(float64(inv), 0) {
+	if math.Float32bits(inv)&0x7fffffff == 0x7f800000 { // ±Inf
 		scale, inv = 1, 1
 	}
-	return bias, scale, inv, maxq
+	hs, hb = halfBitsFast(scale), halfBitsFast(bias)
+	if hs == 0 {
+		hs = FloatToHalf(scale)
+	}
+	if hb == 0 && math.Float32bits(bias) != 0 {
+		hb = FloatToHalf(bias)
+	}
+	return bias, scale, inv, maxq, hs, hb
 }
 
-// roundHalf rounds f to the nearest binary16 value, as a float32.
-func roundHalf(f float32) float32 {
+// halfBitsFast is halfBits for a normal half, and 0 otherwise.
+func halfBitsFast(f float32) uint16 {
 	b := math.Float32bits(f)
 	if m := b & 0x7fffffff; m >= 113<<23 && m < 143<<23 {
-		// Normal half range: round to nearest even at bit 13 in place.
-		m += 0xfff + (m>>13)&1
-		return math.Float32frombits(b&0x80000000 | m&^0x1fff)
+		return uint16(b>>16)&0x8000 | uint16((m>>13)-(112<<10))
 	}
-	return HalfToFloat(FloatToHalf(f))
+	return 0
 }
+
+// roundHalfSlow rounds f to the nearest binary16 value, as a float32, for
+// the values rowParams's inlined path (normal halves) does not take.
+func roundHalfSlow(f float32) float32 { return HalfToFloat(FloatToHalf(f)) }
 
 // halfArith is HalfToFloat without the table for normal values: per row
 // of a lookup, two loads from a 256 KiB table cost more than the bits.

@@ -97,3 +97,45 @@ func BenchmarkQuantizeRow(b *testing.B) {
 		})
 	}
 }
+
+// rowParams's written-out binary16 rounding equals going through
+// FloatToHalf and HalfToFloat, for min/max pairs across the ranges that
+// matter: normal and subnormal halves, zeros of both signs, and values
+// below the half range (magnitudes below 65504, where fp16 is finite).
+func TestRowParamsRounding(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 12))
+	special := []float32{0, float32(math.Copysign(0, -1)), 1e-8, -1e-8, 6e-5, -6e-5, 6.1e-5, 1, -1, 0.1, 3e4, -3e4, 65000, -65000}
+	for trial := 0; trial < 200000; trial++ {
+		var mn, mx float32
+		if trial < len(special)*len(special) {
+			mn, mx = special[trial/len(special)], special[trial%len(special)]
+		} else {
+			e := r.Float64()*40 - 30
+			mn = float32(r.NormFloat64() * math.Pow(2, e))
+			mx = mn + float32(r.Float64()*math.Pow(2, r.Float64()*40-30))
+		}
+		if mx < mn || math.Abs(float64(mn)) >= 65504 || math.Abs(float64(mx)) >= 65504 {
+			continue
+		}
+		for _, bits := range []int{4, 8} {
+			bias, scale, inv, maxq, hs, hb := rowParams(bits, mn, mx)
+			wbias := HalfToFloat(FloatToHalf(mn))
+			wscale := float32(1)
+			if rng := mx - wbias; rng != 0 {
+				wscale = rng / float32(maxq)
+			}
+			if wscale = HalfToFloat(FloatToHalf(wscale)); wscale == 0 {
+				wscale = 1
+			}
+			winv := 1 / wscale
+			if math.IsInf(float64(winv), 0) {
+				wscale, winv = 1, 1
+			}
+			if math.Float32bits(bias) != math.Float32bits(wbias) || scale != wscale || inv != winv ||
+				hs != FloatToHalf(wscale) || hb != FloatToHalf(wbias) {
+				t.Fatalf("bits %d, min %g max %g: got bias %g scale %g inv %g halves %#x %#x; want %g %g %g %#x %#x",
+					bits, mn, mx, bias, scale, inv, hs, hb, wbias, wscale, winv, FloatToHalf(wscale), FloatToHalf(wbias))
+			}
+		}
+	}
+}

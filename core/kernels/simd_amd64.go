@@ -103,11 +103,25 @@ func quantizeRowAVX512(bits int, dst []byte, src []float32) {
 	for ; i < n; i++ {
 		mn, mx = min(mn, src[i]), max(mx, src[i])
 	}
-	mn, scale, inv, maxq := rowParams(bits, mn, mx)
-	putScaleBias(dst[nb:], FloatToHalf(scale), FloatToHalf(mn))
+	mn, _, inv, maxq, hs, hb := rowParams(bits, mn, mx)
+	putScaleBias(dst[nb:], hs, hb)
 	vmn, vinv := archsimd.BroadcastFloat32x16(mn), archsimd.BroadcastFloat32x16(inv)
 	vzero, vtop := archsimd.BroadcastInt32x16(0), archsimd.BroadcastInt32x16(maxq)
 	i = 0
+	codes := func(i int) archsimd.Int8x16 {
+		x := archsimd.LoadFloat32x16((*[16]float32)(src[i : i+16])).Sub(vmn).Mul(vinv)
+		return x.RoundToEvenScaled(0).ConvertToInt32().Max(vzero).Min(vtop).TruncateToInt8()
+	}
+	if bits == 4 {
+		// 32 codes to 16 bytes a step, with a whole-register store (the
+		// 8-byte store below is a call).
+		lo, hi := archsimd.BroadcastInt16x16(0x0f), archsimd.BroadcastInt16x16(0xf0)
+		for ; i+32 <= n; i += 32 {
+			u := archsimd.Int8x32{}.SetLo(codes(i)).SetHi(codes(i + 16)).AsInt16x16()
+			p := u.And(lo).Or(u.ShiftAllRight(4).And(hi))
+			p.TruncateToInt8().AsUint8x16().Store((*[16]uint8)(dst[i/2 : i/2+16]))
+		}
+	}
 	for ; i+16 <= n; i += 16 {
 		x := archsimd.LoadFloat32x16Slice(src[i:]).Sub(vmn).Mul(vinv)
 		q := x.RoundToEvenScaled(0).ConvertToInt32().Max(vzero).Min(vtop).TruncateToInt8()
