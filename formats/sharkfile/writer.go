@@ -170,13 +170,22 @@ func (ts TierSlice) Scan(fn func(r int, t core.Tier) error) error {
 	return nil
 }
 
-// window is the number of rows read at once while writing a tier's block.
+// window is the number of rows read at once while writing a tier's block
+// in passes per tier.
 const window = 4096
 
+// windowOf is the number of rows the one-pass writer reads and encodes at
+// once: about 4 MiB of float32, so that the goroutines that encode a window
+// are started (and the tier parts written) once per 4 MiB; on a virtual
+// machine each wake-up and system call is dear.
+func windowOf(dim int) int { return max(1, min(1<<16, (4<<20)/(4*max(dim, 1)))) }
+
 // WriteTable stores src with row r in tier tiers[r]. The tiers are scanned
-// once for the index and once per tier; each tier's pass reads the source
-// in windows of rows and encodes them on every core, in order. progress (if
-// not nil) is told the rows written.
+// once for the index; then the source is read in windows of rows, each
+// encoded on every core. To a file (an io.WriterAt that seeks) that takes
+// one pass, each window's tier parts written at their offsets while the
+// next window is encoded; to a stream, a pass per tier. progress (if not
+// nil) is told the rows encoded, from the calling goroutine.
 func (w *Writer) WriteTable(name string, src core.RowSource, tiers []core.Tier, info TableInfo, progress func(rows int)) error {
 	if len(tiers) != src.Rows() {
 		return fmt.Errorf("sharkfile: table %q: %d tiers for %d rows", name, len(tiers), src.Rows())
@@ -341,14 +350,44 @@ func (w *Writer) tiersOnePass(e *Entry, out writeSeeker, src core.RowSource, tie
 		base[t] = off
 		off += core.AlignUp(e.Counts[t] * int64(core.Tier(t).RowBytes(dim)))
 	}
-	var outs [core.NumTiers][]byte
+	window := windowOf(dim)
 	var rb [core.NumTiers]int
-	for t := range outs {
+	for t := range rb {
 		rb[t] = core.Tier(t).RowBytes(dim)
-		outs[t] = make([]byte, 0, window*rb[t])
 	}
+	// Two sets of tier buffers: while the rows of one window are encoded
+	// into one set, a goroutine writes and checksums the other.
+	type parts = [core.NumTiers][]byte
+	free := make(chan parts, 2)
+	for range 2 {
+		var ps parts
+		for t := range ps {
+			ps[t] = make([]byte, 0, window*rb[t])
+		}
+		free <- ps
+	}
+	jobs := make(chan parts)
+	werr := make(chan error, 1)
+	go func() {
+		var err error
+		for ps := range jobs {
+			for t, buf := range ps {
+				if err != nil || len(buf) == 0 {
+					continue
+				}
+				bw := bws[t]
+				if _, err = out.WriteAt(buf, bw.b.Off+bw.b.Len); err == nil {
+					bw.sum(buf)
+					bw.b.Len += int64(len(buf))
+				}
+			}
+			free <- ps
+		}
+		werr <- err
+	}()
 	rowsBuf := make([]float32, window*dim)
 	win := make([]core.Tier, 0, window)
+	pos := make([]int, window)
 	lo := 0
 	flush := func() error {
 		hi := lo + len(win)
@@ -362,12 +401,12 @@ func (w *Writer) tiersOnePass(e *Entry, out writeSeeker, src core.RowSource, tie
 			return fmt.Errorf("sharkfile: table %q: reading rows %d..%d: %w", e.Name, lo, hi, err)
 		}
 		// Where each row goes in its tier's window buffer.
-		var pos [window]int
 		var n [core.NumTiers]int
 		for i, t := range win {
 			pos[i] = n[t] * rb[t]
 			n[t]++
 		}
+		outs := <-free
 		for t := range outs {
 			outs[t] = outs[t][:n[t]*rb[t]]
 		}
@@ -378,17 +417,7 @@ func (w *Writer) tiersOnePass(e *Entry, out writeSeeker, src core.RowSource, tie
 				core.EncodeRow(t, outs[t][pos[i]:pos[i]+rb[t]], rowsW[i*dim:(i+1)*dim])
 			}
 		})
-		for t, buf := range outs {
-			if len(buf) == 0 {
-				continue
-			}
-			bw := bws[t]
-			if _, err := out.WriteAt(buf, bw.b.Off+bw.b.Len); err != nil {
-				return err
-			}
-			bw.sum(buf)
-			bw.b.Len += int64(len(buf))
-		}
+		jobs <- outs
 		if progress != nil {
 			progress(hi)
 		}
@@ -404,6 +433,10 @@ func (w *Writer) tiersOnePass(e *Entry, out writeSeeker, src core.RowSource, tie
 	})
 	if err == nil {
 		err = flush()
+	}
+	close(jobs)
+	if werr := <-werr; err == nil {
+		err = werr
 	}
 	if err != nil {
 		return err
