@@ -571,3 +571,109 @@ func benchPoolBags(b *testing.B, rows int) {
 		})
 	}
 }
+
+// failingFile is a file (io.WriterAt and io.Seeker, so the one-pass
+// writer is used) whose writes fail once more than limit bytes went in.
+type failingFile struct {
+	*os.File
+	limit, n int64
+	mu       sync.Mutex
+}
+
+var errDiskFull = errors.New("disk full (test)")
+
+func (f *failingFile) account(p []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n += int64(len(p)); f.n > f.limit {
+		return errDiskFull
+	}
+	return nil
+}
+
+func (f *failingFile) Write(p []byte) (int, error) {
+	if err := f.account(p); err != nil {
+		return 0, err
+	}
+	return f.File.Write(p)
+}
+
+func (f *failingFile) WriteAt(p []byte, off int64) (int, error) {
+	if err := f.account(p); err != nil {
+		return 0, err
+	}
+	return f.File.WriteAt(p, off)
+}
+
+// failingSource fails to read row bad. It is a plain RowSource (no
+// RowSlice), as a table read from a file is.
+type failingSource struct {
+	tb  *core.Table
+	bad int
+}
+
+var errBadRow = errors.New("unreadable row (test)")
+
+func (s failingSource) Rows() int { return s.tb.Rows() }
+func (s failingSource) Dim() int  { return s.tb.Dim() }
+func (s failingSource) Row(r int, dst []float32) error {
+	if r == s.bad {
+		return errBadRow
+	}
+	return s.tb.Row(r, dst)
+}
+
+// A write that fails anywhere in a table, or a row that cannot be read,
+// comes back as the error from WriteTable, wrapped; the writer does not
+// hang or go on.
+func TestWriteTableFailures(t *testing.T) {
+	const rows, dim = 20000, 256 // five of the one-pass writer's windows
+	tb := &core.Table{R: rows, D: dim, Data: make([]float32, rows*dim)}
+	r := rand.New(rand.NewPCG(9, 9))
+	for i := range tb.Data {
+		tb.Data[i] = float32(r.NormFloat64())
+	}
+	tiers := make([]core.Tier, rows)
+	for i := range tiers {
+		tiers[i] = core.Tier(r.IntN(4))
+	}
+	dir := t.TempDir()
+	for _, limit := range []int64{0, 100, 20000, 3 << 20, 6 << 20, 1 << 40} {
+		f, err := os.Create(fmt.Sprintf("%s/f%d.shark", dir, limit))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ff := &failingFile{File: f, limit: limit}
+		w, err := NewWriter(ff)
+		if err == nil {
+			// The table's rows alone exceed every finite limit, so the
+			// error must come from WriteTable, not later from Close.
+			err = w.WriteTable("t", tb, tiers, TableInfo{SourceDType: formats.F32}, nil)
+			if err == nil && limit == 1<<40 {
+				err = w.Close()
+			}
+		}
+		f.Close()
+		if limit == 1<<40 {
+			if err != nil {
+				t.Fatalf("no limit: %v", err)
+			}
+			continue
+		}
+		if !errors.Is(err, errDiskFull) {
+			t.Fatalf("limit %d: got %v, want the write error", limit, err)
+		}
+	}
+	for _, bad := range []int{0, 1, 5000, rows - 1} {
+		f, err := os.Create(fmt.Sprintf("%s/b%d.shark", dir, bad))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, _ := NewWriter(f)
+		err = w.WriteTable("t", failingSource{tb, bad}, tiers, TableInfo{SourceDType: formats.F32}, nil)
+		f.Close()
+		if !errors.Is(err, errBadRow) {
+			t.Fatalf("bad row %d: got %v, want the read error", bad, err)
+		}
+	}
+}
