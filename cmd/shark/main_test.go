@@ -40,6 +40,11 @@ func TestHelp(t *testing.T) {
 		if code != 0 || !strings.Contains(errOut, "Usage: shark "+c.name) || !strings.Contains(errOut, "Options:") {
 			t.Errorf("%s --help: %d %q", c.name, code, errOut)
 		}
+		// The help is printed as text, not as a format: no escapes or
+		// verb errors may show.
+		if strings.Contains(errOut, "%%") || strings.Contains(errOut, "%!") {
+			t.Errorf("%s --help shows a format escape: %q", c.name, errOut)
+		}
 	}
 	if code, _, _ := shark(t, "frobnicate"); code != 2 {
 		t.Fatalf("unknown command exit %d", code)

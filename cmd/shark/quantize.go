@@ -71,7 +71,7 @@ samples, either [rows] (totals) or [periods, rows] (oldest period first, each
 decayed by gamma per period): P = sum_k gamma^(K-1-k) (w_pos*pos_k + w_neg*neg_k).
 Without --counts, each row's L2 norm stands in, with a warning.
 
-Tiers: by --budget (default 30%%): the tables' stored bytes, codes, scales,
+Tiers: by --budget (default 30%): the tables' stored bytes, codes, scales,
 index and padding included, stay within that share of their fp32 size (or
 within that many bytes), minimising the priority-weighted squared error; or by
 fixed fractions of rows ranked by priority (--fp32 F --fp16 F --int8 F --int4 F,
