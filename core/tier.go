@@ -99,7 +99,7 @@ func MeasureRow(row []float32, scratch []byte, back []float32) RowError {
 	var e RowError
 	finite := true
 	for _, v := range row {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 { // NaN or ±Inf
 			finite = false
 			break
 		}
@@ -112,7 +112,7 @@ func MeasureRow(row []float32, scratch []byte, back []float32) RowError {
 		b := scratch[:t.RowBytes(len(row))]
 		EncodeRow(t, b, row)
 		DecodeRow(t, back[:len(row)], b)
-		e.SSE[t], e.MaxAbs[t] = kernels.SumSquaredDiffGeneric(row, back[:len(row)])
+		e.SSE[t], e.MaxAbs[t] = kernels.SumSquaredDiff(row, back[:len(row)])
 	}
 	return e
 }

@@ -23,12 +23,22 @@ func AxpyGeneric(a float32, x, y []float32) {
 	}
 }
 
-// SumSquaredDiffGeneric returns sum (a[i]-b[i])^2 in float64 and max |a[i]-b[i]|.
+// SumSquaredDiffGeneric returns, in float64, the sum of (a[i]-b[i])^2 and
+// the largest |a[i]-b[i]| (NaN differences do not count for the largest).
+// The sum runs in eight lanes, element i in lane i%8, and the lanes are
+// added in order at the end, so that the SIMD version, eight lanes wide,
+// equals it bit for bit:
+//
+//	for i := range a { d := float64(a[i]) - float64(b[i]); lane[i%8] += float64(d*d); if |d| > max { max = |d| } }
+//	sse = ((((((lane[0]+lane[1])+lane[2])+lane[3])+lane[4])+lane[5])+lane[6])+lane[7]
+//
+// Tier choices depend on these sums, so every build must get the same ones.
 func SumSquaredDiffGeneric(a, b []float32) (sse float64, maxAbs float64) {
 	b = b[:len(a)]
+	var lane [8]float64
 	for i, v := range a {
 		d := float64(v) - float64(b[i])
-		sse += d * d
+		lane[i%8] += float64(d * d) // the conversion forbids a fused multiply-add
 		if d < 0 {
 			d = -d
 		}
@@ -36,13 +46,20 @@ func SumSquaredDiffGeneric(a, b []float32) (sse float64, maxAbs float64) {
 			maxAbs = d
 		}
 	}
+	for _, l := range lane {
+		sse += l
+	}
 	return sse, maxAbs
 }
+
+// SumSquaredDiff is SumSquaredDiffGeneric, with the kernel in use.
+func SumSquaredDiff(a, b []float32) (sse, maxAbs float64) { return sumSquaredDiff(a, b) }
 
 func Dot(x, y []float32) float32     { return dot(x, y) }
 func Axpy(a float32, x, y []float32) { axpy(a, x, y) }
 
 var (
-	dot  = DotGeneric
-	axpy = AxpyGeneric
+	sumSquaredDiff = SumSquaredDiffGeneric
+	dot            = DotGeneric
+	axpy           = AxpyGeneric
 )

@@ -18,7 +18,7 @@ func ForcePortable(on bool) {
 	floatsToHalves, halvesToFloats, halfBytesToFloats = FloatsToHalvesGeneric, HalvesToFloatsGeneric, HalfBytesToFloatsGeneric
 	floatsToHalfBytes = FloatsToHalfBytesGeneric
 	quantizeRow, dequantizeRow = QuantizeRowGeneric, DequantizeRowGeneric
-	dot, axpy = DotGeneric, AxpyGeneric
+	dot, axpy, sumSquaredDiff = DotGeneric, AxpyGeneric, SumSquaredDiffGeneric
 	addRowF32, addRowF16, addRowNBit = AddRowF32Generic, AddRowF16Generic, AddRowNBitGeneric
 	impl = "portable"
 	if !on && simdInit != nil {

@@ -18,6 +18,7 @@ func init() {
 		}
 		if x.AVX512() {
 			quantizeRow, dequantizeRow = quantizeRowAVX512, dequantizeRowAVX512
+			sumSquaredDiff = sumSquaredDiffAVX512
 			addRowNBit = addRowNBitAVX512
 			parts = append(parts, "avx512")
 		}
@@ -60,6 +61,51 @@ func dotAVX2(x, y []float32) float32 {
 		s += x[i] * y[i]
 	}
 	return s
+}
+
+// sumSquaredDiffAVX512 equals SumSquaredDiffGeneric bit for bit: the same
+// eight lanes, a multiply then an add (no fused multiply-add), and a max
+// that, like the portable comparison, keeps the running value when the
+// difference is NaN or equal to it.
+func sumSquaredDiffAVX512(a, b []float32) (float64, float64) {
+	b = b[:len(a)]
+	n := len(a)
+	var acc, mx archsimd.Float64x8
+	absMask := archsimd.BroadcastUint64x8(1<<63 - 1)
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		x := archsimd.LoadFloat32x8((*[8]float32)(a[i : i+8])).ConvertToFloat64()
+		y := archsimd.LoadFloat32x8((*[8]float32)(b[i : i+8])).ConvertToFloat64()
+		d := x.Sub(y)
+		acc = acc.Add(d.Mul(d))
+		// MAXPD returns its second operand when either is NaN or both are
+		// equal: the running max, as the portable loop keeps it.
+		mx = d.AsUint64x8().And(absMask).AsFloat64x8().Max(mx)
+	}
+	var lane, m [8]float64
+	acc.Store(&lane)
+	mx.Store(&m)
+	maxAbs := 0.0
+	for _, v := range m {
+		if v > maxAbs {
+			maxAbs = v
+		}
+	}
+	for ; i < n; i++ {
+		d := float64(a[i]) - float64(b[i])
+		lane[i%8] += float64(d * d)
+		if d < 0 {
+			d = -d
+		}
+		if d > maxAbs {
+			maxAbs = d
+		}
+	}
+	sse := 0.0
+	for _, l := range lane {
+		sse += l
+	}
+	return sse, maxAbs
 }
 
 // axpyAVX2 equals AxpyGeneric exactly: a multiply, then an add, each

@@ -254,3 +254,27 @@ func TestAllFloats(t *testing.T) {
 		}
 	}
 }
+
+// SumSquaredDiff equals the portable lane-ordered sum bit for bit, NaN,
+// infinite and signed-zero differences included: tier choices rest on it.
+func TestSumSquaredDiffMatchesPortable(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 21))
+	specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 65504, -1e-40}
+	for _, n := range lengths() {
+		for trial := 0; trial < 3; trial++ {
+			a := randRow(r, n)
+			b := make([]float32, n)
+			for i := range b {
+				b[i] = a[i] + float32(r.NormFloat64()*1e-3)
+				if trial == 2 && r.IntN(7) == 0 {
+					b[i] = specials[r.IntN(len(specials))]
+				}
+			}
+			gs, gm := SumSquaredDiff(a, b)
+			ws, wm := SumSquaredDiffGeneric(a, b)
+			if math.Float64bits(gs) != math.Float64bits(ws) || math.Float64bits(gm) != math.Float64bits(wm) {
+				t.Fatalf("n=%d trial %d: got %v %v, portable %v %v", n, trial, gs, gm, ws, wm)
+			}
+		}
+	}
+}
