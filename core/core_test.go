@@ -232,3 +232,41 @@ func TestNonFiniteRowsStayFP32(t *testing.T) {
 		t.Fatalf("got %v %v", tiers, err)
 	}
 }
+
+// scanCounter counts the passes SolveStream makes over a table's stats:
+// each is a read of the spilled stats for a table larger than memory.
+type scanCounter struct {
+	MemStats
+	n *int
+}
+
+func (c scanCounter) Scan(fn func(r int, s *RowStat)) error { *c.n++; return c.MemStats.Scan(fn) }
+
+// The histograms narrow the solver's searches: it fits the budget in far
+// fewer passes than bisection alone (55 on these tables before them).
+func TestSolveStreamPasses(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		r := rand.New(rand.NewPCG(seed, 2))
+		rows, dim := 100000+int(seed)*7777, []int{64, 16, 7, 128}[seed-1]
+		st := make(MemStats, rows)
+		for i := range st {
+			e := r.Float64() + 0.01
+			st[i] = RowStat{P: float32(1 / float64(r.IntN(rows)+1)),
+				SSE: [3]float32{float32(e * 1e-6), float32(e * 1e-3 * (1 + r.Float64())), float32(e * 1e-2 * (1 + r.Float64()))}}
+		}
+		for _, pct := range []int64{30, 55} {
+			n := 0
+			budget := int64(rows) * int64(dim) * 4 * pct / 100
+			d, err := SolveStream([]StatTable{{Dim: dim, Stats: scanCounter{st, &n}}}, budget, [NumTiers]bool{true, true, true, true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Bytes > budget || d.Bytes < budget-budget/1000 {
+				t.Errorf("seed %d, %d%%: %d bytes for a budget of %d", seed, pct, d.Bytes, budget)
+			}
+			if n > 30 {
+				t.Errorf("seed %d, %d%%: %d passes over the stats", seed, pct, n)
+			}
+		}
+	}
+}

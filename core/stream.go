@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // RowStat is all that is kept of a row between passes: its priority, and the
@@ -143,6 +144,166 @@ func (d *Decision) choose(dim int, s *RowStat, lambda float64) Tier {
 	return best
 }
 
+// narrowBins is the resolution of narrow's histogram.
+const narrowBins = 1 << 16
+
+// narrow estimates, in one scan, where in [10^llo, 10^lhi] the stored size
+// falls to the budget: each row's tier at 10^llo, and the multipliers at
+// which it moves to a smaller tier (the breaks of the lower envelope of its
+// cost lines, ties to the smaller row as in choose), binned by log10. It
+// returns the bins where the estimate crosses the budget, widened by a bin
+// on each side; the caller checks them. The estimate counts row bytes and
+// takes the tables' other bytes (index, padding) as fixed but for the
+// padding's slack.
+func (d *Decision) narrow(tables []StatTable, budget int64, llo, lhi float64) (float64, float64, error) {
+	hist := make([]int64, narrowBins)
+	width := (lhi - llo) / narrowBins
+	var rows, fixed int64
+	for _, tb := range tables {
+		var counts [NumTiers]int64
+		var rb [NumTiers]int64
+		for t := range rb {
+			rb[t] = int64(Tier(t).RowBytes(tb.Dim))
+		}
+		lo := math.Pow(10, llo)
+		err := tb.Stats.Scan(func(_ int, s *RowStat) {
+			cur := d.choose(tb.Dim, s, lo)
+			counts[cur]++
+			rows += rb[cur]
+			lambda := lo
+			for {
+				wc := d.weight(s, cur)
+				next, at := cur, math.Inf(1)
+				for _, t := range d.tiers {
+					if rb[t] >= rb[cur] {
+						continue
+					}
+					wt := d.weight(s, t)
+					if math.IsInf(wt, 1) {
+						continue
+					}
+					l := (wt - wc) / float64(rb[cur]-rb[t])
+					if l < at || (l == at && rb[t] < rb[next]) {
+						next, at = t, l
+					}
+				}
+				if next == cur || !(at < math.Pow(10, lhi)) {
+					return
+				}
+				lambda = max(lambda, at)
+				k := int((math.Log10(lambda) - llo) / width)
+				hist[min(max(k, 0), narrowBins-1)] += rb[next] - rb[cur]
+				cur = next
+			}
+		})
+		if err != nil {
+			return llo, lhi, err
+		}
+		var rowBytes int64
+		for t, c := range counts {
+			rowBytes += c * rb[t]
+		}
+		fixed += TableBytes(tb.Dim, counts) - rowBytes
+	}
+	// The other bytes are not quite fixed: each tier's block is padded to
+	// a multiple of Align. The interval spans that much either way.
+	slack := int64(NumTiers*Align) * int64(len(tables))
+	size := rows + fixed
+	kLo, kHi := -1, -1
+	for k, delta := range hist {
+		size += delta
+		if kLo < 0 && size <= budget+slack {
+			kLo = k
+		}
+		if size <= budget-slack {
+			kHi = k
+			break
+		}
+	}
+	if kLo < 0 || kHi < 0 {
+		return llo, lhi, nil
+	}
+	return max(llo, llo+float64(kLo-1)*width), min(lhi, llo+float64(kHi+2)*width), nil
+}
+
+// fewGains is how many upgrades narrowGain lists one by one.
+const fewGains = 4096
+
+// narrowGain is narrow for the gain threshold that fills the slack: one
+// scan bins each row's upgrade (the tier it takes at lo instead of hi) by
+// log10 of its gain, and the size at a threshold is the size at hi plus the
+// upgrades above it. It returns the bins, widened, where that estimate
+// crosses the budget, which the caller checks; and, if there are at most
+// fewGains upgrades, their distinct gains in order, for the caller to bisect
+// over exactly.
+func (d *Decision) narrowGain(tables []StatTable, budget int64, glo, ghi float64) (float64, float64, []float64, error) {
+	hist := make([]int64, narrowBins)
+	width := (ghi - glo) / narrowBins
+	var total int64
+	var gains []float64 // every upgrade's gain, while there are few
+	many := false
+	for _, tb := range tables {
+		var counts [NumTiers]int64
+		err := tb.Stats.Scan(func(_ int, s *RowStat) {
+			t := d.choose(tb.Dim, s, d.hi)
+			counts[t]++
+			if u, g, ok := d.upgrade(tb.Dim, s, t); ok {
+				if !many {
+					if len(gains) < fewGains {
+						gains = append(gains, g)
+					} else {
+						many, gains = true, nil
+					}
+				}
+				k := int((math.Log10(g) - glo) / width)
+				hist[min(max(k, 0), narrowBins-1)] += int64(u.RowBytes(tb.Dim) - t.RowBytes(tb.Dim))
+			}
+		})
+		if err != nil {
+			return glo, ghi, nil, err
+		}
+		total += TableBytes(tb.Dim, counts)
+	}
+	slack := int64(NumTiers*Align) * int64(len(tables))
+	// From the highest gains down, the size grows: find the lowest bin edge
+	// that surely fits and the highest that surely does not.
+	kFit, kNot := -1, -1
+	size := total
+	for k := narrowBins - 1; k >= 0; k-- {
+		size += hist[k] // the size at threshold edge k: upgrades in bins k and up
+		if size <= budget-slack {
+			kFit = k
+		}
+		if size > budget+slack {
+			kNot = k
+			break
+		}
+	}
+	nlo, nhi := glo, ghi
+	if kNot >= 0 {
+		nlo = max(glo, glo+float64(kNot-1)*width)
+	}
+	if kFit >= 0 {
+		nhi = min(ghi, glo+float64(kFit+1)*width)
+	}
+	if len(gains) > 0 {
+		slices.Sort(gains)
+		return nlo, nhi, slices.Compact(gains), nil
+	}
+	return nlo, nhi, nil, nil
+}
+
+// weight is a row's weighted error in tier t, as choose counts it.
+func (d *Decision) weight(s *RowStat, t Tier) float64 {
+	switch e := s.Err(t); {
+	case math.IsInf(e, 0):
+		return math.Inf(1)
+	case s.P != 0:
+		return float64(s.P) * e
+	}
+	return 0
+}
+
 // upgrade returns the tier a row takes at lo and its error reduction per
 // extra byte, if it differs from the tier at hi.
 func (d *Decision) upgrade(dim int, s *RowStat, at Tier) (Tier, float64, bool) {
@@ -213,6 +374,30 @@ func SolveStream(tables []StatTable, budget int64, allowed [NumTiers]bool) (*Dec
 		d.hi = 0
 	} else {
 		llo, lhi := -300.0, 300.0
+		// Two scans that histogram where rows change tier narrow the
+		// interval to a few bins; each is checked by a scan, and the
+		// bisection below finishes (or, if a check fails, does it all).
+		for range 2 {
+			nlo, nhi, err := d.narrow(tables, budget, llo, lhi)
+			if err != nil {
+				return nil, err
+			}
+			if nlo == llo && nhi == lhi {
+				break
+			}
+			bl, err := at(math.Pow(10, nlo))
+			if err != nil {
+				return nil, err
+			}
+			bh, err := at(math.Pow(10, nhi))
+			if err != nil {
+				return nil, err
+			}
+			if bl <= budget || bh > budget {
+				break // the estimate missed: bisect the interval as it was
+			}
+			llo, lhi = nlo, nhi
+		}
 		for i := 0; i < 200 && lhi-llo > 1e-5; i++ { // lambda to 0.002%; the gain threshold fills the rest
 			mid := (llo + lhi) / 2
 			b, err := at(math.Pow(10, mid))
@@ -253,12 +438,57 @@ func SolveStream(tables []StatTable, budget int64, allowed [NumTiers]bool) (*Dec
 				return b <= budget, err
 			}
 			glo, ghi := math.Log10(maxGain)-30, math.Log10(maxGain)
+			exact := math.NaN() // the threshold, when found among few gains
 			if ok, err := fits(math.Pow(10, glo)); err != nil {
 				return nil, err
 			} else if ok {
 				ghi = glo
 			} else {
-				for i := 0; i < 100 && ghi-glo > 1e-5; i++ {
+				for range 2 { // as for lambda: histogram, check, then bisect
+					nlo, nhi, gains, err := d.narrowGain(tables, budget, glo, ghi)
+					if err != nil {
+						return nil, err
+					}
+					if gains != nil {
+						// Few upgrades: the threshold is one of their gains
+						// (upgrades above it taken), or +Inf for none. The
+						// smallest that fits, by bisection over the list.
+						lo, hi := -1, len(gains) // gains[hi] fits (len: +Inf), gains[lo] does not
+						for hi-lo > 1 {
+							mid := (lo + hi) / 2
+							ok, err := fits(gains[mid])
+							if err != nil {
+								return nil, err
+							}
+							if ok {
+								hi = mid
+							} else {
+								lo = mid
+							}
+						}
+						exact = math.Inf(1)
+						if hi < len(gains) {
+							exact = gains[hi]
+						}
+						break
+					}
+					if nlo == glo && nhi == ghi {
+						break
+					}
+					okLo, err := fits(math.Pow(10, nlo))
+					if err != nil {
+						return nil, err
+					}
+					okHi, err := fits(math.Pow(10, nhi))
+					if err != nil {
+						return nil, err
+					}
+					if okLo || !okHi {
+						break
+					}
+					glo, ghi = nlo, nhi
+				}
+				for i := 0; math.IsNaN(exact) && i < 100 && ghi-glo > 1e-5; i++ {
 					mid := (glo + ghi) / 2
 					ok, err := fits(math.Pow(10, mid))
 					if err != nil {
@@ -272,6 +502,9 @@ func SolveStream(tables []StatTable, budget int64, allowed [NumTiers]bool) (*Dec
 				}
 			}
 			d.gain = math.Pow(10, ghi)
+			if !math.IsNaN(exact) {
+				d.gain = exact
+			}
 			if ok, err := fits(d.gain); err != nil {
 				return nil, err
 			} else if !ok {
