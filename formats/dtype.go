@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 
 	"shark/core/kernels"
 )
@@ -69,6 +70,22 @@ func ShapeBytes(shape []int64, d DType) (elems, nbytes int64, err error) {
 // appending to dst. len(raw) must be a multiple of d.Size().
 func DecodeFloat32(dst []float32, d DType, raw []byte) []float32 {
 	n := len(raw) / d.Size()
+	// The two usual dtypes get loops of their own: a switch per element
+	// cost as much as reading the file.
+	switch d {
+	case F32:
+		dst = slices.Grow(dst, n)
+		out := dst[len(dst) : len(dst)+n]
+		raw = raw[:4*n]
+		for i := range out {
+			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+		return dst[:len(dst)+n]
+	case F16:
+		dst = slices.Grow(dst, n)
+		kernels.HalfBytesToFloats(dst[len(dst):len(dst)+n], raw[:2*n])
+		return dst[:len(dst)+n]
+	}
 	for i := 0; i < n; i++ {
 		var v float32
 		switch d {
