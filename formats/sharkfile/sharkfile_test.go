@@ -378,6 +378,31 @@ func TestPoolBags(t *testing.T) {
 			}
 		}
 	}
+	// Concurrent lookups on the loaded tables (run under -race in CI).
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			rr := rand.New(rand.NewPCG(uint64(g), 1))
+			for ti, c := range cases {
+				tbl := loaded.Tables()[ti]
+				ids := make([]int, 100)
+				for i := range ids {
+					ids[i] = rr.IntN(c.tb.R)
+				}
+				a := make([]float32, 2*c.tb.D)
+				b := make([]float32, 2*c.tb.D)
+				tbl.PoolBags(ids, []int{0, 37, 100}, false, a)
+				tbl.PoolBags(ids, []int{0, 37, 100}, false, b)
+				for i := range a {
+					if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+						t.Errorf("table %d: concurrent lookups differ", ti)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 	f.Close()
 	if err := loaded.Close(); err != nil {
 		t.Fatal(err)
