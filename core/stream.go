@@ -165,7 +165,7 @@ func (d *Decision) narrow(tables []StatTable, budget int64, llo, lhi float64) (f
 		for t := range rb {
 			rb[t] = int64(Tier(t).RowBytes(tb.Dim))
 		}
-		lo := math.Pow(10, llo)
+		lo, hi := math.Pow(10, llo), math.Pow(10, lhi)
 		err := tb.Stats.Scan(func(_ int, s *RowStat) {
 			cur := d.choose(tb.Dim, s, lo)
 			counts[cur]++
@@ -187,7 +187,7 @@ func (d *Decision) narrow(tables []StatTable, budget int64, llo, lhi float64) (f
 						next, at = t, l
 					}
 				}
-				if next == cur || !(at < math.Pow(10, lhi)) {
+				if next == cur || !(at < hi) {
 					return
 				}
 				lambda = max(lambda, at)
