@@ -126,6 +126,7 @@ type Decision struct {
 
 func (d *Decision) choose(dim int, s *RowStat, lambda float64) Tier {
 	best, bestCost, bestBytes := d.tiers[0], math.Inf(1), 0
+	all := rowBytesAll(dim)
 	for _, t := range d.tiers {
 		var w float64
 		switch e := s.Err(t); {
@@ -134,7 +135,7 @@ func (d *Decision) choose(dim int, s *RowStat, lambda float64) Tier {
 		case s.P != 0:
 			w = float64(s.P) * e
 		}
-		rb := t.RowBytes(dim)
+		rb := all[t]
 		c := w + lambda*float64(rb)
 		// Ties go to the smaller row, then to the more precise tier.
 		if c < bestCost || (c == bestCost && rb < bestBytes) {

@@ -39,6 +39,12 @@ func ParseTier(s string) (Tier, error) {
 	return 0, fmt.Errorf("%w: unknown tier %q (want fp32, fp16, int8 or int4)", ErrInvalid, s)
 }
 
+// rowBytesAll is RowBytes of every tier, without its divisions: the
+// solver's inner loop asks for all four once per row and pass.
+func rowBytesAll(dim int) [NumTiers]int {
+	return [NumTiers]int{FP32: 4 * dim, FP16: 2 * dim, INT8: dim + 4, INT4: (dim+1)>>1 + 4}
+}
+
 // RowBytes is the encoded size of one row of dim values in tier t.
 func (t Tier) RowBytes(dim int) int {
 	switch t {
