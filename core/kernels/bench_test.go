@@ -123,6 +123,17 @@ func BenchmarkAxpy(b *testing.B) {
 	}
 }
 
+// BenchmarkSumSquaredDiff: the error sum of measuring a row in a tier.
+func BenchmarkSumSquaredDiff(b *testing.B) {
+	for _, n := range benchSizes {
+		x, y := randRow(rand.New(rand.NewPCG(3, 3)), n), randRow(rand.New(rand.NewPCG(4, 4)), n)
+		var s float64
+		k := func() { v, _ := SumSquaredDiff(x, y); s += v }
+		variants(b, n, k, k, nil)
+		_ = s
+	}
+}
+
 // BenchmarkMemcpy is the bandwidth limit the encoders are measured against.
 func BenchmarkMemcpy(b *testing.B) {
 	for _, n := range []int{65536, 500000, 64 << 20} {
