@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -266,6 +267,20 @@ func TestSolveStreamPasses(t *testing.T) {
 			}
 			if n > 30 {
 				t.Errorf("seed %d, %d%%: %d passes over the stats", seed, pct, n)
+			}
+			// The passes run on every core; the decision must not change
+			// with their number.
+			for _, procs := range []int{1, 3} {
+				old := runtime.GOMAXPROCS(procs)
+				o, err := SolveStream([]StatTable{{Dim: dim, Stats: st}}, budget, [NumTiers]bool{true, true, true, true})
+				runtime.GOMAXPROCS(old)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if o.Bytes != d.Bytes || o.hi != d.hi || o.lo != d.lo || o.gain != d.gain || o.Counts[0] != d.Counts[0] {
+					t.Errorf("seed %d, %d%%: GOMAXPROCS %d gives %d bytes, lambda %g..%g, gain %g; default %d, %g..%g, %g",
+						seed, pct, procs, o.Bytes, o.lo, o.hi, o.gain, d.Bytes, d.lo, d.hi, d.gain)
+				}
 			}
 		}
 	}

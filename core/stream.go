@@ -157,20 +157,24 @@ const narrowBins = 1 << 16
 // takes the tables' other bytes (index, padding) as fixed but for the
 // padding's slack.
 func (d *Decision) narrow(tables []StatTable, budget int64, llo, lhi float64) (float64, float64, error) {
+	type acc struct {
+		counts [NumTiers]int64
+		rows   int64
+		hist   []int64
+	}
 	hist := make([]int64, narrowBins)
 	width := (lhi - llo) / narrowBins
 	var rows, fixed int64
 	for _, tb := range tables {
-		var counts [NumTiers]int64
 		var rb [NumTiers]int64
 		for t := range rb {
 			rb[t] = int64(Tier(t).RowBytes(tb.Dim))
 		}
 		lo, hi := math.Pow(10, llo), math.Pow(10, lhi)
-		err := tb.Stats.Scan(func(_ int, s *RowStat) {
+		accs, err := scanAll(tb.Stats, func() *acc { return &acc{hist: make([]int64, narrowBins)} }, func(a *acc, _ int, s *RowStat) {
 			cur := d.choose(tb.Dim, s, lo)
-			counts[cur]++
-			rows += rb[cur]
+			a.counts[cur]++
+			a.rows += rb[cur]
 			lambda := lo
 			for {
 				wc := d.weight(s, cur)
@@ -193,12 +197,22 @@ func (d *Decision) narrow(tables []StatTable, budget int64, llo, lhi float64) (f
 				}
 				lambda = max(lambda, at)
 				k := int((math.Log10(lambda) - llo) / width)
-				hist[min(max(k, 0), narrowBins-1)] += rb[next] - rb[cur]
+				a.hist[min(max(k, 0), narrowBins-1)] += rb[next] - rb[cur]
 				cur = next
 			}
 		})
 		if err != nil {
 			return llo, lhi, err
+		}
+		var counts [NumTiers]int64
+		for _, a := range accs {
+			for t, c := range a.counts {
+				counts[t] += c
+			}
+			rows += a.rows
+			for k, h := range a.hist {
+				hist[k] += h
+			}
 		}
 		var rowBytes int64
 		for t, c := range counts {
@@ -238,32 +252,51 @@ const fewGains = 4096
 // fewGains upgrades, their distinct gains in order, for the caller to bisect
 // over exactly.
 func (d *Decision) narrowGain(tables []StatTable, budget int64, glo, ghi float64) (float64, float64, []float64, error) {
+	type acc struct {
+		counts [NumTiers]int64
+		hist   []int64
+		gains  []float64 // every upgrade's gain, while there are few
+		many   bool
+	}
 	hist := make([]int64, narrowBins)
 	width := (ghi - glo) / narrowBins
 	var total int64
-	var gains []float64 // every upgrade's gain, while there are few
+	var gains []float64
 	many := false
 	for _, tb := range tables {
-		var counts [NumTiers]int64
-		err := tb.Stats.Scan(func(_ int, s *RowStat) {
+		accs, err := scanAll(tb.Stats, func() *acc { return &acc{hist: make([]int64, narrowBins)} }, func(a *acc, _ int, s *RowStat) {
 			t := d.choose(tb.Dim, s, d.hi)
-			counts[t]++
+			a.counts[t]++
 			if u, g, ok := d.upgrade(tb.Dim, s, t); ok {
-				if !many {
-					if len(gains) < fewGains {
-						gains = append(gains, g)
+				if !a.many {
+					if len(a.gains) < fewGains {
+						a.gains = append(a.gains, g)
 					} else {
-						many, gains = true, nil
+						a.many, a.gains = true, nil
 					}
 				}
 				k := int((math.Log10(g) - glo) / width)
-				hist[min(max(k, 0), narrowBins-1)] += int64(u.RowBytes(tb.Dim) - t.RowBytes(tb.Dim))
+				a.hist[min(max(k, 0), narrowBins-1)] += int64(u.RowBytes(tb.Dim) - t.RowBytes(tb.Dim))
 			}
 		})
 		if err != nil {
 			return glo, ghi, nil, err
 		}
+		var counts [NumTiers]int64
+		for _, a := range accs {
+			for t, c := range a.counts {
+				counts[t] += c
+			}
+			for k, h := range a.hist {
+				hist[k] += h
+			}
+			many = many || a.many
+			gains = append(gains, a.gains...)
+		}
 		total += TableBytes(tb.Dim, counts)
+	}
+	if many || len(gains) > fewGains {
+		gains = nil
 	}
 	slack := int64(NumTiers*Align) * int64(len(tables))
 	// From the highest gains down, the size grows: find the lowest bin edge
@@ -348,9 +381,15 @@ func SolveStream(tables []StatTable, budget int64, allowed [NumTiers]bool) (*Dec
 		var total int64
 		counts := make([][NumTiers]int64, len(tables))
 		for i, tb := range tables {
-			err := tb.Stats.Scan(func(_ int, s *RowStat) { counts[i][tier(tb.Dim, s)]++ })
+			accs, err := scanAll(tb.Stats, func() *[NumTiers]int64 { return new([NumTiers]int64) },
+				func(a *[NumTiers]int64, _ int, s *RowStat) { a[tier(tb.Dim, s)]++ })
 			if err != nil {
 				return 0, nil, err
+			}
+			for _, a := range accs {
+				for t, c := range a {
+					counts[i][t] += c
+				}
 			}
 			total += TableBytes(tb.Dim, counts[i])
 		}
@@ -423,13 +462,16 @@ func SolveStream(tables []StatTable, budget int64, allowed [NumTiers]bool) (*Dec
 	if d.hi != d.lo {
 		maxGain := 0.0
 		for _, tb := range tables {
-			err := tb.Stats.Scan(func(_ int, s *RowStat) {
-				if _, g, ok := d.upgrade(tb.Dim, s, d.choose(tb.Dim, s, d.hi)); ok && g > maxGain {
-					maxGain = g
+			accs, err := scanAll(tb.Stats, func() *float64 { return new(float64) }, func(m *float64, _ int, s *RowStat) {
+				if _, g, ok := d.upgrade(tb.Dim, s, d.choose(tb.Dim, s, d.hi)); ok && g > *m {
+					*m = g
 				}
 			})
 			if err != nil {
 				return nil, err
+			}
+			for _, m := range accs {
+				maxGain = max(maxGain, *m)
 			}
 		}
 		if maxGain > 0 {

@@ -16,7 +16,8 @@ type memStats struct{ core.MemStats }
 func (m *memStats) add(s core.RowStat) error { m.MemStats = append(m.MemStats, s); return nil }
 
 // fileStats spills row stats to a temporary file, 28 bytes a row, and scans
-// them back sequentially: a table's per-row state then costs disk, not memory.
+// them back, in ranges on every core for the solver: a table's per-row state
+// then costs disk, not memory.
 type fileStats struct {
 	f   *os.File
 	w   *bufio.Writer
@@ -49,12 +50,17 @@ func (fs *fileStats) finish() error { return fs.w.Flush() }
 
 func (fs *fileStats) Len() int { return fs.n }
 
-func (fs *fileStats) Scan(fn func(r int, s *core.RowStat)) error {
-	br := bufio.NewReaderSize(io.NewSectionReader(fs.f, 0, int64(fs.n)*28), 1<<20)
+func (fs *fileStats) Scan(fn func(r int, s *core.RowStat)) error { return fs.ScanRange(0, fs.n, fn) }
+
+// ScanRange reads rows [lo, hi) back through their own section of the
+// file, so that several ranges can be read at once (core.RangeStats).
+func (fs *fileStats) ScanRange(lo, hi int, fn func(r int, s *core.RowStat)) error {
+	sec := io.NewSectionReader(fs.f, int64(lo)*28, int64(hi-lo)*28)
+	br := bufio.NewReaderSize(sec, min(256<<10, max(16, (hi-lo)*28)))
 	var b [28]byte
 	var s core.RowStat
 	f := func(i int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])) }
-	for r := 0; r < fs.n; r++ {
+	for r := lo; r < hi; r++ {
 		if _, err := io.ReadFull(br, b[:]); err != nil {
 			return fmt.Errorf("reading spilled row stats: %w", err)
 		}

@@ -1,0 +1,64 @@
+package core
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// A RangeStats can scan a range of its rows on its own, so that a pass over
+// a table's stats can run on every core.
+type RangeStats interface {
+	StatStore
+	ScanRange(lo, hi int, fn func(r int, s *RowStat)) error
+}
+
+// ScanRange scans rows [lo, hi).
+func (m MemStats) ScanRange(lo, hi int, fn func(r int, s *RowStat)) error {
+	for r := lo; r < hi; r++ {
+		fn(r, &m[r])
+	}
+	return nil
+}
+
+// scanShard is the rows a worker of scanAll takes at a time.
+const scanShard = 1 << 16
+
+// scanAll passes every row of st to fn with an accumulator of its own
+// worker (made by newAcc), and returns the accumulators. The callers only
+// add into them and combine them in ways that do not depend on order
+// (integer sums, maxima, lists they sort), so results do not depend on the
+// number of cores.
+func scanAll[A any](st StatStore, newAcc func() A, fn func(a A, r int, s *RowStat)) ([]A, error) {
+	rs, ok := st.(RangeStats)
+	n := st.Len()
+	workers := min(runtime.GOMAXPROCS(0), (n+scanShard-1)/scanShard)
+	if !ok || workers <= 1 {
+		a := newAcc()
+		err := st.Scan(func(r int, s *RowStat) { fn(a, r, s) })
+		return []A{a}, err
+	}
+	accs := make([]A, workers)
+	errs := make([]error, workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		accs[w] = newAcc()
+		wg.Go(func() {
+			for errs[w] == nil {
+				lo := int(next.Add(scanShard)) - scanShard
+				if lo >= n {
+					return
+				}
+				errs[w] = rs.ScanRange(lo, min(lo+scanShard, n), func(r int, s *RowStat) { fn(accs[w], r, s) })
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return accs, nil
+}
