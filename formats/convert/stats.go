@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"math"
 	"os"
 
@@ -52,20 +51,24 @@ func (fs *fileStats) Len() int { return fs.n }
 
 func (fs *fileStats) Scan(fn func(r int, s *core.RowStat)) error { return fs.ScanRange(0, fs.n, fn) }
 
-// ScanRange reads rows [lo, hi) back through their own section of the
-// file, so that several ranges can be read at once (core.RangeStats).
+// ScanRange reads rows [lo, hi) back in blocks with ReadAt, so that several
+// ranges can be read at once (core.RangeStats).
 func (fs *fileStats) ScanRange(lo, hi int, fn func(r int, s *core.RowStat)) error {
-	sec := io.NewSectionReader(fs.f, int64(lo)*28, int64(hi-lo)*28)
-	br := bufio.NewReaderSize(sec, min(256<<10, max(16, (hi-lo)*28)))
-	var b [28]byte
+	const block = 4096 // rows read at once
+	buf := make([]byte, min(block, max(hi-lo, 0))*28)
 	var s core.RowStat
-	f := func(i int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])) }
-	for r := lo; r < hi; r++ {
-		if _, err := io.ReadFull(br, b[:]); err != nil {
-			return fmt.Errorf("reading spilled row stats: %w", err)
+	for r0 := lo; r0 < hi; r0 += block {
+		k := min(block, hi-r0)
+		b := buf[:k*28]
+		if _, err := fs.f.ReadAt(b, int64(r0)*28); err != nil {
+			return fmt.Errorf("reading spilled row stats %d..%d: %w", r0, r0+k, err)
 		}
-		s = core.RowStat{P: f(0), SSE: [3]float32{f(1), f(2), f(3)}, MaxAbs: [3]float32{f(4), f(5), f(6)}}
-		fn(r, &s)
+		for i := range k {
+			rec := b[28*i : 28*i+28]
+			f := func(j int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(rec[4*j:])) }
+			s = core.RowStat{P: f(0), SSE: [3]float32{f(1), f(2), f(3)}, MaxAbs: [3]float32{f(4), f(5), f(6)}}
+			fn(r0+i, &s)
+		}
 	}
 	return nil
 }
