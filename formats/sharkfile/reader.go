@@ -464,6 +464,8 @@ func (t *Table) poolLoaded(ids, offsets []int, dst []float32) {
 				bag++
 			}
 			out := dst[bag*dim : (bag+1)*dim]
+			// addRow written out: it is too large to inline, and this is
+			// the loop every lookup runs.
 			switch core.Tier(slots[j] >> 30) {
 			case core.FP32:
 				kernels.AddRowF32(out, raw)
