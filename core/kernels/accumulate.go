@@ -49,6 +49,16 @@ func AddRowNBitGeneric(bits int, dst []float32, src []byte) {
 	}
 }
 
+// PrefetchGeneric is Prefetch where there is no instruction for it: a hint
+// may do nothing (a load instead would stall, which a prefetch is there to
+// avoid).
+func PrefetchGeneric([]byte) {}
+
+// Prefetch asks for the cache lines of b without waiting for them. It
+// changes no result. Only BenchmarkLookupParts uses it: in the lookups
+// themselves it did not pay (BENCHMARKS.md).
+func Prefetch(b []byte) { prefetch(b) }
+
 func AddRowF32(dst []float32, src []byte)            { addRowF32(dst, src) }
 func AddRowF16(dst []float32, src []byte)            { addRowF16(dst, src) }
 func AddRowNBit(bits int, dst []float32, src []byte) { addRowNBit(bits, dst, src) }
@@ -57,4 +67,5 @@ var (
 	addRowF32  = AddRowF32Generic
 	addRowF16  = AddRowF16Generic
 	addRowNBit = AddRowNBitGeneric
+	prefetch   = PrefetchGeneric
 )

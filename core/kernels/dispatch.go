@@ -19,6 +19,7 @@ func ForcePortable(on bool) {
 	floatsToHalfBytes = FloatsToHalfBytesGeneric
 	quantizeRow, dequantizeRow = QuantizeRowGeneric, DequantizeRowGeneric
 	dot, axpy, sumSquaredDiff = DotGeneric, AxpyGeneric, SumSquaredDiffGeneric
+	prefetch = PrefetchGeneric
 	addRowF32, addRowF16, addRowNBit = AddRowF32Generic, AddRowF16Generic, AddRowNBitGeneric
 	impl = "portable"
 	if !on && simdInit != nil {

@@ -85,3 +85,15 @@ func floatsToHalfBytesF16C(dst []byte, src []float32) {
 		dst[2*i], dst[2*i+1] = byte(h), byte(h>>8)
 	}
 }
+
+// Go has no prefetch instruction outside its runtime, so the hint is a few
+// lines of assembly too.
+//
+//go:noescape
+func prefetchAsm(p *byte, n int)
+
+func prefetchSSE(b []byte) {
+	if len(b) > 0 {
+		prefetchAsm(&b[0], len(b))
+	}
+}

@@ -69,3 +69,21 @@ addhloop:
 addhdone:
 	VZEROUPPER
 	RET
+
+// func prefetchAsm(p *byte, n int)
+// PREFETCHT0 every 64-byte line of p[:n], and its last byte (a row that
+// starts mid-line ends on a line its start does not reach).
+TEXT ·prefetchAsm(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), AX
+	MOVQ n+8(FP), CX
+	TESTQ CX, CX
+	JLE pdone
+	LEAQ -1(AX)(CX*1), DX
+ploop:
+	PREFETCHT0 (AX)
+	ADDQ $64, AX
+	SUBQ $64, CX
+	JG ploop
+	PREFETCHT0 (DX)
+pdone:
+	RET

@@ -11,6 +11,7 @@ func init() {
 	simdInit = func() {
 		x := archsimd.X86
 		var parts []string
+		prefetch = prefetchSSE // PREFETCHT0 is in every amd64 CPU
 		if x.AVX2() {
 			dot, axpy = dotAVX2, axpyAVX2
 			addRowF32 = addRowF32AVX2

@@ -8,6 +8,7 @@ import (
 
 	"shark/core"
 	"shark/core/hugemem"
+	"shark/core/kernels"
 )
 
 // BenchmarkLookupParts splits a lookup's cost on a real compressed file
@@ -18,6 +19,8 @@ import (
 //	compressed-touch         index loads one group ahead, then the rows touched
 //	compressed-touch-noindex the rows touched, with every index entry loaded beforehand
 //	fp32-touch               the fp32 copy's rows touched
+//	compressed-prefetch, fp32-prefetch  the whole lookup with software prefetch
+//	                         (kernels.Prefetch) of the next group instead of touches
 //	compressed-pool, fp32-pool  the whole lookup (PoolBags, core.PoolBagsF32)
 func BenchmarkLookupParts(b *testing.B) {
 	path := os.Getenv("SHARK_LOOKUP_FILE")
@@ -106,6 +109,61 @@ func BenchmarkLookupParts(b *testing.B) {
 				raws[j] = unsafe.Slice((*byte)(unsafe.Pointer(&fp32[id*dim])), 4*dim)
 			}
 			sink ^= core.Touch(raws[:])
+		}
+	})
+	run("compressed-prefetch", func() {
+		var cur, nxt [G][]byte
+		var ct, nt [G]uint32
+		var sl [G]uint32
+		for j, id := range ids[:G] {
+			ct[j] = tbl.slots[id]
+			cur[j] = row(ct[j])
+		}
+		for j, id := range ids[G : 2*G] {
+			sl[j] = tbl.slots[id]
+		}
+		for g := 0; g < len(ids); g += G {
+			if g+G < len(ids) {
+				for j := range nxt {
+					nt[j] = sl[j]
+					nxt[j] = row(nt[j])
+					kernels.Prefetch(nxt[j])
+				}
+				if g+3*G <= len(ids) {
+					for j, id := range ids[g+2*G : g+3*G] {
+						sl[j] = tbl.slots[id]
+					}
+				}
+			}
+			for j, raw := range cur {
+				switch core.Tier(ct[j] >> 30) {
+				case core.FP32:
+					kernels.AddRowF32(out, raw)
+				case core.FP16:
+					kernels.AddRowF16(out, raw)
+				case core.INT8:
+					kernels.AddRowNBit(8, out, raw)
+				default:
+					kernels.AddRowNBit(4, out, raw)
+				}
+			}
+			cur, ct = nxt, nt
+		}
+	})
+	run("fp32-prefetch", func() {
+		var cur, nxt [G]int
+		copy(cur[:], ids[:G])
+		for g := 0; g < len(ids); g += G {
+			if g+G < len(ids) {
+				copy(nxt[:], ids[g+G:g+2*G])
+				for _, id := range nxt {
+					kernels.Prefetch(unsafe.Slice((*byte)(unsafe.Pointer(&fp32[id*dim])), 4*dim))
+				}
+			}
+			for _, id := range cur {
+				kernels.Axpy(1, fp32[id*dim:(id+1)*dim], out)
+			}
+			cur = nxt
 		}
 	})
 	whole := []int{0, len(ids)}
