@@ -36,10 +36,12 @@ func (t *Table) Row(i int, dst []float32) error {
 const MeasureChunk = 2048
 
 // MeasureStats reads every row of src once, in chunks measured in parallel
-// on all cores, and hands each row's stats to emit in row order. prio gives
-// row r's priority; nil means the row's L2 norm (the fallback when no access
-// counts are known: large rows move the model's output most).
-func MeasureStats(src RowSource, prio func(r int) float64, emit func(r int, s RowStat) error, progress func(done int)) error {
+// on all cores, and hands each row's stats to emit in row order. prio fills
+// dst with the priorities of rows [lo, hi), from several goroutines at once
+// (a stretch at a time, so that priorities can be read from a file); nil
+// means each row's L2 norm (the fallback when no access counts are known:
+// large rows move the model's output most).
+func MeasureStats(src RowSource, prio func(lo, hi int, dst []float64) error, emit func(r int, s RowStat) error, progress func(done int)) error {
 	n, d := src.Rows(), src.Dim()
 	const group = 8 // chunks per round: memory stays at group*MeasureChunk rows
 	bufs := make([][]float32, group)
@@ -61,11 +63,19 @@ func MeasureStats(src RowSource, prio func(r int) float64, emit func(r int, s Ro
 			}
 			back := make([]float32, d)
 			scratch := make([]byte, FP32.RowBytes(d)+4)
+			var pr []float64
+			if prio != nil {
+				pr = make([]float64, hi-lo)
+				if errs[c] = prio(lo, hi, pr); errs[c] != nil {
+					errs[c] = fmt.Errorf("priorities of rows %d..%d: %w", lo, hi, errs[c])
+					return
+				}
+			}
 			for r := lo; r < hi; r++ {
 				row := rows[(r-lo)*d : (r-lo+1)*d]
 				var p float64
 				if prio != nil {
-					p = prio(r)
+					p = pr[r-lo]
 				} else {
 					for _, v := range row {
 						p += float64(v) * float64(v)

@@ -127,14 +127,26 @@ func FromCounts(pos, neg [][]float64, p PriorityParams) ([]float64, error) {
 		if len(pos[k]) != rows || len(neg[k]) != rows {
 			return nil, fmt.Errorf("%w: counts period %d has %d/%d rows, want %d", ErrInvalid, k, len(pos[k]), len(neg[k]), rows)
 		}
-		d := math.Pow(p.Gamma, float64(K-1-k))
-		for r := range out {
-			cp, cn := pos[k][r], neg[k][r]
-			if !(cp >= 0) || !(cn >= 0) || math.IsInf(cp, 0) || math.IsInf(cn, 0) {
-				return nil, fmt.Errorf("%w: counts of row %d in period %d are not finite non-negative numbers (%v, %v)", ErrInvalid, r, k, cp, cn)
-			}
-			out[r] += d * (p.WPos*cp + p.WNeg*cn)
+		if err := AddCounts(out, pos[k], neg[k], 0, k, K, p); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// AddCounts adds period k of K's counts of rows first.. (pos, neg and acc
+// alike) to their priorities in acc, as FromCounts does: the piece of it
+// that a streaming reader of the counts repeats, period by period and
+// stretch by stretch, with the same arithmetic in the same order.
+func AddCounts(acc, pos, neg []float64, first, k, K int, p PriorityParams) error {
+	d := math.Pow(p.Gamma, float64(K-1-k))
+	pos, neg = pos[:len(acc)], neg[:len(acc)]
+	for i := range acc {
+		cp, cn := pos[i], neg[i]
+		if !(cp >= 0) || !(cn >= 0) || math.IsInf(cp, 0) || math.IsInf(cn, 0) {
+			return fmt.Errorf("%w: counts of row %d in period %d are not finite non-negative numbers (%v, %v)", ErrInvalid, first+i, k, cp, cn)
+		}
+		acc[i] += d * (p.WPos*cp + p.WNeg*cn)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/binary"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"shark/formats"
 	"shark/formats/npy"
+	"shark/formats/npz"
 )
 
 // TestMain lets a test run this package's main in a child process, where
@@ -46,9 +48,42 @@ func writeBigNpy(t testing.TB, path string, rows, dim int) {
 	}
 }
 
+// writeCountsNpz writes big.pos and big.neg access counts, [periods, rows]
+// int32, to path without holding them.
+func writeCountsNpz(t testing.TB, path string, periods, rows int) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := npz.NewWriter(f, false)
+	for i, name := range []string{"big.pos", "big.neg"} {
+		r := rand.New(rand.NewPCG(uint64(i), 3))
+		pr, pw := io.Pipe()
+		go func() {
+			bw := bufio.NewWriterSize(pw, 1<<16)
+			var b [4]byte
+			for j := 0; j < periods*rows; j++ {
+				binary.LittleEndian.PutUint32(b[:], uint32(r.IntN(1000)))
+				bw.Write(b[:])
+			}
+			bw.Flush()
+			pw.Close()
+		}()
+		if err := w.Write(name, formats.I32, []int64{int64(periods), int64(rows)}, pr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A table eight times the heap limit is compressed with the whole process's
 // peak resident memory under that limit: rows are read from the file in
-// windows, and the per-row stats are spilled to disk.
+// windows, and the per-row stats are spilled to disk. With access counts
+// (two periods, 32 MiB of them), the counts are streamed into priorities
+// on disk too.
 func TestOutOfCoreUnderHeapLimit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes a 512 MiB file")
@@ -58,23 +93,31 @@ func TestOutOfCoreUnderHeapLimit(t *testing.T) {
 	in := filepath.Join(dir, "big.npy")
 	rows, dim := 2<<20, 64 // 512 MiB of float32
 	writeBigNpy(t, in, rows, dim)
-	out := filepath.Join(dir, "big.shark")
-	cmd := exec.Command(os.Args[0], "quantize", in, "-o", out, "--budget", "30%", "--json")
-	cmd.Env = append(os.Environ(), "SHARK_TEST_MAIN=1", "GOMEMLIMIT=64MiB", "TMPDIR="+dir)
-	outb, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("quantize: %v\n%s", err, outb)
-	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	peak := int64(ru.Maxrss) * 1024
-	t.Logf("table %d MiB, heap limit %d MiB, peak RSS %.1f MiB", rows*dim*4>>20, limit>>20, float64(peak)/(1<<20))
-	if peak >= limit {
-		t.Fatalf("peak RSS %d bytes is over the %d-byte limit", peak, limit)
-	}
-	if !strings.Contains(string(outb), `"output_bytes"`) {
-		t.Fatalf("output: %s", outb)
-	}
-	if code, _, e := shark(t, "verify", out); code != 0 {
-		t.Fatal(e)
+	counts := filepath.Join(dir, "counts.npz")
+	writeCountsNpz(t, counts, 2, rows)
+	for _, extra := range [][]string{nil, {"--counts", counts}} {
+		out := filepath.Join(dir, "big.shark")
+		args := append([]string{"quantize", in, "-o", out, "--budget", "30%", "--json"}, extra...)
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "SHARK_TEST_MAIN=1", "GOMEMLIMIT=64MiB", "TMPDIR="+dir)
+		outb, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("quantize %v: %v\n%s", extra, err, outb)
+		}
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		peak := int64(ru.Maxrss) * 1024
+		t.Logf("table %d MiB %v, heap limit %d MiB, peak RSS %.1f MiB", rows*dim*4>>20, extra, limit>>20, float64(peak)/(1<<20))
+		if peak >= limit {
+			t.Fatalf("%v: peak RSS %d bytes is over the %d-byte limit", extra, peak, limit)
+		}
+		if !strings.Contains(string(outb), `"output_bytes"`) {
+			t.Fatalf("output: %s", outb)
+		}
+		if extra != nil && !strings.Contains(string(outb), `"counts"`) {
+			t.Fatalf("counts not used: %s", outb)
+		}
+		if code, _, e := shark(t, "verify", out); code != 0 {
+			t.Fatal(e)
+		}
 	}
 }

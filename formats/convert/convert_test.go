@@ -2,6 +2,7 @@ package convert
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -362,5 +363,80 @@ func TestSpillIsTransparent(t *testing.T) {
 	// Only the creation time in the provenance could differ, and it is unset here.
 	if !bytes.Equal(outs[0], outs[1]) {
 		t.Fatal("spilled and in-memory plans wrote different files")
+	}
+}
+
+// Streamed counts (tables that spill their stats) give the same priorities,
+// bit for bit, as counts read whole, and the same errors for bad counts.
+func TestStreamedCountsPriorities(t *testing.T) {
+	dir := t.TempDir()
+	model, counts, err := ExampleFiles(dir, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, inf, _ := formats.OpenFile(model)
+	defer inf.Close()
+	cf, cff, _ := formats.OpenFile(counts)
+	defer cff.Close()
+	priorities := func(spill int, c *formats.File) ([][]float32, error) {
+		opt := DefaultOptions()
+		opt.Counts = c
+		opt.SpillRows = spill
+		plan, err := NewPlan(in, opt)
+		if err != nil {
+			return nil, err
+		}
+		defer plan.Close()
+		var out [][]float32
+		for _, tp := range plan.Tables {
+			pr := make([]float32, tp.Stats.Len())
+			tp.Stats.Scan(func(r int, s *core.RowStat) { pr[r] = s.P })
+			out = append(out, pr)
+		}
+		return out, nil
+	}
+	whole, err := priorities(0, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamed, err := priorities(1, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range whole {
+		for r := range whole[i] {
+			if math.Float32bits(whole[i][r]) != math.Float32bits(streamed[i][r]) {
+				t.Fatalf("table %d row %d: whole %v, streamed %v", i, r, whole[i][r], streamed[i][r])
+			}
+		}
+	}
+	// A negative count, in the last period of one table's .neg.
+	var bad formats.File
+	for _, tn := range cf.Tensors {
+		tn := tn
+		if strings.HasSuffix(tn.Name, ".neg") && len(bad.Tensors) < 4 {
+			rc, err := tn.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			vals := formats.DecodeFloat64(nil, tn.DType, raw)
+			vals[len(vals)-1] = -1
+			b := make([]byte, 8*len(vals))
+			for i, v := range vals {
+				binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
+			}
+			tn = formats.NewTensorAt(tn.Name, formats.F64, tn.Shape, int64(len(b)), bytes.NewReader(b), 0)
+		}
+		bad.Tensors = append(bad.Tensors, tn)
+	}
+	_, errWhole := priorities(0, &bad)
+	_, errStream := priorities(1, &bad)
+	if errWhole == nil || errStream == nil || errWhole.Error() != errStream.Error() {
+		t.Fatalf("bad counts: whole %v, streamed %v", errWhole, errStream)
 	}
 }

@@ -192,14 +192,25 @@ func NewPlan(in *formats.File, opt Options) (_ *Plan, err error) {
 			}
 			tp.Rows = &core.Table{Name: t.Name, R: int(t.Shape[0]), D: int(t.Shape[1]), Data: vals}
 		}
-		var prio func(int) float64
+		var prio func(lo, hi int, dst []float64) error
 		tp.PrioritySource = "row-norm"
-		if opt.Counts != nil {
+		spill := opt.SpillRows > 0 && tp.Rows.Rows() > opt.SpillRows
+		if opt.Counts != nil && spill {
+			// A table large enough to spill its stats streams its counts
+			// too: the priorities go to a temporary file, 8 bytes a row.
+			pf, err := countsPriorityFile(t.Name, int(t.Shape[0]), opt)
+			if err != nil {
+				return nil, err
+			}
+			defer pf.remove() // when NewPlan returns: the table is measured by then
+			prio = pf.read
+			tp.PrioritySource = "counts"
+		} else if opt.Counts != nil {
 			pr, err := countsPriorities(t.Name, int(t.Shape[0]), opt)
 			if err != nil {
 				return nil, err
 			}
-			prio = func(r int) float64 { return pr[r] }
+			prio = func(lo, hi int, dst []float64) error { copy(dst, pr[lo:hi]); return nil }
 			tp.PrioritySource = "counts"
 		} else if opt.Warn != nil {
 			opt.Warn(fmt.Sprintf("table %q: no access counts given (--counts); using row L2 norms as priorities", t.Name))
@@ -208,7 +219,7 @@ func NewPlan(in *formats.File, opt Options) (_ *Plan, err error) {
 			core.StatStore
 			add(core.RowStat) error
 		}
-		if spill := opt.SpillRows; spill > 0 && tp.Rows.Rows() > spill {
+		if spill {
 			fs, err := newFileStats()
 			if err != nil {
 				return nil, err
@@ -239,23 +250,33 @@ func NewPlan(in *formats.File, opt Options) (_ *Plan, err error) {
 	return p, nil
 }
 
+// countsTensor finds a table's <name><suffix> counts and checks their shape:
+// [rows] or [periods, rows].
+func countsTensor(name, suffix string, rows int, opt Options) (*formats.Tensor, int64, error) {
+	t, err := opt.Counts.Tensor(name + suffix)
+	if err != nil {
+		return nil, 0, fmt.Errorf("counts file: %w (it needs %s.pos and %s.neg)", err, name, name)
+	}
+	var periods, n int64
+	switch len(t.Shape) {
+	case 1:
+		periods, n = 1, t.Shape[0]
+	case 2:
+		periods, n = t.Shape[0], t.Shape[1]
+	default:
+		return nil, 0, fmt.Errorf("counts %q: shape %v, want [rows] or [periods, rows]", t.Name, t.Shape)
+	}
+	if n != int64(rows) {
+		return nil, 0, fmt.Errorf("counts %q has %d rows, table %q has %d", t.Name, n, name, rows)
+	}
+	return t, periods, nil
+}
+
 func countsPriorities(name string, rows int, opt Options) ([]float64, error) {
 	read := func(suffix string) ([][]float64, error) {
-		t, err := opt.Counts.Tensor(name + suffix)
+		t, periods, err := countsTensor(name, suffix, rows, opt)
 		if err != nil {
-			return nil, fmt.Errorf("counts file: %w (it needs %s.pos and %s.neg)", err, name, name)
-		}
-		var periods, n int64
-		switch len(t.Shape) {
-		case 1:
-			periods, n = 1, t.Shape[0]
-		case 2:
-			periods, n = t.Shape[0], t.Shape[1]
-		default:
-			return nil, fmt.Errorf("counts %q: shape %v, want [rows] or [periods, rows]", t.Name, t.Shape)
-		}
-		if n != int64(rows) {
-			return nil, fmt.Errorf("counts %q has %d rows, table %q has %d", t.Name, n, name, rows)
+			return nil, err
 		}
 		rc, err := t.Open()
 		if err != nil {
@@ -269,7 +290,7 @@ func countsPriorities(name string, rows int, opt Options) ([]float64, error) {
 		all := formats.DecodeFloat64(nil, t.DType, raw)
 		out := make([][]float64, periods)
 		for k := range out {
-			out[k] = all[int64(k)*n : int64(k+1)*n]
+			out[k] = all[int64(k)*int64(rows) : int64(k+1)*int64(rows)]
 		}
 		return out, nil
 	}
@@ -286,6 +307,77 @@ func countsPriorities(name string, rows int, opt Options) ([]float64, error) {
 		return nil, fmt.Errorf("counts for %q: %w", name, err)
 	}
 	return pr, nil
+}
+
+// countsPriorityFile is countsPriorities for a table too large to hold its
+// counts: the .pos and .neg streams are read side by side, a stretch of
+// rows at a time, and each period's share is added to the priorities in a
+// temporary file (core.AddCounts: the same sums in the same order).
+func countsPriorityFile(name string, rows int, opt Options) (*priorityFile, error) {
+	if err := opt.Priority.Validate(); err != nil {
+		return nil, err
+	}
+	pt, K, err := countsTensor(name, ".pos", rows, opt)
+	if err != nil {
+		return nil, err
+	}
+	nt, Kn, err := countsTensor(name, ".neg", rows, opt)
+	if err != nil {
+		return nil, err
+	}
+	if K != Kn {
+		return nil, fmt.Errorf("counts for %q: %w: counts need the same number (>= 1) of positive and negative periods, got %d and %d", name, core.ErrInvalid, K, Kn)
+	}
+	pr, err := pt.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer pr.Close()
+	nr, err := nt.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer nr.Close()
+	pf, err := newPriorityFile()
+	if err != nil {
+		return nil, err
+	}
+	const stretch = 1 << 16
+	ps, ns := pt.DType.Size(), nt.DType.Size()
+	pb, nb := make([]byte, stretch*ps), make([]byte, stretch*ns)
+	acc := make([]float64, stretch)
+	var pv, nv []float64
+	for k := 0; k < int(K); k++ {
+		for r0 := 0; r0 < rows; r0 += stretch {
+			m := min(stretch, rows-r0)
+			if _, err := io.ReadFull(pr, pb[:m*ps]); err != nil {
+				pf.remove()
+				return nil, fmt.Errorf("counts %q: %w", pt.Name, err)
+			}
+			if _, err := io.ReadFull(nr, nb[:m*ns]); err != nil {
+				pf.remove()
+				return nil, fmt.Errorf("counts %q: %w", nt.Name, err)
+			}
+			pv = formats.DecodeFloat64(pv[:0], pt.DType, pb[:m*ps])
+			nv = formats.DecodeFloat64(nv[:0], nt.DType, nb[:m*ns])
+			a := acc[:m]
+			if k == 0 {
+				clear(a)
+			} else if err := pf.read(r0, r0+m, a); err != nil {
+				pf.remove()
+				return nil, err
+			}
+			if err := core.AddCounts(a, pv, nv, r0, k, int(K), opt.Priority); err != nil {
+				pf.remove()
+				return nil, fmt.Errorf("counts for %q: %w", name, err)
+			}
+			if err := pf.write(r0, a); err != nil {
+				pf.remove()
+				return nil, err
+			}
+		}
+	}
+	return pf, nil
 }
 
 // FP32Bytes is the selected tables' size at fp32.

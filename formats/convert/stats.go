@@ -77,3 +77,46 @@ func (fs *fileStats) remove() error {
 	fs.f.Close()
 	return os.Remove(fs.f.Name())
 }
+
+// priorityFile holds a table's priorities, 8 bytes a row, in a temporary
+// file: for tables whose counts are streamed (countsPriorityFile).
+type priorityFile struct{ f *os.File }
+
+func newPriorityFile() (*priorityFile, error) {
+	f, err := os.CreateTemp("", "shark-priorities-*")
+	if err != nil {
+		return nil, fmt.Errorf("spilling priorities: %w", err)
+	}
+	return &priorityFile{f: f}, nil
+}
+
+// read fills dst with the priorities of rows [lo, hi); safe from several
+// goroutines at once.
+func (pf *priorityFile) read(lo, hi int, dst []float64) error {
+	b := make([]byte, 8*(hi-lo))
+	if _, err := pf.f.ReadAt(b, int64(lo)*8); err != nil {
+		return fmt.Errorf("reading spilled priorities %d..%d: %w", lo, hi, err)
+	}
+	for i := range dst[:hi-lo] {
+		dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	return nil
+}
+
+func (pf *priorityFile) write(lo int, vals []float64) error {
+	b := make([]byte, 8*len(vals))
+	for i, v := range vals {
+		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
+	}
+	if _, err := pf.f.WriteAt(b, int64(lo)*8); err != nil {
+		return fmt.Errorf("spilling priorities: %w", err)
+	}
+	return nil
+}
+
+func (pf *priorityFile) remove() {
+	if pf != nil {
+		pf.f.Close()
+		os.Remove(pf.f.Name())
+	}
+}
