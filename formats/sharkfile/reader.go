@@ -698,7 +698,7 @@ func (t *Table) Pool(ids []int, mean bool, dst []float32) error {
 // bag b is ids[offsets[b]:offsets[b+1]] and its sum (its mean if mean is
 // set) goes to dst[b*Dim():(b+1)*Dim()]. Each bag equals Pool of its ids.
 // Batching lets the misses of one bag's rows overlap those of the next (see
-// core.PoolAhead). Safe for concurrent use.
+// core.PoolGroup). Safe for concurrent use.
 func (t *Table) PoolBags(ids, offsets []int, mean bool, dst []float32) error {
 	if err := t.VerifyRows(); err != nil {
 		return err
