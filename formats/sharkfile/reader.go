@@ -628,11 +628,13 @@ func (t *Table) VerifyRows() error {
 }
 
 // LoadRows reads the table's rows into memory, checking every checksum on
-// the way, so that Pool reads them from the heap (where the Go runtime can
-// use huge pages) rather than through the file or its mapping. It also
-// builds a serving index of 4 bytes a row (tier and rank), so that a lookup
-// costs one load instead of the file index's popcounts: memory traded for
-// lookups per second. The file's own index stays under a byte a row.
+// the way, so that Pool reads them from memory on huge pages where the
+// system offers them (core/hugemem; outside the Go heap, freed by the
+// file's Close or when the table is garbage) rather than through the file
+// or its mapping. It also builds a serving index of 4 bytes a row (tier and
+// rank), so that a lookup costs one load instead of the file index's
+// popcounts: memory traded for lookups per second. The file's own index
+// stays under a byte a row. Calls after the first return its result.
 func (t *Table) LoadRows() error {
 	t.loadOnce.Do(func() { t.loadErr = t.loadRows() })
 	return t.loadErr
