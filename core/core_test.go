@@ -243,6 +243,15 @@ type scanCounter struct {
 
 func (c scanCounter) Scan(fn func(r int, s *RowStat)) error { *c.n++; return c.MemStats.Scan(fn) }
 
+// ScanRange counts a pass when a range starts at row 0: once a pass
+// whatever the number of cores.
+func (c scanCounter) ScanRange(lo, hi int, fn func(r int, s *RowStat)) error {
+	if lo == 0 {
+		*c.n++
+	}
+	return c.MemStats.ScanRange(lo, hi, fn)
+}
+
 // The histograms narrow the solver's searches: it fits the budget in far
 // fewer passes than bisection alone (55 on these tables before them).
 func TestSolveStreamPasses(t *testing.T) {
@@ -265,7 +274,7 @@ func TestSolveStreamPasses(t *testing.T) {
 			if d.Bytes > budget || d.Bytes < budget-budget/1000 {
 				t.Errorf("seed %d, %d%%: %d bytes for a budget of %d", seed, pct, d.Bytes, budget)
 			}
-			if n > 30 {
+			if n < 5 || n > 30 {
 				t.Errorf("seed %d, %d%%: %d passes over the stats", seed, pct, n)
 			}
 			// The passes run on every core; the decision must not change

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -244,24 +245,29 @@ func (d *Decision) narrow(tables []StatTable, budget int64, llo, lhi float64) (f
 // fewGains is how many upgrades narrowGain lists one by one.
 const fewGains = 4096
 
+type upgradeGain struct {
+	gain  float64
+	bytes int64 // the extra bytes it takes
+}
+
 // narrowGain is narrow for the gain threshold that fills the slack: one
 // scan bins each row's upgrade (the tier it takes at lo instead of hi) by
 // log10 of its gain, and the size at a threshold is the size at hi plus the
 // upgrades above it. It returns the bins, widened, where that estimate
 // crosses the budget, which the caller checks; and, if there are at most
-// fewGains upgrades, their distinct gains in order, for the caller to bisect
-// over exactly.
-func (d *Decision) narrowGain(tables []StatTable, budget int64, glo, ghi float64) (float64, float64, []float64, error) {
+// fewGains upgrades, their distinct gains in order with the estimated size
+// at each as the threshold, for the caller to bisect over exactly.
+func (d *Decision) narrowGain(tables []StatTable, budget int64, glo, ghi float64) (float64, float64, []float64, []int64, error) {
 	type acc struct {
 		counts [NumTiers]int64
 		hist   []int64
-		gains  []float64 // every upgrade's gain, while there are few
+		gains  []upgradeGain // every upgrade, while there are few
 		many   bool
 	}
 	hist := make([]int64, narrowBins)
 	width := (ghi - glo) / narrowBins
 	var total int64
-	var gains []float64
+	var gains []upgradeGain
 	many := false
 	for _, tb := range tables {
 		accs, err := scanAll(tb.Stats, func() *acc { return &acc{hist: make([]int64, narrowBins)} }, func(a *acc, _ int, s *RowStat) {
@@ -270,7 +276,7 @@ func (d *Decision) narrowGain(tables []StatTable, budget int64, glo, ghi float64
 			if u, g, ok := d.upgrade(tb.Dim, s, t); ok {
 				if !a.many {
 					if len(a.gains) < fewGains {
-						a.gains = append(a.gains, g)
+						a.gains = append(a.gains, upgradeGain{g, int64(u.RowBytes(tb.Dim) - t.RowBytes(tb.Dim))})
 					} else {
 						a.many, a.gains = true, nil
 					}
@@ -280,7 +286,7 @@ func (d *Decision) narrowGain(tables []StatTable, budget int64, glo, ghi float64
 			}
 		})
 		if err != nil {
-			return glo, ghi, nil, err
+			return glo, ghi, nil, nil, err
 		}
 		var counts [NumTiers]int64
 		for _, a := range accs {
@@ -320,11 +326,29 @@ func (d *Decision) narrowGain(tables []StatTable, budget int64, glo, ghi float64
 	if kFit >= 0 {
 		nhi = min(ghi, glo+float64(kFit+1)*width)
 	}
-	if len(gains) > 0 {
-		slices.Sort(gains)
-		return nlo, nhi, slices.Compact(gains), nil
+	if len(gains) == 0 {
+		return nlo, nhi, nil, nil, nil
 	}
-	return nlo, nhi, nil, nil
+	// The distinct gains in order, each with the estimated size when it is
+	// the threshold (the upgrades above it taken).
+	slices.SortFunc(gains, func(a, b upgradeGain) int { return cmp.Compare(a.gain, b.gain) })
+	var vals []float64
+	var est []int64
+	above := int64(0)
+	for _, u := range gains {
+		above += u.bytes
+	}
+	for i := 0; i < len(gains); {
+		j := i
+		for j < len(gains) && gains[j].gain == gains[i].gain {
+			above -= gains[j].bytes
+			j++
+		}
+		vals = append(vals, gains[i].gain)
+		est = append(est, total+above)
+		i = j
+	}
+	return nlo, nhi, vals, est, nil
 }
 
 // weight is a row's weighted error in tier t, as choose counts it.
@@ -488,15 +512,27 @@ func SolveStream(tables []StatTable, budget int64, allowed [NumTiers]bool) (*Dec
 				ghi = glo
 			} else {
 				for range 2 { // as for lambda: histogram, check, then bisect
-					nlo, nhi, gains, err := d.narrowGain(tables, budget, glo, ghi)
+					nlo, nhi, gains, est, err := d.narrowGain(tables, budget, glo, ghi)
 					if err != nil {
 						return nil, err
 					}
 					if gains != nil {
 						// Few upgrades: the threshold is one of their gains
 						// (upgrades above it taken), or +Inf for none. The
-						// smallest that fits, by bisection over the list.
+						// smallest that fits, by bisection over the list,
+						// between the estimates that surely do not fit and
+						// surely do (they are off by padding only).
 						lo, hi := -1, len(gains) // gains[hi] fits (len: +Inf), gains[lo] does not
+						slack := int64(NumTiers*Align) * int64(len(tables))
+						for j, e := range est {
+							if e > budget+slack {
+								lo = j
+							}
+							if e <= budget-slack && hi == len(gains) {
+								hi = j
+							}
+						}
+						hi = max(hi, lo+1)
 						for hi-lo > 1 {
 							mid := (lo + hi) / 2
 							ok, err := fits(gains[mid])
