@@ -129,15 +129,8 @@ func (d *Decision) choose(dim int, s *RowStat, lambda float64) Tier {
 	best, bestCost, bestBytes := d.tiers[0], math.Inf(1), 0
 	all := rowBytesAll(dim)
 	for _, t := range d.tiers {
-		var w float64
-		switch e := s.Err(t); {
-		case math.IsInf(e, 0):
-			w = math.Inf(1)
-		case s.P != 0:
-			w = float64(s.P) * e
-		}
 		rb := all[t]
-		c := w + lambda*float64(rb)
+		c := weight(s, t) + lambda*float64(rb)
 		// Ties go to the smaller row, then to the more precise tier.
 		if c < bestCost || (c == bestCost && rb < bestBytes) {
 			best, bestCost, bestBytes = t, c, rb
@@ -178,13 +171,13 @@ func (d *Decision) narrow(tables []StatTable, budget int64, llo, lhi float64) (f
 			a.rows += rb[cur]
 			lambda := lo
 			for {
-				wc := d.weight(s, cur)
+				wc := weight(s, cur)
 				next, at := cur, math.Inf(1)
 				for _, t := range d.tiers {
 					if rb[t] >= rb[cur] {
 						continue
 					}
-					wt := d.weight(s, t)
+					wt := weight(s, t)
 					if math.IsInf(wt, 1) {
 						continue
 					}
@@ -274,15 +267,16 @@ func (d *Decision) narrowGain(tables []StatTable, budget int64, glo, ghi float64
 			t := d.choose(tb.Dim, s, d.hi)
 			a.counts[t]++
 			if u, g, ok := d.upgrade(tb.Dim, s, t); ok {
+				db := int64(u.RowBytes(tb.Dim) - t.RowBytes(tb.Dim))
 				if !a.many {
 					if len(a.gains) < fewGains {
-						a.gains = append(a.gains, upgradeGain{g, int64(u.RowBytes(tb.Dim) - t.RowBytes(tb.Dim))})
+						a.gains = append(a.gains, upgradeGain{g, db})
 					} else {
 						a.many, a.gains = true, nil
 					}
 				}
 				k := int((math.Log10(g) - glo) / width)
-				a.hist[min(max(k, 0), narrowBins-1)] += int64(u.RowBytes(tb.Dim) - t.RowBytes(tb.Dim))
+				a.hist[min(max(k, 0), narrowBins-1)] += db
 			}
 		})
 		if err != nil {
@@ -351,15 +345,18 @@ func (d *Decision) narrowGain(tables []StatTable, budget int64, glo, ghi float64
 	return nlo, nhi, vals, est, nil
 }
 
-// weight is a row's weighted error in tier t, as choose counts it.
-func (d *Decision) weight(s *RowStat, t Tier) float64 {
-	switch e := s.Err(t); {
-	case math.IsInf(e, 0):
+// weight is a row's weighted error in tier t, the cost choose weighs
+// against bytes: infinite for an error that is (whatever the priority),
+// and 0 for a row of priority 0. Written to be inlined into choose.
+func weight(s *RowStat, t Tier) float64 {
+	e := s.Err(t)
+	if e > math.MaxFloat64 || e < -math.MaxFloat64 {
 		return math.Inf(1)
-	case s.P != 0:
-		return float64(s.P) * e
 	}
-	return 0
+	if s.P == 0 {
+		return 0
+	}
+	return float64(s.P) * e
 }
 
 // upgrade returns the tier a row takes at lo and its error reduction per

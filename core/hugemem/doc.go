@@ -13,9 +13,7 @@ import "unsafe"
 // Buffer is memory from Alloc; Free returns it. Bytes is nil after Free.
 type Buffer struct {
 	Bytes []byte
-	// Huge reports whether the kernel was asked for huge pages.
-	Huge bool
-	free func() error
+	free  func() error
 }
 
 // Free releases the buffer; it is safe to call more than once.

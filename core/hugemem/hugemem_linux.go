@@ -27,6 +27,7 @@ func Alloc(n int) *Buffer {
 		skip = int(page - a)
 	}
 	b := m[skip : skip+n : skip+n]
-	huge := syscall.Madvise(m[skip:], syscall.MADV_HUGEPAGE) == nil
-	return &Buffer{Bytes: b, Huge: huge, free: func() error { return syscall.Munmap(m) }}
+	// Without huge pages the memory still works: the advice's error is moot.
+	_ = syscall.Madvise(m[skip:], syscall.MADV_HUGEPAGE)
+	return &Buffer{Bytes: b, free: func() error { return syscall.Munmap(m) }}
 }

@@ -282,15 +282,7 @@ func mustRead(t testing.TB, p string) []byte {
 // Counts drive the priorities: with counts, the rows clicked most keep the
 // best precision.
 func TestCountsPriorities(t *testing.T) {
-	dir := t.TempDir()
-	model, counts, err := ExampleFiles(dir, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, inf, _ := formats.OpenFile(model)
-	defer inf.Close()
-	cf, cff, _ := formats.OpenFile(counts)
-	defer cff.Close()
+	in, cf := openExample(t, 7)
 	opt := DefaultOptions()
 	opt.Counts = cf
 	plan, err := NewPlan(in, opt)
@@ -366,18 +358,30 @@ func TestSpillIsTransparent(t *testing.T) {
 	}
 }
 
-// Streamed counts (tables that spill their stats) give the same priorities,
-// bit for bit, as counts read whole, and the same errors for bad counts.
-func TestStreamedCountsPriorities(t *testing.T) {
-	dir := t.TempDir()
-	model, counts, err := ExampleFiles(dir, 8)
+// openExample writes the example model and its counts and opens both.
+func openExample(t *testing.T, seed uint64) (model, counts *formats.File) {
+	t.Helper()
+	mp, cp, err := ExampleFiles(t.TempDir(), seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, inf, _ := formats.OpenFile(model)
-	defer inf.Close()
-	cf, cff, _ := formats.OpenFile(counts)
-	defer cff.Close()
+	model, mf, err := formats.OpenFile(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mf.Close() })
+	counts, cf, err := formats.OpenFile(cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cf.Close() })
+	return model, counts
+}
+
+// Priorities kept in a temporary file (tables that spill their stats) are,
+// bit for bit, those kept in memory, and bad counts fail the same way.
+func TestStreamedCountsPriorities(t *testing.T) {
+	in, cf := openExample(t, 8)
 	priorities := func(spill int, c *formats.File) ([][]float32, error) {
 		opt := DefaultOptions()
 		opt.Counts = c

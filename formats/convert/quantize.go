@@ -195,22 +195,22 @@ func NewPlan(in *formats.File, opt Options) (_ *Plan, err error) {
 		var prio func(lo, hi int, dst []float64) error
 		tp.PrioritySource = "row-norm"
 		spill := opt.SpillRows > 0 && tp.Rows.Rows() > opt.SpillRows
-		if opt.Counts != nil && spill {
-			// A table large enough to spill its stats streams its counts
-			// too: the priorities go to a temporary file, 8 bytes a row.
-			pf, err := countsPriorityFile(t.Name, int(t.Shape[0]), opt)
-			if err != nil {
+		if opt.Counts != nil {
+			// Counts are streamed into priorities: in memory, or for a table
+			// large enough to spill its stats, in a temporary file.
+			var pst priorityStore = make(memPriorities, tp.Rows.Rows())
+			if spill {
+				pf, err := newPriorityFile()
+				if err != nil {
+					return nil, err
+				}
+				defer pf.remove() // when NewPlan returns: the table is measured by then
+				pst = pf
+			}
+			if err := countsPriorities(t.Name, int(t.Shape[0]), opt, pst); err != nil {
 				return nil, err
 			}
-			defer pf.remove() // when NewPlan returns: the table is measured by then
-			prio = pf.read
-			tp.PrioritySource = "counts"
-		} else if opt.Counts != nil {
-			pr, err := countsPriorities(t.Name, int(t.Shape[0]), opt)
-			if err != nil {
-				return nil, err
-			}
-			prio = func(lo, hi int, dst []float64) error { copy(dst, pr[lo:hi]); return nil }
+			prio = pst.read
 			tp.PrioritySource = "counts"
 		} else if opt.Warn != nil {
 			opt.Warn(fmt.Sprintf("table %q: no access counts given (--counts); using row L2 norms as priorities", t.Name))
@@ -272,76 +272,36 @@ func countsTensor(name, suffix string, rows int, opt Options) (*formats.Tensor, 
 	return t, periods, nil
 }
 
-func countsPriorities(name string, rows int, opt Options) ([]float64, error) {
-	read := func(suffix string) ([][]float64, error) {
-		t, periods, err := countsTensor(name, suffix, rows, opt)
-		if err != nil {
-			return nil, err
-		}
-		rc, err := t.Open()
-		if err != nil {
-			return nil, err
-		}
-		defer rc.Close()
-		raw := make([]byte, t.Bytes)
-		if _, err := io.ReadFull(rc, raw); err != nil {
-			return nil, fmt.Errorf("counts %q: %w", t.Name, err)
-		}
-		all := formats.DecodeFloat64(nil, t.DType, raw)
-		out := make([][]float64, periods)
-		for k := range out {
-			out[k] = all[int64(k)*int64(rows) : int64(k+1)*int64(rows)]
-		}
-		return out, nil
-	}
-	pos, err := read(".pos")
-	if err != nil {
-		return nil, err
-	}
-	neg, err := read(".neg")
-	if err != nil {
-		return nil, err
-	}
-	pr, err := core.FromCounts(pos, neg, opt.Priority)
-	if err != nil {
-		return nil, fmt.Errorf("counts for %q: %w", name, err)
-	}
-	return pr, nil
-}
-
-// countsPriorityFile is countsPriorities for a table too large to hold its
-// counts: the .pos and .neg streams are read side by side, a stretch of
-// rows at a time, and each period's share is added to the priorities in a
-// temporary file (core.AddCounts: the same sums in the same order).
-func countsPriorityFile(name string, rows int, opt Options) (*priorityFile, error) {
+// countsPriorities computes a table's priorities from its counts into pst:
+// the .pos and .neg streams are read side by side, a stretch of rows at a
+// time, and each period's share is added to the priorities (core.AddCounts:
+// the sums of core.FromCounts, in the same order). Only a stretch of the
+// counts is held at once.
+func countsPriorities(name string, rows int, opt Options, pst priorityStore) error {
 	if err := opt.Priority.Validate(); err != nil {
-		return nil, err
+		return err
 	}
 	pt, K, err := countsTensor(name, ".pos", rows, opt)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	nt, Kn, err := countsTensor(name, ".neg", rows, opt)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if K != Kn {
-		return nil, fmt.Errorf("counts for %q: %w: counts need the same number (>= 1) of positive and negative periods, got %d and %d", name, core.ErrInvalid, K, Kn)
+		return fmt.Errorf("counts for %q: %w: counts need the same number (>= 1) of positive and negative periods, got %d and %d", name, core.ErrInvalid, K, Kn)
 	}
 	pr, err := pt.Open()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer pr.Close()
 	nr, err := nt.Open()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer nr.Close()
-	pf, err := newPriorityFile()
-	if err != nil {
-		return nil, err
-	}
 	const stretch = 1 << 16
 	ps, ns := pt.DType.Size(), nt.DType.Size()
 	pb, nb := make([]byte, stretch*ps), make([]byte, stretch*ns)
@@ -351,33 +311,28 @@ func countsPriorityFile(name string, rows int, opt Options) (*priorityFile, erro
 		for r0 := 0; r0 < rows; r0 += stretch {
 			m := min(stretch, rows-r0)
 			if _, err := io.ReadFull(pr, pb[:m*ps]); err != nil {
-				pf.remove()
-				return nil, fmt.Errorf("counts %q: %w", pt.Name, err)
+				return fmt.Errorf("counts %q: %w", pt.Name, err)
 			}
 			if _, err := io.ReadFull(nr, nb[:m*ns]); err != nil {
-				pf.remove()
-				return nil, fmt.Errorf("counts %q: %w", nt.Name, err)
+				return fmt.Errorf("counts %q: %w", nt.Name, err)
 			}
 			pv = formats.DecodeFloat64(pv[:0], pt.DType, pb[:m*ps])
 			nv = formats.DecodeFloat64(nv[:0], nt.DType, nb[:m*ns])
 			a := acc[:m]
 			if k == 0 {
 				clear(a)
-			} else if err := pf.read(r0, r0+m, a); err != nil {
-				pf.remove()
-				return nil, err
+			} else if err := pst.read(r0, r0+m, a); err != nil {
+				return err
 			}
 			if err := core.AddCounts(a, pv, nv, r0, k, int(K), opt.Priority); err != nil {
-				pf.remove()
-				return nil, fmt.Errorf("counts for %q: %w", name, err)
+				return fmt.Errorf("counts for %q: %w", name, err)
 			}
-			if err := pf.write(r0, a); err != nil {
-				pf.remove()
-				return nil, err
+			if err := pst.write(r0, a); err != nil {
+				return err
 			}
 		}
 	}
-	return pf, nil
+	return nil
 }
 
 // FP32Bytes is the selected tables' size at fp32.

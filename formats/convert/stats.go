@@ -78,8 +78,22 @@ func (fs *fileStats) remove() error {
 	return os.Remove(fs.f.Name())
 }
 
-// priorityFile holds a table's priorities, 8 bytes a row, in a temporary
-// file: for tables whose counts are streamed (countsPriorityFile).
+// priorityStore holds a table's priorities while countsPriorities adds up
+// its counts and MeasureStats reads them; read is safe from several
+// goroutines at once.
+type priorityStore interface {
+	read(lo, hi int, dst []float64) error
+	write(lo int, vals []float64) error
+}
+
+// memPriorities holds them in memory.
+type memPriorities []float64
+
+func (m memPriorities) read(lo, hi int, dst []float64) error { copy(dst, m[lo:hi]); return nil }
+func (m memPriorities) write(lo int, vals []float64) error   { copy(m[lo:], vals); return nil }
+
+// priorityFile holds them in a temporary file, 8 bytes a row: for tables
+// that spill their stats.
 type priorityFile struct{ f *os.File }
 
 func newPriorityFile() (*priorityFile, error) {
@@ -90,8 +104,6 @@ func newPriorityFile() (*priorityFile, error) {
 	return &priorityFile{f: f}, nil
 }
 
-// read fills dst with the priorities of rows [lo, hi); safe from several
-// goroutines at once.
 func (pf *priorityFile) read(lo, hi int, dst []float64) error {
 	b := make([]byte, 8*(hi-lo))
 	if _, err := pf.f.ReadAt(b, int64(lo)*8); err != nil {

@@ -1,4 +1,0 @@
-package hugemem
-
-// hugeOrSmall is a size that takes the huge-page path.
-func hugeOrSmall() int { return hugeFrom }
