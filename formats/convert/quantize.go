@@ -198,7 +198,7 @@ func NewPlan(in *formats.File, opt Options) (_ *Plan, err error) {
 		if opt.Counts != nil {
 			// Counts are streamed into priorities: in memory, or for a table
 			// large enough to spill its stats, in a temporary file.
-			var pst priorityStore = make(memPriorities, tp.Rows.Rows())
+			var pst priorityStore
 			if spill {
 				pf, err := newPriorityFile()
 				if err != nil {
@@ -206,6 +206,8 @@ func NewPlan(in *formats.File, opt Options) (_ *Plan, err error) {
 				}
 				defer pf.remove() // when NewPlan returns: the table is measured by then
 				pst = pf
+			} else {
+				pst = make(memPriorities, tp.Rows.Rows())
 			}
 			if err := countsPriorities(t.Name, int(t.Shape[0]), opt, pst); err != nil {
 				return nil, err
