@@ -61,6 +61,20 @@ func QuantizeRowGeneric(bits int, dst []byte, src []float32) {
 	}
 }
 
+// firstZero is the zero (+0 or -0) that QuantizeRowGeneric's scan keeps as
+// the minimum of a row whose minimum is zero: the first one, as its strict
+// comparison never swaps one zero for the other. Kernels that take the
+// minimum lane by lane must use it, or the bias's sign bit depends on the
+// lanes.
+func firstZero(src []float32) float32 {
+	for _, v := range src {
+		if v == 0 {
+			return v
+		}
+	}
+	return 0
+}
+
 // quantizeOne is clamp(rint((v - bias) * inv), 0, maxq), rounding half to
 // even: in [0, maxq) adding and subtracting 2^23 in float32 rounds exactly
 // that way, without a call to math.RoundToEven. float32() around each step

@@ -150,6 +150,9 @@ func quantizeRowAVX512(bits int, dst []byte, src []float32) {
 	for ; i < n; i++ {
 		mn, mx = min(mn, src[i]), max(mx, src[i])
 	}
+	if mn == 0 {
+		mn = firstZero(src)
+	}
 	mn, _, inv, maxq, hs, hb := rowParams(bits, mn, mx)
 	putScaleBias(dst[nb:], hs, hb)
 	vmn, vinv := archsimd.BroadcastFloat32x16(mn), archsimd.BroadcastFloat32x16(inv)

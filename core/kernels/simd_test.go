@@ -278,3 +278,31 @@ func TestSumSquaredDiffMatchesPortable(t *testing.T) {
 		}
 	}
 }
+
+// A row whose minimum is zero and holds both +0 and -0: the portable scan
+// keeps the first zero as the bias, and so must every kernel, or the bias's
+// sign bit would depend on the lanes (it did in the AVX-512 kernel).
+func TestQuantizeZeroMinSign(t *testing.T) {
+	negz := float32(math.Copysign(0, -1))
+	for _, n := range []int{16, 33, 64, 128} {
+		for pos := range n {
+			for _, first := range []float32{0, negz} {
+				src := make([]float32, n)
+				for i := range src {
+					src[i] = float32(i%7) + 1
+				}
+				src[pos] = first
+				src[(pos+17)%n] = -first
+				for _, bits := range []int{8, 4} {
+					nb := RowBytes(bits, n)
+					got, want := make([]byte, nb), make([]byte, nb)
+					QuantizeRow(bits, got, src)
+					QuantizeRowGeneric(bits, want, src)
+					if string(got) != string(want) {
+						t.Fatalf("n=%d bits=%d zero %v at %d: tail % x, want % x", n, bits, first, pos, got[nb-4:], want[nb-4:])
+					}
+				}
+			}
+		}
+	}
+}
