@@ -17,7 +17,7 @@ func Impl() string { return impl }
 func ForcePortable(on bool) {
 	floatsToHalves, halvesToFloats, halfBytesToFloats = FloatsToHalvesGeneric, HalvesToFloatsGeneric, HalfBytesToFloatsGeneric
 	floatsToHalfBytes = FloatsToHalfBytesGeneric
-	quantizeRow, dequantizeRow = QuantizeRowGeneric, DequantizeRowGeneric
+	quantizeRow, quantizeRows, dequantizeRow = QuantizeRowGeneric, QuantizeRowsGeneric, DequantizeRowGeneric
 	dot, axpy, sumSquaredDiff = DotGeneric, AxpyGeneric, SumSquaredDiffGeneric
 	prefetch = PrefetchGeneric
 	addRowF32, addRowF16, addRowNBit = AddRowF32Generic, AddRowF16Generic, AddRowNBitGeneric

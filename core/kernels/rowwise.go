@@ -189,5 +189,29 @@ func DequantizeRow(bits int, dst []float32, src []byte) { dequantizeRow(bits, ds
 
 var (
 	quantizeRow   = QuantizeRowGeneric
+	quantizeRows  = QuantizeRowsGeneric
 	dequantizeRow = DequantizeRowGeneric
 )
+
+// QuantizeRowsGeneric encodes the rows of src (rows of dim values) named by
+// idx, in that order, into consecutive encoded rows of dst:
+//
+//	rb := RowBytes(bits, dim)
+//	for i, r := range idx {
+//		QuantizeRowGeneric(bits, dst[i*rb:(i+1)*rb], src[r*dim:(r+1)*dim])
+//	}
+//
+// It is the writer's unit of work: the rows of one tier within a window of
+// the source. Taking many rows at once lets a kernel compute the rows' scale
+// and bias side by side.
+func QuantizeRowsGeneric(bits, dim int, dst []byte, src []float32, idx []int) {
+	rb := RowBytes(bits, dim)
+	for i, r := range idx {
+		QuantizeRowGeneric(bits, dst[i*rb:(i+1)*rb], src[r*dim:(r+1)*dim])
+	}
+}
+
+// QuantizeRows dispatches to the fastest QuantizeRowsGeneric available.
+func QuantizeRows(bits, dim int, dst []byte, src []float32, idx []int) {
+	quantizeRows(bits, dim, dst, src, idx)
+}

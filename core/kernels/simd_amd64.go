@@ -18,7 +18,7 @@ func init() {
 			parts = append(parts, "avx2")
 		}
 		if x.AVX512() {
-			quantizeRow, dequantizeRow = quantizeRowAVX512, dequantizeRowAVX512
+			quantizeRow, quantizeRows, dequantizeRow = quantizeRowAVX512, quantizeRowsAVX512, dequantizeRowAVX512
 			sumSquaredDiff = sumSquaredDiffAVX512
 			addRowNBit = addRowNBitAVX512
 			parts = append(parts, "avx512")
@@ -155,9 +155,17 @@ func quantizeRowAVX512(bits int, dst []byte, src []float32) {
 	}
 	mn, _, inv, maxq, hs, hb := rowParams(bits, mn, mx)
 	putScaleBias(dst[nb:], hs, hb)
+	codesAVX512(bits, dst[:nb], src, mn, inv, maxq)
+}
+
+// codesAVX512 writes the codes of src (len(src) >= 16, bits 8 or 4) with
+// the row's bias and inverse scale into dst[:RowBytes(bits, len(src))-4].
+func codesAVX512(bits int, dst []byte, src []float32, mn, inv float32, maxq int32) {
+	n := len(src)
+	nb := len(dst)
 	vmn, vinv := archsimd.BroadcastFloat32x16(mn), archsimd.BroadcastFloat32x16(inv)
 	vzero, vtop := archsimd.BroadcastInt32x16(0), archsimd.BroadcastInt32x16(maxq)
-	i = 0
+	i := 0
 	codes := func(i int) archsimd.Int8x16 {
 		x := archsimd.LoadFloat32x16((*[16]float32)(src[i : i+16])).Sub(vmn).Mul(vinv)
 		return x.RoundToEvenScaled(0).ConvertToInt32().Max(vzero).Min(vtop).TruncateToInt8()

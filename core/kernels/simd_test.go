@@ -306,3 +306,75 @@ func TestQuantizeZeroMinSign(t *testing.T) {
 		}
 	}
 }
+
+// QuantizeRows in use against the portable per-row loop: many row counts
+// (so groups of 16 and the rows after them), the widths the batched kernel
+// takes and ones it leaves to the row kernel, rows named in any order and
+// more than once, and rows whose parameters leave the common case (zero or
+// tiny minimum, constant rows, values near the largest half, ranges whose
+// scale rounds to a subnormal half), with guard bands around the output.
+func TestQuantizeRowsMatchesPortable(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 17))
+	special := func(x []float32) {
+		switch r.IntN(8) {
+		case 0:
+			for i := range x {
+				x[i] = float32(r.IntN(3)) // min 0, both signs of zero
+				if r.IntN(2) == 0 {
+					x[i] = -x[i]
+				}
+			}
+			for i := range x {
+				if x[i] < 0 {
+					x[i] = -x[i]
+				}
+			}
+		case 1:
+			for i := range x {
+				x[i] = float32(r.NormFloat64() * 1e-6) // subnormal halves
+			}
+		case 2:
+			for i := range x {
+				x[i] = 65500 + float32(r.IntN(40)) // bias rounds past the largest half
+			}
+		case 3:
+			for i := range x {
+				x[i] = float32(r.NormFloat64()*1e-5) + 3 // scale below the smallest normal half
+			}
+		case 4:
+			for i := range x {
+				x[i] = float32(r.NormFloat64() * 3e4) // scale near the largest half
+			}
+		}
+	}
+	for _, dim := range []int{8, 16, 17, 32, 48, 64, 128, 256} {
+		for _, rows := range []int{0, 1, 15, 16, 17, 31, 32, 33, 100} {
+			src := make([]float32, 0, 40*dim)
+			for range 40 {
+				row := randRow(r, dim)
+				if r.IntN(3) == 0 {
+					special(row)
+				}
+				src = append(src, row...)
+			}
+			idx := make([]int, rows)
+			for i := range idx {
+				idx[i] = r.IntN(40)
+			}
+			for _, bits := range []int{8, 4} {
+				n := rows * RowBytes(bits, dim)
+				got, want := make([]byte, n+2*guard), make([]byte, n+2*guard)
+				for i := range got {
+					got[i], want[i] = 0xa7, 0xa7
+				}
+				QuantizeRows(bits, dim, got[guard:guard+n], src, idx)
+				QuantizeRowsGeneric(bits, dim, want[guard:guard+n], src, idx)
+				for i := range got {
+					if got[i] != want[i] {
+						t.Fatalf("dim=%d rows=%d bits=%d: byte %d (guard %d) is %#x, want %#x", dim, rows, bits, i-guard, guard, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

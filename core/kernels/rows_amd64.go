@@ -1,0 +1,139 @@
+//go:build goexperiment.simd && amd64 && !purego
+
+package kernels
+
+import (
+	"encoding/binary"
+	"simd/archsimd"
+)
+
+// foldLo and foldHi pick, at each of four levels, the two halves of two
+// vectors' partial minima (or maxima) to be combined: level w (8, 4, 2, 1
+// partials a row) keeps the rows in order, lane l of the result taking the
+// partials (l/w)*2w + l%w and that + w of the pair.
+var foldLo, foldHi [4][16]uint32
+
+func init() {
+	for lvl, w := range []int{8, 4, 2, 1} {
+		for l := range 16 {
+			lo := l/w*2*w + l%w
+			foldLo[lvl][l], foldHi[lvl][l] = uint32(lo), uint32(lo+w)
+		}
+	}
+}
+
+// fold16 turns 16 rows' lane-wise minima and maxima into one vector each,
+// lane j holding row j's minimum (maximum): 15 two-register permutes and
+// compares a level-halving tree, where reducing each row on its own takes
+// four extractions and the scalar compares after them.
+func fold16(mins, maxs *[16]archsimd.Float32x16) (archsimd.Float32x16, archsimd.Float32x16) {
+	n := 16
+	for lvl := range 4 {
+		lo, hi := archsimd.LoadUint32x16(&foldLo[lvl]), archsimd.LoadUint32x16(&foldHi[lvl])
+		n /= 2
+		for k := range n {
+			a, b := mins[2*k], mins[2*k+1]
+			mins[k] = a.ConcatPermute(b, lo).Min(a.ConcatPermute(b, hi))
+			a, b = maxs[2*k], maxs[2*k+1]
+			maxs[k] = a.ConcatPermute(b, lo).Max(a.ConcatPermute(b, hi))
+		}
+	}
+	return mins[0], maxs[0]
+}
+
+// rowParams16 is rowParams for 16 rows at once, for the rows (bit j of ok
+// set) whose bias and scale round to finite halves and whose minimum is not
+// zero (the scalar code takes the sign of a zero minimum from the row).
+// There each lane repeats rowParams's float32 operations, or rounds exactly
+// as its call to FloatToHalf does, so the results are the same bits; the
+// other rows must go through rowParams.
+func rowParams16(bits int, mn, mx archsimd.Float32x16) (bias, inv archsimd.Float32x16, tail archsimd.Uint32x16, ok uint16) {
+	bias, hb, okB := roundHalf16(mn, false)
+	rng := mx.Sub(bias)
+	one, zero := archsimd.BroadcastFloat32x16(1), archsimd.BroadcastFloat32x16(0)
+	scale := rng.Div(archsimd.BroadcastFloat32x16(float32(int32(1)<<bits - 1)))
+	scale = scale.Merge(one, rng.NotEqual(zero))
+	scale, hs, okS := roundHalf16(scale, true)
+	// A scale that rounds to zero is taken as 1 (and so its half, 0x3c00).
+	nz := scale.NotEqual(zero)
+	scale = scale.Merge(one, nz)
+	hs = hs.Merge(archsimd.BroadcastUint32x16(0x3c00), nz)
+	inv = one.Div(scale)
+	return bias, inv, hs.Or(hb.ShiftAllLeft(16)), okB.And(okS).ToBits()
+}
+
+// roundHalf16 rounds each lane of v to the nearest binary16 value, ties to
+// even, and gives it as a float32 and as half bits; ok is false for lanes
+// that round to infinity or are not finite, and for lanes that are zero
+// unless zeroOK. Normal halves round at bit 13 of the float's bits, as
+// rowParams does; subnormal ones to a multiple of 2^-24, exactly (the
+// scalings by powers of two are exact), as FloatToHalf does.
+func roundHalf16(v archsimd.Float32x16, zeroOK bool) (archsimd.Float32x16, archsimd.Uint32x16, archsimd.Mask32x16) {
+	b := v.AsUint32x16()
+	s := b.And(archsimd.BroadcastUint32x16(0x80000000))
+	m := b.And(archsimd.BroadcastUint32x16(0x7fffffff))
+	lo, hi := archsimd.BroadcastUint32x16(113<<23), archsimd.BroadcastUint32x16(143<<23)
+	// Normal: m += 0xfff + (m>>13)&1, then the low 13 bits dropped.
+	r := m.Add(archsimd.BroadcastUint32x16(0xfff)).Add(m.ShiftAllRight(13).And(archsimd.BroadcastUint32x16(1))).
+		AndNot(archsimd.BroadcastUint32x16(0x1fff))
+	h := r.ShiftAllRight(13).Sub(archsimd.BroadcastUint32x16(112 << 10))
+	normal := m.GreaterEqual(lo)
+	ok := r.Less(hi)
+	// Subnormal: k = rint(|v| * 2^24) is the half's bits, k * 2^-24 its value.
+	k := m.AsFloat32x16().Mul(archsimd.BroadcastFloat32x16(0x1p24)).RoundToEvenScaled(0)
+	r = r.Merge(k.Mul(archsimd.BroadcastFloat32x16(0x1p-24)).AsUint32x16(), normal)
+	h = h.Merge(k.ConvertToInt32().AsUint32x16(), normal)
+	sub := m.Less(lo)
+	if !zeroOK {
+		sub = sub.And(m.NotEqual(archsimd.BroadcastUint32x16(0)))
+	}
+	return s.Or(r).AsFloat32x16(), s.ShiftAllRight(16).Or(h), ok.And(normal).Or(sub)
+}
+
+// quantizeRowsAVX512 produces the same bytes as QuantizeRowsGeneric. Rows
+// go 16 at a time: their minima and maxima are folded into one vector each
+// and their parameters computed side by side (two vector divisions for 16
+// rows, where one row at a time waits on two scalar ones); rows whose
+// parameters leave the common case, and the last few, go one at a time.
+func quantizeRowsAVX512(bits, dim int, dst []byte, src []float32, idx []int) {
+	rb := RowBytes(bits, dim)
+	k := 0
+	if dim%16 == 0 && (bits == 8 || bits == 4) {
+		nb := rb - 4
+		maxq := int32(1)<<bits - 1
+		var mins, maxs [16]archsimd.Float32x16
+		var biases, invs [16]float32
+		var tails [16]uint32
+		for ; k+16 <= len(idx); k += 16 {
+			for j, r := range idx[k : k+16] {
+				row := src[r*dim : (r+1)*dim]
+				vmin := archsimd.LoadFloat32x16((*[16]float32)(row[:16]))
+				vmax := vmin
+				for i := 16; i < dim; i += 16 {
+					v := archsimd.LoadFloat32x16((*[16]float32)(row[i : i+16]))
+					vmin, vmax = vmin.Min(v), vmax.Max(v)
+				}
+				mins[j], maxs[j] = vmin, vmax
+			}
+			mn, mx := fold16(&mins, &maxs)
+			bias, inv, tail, ok := rowParams16(bits, mn, mx)
+			bias.Store(&biases)
+			inv.Store(&invs)
+			tail.Store(&tails)
+			for j, r := range idx[k : k+16] {
+				out := dst[(k+j)*rb : (k+j+1)*rb]
+				row := src[r*dim : (r+1)*dim]
+				if ok&(1<<j) == 0 {
+					quantizeRowAVX512(bits, out, row)
+					continue
+				}
+				binary.LittleEndian.PutUint32(out[nb:], tails[j])
+				codesAVX512(bits, out[:nb], row, biases[j], invs[j], maxq)
+			}
+		}
+	}
+	for ; k < len(idx); k++ {
+		r := idx[k]
+		quantizeRowAVX512(bits, dst[k*rb:(k+1)*rb], src[r*dim:(r+1)*dim])
+	}
+}
