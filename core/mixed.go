@@ -1,6 +1,9 @@
 package core
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Mixed is a table held in memory with every row encoded in its tier: what a
 // .shark file stores, read back with dequantize-on-lookup. It lets a model be
@@ -9,27 +12,65 @@ type Mixed struct {
 	Name  string
 	R, D  int
 	Tiers []Tier
-	off   []int64 // byte offset of each row in data
-	data  []byte
+	pos   []int32          // each row's place among its tier's rows
+	data  [NumTiers][]byte // each tier's rows, in row order, as in a .shark file
 }
 
-// Encode stores src with row r in tier tiers[r].
+// mixedWindow is the number of rows Encode reads from a source that is not
+// in memory, at a time.
+const mixedWindow = 1 << 14
+
+// Encode stores src with row r in tier tiers[r], encoded on every core.
 func Encode(src RowSource, tiers []Tier) (*Mixed, error) {
 	n, d := src.Rows(), src.Dim()
 	if len(tiers) != n {
 		return nil, fmt.Errorf("%w: %d tiers for %d rows", ErrInvalid, len(tiers), n)
 	}
-	m := &Mixed{R: n, D: d, Tiers: tiers, off: make([]int64, n+1)}
-	for r, t := range tiers {
-		m.off[r+1] = m.off[r] + int64(t.RowBytes(d))
+	if n > math.MaxInt32 {
+		return nil, fmt.Errorf("%w: %d rows is more than an in-memory table holds", ErrInvalid, n)
 	}
-	m.data = make([]byte, m.off[n])
-	row := make([]float32, d)
+	m := &Mixed{R: n, D: d, Tiers: tiers, pos: make([]int32, n)}
+	var cnt [NumTiers]int
 	for r, t := range tiers {
-		if err := src.Row(r, row); err != nil {
-			return nil, err
+		if t >= NumTiers {
+			return nil, fmt.Errorf("%w: row %d has tier %d", ErrInvalid, r, t)
 		}
-		EncodeRow(t, m.data[m.off[r]:m.off[r+1]], row)
+		m.pos[r] = int32(cnt[t])
+		cnt[t]++
+	}
+	for t := range m.data {
+		m.data[t] = make([]byte, cnt[t]*Tier(t).RowBytes(d))
+	}
+	enc := NewTierEncoder(d)
+	ss, inMemory := src.(SliceSource)
+	win := mixedWindow
+	var buf []float32
+	if inMemory {
+		win = max(n, 1)
+	} else {
+		buf = make([]float32, win*d)
+	}
+	var done [NumTiers]int
+	for lo := 0; lo < n; lo += win {
+		hi := min(n, lo+win)
+		var rows []float32
+		if inMemory {
+			rows = ss.RowSlice(lo, hi)
+		} else {
+			rows = buf[:(hi-lo)*d]
+			if err := ReadRows(src, lo, hi, rows); err != nil {
+				return nil, err
+			}
+		}
+		var out [NumTiers][]byte
+		for t := range out {
+			out[t] = m.data[t][done[t]*Tier(t).RowBytes(d):]
+		}
+		enc.Encode(&out, rows, tiers[lo:hi])
+		c := Counts(tiers[lo:hi])
+		for t := range done {
+			done[t] += c[t]
+		}
 	}
 	return m, nil
 }
@@ -40,7 +81,10 @@ func (m *Mixed) Row(i int, dst []float32) error {
 	if i < 0 || i >= m.R {
 		return fmt.Errorf("%w: row %d of %d", ErrInvalid, i, m.R)
 	}
-	DecodeRow(m.Tiers[i], dst[:m.D], m.data[m.off[i]:m.off[i+1]])
+	t := m.Tiers[i]
+	rb := t.RowBytes(m.D)
+	p := int(m.pos[i]) * rb
+	DecodeRow(t, dst[:m.D], m.data[t][p:p+rb])
 	return nil
 }
 

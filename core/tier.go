@@ -76,6 +76,29 @@ func EncodeRow(t Tier, dst []byte, src []float32) {
 	}
 }
 
+// EncodeRows writes the rows of src (rows of dim values) named by idx, in
+// that order, into consecutive rows of tier t in dst; the same bytes as
+//
+//	for i, r := range idx {
+//		EncodeRow(t, dst[i*rb:(i+1)*rb], src[r*dim:(r+1)*dim])
+//	}
+//
+// with rb = t.RowBytes(dim). The quantized tiers take their rows many at a
+// time (kernels.QuantizeRows).
+func EncodeRows(t Tier, dst []byte, src []float32, dim int, idx []int) {
+	switch t {
+	case INT8:
+		kernels.QuantizeRows(8, dim, dst, src, idx)
+	case INT4:
+		kernels.QuantizeRows(4, dim, dst, src, idx)
+	default:
+		rb := t.RowBytes(dim)
+		for i, r := range idx {
+			EncodeRow(t, dst[i*rb:(i+1)*rb], src[r*dim:(r+1)*dim])
+		}
+	}
+}
+
 // DecodeRow reads one row of tier t from src into dst (len(dst) = dim).
 func DecodeRow(t Tier, dst []float32, src []byte) {
 	switch t {

@@ -18,6 +18,7 @@ func ForcePortable(on bool) {
 	floatsToHalves, halvesToFloats, halfBytesToFloats = FloatsToHalvesGeneric, HalvesToFloatsGeneric, HalfBytesToFloatsGeneric
 	floatsToHalfBytes = FloatsToHalfBytesGeneric
 	quantizeRow, quantizeRows, dequantizeRow = QuantizeRowGeneric, QuantizeRowsGeneric, DequantizeRowGeneric
+	newRowQuantizer = newRowQuantizerGeneric
 	dot, axpy, sumSquaredDiff = DotGeneric, AxpyGeneric, SumSquaredDiffGeneric
 	prefetch = PrefetchGeneric
 	addRowF32, addRowF16, addRowNBit = AddRowF32Generic, AddRowF16Generic, AddRowNBitGeneric

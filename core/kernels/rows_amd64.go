@@ -90,50 +90,82 @@ func roundHalf16(v archsimd.Float32x16, zeroOK bool) (archsimd.Float32x16, archs
 	return s.Or(r).AsFloat32x16(), s.ShiftAllRight(16).Or(h), ok.And(normal).Or(sub)
 }
 
-// quantizeRowsAVX512 produces the same bytes as QuantizeRowsGeneric. Rows
-// go 16 at a time: their minima and maxima are folded into one vector each
-// and their parameters computed side by side (two vector divisions for 16
-// rows, where one row at a time waits on two scalar ones); rows whose
-// parameters leave the common case, and the last few, go one at a time.
+// rowQuantizerAVX512 is the RowQuantizer of the SIMD build for widths that
+// are a multiple of 16. Add reads its row once, for the lane-wise minima
+// and maxima; every 16 rows (and at Flush) these are folded into one vector
+// each, the rows' parameters computed side by side (two vector divisions
+// for 16 rows, where one row at a time waits on two scalar ones), and the
+// codes written, the rows still in the cache. Rows whose parameters leave
+// the common case go through the one-row kernel.
+type rowQuantizerAVX512 struct {
+	bits, dim, n int
+	dst          [16][]byte
+	src          [16][]float32
+	mins, maxs   [16]archsimd.Float32x16
+}
+
+func (q *rowQuantizerAVX512) Add(dst []byte, src []float32) {
+	src = src[:q.dim]
+	vmin := archsimd.LoadFloat32x16((*[16]float32)(src[:16]))
+	vmax := vmin
+	for i := 16; i < len(src); i += 16 {
+		v := archsimd.LoadFloat32x16((*[16]float32)(src[i : i+16]))
+		vmin, vmax = vmin.Min(v), vmax.Max(v)
+	}
+	q.mins[q.n], q.maxs[q.n] = vmin, vmax
+	q.dst[q.n], q.src[q.n] = dst, src
+	if q.n++; q.n == 16 {
+		q.encode()
+	}
+}
+
+func (q *rowQuantizerAVX512) Flush() {
+	if q.n > 0 {
+		q.encode()
+	}
+}
+
+// encode writes the q.n rows gathered; lanes past them repeat the first
+// row and are not used.
+func (q *rowQuantizerAVX512) encode() {
+	for j := q.n; j < 16; j++ {
+		q.mins[j], q.maxs[j] = q.mins[0], q.maxs[0]
+	}
+	mn, mx := fold16(&q.mins, &q.maxs)
+	bias, inv, tail, ok := rowParams16(q.bits, mn, mx)
+	var biases, invs [16]float32
+	var tails [16]uint32
+	bias.Store(&biases)
+	inv.Store(&invs)
+	tail.Store(&tails)
+	nb := RowBytes(q.bits, q.dim) - 4
+	maxq := int32(1)<<q.bits - 1
+	for j := range q.n {
+		out, row := q.dst[j][:nb+4], q.src[j]
+		if ok&(1<<j) == 0 {
+			quantizeRowAVX512(q.bits, out, row)
+		} else {
+			binary.LittleEndian.PutUint32(out[nb:], tails[j])
+			codesAVX512(q.bits, out[:nb], row, biases[j], invs[j], maxq)
+		}
+		q.dst[j], q.src[j] = nil, nil
+	}
+	q.n = 0
+}
+
+func newRowQuantizerAVX512(bits, dim int) RowQuantizer {
+	if dim%16 != 0 || dim == 0 || (bits != 8 && bits != 4) {
+		return rowKernel{bits, quantizeRowAVX512}
+	}
+	return &rowQuantizerAVX512{bits: bits, dim: dim}
+}
+
+// quantizeRowsAVX512 produces the same bytes as QuantizeRowsGeneric.
 func quantizeRowsAVX512(bits, dim int, dst []byte, src []float32, idx []int) {
 	rb := RowBytes(bits, dim)
-	k := 0
-	if dim%16 == 0 && (bits == 8 || bits == 4) {
-		nb := rb - 4
-		maxq := int32(1)<<bits - 1
-		var mins, maxs [16]archsimd.Float32x16
-		var biases, invs [16]float32
-		var tails [16]uint32
-		for ; k+16 <= len(idx); k += 16 {
-			for j, r := range idx[k : k+16] {
-				row := src[r*dim : (r+1)*dim]
-				vmin := archsimd.LoadFloat32x16((*[16]float32)(row[:16]))
-				vmax := vmin
-				for i := 16; i < dim; i += 16 {
-					v := archsimd.LoadFloat32x16((*[16]float32)(row[i : i+16]))
-					vmin, vmax = vmin.Min(v), vmax.Max(v)
-				}
-				mins[j], maxs[j] = vmin, vmax
-			}
-			mn, mx := fold16(&mins, &maxs)
-			bias, inv, tail, ok := rowParams16(bits, mn, mx)
-			bias.Store(&biases)
-			inv.Store(&invs)
-			tail.Store(&tails)
-			for j, r := range idx[k : k+16] {
-				out := dst[(k+j)*rb : (k+j+1)*rb]
-				row := src[r*dim : (r+1)*dim]
-				if ok&(1<<j) == 0 {
-					quantizeRowAVX512(bits, out, row)
-					continue
-				}
-				binary.LittleEndian.PutUint32(out[nb:], tails[j])
-				codesAVX512(bits, out[:nb], row, biases[j], invs[j], maxq)
-			}
-		}
+	q := newRowQuantizerAVX512(bits, dim)
+	for i, r := range idx {
+		q.Add(dst[i*rb:(i+1)*rb], src[r*dim:(r+1)*dim])
 	}
-	for ; k < len(idx); k++ {
-		r := idx[k]
-		quantizeRowAVX512(bits, dst[k*rb:(k+1)*rb], src[r*dim:(r+1)*dim])
-	}
+	q.Flush()
 }

@@ -211,6 +211,32 @@ func QuantizeRowsGeneric(bits, dim int, dst []byte, src []float32, idx []int) {
 	}
 }
 
+// RowQuantizer encodes rows of one N-bit tier handed to it one at a time,
+// as QuantizeRowGeneric would; a kernel may hold rows back to encode many
+// at once, so a row's bytes are written by the time Flush returns, and dst
+// and src must not change until then. A RowQuantizer is for one goroutine.
+type RowQuantizer interface {
+	Add(dst []byte, src []float32)
+	Flush()
+}
+
+// NewRowQuantizer returns the fastest RowQuantizer available for rows of
+// dim values in bits (8 or 4).
+func NewRowQuantizer(bits, dim int) RowQuantizer { return newRowQuantizer(bits, dim) }
+
+var newRowQuantizer = newRowQuantizerGeneric
+
+func newRowQuantizerGeneric(bits, _ int) RowQuantizer { return rowKernel{bits, QuantizeRowGeneric} }
+
+// rowKernel is a RowQuantizer that encodes each row as it comes.
+type rowKernel struct {
+	bits int
+	f    func(bits int, dst []byte, src []float32)
+}
+
+func (k rowKernel) Add(dst []byte, src []float32) { k.f(k.bits, dst, src) }
+func (k rowKernel) Flush()                        {}
+
 // QuantizeRows dispatches to the fastest QuantizeRowsGeneric available.
 func QuantizeRows(bits, dim int, dst []byte, src []float32, idx []int) {
 	quantizeRows(bits, dim, dst, src, idx)

@@ -19,6 +19,7 @@ func init() {
 		}
 		if x.AVX512() {
 			quantizeRow, quantizeRows, dequantizeRow = quantizeRowAVX512, quantizeRowsAVX512, dequantizeRowAVX512
+			newRowQuantizer = newRowQuantizerAVX512
 			sumSquaredDiff = sumSquaredDiffAVX512
 			addRowNBit = addRowNBitAVX512
 			parts = append(parts, "avx512")

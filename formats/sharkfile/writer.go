@@ -287,10 +287,8 @@ func (w *Writer) WriteTableFrom(name string, src core.RowSource, tiers TierSourc
 				out = out[:len(ids)*rb]
 				const part = 256
 				par.For((len(ids)+part-1)/part, 0, func(k int) {
-					for i := k * part; i < min(len(ids), (k+1)*part); i++ {
-						r := ids[i] - lo
-						core.EncodeRow(t, out[i*rb:(i+1)*rb], win[r*dim:(r+1)*dim])
-					}
+					a, b := k*part, min(len(ids), (k+1)*part)
+					core.EncodeRows(t, out[a*rb:b*rb], win, dim, ids[a:b])
 				})
 				if _, err := bw.Write(out); err != nil {
 					return err
@@ -310,7 +308,7 @@ func (w *Writer) WriteTableFrom(name string, src core.RowSource, tiers TierSourc
 					lo = r
 				}
 				if rt == t {
-					ids = append(ids, r)
+					ids = append(ids, r-lo) // within the window
 				}
 				return nil
 			})
@@ -385,38 +383,34 @@ func (w *Writer) tiersOnePass(e *Entry, out writeSeeker, src core.RowSource, tie
 		}
 		werr <- err
 	}()
-	rowsBuf := make([]float32, window*dim)
+	var rowsBuf []float32 // rows of a source not in memory
+	ss, inMemory := src.(core.SliceSource)
+	if !inMemory {
+		rowsBuf = make([]float32, window*dim)
+	}
 	win := make([]core.Tier, 0, window)
-	pos := make([]int, window)
+	enc := core.NewTierEncoder(dim)
 	lo := 0
 	flush := func() error {
 		hi := lo + len(win)
 		if hi == lo {
 			return nil
 		}
-		rowsW := rowsBuf[:(hi-lo)*dim]
-		if ss, ok := src.(core.SliceSource); ok {
+		var rowsW []float32
+		if inMemory {
 			rowsW = ss.RowSlice(lo, hi)
-		} else if err := core.ReadRows(src, lo, hi, rowsW); err != nil {
-			return fmt.Errorf("sharkfile: table %q: reading rows %d..%d: %w", e.Name, lo, hi, err)
-		}
-		// Where each row goes in its tier's window buffer.
-		var n [core.NumTiers]int
-		for i, t := range win {
-			pos[i] = n[t] * rb[t]
-			n[t]++
+		} else {
+			rowsW = rowsBuf[:(hi-lo)*dim]
+			if err := core.ReadRows(src, lo, hi, rowsW); err != nil {
+				return fmt.Errorf("sharkfile: table %q: reading rows %d..%d: %w", e.Name, lo, hi, err)
+			}
 		}
 		outs := <-free
+		n := core.Counts(win)
 		for t := range outs {
 			outs[t] = outs[t][:n[t]*rb[t]]
 		}
-		const part = 256
-		par.For((len(win)+part-1)/part, 0, func(k int) {
-			for i := k * part; i < min(len(win), (k+1)*part); i++ {
-				t := win[i]
-				core.EncodeRow(t, outs[t][pos[i]:pos[i]+rb[t]], rowsW[i*dim:(i+1)*dim])
-			}
-		})
+		enc.Encode(&outs, rowsW, win)
 		jobs <- outs
 		if progress != nil {
 			progress(hi)
