@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -326,6 +327,16 @@ func (w *Writer) WriteTableFrom(name string, src core.RowSource, tiers TierSourc
 	return nil
 }
 
+// parts holds a window's rows of each tier, encoded.
+type parts = [core.NumTiers][]byte
+
+// windowParts keeps the one-pass writer's window buffers from one table to
+// the next. Each buffer grows to the most rows of its tier a window has
+// held, not to a window of rows, so a tier with few rows keeps a small
+// one. Fresh buffers cost page faults, which on a virtual machine came to
+// a fifth of the time of writing a 256 MiB table.
+var windowParts = sync.Pool{New: func() any { return new(parts) }}
+
 // writeSeeker is an output that can be written at any offset (a file).
 type writeSeeker interface {
 	io.WriterAt
@@ -355,16 +366,16 @@ func (w *Writer) tiersOnePass(e *Entry, out writeSeeker, src core.RowSource, tie
 	}
 	// Two sets of tier buffers: while the rows of one window are encoded
 	// into one set, a goroutine writes and checksums the other.
-	type parts = [core.NumTiers][]byte
-	free := make(chan parts, 2)
+	free := make(chan *parts, 2)
 	for range 2 {
-		var ps parts
-		for t := range ps {
-			ps[t] = make([]byte, 0, window*rb[t])
-		}
-		free <- ps
+		free <- windowParts.Get().(*parts)
 	}
-	jobs := make(chan parts)
+	defer func() {
+		for range 2 {
+			windowParts.Put(<-free)
+		}
+	}()
+	jobs := make(chan *parts)
 	werr := make(chan error, 1)
 	go func() {
 		var err error
@@ -408,9 +419,12 @@ func (w *Writer) tiersOnePass(e *Entry, out writeSeeker, src core.RowSource, tie
 		outs := <-free
 		n := core.Counts(win)
 		for t := range outs {
+			if cap(outs[t]) < n[t]*rb[t] {
+				outs[t] = make([]byte, n[t]*rb[t])
+			}
 			outs[t] = outs[t][:n[t]*rb[t]]
 		}
-		enc.Encode(&outs, rowsW, win)
+		enc.Encode(outs, rowsW, win)
 		jobs <- outs
 		if progress != nil {
 			progress(hi)
