@@ -331,10 +331,8 @@ func (w *Writer) WriteTableFrom(name string, src core.RowSource, tiers TierSourc
 type parts = [core.NumTiers][]byte
 
 // windowParts keeps the one-pass writer's window buffers from one table to
-// the next. Each buffer grows to the most rows of its tier a window has
-// held, not to a window of rows, so a tier with few rows keeps a small
-// one. Fresh buffers cost page faults, which on a virtual machine came to
-// a fifth of the time of writing a 256 MiB table.
+// the next: fresh buffers cost page faults, which on a virtual machine came
+// to a fifth of the time of writing a 256 MiB table.
 var windowParts = sync.Pool{New: func() any { return new(parts) }}
 
 // writeSeeker is an output that can be written at any offset (a file).
@@ -420,7 +418,10 @@ func (w *Writer) tiersOnePass(e *Entry, out writeSeeker, src core.RowSource, tie
 		n := core.Counts(win)
 		for t := range outs {
 			if cap(outs[t]) < n[t]*rb[t] {
-				outs[t] = make([]byte, n[t]*rb[t])
+				// Room for the most rows of the tier a window can hold, so
+				// that it is made once: pages past the part in use are not
+				// touched, and not resident.
+				outs[t] = make([]byte, 0, int(min(int64(window), e.Counts[t]))*rb[t])
 			}
 			outs[t] = outs[t][:n[t]*rb[t]]
 		}
