@@ -24,8 +24,9 @@ type TierEncoder struct {
 func NewTierEncoder(dim int) *TierEncoder {
 	// A part, one core's unit of work, is about 1 MiB of source rows: the
 	// cores take parts in turn, and each jump to another part breaks the
-	// stream the memory prefetches for a core; on this project's machine
-	// parts of 256 KiB made two cores 10-25% slower, and 64 KiB 35%.
+	// stream the memory prefetches for a core: on this project's machine
+	// two cores took 14-34% longer with parts of 256 KiB, 45-50% with
+	// 64 KiB (BENCHMARKS.md).
 	e := &TierEncoder{dim: dim, part: max(16, (1<<20)/(4*max(dim, 1)))}
 	e.quantizers.New = func() any {
 		return &[2]kernels.RowQuantizer{kernels.NewRowQuantizer(8, dim), kernels.NewRowQuantizer(4, dim)}
