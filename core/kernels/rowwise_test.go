@@ -139,3 +139,45 @@ func TestRowParamsRounding(t *testing.T) {
 		}
 	}
 }
+
+// rowMinMax equals the plain scan bit for bit, zeros of either sign
+// included, at every length up to 70.
+func TestRowMinMax(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	negz := float32(math.Copysign(0, -1))
+	for n := 1; n <= 70; n++ {
+		for k := range 300 {
+			src := make([]float32, n)
+			for i := range src {
+				switch r.IntN(4) {
+				case 0:
+					src[i] = 0
+				case 1:
+					src[i] = negz
+				default:
+					src[i] = float32(r.NormFloat64())
+				}
+				// A third of the rows with a zero minimum, a third with a
+				// zero maximum, when they hold a zero.
+				if src[i] != 0 && k%3 == 0 {
+					src[i] = float32(math.Abs(float64(src[i])))
+				} else if src[i] != 0 && k%3 == 1 {
+					src[i] = -float32(math.Abs(float64(src[i])))
+				}
+			}
+			mn, mx := src[0], src[0]
+			for _, v := range src[1:] {
+				if v < mn {
+					mn = v
+				}
+				if v > mx {
+					mx = v
+				}
+			}
+			gn, gx := rowMinMax(src)
+			if math.Float32bits(gn) != math.Float32bits(mn) || math.Float32bits(gx) != math.Float32bits(mx) {
+				t.Fatalf("n=%d %v: got %v %v, want %v %v", n, src, gn, gx, mn, mx)
+			}
+		}
+	}
+}
