@@ -34,7 +34,8 @@ func NewTierEncoder(dim int) *TierEncoder {
 	return e
 }
 
-// Counts is the number of rows of each tier in tiers.
+// Counts is the number of rows of each tier in tiers, which must all be
+// below NumTiers (as Encode and the writer check before they count).
 func Counts(tiers []Tier) [NumTiers]int {
 	var n [NumTiers]int
 	for _, t := range tiers {
@@ -44,8 +45,8 @@ func Counts(tiers []Tier) [NumTiers]int {
 }
 
 // Encode encodes the rows of src (len(tiers) rows of dim values), row i in
-// tier tiers[i]: each tier's rows, in order, to consecutive rows at the
-// start of out[t], which must hold them (Counts). The bytes are those of
+// tier tiers[i] (each below NumTiers): each tier's rows, in order, to
+// consecutive rows at the start of out[t], which must hold them (Counts). The bytes are those of
 // EncodeRow on each row. The window is split in parts of consecutive rows,
 // a part per core at a time, and each part is read in row order, as memory
 // streams best; the quantized tiers' rows go to a kernels.RowQuantizer,
