@@ -14,8 +14,18 @@ import (
 // rows, updated lazily (only the rows a batch touches, as LazyAdam does).
 type optState struct {
 	step   int
+	c1, c2 float64     // Adam's bias corrections at step, set by next
 	m, v   [][]float32 // per layer W then B, interleaved: 2*layer, 2*layer+1
 	em, ev [][]float32 // per data field, same shape as the table
+}
+
+// next starts an optimizer step. The bias corrections are the same for
+// every parameter of a step: computed here once, not in every update call
+// (a batch updates thousands of embedding rows).
+func (o *optState) next() {
+	o.step++
+	t := float64(o.step)
+	o.c1, o.c2 = 1-math.Pow(beta1, t), 1-math.Pow(beta2, t)
 }
 
 func (m *Model) ensureOpt() {
@@ -59,9 +69,7 @@ func (m *Model) update(params, g, mm, vv []float32) {
 		}
 		return
 	}
-	t := float64(m.opt.step)
-	c1 := 1 - math.Pow(beta1, t)
-	c2 := 1 - math.Pow(beta2, t)
+	c1, c2 := m.opt.c1, m.opt.c2
 	for i, gi := range g {
 		mm[i] = beta1*mm[i] + (1-beta1)*gi
 		vv[i] = beta2*vv[i] + (1-beta2)*gi*gi
@@ -103,18 +111,40 @@ func (m *Model) Train(train, valid *Dataset, epochs int, progress func(done, tot
 		shards[k] = &shard{w: m.newWork(), g: m.newGrads(), gx: make([]float32, ShardSize*in)}
 	}
 	D := m.Cfg.Dim
-	// Sparse accumulation of embedding gradients: row -> offset in acc.
-	index := make([]map[int32]int, len(m.Fields))
-	for i := range index {
-		index[i] = map[int32]int{}
-	}
+	// Sparse accumulation of each active field's embedding gradients: the
+	// rows a batch touched, in order, and row -> offset in acc.
 	type touched struct {
-		f   int
 		row int32
 		off int
 	}
-	var order []touched
-	var acc []float32
+	type fieldAcc struct {
+		index map[int32]int
+		order []touched
+		acc   []float32
+	}
+	fields := make([]fieldAcc, len(m.Slots))
+	for k := range fields {
+		fields[k].index = map[int32]int{}
+	}
+	// The dense parameters in segments of at most 4096, the optimizer's
+	// unit of work.
+	type seg struct {
+		p, m, v []float32
+		g       func(*grads) []float32
+		lo, hi  int
+	}
+	var segs []seg
+	for li, l := range m.Layers {
+		for _, w := range []struct {
+			p []float32
+			i int
+			g func(*grads) []float32
+		}{{l.W, 2 * li, func(g *grads) []float32 { return g.w[li] }}, {l.B, 2*li + 1, func(g *grads) []float32 { return g.b[li] }}} {
+			for lo := 0; lo < len(w.p); lo += 4096 {
+				segs = append(segs, seg{w.p, m.opt.m[w.i], m.opt.v[w.i], w.g, lo, min(len(w.p), lo+4096)})
+			}
+		}
+	}
 	var hist []EpochResult
 	total := int64(epochs) * int64(train.Rows())
 	var done int64
@@ -148,49 +178,62 @@ func (m *Model) Train(train, valid *Dataset, epochs int, progress func(done, tot
 			if err := errors.Join(errs...); err != nil {
 				return hist, err
 			}
-			// Combine shards in order: the same sums for any worker count.
-			g0 := shards[0].g
+			// Combine shards in order, then the optimizer step, a segment of
+			// the dense parameters per job: every element gets the same sums
+			// in the same order for any worker count.
 			lossSum += shards[0].loss
 			for k := 1; k < ns; k++ {
 				lossSum += shards[k].loss
-				for li := range g0.w {
-					addTo(g0.w[li], shards[k].g.w[li])
-					addTo(g0.b[li], shards[k].g.b[li])
-				}
 			}
 			inv := 1 / float32(len(batch))
-			m.opt.step++
-			for li, l := range m.Layers {
-				scale(g0.w[li], inv)
-				scale(g0.b[li], inv)
-				m.update(l.W, g0.w[li], m.opt.m[2*li], m.opt.v[2*li])
-				m.update(l.B, g0.b[li], m.opt.m[2*li+1], m.opt.v[2*li+1])
-			}
-			order, acc = order[:0], acc[:0]
-			for i, s := range batch {
-				ids := train.Sample(s)
-				gx := shards[i/ShardSize].gx[(i%ShardSize)*in:]
-				for k, f := range m.Slots {
-					off, ok := index[f][ids[f]]
+			m.opt.next()
+			// The embedding rows a batch touched, a field per job: each
+			// row's gradient summed over the batch in sample order, then
+			// its update. Fields share nothing.
+			field := func(k int) {
+				f := m.Slots[k]
+				fa := &fields[k]
+				fa.order, fa.acc = fa.order[:0], fa.acc[:0]
+				for i, s := range batch {
+					row := train.Sample(s)[f]
+					gx := shards[i/ShardSize].gx[(i%ShardSize)*in+k*D:]
+					off, ok := fa.index[row]
 					if !ok {
-						off = len(acc)
-						acc = append(acc, make([]float32, D)...)
-						index[f][ids[f]] = off
-						order = append(order, touched{f, ids[f], off})
+						off = len(fa.acc)
+						fa.acc = append(fa.acc, make([]float32, D)...)
+						fa.index[row] = off
+						fa.order = append(fa.order, touched{row, off})
 					}
-					addTo(acc[off:off+D], gx[k*D:(k+1)*D])
+					addTo(fa.acc[off:off+D], gx[:D])
+				}
+				tbl := m.Emb[f].(*core.Table)
+				em, ev := m.opt.em[f], m.opt.ev[f]
+				for _, t := range fa.order {
+					r, off := t.row, t.off
+					row := tbl.Data[int(r)*D : int(r+1)*D]
+					g := fa.acc[off : off+D]
+					for j := range g {
+						g[j] = g[j]*inv + float32(m.Cfg.L2)*row[j]
+					}
+					m.update(row, g, em[int(r)*D:int(r+1)*D], ev[int(r)*D:int(r+1)*D])
+					delete(fa.index, r)
 				}
 			}
-			for _, t := range order {
-				tbl := m.Emb[t.f].(*core.Table)
-				row := tbl.Data[int(t.row)*D : int(t.row+1)*D]
-				g := acc[t.off : t.off+D]
-				for j := range g {
-					g[j] = g[j]*inv + float32(m.Cfg.L2)*row[j]
+			// One pool for both kinds of job, the fields first (the larger):
+			// one wait per batch instead of two.
+			par.For(len(m.Slots)+len(segs), m.Cfg.Workers, func(i int) {
+				if i < len(m.Slots) {
+					field(i)
+					return
 				}
-				m.update(row, g, m.opt.em[t.f][int(t.row)*D:int(t.row+1)*D], m.opt.ev[t.f][int(t.row)*D:int(t.row+1)*D])
-				delete(index[t.f], t.row)
-			}
+				sg := segs[i-len(m.Slots)]
+				g := sg.g(shards[0].g)[sg.lo:sg.hi]
+				for k := 1; k < ns; k++ {
+					addTo(g, sg.g(shards[k].g)[sg.lo:sg.hi])
+				}
+				scale(g, inv)
+				m.update(sg.p[sg.lo:sg.hi], g, sg.m[sg.lo:sg.hi], sg.v[sg.lo:sg.hi])
+			})
 			done += int64(len(batch))
 			if progress != nil {
 				progress(done, total)
