@@ -42,8 +42,8 @@ second of each, best of three alternating runs, and their ratio. Any gain
 comes from moving fewer bytes, so it can only show on tables several times
 larger than the CPU's last-level cache (make one with
 "shark example --big 8000000x64 -o DIR" and quantize it), and it grows with
-the width of a row: a narrow row costs one cache miss whatever its tier
-(BENCHMARKS.md measures widths 64, 128 and 256).`, stderr)
+the width of a row: a narrow row costs one cache miss whatever its tier.
+BENCHMARKS.md has the figures by width, and against other loops for fp32.`, stderr)
 	table := fs.String("table", "", "the table to use (default: the largest)")
 	bags := fs.Int("bags", 200000, "bags per run")
 	bagSize := fs.Int("bag-size", 32, "rows per bag")
