@@ -11,7 +11,8 @@ import (
 
 // TierEncoder encodes windows of rows into one buffer per tier, on every
 // core: the encoding step of a .shark table's writer and of Encode. One
-// Encode at a time; its kernels are those in use when it was made.
+// Encode at a time. Its quantizers, once made, keep the kernels that were
+// in use then (see kernels.ForcePortable).
 type TierEncoder struct {
 	dim, part int
 	before    [][NumTiers]int // per part: the rows of each tier before it
