@@ -85,6 +85,20 @@ func MeanBags(offsets []int, dim int, dst []float32) {
 // against, built the same way (touch a group, then add it) so that their
 // ratio measures the bytes moved, not a difference in the loop.
 func PoolBagsF32(table []float32, dim int, ids, offsets []int, mean bool, dst []float32) error {
+	return poolF32(table, dim, ids, offsets, mean, dst, false)
+}
+
+// PoolBagsF32Prefetch is PoolBagsF32 (the same sums, in the same order)
+// with another loop: while a group's rows are added, the next group's are
+// asked for with a software prefetch (kernels.Prefetch; a plain loop where
+// the build has none). For wide rows it is the faster fp32 loop on this
+// project's machine (BENCHMARKS.md), so `shark bench lookup` measures the
+// compressed lookups against it too.
+func PoolBagsF32Prefetch(table []float32, dim int, ids, offsets []int, mean bool, dst []float32) error {
+	return poolF32(table, dim, ids, offsets, mean, dst, true)
+}
+
+func poolF32(table []float32, dim int, ids, offsets []int, mean bool, dst []float32, prefetch bool) error {
 	nb, err := CheckBags(ids, offsets, dim, dst)
 	if err != nil || nb == 0 {
 		return err
@@ -99,15 +113,27 @@ func PoolBagsF32(table []float32, dim int, ids, offsets []int, mean bool, dst []
 		}
 	}
 	clear(dst[:nb*dim])
+	rowBytes := func(id int) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(&table[id*dim])), 4*dim) }
 	var group [PoolGroup][]byte
 	var sink byte
+	if prefetch { // ids are in range, so a row has dim > 0 values
+		for _, id := range ids[:min(PoolGroup, len(ids))] {
+			kernels.Prefetch(rowBytes(id))
+		}
+	}
 	bag := 0
 	for g := 0; g < len(ids); g += PoolGroup {
 		k := min(PoolGroup, len(ids)-g)
-		for j, id := range ids[g : g+k] {
-			group[j] = unsafe.Slice((*byte)(unsafe.Pointer(&table[id*dim])), 4*dim)
+		if prefetch {
+			for _, id := range ids[g+k : min(g+k+PoolGroup, len(ids))] {
+				kernels.Prefetch(rowBytes(id))
+			}
+		} else {
+			for j, id := range ids[g : g+k] {
+				group[j] = rowBytes(id)
+			}
+			sink ^= Touch(group[:k])
 		}
-		sink ^= Touch(group[:k])
 		for j, id := range ids[g : g+k] {
 			for g+j >= offsets[bag+1] {
 				bag++

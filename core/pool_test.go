@@ -39,6 +39,19 @@ func TestPoolBagsF32(t *testing.T) {
 			if err := PoolBagsF32(table, dim, ids, offsets, mean, got); err != nil {
 				t.Fatal(err)
 			}
+			// The prefetching loop adds the same rows in the same order.
+			pf := make([]float32, nb*dim)
+			for i := range pf {
+				pf[i] = 99
+			}
+			if err := PoolBagsF32Prefetch(table, dim, ids, offsets, mean, pf); err != nil {
+				t.Fatal(err)
+			}
+			for i := range pf {
+				if math.Float32bits(pf[i]) != math.Float32bits(got[i]) {
+					t.Fatalf("dim %d: prefetching loop value %d is %v, the touching loop's %v", dim, i, pf[i], got[i])
+				}
+			}
 			for b := 0; b < nb; b++ {
 				want := make([]float32, dim)
 				bag := ids[offsets[b]:offsets[b+1]]
@@ -75,6 +88,9 @@ func TestPoolBagsBadInput(t *testing.T) {
 	} {
 		if err := PoolBagsF32(table, 4, c.ids, c.offsets, false, out); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: got %v, want ErrInvalid", name, err)
+		}
+		if err := PoolBagsF32Prefetch(table, 4, c.ids, c.offsets, false, out); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s (prefetching loop): got %v, want ErrInvalid", name, err)
 		}
 	}
 	if err := PoolBagsF32(table, 4, nil, nil, false, nil); err != nil {

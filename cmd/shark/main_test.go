@@ -286,3 +286,58 @@ func TestMethodCommands(t *testing.T) {
 		t.Fatalf("skip-bad: %d %q", code, e)
 	}
 }
+
+// bench lookup runs on a real compressed table and reports what it says,
+// in text and JSON; bad use is an error, not a run.
+func TestBenchLookup(t *testing.T) {
+	needNCF(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "ncf.shark")
+	if code, _, stderr := shark(t, "quantize", ncf, "-o", out, "--budget", "30%"); code != 0 {
+		t.Fatalf("quantize: %d %s", code, stderr)
+	}
+	code, stdout, stderr := shark(t, "bench", "lookup", out, "--bags", "600", "--json")
+	if code != 0 {
+		t.Fatalf("bench lookup: %d %s", code, stderr)
+	}
+	var r struct {
+		Table              string
+		Rows, Dim          int
+		CompressedPerSec   float64 `json:"compressed_per_sec"`
+		FP32PerSec         float64 `json:"fp32_per_sec"`
+		Ratio              float64
+		FP32PrefetchPerSec float64 `json:"fp32_prefetch_per_sec"`
+		RatioBestFP32      float64 `json:"ratio_best_fp32"`
+		Bags               int
+	}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("--json: %v\n%s", err, stdout)
+	}
+	if r.Table == "" || r.Rows < 1 || r.Dim < 1 || r.Bags != 600 {
+		t.Fatalf("table or run: %+v", r)
+	}
+	if !(r.CompressedPerSec > 0 && r.FP32PerSec > 0 && r.FP32PrefetchPerSec > 0) {
+		t.Fatalf("rates: %+v", r)
+	}
+	near := func(a, b float64) bool { return a > 0 && b > 0 && a/b > 1-1e-9 && a/b < 1+1e-9 }
+	if !near(r.Ratio, r.CompressedPerSec/r.FP32PerSec) ||
+		!near(r.RatioBestFP32, r.CompressedPerSec/max(r.FP32PerSec, r.FP32PrefetchPerSec)) {
+		t.Fatalf("ratios do not follow from the rates: %+v", r)
+	}
+	code, stdout, _ = shark(t, "bench", "lookup", out, "--bags", "300")
+	if code != 0 || !strings.Contains(stdout, "ratio") || !strings.Contains(stdout, "prefetching loop") {
+		t.Fatalf("text output: %d\n%s", code, stdout)
+	}
+	for _, args := range [][]string{
+		{"bench"},
+		{"bench", "lookup"},
+		{"bench", "lookup", out, "--bags", "0"},
+		{"bench", "lookup", out, "--zipf", "1"},
+		{"bench", "lookup", filepath.Join(dir, "missing.shark")},
+		{"bench", "lookup", out, "--table", "no_such_table"},
+	} {
+		if code, _, stderr := shark(t, args...); code == 0 || stderr == "" {
+			t.Errorf("%v: exit %d, stderr %q; want an error", args, code, stderr)
+		}
+	}
+}
