@@ -1,8 +1,6 @@
 package core
 
 import (
-	"encoding/binary"
-	"math"
 	"sync"
 
 	"shark/core/kernels"
@@ -16,8 +14,9 @@ import (
 type TierEncoder struct {
 	dim, part int
 	before    [][NumTiers]int // per part: the rows of each tier before it
-	// Quantizers for int8 and int4, one pair per core at work: made per
-	// part, they were garbage enough to start the collector.
+	// Quantizers for int8 and int4 (nil for the float tiers), a set per
+	// core at work: made per part, they were garbage enough to start the
+	// collector.
 	quantizers sync.Pool
 }
 
@@ -30,7 +29,7 @@ func NewTierEncoder(dim int) *TierEncoder {
 	// 64 KiB (BENCHMARKS.md).
 	e := &TierEncoder{dim: dim, part: max(16, (1<<20)/(4*max(dim, 1)))}
 	e.quantizers.New = func() any {
-		return &[2]kernels.RowQuantizer{kernels.NewRowQuantizer(8, dim), kernels.NewRowQuantizer(4, dim)}
+		return &[NumTiers]kernels.RowQuantizer{INT8: kernels.NewRowQuantizer(8, dim), INT4: kernels.NewRowQuantizer(4, dim)}
 	}
 	return e
 }
@@ -47,12 +46,12 @@ func Counts(tiers []Tier) [NumTiers]int {
 
 // Encode encodes the rows of src (len(tiers) rows of dim values), row i in
 // tier tiers[i] (each below NumTiers): each tier's rows, in order, to
-// consecutive rows at the start of out[t], which must hold them (Counts). The bytes are those of
-// EncodeRow on each row. The window is split in parts of consecutive rows,
+// consecutive rows at the start of out[t], which must hold them (Counts).
+// The bytes are those of EncodeRow on each row. The window is split in parts of consecutive rows,
 // a part per core at a time, and each part is read in row order, as memory
 // streams best; the quantized tiers' rows go to a kernels.RowQuantizer,
-// which encodes them many at a time.
-func (e *TierEncoder) Encode(out *[NumTiers][]byte, src []float32, tiers []Tier) {
+// which encodes them many at a time. It returns the rows of each tier.
+func (e *TierEncoder) Encode(out *[NumTiers][]byte, src []float32, tiers []Tier) [NumTiers]int {
 	dim, part := e.dim, e.part
 	parts := (len(tiers) + part - 1) / part
 	if cap(e.before) < parts {
@@ -71,34 +70,29 @@ func (e *TierEncoder) Encode(out *[NumTiers][]byte, src []float32, tiers []Tier)
 		rb[t] = Tier(t).RowBytes(dim)
 	}
 	par.For(parts, 0, func(p int) {
-		qs := e.quantizers.Get().(*[2]kernels.RowQuantizer)
-		q8, q4 := qs[0], qs[1]
-		at := before[p]
-		// The tiers' next rows, each a slice moving through its buffer.
-		o32, o16 := out[FP32][at[FP32]*rb[FP32]:], out[FP16][at[FP16]*rb[FP16]:]
-		o8, o4 := out[INT8][at[INT8]*rb[INT8]:], out[INT4][at[INT4]*rb[INT4]:]
+		qs := e.quantizers.Get().(*[NumTiers]kernels.RowQuantizer)
+		// Each tier's next row, a slice moving through its buffer.
+		var o [NumTiers][]byte
+		for t := range o {
+			o[t] = out[t][before[p][t]*rb[t]:]
+		}
 		lo := p * part
 		for i, t := range tiers[lo:min(len(tiers), lo+part)] {
 			row := src[(lo+i)*dim : (lo+i+1)*dim]
-			switch t {
-			case FP32:
-				for j, v := range row {
-					binary.LittleEndian.PutUint32(o32[4*j:], math.Float32bits(v))
-				}
-				o32 = o32[rb[FP32]:]
-			case FP16:
-				kernels.FloatsToHalfBytes(o16[:rb[FP16]], row)
-				o16 = o16[rb[FP16]:]
-			case INT8:
-				q8.Add(o8[:rb[INT8]], row)
-				o8 = o8[rb[INT8]:]
-			case INT4:
-				q4.Add(o4[:rb[INT4]], row)
-				o4 = o4[rb[INT4]:]
+			dst := o[t][:rb[t]]
+			o[t] = o[t][rb[t]:]
+			if q := qs[t]; q != nil {
+				q.Add(dst, row)
+			} else {
+				EncodeRow(t, dst, row)
 			}
 		}
-		q8.Flush()
-		q4.Flush()
+		for _, q := range qs {
+			if q != nil {
+				q.Flush()
+			}
+		}
 		e.quantizers.Put(qs)
 	})
+	return n
 }

@@ -66,8 +66,7 @@ func Encode(src RowSource, tiers []Tier) (*Mixed, error) {
 		for t := range out {
 			out[t] = m.data[t][done[t]*Tier(t).RowBytes(d):]
 		}
-		enc.Encode(&out, rows, tiers[lo:hi])
-		c := Counts(tiers[lo:hi])
+		c := enc.Encode(&out, rows, tiers[lo:hi])
 		for t := range done {
 			done[t] += c[t]
 		}

@@ -55,8 +55,9 @@ func AddRowNBitGeneric(bits int, dst []float32, src []byte) {
 func PrefetchGeneric([]byte) {}
 
 // Prefetch asks for the cache lines of b without waiting for them. It
-// changes no result. Only BenchmarkLookupParts uses it: in the lookups
-// themselves it did not pay (BENCHMARKS.md).
+// changes no result. Compressed lookups do not use it, as it did not pay
+// there (BENCHMARKS.md); core.PoolBagsF32Prefetch, the fp32 loop that is
+// faster for wide rows, and BenchmarkLookupParts do.
 func Prefetch(b []byte) { prefetch(b) }
 
 func AddRowF32(dst []float32, src []byte)            { addRowF32(dst, src) }

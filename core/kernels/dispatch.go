@@ -17,7 +17,7 @@ func Impl() string { return impl }
 func ForcePortable(on bool) {
 	floatsToHalves, halvesToFloats, halfBytesToFloats = FloatsToHalvesGeneric, HalvesToFloatsGeneric, HalfBytesToFloatsGeneric
 	floatsToHalfBytes = FloatsToHalfBytesGeneric
-	quantizeRow, quantizeRows, dequantizeRow = QuantizeRowGeneric, QuantizeRowsGeneric, DequantizeRowGeneric
+	quantizeRow, dequantizeRow = QuantizeRowGeneric, DequantizeRowGeneric
 	newRowQuantizer = newRowQuantizerGeneric
 	dot, axpy, sumSquaredDiff = DotGeneric, AxpyGeneric, SumSquaredDiffGeneric
 	prefetch = PrefetchGeneric

@@ -226,7 +226,6 @@ func DequantizeRow(bits int, dst []float32, src []byte) { dequantizeRow(bits, ds
 
 var (
 	quantizeRow   = QuantizeRowGeneric
-	quantizeRows  = QuantizeRowsGeneric
 	dequantizeRow = DequantizeRowGeneric
 )
 
@@ -274,7 +273,13 @@ type rowKernel struct {
 func (k rowKernel) Add(dst []byte, src []float32) { k.f(k.bits, dst, src) }
 func (k rowKernel) Flush()                        {}
 
-// QuantizeRows dispatches to the fastest QuantizeRowsGeneric available.
+// QuantizeRows is QuantizeRowsGeneric through the fastest RowQuantizer
+// available.
 func QuantizeRows(bits, dim int, dst []byte, src []float32, idx []int) {
-	quantizeRows(bits, dim, dst, src, idx)
+	rb := RowBytes(bits, dim)
+	q := newRowQuantizer(bits, dim)
+	for i, r := range idx {
+		q.Add(dst[i*rb:(i+1)*rb], src[r*dim:(r+1)*dim])
+	}
+	q.Flush()
 }

@@ -18,7 +18,7 @@ func init() {
 			parts = append(parts, "avx2")
 		}
 		if x.AVX512() {
-			quantizeRow, quantizeRows, dequantizeRow = quantizeRowAVX512, quantizeRowsAVX512, dequantizeRowAVX512
+			quantizeRow, dequantizeRow = quantizeRowAVX512, dequantizeRowAVX512
 			newRowQuantizer = newRowQuantizerAVX512
 			sumSquaredDiff = sumSquaredDiffAVX512
 			addRowNBit = addRowNBitAVX512
@@ -167,23 +167,17 @@ func codesAVX512(bits int, dst []byte, src []float32, mn, inv float32, maxq int3
 	vmn, vinv := archsimd.BroadcastFloat32x16(mn), archsimd.BroadcastFloat32x16(inv)
 	vzero, vtop := archsimd.BroadcastInt32x16(0), archsimd.BroadcastInt32x16(maxq)
 	i := 0
-	codes := func(i int) archsimd.Int8x16 {
-		x := archsimd.LoadFloat32x16((*[16]float32)(src[i : i+16])).Sub(vmn).Mul(vinv)
-		return x.RoundToEvenScaled(0).ConvertToInt32().Max(vzero).Min(vtop).TruncateToInt8()
-	}
 	if bits == 4 {
 		// 32 codes to 16 bytes a step, with a whole-register store (the
 		// 8-byte store below is a call).
 		lo, hi := archsimd.BroadcastInt16x16(0x0f), archsimd.BroadcastInt16x16(0xf0)
 		for ; i+32 <= n; i += 32 {
-			u := archsimd.Int8x32{}.SetLo(codes(i)).SetHi(codes(i + 16)).AsInt16x16()
-			p := u.And(lo).Or(u.ShiftAllRight(4).And(hi))
-			p.TruncateToInt8().AsUint8x16().Store((*[16]uint8)(dst[i/2 : i/2+16]))
+			pack32(code16((*[16]float32)(src[i:i+16]), vmn, vinv, vzero, vtop), code16((*[16]float32)(src[i+16:i+32]), vmn, vinv, vzero, vtop), lo, hi).
+				Store((*[16]uint8)(dst[i/2 : i/2+16]))
 		}
 	}
 	for ; i+16 <= n; i += 16 {
-		x := archsimd.LoadFloat32x16Slice(src[i:]).Sub(vmn).Mul(vinv)
-		q := x.RoundToEvenScaled(0).ConvertToInt32().Max(vzero).Min(vtop).TruncateToInt8()
+		q := code16((*[16]float32)(src[i:i+16]), vmn, vinv, vzero, vtop)
 		if bits == 8 {
 			q.AsUint8x16().StoreSlice(dst[i:])
 			continue
@@ -204,6 +198,20 @@ func codesAVX512(bits int, dst []byte, src []float32, mn, inv float32, maxq int3
 			dst[i/2] |= byte(q) << (uint(i%2) * 4)
 		}
 	}
+}
+
+// code16 is quantizeOne of 16 values: the same subtract and multiply, each
+// rounded, round to even, and clamp to [0, top].
+func code16(src *[16]float32, vmn, vinv archsimd.Float32x16, vzero, vtop archsimd.Int32x16) archsimd.Int8x16 {
+	x := archsimd.LoadFloat32x16(src).Sub(vmn).Mul(vinv)
+	return x.RoundToEvenScaled(0).ConvertToInt32().Max(vzero).Min(vtop).TruncateToInt8()
+}
+
+// pack32 packs 32 4-bit codes into 16 bytes, low nibble first (lo and hi
+// are the nibble masks 0x0f and 0xf0).
+func pack32(a, b archsimd.Int8x16, lo, hi archsimd.Int16x16) archsimd.Uint8x16 {
+	u := archsimd.Int8x32{}.SetLo(a).SetHi(b).AsInt16x16()
+	return u.And(lo).Or(u.ShiftAllRight(4).And(hi)).TruncateToInt8().AsUint8x16()
 }
 
 // dequantizeRowAVX512 equals DequantizeRowGeneric exactly.

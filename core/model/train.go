@@ -126,23 +126,24 @@ func (m *Model) Train(train, valid *Dataset, epochs int, progress func(done, tot
 	for k := range fields {
 		fields[k].index = map[int32]int{}
 	}
-	// The dense parameters in segments of at most 4096, the optimizer's
+	// The dense parameters, W then B of each layer as the optimizer's
+	// moments are laid out, in segments of at most 4096: the optimizer's
 	// unit of work.
-	type seg struct {
-		p, m, v []float32
-		g       func(*grads) []float32
-		lo, hi  int
+	var params [][]float32
+	for _, l := range m.Layers {
+		params = append(params, l.W, l.B)
 	}
+	grad := func(g *grads, i int) []float32 {
+		if i%2 == 0 {
+			return g.w[i/2]
+		}
+		return g.b[i/2]
+	}
+	type seg struct{ i, lo, hi int }
 	var segs []seg
-	for li, l := range m.Layers {
-		for _, w := range []struct {
-			p []float32
-			i int
-			g func(*grads) []float32
-		}{{l.W, 2 * li, func(g *grads) []float32 { return g.w[li] }}, {l.B, 2*li + 1, func(g *grads) []float32 { return g.b[li] }}} {
-			for lo := 0; lo < len(w.p); lo += 4096 {
-				segs = append(segs, seg{w.p, m.opt.m[w.i], m.opt.v[w.i], w.g, lo, min(len(w.p), lo+4096)})
-			}
+	for i, p := range params {
+		for lo := 0; lo < len(p); lo += 4096 {
+			segs = append(segs, seg{i, lo, min(len(p), lo+4096)})
 		}
 	}
 	var hist []EpochResult
@@ -227,12 +228,12 @@ func (m *Model) Train(train, valid *Dataset, epochs int, progress func(done, tot
 					return
 				}
 				sg := segs[i-len(m.Slots)]
-				g := sg.g(shards[0].g)[sg.lo:sg.hi]
+				g := grad(shards[0].g, sg.i)[sg.lo:sg.hi]
 				for k := 1; k < ns; k++ {
-					addTo(g, sg.g(shards[k].g)[sg.lo:sg.hi])
+					addTo(g, grad(shards[k].g, sg.i)[sg.lo:sg.hi])
 				}
 				scale(g, inv)
-				m.update(sg.p[sg.lo:sg.hi], g, sg.m[sg.lo:sg.hi], sg.v[sg.lo:sg.hi])
+				m.update(params[sg.i][sg.lo:sg.hi], g, m.opt.m[sg.i][sg.lo:sg.hi], m.opt.v[sg.i][sg.lo:sg.hi])
 			})
 			done += int64(len(batch))
 			if progress != nil {
