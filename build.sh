@@ -108,7 +108,7 @@ run_tests() {
   if [ -n "$(simd_env)" ]; then
     echo "== go test (GOEXPERIMENT=simd build: SIMD kernels against the portable ones)"
     env $(simd_env) go vet ./core/kernels/
-    env $(simd_env) go test -count=1 ./core/... ./formats/sharkfile/ ./formats/convert/
+    env $(simd_env) go test -count=1 ./core/... ./formats/sharkfile/ ./compress/
     echo "== go test -tags purego (every non-portable path off)"
     env $(simd_env) go test -count=1 -tags purego ./core/kernels/
   fi
@@ -118,7 +118,7 @@ run_tests() {
   go test -count=1 -race -short ./formats/sharkfile/ ./core/...
   echo "== fuzz: a short run of every reader's fuzz target"
   local pkg target
-  for spec in formats/npy:FuzzNpy formats/npz:FuzzNpz formats/safetensors:FuzzSafetensors formats/sharkfile:FuzzShark formats/dataset:FuzzReaders; do
+  for spec in formats/npy:FuzzNpy formats/npz:FuzzNpz formats/safetensors:FuzzSafetensors formats/sharkfile:FuzzShark ctr/dataset:FuzzReaders; do
     pkg="${spec%%:*}"; target="${spec##*:}"
     if ! go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZTIME:-10s}" "./$pkg" > /tmp/shark-fuzz.log 2>&1; then
       grep -v '^fuzz: elapsed' /tmp/shark-fuzz.log >&2

@@ -17,7 +17,7 @@ import (
 	"shark/core"
 	"shark/formats"
 	_ "shark/formats/all"
-	"shark/formats/convert"
+	"shark/compress"
 	"shark/formats/sharkfile"
 )
 
@@ -26,7 +26,7 @@ var state struct {
 	blob js.Value
 	rd   *blobReader
 	file *formats.File
-	plan *convert.Plan
+	plan *compress.Plan
 	name string
 }
 
@@ -80,7 +80,7 @@ func open(args []js.Value) (any, error) {
 	}
 	state.blob, state.rd, state.file, state.plan = blob, rd, f, nil
 	state.name = blob.Get("name").String()
-	sum, err := convert.Summarize(f, rd)
+	sum, err := compress.Summarize(f, rd)
 	if err != nil {
 		return nil, err
 	}
@@ -96,14 +96,14 @@ type planOpts struct {
 	MinRows int64   `json:"min_rows"`
 }
 
-func options(raw js.Value, progress js.Value) (convert.Options, error) {
+func options(raw js.Value, progress js.Value) (compress.Options, error) {
 	var po planOpts
 	if raw.Type() == js.TypeString {
 		if err := json.Unmarshal([]byte(raw.String()), &po); err != nil {
-			return convert.Options{}, fmt.Errorf("options: %w", err)
+			return compress.Options{}, fmt.Errorf("options: %w", err)
 		}
 	}
-	opt := convert.DefaultOptions()
+	opt := compress.DefaultOptions()
 	opt.SpillRows = 0 // no temporary files in a browser tab
 	if po.Budget > 0 {
 		opt.BudgetFraction = po.Budget
@@ -130,7 +130,7 @@ func options(raw js.Value, progress js.Value) (convert.Options, error) {
 	return opt, nil
 }
 
-func planResult(p *convert.Plan) any {
+func planResult(p *compress.Plan) any {
 	return map[string]any{"budget_bytes": p.Budget, "fp32_bytes": p.FP32Bytes(), "tables": p.Result().Tables, "priority": p.Tables[0].PrioritySource}
 }
 
@@ -153,7 +153,7 @@ func plan(args []js.Value) (any, error) {
 		}
 		return planResult(state.plan), nil
 	}
-	p, err := convert.NewPlan(state.file, opt)
+	p, err := compress.NewPlan(state.file, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +254,7 @@ func norms(args []js.Value) (any, error) {
 		}
 		src = &core.Table{R: int(t.Shape[0]), D: int(t.Shape[1]), Data: vals}
 	}
-	return convert.NormHistogram(src, 65536, bins)
+	return compress.NormHistogram(src, 65536, bins)
 }
 
 // export(to, layout, onChunk) writes the open .shark file as npz or safetensors.
@@ -267,7 +267,7 @@ func export(args []js.Value) (any, error) {
 		return nil, err
 	}
 	w := &chunkWriter{buf: make([]byte, 0, 4<<20), onChunk: arg(args, 2)}
-	if err := convert.Export(sr, arg(args, 0).String(), convert.Layout(arg(args, 1).String()), w); err != nil {
+	if err := compress.Export(sr, arg(args, 0).String(), compress.Layout(arg(args, 1).String()), w); err != nil {
 		return nil, err
 	}
 	w.flush()

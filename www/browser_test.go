@@ -23,7 +23,7 @@ import (
 
 	"shark/formats"
 	_ "shark/formats/all"
-	"shark/formats/convert"
+	"shark/compress"
 	"shark/formats/npy"
 	"shark/formats/sharkfile"
 )
@@ -230,7 +230,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer osf.Close()
-		plan, err := convert.NewPlan(in, convert.DefaultOptions())
+		plan, err := compress.NewPlan(in, compress.DefaultOptions())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -351,7 +351,7 @@ func TestBrowser(t *testing.T) {
 	// (portable wasm, one thread) and natively (this test's build).
 	t.Run("throughput against native", func(t *testing.T) {
 		dir := t.TempDir()
-		model, _, err := convert.ExampleFiles(dir, 3)
+		model, _, err := compress.ExampleFiles(dir, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -365,7 +365,7 @@ func TestBrowser(t *testing.T) {
 		}
 		defer osf.Close()
 		t0 := time.Now()
-		plan, err := convert.NewPlan(in, convert.DefaultOptions())
+		plan, err := compress.NewPlan(in, compress.DefaultOptions())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"shark/core"
-	"shark/core/hugemem"
+	"shark/internal/hugemem"
 	"shark/core/kernels"
 	"shark/core/par"
-	"shark/formats/convert"
+	"shark/compress"
 	"shark/formats/sharkfile"
 )
 
@@ -107,7 +107,7 @@ costs one cache miss whatever its tier. BENCHMARKS.md has the figures.`, stderr)
 	z := rand.NewZipf(rng, *zipf, 1, uint64(rows-1))
 	ids := make([]int, *bags**bagSize)
 	for i := range ids {
-		ids[i] = convert.ZipfRow(z.Uint64(), rows)
+		ids[i] = compress.ZipfRow(z.Uint64(), rows)
 	}
 	w := *workers
 	if w <= 0 {

@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	"shark/core/model"
-	"shark/formats/dataset"
-	"shark/formats/modelfile"
+	"shark/ctr/model"
+	"shark/ctr/dataset"
+	"shark/ctr/modelfile"
 )
 
 // dataFlags are the options every command that reads training data shares.

@@ -7,12 +7,12 @@ import (
 	"path/filepath"
 	"time"
 
-	"shark/core/importance"
-	"shark/core/model"
-	"shark/core/pipeline"
-	"shark/formats"
-	"shark/formats/dataset"
-	"shark/formats/modelfile"
+	"shark/ctr/dataset"
+	"shark/ctr/importance"
+	"shark/ctr/model"
+	"shark/ctr/modelfile"
+	"shark/ctr/pipeline"
+	"shark/internal/atomicfile"
 )
 
 func runDemo(args []string, stdout, stderr io.Writer) error {
@@ -41,7 +41,7 @@ stores them within 40% of their fp32 bytes. Prints a short summary.`, stderr)
 	}
 	t0 := time.Now()
 	data := filepath.Join(dir, "synth.tsv")
-	af, err := formats.CreateAtomic(data)
+	af, err := atomicfile.CreateAtomic(data)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"shark/formats/convert"
+	"shark/compress"
 )
 
 func runExample(args []string, stdout, stderr io.Writer) error {
@@ -28,14 +28,14 @@ without data of your own.`, stderr)
 		if _, err := fmt.Sscanf(*big, "%dx%d", &rows, &dim); err != nil || rows < 1 || dim < 1 {
 			return fmt.Errorf("%w: --big wants ROWSxDIM, e.g. 8000000x64", errUsage)
 		}
-		table, counts, err := convert.BigExample(*out, rows, dim, *seed)
+		table, counts, err := compress.BigExample(*out, rows, dim, *seed)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "wrote %s and %s\n", table, counts)
 		return nil
 	}
-	model, counts, err := convert.ExampleFiles(*out, *seed)
+	model, counts, err := compress.ExampleFiles(*out, *seed)
 	if err != nil {
 		return err
 	}

@@ -10,9 +10,9 @@ import (
 	"strings"
 
 	"shark/core"
-	"shark/core/model"
-	"shark/core/pipeline"
-	"shark/formats/report"
+	"shark/ctr/model"
+	"shark/ctr/pipeline"
+	"shark/ctr/report"
 )
 
 func runExperiment(args []string, stdout, stderr io.Writer) error {

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"io"
 
-	"shark/formats"
-	"shark/formats/convert"
+	"shark/compress"
 	"shark/formats/sharkfile"
+	"shark/internal/atomicfile"
 )
 
 func runExport(args []string, stdout, stderr io.Writer) error {
@@ -23,7 +23,7 @@ the way. Layouts:
 OUT is written to a temporary file and renamed into place when complete.`, stderr)
 	to := fs.String("to", "", "npz or safetensors (required)")
 	out := fs.String("o", "", "output file (required)")
-	layout := fs.String("layout", string(convert.Dequantized), "dequantized or tiers")
+	layout := fs.String("layout", string(compress.Dequantized), "dequantized or tiers")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -31,7 +31,7 @@ OUT is written to a temporary file and renamed into place when complete.`, stder
 	if len(pos) != 1 || *out == "" || (*to != "npz" && *to != "safetensors") {
 		return fmt.Errorf("%w: want IN.shark --to npz|safetensors -o OUT", errUsage)
 	}
-	if *layout != string(convert.Dequantized) && *layout != string(convert.Tiers) {
+	if *layout != string(compress.Dequantized) && *layout != string(compress.Tiers) {
 		return fmt.Errorf("%w: --layout is dequantized or tiers", errUsage)
 	}
 	f, err := sharkfile.Open(pos[0])
@@ -39,11 +39,11 @@ OUT is written to a temporary file and renamed into place when complete.`, stder
 		return err
 	}
 	defer f.Close()
-	af, err := formats.CreateAtomic(*out, pos[0])
+	af, err := atomicfile.CreateAtomic(*out, pos[0])
 	if err != nil {
 		return err
 	}
-	if err := convert.Export(f.Reader, *to, convert.Layout(*layout), af); err != nil {
+	if err := compress.Export(f.Reader, *to, compress.Layout(*layout), af); err != nil {
 		af.Abort()
 		return fmt.Errorf("exporting %s: %w", pos[0], err)
 	}

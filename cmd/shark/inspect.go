@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 
 	"shark/formats"
-	"shark/formats/convert"
+	"shark/compress"
 )
 
 func runInspect(args []string, stdout, stderr io.Writer) error {
@@ -31,7 +31,7 @@ check the data's checksums.`, stderr)
 		return err
 	}
 	defer osf.Close()
-	res, err := convert.Summarize(f, osf)
+	res, err := compress.Summarize(f, osf)
 	if err != nil {
 		return err
 	}

@@ -11,9 +11,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"shark/compress"
 	"shark/core"
 	"shark/formats"
-	"shark/formats/convert"
+	"shark/internal/atomicfile"
 )
 
 // parseBudget reads "30%", a byte count, or a size with a unit (KB, MiB, GB...).
@@ -98,7 +99,7 @@ summing to 1); or by priority thresholds (--thresholds T32,T16,T8).`, stderr)
 	if len(pos) != 1 || *out == "" {
 		return fmt.Errorf("%w: want IN and -o OUT.shark", errUsage)
 	}
-	opt := convert.DefaultOptions()
+	opt := compress.DefaultOptions()
 	opt.Priority = core.PriorityParams{WPos: *wpos, WNeg: *wneg, Gamma: *gamma}
 	if *tables != "" {
 		re, err := regexp.Compile(*tables)
@@ -123,11 +124,11 @@ summing to 1); or by priority thresholds (--thresholds T32,T16,T8).`, stderr)
 	}
 	if nFrac > 0 {
 		modes++
-		opt.Assign = convert.ByFractions
+		opt.Assign = compress.ByFractions
 	}
 	if *thresholds != "" {
 		modes++
-		opt.Assign = convert.ByThresholds
+		opt.Assign = compress.ByThresholds
 		parts := strings.Split(*thresholds, ",")
 		if len(parts) != 3 {
 			return fmt.Errorf("%w: --thresholds wants three numbers T32,T16,T8", errUsage)
@@ -165,13 +166,13 @@ summing to 1); or by priority thresholds (--thresholds T32,T16,T8).`, stderr)
 	opt.Progress = prog.update
 	abs, _ := filepath.Abs(pos[0])
 	opt.Provenance = map[string]string{"tool": "shark " + version, "input": filepath.Base(abs), "created": time.Now().UTC().Format(time.RFC3339)}
-	plan, err := convert.NewPlan(in, opt)
+	plan, err := compress.NewPlan(in, opt)
 	if err != nil {
 		prog.done()
 		return err
 	}
 	defer plan.Close()
-	af, err := formats.CreateAtomic(*out, pos[0], *counts)
+	af, err := atomicfile.CreateAtomic(*out, pos[0], *counts)
 	if err != nil {
 		prog.done()
 		return err

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"shark/core"
-	"shark/core/importance"
-	"shark/core/model"
-	"shark/core/pipeline"
-	"shark/formats/modelfile"
+	"shark/ctr/importance"
+	"shark/ctr/model"
+	"shark/ctr/pipeline"
+	"shark/ctr/modelfile"
 	"shark/formats/sharkfile"
 )
 

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"shark/core/kernels"
-	"shark/core/model"
-	"shark/formats"
-	"shark/formats/dataset"
-	"shark/formats/modelfile"
+	"shark/ctr/dataset"
+	"shark/ctr/model"
+	"shark/ctr/modelfile"
+	"shark/internal/atomicfile"
 )
 
 func runSynth(args []string, stdout, stderr io.Writer) error {
@@ -33,7 +33,7 @@ signal and noise fields.`, stderr)
 	if len(pos) != 0 || *out == "" || *rows < 1 {
 		return fmt.Errorf("%w: want -o FILE --rows N", errUsage)
 	}
-	af, err := formats.CreateAtomic(*out)
+	af, err := atomicfile.CreateAtomic(*out)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,8 @@
 package ui
 
 import (
-	"shark/formats/dataset"
-	"shark/formats/modelfile"
+	"shark/ctr/dataset"
+	"shark/ctr/modelfile"
 )
 
 // datasetOpener reads a data file with the options the model was trained with.

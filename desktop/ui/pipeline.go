@@ -13,10 +13,10 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"shark/core/importance"
-	"shark/core/model"
-	"shark/core/pipeline"
-	"shark/formats/modelfile"
+	"shark/ctr/importance"
+	"shark/ctr/model"
+	"shark/ctr/pipeline"
+	"shark/ctr/modelfile"
 )
 
 // OpenData takes a data file (Criteo TSV, CSV, libSVM, libFFM) for the SHARK

@@ -23,12 +23,13 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
+	"shark/compress"
 	"shark/core"
-	"shark/core/pipeline"
+	"shark/ctr/pipeline"
 	"shark/formats"
 	_ "shark/formats/all"
-	"shark/formats/convert"
 	"shark/formats/sharkfile"
+	"shark/internal/atomicfile"
 )
 
 // UI is the main window and its state.
@@ -40,7 +41,7 @@ type UI struct {
 	path     string
 	file     *formats.File
 	osf      *os.File
-	plan     *convert.Plan
+	plan     *compress.Plan
 	cancel   context.CancelFunc
 	result   []byte // the last compressed file, until saved
 	dataPath string
@@ -196,7 +197,7 @@ func (u *UI) Open(path string) {
 		case t.Tiers != nil:
 			c := *t.Tiers
 			role = fmt.Sprintf("compressed %d/%d/%d/%d", c[0], c[1], c[2], c[3])
-		case t.IsTable(convert.DefaultMinRows):
+		case t.IsTable(compress.DefaultMinRows):
 			role = "embedding table"
 		}
 		shape := make([]string, len(t.Shape))
@@ -225,8 +226,8 @@ func (u *UI) Open(path string) {
 // Rows is the tensor list as shown (for tests).
 func (u *UI) Rows() [][5]string { return u.rows }
 
-func (u *UI) options() convert.Options {
-	opt := convert.DefaultOptions()
+func (u *UI) options() compress.Options {
+	opt := compress.DefaultOptions()
 	opt.BudgetFraction = u.budget.Value / 100
 	opt.Allowed[core.INT4] = !u.noInt4.Checked
 	return opt
@@ -295,7 +296,7 @@ func (u *UI) Replan() {
 		if plan != nil {
 			return plan.Reassign(opt)
 		}
-		p, err := convert.NewPlan(u.file, opt)
+		p, err := compress.NewPlan(u.file, opt)
 		if err != nil {
 			return err
 		}
@@ -400,7 +401,7 @@ func (u *UI) SaveTo(path string) error {
 	if u.result == nil {
 		return errors.New("nothing compressed yet")
 	}
-	af, err := formats.CreateAtomic(path, u.path)
+	af, err := atomicfile.CreateAtomic(path, u.path)
 	if err != nil {
 		return err
 	}
@@ -436,7 +437,7 @@ func (u *UI) saveDialog() {
 
 // ExportTo writes the open .shark file as npz or safetensors (by the
 // extension of path) in the given layout.
-func (u *UI) ExportTo(path string, layout convert.Layout) error {
+func (u *UI) ExportTo(path string, layout compress.Layout) error {
 	if u.file == nil || u.file.Format != "shark" {
 		return errors.New("export needs an open .shark file")
 	}
@@ -448,11 +449,11 @@ func (u *UI) ExportTo(path string, layout convert.Layout) error {
 	if err != nil {
 		return err
 	}
-	af, err := formats.CreateAtomic(path, u.path)
+	af, err := atomicfile.CreateAtomic(path, u.path)
 	if err != nil {
 		return err
 	}
-	if err := convert.Export(rd, to, layout, af); err != nil {
+	if err := compress.Export(rd, to, layout, af); err != nil {
 		af.Abort()
 		return err
 	}
@@ -463,8 +464,8 @@ func (u *UI) exportDialog() {
 	if u.file == nil || u.file.Format != "shark" {
 		return
 	}
-	layoutSel := widget.NewSelect([]string{string(convert.Dequantized), string(convert.Tiers)}, nil)
-	layoutSel.SetSelected(string(convert.Dequantized))
+	layoutSel := widget.NewSelect([]string{string(compress.Dequantized), string(compress.Tiers)}, nil)
+	layoutSel.SetSelected(string(compress.Dequantized))
 	dialog.ShowCustomConfirm("Export", "Choose file…", "Cancel", container.NewVBox(widget.NewLabel("Layout"), layoutSel), func(ok bool) {
 		if !ok {
 			return
@@ -475,7 +476,7 @@ func (u *UI) exportDialog() {
 			}
 			path := w.URI().Path()
 			w.Close()
-			if err := u.ExportTo(path, convert.Layout(layoutSel.Selected)); err != nil {
+			if err := u.ExportTo(path, compress.Layout(layoutSel.Selected)); err != nil {
 				u.ShowError(err)
 			}
 		}, u.Window)
@@ -523,7 +524,7 @@ func (u *UI) showTable(name string) {
 		src = rows
 	}
 	if src != nil {
-		if h, err := convert.NormHistogram(src, 65536, 40); err == nil {
+		if h, err := compress.NormHistogram(src, 65536, 40); err == nil {
 			objs = append(objs, widget.NewLabel(fmt.Sprintf("Row L2 norms (%d rows): %.3g to %.3g", h.Sample, h.Min, h.Max)), Histogram(h.Counts))
 		}
 	}

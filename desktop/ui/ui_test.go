@@ -8,10 +8,10 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"shark/core/model"
+	"shark/ctr/model"
 	"shark/formats"
-	"shark/formats/dataset"
-	"shark/formats/modelfile"
+	"shark/ctr/dataset"
+	"shark/ctr/modelfile"
 	"shark/formats/sharkfile"
 )
 

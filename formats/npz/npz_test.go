@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"shark/formats"
-	"shark/formats/internal/numpytest"
+	"shark/internal/numpytest"
 	_ "shark/formats/npy"
 )
 

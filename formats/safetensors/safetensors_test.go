@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"shark/formats"
-	"shark/formats/internal/numpytest"
+	"shark/internal/numpytest"
 )
 
 func spec(name string, d formats.DType, shape []int64, data []byte) Spec {

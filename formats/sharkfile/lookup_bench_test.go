@@ -7,7 +7,7 @@ import (
 	"unsafe"
 
 	"shark/core"
-	"shark/core/hugemem"
+	"shark/internal/hugemem"
 	"shark/core/kernels"
 )
 

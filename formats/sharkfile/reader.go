@@ -15,7 +15,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"shark/core"
-	"shark/core/hugemem"
+	"shark/internal/hugemem"
 	"shark/core/kernels"
 	"shark/formats"
 )

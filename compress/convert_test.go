@@ -1,4 +1,4 @@
-package convert
+package compress
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 	"shark/core"
 	"shark/formats"
 	_ "shark/formats/all"
-	"shark/formats/internal/numpytest"
+	"shark/internal/numpytest"
 	"shark/formats/sharkfile"
 )
 

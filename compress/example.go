@@ -1,4 +1,4 @@
-package convert
+package compress
 
 import (
 	"bufio"
@@ -12,6 +12,7 @@ import (
 	"shark/formats"
 	"shark/formats/npy"
 	"shark/formats/npz"
+	"shark/internal/atomicfile"
 )
 
 // ExampleFiles writes a synthetic exported model to dir: model.npz with two
@@ -65,7 +66,7 @@ func ExampleFiles(dir string, seed uint64) (model, counts string, err error) {
 		tensors = append(tensors, arr{fmt.Sprintf("dense_%dx%d", d[0], d[1]), formats.F32, []int64{int64(d[0]), int64(d[1])}, formats.EncodeFloat32(nil, w)})
 	}
 	write := func(path string, arrs []arr) error {
-		af, err := formats.CreateAtomic(path)
+		af, err := atomicfile.CreateAtomic(path)
 		if err != nil {
 			return err
 		}
@@ -115,7 +116,7 @@ func BigExample(dir string, rows, dim int, seed uint64) (table, counts string, e
 		return "", "", err
 	}
 	table, counts = filepath.Join(dir, "big.npy"), filepath.Join(dir, "big-counts.npz")
-	af, err := formats.CreateAtomic(table)
+	af, err := atomicfile.CreateAtomic(table)
 	if err != nil {
 		return "", "", err
 	}
@@ -156,7 +157,7 @@ func BigExample(dir string, rows, dim int, seed uint64) (table, counts string, e
 			neg[id]++
 		}
 	}
-	cf, err := formats.CreateAtomic(counts)
+	cf, err := atomicfile.CreateAtomic(counts)
 	if err != nil {
 		return "", "", err
 	}

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"shark/core"
-	"shark/core/importance"
-	"shark/core/model"
+	"shark/ctr/importance"
+	"shark/ctr/model"
 )
 
 // TaylorExperiment compares Taylor scores against exact permutation.

@@ -16,7 +16,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"shark/core/model"
+	"shark/ctr/model"
 )
 
 // Taylor returns Q_i for every data field of m (0 for pruned fields).

@@ -13,10 +13,11 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"shark/core"
-	"shark/core/model"
+	"shark/ctr/dataset"
+	"shark/ctr/model"
 	"shark/formats"
-	"shark/formats/dataset"
 	"shark/formats/sharkfile"
+	"shark/internal/atomicfile"
 )
 
 const metaName = "__model__"
@@ -37,7 +38,7 @@ func TableName(field string) string { return "emb." + field }
 // Save writes m (tables with the given tiers, nil meaning all fp32) to path
 // atomically. scores, if set, records each field's importance.
 func Save(path string, m *model.Model, enc *dataset.Encoding, tiers map[int][]core.Tier, method *sharkfile.Method, prov map[string]string, scores map[string]map[string]float64) error {
-	af, err := formats.CreateAtomic(path)
+	af, err := atomicfile.CreateAtomic(path)
 	if err != nil {
 		return err
 	}

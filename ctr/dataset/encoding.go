@@ -7,7 +7,7 @@ import (
 	"os"
 	"sort"
 
-	"shark/core/model"
+	"shark/ctr/model"
 )
 
 // Rows 0 and 1 of every table are reserved.

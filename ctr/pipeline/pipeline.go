@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"shark/core"
-	"shark/core/importance"
-	"shark/core/model"
+	"shark/ctr/importance"
+	"shark/ctr/model"
 )
 
 // Options of Compress.

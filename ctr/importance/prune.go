@@ -6,7 +6,7 @@ import (
 	"sort"
 
 	"shark/core"
-	"shark/core/model"
+	"shark/ctr/model"
 )
 
 // PruneOptions control iterative pruning.

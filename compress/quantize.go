@@ -2,7 +2,7 @@
 // the embedding tables, derives row priorities, assigns tiers (core) and
 // writes the container (sharkfile); Export writes .npz or safetensors.
 // Every face (CLI, wasm, desktop) calls it, so they agree byte for byte.
-package convert
+package compress
 
 import (
 	"errors"

@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"shark/core/model"
-	"shark/core/pipeline"
-	"shark/formats/dataset"
+	"shark/ctr/model"
+	"shark/ctr/pipeline"
+	"shark/ctr/dataset"
 )
 
 func synthData(t testing.TB, rows, fields int) (*dataset.Encoding, *model.Dataset, dataset.Truth) {
