@@ -23,7 +23,7 @@ simd_env() {
 # The browser face: the core built for js/wasm (portable kernels) and Go's
 # wasm_exec.js, both beside the page so that the CLI can embed them.
 build_wasm() {
-  GOOS=js GOARCH=wasm go build -ldflags "-s -w" -o www/static/shark.wasm ./wasm
+  GOOS=js GOARCH=wasm go build -ldflags "-s -w -X shark/compress.Version=$VERSION" -o www/static/shark.wasm ./wasm
   local exec_js
   exec_js="$(go env GOROOT)/lib/wasm/wasm_exec.js"
   [ -f "$exec_js" ] || exec_js="$(go env GOROOT)/misc/wasm/wasm_exec.js"
@@ -34,7 +34,7 @@ build() {
   need_go
   mkdir -p bin
   build_wasm
-  env $(simd_env) go build -ldflags "-X main.version=$VERSION" -o bin/shark ./cmd/shark
+  env $(simd_env) go build -ldflags "-X shark/compress.Version=$VERSION" -o bin/shark ./cmd/shark
   echo "built bin/shark ($VERSION, $(bin/shark version | tail -1))"
 }
 
@@ -65,7 +65,7 @@ desktop() {
   need_go
   apt_install $DESKTOP_PKGS
   mkdir -p bin
-  CGO_ENABLED=1 env $(simd_env) go build -ldflags "-X main.version=$VERSION" -o bin/shark-desktop ./desktop
+  CGO_ENABLED=1 env $(simd_env) go build -ldflags "-X shark/compress.Version=$VERSION" -o bin/shark-desktop ./desktop
   echo "built bin/shark-desktop"
 }
 

@@ -66,7 +66,7 @@ func ExampleFiles(dir string, seed uint64) (model, counts string, err error) {
 		tensors = append(tensors, arr{fmt.Sprintf("dense_%dx%d", d[0], d[1]), formats.F32, []int64{int64(d[0]), int64(d[1])}, formats.EncodeFloat32(nil, w)})
 	}
 	write := func(path string, arrs []arr) error {
-		af, err := atomicfile.CreateAtomic(path)
+		af, err := atomicfile.Create(path)
 		if err != nil {
 			return err
 		}
@@ -116,7 +116,7 @@ func BigExample(dir string, rows, dim int, seed uint64) (table, counts string, e
 		return "", "", err
 	}
 	table, counts = filepath.Join(dir, "big.npy"), filepath.Join(dir, "big-counts.npz")
-	af, err := atomicfile.CreateAtomic(table)
+	af, err := atomicfile.Create(table)
 	if err != nil {
 		return "", "", err
 	}
@@ -157,7 +157,7 @@ func BigExample(dir string, rows, dim int, seed uint64) (table, counts string, e
 			neg[id]++
 		}
 	}
-	cf, err := atomicfile.CreateAtomic(counts)
+	cf, err := atomicfile.Create(counts)
 	if err != nil {
 		return "", "", err
 	}

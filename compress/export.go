@@ -9,6 +9,7 @@ import (
 	"shark/formats/npz"
 	"shark/formats/safetensors"
 	"shark/formats/sharkfile"
+	"shark/internal/atomicfile"
 )
 
 // Layout of an export.
@@ -119,4 +120,23 @@ func Export(rd *sharkfile.Reader, to string, layout Layout, w io.Writer) error {
 		return safetensors.Write(w, specs, rd.Header.Provenance)
 	}
 	return fmt.Errorf("%w: unknown export format %q (npz or safetensors)", core.ErrInvalid, to)
+}
+
+// ExportFile writes the .shark input's contents to path as "npz" or
+// "safetensors", through a temporary file renamed into place when complete;
+// path must not be the input or one of inputs.
+func ExportFile(in *Input, to string, layout Layout, path string, inputs ...string) error {
+	rd, ok := in.Shark()
+	if !ok {
+		return fmt.Errorf("%w: %s is %s, not a .shark file: export reads .shark files", core.ErrInvalid, in.Name, in.File.Format)
+	}
+	af, err := atomicfile.Create(path, append(inputs, in.Path)...)
+	if err != nil {
+		return err
+	}
+	if err := Export(rd, to, layout, af); err != nil {
+		af.Abort()
+		return fmt.Errorf("exporting %s: %w", in.Name, err)
+	}
+	return af.Commit()
 }

@@ -1,39 +1,54 @@
 package compress
 
 import (
-	"io"
+	"fmt"
+	"strings"
 
-	"shark/formats"
+	"shark/core"
 	"shark/formats/sharkfile"
 )
 
-// TensorSummary is one line of Summary.
+// Roles of a tensor in a summary.
+const (
+	RoleTable      = "embedding table"  // what quantize compresses by default
+	RoleCompressed = "compressed table" // a .shark table stored at mixed precision
+	RoleDense      = "dense"            // passed through bit for bit
+)
+
+// TensorSummary is one tensor as every face lists it.
 type TensorSummary struct {
-	Name  string           `json:"name"`
-	Shape []int64          `json:"shape"`
-	DType string           `json:"dtype"`
-	Bytes int64            `json:"bytes"` // stored bytes (compressed, for a .shark table)
-	Table bool             `json:"table"` // an embedding table: compressed, or what quantize would compress
-	Tiers map[string]int64 `json:"tiers,omitempty"`
+	Name      string           `json:"name"`
+	Shape     []int64          `json:"shape"`
+	ShapeText string           `json:"shape_text"` // "3706 × 32", "scalar"
+	DType     string           `json:"dtype"`
+	Bytes     int64            `json:"bytes"` // stored bytes (compressed, for a .shark table)
+	Size      string           `json:"size"`  // Bytes for people
+	Role      string           `json:"role"`
+	Table     bool             `json:"table"` // an embedding table: compressed, or what quantize would compress
+	Tiers     map[string]int64 `json:"tiers,omitempty"`
 }
 
 // Summary is what every face shows of an opened file ("shark inspect --json").
 type Summary struct {
+	Name    string            `json:"name"`
 	Format  string            `json:"format"`
 	Bytes   int64             `json:"bytes"`
+	Size    string            `json:"size"`
+	Facts   string            `json:"facts"` // "npz · 1.2 MiB · 10 tensors"
 	Meta    map[string]string `json:"meta,omitempty"`
 	Tensors []TensorSummary   `json:"tensors"`
+	// TablesFP32 is the fp32 size of the tables a plan would compress by
+	// default: what measuring them reads.
+	TablesFP32     int64  `json:"tables_fp32"`
+	TablesFP32Size string `json:"tables_fp32_size"`
 }
 
-// Summarize describes f, opened from r: header information only.
-func Summarize(f *formats.File, r io.ReaderAt) (*Summary, error) {
-	s := &Summary{Format: f.Format, Bytes: f.Size, Meta: f.Meta, Tensors: []TensorSummary{}}
+// Summarize describes an opened file from its headers alone.
+func Summarize(in *Input) *Summary {
+	f := in.File
+	s := &Summary{Name: in.Name, Format: f.Format, Bytes: f.Size, Size: Size(f.Size), Meta: f.Meta, Tensors: []TensorSummary{}}
 	stored := map[string]int64{}
-	if f.Format == "shark" {
-		rd, err := sharkfile.NewReader(r, f.Size)
-		if err != nil {
-			return nil, err
-		}
+	if rd, ok := in.Shark(); ok {
 		for _, e := range rd.Header.Tensors {
 			for _, blk := range append([]*sharkfile.Block{e.Data, e.Codes, e.Dir}, e.Rows...) {
 				if blk != nil {
@@ -43,17 +58,60 @@ func Summarize(f *formats.File, r io.ReaderAt) (*Summary, error) {
 		}
 	}
 	for _, t := range f.Tensors {
-		ts := TensorSummary{Name: t.Name, Shape: t.Shape, DType: string(t.DType), Bytes: t.Bytes, Table: t.IsTable(DefaultMinRows) || t.Tiers != nil}
+		ts := TensorSummary{Name: t.Name, Shape: t.Shape, ShapeText: ShapeText(t.Shape), DType: string(t.DType), Bytes: t.Bytes, Role: RoleDense}
 		if ts.Shape == nil {
 			ts.Shape = []int64{}
 		}
 		if b, ok := stored[t.Name]; ok {
 			ts.Bytes = b
 		}
-		if t.Tiers != nil {
-			ts.Tiers = TierMap(*t.Tiers)
+		switch {
+		case t.Tiers != nil:
+			ts.Role, ts.Tiers = RoleCompressed, TierMap(*t.Tiers)
+		case t.IsTable(DefaultMinRows):
+			ts.Role = RoleTable
+		}
+		ts.Table = ts.Role != RoleDense
+		ts.Size = Size(ts.Bytes)
+		if ts.Role == RoleTable {
+			s.TablesFP32 += t.Shape[0] * t.Shape[1] * 4
 		}
 		s.Tensors = append(s.Tensors, ts)
 	}
-	return s, nil
+	n := "tensors"
+	if len(s.Tensors) == 1 {
+		n = "tensor"
+	}
+	s.Facts = fmt.Sprintf("%s · %s · %d %s", s.Format, s.Size, len(s.Tensors), n)
+	s.TablesFP32Size = Size(s.TablesFP32)
+	return s
+}
+
+// ShapeText writes a shape for people: "3706 × 32", "scalar" for none.
+func ShapeText(shape []int64) string {
+	if len(shape) == 0 {
+		return "scalar"
+	}
+	parts := make([]string, len(shape))
+	for i, d := range shape {
+		parts[i] = fmt.Sprint(d)
+	}
+	return strings.Join(parts, " × ")
+}
+
+// TierMap names tier counts for JSON.
+func TierMap(c [core.NumTiers]int64) map[string]int64 {
+	m := map[string]int64{}
+	for t := core.Tier(0); t < core.NumTiers; t++ {
+		m[t.String()] = c[t]
+	}
+	return m
+}
+
+// TierText writes tier counts as the faces show them: "0/720/2986/0".
+func TierText(c map[string]int64) string {
+	if c == nil {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d/%d/%d", c["fp32"], c["fp16"], c["int8"], c["int4"])
 }

@@ -6,41 +6,153 @@ import (
 	"sort"
 )
 
+// TierFunc gives a row's tier from its index and stats.
+type TierFunc func(r int, s *RowStat) Tier
+
+// Assignment names how tiers are chosen.
+type Assignment int
+
+const (
+	// ByBudget: the Lagrangian solver within a byte budget (SolveStream).
+	ByBudget Assignment = iota
+	// ByFractions: fixed shares of rows, highest priority first.
+	ByFractions
+	// ByThresholds: priority thresholds per tier.
+	ByThresholds
+)
+
+var assignmentNames = [...]string{"budget", "fractions", "thresholds"}
+
+func (a Assignment) String() string {
+	if int(a) < len(assignmentNames) {
+		return assignmentNames[a]
+	}
+	return fmt.Sprintf("assignment(%d)", int(a))
+}
+
+// Rule is a complete choice of how to assign tiers.
+type Rule struct {
+	By         Assignment
+	Budget     int64             // ByBudget: stored bytes of all tables, as a Storage counts them
+	Allowed    [NumTiers]bool    // ByBudget: the tiers the solver may use
+	Fractions  [NumTiers]float64 // ByFractions: shares of rows, summing to 1
+	Thresholds [3]float64        // ByThresholds: fp32, fp16, int8 priority thresholds
+}
+
+// StatTable is one table's row stats, the input of an assignment.
+type StatTable struct {
+	Dim   int
+	Stats StatStore
+}
+
+// Assign chooses the tier of every row of every table by rule: the one
+// quantization path every caller takes, whether the stats are in memory or
+// spilled to disk. A row holding a NaN or an infinity stays at fp32
+// whatever the rule says: no quantized tier can represent it.
+func Assign(tables []StatTable, rule Rule, st Storage) ([]TierFunc, error) {
+	out := make([]TierFunc, len(tables))
+	switch rule.By {
+	case ByBudget:
+		d, err := SolveStream(tables, rule.Budget, rule.Allowed, st)
+		if err != nil {
+			return nil, err
+		}
+		for i, tb := range tables {
+			dim := tb.Dim
+			out[i] = lossless(func(_ int, s *RowStat) Tier { return d.Tier(dim, s) })
+		}
+	case ByFractions:
+		for i, tb := range tables {
+			// The ranking needs every priority at once: 8 bytes a row.
+			pr := make([]float64, tb.Stats.Len())
+			if err := tb.Stats.Scan(func(r int, s *RowStat) { pr[r] = float64(s.P) }); err != nil {
+				return nil, err
+			}
+			tiers, err := AssignFractions(pr, rule.Fractions)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = lossless(func(r int, _ *RowStat) Tier { return tiers[r] })
+		}
+	case ByThresholds:
+		th := rule.Thresholds
+		if err := checkThresholds(th); err != nil {
+			return nil, err
+		}
+		for i := range tables {
+			out[i] = lossless(func(_ int, s *RowStat) Tier { return thresholdTier(float64(s.P), th) })
+		}
+	default:
+		return nil, fmt.Errorf("%w: unknown assignment %d", ErrInvalid, rule.By)
+	}
+	return out, nil
+}
+
+// lossless keeps rows that hold a NaN or an infinity (measured as an
+// infinite int4 error) at fp32.
+func lossless(tier TierFunc) TierFunc {
+	return func(r int, s *RowStat) Tier {
+		if math.IsInf(float64(s.SSE[INT4-1]), 0) {
+			return FP32
+		}
+		return tier(r, s)
+	}
+}
+
+func checkThresholds(th [3]float64) error {
+	if !(th[0] >= th[1] && th[1] >= th[2]) {
+		return fmt.Errorf("%w: thresholds must be non-increasing (fp32 >= fp16 >= int8), got %v", ErrInvalid, th)
+	}
+	return nil
+}
+
+func thresholdTier(p float64, th [3]float64) Tier {
+	switch {
+	case p >= th[0]:
+		return FP32
+	case p >= th[1]:
+		return FP16
+	case p >= th[2]:
+		return INT8
+	}
+	return INT4
+}
+
 // AssignThresholds puts a row with priority >= th[0] in fp32, >= th[1] in
 // fp16, >= th[2] in int8, and the rest in int4. Thresholds must not increase.
 func AssignThresholds(p []float64, th [3]float64) ([]Tier, error) {
-	if !(th[0] >= th[1] && th[1] >= th[2]) {
-		return nil, fmt.Errorf("%w: thresholds must be non-increasing (fp32 >= fp16 >= int8), got %v", ErrInvalid, th)
+	if err := checkThresholds(th); err != nil {
+		return nil, err
 	}
 	out := make([]Tier, len(p))
 	for r, v := range p {
-		switch {
-		case v >= th[0]:
-			out[r] = FP32
-		case v >= th[1]:
-			out[r] = FP16
-		case v >= th[2]:
-			out[r] = INT8
-		default:
-			out[r] = INT4
-		}
+		out[r] = thresholdTier(v, th)
 	}
 	return out, nil
+}
+
+// CheckFractions reports whether f is a valid split of rows: each share in
+// [0, 1], summing to 1.
+func CheckFractions(f [NumTiers]float64) error {
+	sum := 0.0
+	for t, v := range f {
+		if !(v >= 0 && v <= 1) {
+			return fmt.Errorf("%w: fraction for %v must be in [0, 1], got %v", ErrInvalid, Tier(t), v)
+		}
+		sum += v
+	}
+	if math.Abs(sum-1) > 1e-6 {
+		return fmt.Errorf("%w: tier fractions must sum to 1, got %v", ErrInvalid, sum)
+	}
+	return nil
 }
 
 // AssignFractions ranks rows by priority (highest first, ties by row id) and
 // gives the first f[FP32] of them fp32, the next f[FP16] fp16, and so on.
 // The fractions must be in [0, 1] and sum to 1.
 func AssignFractions(p []float64, f [NumTiers]float64) ([]Tier, error) {
-	sum := 0.0
-	for t, v := range f {
-		if !(v >= 0 && v <= 1) {
-			return nil, fmt.Errorf("%w: fraction for %v must be in [0, 1], got %v", ErrInvalid, Tier(t), v)
-		}
-		sum += v
-	}
-	if math.Abs(sum-1) > 1e-6 {
-		return nil, fmt.Errorf("%w: tier fractions must sum to 1, got %v", ErrInvalid, sum)
+	if err := CheckFractions(f); err != nil {
+		return nil, err
 	}
 	order := make([]int, len(p))
 	for i := range order {
@@ -61,42 +173,6 @@ func AssignFractions(p []float64, f [NumTiers]float64) ([]Tier, error) {
 			out[r] = t
 		}
 		start = end
-	}
-	return out, nil
-}
-
-// BudgetTable is one table's input to the budget solver.
-type BudgetTable struct {
-	Dim      int
-	Priority []float64  // P_r
-	Err      []RowError // measured per row
-}
-
-// SolveBudget chooses a tier for every row of every table so that the
-// tables' stored bytes (TableBytes: index and block padding included) total
-// at most budget, minimising sum_r P_r * SSE_r(tier). allowed[t] false keeps
-// tier t out. It is SolveStream on stats held in memory; see there for the
-// method.
-func SolveBudget(tables []BudgetTable, budget int64, allowed [NumTiers]bool) ([][]Tier, error) {
-	in := make([]StatTable, len(tables))
-	for i, tb := range tables {
-		if len(tb.Priority) != len(tb.Err) {
-			return nil, fmt.Errorf("%w: %d priorities for %d rows", ErrInvalid, len(tb.Priority), len(tb.Err))
-		}
-		st := make(MemStats, len(tb.Err))
-		for r := range st {
-			st[r] = StatOf(tb.Priority[r], tb.Err[r])
-		}
-		in[i] = StatTable{Dim: tb.Dim, Stats: st}
-	}
-	d, err := SolveStream(in, budget, allowed)
-	if err != nil {
-		return nil, err
-	}
-	out := make([][]Tier, len(tables))
-	for i, tb := range in {
-		out[i] = make([]Tier, tb.Stats.Len())
-		tb.Stats.Scan(func(r int, s *RowStat) { out[i][r] = d.Tier(tb.Dim, s) })
 	}
 	return out, nil
 }

@@ -9,11 +9,12 @@ import (
 // .shark file stores, read back with dequantize-on-lookup. It lets a model be
 // evaluated with its compressed tables before anything is written.
 type Mixed struct {
-	Name  string
-	R, D  int
-	Tiers []Tier
-	pos   []int32          // each row's place among its tier's rows
-	data  [NumTiers][]byte // each tier's rows, in row order, as in a .shark file
+	Name   string
+	R, D   int
+	Tiers  []Tier
+	pos    []int32          // each row's place among its tier's rows
+	data   [NumTiers][]byte // each tier's rows, in row order, as in a .shark file
+	counts [NumTiers]int64
 }
 
 // mixedWindow is the number of rows Encode reads from a source that is not
@@ -40,6 +41,7 @@ func Encode(src RowSource, tiers []Tier) (*Mixed, error) {
 	}
 	for t := range m.data {
 		m.data[t] = make([]byte, cnt[t]*Tier(t).RowBytes(d))
+		m.counts[t] = int64(cnt[t])
 	}
 	enc := NewTierEncoder(d)
 	ss, inMemory := src.(SliceSource)
@@ -87,11 +89,9 @@ func (m *Mixed) Row(i int, dst []float32) error {
 	return nil
 }
 
-// Bytes is the stored size as a .shark table.
-func (m *Mixed) Bytes() int64 {
-	var c [NumTiers]int64
-	for _, t := range m.Tiers {
-		c[t]++
-	}
-	return TableBytes(m.D, c)
-}
+// TierCounts is the number of rows of each tier.
+func (m *Mixed) TierCounts() [NumTiers]int64 { return m.counts }
+
+// TierRows is the encoded rows of tier t, in row order: the bytes of the
+// tier's block in a .shark file.
+func (m *Mixed) TierRows(t Tier) []byte { return m.data[t] }

@@ -74,6 +74,19 @@ func OpenReaderAt(r io.ReaderAt, size int64) (*File, error) {
 	return file, nil
 }
 
+// Open is OpenReaderAt for content with a file name: a lone .npy array is
+// named after its file, as np.load users think of it.
+func Open(r io.ReaderAt, size int64, name string) (*File, error) {
+	f, err := OpenReaderAt(r, size)
+	if err != nil {
+		return nil, err
+	}
+	if f.Format == "npy" && len(f.Tensors) == 1 {
+		f.Tensors[0].Name = strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
+	}
+	return f, nil
+}
+
 // OpenFile opens path; close the returned *os.File when done with the File.
 func OpenFile(path string) (*File, *os.File, error) {
 	osf, err := os.Open(path)
@@ -89,14 +102,10 @@ func OpenFile(path string) (*File, *os.File, error) {
 		osf.Close()
 		return nil, nil, fmt.Errorf("%s is a directory", path)
 	}
-	f, err := OpenReaderAt(osf, st.Size())
+	f, err := Open(osf, st.Size(), path)
 	if err != nil {
 		osf.Close()
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if f.Format == "npy" && len(f.Tensors) == 1 {
-		// A lone array is named after its file, as np.load users think of it.
-		f.Tensors[0].Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
 	return f, osf, nil
 }

@@ -92,6 +92,10 @@ type File struct {
 	Tensors []*Tensor
 	// Meta holds free-form metadata (safetensors __metadata__, .shark provenance).
 	Meta map[string]string
+	// Reader is the format's own reader of the file, for callers that need
+	// more than its tensors (a .shark file's *sharkfile.Reader), as
+	// image.Decode hands back the concrete image: nobody opens a file twice.
+	Reader any
 }
 
 // Tensor finds a tensor by name.

@@ -14,27 +14,21 @@ import (
 	"syscall/js"
 	"time"
 
-	"shark/core"
-	"shark/formats"
-	_ "shark/formats/all"
 	"shark/compress"
-	"shark/formats/sharkfile"
+	_ "shark/formats/all"
 )
 
 // state is the worker's one open file and its latest plan.
 var state struct {
-	blob js.Value
-	rd   *blobReader
-	file *formats.File
+	in   *compress.Input
 	plan *compress.Plan
-	name string
 }
 
 func main() {
 	api := js.Global().Get("Object").New()
 	api.Set("open", promised(open))
 	api.Set("plan", promised(plan))
-	api.Set("compress", promised(compress))
+	api.Set("compress", promised(compressFile))
 	api.Set("norms", promised(norms))
 	api.Set("export", promised(export))
 	js.Global().Set("sharkAPI", api)
@@ -66,94 +60,70 @@ func promised(fn func(args []js.Value) (any, error)) js.Func {
 	})
 }
 
-// open(file) reads a model file's directory: the same summary as
-// "shark inspect --json".
+// open(file) reads a model file's directory: the summary every face shows
+// ("shark inspect --json").
 func open(args []js.Value) (any, error) {
 	if len(args) < 1 {
 		return nil, fmt.Errorf("open needs a File")
 	}
 	blob := args[0]
 	rd := newBlobReader(blob)
-	f, err := formats.OpenReaderAt(rd, rd.size)
+	in, err := compress.OpenReaderAt(rd, rd.size, blob.Get("name").String())
 	if err != nil {
 		return nil, err
 	}
-	state.blob, state.rd, state.file, state.plan = blob, rd, f, nil
-	state.name = blob.Get("name").String()
-	sum, err := compress.Summarize(f, rd)
-	if err != nil {
-		return nil, err
+	if state.plan != nil {
+		state.plan.Close()
 	}
-	return map[string]any{"name": state.name, "format": sum.Format, "bytes": sum.Bytes, "meta": sum.Meta, "tensors": sum.Tensors}, nil
+	state.in, state.plan = in, nil
+	return compress.Summarize(in), nil
 }
 
-type planOpts struct {
-	Budget  float64 `json:"budget"` // share of fp32 bytes
-	WPos    float64 `json:"w_pos"`
-	WNeg    float64 `json:"w_neg"`
-	Gamma   float64 `json:"gamma"`
-	NoInt4  bool    `json:"no_int4"`
-	MinRows int64   `json:"min_rows"`
-}
-
-func options(raw js.Value, progress js.Value) (compress.Options, error) {
-	var po planOpts
+// settings reads the page's settings (JSON over the defaults) and wires
+// progress to a JavaScript callback, at most ten times a second.
+func settings(raw js.Value, progress js.Value) (compress.Settings, compress.Env, error) {
+	s := compress.DefaultSettings()
 	if raw.Type() == js.TypeString {
-		if err := json.Unmarshal([]byte(raw.String()), &po); err != nil {
-			return compress.Options{}, fmt.Errorf("options: %w", err)
+		if err := json.Unmarshal([]byte(raw.String()), &s); err != nil {
+			return s, compress.Env{}, fmt.Errorf("settings: %w", err)
 		}
 	}
-	opt := compress.DefaultOptions()
-	opt.SpillRows = 0 // no temporary files in a browser tab
-	if po.Budget > 0 {
-		opt.BudgetFraction = po.Budget
-	}
-	if po.WPos > 0 || po.WNeg > 0 {
-		opt.Priority.WPos, opt.Priority.WNeg = po.WPos, po.WNeg
-	}
-	if po.Gamma > 0 {
-		opt.Priority.Gamma = po.Gamma
-	}
-	opt.Allowed[core.INT4] = !po.NoInt4
-	if po.MinRows > 0 {
-		opt.MinRows = po.MinRows
-	}
+	env := compress.Env{} // no temporary files in a browser tab: SpillRows 0
 	if progress.Type() == js.TypeFunction {
 		last := time.Now()
-		opt.Progress = func(stage string, done, total int64) {
+		env.Progress = func(stage string, done, total int64) {
 			if time.Since(last) > 100*time.Millisecond || done == total {
 				last = time.Now()
 				progress.Invoke(stage, float64(done), float64(total))
 			}
 		}
 	}
-	return opt, nil
+	return s, env, nil
 }
 
 func planResult(p *compress.Plan) any {
-	return map[string]any{"budget_bytes": p.Budget, "fp32_bytes": p.FP32Bytes(), "tables": p.Result().Tables, "priority": p.Tables[0].PrioritySource}
+	r := p.Result()
+	return map[string]any{"budget_bytes": p.Budget, "fp32_bytes": p.FP32Bytes(), "tables": r.Tables, "rows": r.Rows(), "priority": p.Tables[0].PrioritySource}
 }
 
-// plan(opts, onProgress) measures every row once (the first time) and
-// assigns tiers for the budget: the predicted size and error per table.
+// plan(settings, onProgress) measures every row once (the first time) and
+// assigns tiers: the predicted size and error per table.
 func plan(args []js.Value) (any, error) {
-	if state.file == nil {
+	if state.in == nil {
 		return nil, fmt.Errorf("no file is open")
 	}
-	if state.file.Format == "shark" {
-		return nil, fmt.Errorf("%s is already compressed; export it to re-compress", state.name)
-	}
-	opt, err := options(arg(args, 0), arg(args, 1))
+	s, env, err := settings(arg(args, 0), arg(args, 1))
 	if err != nil {
 		return nil, err
 	}
 	if state.plan != nil {
-		if err := state.plan.Reassign(opt); err != nil {
+		if err := state.plan.Reassign(s); err != nil {
 			return nil, err
 		}
+		state.plan.SetProgress(nil, env.Progress)
 		return planResult(state.plan), nil
 	}
-	p, err := compress.NewPlan(state.file, opt)
+	p, err := compress.NewPlan(state.in, s, env)
 	if err != nil {
 		return nil, err
 	}
@@ -200,8 +170,8 @@ func (w *chunkWriter) flush() {
 	w.buf = w.buf[:0]
 }
 
-// compress(opts, onProgress, onChunk) writes the .shark file for opts.
-func compress(args []js.Value) (any, error) {
+// compressFile(settings, onProgress, onChunk) writes the .shark file.
+func compressFile(args []js.Value) (any, error) {
 	if _, err := plan(args); err != nil {
 		return nil, err
 	}
@@ -209,69 +179,45 @@ func compress(args []js.Value) (any, error) {
 	if onChunk.Type() != js.TypeFunction {
 		return nil, fmt.Errorf("compress needs an onChunk function")
 	}
-	p := state.plan
-	p.Opt.Provenance = map[string]string{"tool": "shark (browser)", "input": state.name, "created": time.Now().UTC().Format(time.RFC3339)}
 	t0 := time.Now()
 	w := &chunkWriter{buf: make([]byte, 0, 4<<20), onChunk: onChunk}
-	if err := p.Write(w); err != nil {
+	if err := state.plan.Write(w); err != nil {
 		return nil, err
 	}
 	w.flush()
-	res := p.Result()
+	res := state.plan.Result()
 	res.OutputBytes = w.n
-	return map[string]any{"result": res, "seconds": time.Since(t0).Seconds()}, nil
+	return map[string]any{"result": res, "seconds": time.Since(t0).Seconds(),
+		"input_size": compress.Size(res.InputBytes), "output_size": compress.Size(res.OutputBytes)}, nil
 }
 
-// norms(name, bins) is a histogram of the table's row L2 norms, from at most
-// 65,536 rows spread evenly over the table.
+// norms(name, bins) is a histogram of the table's row L2 norms.
 func norms(args []js.Value) (any, error) {
-	if state.file == nil {
+	if state.in == nil {
 		return nil, fmt.Errorf("no file is open")
-	}
-	t, err := state.file.Tensor(arg(args, 0).String())
-	if err != nil {
-		return nil, err
 	}
 	bins := 30
 	if b := arg(args, 1); b.Type() == js.TypeNumber {
 		bins = b.Int()
 	}
-	var src core.RowSource
-	if t.Tiers != nil {
-		sr, err := sharkfile.NewReader(state.rd, state.rd.size)
-		if err != nil {
-			return nil, err
-		}
-		if src, err = sr.Table(t.Name); err != nil {
-			return nil, err
-		}
-	} else if rows, ok := formats.TensorRows(t); ok {
-		src = rows
-	} else {
-		vals, err := t.Float32s()
-		if err != nil {
-			return nil, err
-		}
-		src = &core.Table{R: int(t.Shape[0]), D: int(t.Shape[1]), Data: vals}
-	}
-	return compress.NormHistogram(src, 65536, bins)
+	return compress.Norms(state.in.File, arg(args, 0).String(), bins)
 }
 
 // export(to, layout, onChunk) writes the open .shark file as npz or safetensors.
 func export(args []js.Value) (any, error) {
-	if state.file == nil || state.file.Format != "shark" {
+	if state.in == nil {
+		return nil, fmt.Errorf("no file is open")
+	}
+	rd, ok := state.in.Shark()
+	if !ok {
 		return nil, fmt.Errorf("export needs an open .shark file")
 	}
-	sr, err := sharkfile.NewReader(state.rd, state.rd.size)
-	if err != nil {
-		return nil, err
-	}
 	w := &chunkWriter{buf: make([]byte, 0, 4<<20), onChunk: arg(args, 2)}
-	if err := compress.Export(sr, arg(args, 0).String(), compress.Layout(arg(args, 1).String()), w); err != nil {
+	if err := compress.Export(rd, arg(args, 0).String(), compress.Layout(arg(args, 1).String()), w); err != nil {
 		return nil, err
 	}
 	w.flush()
-	return map[string]any{"bytes": w.n}, nil
+	return map[string]any{"bytes": w.n, "size": compress.Size(w.n)}, nil
 }
 
 // blobReader is io.ReaderAt over a JavaScript Blob, read with

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"shark/ctr/model"
 	"shark/ctr/dataset"
 	"shark/ctr/modelfile"
 )
@@ -45,44 +44,37 @@ func (d *dataFlags) options() dataset.Options {
 	return dataset.Options{Format: *d.format, Label: *d.label, Ignore: splitList(*d.ignore), Numeric: splitList(*d.numeric)}
 }
 
-// encodeWith reads path with a model's encoding; the reading options the
-// model was trained with apply unless overridden on the command line.
-func (d *dataFlags) encodeWith(path string, enc *dataset.Encoding, warn io.Writer) (*model.Dataset, error) {
-	opt := enc.Options
+// read reads path with a model's encoding; the reading options the model
+// was trained with apply unless the command line gives a format or label.
+func (d *dataFlags) read(l *modelfile.Loaded, path string, warn io.Writer) (*modelfile.Data, error) {
+	var opt *dataset.Options
 	if *d.format != "" || *d.label != "" {
-		opt = d.options()
+		o := d.options()
+		opt = &o
 	}
-	ds, st, err := enc.Encode(dataset.FileOpener(path, opt), *d.skipBad)
+	data, err := l.ReadData(path, opt, *d.skipBad)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
-	if st.Skipped > 0 {
-		fmt.Fprintf(warn, "warning: %s: skipped %d malformed rows\n", path, st.Skipped)
+	if data.Skipped > 0 {
+		fmt.Fprintf(warn, "warning: %s: skipped %d malformed rows\n", path, data.Skipped)
 	}
-	return ds, nil
+	return data, nil
 }
 
-// loadModelData opens a model and encodes data with it, split into the
+// loadModelData opens a model and reads data with it, split into the
 // training part and the held-out part the model was trained with.
-func loadModelData(modelPath, dataPath string, d *dataFlags, dense bool, stderr io.Writer) (*modelfile.Loaded, *model.Dataset, *model.Dataset, error) {
+func loadModelData(modelPath, dataPath string, d *dataFlags, dense bool, stderr io.Writer) (*modelfile.Loaded, *modelfile.Data, error) {
 	l, err := modelfile.Load(modelPath, dense)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	if l.Encoding == nil {
-		l.Close()
-		return nil, nil, nil, fmt.Errorf("%s has no feature encoding", modelPath)
-	}
-	ds, err := d.encodeWith(dataPath, l.Encoding, stderr)
+	data, err := d.read(l, dataPath, stderr)
 	if err != nil {
 		l.Close()
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	if l.Model.Cfg.Split <= 0 {
-		return l, ds, ds, nil
-	}
-	train, valid := ds.Split(l.Model.Cfg.Split, l.Model.Cfg.Seed)
-	return l, train, valid, nil
+	return l, data, nil
 }
 
 func parseInts(s string) ([]int, error) {

@@ -5,8 +5,6 @@ import (
 	"io"
 
 	"shark/compress"
-	"shark/formats/sharkfile"
-	"shark/internal/atomicfile"
 )
 
 func runExport(args []string, stdout, stderr io.Writer) error {
@@ -34,20 +32,12 @@ OUT is written to a temporary file and renamed into place when complete.`, stder
 	if *layout != string(compress.Dequantized) && *layout != string(compress.Tiers) {
 		return fmt.Errorf("%w: --layout is dequantized or tiers", errUsage)
 	}
-	f, err := sharkfile.Open(pos[0])
+	in, err := compress.Open(pos[0])
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	af, err := atomicfile.CreateAtomic(*out, pos[0])
-	if err != nil {
-		return err
-	}
-	if err := compress.Export(f.Reader, *to, compress.Layout(*layout), af); err != nil {
-		af.Abort()
-		return fmt.Errorf("exporting %s: %w", pos[0], err)
-	}
-	if err := af.Commit(); err != nil {
+	defer in.Close()
+	if err := compress.ExportFile(in, *to, compress.Layout(*layout), *out); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "wrote %s\n", *out)

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"shark/formats"
 	"shark/compress"
 )
 
@@ -26,32 +25,24 @@ check the data's checksums.`, stderr)
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: want exactly one FILE", errUsage)
 	}
-	f, osf, err := formats.OpenFile(pos[0])
+	in, err := compress.Open(pos[0])
 	if err != nil {
 		return err
 	}
-	defer osf.Close()
-	res, err := compress.Summarize(f, osf)
-	if err != nil {
-		return err
-	}
+	defer in.Close()
+	res := compress.Summarize(in)
 	if *asJSON {
 		return writeJSON(stdout, res)
 	}
-	fmt.Fprintf(stdout, "%s: %s, %s, %d tensors\n\n", pos[0], res.Format, humanBytes(res.Bytes), len(res.Tensors))
+	fmt.Fprintf(stdout, "%s: %s\n\n", pos[0], strings.ReplaceAll(res.Facts, " · ", ", "))
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSHAPE\tDTYPE\tBYTES\tTABLE\tTIERS (fp32/fp16/int8/int4)")
 	for _, t := range res.Tensors {
-		shape := strings.Trim(strings.ReplaceAll(fmt.Sprint(t.Shape), " ", " x "), "[]")
-		tiers := ""
-		if t.Tiers != nil {
-			tiers = fmt.Sprintf("%d/%d/%d/%d", t.Tiers["fp32"], t.Tiers["fp16"], t.Tiers["int8"], t.Tiers["int4"])
-		}
 		tbl := ""
 		if t.Table {
 			tbl = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, shape, t.DType, humanBytes(t.Bytes), tbl, tiers)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.ShapeText, t.DType, t.Size, tbl, compress.TierText(t.Tiers))
 	}
 	return tw.Flush()
 }

@@ -12,12 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"shark/compress"
 	"shark/core/kernels"
 	_ "shark/formats/all"
 )
-
-// version is set by build.sh through -ldflags.
-var version = "dev"
 
 type command struct {
 	name, args, summary string
@@ -44,7 +42,7 @@ func init() {
 		{"serve", "[--addr 127.0.0.1:8080]", "the in-browser inspector, served from this binary", runServe},
 		{"bench", "lookup FILE.shark [--json]", "serving benchmark: pooled lookups, compressed vs fp32", runBench},
 		{"version", "", "print the version and the kernels in use", func(_ []string, stdout, _ io.Writer) error {
-			fmt.Fprintf(stdout, "shark %s\nkernels: %s\n", version, kernels.Impl())
+			fmt.Fprintf(stdout, "shark %s\nkernels: %s\n", compress.Version, kernels.Impl())
 			return nil
 		}},
 	}
@@ -180,17 +178,4 @@ func (p *progress) done() {
 	if p.on && p.stage != "" {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
-}
-
-func humanBytes(n int64) string {
-	const k = 1024
-	switch {
-	case n < k:
-		return fmt.Sprintf("%d B", n)
-	case n < k*k:
-		return fmt.Sprintf("%.1f KiB", float64(n)/k)
-	case n < k*k*k:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(k*k))
-	}
-	return fmt.Sprintf("%.2f GiB", float64(n)/(k*k*k))
 }

@@ -4,17 +4,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"shark/compress"
 	"shark/core"
-	"shark/formats"
-	"shark/internal/atomicfile"
 )
 
 // parseBudget reads "30%", a byte count, or a size with a unit (KB, MiB, GB...).
@@ -99,42 +94,36 @@ summing to 1); or by priority thresholds (--thresholds T32,T16,T8).`, stderr)
 	if len(pos) != 1 || *out == "" {
 		return fmt.Errorf("%w: want IN and -o OUT.shark", errUsage)
 	}
-	opt := compress.DefaultOptions()
-	opt.Priority = core.PriorityParams{WPos: *wpos, WNeg: *wneg, Gamma: *gamma}
-	if *tables != "" {
-		re, err := regexp.Compile(*tables)
-		if err != nil {
-			return fmt.Errorf("%w: --tables: %v", errUsage, err)
-		}
-		opt.Tables = re
-	}
+	set := compress.DefaultSettings()
+	set.WPos, set.WNeg, set.Gamma = *wpos, *wneg, *gamma
+	set.Tables, set.NoInt4 = *tables, *noInt4
 	nFrac := 0
 	for t := range fr {
 		if *fr[t] >= 0 {
 			nFrac++
-			opt.Fractions[t] = *fr[t]
+			set.Fractions[t] = *fr[t]
 		}
 	}
 	modes := 0
 	if *budget != "" {
 		modes++
-		if opt.BudgetFraction, opt.BudgetBytes, err = parseBudget(*budget); err != nil {
+		if set.Budget, set.BudgetBytes, err = parseBudget(*budget); err != nil {
 			return err
 		}
 	}
 	if nFrac > 0 {
 		modes++
-		opt.Assign = compress.ByFractions
+		set.Assign = "fractions"
 	}
 	if *thresholds != "" {
 		modes++
-		opt.Assign = compress.ByThresholds
+		set.Assign = "thresholds"
 		parts := strings.Split(*thresholds, ",")
 		if len(parts) != 3 {
 			return fmt.Errorf("%w: --thresholds wants three numbers T32,T16,T8", errUsage)
 		}
 		for i, p := range parts {
-			if opt.Thresholds[i], err = strconv.ParseFloat(strings.TrimSpace(p), 64); err != nil {
+			if set.Thresholds[i], err = strconv.ParseFloat(strings.TrimSpace(p), 64); err != nil {
 				return fmt.Errorf("%w: --thresholds: %v", errUsage, err)
 			}
 		}
@@ -142,48 +131,32 @@ summing to 1); or by priority thresholds (--thresholds T32,T16,T8).`, stderr)
 	if modes > 1 {
 		return fmt.Errorf("%w: choose one of --budget, the tier fractions, or --thresholds", errUsage)
 	}
-	if *noInt4 {
-		opt.Allowed[core.INT4] = false
+	if err := set.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	in, inf, err := formats.OpenFile(pos[0])
+	in, err := compress.Open(pos[0])
 	if err != nil {
 		return err
 	}
-	defer inf.Close()
-	if in.Format == "shark" {
-		return fmt.Errorf("%s is already a .shark file (export it first to re-quantize)", pos[0])
-	}
+	defer in.Close()
+	env := compress.Env{SpillRows: compress.DefaultSpillRows, Warn: func(s string) { fmt.Fprintln(stderr, "warning:", s) }}
 	if *counts != "" {
-		cf, cosf, err := formats.OpenFile(*counts)
+		cin, err := compress.Open(*counts)
 		if err != nil {
 			return fmt.Errorf("--counts: %w", err)
 		}
-		defer cosf.Close()
-		opt.Counts = cf
+		defer cin.Close()
+		env.Counts = cin.File
 	}
-	opt.Warn = func(s string) { fmt.Fprintln(stderr, "warning:", s) }
 	prog := newProgress(stderr)
-	opt.Progress = prog.update
-	abs, _ := filepath.Abs(pos[0])
-	opt.Provenance = map[string]string{"tool": "shark " + version, "input": filepath.Base(abs), "created": time.Now().UTC().Format(time.RFC3339)}
-	plan, err := compress.NewPlan(in, opt)
+	defer prog.done()
+	env.Progress = prog.update
+	plan, err := compress.NewPlan(in, set, env)
 	if err != nil {
-		prog.done()
 		return err
 	}
 	defer plan.Close()
-	af, err := atomicfile.CreateAtomic(*out, pos[0], *counts)
-	if err != nil {
-		prog.done()
-		return err
-	}
-	if err := plan.Write(af); err != nil {
-		af.Abort()
-		prog.done()
-		return fmt.Errorf("writing %s: %w", *out, err)
-	}
-	if err := af.Commit(); err != nil {
-		prog.done()
+	if err := plan.WriteFile(*out, pos[0], *counts); err != nil {
 		return err
 	}
 	prog.done()
@@ -202,14 +175,14 @@ summing to 1); or by priority thresholds (--thresholds T32,T16,T8).`, stderr)
 	for _, t := range res.Tables {
 		before += t.BytesBefore
 		after += t.BytesAfter
-		fmt.Fprintf(tw, "%s\t%d x %d\t%s\t%s\t%.1f%%\t%d/%d/%d/%d\t%.3g\t%.3g\n", t.Name, t.Rows, t.Dim, humanBytes(t.BytesBefore), humanBytes(t.BytesAfter),
+		fmt.Fprintf(tw, "%s\t%d x %d\t%s\t%s\t%.1f%%\t%d/%d/%d/%d\t%.3g\t%.3g\n", t.Name, t.Rows, t.Dim, compress.Size(t.BytesBefore), compress.Size(t.BytesAfter),
 			100*float64(t.BytesAfter)/float64(t.BytesBefore), t.Tiers["fp32"], t.Tiers["fp16"], t.Tiers["int8"], t.Tiers["int4"], t.RMSE, t.MaxAbsErr)
 	}
 	tw.Flush()
-	fmt.Fprintf(stdout, "\ntables: %s -> %s (%.1f%% of fp32", humanBytes(before), humanBytes(after), 100*float64(after)/float64(before))
+	fmt.Fprintf(stdout, "\ntables: %s -> %s (%.1f%% of fp32", compress.Size(before), compress.Size(after), 100*float64(after)/float64(before))
 	if res.BudgetBytes > 0 {
-		fmt.Fprintf(stdout, ", budget %s", humanBytes(res.BudgetBytes))
+		fmt.Fprintf(stdout, ", budget %s", compress.Size(res.BudgetBytes))
 	}
-	fmt.Fprintf(stdout, "); file: %s -> %s, written to %s\n", humanBytes(res.InputBytes), humanBytes(res.OutputBytes), *out)
+	fmt.Fprintf(stdout, "); file: %s -> %s, written to %s\n", compress.Size(res.InputBytes), compress.Size(res.OutputBytes), *out)
 	return nil
 }

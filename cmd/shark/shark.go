@@ -6,23 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
-	"time"
 
+	"shark/compress"
 	"shark/core"
+	"shark/ctr/experiment"
 	"shark/ctr/importance"
-	"shark/ctr/model"
-	"shark/ctr/pipeline"
 	"shark/ctr/modelfile"
-	"shark/formats/sharkfile"
+	"shark/ctr/pipeline"
 )
-
-type fieldScore struct {
-	Name    string   `json:"name"`
-	Taylor  float64  `json:"taylor"`
-	Exact   *float64 `json:"exact,omitempty"`
-	AUCDrop *float64 `json:"exact_auc_drop,omitempty"`
-}
 
 func runScore(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("score", "MODEL DATA [--exact] [--repeats T] [--json]", `
@@ -43,19 +34,22 @@ the Spearman rank correlation of the two.`, stderr)
 	if len(pos) != 2 {
 		return fmt.Errorf("%w: want MODEL DATA", errUsage)
 	}
-	l, _, valid, err := loadModelData(pos[0], pos[1], df, false, stderr)
+	l, data, err := loadModelData(pos[0], pos[1], df, false, stderr)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	res, err := scoreFields(l.Model, valid, *exact, *repeats, newProgress(stderr))
+	prog := newProgress(stderr)
+	res, err := experiment.Score(l.Model, data.Eval, experiment.ScoreOptions{Exact: *exact, Repeats: *repeats, Seed: l.Model.Cfg.Seed,
+		Progress: func(d, t int) { prog.update("exact permutation (fields)", int64(d), int64(t)) }})
+	prog.done()
 	if err != nil {
 		return err
 	}
 	if *asJSON {
 		return writeJSON(stdout, res)
 	}
-	sorted := append([]fieldScore{}, res.Fields...)
+	sorted := append([]experiment.FieldScore{}, res.Fields...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Taylor > sorted[j].Taylor })
 	for _, f := range sorted {
 		fmt.Fprintf(stdout, "%-8s taylor %.6f", f.Name, f.Taylor)
@@ -70,53 +64,6 @@ the Spearman rank correlation of the two.`, stderr)
 	}
 	fmt.Fprintln(stdout)
 	return nil
-}
-
-type scoreResult struct {
-	Fields      []fieldScore       `json:"fields"`
-	Spearman    *float64           `json:"spearman,omitempty"` // over the fields that vary in the data
-	SpearmanAll *float64           `json:"spearman_all,omitempty"`
-	Seconds     map[string]float64 `json:"seconds"`
-	Rows        int                `json:"rows"`
-}
-
-func scoreFields(m *model.Model, ds *model.Dataset, exact bool, repeats int, prog *progress) (*scoreResult, error) {
-	res := &scoreResult{Seconds: map[string]float64{}, Rows: ds.Rows()}
-	t0 := time.Now()
-	tay, err := importance.Taylor(m, ds)
-	if err != nil {
-		return nil, err
-	}
-	res.Seconds["taylor"] = time.Since(t0).Seconds()
-	var ex []importance.ExactScore
-	if exact {
-		t0 = time.Now()
-		ex, err = importance.Exact(m, ds, repeats, m.Cfg.Seed, func(d, t int) { prog.update("exact permutation (fields)", int64(d), int64(t)) })
-		prog.done()
-		if err != nil {
-			return nil, err
-		}
-		res.Seconds["exact"] = time.Since(t0).Seconds()
-	}
-	vary := importance.Varying(ds)
-	var a, b, aa, bb []float64
-	for _, f := range m.Slots {
-		fsc := fieldScore{Name: m.Fields[f], Taylor: tay[f]}
-		if exact {
-			v, d := ex[f].LossIncrease, ex[f].AUCDrop
-			fsc.Exact, fsc.AUCDrop = &v, &d
-			aa, bb = append(aa, tay[f]), append(bb, v)
-			if vary[f] {
-				a, b = append(a, tay[f]), append(b, v)
-			}
-		}
-		res.Fields = append(res.Fields, fsc)
-	}
-	if exact {
-		s, sa := model.Spearman(a, b), model.Spearman(aa, bb)
-		res.Spearman, res.SpearmanAll = &s, &sa
-	}
-	return res, nil
 }
 
 func pruneFlags(fs interface {
@@ -151,12 +98,12 @@ A dropped field's table leaves the model entirely.`, stderr)
 	if len(pos) != 2 || *out == "" || (*keep > 0) == (*frac > 0) {
 		return fmt.Errorf("%w: want MODEL DATA, one of --keep or --keep-fraction, and -o OUT", errUsage)
 	}
-	l, train, valid, err := loadModelData(pos[0], pos[1], df, true, stderr)
+	l, data, err := loadModelData(pos[0], pos[1], df, true, stderr)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	m := l.Model
+	m, train, valid := l.Model, data.Train, data.Eval
 	n := *keep
 	if *frac > 0 {
 		n = max(1, int(*frac*float64(len(m.Slots))+0.5))
@@ -172,7 +119,8 @@ A dropped field's table leaves the model entirely.`, stderr)
 	if err != nil {
 		return err
 	}
-	if err := modelfile.Save(*out, m, l.Encoding, nil, nil, map[string]string{"tool": "shark " + version, "pruned_from": filepath.Base(pos[0])}, nil); err != nil {
+	prov := compress.Provenance(compress.Origin{Step: "prune", Input: filepath.Base(pos[0]), Data: filepath.Base(pos[1])})
+	if err := modelfile.Save(*out, m, l.Encoding, modelfile.Record{Provenance: prov}, pos[0], pos[1]); err != nil {
 		return err
 	}
 	if *asJSON {
@@ -214,7 +162,7 @@ and after, the compressed tables read with dequantize-on-lookup.`, stderr)
 	if *frac <= 0 {
 		*frac = 0.5
 	}
-	l, train, valid, err := loadModelData(pos[0], pos[1], df, true, stderr)
+	l, data, err := loadModelData(pos[0], pos[1], df, true, stderr)
 	if err != nil {
 		return err
 	}
@@ -227,17 +175,18 @@ and after, the compressed tables read with dequantize-on-lookup.`, stderr)
 	opt.Seed = l.Model.Cfg.Seed
 	prog := newProgress(stderr)
 	opt.Progress = prog.update
-	res, err := pipeline.Compress(l.Model, train, valid, opt)
+	res, err := pipeline.Compress(l.Model, data.Train, data.Eval, opt)
 	prog.done()
 	if err != nil {
 		return err
 	}
-	method := &sharkfile.Method{WPos: *wpos, WNeg: *wneg, Gamma: *gamma, PrioritySource: "training stream", Assignment: "budget"}
-	if err := modelfile.Save(*out, l.Model, l.Encoding, res.TierOf, method, map[string]string{"tool": "shark " + version, "compressed_from": filepath.Base(pos[0])}, res.Scores); err != nil {
+	prov := compress.Provenance(compress.Origin{Step: "compress", Input: filepath.Base(pos[0]), Data: filepath.Base(pos[1])})
+	rec := modelfile.Record{Method: res.Method, Provenance: prov, Scores: res.Scores}
+	if err := modelfile.Save(*out, l.Model, l.Encoding, rec, pos[0], pos[1]); err != nil {
 		return err
 	}
 	if *report != "" {
-		if err := os.WriteFile(*report, []byte(compressReport(res, pos, *budget, *frac)), 0o644); err != nil {
+		if err := os.WriteFile(*report, []byte(res.Report(filepath.Base(pos[0]), filepath.Base(pos[1]), *budget, *frac)), 0o644); err != nil {
 			return err
 		}
 	}
@@ -247,21 +196,4 @@ and after, the compressed tables read with dequantize-on-lookup.`, stderr)
 	fmt.Fprintln(stdout, res.Describe())
 	fmt.Fprintf(stdout, "saved %s\n", *out)
 	return nil
-}
-
-func compressReport(r *pipeline.Result, pos []string, budget string, frac float64) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# SHARK compression of %s\n\n", filepath.Base(pos[0]))
-	fmt.Fprintf(&b, "Data: `%s`. Kept %.0f%% of the fields, budget %s of the kept tables' fp32 bytes.\n\n", filepath.Base(pos[1]), 100*frac, budget)
-	fmt.Fprintf(&b, "| | before | after |\n|---|---|---|\n")
-	fmt.Fprintf(&b, "| held-out AUC | %.4f | %.4f |\n| held-out logloss | %.4f | %.4f |\n", r.AUCBefore, r.AUCAfter, r.LogLossBefore, r.LogLossAfter)
-	fmt.Fprintf(&b, "| embedding bytes | %d | %d (%.1f%% less) |\n\n", r.EmbeddingBytesFP32, r.EmbeddingBytesAfter, 100*(1-float64(r.EmbeddingBytesAfter)/float64(r.EmbeddingBytesFP32)))
-	fmt.Fprintf(&b, "AUC after pruning, before quantization: %.4f.\n\n", r.AUCAfterPrune)
-	fmt.Fprintf(&b, "Kept: %s\n\nDropped: %s\n\n", strings.Join(r.KeptFields, ", "), strings.Join(r.DroppedFields, ", "))
-	fmt.Fprintf(&b, "| table | fp32 | fp16 | int8 | int4 |\n|---|---|---|---|---|\n")
-	for _, f := range r.KeptFields {
-		c := r.Tiers[f]
-		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d |\n", f, c[0], c[1], c[2], c[3])
-	}
-	return b.String()
 }

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"time"
 
+	"shark/compress"
+	"shark/core"
 	"shark/core/kernels"
 	"shark/ctr/dataset"
 	"shark/ctr/model"
 	"shark/ctr/modelfile"
+	"shark/ctr/pipeline"
 	"shark/internal/atomicfile"
 )
 
@@ -33,7 +37,7 @@ signal and noise fields.`, stderr)
 	if len(pos) != 0 || *out == "" || *rows < 1 {
 		return fmt.Errorf("%w: want -o FILE --rows N", errUsage)
 	}
-	af, err := atomicfile.CreateAtomic(*out)
+	af, err := atomicfile.Create(*out)
 	if err != nil {
 		return err
 	}
@@ -89,68 +93,39 @@ Prints the held-out AUC and logloss.`, stderr)
 		return err
 	}
 	cfg := model.Config{Dim: *dim, Hidden: h, Optimizer: *opt, LR: *lr, Batch: *batch, Epochs: *epochs, L2: *l2, Seed: *seed, Split: *split, Workers: *workers}
-	if *test != "" {
-		cfg.Split = 0
-	}
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	t0 := time.Now()
-	dopt := df.options()
-	enc, st, err := dataset.Build(dataset.FileOpener(pos[0], dopt), dopt, *df.minCount, *df.skipBad)
-	if err != nil {
-		return fmt.Errorf("%s: %w", pos[0], err)
-	}
-	ds, err := df.encodeWith(pos[0], enc, stderr)
-	if err != nil {
-		return err
-	}
-	if st.Skipped > 0 {
-		fmt.Fprintf(stderr, "warning: skipped %d malformed rows\n", st.Skipped)
-	}
-	train, testDS := ds, (*model.Dataset)(nil)
-	if *test != "" {
-		if testDS, err = df.encodeWith(*test, enc, stderr); err != nil {
-			return err
-		}
-	} else if cfg.Split > 0 {
-		train, testDS = ds.Split(cfg.Split, cfg.Seed)
-	}
-	if testDS == nil || testDS.Rows() == 0 {
-		return fmt.Errorf("%w: no test rows: give --test or a --split above 0", errUsage)
-	}
-	m, err := model.New(cfg, train)
-	if err != nil {
-		return err
-	}
 	prog := newProgress(stderr)
-	t1 := time.Now()
-	hist, err := m.Train(train, testDS, cfg.Epochs, func(d, t int64) { prog.update("train", d, t) })
-	trainSecs := time.Since(t1).Seconds()
+	tr, err := pipeline.Train(pipeline.TrainOptions{Data: pos[0], Test: *test, Read: df.options(), MinCount: *df.minCount,
+		SkipBad: *df.skipBad, Config: cfg, Progress: func(d, t int64) { prog.update("train", d, t) }})
 	prog.done()
+	if errors.Is(err, core.ErrInvalid) {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
 	if err != nil {
 		return err
 	}
-	met, err := m.Evaluate(testDS)
-	if err != nil {
+	if tr.Skipped > 0 {
+		fmt.Fprintf(stderr, "warning: skipped %d malformed rows\n", tr.Skipped)
+	}
+	prov := compress.Provenance(compress.Origin{Step: "train", Data: filepath.Base(pos[0])})
+	if err := modelfile.Save(*out, tr.Model, tr.Encoding, modelfile.Record{Provenance: prov}, pos[0], *test); err != nil {
 		return err
 	}
-	abs, _ := filepath.Abs(pos[0])
-	prov := map[string]string{"tool": "shark " + version, "data": filepath.Base(abs), "created": time.Now().UTC().Format(time.RFC3339)}
-	if err := modelfile.Save(*out, m, enc, nil, nil, prov, nil); err != nil {
-		return err
-	}
+	m, met, hist := tr.Model, tr.Metrics, tr.History
 	secs := time.Since(t0).Seconds()
 	if *asJSON {
-		return writeJSON(stdout, map[string]any{"auc": met.AUC, "logloss": met.LogLoss, "train_rows": train.Rows(), "test_rows": testDS.Rows(),
-			"fields": len(enc.Fields), "embedding_bytes": m.EmbeddingBytes(), "epochs": hist, "seconds": secs, "model": *out,
-			"train_seconds": trainSecs, "samples_per_sec": float64(train.Rows()*cfg.Epochs) / trainSecs, "kernels": kernels.Impl()})
+		return writeJSON(stdout, map[string]any{"auc": met.AUC, "logloss": met.LogLoss, "train_rows": tr.Train.Rows(), "test_rows": tr.Test.Rows(),
+			"fields": len(tr.Encoding.Fields), "embedding_bytes": m.EmbeddingBytes(), "epochs": hist, "seconds": secs, "model": *out,
+			"train_seconds": tr.TrainSeconds, "samples_per_sec": float64(tr.Train.Rows()*m.Cfg.Epochs) / tr.TrainSeconds, "kernels": kernels.Impl()})
 	}
 	for _, e := range hist {
 		fmt.Fprintf(stdout, "epoch %d: train logloss %.4f, test AUC %.4f logloss %.4f\n", e.Epoch, e.TrainLoss, e.Valid.AUC, e.Valid.LogLoss)
 	}
 	fmt.Fprintf(stdout, "test AUC %.4f, logloss %.4f on %d rows (trained on %d, %d fields, %s of embeddings) in %.1fs; saved %s\n",
-		met.AUC, met.LogLoss, testDS.Rows(), train.Rows(), len(enc.Fields), humanBytes(m.EmbeddingBytes()), secs, *out)
+		met.AUC, met.LogLoss, tr.Test.Rows(), tr.Train.Rows(), len(tr.Encoding.Fields), compress.Size(m.EmbeddingBytes()), secs, *out)
 	return nil
 }
 
@@ -172,11 +147,11 @@ Compressed tables are read with dequantize-on-lookup straight from the file.`, s
 		return err
 	}
 	defer l.Close()
-	ds, err := df.encodeWith(pos[1], l.Encoding, stderr)
+	d, err := df.read(l, pos[1], stderr)
 	if err != nil {
 		return err
 	}
-	met, err := l.Model.Evaluate(ds)
+	met, err := l.Model.Evaluate(d.All)
 	if err != nil {
 		return err
 	}

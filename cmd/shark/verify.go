@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"shark/formats"
-	"shark/formats/sharkfile"
+	"shark/compress"
 )
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
@@ -23,7 +22,7 @@ Exits 0 when all is well; otherwise prints what is wrong and where, exit 1.`, st
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: want exactly one FILE", errUsage)
 	}
-	verr := verify(pos[0])
+	verr := compress.Verify(pos[0])
 	if *asJSON {
 		res := map[string]any{"ok": verr == nil, "file": pos[0]}
 		if verr != nil {
@@ -36,37 +35,4 @@ Exits 0 when all is well; otherwise prints what is wrong and where, exit 1.`, st
 		fmt.Fprintf(stdout, "%s: ok\n", pos[0])
 	}
 	return verr
-}
-
-func verify(path string) error {
-	f, osf, err := formats.OpenFile(path)
-	if err != nil {
-		return err
-	}
-	defer osf.Close()
-	if f.Format == "shark" {
-		rd, err := sharkfile.NewReader(osf, f.Size)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		if err := rd.Verify(); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		return nil
-	}
-	for _, t := range f.Tensors {
-		rc, err := t.Open()
-		if err != nil {
-			return fmt.Errorf("%s: tensor %q: %w", path, t.Name, err)
-		}
-		n, err := io.Copy(io.Discard, rc)
-		rc.Close()
-		if err != nil {
-			return fmt.Errorf("%s: tensor %q: %w", path, t.Name, err)
-		}
-		if n != t.Bytes {
-			return fmt.Errorf("%s: tensor %q: %d bytes of data, its shape needs %d", path, t.Name, n, t.Bytes)
-		}
-	}
-	return nil
 }

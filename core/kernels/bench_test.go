@@ -79,7 +79,7 @@ func benchRows(b *testing.B, bits int, dequant bool) {
 		rb := RowBytes(bits, 64)
 		enc := make([]byte, n/64*rb)
 		for r := 0; r < n/64; r++ {
-			QuantizeRowGeneric(bits, enc[r*rb:], src[r*64:(r+1)*64])
+			quantizeRowGeneric(bits, enc[r*rb:], src[r*64:(r+1)*64])
 		}
 		out := make([]float32, n)
 		var k func()
@@ -207,8 +207,8 @@ func BenchmarkAddRow(b *testing.B) {
 			}
 		}, AddRowF32},
 		{"fp16", 2 * dim, func(d []byte, r []float32) { FloatsToHalfBytes(d, r) }, AddRowF16},
-		{"int8", RowBytes(8, dim), func(d []byte, r []float32) { QuantizeRowGeneric(8, d, r) }, func(s []float32, e []byte) { AddRowNBit(8, s, e) }},
-		{"int4", RowBytes(4, dim), func(d []byte, r []float32) { QuantizeRowGeneric(4, d, r) }, func(s []float32, e []byte) { AddRowNBit(4, s, e) }},
+		{"int8", RowBytes(8, dim), func(d []byte, r []float32) { quantizeRowGeneric(8, d, r) }, func(s []float32, e []byte) { AddRowNBit(8, s, e) }},
+		{"int4", RowBytes(4, dim), func(d []byte, r []float32) { quantizeRowGeneric(4, d, r) }, func(s []float32, e []byte) { AddRowNBit(4, s, e) }},
 	} {
 		enc := make([]byte, n/dim*c.rb)
 		for r := 0; r < n/dim; r++ {

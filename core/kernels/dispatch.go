@@ -15,13 +15,13 @@ func Impl() string { return impl }
 // and benchmarks use to compare the two in one process; it is not safe to
 // call while kernels run.
 func ForcePortable(on bool) {
-	floatsToHalves, halvesToFloats, halfBytesToFloats = FloatsToHalvesGeneric, HalvesToFloatsGeneric, HalfBytesToFloatsGeneric
-	floatsToHalfBytes = FloatsToHalfBytesGeneric
-	quantizeRow, dequantizeRow = QuantizeRowGeneric, DequantizeRowGeneric
+	floatsToHalves, halvesToFloats, halfBytesToFloats = floatsToHalvesGeneric, halvesToFloatsGeneric, halfBytesToFloatsGeneric
+	floatsToHalfBytes = floatsToHalfBytesGeneric
+	quantizeRow, dequantizeRow = quantizeRowGeneric, dequantizeRowGeneric
 	newRowQuantizer = newRowQuantizerGeneric
-	dot, axpy, sumSquaredDiff = DotGeneric, AxpyGeneric, SumSquaredDiffGeneric
-	prefetch = PrefetchGeneric
-	addRowF32, addRowF16, addRowNBit = AddRowF32Generic, AddRowF16Generic, AddRowNBitGeneric
+	dot, axpy, sumSquaredDiff = dotGeneric, axpyGeneric, sumSquaredDiffGeneric
+	prefetch = prefetchGeneric
+	addRowF32, addRowF16, addRowNBit = addRowF32Generic, addRowF16Generic, addRowNBitGeneric
 	impl = "portable"
 	if !on && simdInit != nil {
 		simdInit()

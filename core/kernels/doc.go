@@ -2,8 +2,9 @@
 // FBGEMM/TorchRec "fused N-bit rowwise, fp16 scale/bias" row codec, and the
 // small BLAS-like loops the reference model needs.
 //
-// Every kernel has a portable Go version that is always compiled, under a name
-// ending in "Generic". Faster variants, where they exist, are selected at run
+// Every kernel has a portable Go version that is always compiled, under its
+// name with "Generic" appended (unexported: the tests of this package
+// compare against it). Faster variants, where they exist, are selected at run
 // time and are tested against the generic twin byte for byte (codes) or within
 // a bounded ulp distance (sums). The purego build tag disables every
 // non-portable path.

@@ -84,11 +84,11 @@ func FloatToHalf(f float32) uint16 {
 	return sign | uint16(q)
 }
 
-// FloatsToHalvesGeneric converts src to binary16 bit patterns in dst.
+// floatsToHalvesGeneric converts src to binary16 bit patterns in dst.
 // It must equal:
 //
 //	for i := range src { dst[i] = FloatToHalf(src[i]) }
-func FloatsToHalvesGeneric(dst []uint16, src []float32) {
+func floatsToHalvesGeneric(dst []uint16, src []float32) {
 	dst = dst[:len(src)]
 	for i, f := range src {
 		b := math.Float32bits(f)
@@ -105,11 +105,11 @@ func FloatsToHalvesGeneric(dst []uint16, src []float32) {
 	}
 }
 
-// HalvesToFloatsGeneric widens binary16 bit patterns to float32.
+// halvesToFloatsGeneric widens binary16 bit patterns to float32.
 // It must equal:
 //
 //	for i := range src { dst[i] = HalfToFloat(src[i]) }
-func HalvesToFloatsGeneric(dst []float32, src []uint16) {
+func halvesToFloatsGeneric(dst []float32, src []uint16) {
 	dst = dst[:len(src)]
 	t := halfToFloat
 	for i, h := range src {
@@ -125,15 +125,15 @@ func HalvesToFloats(dst []float32, src []uint16) { halvesToFloats(dst, src) }
 
 // The dispatch points; SIMD builds replace them at init when the CPU allows.
 var (
-	floatsToHalves = FloatsToHalvesGeneric
-	halvesToFloats = HalvesToFloatsGeneric
+	floatsToHalves = floatsToHalvesGeneric
+	halvesToFloats = halvesToFloatsGeneric
 )
 
-// HalfBytesToFloatsGeneric widens little-endian binary16 values stored as
+// halfBytesToFloatsGeneric widens little-endian binary16 values stored as
 // bytes (2 per value) into dst. It must equal:
 //
 //	for i := range dst { dst[i] = HalfToFloat(uint16(src[2*i]) | uint16(src[2*i+1])<<8) }
-func HalfBytesToFloatsGeneric(dst []float32, src []byte) {
+func halfBytesToFloatsGeneric(dst []float32, src []byte) {
 	src = src[:2*len(dst)]
 	t := halfToFloat
 	for i := range dst {
@@ -141,21 +141,21 @@ func HalfBytesToFloatsGeneric(dst []float32, src []byte) {
 	}
 }
 
-// HalfBytesToFloats is HalfBytesToFloatsGeneric on the fastest kernel.
+// HalfBytesToFloats is halfBytesToFloatsGeneric on the fastest kernel.
 func HalfBytesToFloats(dst []float32, src []byte) { halfBytesToFloats(dst, src) }
 
-var halfBytesToFloats = HalfBytesToFloatsGeneric
+var halfBytesToFloats = halfBytesToFloatsGeneric
 
-// FloatsToHalfBytesGeneric stores src as little-endian binary16 bytes in
+// floatsToHalfBytesGeneric stores src as little-endian binary16 bytes in
 // dst (2 per value). It must equal:
 //
 //	for i, f := range src { h := FloatToHalf(f); dst[2*i], dst[2*i+1] = byte(h), byte(h>>8) }
-func FloatsToHalfBytesGeneric(dst []byte, src []float32) {
+func floatsToHalfBytesGeneric(dst []byte, src []float32) {
 	dst = dst[:2*len(src)]
 	var h [256]uint16
 	for len(src) > 0 {
 		n := min(len(src), len(h))
-		FloatsToHalvesGeneric(h[:n], src[:n])
+		floatsToHalvesGeneric(h[:n], src[:n])
 		for i, v := range h[:n] {
 			dst[2*i], dst[2*i+1] = byte(v), byte(v>>8)
 		}
@@ -163,7 +163,7 @@ func FloatsToHalfBytesGeneric(dst []byte, src []float32) {
 	}
 }
 
-// FloatsToHalfBytes is FloatsToHalfBytesGeneric on the fastest kernel.
+// FloatsToHalfBytes is floatsToHalfBytesGeneric on the fastest kernel.
 func FloatsToHalfBytes(dst []byte, src []float32) { floatsToHalfBytes(dst, src) }
 
-var floatsToHalfBytes = FloatsToHalfBytesGeneric
+var floatsToHalfBytes = floatsToHalfBytesGeneric

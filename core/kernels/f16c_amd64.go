@@ -23,7 +23,7 @@ func cpuidF16C() bool
 
 func hasF16C() bool { return archsimd.X86.AVX() && cpuidF16C() }
 
-// floatsToHalvesF16C equals FloatsToHalvesGeneric (VCVTPS2PH rounds to
+// floatsToHalvesF16C equals floatsToHalvesGeneric (VCVTPS2PH rounds to
 // nearest even and quiets NaNs the same way).
 func floatsToHalvesF16C(dst []uint16, src []float32) {
 	dst = dst[:len(src)]
@@ -36,7 +36,7 @@ func floatsToHalvesF16C(dst []uint16, src []float32) {
 	}
 }
 
-// halvesToFloatsF16C equals HalvesToFloatsGeneric.
+// halvesToFloatsF16C equals halvesToFloatsGeneric.
 func halvesToFloatsF16C(dst []float32, src []uint16) {
 	dst = dst[:len(src)]
 	n := len(src) &^ 7
@@ -48,7 +48,7 @@ func halvesToFloatsF16C(dst []float32, src []uint16) {
 	}
 }
 
-// halfBytesToFloatsF16C equals HalfBytesToFloatsGeneric (amd64 is
+// halfBytesToFloatsF16C equals halfBytesToFloatsGeneric (amd64 is
 // little-endian, so the bytes are the halves in memory order).
 func halfBytesToFloatsF16C(dst []float32, src []byte) {
 	src = src[:2*len(dst)]
@@ -61,7 +61,7 @@ func halfBytesToFloatsF16C(dst []float32, src []byte) {
 	}
 }
 
-// addRowF16F16C equals AddRowF16Generic.
+// addRowF16F16C equals addRowF16Generic.
 func addRowF16F16C(dst []float32, src []byte) {
 	src = src[:2*len(dst)]
 	n := len(dst) &^ 7
@@ -73,7 +73,7 @@ func addRowF16F16C(dst []float32, src []byte) {
 	}
 }
 
-// floatsToHalfBytesF16C equals FloatsToHalfBytesGeneric.
+// floatsToHalfBytesF16C equals floatsToHalfBytesGeneric.
 func floatsToHalfBytesF16C(dst []byte, src []float32) {
 	dst = dst[:2*len(src)]
 	n := len(src) &^ 7

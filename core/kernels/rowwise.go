@@ -10,7 +10,7 @@ func RowBytes(bits, dim int) int {
 	return (dim+per-1)/per + 4
 }
 
-// QuantizeRowGeneric encodes src with the fused N-bit rowwise codec
+// quantizeRowGeneric encodes src with the fused N-bit rowwise codec
 // (bits = 8 or 4; 2 also works) into dst[:RowBytes(bits, len(src))], producing
 // the same bytes as FBGEMM's FloatToFusedNBitRowwiseQuantizedSBHalf reference:
 //
@@ -21,7 +21,7 @@ func RowBytes(bits, dim int) int {
 //	codes packed little nibble first, then scale, then bias.
 //
 // src must be finite (callers keep non-finite rows at fp32).
-func QuantizeRowGeneric(bits int, dst []byte, src []float32) {
+func quantizeRowGeneric(bits int, dst []byte, src []float32) {
 	n := len(src)
 	per := 8 / bits
 	nb := (n + per - 1) / per
@@ -63,8 +63,8 @@ func QuantizeRowGeneric(bits int, dst []byte, src []float32) {
 //	}
 //
 // in four lanes with the min and max built-ins, which compile to no branch:
-// the scan's compares were mispredicted at every new minimum or maximum
-// (the portable quantizer went from 4.0 to 3.2 ns a value). A zero result
+// the scan's compares are mispredicted at every new minimum or maximum. A
+// zero result
 // is the row's first zero, as the scan keeps it.
 func rowMinMax(src []float32) (mn, mx float32) {
 	mn, mx = src[0], src[0]
@@ -98,7 +98,7 @@ func rowMinMax(src []float32) (mn, mx float32) {
 	return mn, mx
 }
 
-// firstZero is the zero (+0 or -0) that QuantizeRowGeneric's scan keeps as
+// firstZero is the zero (+0 or -0) that quantizeRowGeneric's scan keeps as
 // the minimum of a row whose minimum is zero: the first one, as its strict
 // comparison never swaps one zero for the other. Kernels that take the
 // minimum lane by lane must use it, or the bias's sign bit depends on the
@@ -206,11 +206,11 @@ func ScaleBias(bits, dim int, row []byte) (scale, bias float32) {
 	return halfArith(s), halfArith(b)
 }
 
-// DequantizeRowGeneric decodes one fused N-bit row into dst (len(dst) values).
+// dequantizeRowGeneric decodes one fused N-bit row into dst (len(dst) values).
 // It must equal FBGEMM's reference:
 //
 //	for i := range dst { dst[i] = scale*float32(q[i]) + bias }
-func DequantizeRowGeneric(bits int, dst []float32, src []byte) {
+func dequantizeRowGeneric(bits int, dst []float32, src []byte) {
 	scale, bias := ScaleBias(bits, len(dst), src)
 	per := 8 / bits
 	mask := byte(1)<<bits - 1
@@ -225,30 +225,30 @@ func QuantizeRow(bits int, dst []byte, src []float32)   { quantizeRow(bits, dst,
 func DequantizeRow(bits int, dst []float32, src []byte) { dequantizeRow(bits, dst, src) }
 
 var (
-	quantizeRow   = QuantizeRowGeneric
-	dequantizeRow = DequantizeRowGeneric
+	quantizeRow   = quantizeRowGeneric
+	dequantizeRow = dequantizeRowGeneric
 )
 
-// QuantizeRowsGeneric encodes the rows of src (rows of dim values) named by
+// quantizeRowsGeneric encodes the rows of src (rows of dim values) named by
 // idx, in that order, into consecutive encoded rows of dst:
 //
 //	rb := RowBytes(bits, dim)
 //	for i, r := range idx {
-//		QuantizeRowGeneric(bits, dst[i*rb:(i+1)*rb], src[r*dim:(r+1)*dim])
+//		quantizeRowGeneric(bits, dst[i*rb:(i+1)*rb], src[r*dim:(r+1)*dim])
 //	}
 //
 // It is the writer's unit of work: the rows of one tier within a window of
 // the source. Taking many rows at once lets a kernel compute the rows' scale
 // and bias side by side.
-func QuantizeRowsGeneric(bits, dim int, dst []byte, src []float32, idx []int) {
+func quantizeRowsGeneric(bits, dim int, dst []byte, src []float32, idx []int) {
 	rb := RowBytes(bits, dim)
 	for i, r := range idx {
-		QuantizeRowGeneric(bits, dst[i*rb:(i+1)*rb], src[r*dim:(r+1)*dim])
+		quantizeRowGeneric(bits, dst[i*rb:(i+1)*rb], src[r*dim:(r+1)*dim])
 	}
 }
 
 // RowQuantizer encodes rows of one N-bit tier handed to it one at a time,
-// as QuantizeRowGeneric would; a kernel may hold rows back to encode many
+// as quantizeRowGeneric would; a kernel may hold rows back to encode many
 // at once, so a row's bytes are written by the time Flush returns, and dst
 // and src must not change until then. A RowQuantizer is for one goroutine.
 type RowQuantizer interface {
@@ -262,7 +262,7 @@ func NewRowQuantizer(bits, dim int) RowQuantizer { return newRowQuantizer(bits, 
 
 var newRowQuantizer = newRowQuantizerGeneric
 
-func newRowQuantizerGeneric(bits, _ int) RowQuantizer { return rowKernel{bits, QuantizeRowGeneric} }
+func newRowQuantizerGeneric(bits, _ int) RowQuantizer { return rowKernel{bits, quantizeRowGeneric} }
 
 // rowKernel is a RowQuantizer that encodes each row as it comes.
 type rowKernel struct {
@@ -273,7 +273,7 @@ type rowKernel struct {
 func (k rowKernel) Add(dst []byte, src []float32) { k.f(k.bits, dst, src) }
 func (k rowKernel) Flush()                        {}
 
-// QuantizeRows is QuantizeRowsGeneric through the fastest RowQuantizer
+// QuantizeRows is quantizeRowsGeneric through the fastest RowQuantizer
 // available.
 func QuantizeRows(bits, dim int, dst []byte, src []float32, idx []int) {
 	rb := RowBytes(bits, dim)

@@ -40,7 +40,7 @@ func init() {
 	simdInit()
 }
 
-// dotAVX2 equals DotGeneric up to the order of the additions (four 8-wide
+// dotAVX2 equals dotGeneric up to the order of the additions (four 8-wide
 // accumulators, then a horizontal sum), so within a few ulps of the sum.
 func dotAVX2(x, y []float32) float32 {
 	y = y[:len(x)]
@@ -65,7 +65,7 @@ func dotAVX2(x, y []float32) float32 {
 	return s
 }
 
-// sumSquaredDiffAVX512 equals SumSquaredDiffGeneric bit for bit: the same
+// sumSquaredDiffAVX512 equals sumSquaredDiffGeneric bit for bit: the same
 // eight lanes, a multiply then an add (no fused multiply-add), and a max
 // that, like the portable comparison, keeps the running value when the
 // difference is NaN or equal to it.
@@ -110,7 +110,7 @@ func sumSquaredDiffAVX512(a, b []float32) (float64, float64) {
 	return sse, maxAbs
 }
 
-// axpyAVX2 equals AxpyGeneric exactly: a multiply, then an add, each
+// axpyAVX2 equals axpyGeneric exactly: a multiply, then an add, each
 // rounded (no fused multiply-add, as the portable loop on amd64).
 func axpyAVX2(a float32, x, y []float32) {
 	y = y[:len(x)]
@@ -125,13 +125,13 @@ func axpyAVX2(a float32, x, y []float32) {
 	}
 }
 
-// quantizeRowAVX512 produces the same bytes as QuantizeRowGeneric: the row
+// quantizeRowAVX512 produces the same bytes as quantizeRowGeneric: the row
 // parameters come from the same scalar code, and each code from the same two
 // roundings (subtract, multiply), round-to-even and clamp, 16 at a time.
 func quantizeRowAVX512(bits int, dst []byte, src []float32) {
 	n := len(src)
 	if n < 16 || (bits != 8 && bits != 4) {
-		QuantizeRowGeneric(bits, dst, src)
+		quantizeRowGeneric(bits, dst, src)
 		return
 	}
 	per := 8 / bits
@@ -214,10 +214,10 @@ func pack32(a, b archsimd.Int8x16, lo, hi archsimd.Int16x16) archsimd.Uint8x16 {
 	return u.And(lo).Or(u.ShiftAllRight(4).And(hi)).TruncateToInt8().AsUint8x16()
 }
 
-// dequantizeRowAVX512 equals DequantizeRowGeneric exactly.
+// dequantizeRowAVX512 equals dequantizeRowGeneric exactly.
 func dequantizeRowAVX512(bits int, dst []float32, src []byte) { nbitAVX512(bits, dst, src, false) }
 
-// addRowNBitAVX512 equals AddRowNBitGeneric.
+// addRowNBitAVX512 equals addRowNBitGeneric.
 func addRowNBitAVX512(bits int, dst []float32, src []byte) { nbitAVX512(bits, dst, src, true) }
 
 // nbitAVX512 decodes a fused N-bit row 16 values at a time into dst, or
@@ -226,9 +226,9 @@ func nbitAVX512(bits int, dst []float32, src []byte, add bool) {
 	n := len(dst)
 	if n < 16 || (bits != 8 && bits != 4) {
 		if add {
-			AddRowNBitGeneric(bits, dst, src)
+			addRowNBitGeneric(bits, dst, src)
 		} else {
-			DequantizeRowGeneric(bits, dst, src)
+			dequantizeRowGeneric(bits, dst, src)
 		}
 		return
 	}
@@ -312,7 +312,7 @@ func addCodes32(x archsimd.Uint8x32, vs, vb archsimd.Float32x16, d0, d1 *[16]flo
 	v1.Store(d1)
 }
 
-// addRowF32AVX2 equals AddRowF32Generic (amd64 is little-endian: the bytes
+// addRowF32AVX2 equals addRowF32Generic (amd64 is little-endian: the bytes
 // are the floats; unaligned loads are fine).
 func addRowF32AVX2(dst []float32, src []byte) {
 	n := len(dst)

@@ -53,7 +53,7 @@ func TestSIMDMatchesPortable(t *testing.T) {
 				got[i], want[i] = 0xa7, 0xa7
 			}
 			QuantizeRow(bits, got[guard:guard+nb], src)
-			QuantizeRowGeneric(bits, want[guard:guard+nb], src)
+			quantizeRowGeneric(bits, want[guard:guard+nb], src)
 			for i := range got {
 				if got[i] != want[i] {
 					t.Fatalf("quantize bits=%d n=%d: byte %d (guard %d) differs: %#x vs %#x", bits, n, i-guard, guard, got[i], want[i])
@@ -62,7 +62,7 @@ func TestSIMDMatchesPortable(t *testing.T) {
 			gf := nanGuarded(n)
 			wf := nanGuarded(n)
 			DequantizeRow(bits, gf[guard:guard+n], want[guard:guard+nb])
-			DequantizeRowGeneric(bits, wf[guard:guard+n], want[guard:guard+nb])
+			dequantizeRowGeneric(bits, wf[guard:guard+n], want[guard:guard+nb])
 			checkGuards(t, gf, n)
 			for i := range gf[guard : guard+n] {
 				if math.Float32bits(gf[guard+i]) != math.Float32bits(wf[guard+i]) {
@@ -77,7 +77,7 @@ func TestSIMDMatchesPortable(t *testing.T) {
 			h[i] = 0xdead
 		}
 		FloatsToHalves(h[guard:guard+n], src)
-		FloatsToHalvesGeneric(hw, src)
+		floatsToHalvesGeneric(hw, src)
 		for i := range h {
 			if (i < guard || i >= guard+n) && h[i] != 0xdead {
 				t.Fatalf("fp16 n=%d: guard overwritten", n)
@@ -135,12 +135,12 @@ func TestSIMDMatchesPortable(t *testing.T) {
 				copy(dec, src)
 			case 1:
 				raw = hb
-				HalvesToFloatsGeneric(dec, hw)
+				halvesToFloatsGeneric(dec, hw)
 			default:
 				bits := []int{8, 4}[ti-2]
 				raw = enc[:RowBytes(bits, n)]
-				QuantizeRowGeneric(bits, raw, src)
-				DequantizeRowGeneric(bits, dec, raw)
+				quantizeRowGeneric(bits, raw, src)
+				dequantizeRowGeneric(bits, dec, raw)
 			}
 			got := nanGuarded(n)
 			copy(got[guard:], acc)
@@ -158,14 +158,14 @@ func TestSIMDMatchesPortable(t *testing.T) {
 		copy(yg[guard:], y)
 		yw := append([]float32{}, y...)
 		Axpy(0.37, src, yg[guard:guard+n])
-		AxpyGeneric(0.37, src, yw)
+		axpyGeneric(0.37, src, yw)
 		checkGuards(t, yg, n)
 		for i := range yw {
 			if math.Float32bits(yg[guard+i]) != math.Float32bits(yw[i]) {
 				t.Fatalf("axpy n=%d: value %d differs", n, i)
 			}
 		}
-		d, dw := Dot(src, y), DotGeneric(src, y)
+		d, dw := Dot(src, y), dotGeneric(src, y)
 		var mag float64
 		for i := range src {
 			mag += math.Abs(float64(src[i]) * float64(y[i]))
@@ -271,7 +271,7 @@ func TestSumSquaredDiffMatchesPortable(t *testing.T) {
 				}
 			}
 			gs, gm := SumSquaredDiff(a, b)
-			ws, wm := SumSquaredDiffGeneric(a, b)
+			ws, wm := sumSquaredDiffGeneric(a, b)
 			if math.Float64bits(gs) != math.Float64bits(ws) || math.Float64bits(gm) != math.Float64bits(wm) {
 				t.Fatalf("n=%d trial %d: got %v %v, portable %v %v", n, trial, gs, gm, ws, wm)
 			}
@@ -297,7 +297,7 @@ func TestQuantizeZeroMinSign(t *testing.T) {
 					nb := RowBytes(bits, n)
 					got, want := make([]byte, nb), make([]byte, nb)
 					QuantizeRow(bits, got, src)
-					QuantizeRowGeneric(bits, want, src)
+					quantizeRowGeneric(bits, want, src)
 					if string(got) != string(want) {
 						t.Fatalf("n=%d bits=%d zero %v at %d: tail % x, want % x", n, bits, first, pos, got[nb-4:], want[nb-4:])
 					}
@@ -374,7 +374,7 @@ func TestQuantizeRowsMatchesPortable(t *testing.T) {
 					got[i], want[i] = 0xa7, 0xa7
 				}
 				QuantizeRows(bits, dim, got[guard:guard+n], src, idx)
-				QuantizeRowsGeneric(bits, dim, want[guard:guard+n], src, idx)
+				quantizeRowsGeneric(bits, dim, want[guard:guard+n], src, idx)
 				for i := range got {
 					if got[i] != want[i] {
 						t.Fatalf("dim=%d rows=%d bits=%d: byte %d (guard %d) is %#x, want %#x", dim, rows, bits, i-guard, guard, got[i], want[i])

@@ -96,56 +96,7 @@ func (m *Model) Train(train, valid *Dataset, epochs int, progress func(done, tot
 		}
 	}
 	m.ensureOpt()
-	B := m.Cfg.Batch
-	nShard := (B + ShardSize - 1) / ShardSize
-	type shard struct {
-		w    *work
-		g    *grads
-		gx   []float32 // ShardSize x input
-		loss float64
-		err  error
-	}
-	in := m.InputSize()
-	shards := make([]*shard, nShard)
-	for k := range shards {
-		shards[k] = &shard{w: m.newWork(), g: m.newGrads(), gx: make([]float32, ShardSize*in)}
-	}
-	D := m.Cfg.Dim
-	// Sparse accumulation of each active field's embedding gradients: the
-	// rows a batch touched, in order, and row -> offset in acc.
-	type touched struct {
-		row int32
-		off int
-	}
-	type fieldAcc struct {
-		index map[int32]int
-		order []touched
-		acc   []float32
-	}
-	fields := make([]fieldAcc, len(m.Slots))
-	for k := range fields {
-		fields[k].index = map[int32]int{}
-	}
-	// The dense parameters, W then B of each layer as the optimizer's
-	// moments are laid out, in segments of at most 4096: the optimizer's
-	// unit of work.
-	var params [][]float32
-	for _, l := range m.Layers {
-		params = append(params, l.W, l.B)
-	}
-	grad := func(g *grads, i int) []float32 {
-		if i%2 == 0 {
-			return g.w[i/2]
-		}
-		return g.b[i/2]
-	}
-	type seg struct{ i, lo, hi int }
-	var segs []seg
-	for i, p := range params {
-		for lo := 0; lo < len(p); lo += 4096 {
-			segs = append(segs, seg{i, lo, min(len(p), lo+4096)})
-		}
-	}
+	tr := m.newTrainer(train)
 	var hist []EpochResult
 	total := int64(epochs) * int64(train.Rows())
 	var done int64
@@ -153,88 +104,11 @@ func (m *Model) Train(train, valid *Dataset, epochs int, progress func(done, tot
 		r := rand.New(rand.NewPCG(m.Cfg.Seed, uint64(1000+m.epochs)))
 		perm := r.Perm(train.Rows())
 		lossSum := 0.0
-		for b0 := 0; b0 < len(perm); b0 += B {
-			batch := perm[b0:min(b0+B, len(perm))]
-			ns := (len(batch) + ShardSize - 1) / ShardSize
-			par.For(ns, m.Cfg.Workers, func(k int) {
-				sh := shards[k]
-				sh.g.zero()
-				sh.loss, sh.err = 0, nil
-				for i, s := range batch[k*ShardSize : min((k+1)*ShardSize, len(batch))] {
-					if err := m.lookup(train.Sample(s), sh.w.x); err != nil {
-						sh.err = err
-						return
-					}
-					p := m.forward(sh.w)
-					y := train.Labels[s]
-					sh.loss += logloss(float64(p), float64(y))
-					m.backward(sh.w, p, y, sh.g)
-					copy(sh.gx[i*in:(i+1)*in], sh.w.gx)
-				}
-			})
-			var errs []error
-			for k := 0; k < ns; k++ {
-				errs = append(errs, shards[k].err)
-			}
-			if err := errors.Join(errs...); err != nil {
+		for b0 := 0; b0 < len(perm); b0 += m.Cfg.Batch {
+			batch := perm[b0:min(b0+m.Cfg.Batch, len(perm))]
+			if err := tr.batch(batch, &lossSum); err != nil {
 				return hist, err
 			}
-			// Combine shards in order, then the optimizer step, a segment of
-			// the dense parameters per job: every element gets the same sums
-			// in the same order for any worker count.
-			lossSum += shards[0].loss
-			for k := 1; k < ns; k++ {
-				lossSum += shards[k].loss
-			}
-			inv := 1 / float32(len(batch))
-			m.opt.next()
-			// The embedding rows a batch touched, a field per job: each
-			// row's gradient summed over the batch in sample order, then
-			// its update. Fields share nothing.
-			field := func(k int) {
-				f := m.Slots[k]
-				fa := &fields[k]
-				fa.order, fa.acc = fa.order[:0], fa.acc[:0]
-				for i, s := range batch {
-					row := train.Sample(s)[f]
-					gx := shards[i/ShardSize].gx[(i%ShardSize)*in+k*D:]
-					off, ok := fa.index[row]
-					if !ok {
-						off = len(fa.acc)
-						fa.acc = append(fa.acc, make([]float32, D)...)
-						fa.index[row] = off
-						fa.order = append(fa.order, touched{row, off})
-					}
-					addTo(fa.acc[off:off+D], gx[:D])
-				}
-				tbl := m.Emb[f].(*core.Table)
-				em, ev := m.opt.em[f], m.opt.ev[f]
-				for _, t := range fa.order {
-					r, off := t.row, t.off
-					row := tbl.Data[int(r)*D : int(r+1)*D]
-					g := fa.acc[off : off+D]
-					for j := range g {
-						g[j] = g[j]*inv + float32(m.Cfg.L2)*row[j]
-					}
-					m.update(row, g, em[int(r)*D:int(r+1)*D], ev[int(r)*D:int(r+1)*D])
-					delete(fa.index, r)
-				}
-			}
-			// One pool for both kinds of job, the fields first (the larger):
-			// one wait per batch instead of two.
-			par.For(len(m.Slots)+len(segs), m.Cfg.Workers, func(i int) {
-				if i < len(m.Slots) {
-					field(i)
-					return
-				}
-				sg := segs[i-len(m.Slots)]
-				g := grad(shards[0].g, sg.i)[sg.lo:sg.hi]
-				for k := 1; k < ns; k++ {
-					addTo(g, grad(shards[k].g, sg.i)[sg.lo:sg.hi])
-				}
-				scale(g, inv)
-				m.update(params[sg.i][sg.lo:sg.hi], g, m.opt.m[sg.i][sg.lo:sg.hi], m.opt.v[sg.i][sg.lo:sg.hi])
-			})
 			done += int64(len(batch))
 			if progress != nil {
 				progress(done, total)
@@ -252,6 +126,173 @@ func (m *Model) Train(train, valid *Dataset, epochs int, progress func(done, tot
 		m.epochs++
 	}
 	return hist, nil
+}
+
+// trainer holds one Train call's buffers.
+type trainer struct {
+	m      *Model
+	train  *Dataset
+	in     int // the input width
+	shards []*trainShard
+	fields []fieldAcc     // per slot: the embedding gradients of a batch
+	params [][]float32    // the dense parameters, W then B of each layer, as the optimizer's moments are laid out
+	segs   []paramSegment // the dense parameters in segments: the optimizer's unit of work
+}
+
+// trainShard is one shard's forward and backward state.
+type trainShard struct {
+	w    *work
+	g    *grads
+	gx   []float32 // ShardSize x input
+	loss float64
+	err  error
+}
+
+// fieldAcc accumulates one field's embedding gradients sparsely: the rows
+// a batch touched, in order, and row -> offset in acc.
+type fieldAcc struct {
+	index map[int32]int
+	order []touched
+	acc   []float32
+}
+
+type touched struct {
+	row int32
+	off int
+}
+
+// paramSegment is at most 4096 values of dense parameter i.
+type paramSegment struct{ i, lo, hi int }
+
+func (m *Model) newTrainer(train *Dataset) *trainer {
+	tr := &trainer{m: m, train: train, in: m.InputSize()}
+	for range (m.Cfg.Batch + ShardSize - 1) / ShardSize {
+		tr.shards = append(tr.shards, &trainShard{w: m.newWork(), g: m.newGrads(), gx: make([]float32, ShardSize*tr.in)})
+	}
+	tr.fields = make([]fieldAcc, len(m.Slots))
+	for k := range tr.fields {
+		tr.fields[k].index = map[int32]int{}
+	}
+	for _, l := range m.Layers {
+		tr.params = append(tr.params, l.W, l.B)
+	}
+	for i, p := range tr.params {
+		for lo := 0; lo < len(p); lo += 4096 {
+			tr.segs = append(tr.segs, paramSegment{i, lo, min(len(p), lo+4096)})
+		}
+	}
+	return tr
+}
+
+// batch trains on one minibatch and adds its loss to *loss.
+func (tr *trainer) batch(batch []int, loss *float64) error {
+	ns := (len(batch) + ShardSize - 1) / ShardSize
+	par.For(ns, tr.m.Cfg.Workers, func(k int) { tr.forwardBackward(k, batch[k*ShardSize:min((k+1)*ShardSize, len(batch))]) })
+	var errs []error
+	for k := 0; k < ns; k++ {
+		errs = append(errs, tr.shards[k].err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	// Combine shards in order, then the optimizer step: every element gets
+	// the same sums in the same order for any worker count.
+	for k := 0; k < ns; k++ {
+		*loss += tr.shards[k].loss
+	}
+	tr.step(batch, ns)
+	return nil
+}
+
+// forwardBackward runs shard k's samples forward and back, keeping their
+// parameter gradients, loss and input gradients.
+func (tr *trainer) forwardBackward(k int, samples []int) {
+	m, sh := tr.m, tr.shards[k]
+	sh.g.zero()
+	sh.loss, sh.err = 0, nil
+	for i, s := range samples {
+		if err := m.lookup(tr.train.Sample(s), sh.w.x); err != nil {
+			sh.err = err
+			return
+		}
+		p := m.forward(sh.w)
+		y := tr.train.Labels[s]
+		sh.loss += logloss(float64(p), float64(y))
+		m.backward(sh.w, p, y, sh.g)
+		copy(sh.gx[i*tr.in:(i+1)*tr.in], sh.w.gx)
+	}
+}
+
+// step is one optimizer step after a batch of ns shards: the embedding rows
+// the batch touched, a field per job, and the dense parameters, a segment
+// per job, in one pool (the fields first: they are the larger), so a batch
+// waits once.
+func (tr *trainer) step(batch []int, ns int) {
+	inv := 1 / float32(len(batch))
+	tr.m.opt.next()
+	nf := len(tr.m.Slots)
+	par.For(nf+len(tr.segs), tr.m.Cfg.Workers, func(i int) {
+		if i < nf {
+			tr.updateField(i, batch, inv)
+			return
+		}
+		tr.updateSegment(tr.segs[i-nf], ns, inv)
+	})
+}
+
+// updateField sums, for each row of slot k's table the batch touched, its
+// gradient over the batch in sample order, then updates the row. Fields
+// share nothing.
+func (tr *trainer) updateField(k int, batch []int, inv float32) {
+	m := tr.m
+	D := m.Cfg.Dim
+	f := m.Slots[k]
+	fa := &tr.fields[k]
+	fa.order, fa.acc = fa.order[:0], fa.acc[:0]
+	for i, s := range batch {
+		row := tr.train.Sample(s)[f]
+		gx := tr.shards[i/ShardSize].gx[(i%ShardSize)*tr.in+k*D:]
+		off, ok := fa.index[row]
+		if !ok {
+			off = len(fa.acc)
+			fa.acc = append(fa.acc, make([]float32, D)...)
+			fa.index[row] = off
+			fa.order = append(fa.order, touched{row, off})
+		}
+		addTo(fa.acc[off:off+D], gx[:D])
+	}
+	tbl := m.Emb[f].(*core.Table)
+	em, ev := m.opt.em[f], m.opt.ev[f]
+	for _, t := range fa.order {
+		r, off := t.row, t.off
+		row := tbl.Data[int(r)*D : int(r+1)*D]
+		g := fa.acc[off : off+D]
+		for j := range g {
+			g[j] = g[j]*inv + float32(m.Cfg.L2)*row[j]
+		}
+		m.update(row, g, em[int(r)*D:int(r+1)*D], ev[int(r)*D:int(r+1)*D])
+		delete(fa.index, r)
+	}
+}
+
+// updateSegment sums a segment's gradient over the shards in order, then
+// updates it.
+func (tr *trainer) updateSegment(sg paramSegment, ns int, inv float32) {
+	m := tr.m
+	g := tr.shards[0].g.param(sg.i)[sg.lo:sg.hi]
+	for k := 1; k < ns; k++ {
+		addTo(g, tr.shards[k].g.param(sg.i)[sg.lo:sg.hi])
+	}
+	scale(g, inv)
+	m.update(tr.params[sg.i][sg.lo:sg.hi], g, m.opt.m[sg.i][sg.lo:sg.hi], m.opt.v[sg.i][sg.lo:sg.hi])
+}
+
+// param is the gradient of dense parameter i (W then B of each layer).
+func (g *grads) param(i int) []float32 {
+	if i%2 == 0 {
+		return g.w[i/2]
+	}
+	return g.b[i/2]
 }
 
 func addTo(dst, src []float32) {

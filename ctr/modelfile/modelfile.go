@@ -35,42 +35,40 @@ type meta struct {
 // TableName is the tensor name of field f's table.
 func TableName(field string) string { return "emb." + field }
 
-// Save writes m (tables with the given tiers, nil meaning all fp32) to path
-// atomically. scores, if set, records each field's importance.
-func Save(path string, m *model.Model, enc *dataset.Encoding, tiers map[int][]core.Tier, method *sharkfile.Method, prov map[string]string, scores map[string]map[string]float64) error {
-	af, err := atomicfile.CreateAtomic(path)
+// Record is what a model file keeps beside the model: how its tables were
+// quantized (nil: not), where it came from, and each field's scores.
+type Record struct {
+	Method     *sharkfile.Method
+	Provenance map[string]string
+	Scores     map[string]map[string]float64
+}
+
+// Save writes m to path atomically.
+func Save(path string, m *model.Model, enc *dataset.Encoding, rec Record, inputs ...string) error {
+	af, err := atomicfile.Create(path, inputs...)
 	if err != nil {
 		return err
 	}
-	if err := Write(af, m, enc, tiers, method, prov, scores); err != nil {
+	if err := Write(af, m, enc, rec); err != nil {
 		af.Abort()
 		return err
 	}
 	return af.Commit()
 }
 
-// Write streams the model file to w.
-func Write(w io.Writer, m *model.Model, enc *dataset.Encoding, tiers map[int][]core.Tier, method *sharkfile.Method, prov map[string]string, scores map[string]map[string]float64) error {
+// Write streams the model file to w. A table compressed in memory
+// (core.Mixed) is written as it is encoded, so that the file holds exactly
+// the rows the model was evaluated with; any other table is stored at fp32.
+func Write(w io.Writer, m *model.Model, enc *dataset.Encoding, rec Record) error {
 	sw, err := sharkfile.NewWriter(w)
 	if err != nil {
 		return err
 	}
-	if method != nil {
-		sw.SetMethod(*method)
+	if rec.Method != nil {
+		sw.SetMethod(*rec.Method)
 	}
-	sw.SetProvenance(prov)
-	md := meta{Config: m.Cfg, Fields: m.Fields, Slots: m.Slots, Encoding: enc}
-	for _, e := range m.Emb {
-		if e != nil {
-			md.Vocab = append(md.Vocab, e.Rows())
-		} else {
-			md.Vocab = append(md.Vocab, 0)
-		}
-	}
-	for _, l := range m.Layers {
-		md.Layers = append(md.Layers, [2]int{l.In, l.Out})
-	}
-	mb, err := msgpack.Marshal(&md)
+	sw.SetProvenance(rec.Provenance)
+	mb, err := msgpack.Marshal(metaOf(m, enc))
 	if err != nil {
 		return err
 	}
@@ -78,13 +76,7 @@ func Write(w io.Writer, m *model.Model, enc *dataset.Encoding, tiers map[int][]c
 		return err
 	}
 	for _, f := range m.Slots {
-		src := m.Emb[f]
-		t := tiers[f]
-		if t == nil {
-			t = make([]core.Tier, src.Rows())
-		}
-		info := sharkfile.TableInfo{SourceDType: formats.F32, Scores: scores[m.Fields[f]]}
-		if err := sw.WriteTable(TableName(m.Fields[f]), src, t, info, nil); err != nil {
+		if err := writeTable(sw, TableName(m.Fields[f]), m.Emb[f], rec.Scores[m.Fields[f]]); err != nil {
 			return err
 		}
 	}
@@ -97,6 +89,48 @@ func Write(w io.Writer, m *model.Model, enc *dataset.Encoding, tiers map[int][]c
 		}
 	}
 	return sw.Close()
+}
+
+func metaOf(m *model.Model, enc *dataset.Encoding) *meta {
+	md := &meta{Config: m.Cfg, Fields: m.Fields, Slots: m.Slots, Encoding: enc}
+	for _, e := range m.Emb {
+		if e != nil {
+			md.Vocab = append(md.Vocab, e.Rows())
+		} else {
+			md.Vocab = append(md.Vocab, 0)
+		}
+	}
+	for _, l := range m.Layers {
+		md.Layers = append(md.Layers, [2]int{l.In, l.Out})
+	}
+	return md
+}
+
+func writeTable(sw *sharkfile.Writer, name string, src core.RowSource, scores map[string]float64) error {
+	info := sharkfile.TableInfo{SourceDType: formats.F32, Scores: scores}
+	if mx, ok := src.(*core.Mixed); ok {
+		var rows [core.NumTiers][]byte
+		for t := range rows {
+			rows[t] = mx.TierRows(core.Tier(t))
+		}
+		return sw.WriteEncodedTable(name, mx.D, mx.Tiers, rows, info)
+	}
+	if t, ok := src.(*sharkfile.Table); ok { // from a compressed model file: its rows as stored
+		tiers := make([]core.Tier, t.Rows())
+		for r := range tiers {
+			tiers[r] = t.Tier(r)
+		}
+		var rows [core.NumTiers][]byte
+		for tr := range rows {
+			b, err := io.ReadAll(t.TierReader(core.Tier(tr)))
+			if err != nil {
+				return fmt.Errorf("table %q: %w", name, err)
+			}
+			rows[tr] = b
+		}
+		return sw.WriteEncodedTable(name, t.Dim(), tiers, rows, info)
+	}
+	return sw.WriteTable(name, src, make([]core.Tier, src.Rows()), info, nil)
 }
 
 // Loaded is a model read from a file.
@@ -129,6 +163,28 @@ func Load(path string, dense bool) (*Loaded, error) {
 }
 
 func load(f *sharkfile.File, dense bool) (*Loaded, error) {
+	md, err := readMeta(f)
+	if err != nil {
+		return nil, err
+	}
+	m := &model.Model{Cfg: md.Config, Fields: md.Fields, Slots: md.Slots, Emb: make([]core.RowSource, len(md.Fields))}
+	l := &Loaded{Model: m, Encoding: md.Encoding, File: f}
+	for _, s := range md.Slots {
+		if s < 0 || s >= len(md.Fields) {
+			return nil, fmt.Errorf("model metadata: slot field %d", s)
+		}
+		if err := l.loadTable(md, s, dense); err != nil {
+			return nil, err
+		}
+	}
+	if m.Layers, err = loadLayers(f, md); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// readMeta reads and checks the model's metadata tensor.
+func readMeta(f *sharkfile.File) (*meta, error) {
 	_, r, err := f.Dense(metaName)
 	if err != nil {
 		return nil, fmt.Errorf("not a shark model file (%w); it may be a quantized weights file", err)
@@ -147,64 +203,72 @@ func load(f *sharkfile.File, dense bool) (*Loaded, error) {
 	if len(md.Vocab) != len(md.Fields) || len(md.Layers) == 0 {
 		return nil, fmt.Errorf("model metadata: %d fields, %d vocabularies, %d layers", len(md.Fields), len(md.Vocab), len(md.Layers))
 	}
-	m := &model.Model{Cfg: md.Config, Fields: md.Fields, Slots: md.Slots, Emb: make([]core.RowSource, len(md.Fields))}
-	l := &Loaded{Model: m, Encoding: md.Encoding, File: f}
-	for _, s := range md.Slots {
-		if s < 0 || s >= len(md.Fields) {
-			return nil, fmt.Errorf("model metadata: slot field %d", s)
+	return &md, nil
+}
+
+// loadTable sets field s's table: read from the file on lookup when it is
+// compressed (unless dense), else into float32 memory.
+func (l *Loaded) loadTable(md *meta, s int, dense bool) error {
+	t, err := l.File.Table(TableName(md.Fields[s]))
+	if err != nil {
+		return err
+	}
+	if t.Dim() != md.Config.Dim || t.Rows() != md.Vocab[s] {
+		return fmt.Errorf("table %q is %d x %d, the model needs %d x %d", t.Name(), t.Rows(), t.Dim(), md.Vocab[s], md.Config.Dim)
+	}
+	compressed := t.Counts()[core.FP32] != int64(t.Rows())
+	l.Compressed = l.Compressed || compressed
+	if compressed && !dense {
+		l.Model.Emb[s] = t
+		return nil
+	}
+	tb := &core.Table{Name: md.Fields[s], R: t.Rows(), D: t.Dim(), Data: make([]float32, t.Rows()*t.Dim())}
+	for r := 0; r < t.Rows(); r++ {
+		if err := t.Row(r, tb.Data[r*tb.D:(r+1)*tb.D]); err != nil {
+			return err
 		}
-		t, err := f.Table(TableName(md.Fields[s]))
-		if err != nil {
+	}
+	l.Model.Emb[s] = tb
+	return nil
+}
+
+// loadLayers reads the MLP's weights, checking each layer's shape.
+func loadLayers(f *sharkfile.File, md *meta) ([]*model.Layer, error) {
+	var layers []*model.Layer
+	in := len(md.Slots) * md.Config.Dim
+	for i, shape := range md.Layers {
+		if shape[0] != in || shape[1] < 1 {
+			return nil, fmt.Errorf("layer %d is %d -> %d, expected input %d", i, shape[0], shape[1], in)
+		}
+		ly := &model.Layer{In: shape[0], Out: shape[1]}
+		var err error
+		if ly.W, err = readF32(f, fmt.Sprintf("mlp.%d.W", i), shape[0]*shape[1]); err != nil {
 			return nil, err
 		}
-		if t.Dim() != md.Config.Dim || t.Rows() != md.Vocab[s] {
-			return nil, fmt.Errorf("table %q is %d x %d, the model needs %d x %d", t.Name(), t.Rows(), t.Dim(), md.Vocab[s], md.Config.Dim)
+		if ly.B, err = readF32(f, fmt.Sprintf("mlp.%d.b", i), shape[1]); err != nil {
+			return nil, err
 		}
-		c := t.Counts()
-		if c[0] != int64(t.Rows()) {
-			l.Compressed = true
-		}
-		if c[0] != int64(t.Rows()) && !dense {
-			m.Emb[s] = t
-			continue
-		}
-		tb := &core.Table{Name: md.Fields[s], R: t.Rows(), D: t.Dim(), Data: make([]float32, t.Rows()*t.Dim())}
-		for r := 0; r < t.Rows(); r++ {
-			if err := t.Row(r, tb.Data[r*tb.D:(r+1)*tb.D]); err != nil {
-				return nil, err
-			}
-		}
-		m.Emb[s] = tb
-	}
-	in := len(md.Slots) * md.Config.Dim
-	for i, io2 := range md.Layers {
-		if io2[0] != in || io2[1] < 1 {
-			return nil, fmt.Errorf("layer %d is %d -> %d, expected input %d", i, io2[0], io2[1], in)
-		}
-		ly := &model.Layer{In: io2[0], Out: io2[1]}
-		for _, p := range []struct {
-			name string
-			dst  *[]float32
-			n    int
-		}{{fmt.Sprintf("mlp.%d.W", i), &ly.W, io2[0] * io2[1]}, {fmt.Sprintf("mlp.%d.b", i), &ly.B, io2[1]}} {
-			e, r, err := f.Dense(p.name)
-			if err != nil {
-				return nil, err
-			}
-			if formats.DType(e.DType) != formats.F32 || e.Data.Len != int64(4*p.n) {
-				return nil, fmt.Errorf("tensor %q has the wrong type or size", p.name)
-			}
-			raw, err := io.ReadAll(r)
-			if err != nil {
-				return nil, err
-			}
-			*p.dst = formats.DecodeFloat32(nil, formats.F32, raw)
-		}
-		m.Layers = append(m.Layers, ly)
-		in = io2[1]
+		layers = append(layers, ly)
+		in = shape[1]
 	}
 	if in != 1 {
 		return nil, fmt.Errorf("the last layer has %d outputs, want 1", in)
 	}
-	return l, nil
+	return layers, nil
+}
+
+// readF32 reads a dense float32 tensor of n values.
+func readF32(f *sharkfile.File, name string, n int) ([]float32, error) {
+	e, r, err := f.Dense(name)
+	if err != nil {
+		return nil, err
+	}
+	if formats.DType(e.DType) != formats.F32 || e.Data.Len != int64(4*n) {
+		return nil, fmt.Errorf("tensor %q has the wrong type or size", name)
+	}
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	return formats.DecodeFloat32(nil, formats.F32, raw), nil
 }

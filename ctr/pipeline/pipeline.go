@@ -13,6 +13,7 @@ import (
 	"shark/core"
 	"shark/ctr/importance"
 	"shark/ctr/model"
+	"shark/formats/sharkfile"
 )
 
 // Options of Compress.
@@ -60,14 +61,8 @@ type Result struct {
 	Tiers               map[string][4]int64           `json:"tiers"`
 	Prune               *importance.PruneResult       `json:"prune,omitempty"`
 	Seconds             map[string]float64            `json:"seconds"`
-	TierOf              map[int][]core.Tier           `json:"-"`
 	Scores              map[string]map[string]float64 `json:"-"`
-}
-
-func (o *Options) progress(stage string, done, total int64) {
-	if o.Progress != nil {
-		o.Progress(stage, done, total)
-	}
+	Method              *sharkfile.Method             `json:"-"` // how the tables were quantized, for the model file
 }
 
 // Priorities accumulates F-Quantization priorities of every active table
@@ -98,52 +93,79 @@ func Priorities(m *model.Model, train *model.Dataset, p core.PriorityParams, epo
 }
 
 // Quantize chooses tiers for every active table of m and swaps each table
-// for its in-memory compressed form (dequantize-on-lookup). It returns the
-// tiers per field and the stored bytes.
-func Quantize(m *model.Model, train *model.Dataset, opt Options) (map[int][]core.Tier, int64, error) {
-	tiers := map[int][]core.Tier{}
-	if opt.Uniform >= 0 {
-		for _, f := range m.Slots {
-			t := make([]core.Tier, m.Emb[f].Rows())
-			for i := range t {
-				t[i] = core.Tier(opt.Uniform)
-			}
-			tiers[f] = t
-		}
-	} else {
-		prio, err := Priorities(m, train, opt.Priority, opt.PriorityEpochs)
-		if err != nil {
-			return nil, 0, err
-		}
-		var in []core.BudgetTable
-		var fp32 int64
-		for _, f := range m.Slots {
-			errs, err := core.Measure(m.Emb[f], nil)
-			if err != nil {
-				return nil, 0, err
-			}
-			in = append(in, core.BudgetTable{Dim: m.Cfg.Dim, Priority: prio[f], Err: errs})
-			fp32 += int64(m.Emb[f].Rows()) * int64(m.Cfg.Dim) * 4
-		}
-		out, err := core.SolveBudget(in, int64(opt.Budget*float64(fp32)), opt.Allowed)
-		if err != nil {
-			return nil, 0, err
-		}
-		for i, f := range m.Slots {
-			tiers[f] = out[i]
-		}
+// for its in-memory compressed form (dequantize-on-lookup). Its tiers come
+// by the path every face's quantize takes: every row measured with its
+// priority (core.MeasureStats), then one assignment across the tables
+// (core.Assign) within the .shark file's bytes. It returns the stored bytes.
+func Quantize(m *model.Model, train *model.Dataset, opt Options) (int64, error) {
+	tiers, err := assignTiers(m, train, opt)
+	if err != nil {
+		return 0, err
 	}
 	var bytes int64
-	for _, f := range m.Slots {
-		mx, err := core.Encode(m.Emb[f], tiers[f])
+	for i, f := range m.Slots {
+		mx, err := core.Encode(m.Emb[f], tiers[i])
 		if err != nil {
-			return nil, 0, err
+			return 0, err
 		}
 		mx.Name = m.Fields[f]
 		m.Emb[f] = mx
-		bytes += mx.Bytes()
+		bytes += sharkfile.TableBytes(mx.D, mx.TierCounts())
 	}
-	return tiers, bytes, nil
+	return bytes, nil
+}
+
+// assignTiers is every active table's tiers, in slot order.
+func assignTiers(m *model.Model, train *model.Dataset, opt Options) ([][]core.Tier, error) {
+	out := make([][]core.Tier, len(m.Slots))
+	if opt.Uniform >= 0 {
+		for i, f := range m.Slots {
+			out[i] = make([]core.Tier, m.Emb[f].Rows())
+			for r := range out[i] {
+				out[i][r] = core.Tier(opt.Uniform)
+			}
+		}
+		return out, nil
+	}
+	prio, err := Priorities(m, train, opt.Priority, opt.PriorityEpochs)
+	if err != nil {
+		return nil, err
+	}
+	var tables []core.StatTable
+	var fp32 int64
+	for _, f := range m.Slots {
+		st := make(core.MemStats, 0, m.Emb[f].Rows())
+		p := prio[f]
+		read := func(lo, hi int, dst []float64) error { copy(dst, p[lo:hi]); return nil }
+		emit := func(_ int, s core.RowStat) error { st = append(st, s); return nil }
+		if err := core.MeasureStats(m.Emb[f], read, emit, nil); err != nil {
+			return nil, err
+		}
+		tables = append(tables, core.StatTable{Dim: m.Cfg.Dim, Stats: st})
+		fp32 += int64(m.Emb[f].Rows()) * int64(m.Cfg.Dim) * 4
+	}
+	fns, err := core.Assign(tables, opt.rule(fp32), sharkfile.Storage)
+	if err != nil {
+		return nil, err
+	}
+	for i, tb := range tables {
+		st := tb.Stats.(core.MemStats)
+		out[i] = make([]core.Tier, len(st))
+		for r := range st {
+			out[i][r] = fns[i](r, &st[r])
+		}
+	}
+	return out, nil
+}
+
+// rule is the budget assignment of opt for tables of fp32 bytes fp32.
+func (o Options) rule(fp32 int64) core.Rule {
+	return core.Rule{By: core.ByBudget, Budget: int64(o.Budget * float64(fp32)), Allowed: o.Allowed}
+}
+
+// Method is what a model file records of how Compress quantized it.
+func (o Options) Method(fp32 int64) sharkfile.Method {
+	return sharkfile.NewMethod(o.Priority, o.rule(fp32), "training stream")
 }
 
 // Compress runs the pipeline on m (modified in place: clone it to keep the
@@ -190,19 +212,17 @@ func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result
 	res.AUCAfterPrune = pruned.AUC
 	t0 = time.Now()
 	if opt.Quantize {
-		tiers, bytes, err := Quantize(m, train, opt)
+		fp32 := m.EmbeddingBytes()
+		bytes, err := Quantize(m, train, opt)
 		if err != nil {
 			return nil, err
 		}
-		res.TierOf = tiers
 		res.EmbeddingBytesAfter = bytes
-		for f, t := range tiers {
-			var c [4]int64
-			for _, x := range t {
-				c[x]++
-			}
-			res.Tiers[m.Fields[f]] = c
+		for _, f := range m.Slots {
+			res.Tiers[m.Fields[f]] = m.Emb[f].(*core.Mixed).TierCounts()
 		}
+		meth := opt.Method(fp32)
+		res.Method = &meth
 	} else {
 		res.EmbeddingBytesAfter = m.EmbeddingBytes() // plain fp32 arrays, no index
 	}

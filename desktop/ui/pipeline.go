@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,10 +12,11 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"shark/compress"
 	"shark/ctr/importance"
-	"shark/ctr/model"
-	"shark/ctr/pipeline"
 	"shark/ctr/modelfile"
+	"shark/ctr/pipeline"
+	"shark/internal/atomicfile"
 )
 
 // OpenData takes a data file (Criteo TSV, CSV, libSVM, libFFM) for the SHARK
@@ -26,11 +26,10 @@ func (u *UI) OpenData(path string) {
 	u.refreshPipeline()
 }
 
-// pipelineState is what the pipeline panel needs.
+// pipelineState is what the pipeline panel needs: the model and its data.
 type pipelineState struct {
 	loaded *modelfile.Loaded
-	train  *model.Dataset
-	valid  *model.Dataset
+	data   *modelfile.Data
 }
 
 func (u *UI) loadPipeline() (*pipelineState, error) {
@@ -41,16 +40,12 @@ func (u *UI) loadPipeline() (*pipelineState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the pipeline needs a model made by shark train: %w", err)
 	}
-	ds, _, err := l.Encoding.Encode(datasetOpener(u.dataPath, l), false)
+	d, err := l.ReadData(u.dataPath, nil, false)
 	if err != nil {
 		l.Close()
-		return nil, fmt.Errorf("%s: %w", filepath.Base(u.dataPath), err)
+		return nil, err
 	}
-	st := &pipelineState{loaded: l, train: ds, valid: ds}
-	if l.Model.Cfg.Split > 0 {
-		st.train, st.valid = ds.Split(l.Model.Cfg.Split, l.Model.Cfg.Seed)
-	}
-	return st, nil
+	return &pipelineState{loaded: l, data: d}, nil
 }
 
 func (u *UI) refreshPipeline() {
@@ -77,7 +72,7 @@ func (u *UI) refreshPipeline() {
 			if st, err = u.loadPipeline(); err != nil {
 				return err
 			}
-			scores, err = importance.Taylor(st.loaded.Model, st.valid)
+			scores, err = importance.Taylor(st.loaded.Model, st.data.Eval)
 			return err
 		}, func(err error) {
 			u.compress.Enable()
@@ -91,13 +86,13 @@ func (u *UI) refreshPipeline() {
 			keep.Max = float64(len(m.Slots))
 			keep.SetValue(math2(len(m.Slots)))
 			run.Enable()
-			u.status.SetText(fmt.Sprintf("Scored %d tables on %d held-out rows.", len(m.Slots), st.valid.Rows()))
+			u.status.SetText(fmt.Sprintf("Scored %d tables on %d held-out rows.", len(m.Slots), st.data.Eval.Rows()))
 			st.loaded.Close()
 		})
 	}
 	run.OnTapped = func() {
 		var res *pipeline.Result
-		var out bytes.Buffer
+		var out *atomicfile.Temp
 		n := int(keep.Value)
 		budget := u.budget.Value / 100
 		u.work("Pruning and compressing…", func(ctx context.Context, progress func(string, int64, int64)) error {
@@ -110,20 +105,20 @@ func (u *UI) refreshPipeline() {
 			opt.Keep, opt.Budget = n, budget
 			opt.PriorityEpochs = st.loaded.Model.Cfg.Epochs
 			opt.Progress = progress
-			if res, err = pipeline.Compress(st.loaded.Model, st.train, st.valid, opt); err != nil {
+			if res, err = pipeline.Compress(st.loaded.Model, st.data.Train, st.data.Eval, opt); err != nil {
 				return err
 			}
-			return modelfile.Write(&out, st.loaded.Model, st.loaded.Encoding, res.TierOf, nil, map[string]string{"tool": "shark desktop"}, res.Scores)
+			out, err = u.saveModel(st, res)
+			return err
 		}, func(err error) {
 			u.compress.Enable()
 			if err != nil {
 				u.ShowError(err)
 				return
 			}
-			u.result = out.Bytes()
-			u.save.Enable()
+			u.setResult(out)
 			result.SetText(fmt.Sprintf("Held-out AUC %.4f → %.4f; embedding bytes %s → %s (%.1f%% less); kept %d tables. Save to keep the model.",
-				res.AUCBefore, res.AUCAfter, human(res.EmbeddingBytesFP32), human(res.EmbeddingBytesAfter),
+				res.AUCBefore, res.AUCAfter, compress.Size(res.EmbeddingBytesFP32), compress.Size(res.EmbeddingBytesAfter),
 				100*(1-float64(res.EmbeddingBytesAfter)/float64(res.EmbeddingBytesFP32)), len(res.KeptFields)))
 			u.lastPipeline = res
 		})
@@ -155,4 +150,24 @@ func ImportanceChart(fields []string, slots []int, scores []float64) fyne.Canvas
 		rows.Add(container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSize(130, 20), name), nil, container.New(&rowLayout{}, bar)))
 	}
 	return rows
+}
+
+// saveModel writes the compressed model, with the same record the CLI's
+// compress writes, to a temporary file beside the model until it is saved.
+func (u *UI) saveModel(st *pipelineState, res *pipeline.Result) (*atomicfile.Temp, error) {
+	t, err := atomicfile.CreateTemp(filepath.Dir(u.path), ".shark-model-*")
+	if err != nil {
+		return nil, err
+	}
+	prov := compress.Provenance(compress.Origin{Step: "compress", Input: filepath.Base(u.path), Data: filepath.Base(u.dataPath)})
+	rec := modelfile.Record{Method: res.Method, Provenance: prov, Scores: res.Scores}
+	if err := modelfile.Write(t, st.loaded.Model, st.loaded.Encoding, rec); err != nil {
+		t.Remove()
+		return nil, err
+	}
+	if err := t.Finish(); err != nil {
+		t.Remove()
+		return nil, err
+	}
+	return t, nil
 }

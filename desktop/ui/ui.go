@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -26,9 +25,7 @@ import (
 	"shark/compress"
 	"shark/core"
 	"shark/ctr/pipeline"
-	"shark/formats"
 	_ "shark/formats/all"
-	"shark/formats/sharkfile"
 	"shark/internal/atomicfile"
 )
 
@@ -39,11 +36,11 @@ type UI struct {
 
 	mu       sync.Mutex
 	path     string
-	file     *formats.File
-	osf      *os.File
+	in       *compress.Input
+	summary  *compress.Summary
 	plan     *compress.Plan
 	cancel   context.CancelFunc
-	result   []byte // the last compressed file, until saved
+	result   *atomicfile.Temp // the last compressed file, until saved
 	dataPath string
 
 	// Widgets, exported to tests through methods.
@@ -155,56 +152,38 @@ func (u *UI) close() {
 	if u.plan != nil {
 		u.plan.Close()
 	}
-	if u.osf != nil {
-		u.osf.Close()
+	if u.result != nil {
+		u.result.Remove()
+	}
+	if u.in != nil {
+		u.in.Close()
 	}
 }
 
 // ShowError puts err in a dialog.
 func (u *UI) ShowError(err error) { dialog.ShowError(err, u.Window) }
 
-func human(n int64) string {
-	f := float64(n)
-	for _, unit := range []string{"B", "KiB", "MiB", "GiB"} {
-		if f < 1024 || unit == "GiB" {
-			if unit == "B" {
-				return fmt.Sprintf("%d B", n)
-			}
-			return fmt.Sprintf("%.1f %s", f, unit)
-		}
-		f /= 1024
-	}
-	return ""
-}
-
 // Open opens a model file; every way of opening comes here.
 func (u *UI) Open(path string) {
-	f, osf, err := formats.OpenFile(path)
+	in, err := compress.Open(path)
 	if err != nil {
 		u.ShowError(fmt.Errorf("could not open %s: %w", filepath.Base(path), err))
 		return
 	}
 	u.close()
+	sum := compress.Summarize(in)
 	u.mu.Lock()
-	u.path, u.file, u.osf, u.plan, u.result = path, f, osf, nil, nil
+	u.path, u.in, u.summary, u.plan, u.result = path, in, sum, nil, nil
 	u.mu.Unlock()
 	u.rememberRecent(path)
-	u.title.SetText(fmt.Sprintf("%s — %s, %s, %d tensors", filepath.Base(path), f.Format, human(f.Size), len(f.Tensors)))
+	u.title.SetText(fmt.Sprintf("%s — %s", sum.Name, strings.ReplaceAll(sum.Facts, " · ", ", ")))
 	u.rows = u.rows[:0]
-	for _, t := range f.Tensors {
-		role := "dense"
-		switch {
-		case t.Tiers != nil:
-			c := *t.Tiers
-			role = fmt.Sprintf("compressed %d/%d/%d/%d", c[0], c[1], c[2], c[3])
-		case t.IsTable(compress.DefaultMinRows):
-			role = "embedding table"
+	for _, t := range sum.Tensors {
+		role := t.Role
+		if t.Tiers != nil {
+			role += " " + compress.TierText(t.Tiers)
 		}
-		shape := make([]string, len(t.Shape))
-		for i, s := range t.Shape {
-			shape[i] = fmt.Sprint(s)
-		}
-		u.rows = append(u.rows, [5]string{t.Name, strings.Join(shape, " × "), string(t.DType), human(t.Bytes), role})
+		u.rows = append(u.rows, [5]string{t.Name, t.ShapeText, t.DType, t.Size, role})
 	}
 	u.tensors.Refresh()
 	u.details.Objects = []fyne.CanvasObject{widget.NewLabel("Select an embedding table to see its row norms and tiers.")}
@@ -214,7 +193,7 @@ func (u *UI) Open(path string) {
 	u.compress.Disable()
 	u.planBox.Objects = nil
 	u.planBox.Refresh()
-	if f.Format == "shark" {
+	if _, ok := in.Shark(); ok {
 		u.export.Enable()
 		u.status.SetText("A compressed file: export it to .npz or .safetensors, or give a data file for the pipeline.")
 	} else {
@@ -223,14 +202,18 @@ func (u *UI) Open(path string) {
 	u.refreshPipeline()
 }
 
+// Summary is the open file's summary, as every face shows it (for tests).
+func (u *UI) Summary() *compress.Summary { return u.summary }
+
 // Rows is the tensor list as shown (for tests).
 func (u *UI) Rows() [][5]string { return u.rows }
 
-func (u *UI) options() compress.Options {
-	opt := compress.DefaultOptions()
-	opt.BudgetFraction = u.budget.Value / 100
-	opt.Allowed[core.INT4] = !u.noInt4.Checked
-	return opt
+// Settings are the controls' compress.Settings.
+func (u *UI) Settings() compress.Settings {
+	s := compress.DefaultSettings()
+	s.Budget = u.budget.Value / 100
+	s.NoInt4 = u.noInt4.Checked
+	return s
 }
 
 // work runs fn off the UI goroutine with progress and a cancel button.
@@ -278,37 +261,29 @@ func (u *UI) Cancel() {
 	}
 }
 
-var errCancelled = context.Canceled
-
 // Replan predicts the size and error of every table at the current budget.
 func (u *UI) Replan() {
-	if u.file == nil || u.file.Format == "shark" {
+	if u.in == nil {
 		return
 	}
-	opt := u.options()
-	plan := u.plan
+	if _, ok := u.in.Shark(); ok {
+		return
+	}
+	set := u.Settings()
+	plan, in := u.plan, u.in
 	u.work("Measuring every row in every tier…", func(ctx context.Context, progress func(string, int64, int64)) error {
-		opt.Progress = func(s string, d, t int64) {
-			if ctx.Err() == nil {
-				progress(s, d, t)
-			}
-		}
 		if plan != nil {
-			return plan.Reassign(opt)
+			return plan.Reassign(set)
 		}
-		p, err := compress.NewPlan(u.file, opt)
+		p, err := compress.NewPlan(in, set, compress.Env{SpillRows: compress.DefaultSpillRows, Context: ctx, Progress: progress})
 		if err != nil {
 			return err
-		}
-		if ctx.Err() != nil {
-			p.Close()
-			return ctx.Err()
 		}
 		plan = p
 		return nil
 	}, func(err error) {
 		if err != nil {
-			if !errors.Is(err, errCancelled) {
+			if !errors.Is(err, context.Canceled) {
 				u.status.SetText(err.Error())
 			}
 			return
@@ -323,22 +298,18 @@ func (u *UI) Replan() {
 func (u *UI) showPlan() {
 	grid := container.New(layout.NewGridLayout(5),
 		bold("Table"), bold("fp32"), bold("Predicted"), bold("Share"), bold("RMSE"))
-	var before, after int64
-	for _, t := range u.plan.Tables {
-		s := t.Summary
-		before += s.BytesBefore
-		after += s.BytesAfter
-		grid.Add(widget.NewLabel(t.Name))
-		grid.Add(widget.NewLabel(human(s.BytesBefore)))
-		grid.Add(widget.NewLabel(human(s.BytesAfter)))
-		grid.Add(widget.NewLabel(fmt.Sprintf("%.1f%%", 100*float64(s.BytesAfter)/float64(s.BytesBefore))))
-		grid.Add(widget.NewLabel(fmt.Sprintf("%.3g", s.RMSE)))
+	rows := u.plan.Result().Rows()
+	for i, r := range rows {
+		if i == len(rows)-1 {
+			grid.Add(bold(r.Name)) // the total
+		} else {
+			grid.Add(widget.NewLabel(r.Name))
+		}
+		grid.Add(widget.NewLabel(r.FP32))
+		grid.Add(widget.NewLabel(r.Stored))
+		grid.Add(widget.NewLabel(r.Share))
+		grid.Add(widget.NewLabel(r.RMSE))
 	}
-	grid.Add(bold("all tables"))
-	grid.Add(widget.NewLabel(human(before)))
-	grid.Add(widget.NewLabel(human(after)))
-	grid.Add(widget.NewLabel(fmt.Sprintf("%.1f%%", 100*float64(after)/float64(max(1, before)))))
-	grid.Add(widget.NewLabel(""))
 	u.planBox.Objects = []fyne.CanvasObject{grid}
 	u.planBox.Refresh()
 }
@@ -347,69 +318,73 @@ func bold(s string) *widget.Label {
 	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 }
 
-// Compress writes the compressed file into memory; Save puts it on disk.
+// Compress writes the compressed file to a temporary file beside the
+// input (one pass over the tables, flat memory); Save puts it in place.
 func (u *UI) Compress() {
 	plan := u.plan
 	if plan == nil {
 		return
 	}
-	var out []byte
+	var out *atomicfile.Temp
 	u.work("Compressing…", func(ctx context.Context, progress func(string, int64, int64)) error {
-		plan.Opt.Progress = progress
-		plan.Opt.Provenance = map[string]string{"tool": "shark desktop", "input": filepath.Base(u.path)}
-		w := &ctxBuffer{ctx: ctx}
-		if err := plan.Write(w); err != nil {
+		t, err := atomicfile.CreateTemp(filepath.Dir(u.path), ".shark-result-*")
+		if err != nil {
 			return err
 		}
-		out = w.buf
+		plan.SetProgress(ctx, progress)
+		if err := plan.Write(t); err != nil {
+			t.Remove()
+			return err
+		}
+		if err := t.Finish(); err != nil {
+			t.Remove()
+			return err
+		}
+		out = t
 		return nil
 	}, func(err error) {
 		u.compress.Enable()
 		if err != nil {
-			if !errors.Is(err, errCancelled) {
+			if !errors.Is(err, context.Canceled) {
 				u.ShowError(err)
 			}
 			return
 		}
-		u.result = out
-		u.save.Enable()
+		u.setResult(out)
+		size, _ := out.Size()
 		u.progress.SetValue(1)
-		u.status.SetText(fmt.Sprintf("Compressed: %s → %s. Save it to keep it.", human(u.file.Size), human(int64(len(out)))))
+		u.status.SetText(fmt.Sprintf("Compressed: %s → %s. Save it to keep it.", compress.Size(u.in.File.Size), compress.Size(size)))
 	})
 }
 
-// ctxBuffer collects output and stops writing once its context is cancelled.
-type ctxBuffer struct {
-	ctx context.Context
-	buf []byte
-}
-
-func (b *ctxBuffer) Write(p []byte) (int, error) {
-	if err := b.ctx.Err(); err != nil {
-		return 0, err
+// setResult keeps a new result, removing the one it replaces.
+func (u *UI) setResult(t *atomicfile.Temp) {
+	u.mu.Lock()
+	old := u.result
+	u.result = t
+	u.mu.Unlock()
+	if old != nil {
+		old.Remove()
 	}
-	b.buf = append(b.buf, p...)
-	return len(p), nil
+	u.save.Enable()
 }
 
-// Result is the last compressed file (for tests).
-func (u *UI) Result() []byte { return u.result }
+// ResultFile is where the last compressed file is until it is saved (for tests).
+func (u *UI) ResultFile() string {
+	if u.result == nil {
+		return ""
+	}
+	return u.result.Name()
+}
 
-// SaveTo writes the compressed file to path atomically: a failure (disk
-// full, permission denied) leaves every file as it was.
+// SaveTo puts the compressed file at path: renamed there when it can be,
+// copied through a temporary file otherwise; a failure (disk full,
+// permission denied) leaves every file as it was.
 func (u *UI) SaveTo(path string) error {
 	if u.result == nil {
 		return errors.New("nothing compressed yet")
 	}
-	af, err := atomicfile.CreateAtomic(path, u.path)
-	if err != nil {
-		return err
-	}
-	if _, err := af.Write(u.result); err != nil {
-		af.Abort()
-		return err
-	}
-	if err := af.Commit(); err != nil {
+	if err := u.result.SaveAs(path, u.path, u.dataPath); err != nil {
 		return err
 	}
 	u.status.SetText("Saved " + path)
@@ -438,30 +413,21 @@ func (u *UI) saveDialog() {
 // ExportTo writes the open .shark file as npz or safetensors (by the
 // extension of path) in the given layout.
 func (u *UI) ExportTo(path string, layout compress.Layout) error {
-	if u.file == nil || u.file.Format != "shark" {
+	if u.in == nil {
 		return errors.New("export needs an open .shark file")
 	}
 	to := "npz"
 	if strings.HasSuffix(path, ".safetensors") {
 		to = "safetensors"
 	}
-	rd, err := sharkfile.NewReader(u.osf, u.file.Size)
-	if err != nil {
-		return err
-	}
-	af, err := atomicfile.CreateAtomic(path, u.path)
-	if err != nil {
-		return err
-	}
-	if err := compress.Export(rd, to, layout, af); err != nil {
-		af.Abort()
-		return err
-	}
-	return af.Commit()
+	return compress.ExportFile(u.in, to, layout, path)
 }
 
 func (u *UI) exportDialog() {
-	if u.file == nil || u.file.Format != "shark" {
+	if u.in == nil {
+		return
+	}
+	if _, ok := u.in.Shark(); !ok {
 		return
 	}
 	layoutSel := widget.NewSelect([]string{string(compress.Dequantized), string(compress.Tiers)}, nil)
@@ -503,10 +469,10 @@ func (u *UI) openDialog(data bool) {
 
 // showTable draws a table's row-norm histogram and, when compressed, its tiers.
 func (u *UI) showTable(name string) {
-	if u.file == nil {
+	if u.in == nil {
 		return
 	}
-	t, err := u.file.Tensor(name)
+	t, err := u.in.File.Tensor(name)
 	if err != nil || (!t.IsTable(1) && t.Tiers == nil) {
 		return
 	}
@@ -514,19 +480,8 @@ func (u *UI) showTable(name string) {
 	if t.Tiers != nil {
 		objs = append(objs, TierBar(*t.Tiers), widget.NewLabel("fp32 · fp16 · int8 · int4, dark to light"))
 	}
-	var src core.RowSource
-	if t.Tiers != nil {
-		rd, err := sharkfile.NewReader(u.osf, u.file.Size)
-		if err == nil {
-			src, _ = rd.Table(name)
-		}
-	} else if rows, ok := formats.TensorRows(t); ok {
-		src = rows
-	}
-	if src != nil {
-		if h, err := compress.NormHistogram(src, 65536, 40); err == nil {
-			objs = append(objs, widget.NewLabel(fmt.Sprintf("Row L2 norms (%d rows): %.3g to %.3g", h.Sample, h.Min, h.Max)), Histogram(h.Counts))
-		}
+	if h, err := compress.Norms(u.in.File, name, 40); err == nil {
+		objs = append(objs, widget.NewLabel(fmt.Sprintf("Row L2 norms (%d rows): %.3g to %.3g", h.Sample, h.Min, h.Max)), Histogram(h.Counts))
 	}
 	u.details.Objects = objs
 	u.details.Refresh()

@@ -8,10 +8,10 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"shark/ctr/model"
-	"shark/formats"
 	"shark/ctr/dataset"
+	"shark/ctr/model"
 	"shark/ctr/modelfile"
+	"shark/formats"
 	"shark/formats/sharkfile"
 )
 
@@ -26,10 +26,15 @@ func needNCF(t *testing.T) {
 	}
 }
 
-// waitFor polls cond; work runs off the UI goroutine.
+// waitFor polls cond for up to a minute; work runs off the UI goroutine.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	waitWithin(t, time.Minute, what, cond)
+}
+
+func waitWithin(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if cond() {
 			return
 		}
@@ -61,9 +66,9 @@ func TestOpenCompressSave(t *testing.T) {
 	// Set a budget of 25% with the slider, as a user would.
 	u.budget.SetValue(25)
 	u.budget.OnChangeEnded(25)
-	waitFor(t, "the new plan", func() bool { return u.plan.Budget > 0 && u.plan.Opt.BudgetFraction == 0.25 && !u.compress.Disabled() })
+	waitFor(t, "the new plan", func() bool { return u.plan.Budget > 0 && u.plan.Settings.Budget == 0.25 && !u.compress.Disabled() })
 	test.Tap(u.compress)
-	waitFor(t, "compression", func() bool { return u.Result() != nil && !u.save.Disabled() })
+	waitFor(t, "compression", func() bool { return u.ResultFile() != "" && !u.save.Disabled() })
 	out := filepath.Join(t.TempDir(), "ncf.shark")
 	if err := u.SaveTo(out); err != nil {
 		t.Fatal(err)
@@ -121,7 +126,7 @@ func TestErrorsLeaveFilesAlone(t *testing.T) {
 	u.Open(ncf)
 	waitFor(t, "the plan", func() bool { return !u.compress.Disabled() })
 	test.Tap(u.compress)
-	waitFor(t, "compression", func() bool { return u.Result() != nil })
+	waitFor(t, "compression", func() bool { return u.ResultFile() != "" })
 	// Saving into a directory that cannot be written: an error, and the
 	// file already there is untouched.
 	ro := filepath.Join(dir, "ro")
@@ -165,7 +170,7 @@ func TestPipelinePanel(t *testing.T) {
 	m, _ := model.New(cfg, train)
 	m.Train(train, nil, 2, nil)
 	mpath := filepath.Join(dir, "m.shark")
-	if err := modelfile.Save(mpath, m, enc, nil, nil, nil, nil); err != nil {
+	if err := modelfile.Save(mpath, m, enc, modelfile.Record{}); err != nil {
 		t.Fatal(err)
 	}
 	a := test.NewApp()

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"shark/formats"
-	"shark/internal/numpytest"
 	_ "shark/formats/npy"
+	"shark/internal/numpytest"
 )
 
 func write(t testing.TB, deflate bool, arrs map[string][]float32) []byte {

@@ -66,7 +66,7 @@ type Block struct {
 	CRC []uint32 `msgpack:"crc"` // CRC-32C of each ChunkSize piece of [Off, Off+AlignUp(Len))
 }
 
-func (b *Block) padded() int64 { return core.AlignUp(b.Len) }
+func (b *Block) padded() int64 { return AlignUp(b.Len) }
 func (b *Block) chunks() int64 { return (b.padded() + ChunkSize - 1) / ChunkSize }
 
 // Stats are a compressed table's reconstruction statistics at write time.
@@ -121,4 +121,19 @@ type Header struct {
 	Method     *Method           `msgpack:"method,omitempty"`
 	Provenance map[string]string `msgpack:"provenance,omitempty"`
 	Tensors    []Entry           `msgpack:"tensors"`
+}
+
+// NewMethod is the record of a compression by rule, with priorities from
+// pp and the named source ("counts", "row-norm", "training stream").
+func NewMethod(pp core.PriorityParams, rule core.Rule, source string) Method {
+	m := Method{WPos: pp.WPos, WNeg: pp.WNeg, Gamma: pp.Gamma, PrioritySource: source, Assignment: rule.By.String()}
+	switch rule.By {
+	case core.ByBudget:
+		m.BudgetBytes = rule.Budget
+	case core.ByFractions:
+		m.Fractions = rule.Fractions[:]
+	case core.ByThresholds:
+		m.Thresholds = rule.Thresholds[:]
+	}
+	return m
 }

@@ -7,21 +7,21 @@ import (
 	"unsafe"
 
 	"shark/core"
-	"shark/internal/hugemem"
 	"shark/core/kernels"
+	"shark/internal/hugemem"
 )
 
 // BenchmarkLookupParts splits a lookup's cost on a real compressed file
 // (SHARK_LOOKUP_FILE, e.g. the 8,000,000 x 64 table of BENCHMARKS.md) into
 // its memory part and the rest. Each sub-benchmark handles 2^20 Zipf(1.05)
-// ids in groups of core.PoolGroup and reports ns per row:
+// ids in groups of poolGroup and reports ns per row:
 //
 //	compressed-touch         index loads one group ahead, then the rows touched
 //	compressed-touch-noindex the rows touched, with every index entry loaded beforehand
 //	fp32-touch               the fp32 copy's rows touched
 //	compressed-prefetch, fp32-prefetch  the whole lookup with software prefetch
 //	                         (kernels.Prefetch) of the next group instead of touches
-//	compressed-pool, fp32-pool  the whole lookup (PoolBags, core.PoolBagsF32)
+//	compressed-pool, fp32-pool  the whole lookup (PoolBags, PoolBagsF32)
 func BenchmarkLookupParts(b *testing.B) {
 	path := os.Getenv("SHARK_LOOKUP_FILE")
 	if path == "" {
@@ -57,7 +57,7 @@ func BenchmarkLookupParts(b *testing.B) {
 		ids[i] = int(z.Uint64() * 2654435761 % uint64(rows))
 		slots[i] = tbl.slots[ids[i]]
 	}
-	const G = core.PoolGroup
+	const G = poolGroup
 	var rb [core.NumTiers]int
 	for t := range rb {
 		rb[t] = core.Tier(t).RowBytes(dim)
@@ -89,7 +89,7 @@ func BenchmarkLookupParts(b *testing.B) {
 			for j, id := range ids[g+G : min(g+2*G, len(ids))] {
 				next[j] = tbl.slots[id]
 			}
-			sink ^= core.Touch(raws[:])
+			sink ^= touch(raws[:])
 			cur = next
 		}
 	})
@@ -99,7 +99,7 @@ func BenchmarkLookupParts(b *testing.B) {
 			for j, s := range slots[g : g+G] {
 				raws[j] = row(s)
 			}
-			sink ^= core.Touch(raws[:])
+			sink ^= touch(raws[:])
 		}
 	})
 	run("fp32-touch", func() {
@@ -108,7 +108,7 @@ func BenchmarkLookupParts(b *testing.B) {
 			for j, id := range ids[g : g+G] {
 				raws[j] = unsafe.Slice((*byte)(unsafe.Pointer(&fp32[id*dim])), 4*dim)
 			}
-			sink ^= core.Touch(raws[:])
+			sink ^= touch(raws[:])
 		}
 	})
 	run("compressed-prefetch", func() {
@@ -168,6 +168,6 @@ func BenchmarkLookupParts(b *testing.B) {
 	})
 	whole := []int{0, len(ids)}
 	run("compressed-pool", func() { tbl.PoolBags(ids, whole, false, out) })
-	run("fp32-pool", func() { core.PoolBagsF32(fp32, dim, ids, whole, false, out) })
-	core.TouchSink.Store(uint32(sink))
+	run("fp32-pool", func() { PoolBagsF32(fp32, dim, ids, whole, false, out) })
+	touchSink.Store(uint32(sink))
 }

@@ -1,6 +1,7 @@
 package sharkfile
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -26,14 +27,14 @@ type Writer struct {
 
 // NewWriter writes the preamble to w.
 func NewWriter(w io.Writer) (*Writer, error) {
-	pre := make([]byte, core.Align)
+	pre := make([]byte, Align)
 	copy(pre, Magic)
 	binary.LittleEndian.PutUint16(pre[8:], Major)
 	binary.LittleEndian.PutUint16(pre[10:], Minor)
 	if _, err := w.Write(pre); err != nil {
 		return nil, err
 	}
-	return &Writer{w: w, off: core.Align, names: map[string]bool{},
+	return &Writer{w: w, off: Align, names: map[string]bool{},
 		h: Header{Major: Major, Minor: Minor, Chunk: ChunkSize, Codec: Codec}}, nil
 }
 
@@ -80,7 +81,7 @@ func (bw *blockWriter) sum(p []byte) {
 
 // finish pads the block to the alignment; the padding is checksummed too.
 func (bw *blockWriter) finish() error {
-	pad := make([]byte, core.AlignUp(bw.b.Len)-bw.b.Len)
+	pad := make([]byte, AlignUp(bw.b.Len)-bw.b.Len)
 	if len(pad) > 0 {
 		if _, err := bw.w.w.Write(pad); err != nil {
 			bw.w.err = err
@@ -197,73 +198,126 @@ func (w *Writer) WriteTable(name string, src core.RowSource, tiers []core.Tier, 
 // WriteTableFrom is WriteTable with the tiers from a TierSource, for tables
 // whose per-row state is not held in memory.
 func (w *Writer) WriteTableFrom(name string, src core.RowSource, tiers TierSource, info TableInfo, progress func(rows int)) error {
-	if err := w.claim(name); err != nil {
-		return err
-	}
-	rows, dim := src.Rows(), src.Dim()
-	if rows > MaxRows || dim < 1 {
-		return fmt.Errorf("sharkfile: table %q: %d x %d is outside 1..%d rows and dim >= 1", name, rows, dim, MaxRows)
-	}
-	e := Entry{Name: name, Kind: KindTable, DType: string(info.SourceDType), Shape: []int64{int64(rows), int64(dim)},
-		Counts: make([]int64, core.NumTiers), Stats: info.Stats, Scores: info.Scores}
-	var cnt [core.NumTiers]uint32
-	var err error
-	seen := 0
-	var dir []byte // the directory is small; the codes stream out as scanned
-	e.Codes, err = w.block(func(bw io.Writer) error {
-		buf := make([]byte, 0, 1<<16)
-		var cur byte
-		err := tiers.Scan(func(r int, t core.Tier) error {
-			if t >= core.NumTiers || r != seen {
-				return fmt.Errorf("sharkfile: table %q: row %d has tier %d (or rows out of order)", name, r, t)
-			}
-			seen++
-			if r%core.DirEvery == 0 && r > 0 {
-				for _, c := range cnt {
-					dir = binary.LittleEndian.AppendUint32(dir, c)
-				}
-			}
-			cur |= byte(t) << (2 * (r % 4))
-			if r%4 == 3 {
-				buf = append(buf, cur)
-				cur = 0
-				if len(buf) == cap(buf) {
-					if _, err := bw.Write(buf); err != nil {
-						return err
-					}
-					buf = buf[:0]
-				}
-			}
-			cnt[t]++
-			e.Counts[t]++
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if seen != rows {
-			return fmt.Errorf("sharkfile: table %q: %d tiers for %d rows", name, seen, rows)
-		}
-		if rows%4 != 0 {
-			buf = append(buf, cur)
-		}
-		_, err = bw.Write(buf)
-		return err
-	})
+	e, err := w.beginTable(name, src.Rows(), src.Dim(), tiers, info)
 	if err != nil {
 		return err
 	}
-	if e.Dir, err = w.block(func(bw io.Writer) error { _, err := bw.Write(dir); return err }); err != nil {
+	if ws, ok := w.w.(writeSeeker); ok {
+		err = w.tiersOnePass(e, ws, src, tiers, progress)
+	} else {
+		err = w.tiersPerPass(e, src, tiers, progress)
+	}
+	if err != nil {
+		if w.err == nil {
+			w.err = err
+		}
 		return err
 	}
-	if ws, ok := w.w.(writeSeeker); ok && w.err == nil {
-		if err := w.tiersOnePass(&e, ws, src, tiers, progress); err != nil {
-			w.err = err
+	w.h.Tensors = append(w.h.Tensors, *e)
+	return nil
+}
+
+// WriteEncodedTable stores a table whose rows are encoded already: rows[t]
+// holds the rows of tier t in row order (core.Mixed's TierRows), written as
+// they are, so that what was evaluated in memory is what the file holds.
+func (w *Writer) WriteEncodedTable(name string, dim int, tiers []core.Tier, rows [core.NumTiers][]byte, info TableInfo) error {
+	e, err := w.beginTable(name, len(tiers), dim, TierSlice(tiers), info)
+	if err != nil {
+		return err
+	}
+	for t := range rows {
+		if want := e.Counts[t] * int64(core.Tier(t).RowBytes(dim)); int64(len(rows[t])) != want {
+			return fmt.Errorf("sharkfile: table %q: %d bytes of %v rows, its tiers need %d", name, len(rows[t]), core.Tier(t), want)
+		}
+	}
+	for t := range rows {
+		b, err := w.block(func(bw io.Writer) error { _, err := bw.Write(rows[t]); return err })
+		if err != nil {
 			return err
 		}
-		w.h.Tensors = append(w.h.Tensors, e)
-		return nil
+		e.Rows = append(e.Rows, b)
 	}
+	w.h.Tensors = append(w.h.Tensors, *e)
+	return nil
+}
+
+// beginTable claims the name and writes a table's index: the tier codes,
+// streamed as the tiers are scanned, and the rank directory.
+func (w *Writer) beginTable(name string, rows, dim int, tiers TierSource, info TableInfo) (*Entry, error) {
+	if err := w.claim(name); err != nil {
+		return nil, err
+	}
+	if rows > MaxRows || dim < 1 {
+		return nil, fmt.Errorf("sharkfile: table %q: %d x %d is outside 1..%d rows and dim >= 1", name, rows, dim, MaxRows)
+	}
+	e := &Entry{Name: name, Kind: KindTable, DType: string(info.SourceDType), Shape: []int64{int64(rows), int64(dim)},
+		Counts: make([]int64, core.NumTiers), Stats: info.Stats, Scores: info.Scores}
+	var dir []byte // the directory is small; the codes stream out as scanned
+	var err error
+	e.Codes, err = w.block(func(bw io.Writer) error {
+		dir, err = writeCodes(bw, e, tiers)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if e.Dir, err = w.block(func(bw io.Writer) error { _, err := bw.Write(dir); return err }); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// writeCodes writes every row's 2-bit tier code to bw, counting the rows
+// of each tier into e.Counts, and returns the rank directory.
+func writeCodes(bw io.Writer, e *Entry, tiers TierSource) ([]byte, error) {
+	rows := int(e.Shape[0])
+	var cnt [core.NumTiers]uint32
+	var dir []byte
+	buf := make([]byte, 0, 1<<16)
+	var cur byte
+	seen := 0
+	err := tiers.Scan(func(r int, t core.Tier) error {
+		if t >= core.NumTiers || r != seen {
+			return fmt.Errorf("sharkfile: table %q: row %d has tier %d (or rows out of order)", e.Name, r, t)
+		}
+		seen++
+		if r%DirEvery == 0 && r > 0 {
+			for _, c := range cnt {
+				dir = binary.LittleEndian.AppendUint32(dir, c)
+			}
+		}
+		cur |= byte(t) << (2 * (r % 4))
+		if r%4 == 3 {
+			buf = append(buf, cur)
+			cur = 0
+			if len(buf) == cap(buf) {
+				if _, err := bw.Write(buf); err != nil {
+					return err
+				}
+				buf = buf[:0]
+			}
+		}
+		cnt[t]++
+		e.Counts[t]++
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if seen != rows {
+		return nil, fmt.Errorf("sharkfile: table %q: %d tiers for %d rows", e.Name, seen, rows)
+	}
+	if rows%4 != 0 {
+		buf = append(buf, cur)
+	}
+	_, err = bw.Write(buf)
+	return dir, err
+}
+
+// tiersPerPass writes the four tier blocks to a stream, a pass over the
+// source per tier, each window's rows of the tier encoded on every core.
+func (w *Writer) tiersPerPass(e *Entry, src core.RowSource, tiers TierSource, progress func(rows int)) error {
+	rows, dim := src.Rows(), src.Dim()
 	done := 0
 	rowsBuf := make([]float32, window*dim)
 	for t := core.Tier(0); t < core.NumTiers; t++ {
@@ -283,7 +337,7 @@ func (w *Writer) WriteTableFrom(name string, src core.RowSource, tiers TierSourc
 				if ss, ok := src.(core.SliceSource); ok {
 					win = ss.RowSlice(lo, hi) // in memory: no copy
 				} else if err := core.ReadRows(src, lo, hi, win); err != nil {
-					return fmt.Errorf("sharkfile: table %q: reading rows %d..%d: %w", name, lo, hi, err)
+					return fmt.Errorf("sharkfile: table %q: reading rows %d..%d: %w", e.Name, lo, hi, err)
 				}
 				out = out[:len(ids)*rb]
 				const part = 256
@@ -323,7 +377,6 @@ func (w *Writer) WriteTableFrom(name string, src core.RowSource, tiers TierSourc
 		}
 		e.Rows = append(e.Rows, b)
 	}
-	w.h.Tensors = append(w.h.Tensors, e)
 	return nil
 }
 
@@ -331,8 +384,8 @@ func (w *Writer) WriteTableFrom(name string, src core.RowSource, tiers TierSourc
 type parts = [core.NumTiers][]byte
 
 // windowParts keeps the one-pass writer's window buffers from one table to
-// the next: fresh buffers cost page faults, which on a virtual machine came
-// to a fifth of the time of writing a 256 MiB table.
+// the next: fresh buffers cost page faults, which on a virtual machine are
+// dear.
 var windowParts = sync.Pool{New: func() any { return new(parts) }}
 
 // writeSeeker is an output that can be written at any offset (a file).
@@ -347,95 +400,26 @@ type writeSeeker interface {
 // still growing in order (its checksums are computed as it grows). The
 // source is read once instead of once per tier.
 func (w *Writer) tiersOnePass(e *Entry, out writeSeeker, src core.RowSource, tiers TierSource, progress func(int)) error {
-	rows, dim := src.Rows(), src.Dim()
-	var bws [core.NumTiers]*blockWriter
-	var base [core.NumTiers]int64
-	off := w.off
-	for t := range bws {
-		b := &Block{Off: off, Len: 0, CRC: []uint32{}}
-		bws[t] = &blockWriter{w: w, b: b}
-		base[t] = off
-		off += core.AlignUp(e.Counts[t] * int64(core.Tier(t).RowBytes(dim)))
-	}
-	window := windowOf(dim)
-	var rb [core.NumTiers]int
-	for t := range rb {
-		rb[t] = core.Tier(t).RowBytes(dim)
-	}
-	// Two sets of tier buffers: while the rows of one window are encoded
-	// into one set, a goroutine writes and checksums the other.
-	free := make(chan *parts, 2)
-	for range 2 {
-		free <- windowParts.Get().(*parts)
-	}
-	defer func() {
-		for range 2 {
-			windowParts.Put(<-free)
-		}
-	}()
-	jobs := make(chan *parts)
-	werr := make(chan error, 1)
-	go func() {
-		var err error
-		for ps := range jobs {
-			for t, buf := range ps {
-				if err != nil || len(buf) == 0 {
-					continue
-				}
-				bw := bws[t]
-				if _, err = out.WriteAt(buf, bw.b.Off+bw.b.Len); err == nil {
-					bw.sum(buf)
-					bw.b.Len += int64(len(buf))
-				}
-			}
-			free <- ps
-		}
-		werr <- err
-	}()
-	var rowsBuf []float32 // rows of a source not in memory
-	ss, inMemory := src.(core.SliceSource)
-	if !inMemory {
-		rowsBuf = make([]float32, window*dim)
-	}
-	win := make([]core.Tier, 0, window)
-	enc := core.NewTierEncoder(dim)
+	op := newOnePass(w, e, out, src)
+	op.start()
 	lo := 0
+	win := make([]core.Tier, 0, op.window)
 	flush := func() error {
-		hi := lo + len(win)
-		if hi == lo {
+		if len(win) == 0 {
 			return nil
 		}
-		var rowsW []float32
-		if inMemory {
-			rowsW = ss.RowSlice(lo, hi)
-		} else {
-			rowsW = rowsBuf[:(hi-lo)*dim]
-			if err := core.ReadRows(src, lo, hi, rowsW); err != nil {
-				return fmt.Errorf("sharkfile: table %q: reading rows %d..%d: %w", e.Name, lo, hi, err)
-			}
+		if err := op.encode(lo, win); err != nil {
+			return err
 		}
-		outs := <-free
-		n := core.Counts(win)
-		for t := range outs {
-			if cap(outs[t]) < n[t]*rb[t] {
-				// Room for the most rows of the tier a window can hold, so
-				// that it is made once: pages past the part in use are not
-				// touched, and not resident.
-				outs[t] = make([]byte, 0, int(min(int64(window), e.Counts[t]))*rb[t])
-			}
-			outs[t] = outs[t][:n[t]*rb[t]]
-		}
-		enc.Encode(outs, rowsW, win)
-		jobs <- outs
+		lo, win = lo+len(win), win[:0]
 		if progress != nil {
-			progress(hi)
+			progress(lo)
 		}
-		lo, win = hi, win[:0]
 		return nil
 	}
 	err := tiers.Scan(func(r int, t core.Tier) error {
 		win = append(win, t)
-		if len(win) == window {
+		if len(win) == op.window {
 			return flush()
 		}
 		return nil
@@ -443,20 +427,124 @@ func (w *Writer) tiersOnePass(e *Entry, out writeSeeker, src core.RowSource, tie
 	if err == nil {
 		err = flush()
 	}
-	close(jobs)
-	if werr := <-werr; err == nil {
+	if werr := op.stop(); err == nil {
 		err = werr
 	}
 	if err != nil {
 		return err
 	}
-	if lo != rows {
-		return fmt.Errorf("sharkfile: table %q: %d tiers for %d rows", e.Name, lo, rows)
+	if lo != src.Rows() {
+		return fmt.Errorf("sharkfile: table %q: %d tiers for %d rows", e.Name, lo, src.Rows())
 	}
-	for _, bw := range bws {
-		pad := make([]byte, core.AlignUp(bw.b.Len)-bw.b.Len)
+	return op.finish()
+}
+
+// onePass is one table's one-pass write: windows of rows are encoded into
+// one of two sets of tier buffers while a goroutine writes and checksums
+// the other set at each tier's place in the file.
+type onePass struct {
+	w      *Writer
+	e      *Entry
+	out    writeSeeker
+	src    core.RowSource
+	dim    int
+	window int
+	rb     [core.NumTiers]int
+	bws    [core.NumTiers]*blockWriter
+	end    int64 // where the table's blocks end
+	enc    *core.TierEncoder
+	rows   []float32 // a window of rows of a source not in memory
+	free   chan *parts
+	jobs   chan *parts
+	werr   chan error
+}
+
+func newOnePass(w *Writer, e *Entry, out writeSeeker, src core.RowSource) *onePass {
+	dim := src.Dim()
+	op := &onePass{w: w, e: e, out: out, src: src, dim: dim, window: windowOf(dim), enc: core.NewTierEncoder(dim),
+		free: make(chan *parts, 2), jobs: make(chan *parts), werr: make(chan error, 1)}
+	off := w.off
+	for t := range op.bws {
+		op.rb[t] = core.Tier(t).RowBytes(dim)
+		op.bws[t] = &blockWriter{w: w, b: &Block{Off: off, Len: 0, CRC: []uint32{}}}
+		off += AlignUp(e.Counts[t] * int64(op.rb[t]))
+	}
+	op.end = off
+	if _, inMemory := src.(core.SliceSource); !inMemory {
+		op.rows = make([]float32, op.window*dim)
+	}
+	return op
+}
+
+// start takes two sets of buffers and starts the writing goroutine.
+func (op *onePass) start() {
+	for range 2 {
+		op.free <- windowParts.Get().(*parts)
+	}
+	go func() {
+		var err error
+		for ps := range op.jobs {
+			for t, buf := range ps {
+				if err != nil || len(buf) == 0 {
+					continue
+				}
+				bw := op.bws[t]
+				if _, err = op.out.WriteAt(buf, bw.b.Off+bw.b.Len); err == nil {
+					bw.sum(buf)
+					bw.b.Len += int64(len(buf))
+				}
+			}
+			op.free <- ps
+		}
+		op.werr <- err
+	}()
+}
+
+// encode encodes the window of rows from lo, of the given tiers, and
+// hands its parts to the writing goroutine.
+func (op *onePass) encode(lo int, win []core.Tier) error {
+	hi := lo + len(win)
+	var rows []float32
+	if ss, ok := op.src.(core.SliceSource); ok {
+		rows = ss.RowSlice(lo, hi)
+	} else {
+		rows = op.rows[:(hi-lo)*op.dim]
+		if err := core.ReadRows(op.src, lo, hi, rows); err != nil {
+			return fmt.Errorf("sharkfile: table %q: reading rows %d..%d: %w", op.e.Name, lo, hi, err)
+		}
+	}
+	outs := <-op.free
+	n := core.Counts(win)
+	for t := range outs {
+		if cap(outs[t]) < n[t]*op.rb[t] {
+			// Room for the most rows of the tier a window can hold, so
+			// that it is made once: pages past the part in use are not
+			// touched, and not resident.
+			outs[t] = make([]byte, 0, int(min(int64(op.window), op.e.Counts[t]))*op.rb[t])
+		}
+		outs[t] = outs[t][:n[t]*op.rb[t]]
+	}
+	op.enc.Encode(outs, rows, win)
+	op.jobs <- outs
+	return nil
+}
+
+// stop waits for the writing goroutine and returns the buffers.
+func (op *onePass) stop() error {
+	close(op.jobs)
+	err := <-op.werr
+	for range 2 {
+		windowParts.Put(<-op.free)
+	}
+	return err
+}
+
+// finish pads and seals the tier blocks and moves the writer past them.
+func (op *onePass) finish() error {
+	for _, bw := range op.bws {
+		pad := make([]byte, AlignUp(bw.b.Len)-bw.b.Len)
 		if len(pad) > 0 {
-			if _, err := out.WriteAt(pad, bw.b.Off+bw.b.Len); err != nil {
+			if _, err := op.out.WriteAt(pad, bw.b.Off+bw.b.Len); err != nil {
 				return err
 			}
 			bw.sum(pad)
@@ -464,12 +552,12 @@ func (w *Writer) tiersOnePass(e *Entry, out writeSeeker, src core.RowSource, tie
 		if bw.inCnk > 0 {
 			bw.b.CRC = append(bw.b.CRC, bw.crc)
 		}
-		e.Rows = append(e.Rows, bw.b)
+		op.e.Rows = append(op.e.Rows, bw.b)
 	}
-	if _, err := out.Seek(off, io.SeekStart); err != nil {
+	if _, err := op.out.Seek(op.end, io.SeekStart); err != nil {
 		return err
 	}
-	w.off = off
+	op.w.off = op.end
 	return nil
 }
 
@@ -478,10 +566,14 @@ func (w *Writer) Close() error {
 	if w.err != nil {
 		return w.err
 	}
-	hb, err := msgpack.Marshal(&w.h)
-	if err != nil {
+	// Map keys in order: the same header, byte for byte, from every run.
+	var hbuf bytes.Buffer
+	enc := msgpack.NewEncoder(&hbuf)
+	enc.SetSortMapKeys(true)
+	if err := enc.Encode(&w.h); err != nil {
 		return err
 	}
+	hb := hbuf.Bytes()
 	if len(hb) > MaxHeader {
 		return errors.New("sharkfile: header exceeds its size limit")
 	}

@@ -1,3 +1,5 @@
+// Package atomicfile writes outputs that appear whole or not at all: a
+// temporary file beside the destination, renamed into place when complete.
 package atomicfile
 
 import (
@@ -7,10 +9,10 @@ import (
 	"path/filepath"
 )
 
-// AtomicFile is an output written to a temporary file in the destination's
+// File is an output written to a temporary file in the destination's
 // directory and renamed into place by Commit: an interrupted run never leaves
 // a partial file under the final name.
-type AtomicFile struct {
+type File struct {
 	*os.File
 	final string
 	done  bool
@@ -19,28 +21,21 @@ type AtomicFile struct {
 // ErrSameFile: the output would overwrite an input.
 var ErrSameFile = errors.New("output is the same file as an input")
 
-// CreateAtomic starts writing path. inputs are files the output must not
+// Create starts writing path. inputs are files the output must not
 // replace (an output equal to an input is refused before anything is written).
-func CreateAtomic(path string, inputs ...string) (*AtomicFile, error) {
-	if st, err := os.Stat(path); err == nil {
-		if st.IsDir() {
-			return nil, fmt.Errorf("%s is a directory", path)
-		}
-		for _, in := range inputs {
-			if ist, err := os.Stat(in); err == nil && os.SameFile(st, ist) {
-				return nil, fmt.Errorf("%w: %s", ErrSameFile, path)
-			}
-		}
+func Create(path string, inputs ...string) (*File, error) {
+	if err := checkOutput(path, inputs); err != nil {
+		return nil, err
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return nil, err
 	}
-	return &AtomicFile{File: f, final: path}, nil
+	return &File{File: f, final: path}, nil
 }
 
 // Commit flushes the data to disk and renames it into place.
-func (a *AtomicFile) Commit() error {
+func (a *File) Commit() error {
 	if a.done {
 		return errors.New("atomic file already finished")
 	}
@@ -66,11 +61,28 @@ func (a *AtomicFile) Commit() error {
 }
 
 // Abort removes the temporary file; safe to call after Commit (no-op).
-func (a *AtomicFile) Abort() {
+func (a *File) Abort() {
 	if a.done {
 		return
 	}
 	a.done = true
 	a.File.Close()
 	os.Remove(a.File.Name())
+}
+
+// checkOutput refuses an output path that is a directory or one of inputs.
+func checkOutput(path string, inputs []string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%s is a directory", path)
+	}
+	for _, in := range inputs {
+		if ist, err := os.Stat(in); err == nil && os.SameFile(st, ist) {
+			return fmt.Errorf("%w: %s", ErrSameFile, path)
+		}
+	}
+	return nil
 }

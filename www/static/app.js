@@ -34,8 +34,8 @@ class Shark {
   }
   async norms(name, bins) { return (await this.call('norms', [name, bins])).result; }
   async exportAs(to, layout) {
-    const { chunks } = await this.call('export', [to, layout]);
-    return new Blob(chunks, { type: 'application/octet-stream' });
+    const { result, chunks } = await this.call('export', [to, layout]);
+    return { size: result.size, blob: new Blob(chunks, { type: 'application/octet-stream' }) };
   }
   async workerMemory() { await this.call('memory', []); return this.memory; }
   // cancel stops whatever the worker is doing by replacing it, then opens
@@ -56,12 +56,6 @@ const shark = new Shark();
 window.shark = shark; // for tests and the curious
 const TIERS = ['fp32', 'fp16', 'int8', 'int4'];
 
-function human(n) {
-  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
-  return (i === 0 ? n : n.toFixed(n < 10 ? 2 : 1)) + ' ' + u[i];
-}
 function el(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -126,20 +120,20 @@ async function openFile(file) {
   try { s = await shark.open(file); } catch (e) { busy(''); showError(`Could not open ${file.name}: ${e.message}`); return; }
   busy('');
   $('file-title').textContent = s.name;
-  $('file-facts').textContent = `${s.format} · ${human(s.bytes)} · ${s.tensors.length} tensors`;
+  $('file-facts').textContent = s.facts;
   const body = $('tensor-rows');
   body.replaceChildren();
   for (const t of s.tensors) {
-    const role = t.tiers ? el('span', {}, el('span', { class: 'badge', text: 'compressed table' }), tierBar(t.tiers)) : t.table ? el('span', { class: 'badge', text: 'embedding table' }) : el('span', { class: 'muted', text: 'dense' });
-    body.append(el('tr', {}, el('td', {}, el('code', { text: t.name })), el('td', { text: t.shape.join(' × ') || 'scalar' }),
-      el('td', { text: t.dtype }), el('td', { class: 'num', text: human(t.bytes) }), el('td', {}, role)));
+    const role = t.tiers ? el('span', {}, el('span', { class: 'badge', text: t.role }), tierBar(t.tiers)) : t.table ? el('span', { class: 'badge', text: t.role }) : el('span', { class: 'muted', text: t.role });
+    body.append(el('tr', {}, el('td', {}, el('code', { text: t.name })), el('td', { text: t.shape_text }),
+      el('td', { text: t.dtype }), el('td', { class: 'num', text: t.size }), el('td', {}, role)));
   }
   $('summary').hidden = false;
   const tables = s.tensors.filter((t) => t.table);
   const cards = $('table-cards');
   cards.replaceChildren();
   for (const t of tables) {
-    const card = el('div', { class: 'card' }, el('h3', { text: t.name }), el('p', { class: 'sub', text: `${t.shape[0].toLocaleString()} rows × ${t.shape[1]} · ${human(t.bytes)}` }));
+    const card = el('div', { class: 'card' }, el('h3', { text: t.name }), el('p', { class: 'sub', text: `${t.shape_text} · ${t.size}` }));
     if (t.tiers) card.append(tierBar(t.tiers), legend());
     const chart = el('div', { class: 'muted', text: 'row norms…' });
     card.append(el('p', { class: 'sub', text: 'Row L2 norms' }), chart);
@@ -151,15 +145,19 @@ async function openFile(file) {
   if (tables.length === 0) { showError('No embedding table here: shark compresses 2-D float tensors with at least 1,000 rows.'); return; }
   $('compress').hidden = false;
   // Predicting sizes reads every row once; on large tables wait to be asked.
-  const bytes = tables.reduce((n, t) => n + t.shape[0] * t.shape[1] * 4, 0);
-  if (bytes <= 256 * 1024 * 1024) { await replan(); return; }
-  const measure = el('button', { class: 'button secondary', type: 'button', text: `Measure ${human(bytes)} of tables to predict sizes` });
+  if (s.tables_fp32 <= 256 * 1024 * 1024) { await replan(); return; }
+  const measure = el('button', { class: 'button secondary', type: 'button', text: `Measure ${s.tables_fp32_size} of tables to predict sizes` });
   measure.addEventListener('click', replan);
   $('plan-rows').replaceChildren(el('tr', {}, el('td', { colspan: '6' }, measure)));
 }
 
+// options are the page's compress.Settings; shark.created, when a test or
+// a user sets it, is the creation time to record (Unix seconds), as
+// SOURCE_DATE_EPOCH is for the CLI.
 function options() {
-  return { budget: Number($('budget').value) / 100, no_int4: $('no-int4').checked };
+  const o = { budget: Number($('budget').value) / 100, no_int4: $('no-int4').checked };
+  if (shark.created) o.created = shark.created;
+  return o;
 }
 let planning = null;
 async function replan() {
@@ -176,15 +174,14 @@ async function replan() {
   $('plan-rows').dataset.measured = '1';
   const body = $('plan-rows');
   body.replaceChildren();
-  let before = 0, after = 0;
-  for (const t of p.tables) {
-    before += t.bytes_before; after += t.bytes_after;
-    body.append(el('tr', {}, el('td', {}, el('code', { text: t.name })), el('td', { class: 'num', text: human(t.bytes_before) }),
-      el('td', { class: 'num', text: human(t.bytes_after) }), el('td', { class: 'num', text: (100 * t.bytes_after / t.bytes_before).toFixed(1) + '%' }),
-      el('td', {}, tierBar(t.tiers)), el('td', { class: 'num', text: t.rmse.toPrecision(3) })));
+  const total = p.rows[p.rows.length - 1];
+  for (const t of p.rows.slice(0, -1)) {
+    body.append(el('tr', {}, el('td', {}, el('code', { text: t.name })), el('td', { class: 'num', text: t.fp32 }),
+      el('td', { class: 'num', text: t.stored }), el('td', { class: 'num', text: t.share }),
+      el('td', {}, tierBar(t.tiers)), el('td', { class: 'num', text: t.rmse })));
   }
-  body.append(el('tr', {}, el('td', {}, el('strong', { text: 'all tables' })), el('td', { class: 'num', text: human(before) }),
-    el('td', { class: 'num', text: human(after) }), el('td', { class: 'num', text: (100 * after / before).toFixed(1) + '%' }), el('td', {}, legend()), el('td')));
+  body.append(el('tr', {}, el('td', {}, el('strong', { text: total.name })), el('td', { class: 'num', text: total.fp32 }),
+    el('td', { class: 'num', text: total.stored }), el('td', { class: 'num', text: total.share }), el('td', {}, legend()), el('td')));
 }
 
 let resultBlob = null;
@@ -200,9 +197,8 @@ async function compress() {
     if (a.href) URL.revokeObjectURL(a.href);
     a.href = URL.createObjectURL(blob);
     a.download = name;
-    a.textContent = `Download ${name} (${human(blob.size)})`;
-    const r = result.result;
-    $('result-text').textContent = `Done in ${result.seconds.toFixed(2)} s: ${human(r.input_bytes)} → ${human(r.output_bytes)}.`;
+    a.textContent = `Download ${name} (${result.output_size})`;
+    $('result-text').textContent = `Done in ${result.seconds.toFixed(2)} s: ${result.input_size} → ${result.output_size}.`;
     $('result').hidden = false;
     a.click();
   } catch (e) {
@@ -214,12 +210,12 @@ async function exportAs(to) {
   showError('');
   busy(`Exporting to ${to}…`);
   try {
-    const blob = await shark.exportAs(to, $('layout').value);
+    const { size, blob } = await shark.exportAs(to, $('layout').value);
     const a = $('export-link');
     if (a.href) URL.revokeObjectURL(a.href);
     a.href = URL.createObjectURL(blob);
     a.download = shark.file.name.replace(/\.shark$/i, '') + (to === 'npz' ? '.npz' : '.safetensors');
-    a.textContent = `Download ${a.download} (${human(blob.size)})`;
+    a.textContent = `Download ${a.download} (${size})`;
     a.hidden = false;
   } catch (e) { showError(e.message); } finally { busy(''); }
 }

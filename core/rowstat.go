@@ -6,12 +6,52 @@ import (
 	"sync/atomic"
 )
 
+// RowStat is all that is kept of a row between passes: its priority, and the
+// squared error and largest absolute error of each lossy tier (fp16, int8,
+// int4), +Inf where the row cannot be stored lossily. 28 bytes, so that the
+// stats of a table too large for memory can be spilled to disk and scanned
+// again.
+type RowStat struct {
+	P      float32
+	SSE    [3]float32
+	MaxAbs [3]float32
+}
+
+// Err is the squared error of tier t (0 for fp32).
+func (s *RowStat) Err(t Tier) float64 {
+	if t == FP32 {
+		return 0
+	}
+	return float64(s.SSE[t-1])
+}
+
+// StatOf packs a priority and a measured row error.
+func StatOf(p float64, e RowError) RowStat {
+	return RowStat{P: float32(p),
+		SSE:    [3]float32{float32(e.SSE[FP16]), float32(e.SSE[INT8]), float32(e.SSE[INT4])},
+		MaxAbs: [3]float32{float32(e.MaxAbs[FP16]), float32(e.MaxAbs[INT8]), float32(e.MaxAbs[INT4])}}
+}
+
+// StatStore holds one table's row stats and can be scanned in row order any
+// number of times.
+type StatStore interface {
+	Len() int
+	Scan(fn func(r int, s *RowStat)) error
+}
+
 // A RangeStats can scan a range of its rows on its own, so that a pass over
 // a table's stats can run on every core.
 type RangeStats interface {
 	StatStore
 	ScanRange(lo, hi int, fn func(r int, s *RowStat)) error
 }
+
+// MemStats is a StatStore in memory.
+type MemStats []RowStat
+
+func (m MemStats) Len() int { return len(m) }
+
+func (m MemStats) Scan(fn func(r int, s *RowStat)) error { return m.ScanRange(0, len(m), fn) }
 
 // ScanRange scans rows [lo, hi).
 func (m MemStats) ScanRange(lo, hi int, fn func(r int, s *RowStat)) error {

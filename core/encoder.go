@@ -24,24 +24,12 @@ type TierEncoder struct {
 func NewTierEncoder(dim int) *TierEncoder {
 	// A part, one core's unit of work, is about 1 MiB of source rows: the
 	// cores take parts in turn, and each jump to another part breaks the
-	// stream the memory prefetches for a core: on this project's machine
-	// two cores took 14-34% longer with parts of 256 KiB, 45-50% with
-	// 64 KiB (BENCHMARKS.md).
+	// stream the memory prefetches for a core, so parts are large.
 	e := &TierEncoder{dim: dim, part: max(16, (1<<20)/(4*max(dim, 1)))}
 	e.quantizers.New = func() any {
 		return &[NumTiers]kernels.RowQuantizer{INT8: kernels.NewRowQuantizer(8, dim), INT4: kernels.NewRowQuantizer(4, dim)}
 	}
 	return e
-}
-
-// Counts is the number of rows of each tier in tiers, which must all be
-// below NumTiers (as Encode and the writer check before they count).
-func Counts(tiers []Tier) [NumTiers]int {
-	var n [NumTiers]int
-	for _, t := range tiers {
-		n[t]++
-	}
-	return n
 }
 
 // Encode encodes the rows of src (len(tiers) rows of dim values), row i in

@@ -15,13 +15,13 @@ import (
 	"shark/core"
 	"shark/formats"
 	_ "shark/formats/all"
-	"shark/internal/numpytest"
 	"shark/formats/sharkfile"
+	"shark/internal/numpytest"
 )
 
-const ncf = "../../../shared/data/ncf-ml1m-mlp.npz"
+const ncf = "../../shared/data/ncf-ml1m-mlp.npz"
 
-func openNCF(t testing.TB) (*formats.File, func()) {
+func openNCF(t testing.TB) *Input {
 	t.Helper()
 	if _, err := os.Stat(ncf); err != nil {
 		if os.Getenv("CI") != "" {
@@ -29,11 +29,12 @@ func openNCF(t testing.TB) (*formats.File, func()) {
 		}
 		t.Skipf("shared data not present: %v", err)
 	}
-	f, osf, err := formats.OpenFile(ncf)
+	in, err := Open(ncf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f, func() { osf.Close() }
+	t.Cleanup(func() { in.Close() })
+	return in
 }
 
 // The int8 and int4 codes equal an independent NumPy implementation of
@@ -113,10 +114,8 @@ for bits in (8, 4):
 
 // The acceptance run of the issue: real trained tables at a 30% budget.
 func TestNCFBudget30(t *testing.T) {
-	in, done := openNCF(t)
-	defer done()
-	opt := DefaultOptions()
-	plan, err := NewPlan(in, opt)
+	in := openNCF(t)
+	plan, err := NewPlan(in, DefaultSettings(), Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +138,7 @@ func TestNCFBudget30(t *testing.T) {
 	for _, tbl := range rd.Tables() {
 		e := tbl.Entry()
 		for _, b := range append([]*sharkfile.Block{e.Codes, e.Dir}, e.Rows...) {
-			stored += core.AlignUp(b.Len)
+			stored += sharkfile.AlignUp(b.Len)
 		}
 		fp32 += int64(tbl.Rows() * tbl.Dim() * 4)
 	}
@@ -147,7 +146,7 @@ func TestNCFBudget30(t *testing.T) {
 		t.Fatalf("tables take %d bytes, over 30%% of %d", stored, fp32)
 	}
 	// Dense tensors bit-identical.
-	for _, tn := range in.Tensors {
+	for _, tn := range in.File.Tensors {
 		if tn.IsTable(DefaultMinRows) {
 			continue
 		}
@@ -191,12 +190,10 @@ func TestNCFBudget30(t *testing.T) {
 
 // NumPy reads both export layouts, and its values equal shark's own reads.
 func TestExportReadByNumPy(t *testing.T) {
-	in, done := openNCF(t)
-	defer done()
-	opt := DefaultOptions()
-	opt.Assign = ByFractions
-	opt.Fractions = [4]float64{0.1, 0.2, 0.3, 0.4}
-	plan, err := NewPlan(in, opt)
+	in := openNCF(t)
+	s := DefaultSettings()
+	s.Assign, s.Fractions = "fractions", [4]float64{0.1, 0.2, 0.3, 0.4}
+	plan, err := NewPlan(in, s, Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,9 +280,7 @@ func mustRead(t testing.TB, p string) []byte {
 // best precision.
 func TestCountsPriorities(t *testing.T) {
 	in, cf := openExample(t, 7)
-	opt := DefaultOptions()
-	opt.Counts = cf
-	plan, err := NewPlan(in, opt)
+	plan, err := NewPlan(in, DefaultSettings(), Env{Counts: cf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,23 +309,20 @@ func TestCountsPriorities(t *testing.T) {
 		}
 	}
 	// Missing counts for a table: a clear error.
-	opt.Tables = nil
 	bad := &formats.File{Tensors: cf.Tensors[:1]}
-	opt.Counts = bad
-	if _, err := NewPlan(in, opt); err == nil || !strings.Contains(err.Error(), ".neg") {
+	if _, err := NewPlan(in, DefaultSettings(), Env{Counts: bad}); err == nil || !strings.Contains(err.Error(), ".neg") {
 		t.Fatalf("missing counts: %v", err)
 	}
 }
 
 // Spilling the per-row stats to disk changes nothing in the output.
 func TestSpillIsTransparent(t *testing.T) {
-	in, done := openNCF(t)
-	defer done()
+	in := openNCF(t)
 	var outs [2][]byte
 	for i, spill := range []int{0, 1000} {
-		opt := DefaultOptions()
-		opt.SpillRows = spill
-		plan, err := NewPlan(in, opt)
+		s := DefaultSettings()
+		s.Created = 1 // the same creation time in both
+		plan, err := NewPlan(in, s, Env{SpillRows: spill})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -352,30 +344,29 @@ func TestSpillIsTransparent(t *testing.T) {
 		}
 		outs[i] = buf.Bytes()
 	}
-	// Only the creation time in the provenance could differ, and it is unset here.
 	if !bytes.Equal(outs[0], outs[1]) {
 		t.Fatal("spilled and in-memory plans wrote different files")
 	}
 }
 
 // openExample writes the example model and its counts and opens both.
-func openExample(t *testing.T, seed uint64) (model, counts *formats.File) {
+func openExample(t *testing.T, seed uint64) (model *Input, counts *formats.File) {
 	t.Helper()
 	mp, cp, err := ExampleFiles(t.TempDir(), seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	model, mf, err := formats.OpenFile(mp)
+	model, err = Open(mp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { mf.Close() })
-	counts, cf, err := formats.OpenFile(cp)
+	t.Cleanup(func() { model.Close() })
+	c, err := Open(cp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cf.Close() })
-	return model, counts
+	t.Cleanup(func() { c.Close() })
+	return model, c.File
 }
 
 // Priorities kept in a temporary file (tables that spill their stats) are,
@@ -383,10 +374,7 @@ func openExample(t *testing.T, seed uint64) (model, counts *formats.File) {
 func TestStreamedCountsPriorities(t *testing.T) {
 	in, cf := openExample(t, 8)
 	priorities := func(spill int, c *formats.File) ([][]float32, error) {
-		opt := DefaultOptions()
-		opt.Counts = c
-		opt.SpillRows = spill
-		plan, err := NewPlan(in, opt)
+		plan, err := NewPlan(in, DefaultSettings(), Env{Counts: c, SpillRows: spill})
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 type memStats struct{ core.MemStats }
 
 func (m *memStats) add(s core.RowStat) error { m.MemStats = append(m.MemStats, s); return nil }
+func (m *memStats) finish() error            { return nil }
 
 // fileStats spills row stats to a temporary file, 28 bytes a row, and scans
 // them back, in ranges on every core for the solver: a table's per-row state
@@ -127,8 +128,6 @@ func (pf *priorityFile) write(lo int, vals []float64) error {
 }
 
 func (pf *priorityFile) remove() {
-	if pf != nil {
-		pf.f.Close()
-		os.Remove(pf.f.Name())
-	}
+	pf.f.Close()
+	os.Remove(pf.f.Name())
 }

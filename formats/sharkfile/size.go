@@ -1,7 +1,10 @@
-package core
+package sharkfile
 
-// Storage accounting shared by the budget solver and the .shark container, so
-// that "bytes" means the same thing to both: every block is padded to 64.
+import "shark/core"
+
+// The sizes of a .shark table: every block is padded to Align, and a mixed
+// table stores its tier codes and rank directory beside its rows. Storage
+// hands them to the budget solver, so that a budget holds for the file.
 
 // Align is the alignment of every data block in a .shark file.
 const Align = 64
@@ -25,14 +28,17 @@ func DirBytes(rows int64) int64 { return 16 * max(0, (rows+DirEvery-1)/DirEvery-
 // IndexBytes is the stored size of a table's codes and directory.
 func IndexBytes(rows int64) int64 { return AlignUp(CodesBytes(rows)) + AlignUp(DirBytes(rows)) }
 
+// Storage is how a .shark file stores a table, for the budget solver.
+var Storage = core.Storage{TableBytes: TableBytes, Padding: Align}
+
 // TableBytes is the stored size of a mixed table of the given dim with
 // counts[t] rows in tier t: index plus one padded block per tier.
-func TableBytes(dim int, counts [NumTiers]int64) int64 {
+func TableBytes(dim int, counts [core.NumTiers]int64) int64 {
 	var rows int64
 	b := int64(0)
 	for t, n := range counts {
 		rows += n
-		b += AlignUp(n * int64(Tier(t).RowBytes(dim)))
+		b += AlignUp(n * int64(core.Tier(t).RowBytes(dim)))
 	}
 	return b + IndexBytes(rows)
 }

@@ -1,0 +1,66 @@
+package compress
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"shark/formats"
+	_ "shark/formats/all" // every face reads every format
+	"shark/formats/sharkfile"
+)
+
+// Input is an opened model file.
+type Input struct {
+	Name string // the file's base name, as provenance records it
+	Path string // where it was opened from; "" for content opened by OpenReaderAt
+	File *formats.File
+	io.ReaderAt
+	closer io.Closer
+}
+
+// Open opens the model file at path. Close it when done.
+func Open(path string) (*Input, error) {
+	osf, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := osf.Stat()
+	if err != nil {
+		osf.Close()
+		return nil, err
+	}
+	if st.IsDir() {
+		osf.Close()
+		return nil, fmt.Errorf("%s is a directory", path)
+	}
+	in, err := OpenReaderAt(osf, st.Size(), filepath.Base(path))
+	if err != nil {
+		osf.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	in.closer, in.Path = osf, path
+	return in, nil
+}
+
+// OpenReaderAt opens size bytes of content named name (a browser's File,
+// a buffer) read through r.
+func OpenReaderAt(r io.ReaderAt, size int64, name string) (*Input, error) {
+	f, err := formats.Open(r, size, name)
+	if err != nil {
+		return nil, err
+	}
+	return &Input{Name: name, File: f, ReaderAt: r}, nil
+}
+
+// Close releases the file.
+func (in *Input) Close() error {
+	if in.closer == nil {
+		return nil
+	}
+	return in.closer.Close()
+}
+
+// Shark is the reader of a .shark input.
+func (in *Input) Shark() (*sharkfile.Reader, bool) { return sharkfile.FromFile(in.File) }

@@ -1,0 +1,348 @@
+package compress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"shark/core"
+	"shark/formats"
+	"shark/formats/sharkfile"
+)
+
+// Env is what a face supplies to a plan beside the user's settings.
+type Env struct {
+	// Counts, if set, holds <table>.pos and <table>.neg: per-row access
+	// counts by positive and negative samples, [rows] or [periods, rows].
+	Counts *formats.File
+	// SpillRows: tables with more rows keep their per-row stats (28 bytes
+	// a row) in a temporary file instead of memory. 0 never spills.
+	SpillRows int
+	// Progress, if set, is told stage names and counts of rows done.
+	Progress func(stage string, done, total int64)
+	// Warn, if set, receives warnings (e.g. the row-norm fallback).
+	Warn func(string)
+	// Context, if set, cancels measuring and writing.
+	Context context.Context
+}
+
+// DefaultSpillRows is the SpillRows of a face with a disk.
+const DefaultSpillRows = 1 << 20
+
+func (e *Env) progress(stage string, done, total int64) {
+	if e.Progress != nil {
+		e.Progress(stage, done, total)
+	}
+}
+
+func (e *Env) err() error {
+	if e.Context == nil {
+		return nil
+	}
+	return e.Context.Err()
+}
+
+// ErrNoTables: nothing in the input qualifies as an embedding table.
+var ErrNoTables = errors.New("no embedding tables selected")
+
+// TablePlan is one table's assignment and its predicted result.
+type TablePlan struct {
+	Name           string
+	Source         *formats.Tensor
+	Rows           core.RowSource // behind the file when it allows, else in memory
+	Stats          core.StatStore // per-row priority and errors, spilled to disk for large tables
+	Summary        core.TableStats
+	PrioritySource string // "counts" or "row-norm"
+
+	tier core.TierFunc
+}
+
+// Scan gives every row's tier in row order (a sharkfile.TierSource).
+func (t *TablePlan) Scan(fn func(r int, tier core.Tier) error) error {
+	var err error
+	serr := t.Stats.Scan(func(r int, s *core.RowStat) {
+		if err == nil {
+			err = fn(r, t.tier(r, s))
+		}
+	})
+	if serr != nil {
+		return serr
+	}
+	return err
+}
+
+// Tiers returns every row's tier in memory.
+func (t *TablePlan) Tiers() []core.Tier {
+	out := make([]core.Tier, t.Stats.Len())
+	t.Stats.Scan(func(r int, s *core.RowStat) { out[r] = t.tier(r, s) })
+	return out
+}
+
+// Plan is a complete assignment, ready to write. Close it to remove any
+// spilled stats.
+type Plan struct {
+	In       *Input
+	Settings Settings
+	Tables   []*TablePlan
+	Budget   int64 // bytes, when assigning by budget
+	env      Env
+	spills   []*fileStats
+}
+
+// Close removes temporary files.
+func (p *Plan) Close() error {
+	var first error
+	for _, f := range p.spills {
+		if err := f.remove(); err != nil && first == nil {
+			first = err
+		}
+	}
+	p.spills = nil
+	return first
+}
+
+// Select returns the tensors a plan under s compresses.
+func Select(f *formats.File, s Settings) ([]*formats.Tensor, error) {
+	re, err := s.tables()
+	if err != nil {
+		return nil, err
+	}
+	var out []*formats.Tensor
+	for _, t := range f.Tensors {
+		if t.Tiers != nil {
+			continue // already compressed
+		}
+		if re != nil {
+			if !re.MatchString(t.Name) {
+				continue
+			}
+			if len(t.Shape) != 2 || !t.DType.IsFloat() || t.Shape[1] < 1 {
+				return nil, fmt.Errorf("%w: tables %q matches %q, which is %s %v, not a 2-D float table", core.ErrInvalid, s.Tables, t.Name, t.DType, t.Shape)
+			}
+		} else if !t.IsTable(s.MinRows) {
+			continue
+		}
+		out = append(out, t)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no 2-D float tensor with at least %d rows (name tables with --tables)", ErrNoTables, s.MinRows)
+	}
+	return out, nil
+}
+
+// NewPlan measures every row of the selected tables in every tier (one pass
+// over each, on all cores), derives priorities, and assigns tiers. Tables
+// are read through the file and their per-row stats spilled to disk above
+// env.SpillRows rows, so memory does not grow with the tables. Nothing is
+// written.
+func NewPlan(in *Input, s Settings, env Env) (_ *Plan, err error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if _, ok := in.Shark(); ok {
+		return nil, fmt.Errorf("%w: %s is already a .shark file (export it first to compress it again)", core.ErrInvalid, in.Name)
+	}
+	sel, err := Select(in.File, s)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{In: in, Settings: s, env: env}
+	defer func() {
+		if err != nil {
+			p.Close()
+		}
+	}()
+	var total, done int64
+	for _, t := range sel {
+		total += t.Shape[0]
+	}
+	for _, t := range sel {
+		tp, err := p.measure(t, done, total)
+		if err != nil {
+			return nil, fmt.Errorf("table %q: %w", t.Name, err)
+		}
+		done += t.Shape[0]
+		p.Tables = append(p.Tables, tp)
+	}
+	if err := p.assign(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// measure reads a table once: its priorities and its rows' error in every
+// tier, kept in memory or spilled to disk by its size.
+func (p *Plan) measure(t *formats.Tensor, done, total int64) (*TablePlan, error) {
+	rows, err := Rows(p.In.File, t)
+	if err != nil {
+		return nil, err
+	}
+	tp := &TablePlan{Name: t.Name, Source: t, Rows: rows, PrioritySource: "row-norm"}
+	spill := p.env.SpillRows > 0 && rows.Rows() > p.env.SpillRows
+	var prio core.PriorityFunc
+	if p.env.Counts != nil {
+		pst, cleanup, err := p.countsPriorities(t, spill)
+		if err != nil {
+			return nil, err
+		}
+		defer cleanup() // the table is measured by then
+		prio, tp.PrioritySource = pst.read, "counts"
+	} else if p.env.Warn != nil {
+		p.env.Warn(fmt.Sprintf("table %q: no access counts given (--counts); using row L2 norms as priorities", t.Name))
+	}
+	store, err := p.statStore(spill, rows.Rows())
+	if err != nil {
+		return nil, err
+	}
+	emit := func(_ int, s core.RowStat) error {
+		if err := p.env.err(); err != nil {
+			return err
+		}
+		return store.add(s)
+	}
+	if err := core.MeasureStats(rows, prio, emit, func(n int) { p.env.progress("measure", done+int64(n), total) }); err != nil {
+		return nil, err
+	}
+	if err := store.finish(); err != nil {
+		return nil, err
+	}
+	tp.Stats = store
+	return tp, nil
+}
+
+// statStore is where a table's row stats are kept while it is measured.
+type statStore interface {
+	core.StatStore
+	add(core.RowStat) error
+	finish() error
+}
+
+func (p *Plan) statStore(spill bool, rows int) (statStore, error) {
+	if !spill {
+		return &memStats{make(core.MemStats, 0, rows)}, nil
+	}
+	fs, err := newFileStats()
+	if err != nil {
+		return nil, err
+	}
+	p.spills = append(p.spills, fs)
+	return fs, nil
+}
+
+// countsPriorities streams a table's counts into priorities: in memory, or
+// for a table large enough to spill its stats, in a temporary file that the
+// returned cleanup removes.
+func (p *Plan) countsPriorities(t *formats.Tensor, spill bool) (priorityStore, func(), error) {
+	var pst priorityStore
+	cleanup := func() {}
+	if spill {
+		pf, err := newPriorityFile()
+		if err != nil {
+			return nil, nil, err
+		}
+		pst, cleanup = pf, pf.remove
+	} else {
+		pst = make(memPriorities, t.Shape[0])
+	}
+	if err := countsPriorities(p.env.Counts, t.Name, int(t.Shape[0]), p.Settings.Priority(), pst); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return pst, cleanup, nil
+}
+
+// SetProgress sets the context that cancels the plan's later work and the
+// callback told its progress (for a write after the plan was made).
+func (p *Plan) SetProgress(ctx context.Context, progress func(stage string, done, total int64)) {
+	p.env.Context, p.env.Progress = ctx, progress
+}
+
+// FP32Bytes is the selected tables' size at fp32.
+func (p *Plan) FP32Bytes() int64 {
+	var b int64
+	for _, t := range p.Tables {
+		b += int64(t.Rows.Rows()) * int64(t.Rows.Dim()) * 4
+	}
+	return b
+}
+
+// assign chooses every row's tier by the settings, and summarises.
+func (p *Plan) assign() error {
+	rule := p.Settings.rule(p.FP32Bytes())
+	var in []core.StatTable
+	for _, t := range p.Tables {
+		in = append(in, core.StatTable{Dim: t.Rows.Dim(), Stats: t.Stats})
+	}
+	fns, err := core.Assign(in, rule, sharkfile.Storage)
+	if err != nil {
+		return err
+	}
+	p.Budget = 0
+	if rule.By == core.ByBudget {
+		p.Budget = rule.Budget
+	}
+	for i, t := range p.Tables {
+		t.tier = fns[i]
+		if t.Summary, err = core.StatsOf(t.Rows.Dim(), t.Stats, t.tier, sharkfile.Storage); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reassign chooses tiers again under s, keeping the measurement: what a
+// budget control calls on every change, without reading the tables again.
+// Settings that change what was measured (the tables, or the priority
+// weights when counts drive the priorities) need a new plan.
+func (p *Plan) Reassign(s Settings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	if s.Tables != p.Settings.Tables || s.MinRows != p.Settings.MinRows ||
+		(p.env.Counts != nil && s.Priority() != p.Settings.Priority()) {
+		return fmt.Errorf("%w: the tables or priority weights changed: make a new plan", core.ErrInvalid)
+	}
+	keep := p.Settings
+	p.Settings = s
+	if err := p.assign(); err != nil {
+		p.Settings = keep
+		p.assign()
+		return err
+	}
+	return nil
+}
+
+// Result is the machine-readable summary of a plan.
+type Result struct {
+	InputBytes  int64         `json:"input_bytes"`
+	OutputBytes int64         `json:"output_bytes"`
+	BudgetBytes int64         `json:"budget_bytes,omitempty"`
+	FP32Bytes   int64         `json:"fp32_bytes"`
+	Tables      []TableResult `json:"tables"`
+}
+
+// TableResult is one table's line of Result.
+type TableResult struct {
+	Name        string           `json:"name"`
+	Rows        int              `json:"rows"`
+	Dim         int              `json:"dim"`
+	BytesBefore int64            `json:"bytes_before"`
+	BytesAfter  int64            `json:"bytes_after"`
+	Tiers       map[string]int64 `json:"tiers"`
+	RMSE        float64          `json:"rmse"`
+	MaxAbsErr   float64          `json:"max_abs_err"`
+	Priority    string           `json:"priority"`
+}
+
+// Result summarises the plan; OutputBytes is set once it is written.
+func (p *Plan) Result() Result {
+	r := Result{InputBytes: p.In.File.Size, BudgetBytes: p.Budget, FP32Bytes: p.FP32Bytes()}
+	for _, t := range p.Tables {
+		s := t.Summary
+		r.Tables = append(r.Tables, TableResult{
+			Name: t.Name, Rows: s.Rows, Dim: s.Dim, BytesBefore: s.BytesBefore, BytesAfter: s.BytesAfter,
+			Tiers: TierMap(s.Tiers), RMSE: s.RMSE, MaxAbsErr: s.MaxAbsErr, Priority: t.PrioritySource,
+		})
+	}
+	return r
+}

@@ -1,0 +1,101 @@
+package compress
+
+import (
+	"fmt"
+	"math"
+
+	"shark/core"
+	"shark/formats"
+	"shark/formats/sharkfile"
+)
+
+// Rows is a table's rows, for any face and any format: a .shark table read
+// through its index, a tensor stored contiguously read through the file a
+// range at a time, and anything else (a deflated .npz member) read into
+// memory.
+func Rows(f *formats.File, t *formats.Tensor) (core.RowSource, error) {
+	if len(t.Shape) != 2 || !t.DType.IsFloat() {
+		return nil, fmt.Errorf("%w: %q is %s %v, not a 2-D float table", core.ErrInvalid, t.Name, t.DType, t.Shape)
+	}
+	if t.Tiers != nil {
+		rd, ok := sharkfile.FromFile(f)
+		if !ok {
+			return nil, fmt.Errorf("%w: %q is a compressed table outside a .shark file", core.ErrInvalid, t.Name)
+		}
+		return rd.Table(t.Name)
+	}
+	if rows, ok := formats.TensorRows(t); ok {
+		return rows, nil
+	}
+	vals, err := t.Float32s()
+	if err != nil {
+		return nil, err
+	}
+	return &core.Table{Name: t.Name, R: int(t.Shape[0]), D: int(t.Shape[1]), Data: vals}, nil
+}
+
+// Histogram of values: counts per bin between Min and Max.
+type Histogram struct {
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	Counts []int64 `json:"counts"`
+	Rows   int     `json:"rows"`    // rows in the table
+	Sample int     `json:"sampled"` // rows the histogram was made of
+}
+
+// NormSample is the most rows a row-norm histogram reads, spread evenly
+// over the table.
+const NormSample = 65536
+
+// Norms is the histogram of the row L2 norms of the table name in f, from
+// at most NormSample rows spread evenly over it.
+func Norms(f *formats.File, name string, bins int) (*Histogram, error) {
+	t, err := f.Tensor(name)
+	if err != nil {
+		return nil, err
+	}
+	src, err := Rows(f, t)
+	if err != nil {
+		return nil, err
+	}
+	return NormHistogram(src, NormSample, bins)
+}
+
+// NormHistogram is the histogram of the row L2 norms of src, from at most
+// maxRows rows spread evenly over the table.
+func NormHistogram(src core.RowSource, maxRows, bins int) (*Histogram, error) {
+	n, d := src.Rows(), src.Dim()
+	if bins < 1 || bins > 1000 {
+		return nil, fmt.Errorf("%w: bins must be 1..1000", core.ErrInvalid)
+	}
+	step := max(1, n/max(1, maxRows))
+	row := make([]float32, d)
+	var norms []float64
+	for r := 0; r < n; r += step {
+		if err := src.Row(r, row); err != nil {
+			return nil, err
+		}
+		s := 0.0
+		for _, v := range row {
+			s += float64(v) * float64(v)
+		}
+		norms = append(norms, math.Sqrt(s))
+	}
+	h := &Histogram{Counts: make([]int64, bins), Rows: n, Sample: len(norms)}
+	if len(norms) == 0 {
+		return h, nil
+	}
+	h.Min, h.Max = norms[0], norms[0]
+	for _, v := range norms {
+		h.Min, h.Max = math.Min(h.Min, v), math.Max(h.Max, v)
+	}
+	w := (h.Max - h.Min) / float64(bins)
+	for _, v := range norms {
+		b := bins - 1
+		if w > 0 {
+			b = min(bins-1, int((v-h.Min)/w))
+		}
+		h.Counts[b]++
+	}
+	return h, nil
+}

@@ -1,0 +1,118 @@
+package compress
+
+import (
+	"fmt"
+	"regexp"
+
+	"shark/core"
+)
+
+// DefaultMinRows: a 2-D float tensor with fewer rows is taken for a dense
+// weight, not an embedding table, unless Settings.Tables names it.
+const DefaultMinRows = 1000
+
+// Settings are everything a user chooses about a compression, the same in
+// every face: the CLI's flags, the page's controls (posted as JSON to its
+// worker), the desktop's widgets. Start from DefaultSettings.
+type Settings struct {
+	// Tables selects the tables by name (a regular expression); empty:
+	// every 2-D float tensor with at least MinRows rows.
+	Tables  string `json:"tables,omitempty"`
+	MinRows int64  `json:"min_rows,omitempty"`
+
+	// Assign is "budget", "fractions" or "thresholds".
+	Assign string `json:"assign"`
+	// Budget is a share of the tables' fp32 bytes (0.3 for 30%), unless
+	// BudgetBytes is set.
+	Budget      float64 `json:"budget,omitempty"`
+	BudgetBytes int64   `json:"budget_bytes,omitempty"`
+	// NoInt4 keeps the budget to the paper's fp32, fp16 and int8.
+	NoInt4 bool `json:"no_int4,omitempty"`
+	// Fractions of rows per tier (fp32, fp16, int8, int4), highest priority
+	// first, summing to 1.
+	Fractions [core.NumTiers]float64 `json:"fractions"`
+	// Thresholds on the priority: fp32 at or above the first, fp16, int8,
+	// and int4 below the last.
+	Thresholds [3]float64 `json:"thresholds"`
+
+	// F-Quantization's weights of a positive and a negative access and the
+	// decay per period of the access counts.
+	WPos  float64 `json:"w_pos"`
+	WNeg  float64 `json:"w_neg"`
+	Gamma float64 `json:"gamma"`
+
+	// Created is the creation time recorded in the file, in Unix seconds;
+	// 0 means SOURCE_DATE_EPOCH when it is set (as reproducible builds do),
+	// else now.
+	Created int64 `json:"created,omitempty"`
+}
+
+// DefaultSettings: tables by the default rule, priorities by the default
+// parameters, a budget of 30% of the tables' fp32 bytes, every tier allowed.
+func DefaultSettings() Settings {
+	p := core.DefaultPriorityParams()
+	return Settings{MinRows: DefaultMinRows, Assign: "budget", Budget: 0.30, WPos: p.WPos, WNeg: p.WNeg, Gamma: p.Gamma}
+}
+
+// Priority is the settings' F-Quantization parameters.
+func (s Settings) Priority() core.PriorityParams {
+	return core.PriorityParams{WPos: s.WPos, WNeg: s.WNeg, Gamma: s.Gamma}
+}
+
+// Validate checks every setting's domain.
+func (s Settings) Validate() error {
+	if _, err := s.tables(); err != nil {
+		return err
+	}
+	if err := s.Priority().Validate(); err != nil {
+		return err
+	}
+	switch s.Assign {
+	case "budget":
+		if s.BudgetBytes < 0 || (s.BudgetBytes == 0 && !(s.Budget > 0 && s.Budget <= 10)) {
+			return fmt.Errorf("%w: budget must be a share above 0%% (up to 1000%%) or a positive size, got %v", core.ErrInvalid, s.Budget)
+		}
+	case "fractions":
+		return core.CheckFractions(s.Fractions)
+	case "thresholds":
+		_, err := core.AssignThresholds(nil, s.Thresholds) // NaN fails its ordering
+		return err
+	default:
+		return fmt.Errorf("%w: assign %q (budget, fractions or thresholds)", core.ErrInvalid, s.Assign)
+	}
+	return nil
+}
+
+func (s Settings) tables() (*regexp.Regexp, error) {
+	if s.Tables == "" {
+		return nil, nil
+	}
+	re, err := regexp.Compile(s.Tables)
+	if err != nil {
+		return nil, fmt.Errorf("%w: tables %q: %v", core.ErrInvalid, s.Tables, err)
+	}
+	return re, nil
+}
+
+// rule is the assignment for tables of fp32 bytes fp32.
+func (s Settings) rule(fp32 int64) core.Rule {
+	r := core.Rule{Fractions: s.Fractions, Thresholds: s.Thresholds, Allowed: [core.NumTiers]bool{true, true, true, !s.NoInt4}}
+	switch s.Assign {
+	case "fractions":
+		r.By = core.ByFractions
+	case "thresholds":
+		r.By = core.ByThresholds
+	default:
+		r.By, r.Budget = core.ByBudget, s.BudgetBytes
+		if r.Budget == 0 {
+			r.Budget = int64(s.Budget * float64(fp32))
+		}
+	}
+	return r
+}
+
+// sameMeasure reports whether plans under s and o measure the same stats:
+// the same tables, with the same priorities.
+func (s Settings) sameMeasure(o Settings) bool {
+	return s.Tables == o.Tables && s.MinRows == o.MinRows && s.Priority() == o.Priority()
+}

@@ -1,0 +1,127 @@
+package compress
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"shark/formats"
+	"shark/formats/sharkfile"
+	"shark/internal/atomicfile"
+)
+
+// Method is what the written file records of how its tables were compressed.
+func (p *Plan) Method() sharkfile.Method {
+	src := ""
+	if len(p.Tables) > 0 {
+		src = p.Tables[0].PrioritySource
+	}
+	return sharkfile.NewMethod(p.Settings.Priority(), p.Settings.rule(p.FP32Bytes()), src)
+}
+
+// Write streams the container: tensors in input order, tables compressed,
+// everything else bit for bit. To a file (an io.WriterAt that seeks) each
+// table takes one pass over its rows. Two writes of one plan give the same
+// bytes, and so do two plans of the same input and settings.
+func (p *Plan) Write(w io.Writer) error {
+	if p.env.Context != nil {
+		w = withContext(p.env.Context, w)
+	}
+	sw, err := sharkfile.NewWriter(w)
+	if err != nil {
+		return err
+	}
+	sw.SetMethod(p.Method())
+	sw.SetProvenance(Provenance(Origin{Step: "quantize", Input: p.In.Name, Created: p.Settings.Created}))
+	byName := map[string]*TablePlan{}
+	var total, done int64
+	for _, t := range p.Tables {
+		byName[t.Name] = t
+		total += int64(t.Rows.Rows())
+	}
+	for _, t := range p.In.File.Tensors {
+		tp, ok := byName[t.Name]
+		if !ok {
+			if err := writeDense(sw, t); err != nil {
+				return err
+			}
+			continue
+		}
+		s := tp.Summary
+		info := sharkfile.TableInfo{SourceDType: t.DType, Stats: &sharkfile.Stats{
+			RMSE: s.RMSE, MaxAbsErr: s.MaxAbsErr, WeightedErr: s.WeightedErr, BytesBefore: s.BytesBefore}}
+		base := done
+		if err := sw.WriteTableFrom(t.Name, tp.Rows, tp, info, func(n int) { p.env.progress("write", base+int64(n), total) }); err != nil {
+			return err
+		}
+		done += int64(tp.Rows.Rows())
+	}
+	return sw.Close()
+}
+
+// writeDense copies a tensor's bytes as they are.
+func writeDense(sw *sharkfile.Writer, t *formats.Tensor) error {
+	rc, err := t.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return sw.WriteDense(t.Name, t.DType, t.Shape, rc)
+}
+
+// WriteFile writes the container to path through a temporary file renamed
+// into place when complete; path must not be the plan's input or one of
+// inputs (its counts, say).
+func (p *Plan) WriteFile(path string, inputs ...string) error {
+	af, err := atomicfile.Create(path, append(inputs, p.In.Path)...)
+	if err != nil {
+		return err
+	}
+	if err := p.Write(af); err != nil {
+		af.Abort()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return af.Commit()
+}
+
+// withContext makes w fail once ctx is done, keeping the WriteAt and Seek
+// of a file, which the container's writer needs to take one pass.
+func withContext(ctx context.Context, w io.Writer) io.Writer {
+	c := ctxWriter{ctx, w}
+	if f, ok := w.(interface {
+		io.WriterAt
+		io.Seeker
+	}); ok {
+		return ctxFile{c, f}
+	}
+	return c
+}
+
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
+}
+
+type ctxFile struct {
+	ctxWriter
+	f interface {
+		io.WriterAt
+		io.Seeker
+	}
+}
+
+func (c ctxFile) WriteAt(p []byte, off int64) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.f.WriteAt(p, off)
+}
+
+func (c ctxFile) Seek(off int64, whence int) (int64, error) { return c.f.Seek(off, whence) }

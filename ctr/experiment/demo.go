@@ -1,0 +1,119 @@
+package experiment
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"shark/ctr/dataset"
+	"shark/ctr/model"
+	"shark/ctr/modelfile"
+	"shark/ctr/pipeline"
+	"shark/internal/atomicfile"
+)
+
+// DemoOptions configure Demo.
+type DemoOptions struct {
+	Dir  string // where the data and models are written
+	Rows int    // rows of synthetic data
+	// Provenance is the record each written model carries, by the step
+	// that made it and its input.
+	Provenance func(step, input string) map[string]string
+	Progress   func(stage string, done, total int64)
+}
+
+// DemoResult is what the demo found, step by step.
+type DemoResult struct {
+	Data           string            `json:"data"`
+	Rows           int               `json:"rows"`
+	Signal         []string          `json:"signal"` // strongest first
+	Noise          []string          `json:"noise"`
+	Trained        *pipeline.Trained `json:"-"`
+	ModelFile      string            `json:"model"`
+	Scores         *Scores           `json:"scores"`
+	Top            []string          `json:"top"` // Taylor's best fields, best first
+	Varying        int               `json:"varying_fields"`
+	Keep           int               `json:"keep"`
+	Compress       *pipeline.Result  `json:"compress"`
+	CompressedFile string            `json:"compressed"`
+	Seconds        float64           `json:"seconds"`
+}
+
+// Demo is the whole method on data it makes itself: Criteo-format rows with
+// planted signal and noise fields, the reference model trained on them, the
+// tables scored by Taylor and exact permutation, then half of the fields
+// with values kept and stored within 40% of their fp32 bytes.
+func Demo(o DemoOptions) (*DemoResult, error) {
+	t0 := time.Now()
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	res := &DemoResult{Data: filepath.Join(o.Dir, "synth.tsv"), Rows: o.Rows}
+	truth, err := writeSynth(res.Data, o.Rows)
+	if err != nil {
+		return nil, err
+	}
+	res.Signal, res.Noise = truth.Signal()
+	progress := func(d, t int64) {
+		if o.Progress != nil {
+			o.Progress("train", d, t)
+		}
+	}
+	cfg := model.DefaultConfig()
+	tr, err := pipeline.Train(pipeline.TrainOptions{Data: res.Data, Read: dataset.Options{Format: "criteo"}, MinCount: 2, Config: cfg, Progress: progress})
+	if err != nil {
+		return nil, err
+	}
+	res.Trained = tr
+	m := tr.Model
+	res.ModelFile = filepath.Join(o.Dir, "model.shark")
+	if err := modelfile.Save(res.ModelFile, m, tr.Encoding, modelfile.Record{Provenance: o.Provenance("train", "synth.tsv")}); err != nil {
+		return nil, err
+	}
+	if res.Scores, err = Score(m, tr.Test, ScoreOptions{Exact: true, Repeats: 3, Seed: cfg.Seed}); err != nil {
+		return nil, err
+	}
+	res.Top = top(res.Scores, 7)
+	// Synth leaves most Criteo columns empty: keep half of the fields that
+	// carry values (the empty ones score exactly 0 and go first).
+	res.Varying = res.Scores.Varying
+	popt := pipeline.DefaultOptions()
+	popt.PriorityEpochs = cfg.Epochs
+	popt.Keep = max(1, res.Varying/2)
+	res.Keep = popt.Keep
+	if res.Compress, err = pipeline.Compress(m, tr.Train, tr.Test, popt); err != nil {
+		return nil, err
+	}
+	res.CompressedFile = filepath.Join(o.Dir, "compressed.shark")
+	rec := modelfile.Record{Method: res.Compress.Method, Provenance: o.Provenance("compress", "model.shark"), Scores: res.Compress.Scores}
+	if err := modelfile.Save(res.CompressedFile, m, tr.Encoding, rec); err != nil {
+		return nil, err
+	}
+	res.Seconds = time.Since(t0).Seconds()
+	return res, nil
+}
+
+func writeSynth(path string, rows int) (dataset.Truth, error) {
+	af, err := atomicfile.Create(path)
+	if err != nil {
+		return dataset.Truth{}, err
+	}
+	truth, err := dataset.Synth(af, rows, 10, 1)
+	if err != nil {
+		af.Abort()
+		return truth, err
+	}
+	return truth, af.Commit()
+}
+
+// top is the n best fields by Taylor, best first.
+func top(s *Scores, n int) []string {
+	f := append([]FieldScore{}, s.Fields...)
+	sort.SliceStable(f, func(i, j int) bool { return f[i].Taylor > f[j].Taylor })
+	var out []string
+	for _, x := range f[:min(n, len(f))] {
+		out = append(out, x.Name)
+	}
+	return out
+}

@@ -1,0 +1,44 @@
+package experiment
+
+import (
+	"shark/ctr/model"
+	"shark/ctr/pipeline"
+)
+
+// SweepPoint is one (keep, budget) setting.
+type SweepPoint struct {
+	Keep           float64 `json:"keep_fraction"`
+	Budget         float64 `json:"budget"` // 0: no quantization
+	AUC            float64 `json:"auc"`
+	LogLoss        float64 `json:"logloss"`
+	EmbeddingBytes int64   `json:"embedding_bytes"`
+	BytesFP32      int64   `json:"embedding_bytes_fp32"`
+	AUCBefore      float64 `json:"auc_before"`
+}
+
+// Sweep prunes once per keep fraction and quantizes the pruned model at
+// every budget (plus unquantized).
+func Sweep(m *model.Model, train, valid *model.Dataset, base pipeline.Options, keeps, budgets []float64) ([]SweepPoint, error) {
+	var pts []SweepPoint
+	for _, k := range keeps {
+		o := base
+		o.KeepFraction, o.Quantize = k, false
+		pm := m.Clone()
+		r, err := pipeline.Compress(pm, train, valid, o)
+		if err != nil {
+			return nil, err
+		}
+		pts = append(pts, SweepPoint{Keep: k, AUC: r.AUCAfter, LogLoss: r.LogLossAfter, EmbeddingBytes: r.EmbeddingBytesAfter, BytesFP32: r.EmbeddingBytesFP32, AUCBefore: r.AUCBefore})
+		for _, b := range budgets {
+			q := base
+			q.KeepFraction, q.Budget = 1, b
+			qm := pm.Clone()
+			qr, err := pipeline.Compress(qm, train, valid, q)
+			if err != nil {
+				return nil, err
+			}
+			pts = append(pts, SweepPoint{Keep: k, Budget: b, AUC: qr.AUCAfter, LogLoss: qr.LogLossAfter, EmbeddingBytes: qr.EmbeddingBytesAfter, BytesFP32: r.EmbeddingBytesFP32, AUCBefore: r.AUCBefore})
+		}
+	}
+	return pts, nil
+}

@@ -1,0 +1,85 @@
+package pipeline
+
+import (
+	"fmt"
+	"time"
+
+	"shark/core"
+	"shark/ctr/dataset"
+	"shark/ctr/model"
+)
+
+// TrainOptions configure Train.
+type TrainOptions struct {
+	Data     string // the training data file
+	Test     string // a separate test file; "" holds out Config.Split of Data
+	Read     dataset.Options
+	MinCount int  // values seen fewer times share the out-of-vocabulary row
+	SkipBad  bool // skip malformed rows (counted) instead of stopping
+	Config   model.Config
+	Progress func(done, total int64) // samples trained
+}
+
+// Trained is a trained reference model with its encoding and scores.
+type Trained struct {
+	Model        *model.Model
+	Encoding     *dataset.Encoding
+	Train, Test  *model.Dataset
+	History      []model.EpochResult
+	Metrics      model.Metrics // on the test rows
+	Skipped      int64         // malformed rows skipped, in both files
+	TrainSeconds float64
+}
+
+// Train builds the feature encoding from the data file, encodes it (and
+// the test file), holds out the test rows and trains the reference model,
+// scoring the test rows after every epoch.
+func Train(o TrainOptions) (*Trained, error) {
+	cfg := o.Config
+	if o.Test != "" {
+		cfg.Split = 0
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	enc, _, err := dataset.Build(dataset.FileOpener(o.Data, o.Read), o.Read, o.MinCount, o.SkipBad)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", o.Data, err)
+	}
+	t := &Trained{Encoding: enc}
+	ds, err := t.encode(o.Data, o)
+	if err != nil {
+		return nil, err
+	}
+	t.Train = ds
+	if o.Test != "" {
+		if t.Test, err = t.encode(o.Test, o); err != nil {
+			return nil, err
+		}
+	} else if cfg.Split > 0 {
+		t.Train, t.Test = ds.Split(cfg.Split, cfg.Seed)
+	}
+	if t.Test == nil || t.Test.Rows() == 0 {
+		return nil, fmt.Errorf("%w: no test rows: give a test file or a split above 0", core.ErrInvalid)
+	}
+	if t.Model, err = model.New(cfg, t.Train); err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	if t.History, err = t.Model.Train(t.Train, t.Test, cfg.Epochs, o.Progress); err != nil {
+		return nil, err
+	}
+	t.TrainSeconds = time.Since(t0).Seconds()
+	t.Metrics, err = t.Model.Evaluate(t.Test)
+	return t, err
+}
+
+// encode reads a file with the encoding, counting the rows it skips.
+func (t *Trained) encode(path string, o TrainOptions) (*model.Dataset, error) {
+	ds, st, err := t.Encoding.Encode(dataset.FileOpener(path, o.Read), o.SkipBad)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	t.Skipped += st.Skipped
+	return ds, nil
+}

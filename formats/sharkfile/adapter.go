@@ -1,0 +1,83 @@
+package sharkfile
+
+import (
+	"bytes"
+	"io"
+
+	"shark/formats"
+)
+
+// The .shark format, registered with formats: sniffed by its magic.
+func init() {
+	formats.Register(formats.Format{
+		Name:  name,
+		Match: func(h []byte) bool { return bytes.HasPrefix(h, []byte(Magic)) },
+		Open: func(r io.ReaderAt, size int64) (*formats.File, error) {
+			rd, err := NewReader(r, size)
+			if err != nil {
+				return nil, err
+			}
+			return rd.File(), nil
+		},
+	})
+}
+
+// tableReader streams a table dequantized to little-endian float32.
+type tableReader struct {
+	t   *Table
+	r   int
+	row []float32
+	buf []byte
+}
+
+func (tr *tableReader) Read(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		if len(tr.buf) == 0 {
+			if tr.r >= tr.t.rows {
+				if n == 0 {
+					return 0, io.EOF
+				}
+				return n, nil
+			}
+			if err := tr.t.Row(tr.r, tr.row); err != nil {
+				return n, err
+			}
+			tr.r++
+			tr.buf = formats.EncodeFloat32(tr.buf[:0], tr.row)
+		}
+		c := copy(p, tr.buf)
+		p, tr.buf, n = p[c:], tr.buf[c:], n+c
+	}
+	return n, nil
+}
+
+// FromFile returns the reader behind a .shark file opened by formats.
+func FromFile(f *formats.File) (*Reader, bool) {
+	rd, ok := f.Reader.(*Reader)
+	return rd, ok
+}
+
+// File describes the container as a formats.File: dense tensors as stored,
+// compressed tables as float32 read back dequantized.
+func (rd *Reader) File() *formats.File {
+	f := &formats.File{Meta: rd.Header.Provenance, Reader: rd}
+	for i := range rd.Header.Tensors {
+		e := &rd.Header.Tensors[i]
+		if e.Kind == KindDense {
+			d := formats.DType(e.DType)
+			f.Tensors = append(f.Tensors, formats.NewTensorStream(e.Name, d, e.Shape, e.Data.Len, func() (io.ReadCloser, error) {
+				return io.NopCloser(&blockReader{rd: rd, b: e.Data}), nil
+			}))
+			continue
+		}
+		t := rd.tables[e.Name]
+		tiers := t.Counts()
+		ft := formats.NewTensorStream(e.Name, formats.F32, e.Shape, e.Shape[0]*e.Shape[1]*4, func() (io.ReadCloser, error) {
+			return io.NopCloser(&tableReader{t: t, row: make([]float32, t.dim)}), nil
+		})
+		ft.Tiers = &tiers
+		f.Tensors = append(f.Tensors, ft)
+	}
+	return f
+}
