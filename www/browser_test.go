@@ -22,10 +22,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"shark/compress"
+	"shark/facetest"
 	"shark/formats"
 	_ "shark/formats/all"
 	"shark/formats/npy"
-	"shark/facetest"
 )
 
 const ncf = "../../shared/data/ncf-ml1m-mlp.npz"
