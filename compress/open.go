@@ -1,9 +1,7 @@
 package compress
 
 import (
-	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"shark/formats"
@@ -22,26 +20,11 @@ type Input struct {
 
 // Open opens the model file at path. Close it when done.
 func Open(path string) (*Input, error) {
-	osf, err := os.Open(path)
+	f, osf, err := formats.OpenFile(path)
 	if err != nil {
 		return nil, err
 	}
-	st, err := osf.Stat()
-	if err != nil {
-		osf.Close()
-		return nil, err
-	}
-	if st.IsDir() {
-		osf.Close()
-		return nil, fmt.Errorf("%s is a directory", path)
-	}
-	in, err := OpenReaderAt(osf, st.Size(), filepath.Base(path))
-	if err != nil {
-		osf.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	in.closer, in.Path = osf, path
-	return in, nil
+	return &Input{Name: filepath.Base(path), Path: path, File: f, ReaderAt: osf, closer: osf}, nil
 }
 
 // OpenReaderAt opens size bytes of content named name (a browser's File,
