@@ -5,7 +5,9 @@ import (
 	"math"
 
 	"shark/core"
+	"shark/ctr/dataset"
 	"shark/ctr/model"
+	"shark/ctr/modelfile"
 	"shark/ctr/pipeline"
 )
 
@@ -104,12 +106,14 @@ func RunVariant(m *model.Model, train, valid *model.Dataset, base pipeline.Optio
 }
 
 // Ablation runs every variant for seeds 1..seeds: the model as given for
-// its own seed, and for each other seed a model trained with its settings
-// on the same rows split by that seed.
-func Ablation(m *model.Model, train, valid *model.Dataset, base pipeline.Options, vs []Variant, seeds int, progress func(stage string, done, total int64)) ([]Outcome, error) {
+// its own seed, and for each other seed a model trained with its settings:
+// on the same rows split by that seed, or, when the held-out rows are a
+// test file, on the training rows, scored on the test file.
+func Ablation(m *model.Model, data *modelfile.Data, base pipeline.Options, vs []Variant, seeds int, progress func(stage string, done, total int64)) ([]Outcome, error) {
 	var outs []Outcome
+	resplit := data.Rows.Kind != dataset.RowsTestFile
 	for s := 1; s <= seeds; s++ {
-		sm, tr, va, err := seedModel(m, train, valid, uint64(s))
+		sm, tr, va, err := seedModel(m, data.Train, data.Eval, uint64(s), resplit)
 		if err != nil {
 			return nil, err
 		}
@@ -131,16 +135,23 @@ func Ablation(m *model.Model, train, valid *model.Dataset, base pipeline.Options
 }
 
 // seedModel is m for its own seed; for another, a model trained with m's
-// settings on all the rows, split by that seed.
-func seedModel(m *model.Model, train, valid *model.Dataset, seed uint64) (*model.Model, *model.Dataset, *model.Dataset, error) {
+// settings: on all the rows split by that seed if resplit, else on train.
+func seedModel(m *model.Model, train, valid *model.Dataset, seed uint64, resplit bool) (*model.Model, *model.Dataset, *model.Dataset, error) {
 	if seed == m.Cfg.Seed {
 		return m, train, valid, nil
 	}
-	all := &model.Dataset{Fields: train.Fields, Vocab: train.Vocab, IDs: append(append([]int32{}, train.IDs...), valid.IDs...),
-		Labels: append(append([]float32{}, train.Labels...), valid.Labels...)}
 	cfg := m.Cfg
 	cfg.Seed = seed
-	tr, va := all.Split(cfg.Split, cfg.Seed)
+	tr, va := train, valid
+	if resplit {
+		all := &model.Dataset{Fields: train.Fields, Vocab: train.Vocab, IDs: append(append([]int32{}, train.IDs...), valid.IDs...),
+			Labels: append(append([]float32{}, train.Labels...), valid.Labels...)}
+		split := cfg.Split
+		if split <= 0 {
+			split = model.DefaultConfig().Split
+		}
+		tr, va = all.Split(split, cfg.Seed)
+	}
 	sm, err := model.New(cfg, tr)
 	if err != nil {
 		return nil, nil, nil, err

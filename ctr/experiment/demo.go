@@ -68,7 +68,7 @@ func Demo(o DemoOptions) (*DemoResult, error) {
 	res.Trained = tr
 	m := tr.Model
 	res.ModelFile = filepath.Join(o.Dir, "model.shark")
-	if err := modelfile.Save(res.ModelFile, m, tr.Encoding, modelfile.Record{Provenance: o.Provenance("train", "synth.tsv")}); err != nil {
+	if err := modelfile.Save(res.ModelFile, m, tr.Encoding, modelfile.Record{Training: tr.Training, Provenance: o.Provenance("train", "synth.tsv")}); err != nil {
 		return nil, err
 	}
 	if res.Scores, err = Score(m, tr.Test, ScoreOptions{Exact: true, Repeats: 3, Seed: cfg.Seed}); err != nil {
@@ -86,7 +86,7 @@ func Demo(o DemoOptions) (*DemoResult, error) {
 		return nil, err
 	}
 	res.CompressedFile = filepath.Join(o.Dir, "compressed.shark")
-	rec := modelfile.Record{Method: res.Compress.Method, Provenance: o.Provenance("compress", "model.shark"), Scores: res.Compress.Scores}
+	rec := modelfile.Record{Training: tr.Training, Method: res.Compress.Method, Provenance: o.Provenance("compress", "model.shark"), Scores: res.Compress.Scores}
 	if err := modelfile.Save(res.CompressedFile, m, tr.Encoding, rec); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"shark/ctr/dataset"
 	"shark/ctr/report"
 )
 
@@ -15,6 +16,7 @@ import (
 // Markdown it builds, the charts beside it and the numbers behind them.
 type reportWriter struct {
 	dir, cmd string
+	rows     dataset.Rows // the held-out rows the scores came from
 	md       strings.Builder
 	err      error
 }
@@ -26,9 +28,12 @@ func (w *reportWriter) file(name, content string) {
 	}
 }
 
-// finish writes report.md and results.json.
-func (w *reportWriter) finish(results any) error {
+// finish writes report.md and results.json: the results, and the rows
+// they came from.
+func (w *reportWriter) finish(results map[string]any) error {
+	fmt.Fprintf(&w.md, "\nScores on %s.\n", w.rows.Text)
 	w.file("report.md", w.md.String())
+	results["rows"] = w.rows
 	b, err := json.MarshalIndent(results, "", "  ")
 	if err != nil {
 		return err
@@ -37,24 +42,24 @@ func (w *reportWriter) finish(results any) error {
 	return w.err
 }
 
-func newReport(dir, cmd string) (*reportWriter, error) {
-	return &reportWriter{dir: dir, cmd: cmd}, os.MkdirAll(dir, 0o755)
+func newReport(dir, cmd string, rows dataset.Rows) (*reportWriter, error) {
+	return &reportWriter{dir: dir, cmd: cmd, rows: rows}, os.MkdirAll(dir, 0o755)
 }
 
 // WriteTaylor writes the Taylor experiment's report to dir; cmd is the
 // command that ran it, quoted in the report.
-func WriteTaylor(dir, cmd string, e *TaylorExperiment) error {
-	w, err := newReport(dir, cmd)
+func WriteTaylor(dir, cmd string, rows dataset.Rows, e *TaylorExperiment) error {
+	w, err := newReport(dir, cmd, rows)
 	if err != nil {
 		return err
 	}
 	writeTaylor(w, e)
-	return w.finish(e)
+	return w.finish(map[string]any{"taylor": e})
 }
 
 // WriteAblation writes the ablation's report to dir.
-func WriteAblation(dir, cmd string, vs []Variant, outs []Outcome, seeds int, keep float64, budget string) error {
-	w, err := newReport(dir, cmd)
+func WriteAblation(dir, cmd string, rows dataset.Rows, vs []Variant, outs []Outcome, seeds int, keep float64, budget string) error {
+	w, err := newReport(dir, cmd, rows)
 	if err != nil {
 		return err
 	}
@@ -64,13 +69,13 @@ func WriteAblation(dir, cmd string, vs []Variant, outs []Outcome, seeds int, kee
 }
 
 // WriteSweep writes the sweep's report to dir.
-func WriteSweep(dir, cmd string, pts []SweepPoint) error {
-	w, err := newReport(dir, cmd)
+func WriteSweep(dir, cmd string, rows dataset.Rows, pts []SweepPoint) error {
+	w, err := newReport(dir, cmd, rows)
 	if err != nil {
 		return err
 	}
 	writeSweep(w, pts)
-	return w.finish(pts)
+	return w.finish(map[string]any{"points": pts})
 }
 
 func writeTaylor(w *reportWriter, e *TaylorExperiment) {
@@ -93,7 +98,7 @@ func writeTaylor(w *reportWriter, e *TaylorExperiment) {
 	}
 	w.file("taylor-scores.svg", report.Bars("Taylor importance by field", "Q_i", names, vals))
 	fmt.Fprintf(md, "# Taylor against exact permutation importance\n\nCommand: `%s`\n\n", cmd)
-	fmt.Fprintf(md, "On %d held-out rows: Spearman rank correlation **%.3f** over the %d fields that vary in the data (%.3f over all %d; constant fields score exactly 0 both ways). Taylor took %.3f s, exact permutation (%d repeats) %.3f s, **%.0fx** longer.\n\n",
+	fmt.Fprintf(md, "On %d rows: Spearman rank correlation **%.3f** over the %d fields that vary in the data (%.3f over all %d; constant fields score exactly 0 both ways). Taylor took %.3f s, exact permutation (%d repeats) %.3f s, **%.0fx** longer.\n\n",
 		e.Rows, e.Spearman, e.Varying, e.SpearmanAll, len(e.Fields), e.TaylorSeconds, e.Repeats, e.ExactSeconds, e.ExactSeconds/e.TaylorSeconds)
 	fmt.Fprintf(md, "![scatter](taylor-vs-exact.svg)\n\n![scores](taylor-scores.svg)\n\n| field | Taylor | exact (logloss increase) | exact (AUC drop) |\n|---|---|---|---|\n")
 	for _, i := range idx {

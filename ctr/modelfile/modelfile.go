@@ -29,6 +29,7 @@ type meta struct {
 	Slots    []int             `msgpack:"slots"`
 	Layers   [][2]int          `msgpack:"layers"` // in, out
 	Encoding *dataset.Encoding `msgpack:"encoding"`
+	Training *dataset.Training `msgpack:"training,omitempty"`
 	Extra    map[string]any    `msgpack:"extra,omitempty"`
 }
 
@@ -38,6 +39,7 @@ func TableName(field string) string { return "emb." + field }
 // Record is what a model file keeps beside the model: how its tables were
 // quantized (nil: not), where it came from, and each field's scores.
 type Record struct {
+	Training   *dataset.Training // the rows the model was trained on
 	Method     *sharkfile.Method
 	Provenance map[string]string
 	Scores     map[string]map[string]float64
@@ -68,7 +70,9 @@ func Write(w io.Writer, m *model.Model, enc *dataset.Encoding, rec Record) error
 		sw.SetMethod(*rec.Method)
 	}
 	sw.SetProvenance(rec.Provenance)
-	mb, err := msgpack.Marshal(metaOf(m, enc))
+	md := metaOf(m, enc)
+	md.Training = rec.Training
+	mb, err := msgpack.Marshal(md)
 	if err != nil {
 		return err
 	}
@@ -137,6 +141,9 @@ func writeTable(sw *sharkfile.Writer, name string, src core.RowSource, scores ma
 type Loaded struct {
 	Model    *model.Model
 	Encoding *dataset.Encoding
+	// Training is the rows the model was trained on; nil in files written
+	// before shark recorded it.
+	Training *dataset.Training
 	File     *sharkfile.File
 	// Compressed reports whether any table has a row below fp32; such tables
 	// are read with dequantize-on-lookup straight from the file.
@@ -168,7 +175,7 @@ func load(f *sharkfile.File, dense bool) (*Loaded, error) {
 		return nil, err
 	}
 	m := &model.Model{Cfg: md.Config, Fields: md.Fields, Slots: md.Slots, Emb: make([]core.RowSource, len(md.Fields))}
-	l := &Loaded{Model: m, Encoding: md.Encoding, File: f}
+	l := &Loaded{Model: m, Encoding: md.Encoding, Training: md.Training, File: f}
 	for _, s := range md.Slots {
 		if s < 0 || s >= len(md.Fields) {
 			return nil, fmt.Errorf("model metadata: slot field %d", s)

@@ -58,7 +58,7 @@ type Result struct {
 	EmbeddingBytesAfter int64                         `json:"embedding_bytes_after"`
 	KeptFields          []string                      `json:"kept_fields"`
 	DroppedFields       []string                      `json:"dropped_fields"`
-	Tiers               map[string][4]int64           `json:"tiers"`
+	Tiers               []FieldTiers                  `json:"tiers"` // the kept fields' rows per tier, when quantized
 	Prune               *importance.PruneResult       `json:"prune,omitempty"`
 	Seconds             map[string]float64            `json:"seconds"`
 	Scores              map[string]map[string]float64 `json:"-"`
@@ -171,7 +171,7 @@ func (o Options) Method(fp32 int64) sharkfile.Method {
 // Compress runs the pipeline on m (modified in place: clone it to keep the
 // original). valid scores the model; train fine-tunes it and feeds priorities.
 func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result, error) {
-	res := &Result{Seconds: map[string]float64{}, Tiers: map[string][4]int64{}}
+	res := &Result{Seconds: map[string]float64{}}
 	before, err := m.Evaluate(valid)
 	if err != nil {
 		return nil, err
@@ -219,7 +219,8 @@ func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result
 		}
 		res.EmbeddingBytesAfter = bytes
 		for _, f := range m.Slots {
-			res.Tiers[m.Fields[f]] = m.Emb[f].(*core.Mixed).TierCounts()
+			c := m.Emb[f].(*core.Mixed).TierCounts()
+			res.Tiers = append(res.Tiers, FieldTiers{Field: m.Fields[f], FP32: c[core.FP32], FP16: c[core.FP16], INT8: c[core.INT8], INT4: c[core.INT4]})
 		}
 		meth := opt.Method(fp32)
 		res.Method = &meth
@@ -233,6 +234,15 @@ func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result
 	}
 	res.AUCAfter, res.LogLossAfter = after.AUC, after.LogLoss
 	return res, nil
+}
+
+// FieldTiers is a field's table's rows per tier.
+type FieldTiers struct {
+	Field string `json:"field"`
+	FP32  int64  `json:"fp32"`
+	FP16  int64  `json:"fp16"`
+	INT8  int64  `json:"int8"`
+	INT4  int64  `json:"int4"`
 }
 
 // Describe is a one-line summary.

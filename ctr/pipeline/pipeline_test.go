@@ -68,11 +68,12 @@ func TestCompressMeetsBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	var fp32, stored int64
-	for _, f := range m.Slots {
+	for i, f := range m.Slots {
 		mx := m.Emb[f].(*core.Mixed)
-		c := r.Tiers[m.Fields[f]]
-		if c != mx.TierCounts() || c[0]+c[1]+c[2]+c[3] != int64(mx.R) {
-			t.Fatalf("field %s: tiers %v, table %v", m.Fields[f], c, mx.TierCounts())
+		ft := r.Tiers[i]
+		c := [core.NumTiers]int64{ft.FP32, ft.FP16, ft.INT8, ft.INT4}
+		if ft.Field != m.Fields[f] || c != mx.TierCounts() || c[0]+c[1]+c[2]+c[3] != int64(mx.R) {
+			t.Fatalf("field %s: tiers %+v, table %v", m.Fields[f], ft, mx.TierCounts())
 		}
 		fp32 += int64(mx.R * mx.D * 4)
 		stored += sharkfile.TableBytes(mx.D, c)
@@ -95,9 +96,9 @@ func TestUniform(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, c := range r.Tiers {
-		if c[core.INT8] == 0 || c[0]+c[1]+c[3] != 0 {
-			t.Fatalf("%s: tiers %v", name, c)
+	for _, c := range r.Tiers {
+		if c.INT8 == 0 || c.FP32+c.FP16+c.INT4 != 0 {
+			t.Fatalf("%s: tiers %+v", c.Field, c)
 		}
 	}
 }

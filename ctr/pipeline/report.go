@@ -17,9 +17,8 @@ func (r *Result) Report(modelName, dataName, budget string, frac float64) string
 	fmt.Fprintf(&b, "AUC after pruning, before quantization: %.4f.\n\n", r.AUCAfterPrune)
 	fmt.Fprintf(&b, "Kept: %s\n\nDropped: %s\n\n", strings.Join(r.KeptFields, ", "), strings.Join(r.DroppedFields, ", "))
 	fmt.Fprintf(&b, "| table | fp32 | fp16 | int8 | int4 |\n|---|---|---|---|---|\n")
-	for _, f := range r.KeptFields {
-		c := r.Tiers[f]
-		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d |\n", f, c[0], c[1], c[2], c[3])
+	for _, c := range r.Tiers {
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d |\n", c.Field, c.FP32, c.FP16, c.INT8, c.INT4)
 	}
 	return b.String()
 }

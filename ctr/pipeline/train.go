@@ -29,6 +29,8 @@ type Trained struct {
 	Metrics      model.Metrics // on the test rows
 	Skipped      int64         // malformed rows skipped, in both files
 	TrainSeconds float64
+	Training     *dataset.Training // the rows it was trained on, for the model file
+	Rows         dataset.Rows      // what Test is
 }
 
 // Train builds the feature encoding from the data file, encodes it (and
@@ -42,11 +44,15 @@ func Train(o TrainOptions) (*Trained, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	t := &Trained{}
+	if err := t.record(o, cfg); err != nil {
+		return nil, err
+	}
 	enc, _, err := dataset.Build(dataset.FileOpener(o.Data, o.Read), o.Read, o.MinCount, o.SkipBad)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.Data, err)
 	}
-	t := &Trained{Encoding: enc}
+	t.Encoding = enc
 	ds, err := t.encode(o.Data, o)
 	if err != nil {
 		return nil, err
@@ -59,6 +65,7 @@ func Train(o TrainOptions) (*Trained, error) {
 	} else if cfg.Split > 0 {
 		t.Train, t.Test = ds.Split(cfg.Split, cfg.Seed)
 	}
+	t.describe(o, ds.Rows(), cfg)
 	if t.Test == nil || t.Test.Rows() == 0 {
 		return nil, fmt.Errorf("%w: no test rows: give a test file or a split above 0", core.ErrInvalid)
 	}
@@ -82,4 +89,37 @@ func (t *Trained) encode(path string, o TrainOptions) (*model.Dataset, error) {
 	}
 	t.Skipped += st.Skipped
 	return ds, nil
+}
+
+// record notes which rows of which files the model trains on, refusing a
+// test file that is the training file.
+func (t *Trained) record(o TrainOptions, cfg model.Config) error {
+	data, err := dataset.Identify(o.Data)
+	if err != nil {
+		return err
+	}
+	t.Training = &dataset.Training{On: []dataset.TrainedOn{{File: data, Split: cfg.Split, Seed: cfg.Seed}}}
+	if o.Test != "" {
+		test, err := dataset.Identify(o.Test)
+		if err != nil {
+			return err
+		}
+		if test.Same(data) {
+			return fmt.Errorf("%w: the test file %s holds the training data", core.ErrInvalid, test.Name)
+		}
+		t.Training.Test = &test
+	}
+	return nil
+}
+
+// describe says which rows the test rows are.
+func (t *Trained) describe(o TrainOptions, all int, cfg model.Config) {
+	if t.Test == nil {
+		return
+	}
+	if o.Test != "" {
+		t.Rows = dataset.TestFileRows(t.Training.Test.Name, t.Test.Rows())
+		return
+	}
+	t.Rows = dataset.HeldOutRows(t.Training.On[0].File.Name, t.Test.Rows(), all, cfg.Split, cfg.Seed)
 }

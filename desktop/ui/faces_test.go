@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"fyne.io/fyne/v2/test"
+	fynetest "fyne.io/fyne/v2/test"
 
 	"shark/compress"
 	"shark/facetest"
@@ -20,7 +20,7 @@ func TestFacesWriteTheSameBytes(t *testing.T) {
 	const created = 1700000000
 	t.Setenv("SOURCE_DATE_EPOCH", fmt.Sprint(created))
 	dir := t.TempDir()
-	a := test.NewApp()
+	a := fynetest.NewApp()
 	defer a.Quit()
 	u := New(a)
 	u.Window.Show()
@@ -28,7 +28,7 @@ func TestFacesWriteTheSameBytes(t *testing.T) {
 		u.Open(in)
 		checkRows(t, u, in)
 		waitFor(t, "the plan of "+in, func() bool { return u.plan != nil && u.plan.In.Path == in && !u.compress.Disabled() })
-		test.Tap(u.compress)
+		fynetest.Tap(u.compress)
 		waitFor(t, "compression", func() bool { return u.ResultFile() != "" && !u.save.Disabled() })
 		out := filepath.Join(dir, filepath.Base(in)+".shark")
 		if err := u.SaveTo(out); err != nil {

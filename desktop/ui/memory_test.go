@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2/test"
+	fynetest "fyne.io/fyne/v2/test"
 
 	"shark/formats"
 	"shark/formats/npy"
@@ -51,13 +51,13 @@ func TestCompressInChild(t *testing.T) {
 	if path == "" {
 		t.Skip("run by TestCompressMemory")
 	}
-	a := test.NewApp()
+	a := fynetest.NewApp()
 	defer a.Quit()
 	u := New(a)
 	u.Window.Show()
 	u.Open(path)
 	waitWithin(t, 10*time.Minute, "the plan", func() bool { return u.plan != nil && !u.compress.Disabled() })
-	test.Tap(u.compress)
+	fynetest.Tap(u.compress)
 	waitWithin(t, 10*time.Minute, "compression", func() bool { return u.ResultFile() != "" && !u.save.Disabled() })
 	if err := u.SaveTo(path + ".shark"); err != nil {
 		t.Fatal(err)

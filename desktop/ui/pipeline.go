@@ -26,6 +26,15 @@ func (u *UI) OpenData(path string) {
 	u.refreshPipeline()
 }
 
+// OpenTest takes a separate test file for the pipeline, as the CLI's
+// --test: every one of its rows is held out, and every row of the data
+// file is for training. Without one, the pipeline scores the rows of the
+// data file the model held out, and refuses a file it was trained on whole.
+func (u *UI) OpenTest(path string) {
+	u.testPath = path
+	u.refreshPipeline()
+}
+
 // pipelineState is what the pipeline panel needs: the model and its data.
 type pipelineState struct {
 	loaded *modelfile.Loaded
@@ -40,7 +49,7 @@ func (u *UI) loadPipeline() (*pipelineState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the pipeline needs a model made by shark train: %w", err)
 	}
-	d, err := l.ReadData(u.dataPath, nil, false)
+	d, err := l.Data(u.dataPath, modelfile.DataOptions{Test: u.testPath, FineTune: true})
 	if err != nil {
 		l.Close()
 		return nil, err
@@ -77,6 +86,7 @@ func (u *UI) refreshPipeline() {
 		}, func(err error) {
 			u.compress.Enable()
 			if err != nil {
+				u.status.SetText(err.Error())
 				u.ShowError(err)
 				return
 			}
@@ -86,13 +96,14 @@ func (u *UI) refreshPipeline() {
 			keep.Max = float64(len(m.Slots))
 			keep.SetValue(math2(len(m.Slots)))
 			run.Enable()
-			u.status.SetText(fmt.Sprintf("Scored %d tables on %d held-out rows.", len(m.Slots), st.data.Eval.Rows()))
+			u.status.SetText(fmt.Sprintf("Scored %d tables on %s.", len(m.Slots), st.data.Rows.Text))
 			st.loaded.Close()
 		})
 	}
 	run.OnTapped = func() {
 		var res *pipeline.Result
 		var out *atomicfile.Temp
+		var rows string
 		n := int(keep.Value)
 		budget := u.budget.Value / 100
 		u.work("Pruning and compressing…", func(ctx context.Context, progress func(string, int64, int64)) error {
@@ -108,6 +119,7 @@ func (u *UI) refreshPipeline() {
 			if res, err = pipeline.Compress(st.loaded.Model, st.data.Train, st.data.Eval, opt); err != nil {
 				return err
 			}
+			rows = st.data.Rows.Text
 			out, err = u.saveModel(st, res)
 			return err
 		}, func(err error) {
@@ -117,13 +129,17 @@ func (u *UI) refreshPipeline() {
 				return
 			}
 			u.setResult(out)
-			result.SetText(fmt.Sprintf("Held-out AUC %.4f → %.4f; embedding bytes %s → %s (%.1f%% less); kept %d tables. Save to keep the model.",
-				res.AUCBefore, res.AUCAfter, compress.Size(res.EmbeddingBytesFP32), compress.Size(res.EmbeddingBytesAfter),
+			result.SetText(fmt.Sprintf("AUC %.4f → %.4f on %s; embedding bytes %s → %s (%.1f%% less); kept %d tables. Save to keep the model.",
+				res.AUCBefore, res.AUCAfter, rows, compress.Size(res.EmbeddingBytesFP32), compress.Size(res.EmbeddingBytesAfter),
 				100*(1-float64(res.EmbeddingBytesAfter)/float64(res.EmbeddingBytesFP32)), len(res.KeptFields)))
 			u.lastPipeline = res
 		})
 	}
-	u.pipeBox.Objects = []fyne.CanvasObject{title, widget.NewLabel("Data: " + filepath.Base(u.dataPath)), score, chart, keepL, keep, run, result}
+	files := "Data: " + filepath.Base(u.dataPath)
+	if u.testPath != "" {
+		files += "; test file: " + filepath.Base(u.testPath)
+	}
+	u.pipeBox.Objects = []fyne.CanvasObject{title, widget.NewLabel(files), score, chart, keepL, keep, run, result}
 	u.pipeBox.Refresh()
 	u.pipeScore, u.pipeRun, u.pipeKeep = score, run, keep
 }
@@ -160,7 +176,7 @@ func (u *UI) saveModel(st *pipelineState, res *pipeline.Result) (*atomicfile.Tem
 		return nil, err
 	}
 	prov := compress.Provenance(compress.Origin{Step: "compress", Input: filepath.Base(u.path), Data: filepath.Base(u.dataPath)})
-	rec := modelfile.Record{Method: res.Method, Provenance: prov, Scores: res.Scores}
+	rec := modelfile.Record{Training: st.data.Training, Method: res.Method, Provenance: prov, Scores: res.Scores}
 	if err := modelfile.Write(t, st.loaded.Model, st.loaded.Encoding, rec); err != nil {
 		t.Remove()
 		return nil, err

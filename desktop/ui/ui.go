@@ -42,6 +42,7 @@ type UI struct {
 	cancel   context.CancelFunc
 	result   *atomicfile.Temp // the last compressed file, until saved
 	dataPath string
+	testPath string
 
 	// Widgets, exported to tests through methods.
 	title    *widget.Label
@@ -127,8 +128,9 @@ func New(a fyne.App) *UI {
 	u.Window.Resize(fyne.NewSize(1200, 760))
 	u.recent = fyne.NewMenu("Recent")
 	u.Window.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("File",
-		fyne.NewMenuItem("Open model…", func() { u.openDialog(false) }),
-		fyne.NewMenuItem("Open data for the SHARK pipeline…", func() { u.openDialog(true) }),
+		fyne.NewMenuItem("Open model…", func() { u.openDialog(u.Open) }),
+		fyne.NewMenuItem("Open data for the SHARK pipeline…", func() { u.openDialog(u.OpenData) }),
+		fyne.NewMenuItem("Open a test file for the pipeline…", func() { u.openDialog(u.OpenTest) }),
 		&fyne.MenuItem{Label: "Open recent", ChildMenu: u.recent},
 		fyne.NewMenuItem("Save compressed…", func() { u.saveDialog() }),
 		fyne.NewMenuItem("Export…", func() { u.exportDialog() }),
@@ -384,7 +386,7 @@ func (u *UI) SaveTo(path string) error {
 	if u.result == nil {
 		return errors.New("nothing compressed yet")
 	}
-	if err := u.result.SaveAs(path, u.path, u.dataPath); err != nil {
+	if err := u.result.SaveAs(path, u.path, u.dataPath, u.testPath); err != nil {
 		return err
 	}
 	u.status.SetText("Saved " + path)
@@ -451,18 +453,14 @@ func (u *UI) exportDialog() {
 	}, u.Window)
 }
 
-func (u *UI) openDialog(data bool) {
+func (u *UI) openDialog(open func(path string)) {
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil || r == nil {
 			return
 		}
 		path := r.URI().Path()
 		r.Close()
-		if data {
-			u.OpenData(path)
-		} else {
-			u.Open(path)
-		}
+		open(path)
 	}, u.Window)
 	d.Show()
 }

@@ -1,16 +1,19 @@
 package ui
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2/test"
+	fynetest "fyne.io/fyne/v2/test"
 
 	"shark/ctr/dataset"
 	"shark/ctr/model"
 	"shark/ctr/modelfile"
+	"shark/ctr/pipeline"
 	"shark/formats"
 	"shark/formats/sharkfile"
 )
@@ -44,7 +47,7 @@ func waitWithin(t *testing.T, d time.Duration, what string, cond func() bool) {
 
 func TestOpenCompressSave(t *testing.T) {
 	needNCF(t)
-	a := test.NewApp()
+	a := fynetest.NewApp()
 	defer a.Quit()
 	u := New(a)
 	u.Window.Show()
@@ -67,7 +70,7 @@ func TestOpenCompressSave(t *testing.T) {
 	u.budget.SetValue(25)
 	u.budget.OnChangeEnded(25)
 	waitFor(t, "the new plan", func() bool { return u.plan.Budget > 0 && u.plan.Settings.Budget == 0.25 && !u.compress.Disabled() })
-	test.Tap(u.compress)
+	fynetest.Tap(u.compress)
 	waitFor(t, "compression", func() bool { return u.ResultFile() != "" && !u.save.Disabled() })
 	out := filepath.Join(t.TempDir(), "ncf.shark")
 	if err := u.SaveTo(out); err != nil {
@@ -112,7 +115,7 @@ func TestOpenCompressSave(t *testing.T) {
 
 func TestErrorsLeaveFilesAlone(t *testing.T) {
 	needNCF(t)
-	a := test.NewApp()
+	a := fynetest.NewApp()
 	defer a.Quit()
 	u := New(a)
 	u.Window.Show()
@@ -125,7 +128,7 @@ func TestErrorsLeaveFilesAlone(t *testing.T) {
 	}
 	u.Open(ncf)
 	waitFor(t, "the plan", func() bool { return !u.compress.Disabled() })
-	test.Tap(u.compress)
+	fynetest.Tap(u.compress)
 	waitFor(t, "compression", func() bool { return u.ResultFile() != "" })
 	// Saving into a directory that cannot be written: an error, and the
 	// file already there is untouched.
@@ -148,45 +151,55 @@ func TestErrorsLeaveFilesAlone(t *testing.T) {
 		t.Fatal("saved over the input")
 	}
 	// Cancel stops a compression.
-	test.Tap(u.compress)
+	fynetest.Tap(u.compress)
 	u.Cancel()
 	waitFor(t, "the cancel", func() bool { return u.cancelB.Disabled() })
 }
 
+// The pipeline panel scores held-out rows only: with a model trained with
+// a test file, the training file alone is refused, and with the test file
+// the AUC before compressing is the model's AUC on it.
 func TestPipelinePanel(t *testing.T) {
 	dir := t.TempDir()
-	data := filepath.Join(dir, "s.tsv")
-	f, _ := os.Create(data)
+	all := filepath.Join(dir, "all.tsv")
+	f, _ := os.Create(all)
 	dataset.Synth(f, 6000, 8, 1)
 	f.Close()
-	opt := dataset.Options{Format: "criteo"}
-	enc, _, err := dataset.Build(dataset.FileOpener(data, opt), opt, 2, false)
+	b, _ := os.ReadFile(all)
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	train, test := filepath.Join(dir, "train.tsv"), filepath.Join(dir, "test.tsv")
+	os.WriteFile(train, bytes.Join(lines[:4500], nil), 0o644)
+	os.WriteFile(test, bytes.Join(lines[4500:], nil), 0o644)
+	cfg := model.DefaultConfig()
+	cfg.Epochs = 2
+	tr, err := pipeline.Train(pipeline.TrainOptions{Data: train, Test: test, Read: dataset.Options{Format: "criteo"}, MinCount: 2, Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, _, _ := enc.Encode(dataset.FileOpener(data, opt), false)
-	cfg := model.DefaultConfig()
-	train, _ := ds.Split(cfg.Split, cfg.Seed)
-	m, _ := model.New(cfg, train)
-	m.Train(train, nil, 2, nil)
 	mpath := filepath.Join(dir, "m.shark")
-	if err := modelfile.Save(mpath, m, enc, modelfile.Record{}); err != nil {
+	if err := modelfile.Save(mpath, tr.Model, tr.Encoding, modelfile.Record{Training: tr.Training}); err != nil {
 		t.Fatal(err)
 	}
-	a := test.NewApp()
+	a := fynetest.NewApp()
 	defer a.Quit()
 	u := New(a)
 	u.Window.Show()
 	u.Open(mpath)
-	u.OpenData(data)
-	test.Tap(u.pipeScore)
+	u.OpenData(train)
+	fynetest.Tap(u.pipeScore)
+	waitFor(t, "the refusal", func() bool { return strings.Contains(u.status.Text, "--test test.tsv") })
+	if !u.pipeRun.Disabled() {
+		t.Fatal("the pipeline runs on training rows")
+	}
+	u.OpenTest(test)
+	fynetest.Tap(u.pipeScore)
 	waitFor(t, "scores", func() bool { return !u.pipeRun.Disabled() })
 	u.pipeKeep.SetValue(5)
-	test.Tap(u.pipeRun)
+	fynetest.Tap(u.pipeRun)
 	waitFor(t, "the pipeline", func() bool { return u.lastPipeline != nil })
 	r := u.lastPipeline
-	if len(r.KeptFields) != 5 || r.EmbeddingBytesAfter >= r.EmbeddingBytesFP32 || r.AUCAfter < 0.6 {
-		t.Fatalf("pipeline result %+v", r)
+	if len(r.KeptFields) != 5 || r.EmbeddingBytesAfter >= r.EmbeddingBytesFP32 || r.AUCBefore != tr.Metrics.AUC {
+		t.Fatalf("pipeline result %+v; the model's AUC on the test file is %v", r, tr.Metrics.AUC)
 	}
 	out := filepath.Join(dir, "small.shark")
 	if err := u.SaveTo(out); err != nil {
@@ -196,20 +209,23 @@ func TestPipelinePanel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.Close()
+	defer l.Close()
+	if on, ok := l.Training.Find(tr.Training.On[0].File); !ok || on.Split != 0 {
+		t.Fatalf("the saved model does not record its training on all of train.tsv: %+v", l.Training)
+	}
 }
 
 // Markup of the main views: what the window shows, widget by widget.
 func TestMainViewsMarkup(t *testing.T) {
 	needNCF(t)
-	a := test.NewApp()
+	a := fynetest.NewApp()
 	defer a.Quit()
 	u := New(a)
 	w := u.Window
 	w.Resize(w.Canvas().Size())
-	test.AssertRendersToMarkup(t, "empty.xml", w.Canvas())
+	fynetest.AssertRendersToMarkup(t, "empty.xml", w.Canvas())
 	u.Open(ncf)
 	waitFor(t, "the plan", func() bool { return !u.compress.Disabled() })
 	u.tensors.Select(tableCell(10, 0))
-	test.AssertRendersToMarkup(t, "opened.xml", w.Canvas())
+	fynetest.AssertRendersToMarkup(t, "opened.xml", w.Canvas())
 }
