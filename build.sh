@@ -71,24 +71,25 @@ desktop() {
 
 demo() {
   build
-  dir="$(mktemp -d)"
-  trap 'rm -rf "$dir"' EXIT
+  local dir=shark-demo
   echo
   echo "== the SHARK method end to end: synthetic click data, the reference model, F-Permutation, F-Quantization"
-  bin/shark demo
+  bin/shark demo --keep "$dir"
   echo
   echo "== offline compression of exported tables"
   echo "== 1. a synthetic exported model: two embedding tables, a dense tower, Zipf access counts"
-  bin/shark example -o "$dir"
-  bin/shark inspect "$dir/model.npz"
+  bin/shark example -o "$dir/example"
+  bin/shark inspect "$dir/example/model.npz"
   echo
   echo "== 2. quantize to 30% of the tables' fp32 bytes, rows prioritised by clicks (w_pos) over views (w_neg)"
-  bin/shark quantize "$dir/model.npz" --counts "$dir/counts.npz" --budget 30% -o "$dir/model.shark"
+  bin/shark quantize "$dir/example/model.npz" --counts "$dir/example/counts.npz" --budget 30% -o "$dir/example/model.shark"
   echo
   echo "== 3. verify every checksum, then export back to NumPy's .npz"
-  bin/shark verify "$dir/model.shark"
-  bin/shark export "$dir/model.shark" --to npz -o "$dir/dequantized.npz"
-  bin/shark inspect "$dir/model.shark"
+  bin/shark verify "$dir/example/model.shark"
+  bin/shark export "$dir/example/model.shark" --to npz -o "$dir/example/dequantized.npz"
+  bin/shark inspect "$dir/example/model.shark"
+  echo
+  echo "The files are in ./$dir/."
 }
 
 run_tests() {

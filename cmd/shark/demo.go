@@ -2,56 +2,65 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
+
+	"github.com/spf13/cobra"
 
 	"shark/compress"
 	"shark/ctr/experiment"
 )
 
-func runDemo(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", "[--rows N] [--keep DIR]", `
-The whole method on data shark makes itself: writes Criteo-format data with
+func (c *cli) demoCmd() *cobra.Command {
+	var rows int
+	var keep string
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "synth, train, score, compress: the whole method in a minute",
+		Long: `The whole method on data shark makes itself: writes Criteo-format data with
 planted signal and noise fields, trains the reference model, scores the tables
-by Taylor and exact permutation, then compresses: keeps half the fields and
-stores them within 40% of their fp32 bytes. Prints a short summary.`, stderr)
-	rows := fs.Int("rows", 40000, "rows of synthetic data")
-	keepDir := fs.String("keep", "", "keep the files in this directory (default: a temporary one, removed)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+by Taylor and exact permutation, then compresses: keeps half the fields that
+carry values and stores them within 40% of their fp32 bytes. The data and the
+models stay in ./shark-demo/ (or --keep DIR).
+
+--json prints {data, rows, signal, noise, model, scores, top, varying_fields,
+keep, compress, compressed, seconds}.`,
+		Args: noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if rows < 100 {
+				return usagef("--rows must be at least 100")
+			}
+			res, err := experiment.Demo(experiment.DemoOptions{Dir: keep, Rows: rows, Progress: c.updater(),
+				Provenance: func(step, input string) map[string]string {
+					return compress.Provenance(compress.Origin{Step: step, Input: input, Data: "synth.tsv"})
+				}})
+			c.prog.done()
+			if err != nil {
+				return err
+			}
+			if c.json {
+				return c.result(res)
+			}
+			return c.printDemo(res)
+		},
 	}
-	if len(pos) != 0 {
-		return fmt.Errorf("%w: demo takes no arguments", errUsage)
-	}
-	dir := *keepDir
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "shark-demo-"); err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-	}
-	prog := newProgress(stderr)
-	res, err := experiment.Demo(experiment.DemoOptions{Dir: dir, Rows: *rows, Progress: prog.update,
-		Provenance: func(step, input string) map[string]string {
-			return compress.Provenance(compress.Origin{Step: step, Input: input, Data: "synth.tsv"})
-		}})
-	prog.done()
-	if err != nil {
-		return err
-	}
-	m, sc, c := res.Trained.Model, res.Scores, res.Compress
-	fmt.Fprintf(stdout, "1. data: %d Criteo-format rows, signal in %v (strongest first), noise in %v\n", res.Rows, res.Signal, res.Noise)
-	fmt.Fprintf(stdout, "2. model: %d fields x %d dims, MLP %v; held-out AUC %.4f on %d rows; %s of embeddings\n",
-		len(m.Fields), m.Cfg.Dim, m.Cfg.Hidden, res.Trained.Metrics.AUC, res.Trained.Test.Rows(), compress.Size(c.EmbeddingBytesFP32))
-	fmt.Fprintf(stdout, "3. F-Permutation: Taylor ranks %v on top; Spearman with exact permutation %.3f; Taylor %.3fs vs exact %.3fs (%.0fx)\n",
+	cmd.Flags().IntVar(&rows, "rows", 40000, "rows of synthetic data")
+	cmd.Flags().StringVar(&keep, "keep", "shark-demo", "the directory the data and models are written to")
+	return cmd
+}
+
+func (c *cli) printDemo(res *experiment.DemoResult) error {
+	m, sc, r := res.Trained.Model, res.Scores, res.Compress
+	fmt.Fprintf(c.stdout, "1. data: %d Criteo-format rows in %s, signal in %v (strongest first), noise in %v\n", res.Rows, res.Data, res.Signal, res.Noise)
+	fmt.Fprintf(c.stdout, "2. model: %d fields x %d dims, MLP %v; AUC %.4f on %s; %s of embeddings\n",
+		len(m.Fields), m.Cfg.Dim, m.Cfg.Hidden, res.Trained.Metrics.AUC, res.Trained.Rows.Text, compress.Size(r.EmbeddingBytesFP32))
+	fmt.Fprintf(c.stdout, "3. F-Permutation: Taylor ranks %v on top; Spearman with exact permutation %.3f; Taylor %.3fs vs exact %.3fs (%.0fx)\n",
 		res.Top, *sc.Spearman, sc.Seconds["taylor"], sc.Seconds["exact"], sc.Seconds["exact"]/sc.Seconds["taylor"])
 	st, err := os.Stat(res.CompressedFile)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "4. compress (keep the best %d of the %d fields with values, 40%% budget): %s\n", res.Keep, res.Varying, c.Describe())
-	fmt.Fprintf(stdout, "   kept %v\n", c.KeptFields)
-	fmt.Fprintf(stdout, "   model file %s (%s); done in %.1fs\n", res.CompressedFile, compress.Size(st.Size()), res.Seconds)
+	fmt.Fprintf(c.stdout, "4. compress (keep the best %d of the %d fields with values, 40%% budget): %s\n", res.Keep, res.Varying, r.Describe())
+	fmt.Fprintf(c.stdout, "   kept %v\n", r.KeptFields)
+	fmt.Fprintf(c.stdout, "   models %s and %s (%s); done in %.1fs. The files stay there.\n", res.ModelFile, res.CompressedFile, compress.Size(st.Size()), res.Seconds)
 	return nil
 }

@@ -2,43 +2,51 @@ package main
 
 import (
 	"fmt"
-	"io"
+
+	"github.com/spf13/cobra"
 
 	"shark/compress"
 )
 
-func runExample(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("example", "-o DIR [--seed S]", `
-Writes a synthetic exported model to DIR: model.npz (a 20000 x 32 and an
-8000 x 64 embedding table, and a small dense tower) and counts.npz (Zipf-skewed
+func (c *cli) exampleCmd() *cobra.Command {
+	var out, big string
+	var seed uint64
+	cmd := &cobra.Command{
+		Use:   "example -o DIR",
+		Short: "write a synthetic model and access counts to try",
+		Long: `Writes a synthetic exported model to DIR: model.npz (a 20000 × 32 and an
+8000 × 64 embedding table, and a small dense tower) and counts.npz (Zipf-skewed
 per-row access counts <table>.pos and <table>.neg), for trying quantize
-without data of your own.`, stderr)
-	out := fs.String("o", "", "output directory (required)")
-	seed := fs.Uint64("seed", 1, "random seed")
-	big := fs.String("big", "", "instead, write one ROWSxDIM float32 table (big.npy, streamed) and Zipf counts (big-counts.npz), e.g. 8000000x64")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+without data of your own. --big ROWSxDIM writes one large float32 table
+instead (big.npy, streamed) with its counts (big-counts.npz).
+
+--json prints {model, counts}.`,
+		Args: noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			var model, counts string
+			var err error
+			if big != "" {
+				var rows, dim int
+				if _, err := fmt.Sscanf(big, "%dx%d", &rows, &dim); err != nil || rows < 1 || dim < 1 {
+					return usagef("--big %q: want ROWSxDIM, e.g. 8000000x64", big)
+				}
+				model, counts, err = compress.BigExample(out, rows, dim, seed)
+			} else {
+				model, counts, err = compress.ExampleFiles(out, seed)
+			}
+			if err != nil {
+				return err
+			}
+			if c.json {
+				return c.result(map[string]string{"model": model, "counts": counts})
+			}
+			fmt.Fprintf(c.stdout, "wrote %s and %s\n", model, counts)
+			return nil
+		},
 	}
-	if len(pos) != 0 || *out == "" {
-		return fmt.Errorf("%w: want -o DIR", errUsage)
-	}
-	if *big != "" {
-		var rows, dim int
-		if _, err := fmt.Sscanf(*big, "%dx%d", &rows, &dim); err != nil || rows < 1 || dim < 1 {
-			return fmt.Errorf("%w: --big wants ROWSxDIM, e.g. 8000000x64", errUsage)
-		}
-		table, counts, err := compress.BigExample(*out, rows, dim, *seed)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "wrote %s and %s\n", table, counts)
-		return nil
-	}
-	model, counts, err := compress.ExampleFiles(*out, *seed)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "wrote %s and %s\n", model, counts)
-	return nil
+	cmd.Flags().StringVarP(&out, "output", "o", "", "the directory to write to (required)")
+	cmd.MarkFlagRequired("output")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "random seed")
+	cmd.Flags().StringVar(&big, "big", "", "write one ROWSxDIM float32 table and its counts instead, e.g. 8000000x64")
+	return cmd
 }

@@ -3,89 +3,122 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"shark/core"
 	"shark/ctr/experiment"
-	"shark/ctr/model"
+	"shark/ctr/modelfile"
 	"shark/ctr/pipeline"
 )
 
-func runExperiment(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("experiment", "taylor|ablation|sweep MODEL DATA -o DIR", `
-Runs one of the paper's experiments on the held-out rows of DATA and writes
-DIR/report.md, SVG charts and DIR/results.json (the numbers behind them).
-  taylor    Taylor against exact permutation importance: both scores per
-            field, their Spearman rank correlation, and the time of each
-  ablation  no compression, F-Permutation only, F-Quantization only, both
-            (SHARK), and the baselines random table drop, exact-permutation
-            drop, uniform fp16, uniform int8, frequency-only priority
-            (w_pos = w_neg): AUC, logloss and embedding bytes, over --seeds
-            models trained with MODEL's settings on DATA
-  sweep     AUC against embedding bytes across budgets and prune fractions`, stderr)
-	df := addDataFlags(fs)
-	out := fs.String("o", "", "output directory (required)")
-	seeds := fs.Int("seeds", 3, "ablation: models trained with seeds 1..N")
-	keep := fs.Float64("keep-fraction", 0.5, "share of fields the full method keeps")
-	budget := fs.String("budget", "40%", "budget of the full method, a share of the kept tables' fp32 bytes")
-	repeats := fs.Int("repeats", 3, "shuffles per field for exact permutation")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+// experimentFlags are the options the experiments share.
+type experimentFlags struct {
+	data    dataFlags
+	out     string
+	seeds   int
+	keep    float64
+	budget  budget
+	repeats int
+}
+
+func (c *cli) experimentCmd() *cobra.Command {
+	cmd := parent(&cobra.Command{
+		Use:   "experiment taylor|ablation|sweep MODEL DATA -o DIR",
+		Short: "reports with charts: the paper's experiments",
+		Long: `Runs one of the paper's experiments on the held-out rows and writes
+DIR/report.md, SVG charts and DIR/results.json (the numbers behind them, and
+the rows they came from).
+
+` + heldOutHelp,
+	})
+	for _, kind := range []struct{ name, short, long string }{
+		{"taylor", "Taylor against exact permutation importance", `Both scores per field, their Spearman rank correlation, and the time of each.`},
+		{"ablation", "the method's parts and baselines, over seeds", `No compression, F-Permutation only, F-Quantization only, both (SHARK), and the
+baselines random table drop, exact-permutation drop, uniform fp16, uniform
+int8, frequency-only priority (w_pos = w_neg): AUC, logloss and embedding
+bytes, over --seeds models trained with MODEL's settings (on the rows split
+by each seed, or on DATA when the held-out rows are a --test file).`},
+		{"sweep", "AUC against embedding bytes across budgets and prune fractions", `Keeps 100%, 75%, 50% and 25% of the fields, each unquantized and at budgets
+of 30% to 100%.`},
+	} {
+		cmd.AddCommand(c.experimentKind(kind.name, kind.short, kind.long))
 	}
-	if len(pos) != 3 || *out == "" {
-		return fmt.Errorf("%w: want taylor|ablation|sweep MODEL DATA -o DIR", errUsage)
+	return cmd
+}
+
+func (c *cli) experimentKind(kind, short, long string) *cobra.Command {
+	var f experimentFlags
+	f.budget.Set("40%")
+	cmd := &cobra.Command{
+		Use:   kind + " MODEL DATA -o DIR",
+		Short: short,
+		Long:  long + "\n\n" + heldOutHelp,
+		Args:  exactArgs(2, "MODEL DATA"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.budget.share == 0 {
+				return usagef("--budget must be a percentage of the kept tables' fp32 bytes, e.g. 40%%")
+			}
+			return c.experiment(kind, args, &f, cmd.CommandPath()+" "+strings.Join(args, " "))
+		},
 	}
-	bf, err := budgetShare(*budget)
-	if err != nil {
-		return err
-	}
-	kind := pos[0]
-	if kind != "taylor" && kind != "ablation" && kind != "sweep" {
-		return fmt.Errorf("%w: unknown experiment %q", errUsage, kind)
-	}
-	l, data, err := loadModelData(pos[1], pos[2], df, true, stderr)
+	fs := cmd.Flags()
+	f.data.add(fs, true)
+	fs.StringVarP(&f.out, "output", "o", "", "the directory to write the report to (required)")
+	cmd.MarkFlagRequired("output")
+	fs.IntVar(&f.seeds, "seeds", 3, "ablation: models trained with seeds 1..N")
+	fs.Float64Var(&f.keep, "keep-fraction", 0.5, "share of fields the full method keeps")
+	fs.Var(&f.budget, "budget", "budget of the full method, a share of the kept tables' fp32 bytes")
+	fs.IntVar(&f.repeats, "repeats", 3, "shuffles per field for exact permutation")
+	return cmd
+}
+
+func (c *cli) experiment(kind string, args []string, f *experimentFlags, cmdline string) error {
+	l, data, err := c.modelData(args[0], args[1], &f.data, true, kind != "taylor", false)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	m, train, valid := l.Model, data.Train, data.Eval
-	cmdline := "shark experiment " + strings.Join(args, " ")
+	m := l.Model
 	base := pipeline.DefaultOptions()
-	base.KeepFraction, base.Budget, base.Repeats = *keep, bf, *repeats
+	base.KeepFraction, base.Budget, base.Repeats = f.keep, f.budget.share, f.repeats
 	base.PriorityEpochs = m.Cfg.Epochs
 	base.Seed = m.Cfg.Seed
-	prog := newProgress(stderr)
-	defer prog.done()
-	if err := runKind(kind, m, train, valid, base, *out, cmdline, *seeds, *keep, *budget, prog); err != nil {
+	if err := runKind(kind, l, data, base, f, cmdline, c.updater()); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(*out, "report.md"))
+	c.prog.done()
+	report := filepath.Join(f.out, "report.md")
+	if c.json {
+		return c.result(map[string]any{"report": report, "results": filepath.Join(f.out, "results.json"), "rows": data.Rows})
+	}
+	fmt.Fprintf(c.stdout, "wrote %s (scores on %s)\n", report, data.Rows.Text)
 	return nil
 }
 
-// runKind runs one experiment and writes its report to dir.
-func runKind(kind string, m *model.Model, train, valid *model.Dataset, base pipeline.Options, dir, cmdline string, seeds int, keep float64, budget string, prog *progress) error {
+// runKind runs one experiment and writes its report.
+func runKind(kind string, l *modelfile.Loaded, data *modelfile.Data, base pipeline.Options, f *experimentFlags, cmdline string, prog func(string, int64, int64)) error {
+	m := l.Model
 	switch kind {
 	case "taylor":
-		e, err := experiment.RunTaylor(m, valid, base.Repeats, m.Cfg.Seed)
+		e, err := experiment.RunTaylor(m, data.Eval, base.Repeats, m.Cfg.Seed)
 		if err != nil {
 			return err
 		}
-		return experiment.WriteTaylor(dir, cmdline, e)
+		return experiment.WriteTaylor(f.out, cmdline, data.Rows, e)
 	case "ablation":
-		vs := experiment.Variants(keep, base.Budget)
-		outs, err := experiment.Ablation(m, train, valid, base, vs, seeds, prog.update)
+		vs := experiment.Variants(f.keep, base.Budget)
+		outs, err := experiment.Ablation(m, data, base, vs, f.seeds, prog)
 		if err != nil {
 			return err
 		}
-		return experiment.WriteAblation(dir, cmdline, vs, outs, seeds, keep, budget)
+		return experiment.WriteAblation(f.out, cmdline, data.Rows, vs, outs, f.seeds, f.keep, f.budget.text)
 	}
-	pts, err := experiment.Sweep(m, train, valid, base, []float64{1, 0.75, 0.5, 0.25}, []float64{0.3, 0.4, 0.5, 0.6, 0.8, 1.0})
+	pts, err := experiment.Sweep(m, data.Train, data.Eval, base, []float64{1, 0.75, 0.5, 0.25}, []float64{0.3, 0.4, 0.5, 0.6, 0.8, 1.0})
 	if err != nil && !errors.Is(err, core.ErrBudget) {
 		return err
 	}
-	return experiment.WriteSweep(dir, cmdline, pts)
+	return experiment.WriteSweep(f.out, cmdline, data.Rows, pts)
 }

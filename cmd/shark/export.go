@@ -2,14 +2,19 @@ package main
 
 import (
 	"fmt"
-	"io"
+	"os"
+
+	"github.com/spf13/cobra"
 
 	"shark/compress"
 )
 
-func runExport(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("export", "IN.shark --to npz|safetensors -o OUT [--layout dequantized|tiers]", `
-Writes a .shark file's contents for other tools. Every checksum is checked on
+func (c *cli) exportCmd() *cobra.Command {
+	var to, out, layout string
+	cmd := &cobra.Command{
+		Use:   "export IN.shark --to npz|safetensors -o OUT",
+		Short: "write tables back out for NumPy or serving stacks",
+		Long: `Writes a .shark file's contents for other tools. Every checksum is checked on
 the way. Layouts:
   dequantized  each table as float32 under its original name (what
                np.load(OUT)[name] gives back), dense tensors unchanged
@@ -18,28 +23,41 @@ the way. Layouts:
                (fp16), uint8 [n, D+4] (int8) and uint8 [n, ceil(D/2)+4] (int4)
                in FBGEMM fused rowwise byte order (codes, fp16 scale, fp16
                bias), ready for FBGEMM/TorchRec inference kernels
-OUT is written to a temporary file and renamed into place when complete.`, stderr)
-	to := fs.String("to", "", "npz or safetensors (required)")
-	out := fs.String("o", "", "output file (required)")
-	layout := fs.String("layout", string(compress.Dequantized), "dequantized or tiers")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+OUT is written to a temporary file and renamed into place when complete.
+
+--json prints {file, to, layout, bytes}.`,
+		Args: exactArgs(1, "one input IN.shark"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if to != "npz" && to != "safetensors" {
+				return usagef("--to %q: want npz or safetensors", to)
+			}
+			if layout != string(compress.Dequantized) && layout != string(compress.Tiers) {
+				return usagef("--layout %q: want dequantized or tiers", layout)
+			}
+			in, err := compress.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			if err := compress.ExportFile(in, to, compress.Layout(layout), out); err != nil {
+				return err
+			}
+			st, err := os.Stat(out)
+			if err != nil {
+				return err
+			}
+			if c.json {
+				return c.result(map[string]any{"file": out, "to": to, "layout": layout, "bytes": st.Size()})
+			}
+			fmt.Fprintf(c.stdout, "wrote %s (%s, %s layout, %s)\n", out, to, layout, compress.Size(st.Size()))
+			return nil
+		},
 	}
-	if len(pos) != 1 || *out == "" || (*to != "npz" && *to != "safetensors") {
-		return fmt.Errorf("%w: want IN.shark --to npz|safetensors -o OUT", errUsage)
-	}
-	if *layout != string(compress.Dequantized) && *layout != string(compress.Tiers) {
-		return fmt.Errorf("%w: --layout is dequantized or tiers", errUsage)
-	}
-	in, err := compress.Open(pos[0])
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	if err := compress.ExportFile(in, *to, compress.Layout(*layout), *out); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "wrote %s\n", *out)
-	return nil
+	fs := cmd.Flags()
+	fs.StringVar(&to, "to", "", "the format to write: npz or safetensors (required)")
+	fs.StringVarP(&out, "output", "o", "", "the file to write (required)")
+	fs.StringVar(&layout, "layout", string(compress.Dequantized), "dequantized or tiers")
+	cmd.MarkFlagRequired("to")
+	cmd.MarkFlagRequired("output")
+	return cmd
 }

@@ -2,47 +2,44 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"strings"
 	"text/tabwriter"
+
+	"github.com/spf13/cobra"
 
 	"shark/compress"
 )
 
-func runInspect(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("inspect", "FILE [--json]", `
-Lists the tensors of a model file: .npy, .npz (np.savez or np.savez_compressed),
+func (c *cli) inspectCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "inspect FILE",
+		Short: "list a model file's tensors (npy, npz, safetensors, shark)",
+		Long: `Lists the tensors of a model file: .npy, .npz (np.savez or np.savez_compressed),
 .safetensors or .shark, recognised by content. Only headers are read, so files
-of any size open at once. "table" marks the tensors that quantize would
-compress by default (2-D float, at least 1000 rows). For a .shark file, bytes
-are the stored bytes and tiers the rows per precision; run "shark verify" to
-check the data's checksums.`, stderr)
-	asJSON := fs.Bool("json", false, "print one JSON object: {format, bytes, tensors: [{name, shape, dtype, bytes, table, tiers}]}")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+of any size open at once. The role "embedding table" marks what quantize
+compresses by default (2-D float, at least 1000 rows); for a .shark file, bytes
+are the stored bytes and tiers the rows per precision. Run "shark verify" to
+check the data's checksums.
+
+--json prints {name, format, bytes, size, facts, tensors: [{name, shape,
+shape_text, dtype, bytes, size, role, table, tiers}], tables_fp32}.`,
+		Args: exactArgs(1, "one FILE"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			in, err := compress.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			s := compress.Summarize(in)
+			if c.json {
+				return c.result(s)
+			}
+			fmt.Fprintf(c.stdout, "%s: %s\n\n", args[0], s.Facts)
+			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tSHAPE\tDTYPE\tBYTES\tROLE\tTIERS (fp32/fp16/int8/int4)")
+			for _, t := range s.Tensors {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", terminalSafe(t.Name), t.ShapeText, t.DType, t.Size, t.Role, compress.TierText(t.Tiers))
+			}
+			return tw.Flush()
+		},
 	}
-	if len(pos) != 1 {
-		return fmt.Errorf("%w: want exactly one FILE", errUsage)
-	}
-	in, err := compress.Open(pos[0])
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	res := compress.Summarize(in)
-	if *asJSON {
-		return writeJSON(stdout, res)
-	}
-	fmt.Fprintf(stdout, "%s: %s\n\n", pos[0], strings.ReplaceAll(res.Facts, " · ", ", "))
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSHAPE\tDTYPE\tBYTES\tTABLE\tTIERS (fp32/fp16/int8/int4)")
-	for _, t := range res.Tensors {
-		tbl := ""
-		if t.Table {
-			tbl = "yes"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.ShapeText, t.DType, t.Size, tbl, compress.TierText(t.Tiers))
-	}
-	return tw.Flush()
 }

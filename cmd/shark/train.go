@@ -3,9 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"shark/compress"
 	"shark/core"
@@ -17,147 +18,139 @@ import (
 	"shark/internal/atomicfile"
 )
 
-func runSynth(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("synth", "-o FILE --rows N [--fields F] [--seed S]", `
-Writes Criteo-format data (label, 13 integer columns, 26 categorical columns)
+func (c *cli) synthCmd() *cobra.Command {
+	var out string
+	var rows, fields int
+	var seed uint64
+	cmd := &cobra.Command{
+		Use:   "synth -o FILE --rows N",
+		Short: "write Criteo-format data with planted truth",
+		Long: `Writes Criteo-format data (label, 13 integer columns, 26 categorical columns)
 with planted truth: of the first F categorical columns, F/2+1 move the click
 probability with strengths falling geometrically (1.2, 0.96, 0.77, ...) and
 the rest are pure noise; every column's values follow a Zipf law over 50 to
-1600 values. The other columns are left empty. The JSON output names the
-signal and noise fields.`, stderr)
-	out := fs.String("o", "", "output file (required)")
-	rows := fs.Int("rows", 0, "number of rows (required)")
-	fields := fs.Int("fields", 12, "categorical fields with content, 1..26")
-	seed := fs.Uint64("seed", 1, "random seed")
-	asJSON := fs.Bool("json", false, "print the planted truth as JSON")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+1600 values. The other columns are left empty.
+
+--json prints {file, rows, signal, noise, strength, vocab}.`,
+		Args: noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if rows < 1 || fields < 1 || fields > 26 {
+				return usagef("want --rows N >= 1 and --fields 1..26")
+			}
+			af, err := atomicfile.Create(out)
+			if err != nil {
+				return err
+			}
+			truth, err := dataset.Synth(af, rows, fields, seed)
+			if err != nil {
+				af.Abort()
+				return err
+			}
+			if err := af.Commit(); err != nil {
+				return err
+			}
+			sig, noise := truth.Signal()
+			if c.json {
+				return c.result(map[string]any{"file": out, "rows": rows, "signal": sig, "noise": noise, "strength": truth.Strength, "vocab": truth.Vocab})
+			}
+			fmt.Fprintf(c.stdout, "wrote %d rows to %s; signal fields %v, noise fields %v\n", rows, out, sig, noise)
+			return nil
+		},
 	}
-	if len(pos) != 0 || *out == "" || *rows < 1 {
-		return fmt.Errorf("%w: want -o FILE --rows N", errUsage)
-	}
-	af, err := atomicfile.Create(*out)
-	if err != nil {
-		return err
-	}
-	truth, err := dataset.Synth(af, *rows, *fields, *seed)
-	if err != nil {
-		af.Abort()
-		return err
-	}
-	if err := af.Commit(); err != nil {
-		return err
-	}
-	sig, noise := truth.Signal()
-	if *asJSON {
-		return writeJSON(stdout, map[string]any{"file": *out, "rows": *rows, "signal": sig, "noise": noise, "strength": truth.Strength, "vocab": truth.Vocab})
-	}
-	fmt.Fprintf(stdout, "wrote %d rows to %s; signal fields %v, noise fields %v\n", *rows, *out, sig, noise)
-	return nil
+	fs := cmd.Flags()
+	fs.StringVarP(&out, "output", "o", "", "the data file to write (required)")
+	fs.IntVar(&rows, "rows", 0, "number of rows (required)")
+	fs.IntVar(&fields, "fields", 12, "categorical fields with content, 1..26")
+	fs.Uint64Var(&seed, "seed", 1, "random seed")
+	cmd.MarkFlagRequired("output")
+	cmd.MarkFlagRequired("rows")
+	return cmd
 }
 
-func runTrain(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("train", "DATA [--test DATA2 | --split F] -o MODEL.shark [options]", `
-Trains the reference CTR model: one embedding table per field, the rows
+func (c *cli) trainCmd() *cobra.Command {
+	var d dataFlags
+	var out, test string
+	var hidden []int
+	cfg := model.DefaultConfig()
+	cmd := &cobra.Command{
+		Use:   "train DATA -o MODEL.shark",
+		Short: "train the reference CTR model",
+		Long: `Trains the reference CTR model: one embedding table per field, the rows
 concatenated into an MLP with ReLU, a sigmoid output and logloss, with Adam or
 Adagrad. Deterministic for a seed whatever the number of cores. The feature
 encoding (each field's values -> table rows, rare values sharing an
-out-of-vocabulary row) is built from DATA and saved in MODEL, as is the
-held-out share: later commands given the same DATA hold out the same rows.
-Prints the held-out AUC and logloss.`, stderr)
-	df := addDataFlags(fs)
-	out := fs.String("o", "", "output model (required)")
-	test := fs.String("test", "", "a separate test file (instead of --split)")
-	def := model.DefaultConfig()
-	split := fs.Float64("split", def.Split, "share of DATA held out for testing")
-	dim := fs.Int("dim", def.Dim, "embedding dimension")
-	hidden := fs.String("hidden", "64,32", "MLP hidden sizes")
-	opt := fs.String("optimizer", def.Optimizer, "adam or adagrad")
-	lr := fs.Float64("lr", def.LR, "learning rate")
-	batch := fs.Int("batch", def.Batch, "minibatch size")
-	epochs := fs.Int("epochs", def.Epochs, "training epochs")
-	l2 := fs.Float64("l2", def.L2, "L2 penalty on looked-up embedding rows")
-	seed := fs.Uint64("seed", def.Seed, "random seed")
-	workers := fs.Int("workers", 0, "worker goroutines (0: every core); results do not depend on it")
-	asJSON := fs.Bool("json", false, `print {"auc", "logloss", "train_rows", "test_rows", "epochs": [...], "seconds"}`)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+out-of-vocabulary row) is built from DATA and saved in MODEL, and so is what
+the model was trained on: the held-out share and seed of DATA (--split), or
+the test file (--test). Later commands score the same held-out rows, and
+refuse rows the model was trained on. Prints the held-out AUC and logloss.
+
+--json prints {auc, logloss, rows, train_rows, test_rows, fields,
+embedding_bytes, epochs, seconds, train_seconds, samples_per_sec, model,
+kernels}; rows says which rows the AUC came from.`,
+		Args: exactArgs(1, "one data file DATA"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			cfg.Hidden = hidden
+			if test != "" {
+				cfg.Split = 0
+			}
+			if err := cfg.Validate(); err != nil {
+				return usageError{err}
+			}
+			return c.train(args[0], test, out, &d, cfg)
+		},
 	}
-	if len(pos) != 1 || *out == "" {
-		return fmt.Errorf("%w: want DATA -o MODEL.shark", errUsage)
-	}
-	h, err := parseInts(*hidden)
-	if err != nil {
-		return err
-	}
-	cfg := model.Config{Dim: *dim, Hidden: h, Optimizer: *opt, LR: *lr, Batch: *batch, Epochs: *epochs, L2: *l2, Seed: *seed, Split: *split, Workers: *workers}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
+	fs := cmd.Flags()
+	d.add(fs, false)
+	fs.StringVarP(&out, "output", "o", "", "the model file to write (required)")
+	cmd.MarkFlagRequired("output")
+	fs.StringVar(&test, "test", "", "a separate test file (instead of --split): every one of its rows is held out")
+	fs.Float64Var(&cfg.Split, "split", cfg.Split, "share of DATA held out for testing")
+	fs.IntVar(&cfg.Dim, "dim", cfg.Dim, "embedding dimension")
+	fs.IntSliceVar(&hidden, "hidden", cfg.Hidden, "MLP hidden sizes")
+	fs.StringVar(&cfg.Optimizer, "optimizer", cfg.Optimizer, "adam or adagrad")
+	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "learning rate")
+	fs.IntVar(&cfg.Batch, "batch", cfg.Batch, "minibatch size")
+	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "training epochs")
+	fs.Float64Var(&cfg.L2, "l2", cfg.L2, "L2 penalty on looked-up embedding rows")
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
+	fs.IntVar(&cfg.Workers, "workers", 0, "worker goroutines (0: every core); results do not depend on it")
+	return cmd
+}
+
+func (c *cli) train(data, test, out string, d *dataFlags, cfg model.Config) error {
 	t0 := time.Now()
-	prog := newProgress(stderr)
-	tr, err := pipeline.Train(pipeline.TrainOptions{Data: pos[0], Test: *test, Read: df.options(), MinCount: *df.minCount,
-		SkipBad: *df.skipBad, Config: cfg, Progress: func(d, t int64) { prog.update("train", d, t) }})
-	prog.done()
+	prog := c.updater()
+	tr, err := pipeline.Train(pipeline.TrainOptions{Data: data, Test: test, Read: d.options(), MinCount: d.minCount,
+		SkipBad: d.skipBad, Config: cfg, Progress: func(n, total int64) {
+			if prog != nil {
+				prog("train", n, total)
+			}
+		}})
+	c.prog.done()
 	if errors.Is(err, core.ErrInvalid) {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return usageError{err}
 	}
 	if err != nil {
 		return err
 	}
 	if tr.Skipped > 0 {
-		fmt.Fprintf(stderr, "warning: skipped %d malformed rows\n", tr.Skipped)
+		c.warn("skipped %d malformed rows", tr.Skipped)
 	}
-	prov := compress.Provenance(compress.Origin{Step: "train", Data: filepath.Base(pos[0])})
-	if err := modelfile.Save(*out, tr.Model, tr.Encoding, modelfile.Record{Provenance: prov}, pos[0], *test); err != nil {
+	prov := compress.Provenance(compress.Origin{Step: "train", Data: filepath.Base(data)})
+	if err := modelfile.Save(out, tr.Model, tr.Encoding, modelfile.Record{Training: tr.Training, Provenance: prov}, data, test); err != nil {
 		return err
 	}
-	m, met, hist := tr.Model, tr.Metrics, tr.History
+	m, met := tr.Model, tr.Metrics
 	secs := time.Since(t0).Seconds()
-	if *asJSON {
-		return writeJSON(stdout, map[string]any{"auc": met.AUC, "logloss": met.LogLoss, "train_rows": tr.Train.Rows(), "test_rows": tr.Test.Rows(),
-			"fields": len(tr.Encoding.Fields), "embedding_bytes": m.EmbeddingBytes(), "epochs": hist, "seconds": secs, "model": *out,
+	if c.json {
+		return c.result(map[string]any{"auc": met.AUC, "logloss": met.LogLoss, "rows": tr.Rows, "train_rows": tr.Train.Rows(), "test_rows": tr.Test.Rows(),
+			"fields": len(tr.Encoding.Fields), "embedding_bytes": m.EmbeddingBytes(), "epochs": tr.History, "seconds": secs, "model": out,
 			"train_seconds": tr.TrainSeconds, "samples_per_sec": float64(tr.Train.Rows()*m.Cfg.Epochs) / tr.TrainSeconds, "kernels": kernels.Impl()})
 	}
-	for _, e := range hist {
-		fmt.Fprintf(stdout, "epoch %d: train logloss %.4f, test AUC %.4f logloss %.4f\n", e.Epoch, e.TrainLoss, e.Valid.AUC, e.Valid.LogLoss)
+	for _, e := range tr.History {
+		fmt.Fprintf(c.stdout, "epoch %d: train logloss %.4f, test AUC %.4f logloss %.4f\n", e.Epoch, e.TrainLoss, e.Valid.AUC, e.Valid.LogLoss)
 	}
-	fmt.Fprintf(stdout, "test AUC %.4f, logloss %.4f on %d rows (trained on %d, %d fields, %s of embeddings) in %.1fs; saved %s\n",
-		met.AUC, met.LogLoss, tr.Test.Rows(), tr.Train.Rows(), len(tr.Encoding.Fields), compress.Size(m.EmbeddingBytes()), secs, *out)
-	return nil
-}
-
-func runEval(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("eval", "MODEL DATA [--json]", `
-Scores a model on every row of DATA, encoded with the model's encoding.
-Compressed tables are read with dequantize-on-lookup straight from the file.`, stderr)
-	df := addDataFlags(fs)
-	asJSON := fs.Bool("json", false, `print {"auc", "logloss", "rows"}`)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 2 {
-		return fmt.Errorf("%w: want MODEL DATA", errUsage)
-	}
-	l, err := modelfile.Load(pos[0], false)
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	d, err := df.read(l, pos[1], stderr)
-	if err != nil {
-		return err
-	}
-	met, err := l.Model.Evaluate(d.All)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSON(stdout, met)
-	}
-	fmt.Fprintf(stdout, "AUC %.4f, logloss %.4f on %d rows\n", met.AUC, met.LogLoss, met.Rows)
+	fmt.Fprintf(c.stdout, "test AUC %.4f, logloss %.4f on %s (trained on %s rows, %d fields, %s of embeddings) in %.1fs; saved %s\n",
+		met.AUC, met.LogLoss, tr.Rows.Text, dataset.Count(tr.Train.Rows()), len(tr.Encoding.Fields), compress.Size(m.EmbeddingBytes()), secs, out)
 	return nil
 }

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// cli is what every command shares: the output streams, the --json switch
+// and the progress line.
+type cli struct {
+	stdout, stderr io.Writer
+	json           bool
+	prog           progress
+}
+
+// result prints v as indented JSON on stdout.
+func (c *cli) result(v any) error {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// warn prints a warning on stderr, clearing the progress line first.
+func (c *cli) warn(format string, args ...any) {
+	c.prog.clear()
+	fmt.Fprintf(c.stderr, "warning: "+format+"\n", args...)
+}
+
+// progress draws a progress bar with the rate and the time left on stderr
+// when it is a terminal, and nothing otherwise.
+type progress struct {
+	w     io.Writer
+	bar   *progressbar.ProgressBar
+	stage string
+}
+
+// onTerminal reports whether w is a terminal.
+func onTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// updater is the callback long work reports to: a stage, counts done and
+// the total.
+func (c *cli) updater() func(stage string, done, total int64) {
+	if !onTerminal(c.stderr) {
+		return nil
+	}
+	c.prog.w = c.stderr
+	return c.prog.update
+}
+
+func (p *progress) update(stage string, done, total int64) {
+	if p.bar == nil || stage != p.stage {
+		p.clear()
+		p.stage = stage
+		p.bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(stage),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionSetWidth(30), progressbar.OptionClearOnFinish())
+	}
+	p.bar.Set64(done)
+}
+
+// clear takes the bar off the line.
+func (p *progress) clear() {
+	if p.bar != nil {
+		p.bar.Clear()
+	}
+}
+
+// done ends the bar.
+func (p *progress) done() {
+	p.clear()
+	p.bar, p.stage = nil, ""
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"shark/ctr/dataset"
+	"shark/ctr/modelfile"
+)
+
+// budget is a --budget value: a share of the tables' fp32 bytes ("30%") or
+// a size with a unit ("1.5MB", "800KiB"). A bare number is refused: 30
+// could be either.
+type budget struct {
+	share float64
+	bytes int64
+	text  string
+}
+
+func (b *budget) String() string { return b.text }
+func (b *budget) Type() string   { return "size" }
+
+var units = []struct {
+	suffix string
+	mul    float64
+}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
+
+func (b *budget) Set(s string) error {
+	s = strings.TrimSpace(s)
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || !(v > 0 && v <= 1000) {
+			return fmt.Errorf("%q: want a percentage above 0, e.g. 30%%", s)
+		}
+		*b = budget{share: v / 100, text: s}
+		return nil
+	}
+	for _, u := range units {
+		if p, ok := strings.CutSuffix(s, u.suffix); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil || !(v > 0) || v*u.mul > 1<<62 {
+				return fmt.Errorf("%q: want a positive size, e.g. 1.5MB or 800KiB", s)
+			}
+			*b = budget{bytes: int64(v * u.mul), text: s}
+			return nil
+		}
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return fmt.Errorf("%q has no unit: write %s%% for a share of the tables' fp32 bytes, or %sMB (%sMiB, %sB) for a size", s, s, s, s, s)
+	}
+	return fmt.Errorf("%q: want a percentage (30%%) or a size with a unit (1.5MB, 800KiB, 2GiB)", s)
+}
+
+// optFloat is a float flag with no default: unset until given, so that the
+// help shows no made-up default. NaN and infinities are refused.
+type optFloat struct {
+	v   float64
+	set bool
+}
+
+func (f *optFloat) String() string {
+	if !f.set {
+		return ""
+	}
+	return strconv.FormatFloat(f.v, 'g', -1, 64)
+}
+func (f *optFloat) Type() string { return "float" }
+func (f *optFloat) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("%q is not a finite number", s)
+	}
+	f.v, f.set = v, true
+	return nil
+}
+
+// dataFlags are the options of every command that reads data files.
+type dataFlags struct {
+	format, label, test string
+	ignore, numeric     []string
+	minCount            int
+	skipBad             bool
+}
+
+// add defines the reading flags; withTest adds --test.
+func (d *dataFlags) add(fs *pflag.FlagSet, withTest bool) {
+	fs.StringVar(&d.format, "format", "", "data format: criteo, csv, libsvm or libffm (sniffed from the first line when not given)")
+	fs.StringVar(&d.label, "label", "", "csv: the label column, optionally with a threshold, e.g. 'rating>=4'")
+	fs.StringSliceVar(&d.ignore, "ignore", nil, "csv: columns to leave out")
+	fs.StringSliceVar(&d.numeric, "numeric", nil, "csv: numeric columns, bucketised as floor(ln(x)^2)")
+	fs.IntVar(&d.minCount, "min-count", 2, "values seen fewer times share the out-of-vocabulary row")
+	fs.BoolVar(&d.skipBad, "skip-bad", false, "skip malformed rows (counted) instead of stopping at the first")
+	if withTest {
+		fs.StringVar(&d.test, "test", "", "a separate test file: score every one of its rows, and use every row of DATA for training (default: the rows of DATA the model held out)")
+	}
+}
+
+func (d *dataFlags) options() dataset.Options {
+	return dataset.Options{Format: d.format, Label: d.label, Ignore: d.ignore, Numeric: d.numeric}
+}
+
+// read is the reading options given on the command line, nil for the
+// model's own.
+func (d *dataFlags) read() *dataset.Options {
+	if d.format == "" && d.label == "" {
+		return nil
+	}
+	o := d.options()
+	return &o
+}
+
+// modelData opens a model and reads its data: the held-out rows to score,
+// and the rows to fine-tune on when the command trains.
+func (c *cli) modelData(modelPath, dataPath string, d *dataFlags, dense, fineTune, allRows bool) (*modelfile.Loaded, *modelfile.Data, error) {
+	l, err := modelfile.Load(modelPath, dense)
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := l.Data(dataPath, modelfile.DataOptions{Test: d.test, AllRows: allRows, FineTune: fineTune, Read: d.read(), SkipBad: d.skipBad})
+	if err != nil {
+		l.Close()
+		if isHeldOutError(err) {
+			return nil, nil, usageError{err}
+		}
+		return nil, nil, err
+	}
+	if data.Skipped > 0 {
+		c.warn("skipped %d malformed rows", data.Skipped)
+	}
+	return l, data, nil
+}
+
+// isHeldOutError reports an error the user mends with --test.
+func isHeldOutError(err error) bool { return errors.Is(err, modelfile.ErrTrainingRows) }
+
+// thresholds is a --thresholds value: three priorities T32,T16,T8.
+type thresholds struct {
+	v   [3]float64
+	set bool
+}
+
+func (t *thresholds) String() string {
+	if !t.set {
+		return ""
+	}
+	return fmt.Sprintf("%g,%g,%g", t.v[0], t.v[1], t.v[2])
+}
+func (t *thresholds) Type() string { return "T32,T16,T8" }
+func (t *thresholds) Set(s string) error {
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 {
+		return fmt.Errorf("%q: want three numbers T32,T16,T8", s)
+	}
+	for i, p := range parts {
+		var f optFloat
+		if err := f.Set(strings.TrimSpace(p)); err != nil {
+			return err
+		}
+		t.v[i] = f.v
+	}
+	t.set = true
+	return nil
+}
