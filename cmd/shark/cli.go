@@ -15,6 +15,7 @@ import (
 // and the progress line.
 type cli struct {
 	stdout, stderr io.Writer
+	args           []string // the command line, for the reports that quote it
 	json           bool
 	prog           progress
 }

@@ -57,11 +57,11 @@ func (c *cli) experimentKind(kind, short, long string) *cobra.Command {
 		Short: short,
 		Long:  long + "\n\n" + heldOutHelp,
 		Args:  exactArgs(2, "MODEL DATA"),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(_ *cobra.Command, args []string) error {
 			if f.budget.share == 0 {
 				return usagef("--budget must be a percentage of the kept tables' fp32 bytes, e.g. 40%%")
 			}
-			return c.experiment(kind, args, &f, cmd.CommandPath()+" "+strings.Join(args, " "))
+			return c.experiment(kind, args, &f, "shark "+strings.Join(c.args, " "))
 		},
 	}
 	fs := cmd.Flags()

@@ -29,7 +29,7 @@ const (
 // run runs the command line args and returns the exit status. Results go
 // to stdout; progress, warnings and errors to stderr.
 func run(args []string, stdout, stderr io.Writer) int {
-	c := &cli{stdout: stdout, stderr: stderr}
+	c := &cli{stdout: stdout, stderr: stderr, args: args}
 	root := c.root()
 	root.SetArgs(args)
 	cmd, err := root.ExecuteC()
