@@ -30,6 +30,7 @@ type DemoResult struct {
 	Signal         []string          `json:"signal"` // strongest first
 	Noise          []string          `json:"noise"`
 	Trained        *pipeline.Trained `json:"-"`
+	HeldOut        dataset.Rows      `json:"held_out"` // the rows every AUC came from
 	ModelFile      string            `json:"model"`
 	Scores         *Scores           `json:"scores"`
 	Top            []string          `json:"top"` // Taylor's best fields, best first
@@ -65,7 +66,7 @@ func Demo(o DemoOptions) (*DemoResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Trained = tr
+	res.Trained, res.HeldOut = tr, tr.Rows
 	m := tr.Model
 	res.ModelFile = filepath.Join(o.Dir, "model.shark")
 	if err := modelfile.Save(res.ModelFile, m, tr.Encoding, modelfile.Record{Training: tr.Training, Provenance: o.Provenance("train", "synth.tsv")}); err != nil {
