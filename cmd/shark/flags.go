@@ -83,7 +83,7 @@ func (f *optFloat) Set(s string) error {
 type dataFlags struct {
 	format, label, test string
 	ignore, numeric     []string
-	minCount            int
+	minCount, maxLine   int
 	skipBad             bool
 }
 
@@ -95,20 +95,26 @@ func (d *dataFlags) add(fs *pflag.FlagSet, withTest bool) {
 	fs.StringSliceVar(&d.numeric, "numeric", nil, "csv: numeric columns, bucketised as floor(ln(x)^2)")
 	fs.IntVar(&d.minCount, "min-count", 2, "values seen fewer times share the out-of-vocabulary row")
 	fs.BoolVar(&d.skipBad, "skip-bad", false, "skip malformed rows (counted) instead of stopping at the first")
+	fs.IntVar(&d.maxLine, "max-line", dataset.DefaultMaxLine, "the longest line read, in bytes: a longer one is a malformed row")
 	if withTest {
 		fs.StringVar(&d.test, "test", "", "a separate test file: score every one of its rows, and use every row of DATA for training (default: the rows of DATA the model held out)")
 	}
 }
 
 func (d *dataFlags) options() dataset.Options {
-	return dataset.Options{Format: d.format, Label: d.label, Ignore: d.ignore, Numeric: d.numeric}
+	return dataset.Options{Format: d.format, Label: d.label, Ignore: d.ignore, Numeric: d.numeric, MaxLine: d.maxLine}
 }
 
 // read is the reading options given on the command line, nil for the
-// model's own.
-func (d *dataFlags) read() *dataset.Options {
+// model's own (with the line limit given, if any).
+func (d *dataFlags) read(l *modelfile.Loaded) *dataset.Options {
 	if d.format == "" && d.label == "" {
-		return nil
+		if l.Encoding == nil {
+			return nil
+		}
+		o := l.Encoding.Options
+		o.MaxLine = d.maxLine
+		return &o
 	}
 	o := d.options()
 	return &o
@@ -121,7 +127,7 @@ func (c *cli) modelData(modelPath, dataPath string, d *dataFlags, dense, fineTun
 	if err != nil {
 		return nil, nil, err
 	}
-	data, err := l.Data(dataPath, modelfile.DataOptions{Test: d.test, AllRows: allRows, FineTune: fineTune, Read: d.read(), SkipBad: d.skipBad})
+	data, err := l.Data(dataPath, modelfile.DataOptions{Test: d.test, AllRows: allRows, FineTune: fineTune, Read: d.read(l), SkipBad: d.skipBad})
 	if err != nil {
 		l.Close()
 		if isHeldOutError(err) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -92,12 +93,12 @@ func TestCSV(t *testing.T) {
 }
 
 func TestLibSVMAndFFM(t *testing.T) {
-	recs, err := readAll(t, "1 3:1 7:1\n-1 4:1 7:1\n", Options{})
+	recs, err := readAll(t, "1 3:1 7:1\n0 4:1 7:1\n", Options{})
 	if err != nil || recs[0].Label != 1 || recs[1].Label != 0 || recs[1].Tokens[0] != "4" {
 		t.Fatalf("libsvm: %v %v", recs, err)
 	}
 	recs, err = readAll(t, "1 0:3:1 2:9:1\n0 1:5:1\n", Options{})
-	if err != nil || recs[0].Tokens[2] != "9" || recs[0].Tokens[1] != "" || recs[1].Tokens[1] != "5" {
+	if err != nil || !slices.Equal(recs[0].Fields, []int{0, 2}) || recs[0].Tokens[1] != "9" || recs[1].Fields[0] != 1 || recs[1].Tokens[0] != "5" {
 		t.Fatalf("libffm: %v %v", recs, err)
 	}
 	for name, data := range map[string]string{
@@ -107,6 +108,7 @@ func TestLibSVMAndFFM(t *testing.T) {
 		"libffm twice":    "1 0:3:1 0:4:1\n",
 		"libffm field":    "1 a:3:1 0:1\n",
 		"bad label":       "yes 3:1\n",
+		"label -1":        "-1 3:1\n",
 	} {
 		if _, err := readAll(t, data, Options{}); !errors.Is(err, ErrBadRow) {
 			t.Errorf("%s: %v", name, err)
@@ -182,4 +184,120 @@ func FuzzReaders(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Labels other than 0 and 1 are malformed rows in every format: a file of
+// 2, -1 or 0.5 does not become clicks silently (a CSV threshold says how
+// to count other values).
+func TestLabelsAreZeroOrOne(t *testing.T) {
+	for _, y := range []string{"2", "-1", "0.5", "nan", "1e300"} {
+		for format, data := range map[string]string{
+			"criteo": criteoRow(y, make([]string, 13), make([]string, 26)),
+			"csv":    "y,x\n" + y + ",a\n",
+			"libsvm": y + " 3:1\n",
+			"libffm": y + " 0:3:1\n",
+		} {
+			if _, err := readAll(t, data, Options{Format: format, Label: "y"}); !errors.Is(err, ErrBadRow) {
+				t.Errorf("%s label %q: %v", format, y, err)
+			}
+		}
+	}
+	recs, err := readAll(t, "y,x\n4.5,a\n", Options{Format: "csv", Label: "y>=4"})
+	if err != nil || recs[0].Label != 1 {
+		t.Fatalf("threshold: %v %v", recs, err)
+	}
+}
+
+// A line over the limit is one malformed row, skipped in one pass; lines
+// after it are read as usual.
+func TestLongLine(t *testing.T) {
+	long := "1 3:" + strings.Repeat("9", 5000) + "\n"
+	data := "1 3:1\n" + long + "0 3:2\n"
+	r, err := Open(strings.NewReader(data), Options{MaxLine: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels []float32
+	var bad int
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if errors.Is(err, ErrBadRow) {
+			bad++
+			if !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), "--max-line") {
+				t.Fatalf("error %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		labels = append(labels, rec.Label)
+	}
+	if bad != 1 || !slices.Equal(labels, []float32{1, 0}) {
+		t.Fatalf("%d bad rows, labels %v", bad, labels)
+	}
+	// A line without end (a stream of zero bytes) ends as one bad row.
+	for _, format := range []string{"criteo", "libsvm", "libffm"} {
+		r, _ = Open(io.LimitReader(zeros{}, 50<<20), Options{Format: format, MaxLine: 1 << 20})
+		if _, err := r.Next(); !errors.Is(err, ErrBadRow) {
+			t.Fatalf("%s: endless line: %v", format, err)
+		}
+	}
+	if _, err := Open(io.LimitReader(zeros{}, 50<<20), Options{Format: "csv", Label: "y"}); !errors.Is(err, ErrBadRow) {
+		t.Fatalf("csv: an endless header: %v", err)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// Skipped rows are counted exactly: each stray quote makes one bad row.
+func TestUnterminatedQuotes(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("y,x\n")
+	for i := 0; i < 3000; i++ {
+		if i%100 == 7 {
+			b.WriteString("1,\"open\n")
+		} else {
+			b.WriteString("0,a\n")
+		}
+	}
+	p := filepath.Join(t.TempDir(), "q.csv")
+	os.WriteFile(p, []byte(b.String()), 0o644)
+	opt := Options{Format: "csv", Label: "y"}
+	_, st, err := Build(FileOpener(p, opt), opt, 1, true)
+	if err != nil || st.Skipped != 30 || st.Rows != 2970 {
+		t.Fatalf("%+v %v", st, err)
+	}
+}
+
+// A byte order mark before a CSV header is not part of its first column.
+func TestBOM(t *testing.T) {
+	recs, err := readAll(t, "\xef\xbb\xbfclicked,x\n1,a\n", Options{Format: "csv", Label: "clicked"})
+	if err != nil || len(recs) != 1 || recs[0].Label != 1 {
+		t.Fatalf("%v %v", recs, err)
+	}
+}
+
+// A libFFM field id of a million makes one table, not a million.
+func TestLibFFMFieldIDs(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f.ffm")
+	os.WriteFile(p, []byte("1 0:3:1 1000000:9:1\n0 0:4:1 1000000:9:1\n1 7:1:1\n"), 0o644)
+	opt := Options{Format: "libffm"}
+	enc, _, err := Build(FileOpener(p, opt), opt, 1, false)
+	if err != nil || !slices.Equal(enc.Fields, []string{"f0", "f7", "f1000000"}) {
+		t.Fatalf("%v %v", enc, err)
+	}
+	ds, _, err := enc.Encode(FileOpener(p, opt), false)
+	if err != nil || ds.Validate() != nil {
+		t.Fatal(err)
+	}
+	// Row 0: f0=3, f7 empty, f1000000=9.
+	if ds.IDs[0] < 2 || ds.IDs[1] != Empty || ds.IDs[2] < 2 {
+		t.Fatalf("ids %v", ds.IDs)
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
+	"strings"
 
 	"shark/ctr/model"
 )
@@ -24,6 +26,7 @@ type Encoding struct {
 	Values   [][]string `msgpack:"values"` // per field: the token of row 2+i
 
 	index []map[string]int32
+	slots map[int]int // libFFM field id -> field index
 }
 
 // Vocab is each field's table size.
@@ -107,16 +110,27 @@ func each(open Opener, skipBad bool, fn func(*Record) error) (Reader, Stats, err
 
 // Build makes an encoding from one pass over the data: every value seen at
 // least minCount times gets its own row, most frequent first (ties by value).
-// Memory grows with the number of distinct values, not with the file.
+// Memory grows with the number of distinct values, not with the file; a
+// libFFM file gets a table for each field it holds, whatever its ids.
 func Build(open Opener, opt Options, minCount int, skipBad bool) (*Encoding, Stats, error) {
-	var counts []map[string]int
+	var counts []map[string]int        // by position
+	sparse := map[int]map[string]int{} // by libFFM field id
 	r, st, err := each(open, skipBad, func(rec *Record) error {
-		for len(counts) < len(rec.Tokens) {
-			counts = append(counts, map[string]int{})
-		}
-		for f, t := range rec.Tokens {
+		for i, t := range rec.Tokens {
+			var c map[string]int
+			if rec.Fields != nil {
+				if c = sparse[rec.Fields[i]]; c == nil {
+					c = map[string]int{}
+					sparse[rec.Fields[i]] = c
+				}
+			} else {
+				for len(counts) <= i {
+					counts = append(counts, map[string]int{})
+				}
+				c = counts[i]
+			}
 			if t != "" {
-				counts[f][t]++
+				c[t]++
 			}
 		}
 		return nil
@@ -128,41 +142,70 @@ func Build(open Opener, opt Options, minCount int, skipBad bool) (*Encoding, Sta
 		return nil, st, fmt.Errorf("%w: no rows", ErrFormat)
 	}
 	e := &Encoding{Options: opt, MinCount: minCount, Fields: append([]string{}, r.Fields()...)}
-	for len(counts) < len(e.Fields) {
-		counts = append(counts, map[string]int{})
-	}
-	for f := range e.Fields {
-		var vals []string
-		for t, n := range counts[f] {
-			if n >= minCount {
-				vals = append(vals, t)
-			}
+	for f, name := range e.Fields {
+		var c map[string]int
+		if id, ok := fieldID(name); ok && len(sparse) > 0 {
+			c = sparse[id]
+		} else if f < len(counts) {
+			c = counts[f]
 		}
-		c := counts[f]
-		sort.Slice(vals, func(i, j int) bool {
-			if c[vals[i]] != c[vals[j]] {
-				return c[vals[i]] > c[vals[j]]
-			}
-			return vals[i] < vals[j]
-		})
-		e.Values = append(e.Values, vals)
+		e.Values = append(e.Values, frequent(c, minCount))
 	}
 	return e, st, nil
+}
+
+// frequent lists the tokens of c seen at least minCount times, most
+// frequent first, ties by token.
+func frequent(c map[string]int, minCount int) []string {
+	var vals []string
+	for t, n := range c {
+		if n >= minCount {
+			vals = append(vals, t)
+		}
+	}
+	sort.Slice(vals, func(i, j int) bool {
+		if c[vals[i]] != c[vals[j]] {
+			return c[vals[i]] > c[vals[j]]
+		}
+		return vals[i] < vals[j]
+	})
+	return vals
+}
+
+// fieldID is the libFFM field id of a field name made by FieldName.
+func fieldID(name string) (int, bool) {
+	s, ok := strings.CutPrefix(name, "f")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.Atoi(s)
+	return id, err == nil && FieldName(id) == name
+}
+
+// slot is the index of libFFM field id in the encoding.
+func (e *Encoding) slot(id int) (int, bool) {
+	if e.slots == nil {
+		e.slots = map[int]int{}
+		for f, name := range e.Fields {
+			if x, ok := fieldID(name); ok {
+				e.slots[x] = f
+			}
+		}
+	}
+	f, ok := e.slots[id]
+	return f, ok
 }
 
 // Encode reads the data into a dataset with this encoding.
 func (e *Encoding) Encode(open Opener, skipBad bool) (*model.Dataset, Stats, error) {
 	ds := &model.Dataset{Fields: e.Fields, Vocab: e.Vocab()}
 	n := len(e.Fields)
+	row := make([]string, n)
 	_, st, err := each(open, skipBad, func(rec *Record) error {
-		if len(rec.Tokens) > n {
-			return bad(rec.Line, "%d fields, the encoding has %d", len(rec.Tokens), n)
+		if err := e.place(rec, row); err != nil {
+			return err
 		}
-		for f := 0; f < n; f++ {
-			tok := ""
-			if f < len(rec.Tokens) {
-				tok = rec.Tokens[f]
-			}
+		for f, tok := range row {
 			ds.IDs = append(ds.IDs, e.id(f, tok))
 		}
 		ds.Labels = append(ds.Labels, rec.Label)
@@ -172,4 +215,24 @@ func (e *Encoding) Encode(open Opener, skipBad bool) (*model.Dataset, Stats, err
 		return nil, st, err
 	}
 	return ds, st, nil
+}
+
+// place puts a record's tokens in the encoding's field order.
+func (e *Encoding) place(rec *Record, row []string) error {
+	clear(row)
+	if rec.Fields == nil {
+		if len(rec.Tokens) > len(row) {
+			return bad(rec.Line, "%d fields, the encoding has %d", len(rec.Tokens), len(row))
+		}
+		copy(row, rec.Tokens)
+		return nil
+	}
+	for i, id := range rec.Fields {
+		f, ok := e.slot(id)
+		if !ok {
+			return bad(rec.Line, "field %d is not in the model's encoding", id)
+		}
+		row[f] = rec.Tokens[i]
+	}
+	return nil
 }

@@ -8,11 +8,12 @@ package dataset
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -37,11 +38,13 @@ func bad(line int64, msg string, args ...any) error {
 	return &RowError{Line: line, Msg: fmt.Sprintf(msg, args...)}
 }
 
-// Record is one parsed row: a label and one token per field ("" = empty).
+// Record is one parsed row: a label and one token per field ("" = empty),
+// by position, or, where Fields is set (libFFM), for the field ids it names.
 type Record struct {
 	Line   int64
 	Label  float32
 	Tokens []string
+	Fields []int
 }
 
 // Reader yields records; Next returns io.EOF at the end.
@@ -56,7 +59,12 @@ type Options struct {
 	Label   string   // csv: label column, optionally with a threshold: rating>=4
 	Ignore  []string // csv: columns to leave out
 	Numeric []string // csv: numeric columns, bucketised like Criteo's integers
+	MaxLine int      `msgpack:",omitempty"` // the longest line read, in bytes; 0: DefaultMaxLine
 }
+
+// DefaultMaxLine is the longest line a data file may have unless the
+// options say otherwise: a longer line is a malformed row.
+const DefaultMaxLine = 1 << 20
 
 // Bucket maps a count or measurement to a token the way the usual Criteo
 // practice does: floor(ln(x)^2) for x > 2, the value itself below.
@@ -86,9 +94,17 @@ func Sniff(first []byte) string {
 	return "csv"
 }
 
-// Open returns a reader over r. The maximum line length is 16 MiB.
+// Open returns a reader over r. A line longer than opt.MaxLine, in every
+// format, is a malformed row; a UTF-8 byte order mark at the start is
+// dropped.
 func Open(r io.Reader, opt Options) (Reader, error) {
+	if opt.MaxLine <= 0 {
+		opt.MaxLine = DefaultMaxLine
+	}
 	br := bufio.NewReaderSize(r, 1<<16)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
 	if opt.Format == "" {
 		head, _ := br.Peek(1 << 16)
 		if i := bytes.IndexByte(head, '\n'); i >= 0 {
@@ -96,54 +112,74 @@ func Open(r io.Reader, opt Options) (Reader, error) {
 		}
 		opt.Format = Sniff(head)
 	}
+	l := &lines{r: br, max: opt.MaxLine}
 	switch opt.Format {
 	case "criteo":
-		return newCriteo(br), nil
+		return newCriteo(l), nil
 	case "csv":
-		return newCSV(br, opt)
+		return newCSV(l, opt)
 	case "libsvm", "libfm":
-		return newLibSVM(br, false), nil
+		return newLibSVM(l, false), nil
 	case "libffm":
-		return newLibSVM(br, true), nil
+		return newLibSVM(l, true), nil
 	}
 	return nil, fmt.Errorf("%w: %q (criteo, csv, libsvm, libffm)", ErrFormat, opt.Format)
 }
 
+// lines reads a file a line at a time, each at most max bytes: a longer
+// line is skipped to its end, in one pass, and reported as a bad row.
 type lines struct {
-	sc   *bufio.Scanner
+	r    *bufio.Reader
+	max  int
 	line int64
+	buf  []byte
 }
 
-func newLines(r io.Reader) *lines {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<16), 16<<20)
-	return &lines{sc: sc}
-}
-
+// next returns the next line that is not empty, without its line end.
 func (l *lines) next() (string, error) {
-	for l.sc.Scan() {
-		l.line++
-		s := strings.TrimRight(l.sc.Text(), "\r")
-		if s == "" {
+	for {
+		s, err := l.read()
+		if err != nil || s != "" {
+			return s, err
+		}
+	}
+}
+
+// read returns the next line, "" for an empty one.
+func (l *lines) read() (string, error) {
+	l.buf = l.buf[:0]
+	tooLong := false
+	for {
+		chunk, err := l.r.ReadSlice('\n')
+		if tooLong = tooLong || len(l.buf)+len(chunk) > l.max+2; !tooLong {
+			l.buf = append(l.buf, chunk...)
+		}
+		if err == bufio.ErrBufferFull {
 			continue
+		}
+		if err == io.EOF && len(chunk) == 0 && len(l.buf) == 0 && !tooLong {
+			return "", io.EOF
+		}
+		if err != nil && err != io.EOF {
+			return "", bad(l.line+1, "reading: %v", err)
+		}
+		l.line++
+		s := strings.TrimRight(string(l.buf), "\r\n")
+		if tooLong || len(s) > l.max {
+			return "", bad(l.line, "the line is longer than %d bytes (--max-line)", l.max)
 		}
 		return s, nil
 	}
-	if err := l.sc.Err(); err != nil {
-		return "", bad(l.line+1, "%v", err)
-	}
-	return "", io.EOF
 }
 
+// parseLabel reads a click label: 0 or 1, nothing else (a CSV label with a
+// threshold says how other values count).
 func parseLabel(s string, line int64) (float32, error) {
 	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsNaN(v) {
-		return 0, bad(line, "label %q is not a number", s)
+	if err != nil || (v != 0 && v != 1) {
+		return 0, bad(line, "label %q is not 0 or 1", s)
 	}
-	if v > 0 {
-		return 1, nil
-	}
-	return 0, nil
+	return float32(v), nil
 }
 
 // Criteo: label, I1..I13 (integers, may be empty), C1..C26 (hashed, may be empty).
@@ -152,8 +188,8 @@ type criteo struct {
 	fields []string
 }
 
-func newCriteo(r io.Reader) *criteo {
-	c := &criteo{l: newLines(r)}
+func newCriteo(l *lines) *criteo {
+	c := &criteo{l: l}
 	for i := 1; i <= 13; i++ {
 		c.fields = append(c.fields, fmt.Sprintf("I%d", i))
 	}
@@ -201,22 +237,40 @@ func (c *criteo) Next() (*Record, error) {
 // and libFFM ("label field:idx:val ..."). Values are not used: a feature
 // is its index.
 type libsvm struct {
-	l      *lines
-	ffm    bool
-	nf     int // libsvm: fields fixed by the first row; libffm: grows
-	fields []string
+	l    *lines
+	ffm  bool
+	nf   int          // libsvm: fields, fixed by the first row
+	seen map[int]bool // libffm: the field ids seen so far
 }
 
-func newLibSVM(r io.Reader, ffm bool) *libsvm { return &libsvm{l: newLines(r), ffm: ffm, nf: -1} }
+func newLibSVM(l *lines, ffm bool) *libsvm {
+	return &libsvm{l: l, ffm: ffm, nf: -1, seen: map[int]bool{}}
+}
 
 // Fields is known after the first row for libSVM; for libFFM it is the
-// largest field id seen so far plus one, so read the file through first.
+// fields seen so far, in the order of their ids, so read the file through
+// first.
 func (s *libsvm) Fields() []string {
-	for len(s.fields) < s.nf {
-		s.fields = append(s.fields, fmt.Sprintf("f%d", len(s.fields)))
+	var out []string
+	if !s.ffm {
+		for i := 0; i < s.nf; i++ {
+			out = append(out, fmt.Sprintf("f%d", i))
+		}
+		return out
 	}
-	return s.fields[:max(s.nf, 0)]
+	ids := make([]int, 0, len(s.seen))
+	for id := range s.seen {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	for _, id := range ids {
+		out = append(out, FieldName(id))
+	}
+	return out
 }
+
+// FieldName is the name of libFFM field id.
+func FieldName(id int) string { return fmt.Sprintf("f%d", id) }
 
 func (s *libsvm) Next() (*Record, error) {
 	line, err := s.l.next()
@@ -232,97 +286,102 @@ func (s *libsvm) Next() (*Record, error) {
 		return nil, err
 	}
 	rec := &Record{Line: s.l.line, Label: y}
-	if !s.ffm {
-		if s.nf < 0 {
-			s.nf = len(parts) - 1
-		}
-		if len(parts)-1 != s.nf {
-			return nil, bad(s.l.line, "%d features, the first row had %d (one per field)", len(parts)-1, s.nf)
-		}
-		for i, p := range parts[1:] {
-			idx, val, ok := strings.Cut(p, ":")
-			if !ok || idx == "" {
-				return nil, bad(s.l.line, "feature %d %q is not index:value", i+1, p)
-			}
-			if _, err := strconv.ParseFloat(val, 64); err != nil {
-				return nil, bad(s.l.line, "feature %d %q: value is not a number", i+1, p)
-			}
-			rec.Tokens = append(rec.Tokens, idx)
-		}
-		return rec, nil
+	if s.ffm {
+		return rec, s.ffmFeatures(rec, parts[1:])
+	}
+	if s.nf < 0 {
+		s.nf = len(parts) - 1
+	}
+	if len(parts)-1 != s.nf {
+		return nil, bad(s.l.line, "%d features, the first row had %d (one per field)", len(parts)-1, s.nf)
 	}
 	for i, p := range parts[1:] {
-		fs := strings.SplitN(p, ":", 3)
-		if len(fs) != 3 {
-			return nil, bad(s.l.line, "feature %d %q is not field:index:value", i+1, p)
+		idx, val, ok := strings.Cut(p, ":")
+		if !ok || idx == "" {
+			return nil, bad(s.l.line, "feature %d %q is not index:value", i+1, p)
 		}
-		f, err := strconv.Atoi(fs[0])
-		if err != nil || f < 0 || f > 1<<16 {
-			return nil, bad(s.l.line, "feature %d %q: field is not an integer in 0..65536", i+1, p)
-		}
-		if _, err := strconv.ParseFloat(fs[2], 64); err != nil {
+		if _, err := strconv.ParseFloat(val, 64); err != nil {
 			return nil, bad(s.l.line, "feature %d %q: value is not a number", i+1, p)
 		}
-		for len(rec.Tokens) <= f {
-			rec.Tokens = append(rec.Tokens, "")
-		}
-		if rec.Tokens[f] != "" {
-			return nil, bad(s.l.line, "field %d appears twice", f)
-		}
-		rec.Tokens[f] = fs[1]
-		s.nf = max(s.nf, f+1)
+		rec.Tokens = append(rec.Tokens, idx)
 	}
 	return rec, nil
 }
 
-// CSV with a header row.
+// ffmFeatures reads libFFM's field:index:value features into rec, sparse:
+// a token per field the row names (Record.Fields), so that a field id of a
+// million costs one table, not a million.
+func (s *libsvm) ffmFeatures(rec *Record, parts []string) error {
+	for i, p := range parts {
+		fs := strings.SplitN(p, ":", 3)
+		if len(fs) != 3 {
+			return bad(s.l.line, "feature %d %q is not field:index:value", i+1, p)
+		}
+		f, err := strconv.Atoi(fs[0])
+		if err != nil || f < 0 || f > math.MaxInt32 {
+			return bad(s.l.line, "feature %d %q: field is not a whole number in 0..%d", i+1, p, math.MaxInt32)
+		}
+		if _, err := strconv.ParseFloat(fs[2], 64); err != nil {
+			return bad(s.l.line, "feature %d %q: value is not a number", i+1, p)
+		}
+		if slices.Contains(rec.Fields, f) {
+			return bad(s.l.line, "field %d appears twice", f)
+		}
+		rec.Fields = append(rec.Fields, f)
+		rec.Tokens = append(rec.Tokens, fs[1])
+	}
+	for _, f := range rec.Fields {
+		s.seen[f] = true
+	}
+	return nil
+}
+
+// CSV with a header row. A record is one line: a quoted field may hold
+// commas and doubled quotes, not line breaks, so that a stray quote makes
+// one malformed row, not a run of swallowed lines.
 type csvReader struct {
-	r       *csv.Reader
+	l       *lines
 	fields  []string
 	cols    []int  // column of each field
 	numeric []bool // per field
 	label   int
+	width   int // columns in the header
 	op      string
 	thr     float64
-	line    int64
+	row     []string
 }
 
-func newCSV(r io.Reader, opt Options) (*csvReader, error) {
-	cr := csv.NewReader(r)
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = 0
-	head, err := cr.Read()
+func newCSV(l *lines, opt Options) (*csvReader, error) {
+	line, err := l.next()
 	if err != nil {
-		return nil, bad(1, "reading the header: %v", err)
+		if err == io.EOF {
+			err = bad(1, "no header")
+		}
+		return nil, err
 	}
-	head = append([]string{}, head...)
+	head, err := splitCSV(line, nil)
+	if err != nil {
+		return nil, bad(l.line, "the header: %v", err)
+	}
 	if opt.Label == "" {
 		return nil, fmt.Errorf("%w: CSV needs --label COLUMN (e.g. --label clicked, or --label 'rating>=4')", ErrFormat)
 	}
-	c := &csvReader{r: cr, label: -1, line: 1}
+	c := &csvReader{l: l, label: -1, width: len(head)}
 	name := opt.Label
 	for _, op := range []string{">=", "<=", "==", ">", "<"} {
 		if i := strings.Index(opt.Label, op); i > 0 {
 			name, c.op = strings.TrimSpace(opt.Label[:i]), op
 			c.thr, err = strconv.ParseFloat(strings.TrimSpace(opt.Label[i+len(op):]), 64)
-			if err != nil {
+			if err != nil || math.IsNaN(c.thr) {
 				return nil, fmt.Errorf("%w: --label %q: threshold is not a number", ErrFormat, opt.Label)
 			}
 			break
 		}
 	}
-	in := func(list []string, s string) bool {
-		for _, x := range list {
-			if x == s {
-				return true
-			}
-		}
-		return false
-	}
 	for _, l := range [][]string{opt.Ignore, opt.Numeric, {name}} {
 		for _, x := range l {
-			if !in(head, x) {
-				return nil, fmt.Errorf("%w: column %q is not in the header %v", ErrFormat, x, head)
+			if !slices.Contains(head, x) {
+				return nil, fmt.Errorf("%w: column %q is not in the header %q", ErrFormat, x, head)
 			}
 		}
 	}
@@ -330,70 +389,116 @@ func newCSV(r io.Reader, opt Options) (*csvReader, error) {
 		switch {
 		case h == name:
 			c.label = i
-		case in(opt.Ignore, h):
+		case slices.Contains(opt.Ignore, h):
 		default:
 			c.fields = append(c.fields, h)
 			c.cols = append(c.cols, i)
-			c.numeric = append(c.numeric, in(opt.Numeric, h))
+			c.numeric = append(c.numeric, slices.Contains(opt.Numeric, h))
 		}
 	}
 	return c, nil
 }
 
+// splitCSV splits one line of CSV (RFC 4180, without line breaks in
+// fields) into row.
+func splitCSV(line string, row []string) ([]string, error) {
+	row = row[:0]
+	for {
+		if !strings.HasPrefix(line, `"`) {
+			field, rest, more := strings.Cut(line, ",")
+			if strings.Contains(field, `"`) {
+				return nil, fmt.Errorf("a quote inside the unquoted field %q", field)
+			}
+			row = append(row, field)
+			if !more {
+				return row, nil
+			}
+			line = rest
+			continue
+		}
+		var b strings.Builder
+		i := 1
+		for {
+			j := strings.IndexByte(line[i:], '"')
+			if j < 0 {
+				return nil, errors.New("a quoted field is not closed on its line")
+			}
+			b.WriteString(line[i : i+j])
+			i += j + 1
+			if !strings.HasPrefix(line[i:], `"`) {
+				break
+			}
+			b.WriteByte('"')
+			i++
+		}
+		row = append(row, b.String())
+		switch {
+		case i == len(line):
+			return row, nil
+		case line[i] != ',':
+			return nil, fmt.Errorf("text after the closing quote of field %d", len(row))
+		}
+		line = line[i+1:]
+	}
+}
+
 func (c *csvReader) Fields() []string { return c.fields }
 
 func (c *csvReader) Next() (*Record, error) {
-	row, err := c.r.Read()
-	if err == io.EOF {
-		return nil, io.EOF
-	}
+	line, err := c.l.next()
 	if err != nil {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return nil, bad(int64(pe.Line), "%v", pe.Err)
-		}
-		return nil, bad(c.line+1, "%v", err)
+		return nil, err
 	}
-	line, _ := c.r.FieldPos(0)
-	c.line = int64(line)
-	rec := &Record{Line: c.line, Tokens: make([]string, len(c.fields))}
-	lv := strings.TrimSpace(row[c.label])
-	if c.op == "" {
-		if rec.Label, err = parseLabel(lv, c.line); err != nil {
-			return nil, err
-		}
-	} else {
-		v, err := strconv.ParseFloat(lv, 64)
-		if err != nil {
-			return nil, bad(c.line, "label %q is not a number", lv)
-		}
-		var yes bool
-		switch c.op {
-		case ">=":
-			yes = v >= c.thr
-		case "<=":
-			yes = v <= c.thr
-		case "==":
-			yes = v == c.thr
-		case ">":
-			yes = v > c.thr
-		case "<":
-			yes = v < c.thr
-		}
-		if yes {
-			rec.Label = 1
-		}
+	if c.row, err = splitCSV(line, c.row); err != nil {
+		return nil, bad(c.l.line, "%v", err)
+	}
+	n := c.l.line
+	if len(c.row) != c.width {
+		return nil, bad(n, "%d columns, the header has %d", len(c.row), c.width)
+	}
+	rec := &Record{Line: n, Tokens: make([]string, len(c.fields))}
+	if rec.Label, err = c.labelOf(strings.TrimSpace(c.row[c.label]), n); err != nil {
+		return nil, err
 	}
 	for k, col := range c.cols {
-		v := row[col]
+		v := c.row[col]
 		if c.numeric[k] && v != "" {
 			x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil {
-				return nil, bad(c.line, "column %q: %q is not a number", c.fields[k], v)
+				return nil, bad(n, "column %q: %q is not a number", c.fields[k], v)
 			}
 			v = Bucket(x)
 		}
 		rec.Tokens[k] = v
 	}
 	return rec, nil
+}
+
+// labelOf reads the label: 0 or 1, or, with a threshold, whether the value
+// meets it.
+func (c *csvReader) labelOf(v string, line int64) (float32, error) {
+	if c.op == "" {
+		return parseLabel(v, line)
+	}
+	x, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(x) {
+		return 0, bad(line, "label %q is not a number", v)
+	}
+	var yes bool
+	switch c.op {
+	case ">=":
+		yes = x >= c.thr
+	case "<=":
+		yes = x <= c.thr
+	case "==":
+		yes = x == c.thr
+	case ">":
+		yes = x > c.thr
+	case "<":
+		yes = x < c.thr
+	}
+	if yes {
+		return 1, nil
+	}
+	return 0, nil
 }
