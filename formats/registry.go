@@ -1,6 +1,7 @@
 package formats
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,6 +34,9 @@ func Sniff(r io.ReaderAt, size int64) (Format, error) {
 		if f.Match(head) {
 			return f, nil
 		}
+	}
+	if size == 0 {
+		return Format{}, fmt.Errorf("%w: the file is empty (a file under /proc reports no size, and cannot be read this way)", ErrUnknownFormat)
 	}
 	return Format{}, fmt.Errorf("%w: the first bytes %q match none of %s", ErrUnknownFormat, printable(head[:min(len(head), 8)]), Names())
 }
@@ -87,20 +91,27 @@ func Open(r io.ReaderAt, size int64, name string) (*File, error) {
 	return f, nil
 }
 
+// ErrNotRegular: the path is a directory, a pipe or a device, not a file
+// that can be read at any offset.
+var ErrNotRegular = errors.New("not a regular file")
+
 // OpenFile opens path; close the returned *os.File when done with the File.
 func OpenFile(path string) (*File, *os.File, error) {
+	// Stat before opening: opening a pipe blocks until it has a writer.
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		kind := "a directory"
+		if !st.IsDir() {
+			kind = "a pipe, a device or a socket"
+		}
+		return nil, nil, fmt.Errorf("%s: %w: it is %s", path, ErrNotRegular, kind)
+	}
 	osf, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
-	}
-	st, err := osf.Stat()
-	if err != nil {
-		osf.Close()
-		return nil, nil, err
-	}
-	if st.IsDir() {
-		osf.Close()
-		return nil, nil, fmt.Errorf("%s is a directory", path)
 	}
 	f, err := Open(osf, st.Size(), path)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"time"
 
+	"shark/internal/atomicfile"
+
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -80,4 +82,31 @@ func (p *progress) clear() {
 func (p *progress) done() {
 	p.clear()
 	p.bar, p.stage = nil, ""
+}
+
+// outputs refuses, before any work, an output that would replace one of
+// the command's inputs, whatever its spelling (a link, "..").
+func outputs(out []string, inputs ...string) error {
+	for _, o := range out {
+		if o == "" {
+			continue
+		}
+		if err := atomicfile.CheckOutput(o, inputs...); err != nil {
+			return usageError{err}
+		}
+	}
+	return nil
+}
+
+// writeFile writes text to path whole or not at all, never over an input.
+func writeFile(path, text string, inputs ...string) error {
+	f, err := atomicfile.Create(path, inputs...)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
 }

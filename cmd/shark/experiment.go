@@ -76,6 +76,14 @@ func (c *cli) experimentKind(kind, short, long string) *cobra.Command {
 }
 
 func (c *cli) experiment(kind string, args []string, f *experimentFlags, cmdline string) error {
+	inputs := []string{args[0], args[1], f.data.test}
+	var out []string
+	for _, name := range experiment.ReportFiles(kind) {
+		out = append(out, filepath.Join(f.out, name))
+	}
+	if err := outputs(out, inputs...); err != nil {
+		return err
+	}
 	l, data, err := c.modelData(args[0], args[1], &f.data, true, kind != "taylor", false)
 	if err != nil {
 		return err
@@ -86,7 +94,8 @@ func (c *cli) experiment(kind string, args []string, f *experimentFlags, cmdline
 	base.KeepFraction, base.Budget, base.Repeats = f.keep, f.budget.share, f.repeats
 	base.PriorityEpochs = m.Cfg.Epochs
 	base.Seed = m.Cfg.Seed
-	if err := runKind(kind, l, data, base, f, cmdline, c.updater()); err != nil {
+	r := experiment.Report{Dir: f.out, Cmd: cmdline, Rows: data.Rows, Inputs: inputs}
+	if err := runKind(kind, l, data, base, f, r, c.updater()); err != nil {
 		return err
 	}
 	c.prog.done()
@@ -99,7 +108,7 @@ func (c *cli) experiment(kind string, args []string, f *experimentFlags, cmdline
 }
 
 // runKind runs one experiment and writes its report.
-func runKind(kind string, l *modelfile.Loaded, data *modelfile.Data, base pipeline.Options, f *experimentFlags, cmdline string, prog func(string, int64, int64)) error {
+func runKind(kind string, l *modelfile.Loaded, data *modelfile.Data, base pipeline.Options, f *experimentFlags, r experiment.Report, prog func(string, int64, int64)) error {
 	m := l.Model
 	switch kind {
 	case "taylor":
@@ -107,18 +116,18 @@ func runKind(kind string, l *modelfile.Loaded, data *modelfile.Data, base pipeli
 		if err != nil {
 			return err
 		}
-		return experiment.WriteTaylor(f.out, cmdline, data.Rows, e)
+		return experiment.WriteTaylor(r, e)
 	case "ablation":
 		vs := experiment.Variants(f.keep, base.Budget)
 		outs, err := experiment.Ablation(m, data, base, vs, f.seeds, prog)
 		if err != nil {
 			return err
 		}
-		return experiment.WriteAblation(f.out, cmdline, data.Rows, vs, outs, f.seeds, f.keep, f.budget.text)
+		return experiment.WriteAblation(r, vs, outs, f.seeds, f.keep, f.budget.text)
 	}
 	pts, err := experiment.Sweep(m, data.Train, data.Eval, base, []float64{1, 0.75, 0.5, 0.25}, []float64{0.3, 0.4, 0.5, 0.6, 0.8, 1.0})
 	if err != nil && !errors.Is(err, core.ErrBudget) {
 		return err
 	}
-	return experiment.WriteSweep(f.out, cmdline, data.Rows, pts)
+	return experiment.WriteSweep(r, pts)
 }

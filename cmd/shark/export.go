@@ -34,6 +34,9 @@ OUT is written to a temporary file and renamed into place when complete.
 			if layout != string(compress.Dequantized) && layout != string(compress.Tiers) {
 				return usagef("--layout %q: want dequantized or tiers", layout)
 			}
+			if err := outputs([]string{out}, args[0]); err != nil {
+				return err
+			}
 			in, err := compress.Open(args[0])
 			if err != nil {
 				return err

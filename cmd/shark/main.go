@@ -13,6 +13,7 @@ import (
 
 	"shark/compress"
 	"shark/core/kernels"
+	"shark/internal/atomicfile"
 )
 
 func main() {
@@ -38,7 +39,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	var ue usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	if errors.As(err, &ue) || isCobraUsage(err) || errors.Is(err, atomicfile.ErrSameFile) {
 		fmt.Fprintf(stderr, "%s: %v\n", cmd.CommandPath(), err)
 		fmt.Fprintf(stderr, "Usage: %s\nRun '%s --help' for more.\n", cmd.UseLine(), cmd.CommandPath())
 		return exitUsage

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"text/tabwriter"
@@ -194,6 +193,9 @@ out and the rest fine-tuned on.
 --json prints {base_auc, auc, logloss, kept, dropped, rounds, rows}.`,
 		Args: exactArgs(2, "MODEL DATA"),
 		RunE: func(_ *cobra.Command, args []string) error {
+			if err := outputs([]string{out}, args[0], args[1], d.test); err != nil {
+				return err
+			}
 			l, data, err := c.modelData(args[0], args[1], &d, true, true, false)
 			if err != nil {
 				return err
@@ -287,6 +289,12 @@ dropped_fields, tiers, prune, seconds, rows}.`,
 }
 
 func (c *cli) compress(args []string, d *dataFlags, opt pipeline.Options, out, report string) error {
+	if err := outputs([]string{out, report}, args[0], args[1], d.test); err != nil {
+		return err
+	}
+	if report != "" && report == out {
+		return usagef("--report and -o name the same file")
+	}
 	l, data, err := c.modelData(args[0], args[1], d, true, true, false)
 	if err != nil {
 		return err
@@ -307,7 +315,7 @@ func (c *cli) compress(args []string, d *dataFlags, opt pipeline.Options, out, r
 	}
 	if report != "" {
 		text := res.Report(filepath.Base(args[0]), filepath.Base(args[1]), fmt.Sprintf("%g%%", 100*opt.Budget), opt.KeepFraction) + "\nScores on " + data.Rows.Text + ".\n"
-		if err := os.WriteFile(report, []byte(text), 0o644); err != nil {
+		if err := writeFile(report, text, args[0], args[1], d.test, out); err != nil {
 			return err
 		}
 	}

@@ -117,6 +117,9 @@ func (f *quantizeFlags) settings(cmd *cobra.Command) (compress.Settings, error) 
 }
 
 func (c *cli) quantize(path string, s compress.Settings, f *quantizeFlags) error {
+	if err := outputs([]string{f.out}, path, f.counts); err != nil {
+		return err
+	}
 	in, err := compress.Open(path)
 	if err != nil {
 		return err

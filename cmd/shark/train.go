@@ -118,6 +118,9 @@ kernels}; rows says which rows the AUC came from.`,
 }
 
 func (c *cli) train(data, test, out string, d *dataFlags, cfg model.Config) error {
+	if err := outputs([]string{out}, data, test); err != nil {
+		return err
+	}
 	t0 := time.Now()
 	prog := c.updater()
 	tr, err := pipeline.Train(pipeline.TrainOptions{Data: data, Test: test, Read: d.options(), MinCount: d.minCount,

@@ -20,18 +20,19 @@ type FileID struct {
 
 // Identify reads the head of the file at path.
 func Identify(path string) (FileID, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return FileID{}, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
+	// Stat before opening: opening a pipe blocks until it has a writer.
+	st, err := os.Stat(path)
 	if err != nil {
 		return FileID{}, err
 	}
 	if !st.Mode().IsRegular() {
 		return FileID{}, fmt.Errorf("%w: %s is not a regular file (a pipe or a device cannot be read the twice a data file is read)", ErrFormat, path)
 	}
+	f, err := os.Open(path)
+	if err != nil {
+		return FileID{}, err
+	}
+	defer f.Close()
 	h := sha256.New()
 	if _, err := io.CopyN(h, f, 1<<20); err != nil && err != io.EOF {
 		return FileID{}, err

@@ -10,22 +10,42 @@ import (
 
 	"shark/ctr/dataset"
 	"shark/ctr/report"
+	"shark/internal/atomicfile"
 )
 
+// ReportFiles are the files an experiment's report writes in its directory.
+func ReportFiles(kind string) []string {
+	charts := map[string][]string{"taylor": {"taylor-vs-exact.svg", "taylor-scores.svg"}, "ablation": {"ablation.svg", "ablation-drop.svg"}, "sweep": {"sweep.svg"}}
+	return append([]string{"report.md", "results.json"}, charts[kind]...)
+}
+
 // reportWriter writes an experiment's report into its directory: the
-// Markdown it builds, the charts beside it and the numbers behind them.
+// Markdown it builds, the charts beside it and the numbers behind them,
+// each file whole or not at all, never over one of inputs.
 type reportWriter struct {
 	dir, cmd string
+	inputs   []string
 	rows     dataset.Rows // the held-out rows the scores came from
 	md       strings.Builder
 	err      error
 }
 
-// file writes one chart; the first error is kept.
+// file writes one file of the report; the first error is kept.
 func (w *reportWriter) file(name, content string) {
-	if w.err == nil {
-		w.err = os.WriteFile(filepath.Join(w.dir, name), []byte(content), 0o644)
+	if w.err != nil {
+		return
 	}
+	f, err := atomicfile.Create(filepath.Join(w.dir, name), w.inputs...)
+	if err != nil {
+		w.err = err
+		return
+	}
+	if _, err := f.WriteString(content); err != nil {
+		f.Abort()
+		w.err = err
+		return
+	}
+	w.err = f.Commit()
 }
 
 // finish writes report.md and results.json: the results, and the rows
@@ -42,14 +62,22 @@ func (w *reportWriter) finish(results map[string]any) error {
 	return w.err
 }
 
-func newReport(dir, cmd string, rows dataset.Rows) (*reportWriter, error) {
-	return &reportWriter{dir: dir, cmd: cmd, rows: rows}, os.MkdirAll(dir, 0o755)
+// Report is where an experiment's report goes: a directory, the command
+// that made it (quoted in the report), the rows it scored, and the inputs
+// it must not replace.
+type Report struct {
+	Dir, Cmd string
+	Rows     dataset.Rows
+	Inputs   []string
 }
 
-// WriteTaylor writes the Taylor experiment's report to dir; cmd is the
-// command that ran it, quoted in the report.
-func WriteTaylor(dir, cmd string, rows dataset.Rows, e *TaylorExperiment) error {
-	w, err := newReport(dir, cmd, rows)
+func newReport(r Report) (*reportWriter, error) {
+	return &reportWriter{dir: r.Dir, cmd: r.Cmd, rows: r.Rows, inputs: r.Inputs}, os.MkdirAll(r.Dir, 0o755)
+}
+
+// WriteTaylor writes the Taylor experiment's report.
+func WriteTaylor(r Report, e *TaylorExperiment) error {
+	w, err := newReport(r)
 	if err != nil {
 		return err
 	}
@@ -57,9 +85,9 @@ func WriteTaylor(dir, cmd string, rows dataset.Rows, e *TaylorExperiment) error 
 	return w.finish(map[string]any{"taylor": e})
 }
 
-// WriteAblation writes the ablation's report to dir.
-func WriteAblation(dir, cmd string, rows dataset.Rows, vs []Variant, outs []Outcome, seeds int, keep float64, budget string) error {
-	w, err := newReport(dir, cmd, rows)
+// WriteAblation writes the ablation's report.
+func WriteAblation(r Report, vs []Variant, outs []Outcome, seeds int, keep float64, budget string) error {
+	w, err := newReport(r)
 	if err != nil {
 		return err
 	}
@@ -68,9 +96,9 @@ func WriteAblation(dir, cmd string, rows dataset.Rows, vs []Variant, outs []Outc
 	return w.finish(map[string]any{"summary": sum, "runs": outs})
 }
 
-// WriteSweep writes the sweep's report to dir.
-func WriteSweep(dir, cmd string, rows dataset.Rows, pts []SweepPoint) error {
-	w, err := newReport(dir, cmd, rows)
+// WriteSweep writes the sweep's report.
+func WriteSweep(r Report, pts []SweepPoint) error {
+	w, err := newReport(r)
 	if err != nil {
 		return err
 	}

@@ -70,7 +70,10 @@ func (a *File) Abort() {
 	os.Remove(a.File.Name())
 }
 
-// checkOutput refuses an output path that is a directory or one of inputs.
+// CheckOutput refuses an output path that is a directory or one of inputs
+// (whatever its spelling: links, "..", hard links), before any work.
+func CheckOutput(path string, inputs ...string) error { return checkOutput(path, inputs) }
+
 func checkOutput(path string, inputs []string) error {
 	st, err := os.Stat(path)
 	if err != nil {
