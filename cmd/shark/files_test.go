@@ -118,7 +118,7 @@ func TestNothingLostOnError(t *testing.T) {
 	cp := filepath.Join(dir, "in.npz")
 	src, _ := os.ReadFile(ncf)
 	os.WriteFile(cp, src, 0o644)
-	if code, _, stderr := shark(t, "quantize", cp, "-o", cp); code != 1 || !strings.Contains(stderr, "same file") {
+	if code, _, stderr := shark(t, "quantize", cp, "-o", cp); code != 2 || !strings.Contains(stderr, "same file") {
 		t.Fatalf("in == out: %d %q", code, stderr)
 	}
 	if b, _ := os.ReadFile(cp); !bytes.Equal(b, src) {
