@@ -109,8 +109,8 @@ func Select(f *formats.File, s Settings) ([]*formats.Tensor, error) {
 	}
 	var out []*formats.Tensor
 	for _, t := range f.Tensors {
-		if t.Tiers != nil {
-			continue // already compressed
+		if t.Tiers != nil || (len(t.Shape) == 2 && t.Shape[0] == 0) {
+			continue // already compressed, or no rows to compress
 		}
 		if re != nil {
 			if !re.MatchString(t.Name) {
@@ -123,6 +123,9 @@ func Select(f *formats.File, s Settings) ([]*formats.Tensor, error) {
 			continue
 		}
 		out = append(out, t)
+	}
+	if len(out) == 0 && re != nil {
+		return nil, fmt.Errorf("%w: no 2-D float tensor with rows matches --tables %q", ErrNoTables, s.Tables)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%w: no 2-D float tensor with at least %d rows (name tables with --tables)", ErrNoTables, s.MinRows)

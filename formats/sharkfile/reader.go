@@ -86,11 +86,17 @@ func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
 	if m, ok := r.(mappedAt); ok && int64(len(m)) == size {
 		rd.data = m
 	}
+	if err := checkMsgpack(hb); err != nil {
+		return nil, corrupt(hoff, "header: %v", err)
+	}
 	if err := msgpack.Unmarshal(hb, &rd.Header); err != nil {
 		return nil, corrupt(hoff, "decoding header: %v", err)
 	}
 	if minor := binary.LittleEndian.Uint16(pre[10:]); int(minor) != rd.Header.Minor || rd.Header.Major != Major {
 		return nil, corrupt(10, "preamble says version %d.%d, header says %d.%d", Major, minor, rd.Header.Major, rd.Header.Minor)
+	}
+	if rd.Header.Codec != Codec {
+		return nil, formats.Errorf(name, hoff, formats.ErrUnsupported, "row codec %q (this shark reads %q)", rd.Header.Codec, Codec)
 	}
 	if err := rd.check(hoff); err != nil {
 		return nil, err
@@ -187,7 +193,7 @@ func (c *headerCheck) table(e *Entry) error {
 		return corrupt(hoff, "table %q: bad shape %v", e.Name, e.Shape)
 	}
 	rows, dim := e.Shape[0], int(e.Shape[1])
-	if int64(dim) > hoff {
+	if rows > 0 && int64(dim) > hoff {
 		return corrupt(hoff, "table %q: dim %d is larger than the file's data", e.Name, dim)
 	}
 	if len(e.Rows) != core.NumTiers || len(e.Counts) != core.NumTiers {
@@ -275,21 +281,43 @@ func (rd *Reader) checkChunk(b *Block, v *verified, c int64) error {
 	return nil
 }
 
-// Verify checks every checksum in the file.
+// Verify checks the whole file: every checksum, that every block's padding
+// is zero, and that every quantized row's scale and bias are finite.
 func (rd *Reader) Verify() error {
 	for i := range rd.Header.Tensors {
 		e := &rd.Header.Tensors[i]
-		bs := append([]*Block{e.Data, e.Codes, e.Dir}, e.Rows...)
-		for _, b := range bs {
+		for _, b := range append([]*Block{e.Data, e.Codes, e.Dir}, e.Rows...) {
 			if b == nil {
 				continue
 			}
-			v := rd.blocks[b]
-			for c := range v.ok {
-				if err := rd.checkChunk(b, v, int64(c)); err != nil {
-					return fmt.Errorf("tensor %q: %w", e.Name, err)
-				}
+			if err := rd.verifyBlock(b); err != nil {
+				return fmt.Errorf("tensor %q: %w", e.Name, err)
 			}
+		}
+		if t, ok := rd.tables[e.Name]; ok {
+			if err := t.verifyScales(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// verifyBlock checks a block's checksums and its zero padding.
+func (rd *Reader) verifyBlock(b *Block) error {
+	v := rd.blocks[b]
+	for c := range v.ok {
+		if err := rd.checkChunk(b, v, int64(c)); err != nil {
+			return err
+		}
+	}
+	pad := make([]byte, b.padded()-b.Len)
+	if _, err := rd.r.ReadAt(pad, b.Off+b.Len); err != nil && err != io.EOF {
+		return corrupt(b.Off+b.Len, "reading: %v", err)
+	}
+	for i, c := range pad {
+		if c != 0 {
+			return corrupt(b.Off+b.Len+int64(i), "non-zero padding after a block")
 		}
 	}
 	return nil

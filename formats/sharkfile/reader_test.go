@@ -2,14 +2,20 @@ package sharkfile
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/vmihailenco/msgpack/v5"
 
 	"shark/core"
 	"shark/formats"
@@ -148,4 +154,168 @@ func TestOpenConcurrentRows(t *testing.T) {
 	if err := tbl.Row(c.tb.R, make([]float32, c.tb.D)); err == nil {
 		t.Fatal("row past the end read")
 	}
+}
+
+// rewriteHeader replaces a file's msgpack header and seals it again with
+// valid checksums, as an attacker who knows the format would.
+func rewriteHeader(t testing.TB, file []byte, edit func(h map[string]any)) []byte {
+	t.Helper()
+	tr := file[len(file)-TrailerSize:]
+	hoff := int64(binary.LittleEndian.Uint64(tr[0:]))
+	hlen := int64(binary.LittleEndian.Uint64(tr[8:]))
+	var h map[string]any
+	if err := msgpack.Unmarshal(file[hoff:hoff+hlen], &h); err != nil {
+		t.Fatal(err)
+	}
+	edit(h)
+	hb, err := msgpack.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seal(file[:hoff], hb)
+}
+
+// seal appends header hb and a valid trailer to the data area.
+func seal(data, hb []byte) []byte {
+	out := append(append([]byte{}, data...), hb...)
+	var tr [TrailerSize]byte
+	binary.LittleEndian.PutUint64(tr[0:], uint64(len(data)))
+	binary.LittleEndian.PutUint64(tr[8:], uint64(len(hb)))
+	binary.LittleEndian.PutUint32(tr[16:], crc32.Checksum(hb, castagnoli))
+	binary.LittleEndian.PutUint32(tr[20:], crc32.Checksum(tr[:20], castagnoli))
+	copy(tr[24:], EndMagic)
+	return append(out, tr[:]...)
+}
+
+// A header that declares more values than its bytes can hold (2^32
+// tensors, 2^31 checksums) is refused before anything is allocated for
+// them, and so are duplicate names and an unknown codec.
+func TestHostileHeaders(t *testing.T) {
+	file, _, _ := build(t, 3)
+	tr := file[len(file)-TrailerSize:]
+	hoff := int64(binary.LittleEndian.Uint64(tr[0:]))
+	hlen := int64(binary.LittleEndian.Uint64(tr[8:]))
+	hb := file[hoff : hoff+hlen]
+	// Patch the length of the first array (the tensors) to 2^32-1 in place.
+	i := bytes.Index(hb, []byte("tensors"))
+	huge := append(append(append([]byte{}, hb[:i+7]...), 0xdd, 0xff, 0xff, 0xff, 0xff), hb[i+8:]...)
+	crcs := bytes.Replace(hb, []byte("crc\x91"), []byte("crc\xdd\x7f\xff\xff\xff"), 1)
+	cases := map[string][]byte{
+		"2^32 tensors": seal(file[:hoff], huge),
+		"2^31 crcs":    seal(file[:hoff], crcs),
+		"duplicate names": rewriteHeader(t, file, func(h map[string]any) {
+			ts := h["tensors"].([]any)
+			ts[1].(map[string]any)["name"] = ts[0].(map[string]any)["name"]
+		}),
+		"unknown codec": rewriteHeader(t, file, func(h map[string]any) { h["codec"] = "int2-magic" }),
+		"deep nesting":  seal(file[:hoff], append(bytes.Repeat([]byte{0x91}, 100000), 0x00)),
+	}
+	for name, b := range cases {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		before := ms.TotalAlloc
+		_, err := NewReader(bytes.NewReader(b), int64(len(b)))
+		runtime.ReadMemStats(&ms)
+		if err == nil || !errors.Is(err, formats.ErrCorrupt) && !errors.Is(err, formats.ErrUnsupported) {
+			t.Errorf("%s: %v", name, err)
+		}
+		if grew := ms.TotalAlloc - before; grew > 64<<20 {
+			t.Errorf("%s: %d MB allocated", name, grew>>20)
+		}
+	}
+}
+
+// verify refuses non-zero padding and a quantized row whose scale is not a
+// finite number, wherever the checksums are made to match.
+func TestVerifyPaddingAndScales(t *testing.T) {
+	file, cases, _ := build(t, 4)
+	rd, err := NewReader(bytes.NewReader(file), int64(len(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var padAt, scaleAt int64 = -1, -1
+	for _, tb := range rd.Tables() {
+		e := tb.Entry()
+		for tier, b := range e.Rows {
+			if b.padded() > b.Len && padAt < 0 {
+				padAt = b.Off + b.Len
+			}
+			if core.Tier(tier) == core.INT8 && b.Len > 0 && scaleAt < 0 {
+				scaleAt = b.Off + int64(core.INT8.RowBytes(tb.Dim())) - 4
+			}
+		}
+	}
+	_ = cases
+	if padAt < 0 || scaleAt < 0 {
+		t.Fatal("no padding or int8 row to spoil")
+	}
+	for name, at := range map[string]int64{"padding": padAt, "scale": scaleAt} {
+		b := append([]byte{}, file...)
+		if name == "padding" {
+			b[at] = 1
+		} else {
+			binary.LittleEndian.PutUint16(b[at:], 0x7c00) // +Inf
+		}
+		b = reseal(t, b)
+		r, err := NewReader(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Verify(); err == nil || !strings.Contains(err.Error(), map[string]string{"padding": "padding", "scale": "finite"}[name]) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// reseal recomputes every block checksum of a file after its data changed.
+func reseal(t testing.TB, file []byte) []byte {
+	return rewriteHeader(t, file, func(h map[string]any) {
+		for _, tn := range h["tensors"].([]any) {
+			e := tn.(map[string]any)
+			var blocks []any
+			for _, k := range []string{"data", "codes", "dir"} {
+				if b, ok := e[k]; ok && b != nil {
+					blocks = append(blocks, b)
+				}
+			}
+			if rows, ok := e["rows"].([]any); ok {
+				blocks = append(blocks, rows...)
+			}
+			for _, bl := range blocks {
+				m := bl.(map[string]any)
+				off, n := toInt(m["off"]), toInt(m["len"])
+				padded := (n + Align - 1) &^ (Align - 1)
+				var crcs []any
+				for c := int64(0); c < padded; c += ChunkSize {
+					crcs = append(crcs, crc32.Checksum(file[off+c:off+min(c+ChunkSize, padded)], castagnoli))
+				}
+				if crcs == nil {
+					crcs = []any{}
+				}
+				m["crc"] = crcs
+			}
+		}
+	})
+}
+
+func toInt(v any) int64 {
+	switch x := v.(type) {
+	case int8:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case int64:
+		return x
+	case uint8:
+		return int64(x)
+	case uint16:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case uint64:
+		return int64(x)
+	}
+	panic(fmt.Sprintf("not an integer: %T", v))
 }

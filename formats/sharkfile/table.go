@@ -169,3 +169,30 @@ func (t *Table) IDs(tier core.Tier) []int64 {
 func (t *Table) TierReader(tier core.Tier) io.Reader {
 	return &blockReader{rd: t.rd, b: t.e.Rows[tier]}
 }
+
+// verifyScales checks that every int8 and int4 row's fp16 scale and bias
+// are finite numbers: a row with an infinite or NaN one decodes to no
+// number at all.
+func (t *Table) verifyScales() error {
+	for _, tier := range []core.Tier{core.INT8, core.INT4} {
+		b := t.e.Rows[tier]
+		rb := int64(tier.RowBytes(t.dim))
+		rows := max(1, ChunkSize/rb)
+		buf := make([]byte, rows*rb)
+		for off := int64(0); off < b.Len; off += rows * rb {
+			p := buf[:min(rows*rb, b.Len-off)]
+			if err := t.rd.readChecked(b, p, off); err != nil {
+				return fmt.Errorf("table %q: %w", t.e.Name, err)
+			}
+			for r := int64(0); r*rb < int64(len(p)); r++ {
+				row := p[r*rb : (r+1)*rb]
+				for _, h := range []uint16{binary.LittleEndian.Uint16(row[rb-4:]), binary.LittleEndian.Uint16(row[rb-2:])} {
+					if h&0x7c00 == 0x7c00 {
+						return corrupt(b.Off+off+r*rb+rb-4, "table %q: an %v row's scale or bias is not a finite number", t.e.Name, tier)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
