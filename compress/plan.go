@@ -206,6 +206,13 @@ func (p *Plan) measure(t *formats.Tensor, done, total int64) (*TablePlan, error)
 	if err := core.MeasureStats(rows, prio, emit, func(n int) { p.env.progress("measure", done+int64(n), total) }); err != nil {
 		return nil, err
 	}
+	// The file's own checksum of the rows (a zip member's CRC-32), from the
+	// pass just made: what was measured is what the file holds.
+	if v, ok := rows.(interface{ Verify() error }); ok {
+		if err := v.Verify(); err != nil {
+			return nil, err
+		}
+	}
 	if err := store.finish(); err != nil {
 		return nil, err
 	}

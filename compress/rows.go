@@ -11,8 +11,8 @@ import (
 
 // Rows is a table's rows, for any face and any format: a .shark table read
 // through its index, a tensor stored contiguously read through the file a
-// range at a time, and anything else (a deflated .npz member) read into
-// memory.
+// range at a time, and anything else (a deflated .npz member) streamed, a
+// range at a time in row order: no table is ever held whole.
 func Rows(f *formats.File, t *formats.Tensor) (core.RowSource, error) {
 	if len(t.Shape) != 2 || !t.DType.IsFloat() {
 		return nil, fmt.Errorf("%w: %q is %s %v, not a 2-D float table", core.ErrInvalid, t.Name, t.DType, t.Shape)
@@ -27,11 +27,8 @@ func Rows(f *formats.File, t *formats.Tensor) (core.RowSource, error) {
 	if rows, ok := formats.TensorRows(t); ok {
 		return rows, nil
 	}
-	vals, err := t.Float32s()
-	if err != nil {
-		return nil, err
-	}
-	return &core.Table{Name: t.Name, R: int(t.Shape[0]), D: int(t.Shape[1]), Data: vals}, nil
+	rows, _ := formats.StreamRows(t)
+	return rows, nil
 }
 
 // Histogram of values: counts per bin between Min and Max.

@@ -48,39 +48,93 @@ const MeasureChunk = 2048
 // priorities can be read from a file.
 type PriorityFunc func(lo, hi int, dst []float64) error
 
-// MeasureStats reads every row of src once, in chunks measured in parallel
-// on all cores, and hands each row's stats to emit in row order. A nil prio
-// means each row's L2 norm (the fallback when no access counts are known:
-// large rows move the model's output most).
+// measureRound is the rows read and measured together: 8 chunks, one per
+// core at a time, so memory stays at two rounds of rows.
+const measureRound = 8 * MeasureChunk
+
+// MeasureStats reads every row of src once, in row order (a source that
+// can only stream, a deflated .npz member, is read as it must be), and
+// measures them in chunks on all cores while the next rows are read; it
+// hands each row's stats to emit in row order. A nil prio means each row's
+// L2 norm (the fallback when no access counts are known: large rows move
+// the model's output most).
 func MeasureStats(src RowSource, prio PriorityFunc, emit func(r int, s RowStat) error, progress func(done int)) error {
 	n := src.Rows()
-	const group = 8 // chunks per round: memory stays at group*MeasureChunk rows
+	rounds, stop := readRounds(src)
+	defer close(stop)
 	m := &measurer{src: src, prio: prio}
-	out := make([][]RowStat, group)
-	errs := make([]error, group)
-	bufs := make([][]float32, group)
-	for start := 0; start < n; start += group * MeasureChunk {
-		k := min(group, (n-start+MeasureChunk-1)/MeasureChunk)
+	out := make([][]RowStat, measureRound/MeasureChunk)
+	errs := make([]error, len(out))
+	for b := range rounds {
+		if b.err != nil {
+			return b.err
+		}
+		k := (b.hi - b.lo + MeasureChunk - 1) / MeasureChunk
 		par.For(k, 0, func(c int) {
-			lo := start + c*MeasureChunk
-			out[c], errs[c] = m.chunk(lo, min(lo+MeasureChunk, n), &bufs[c], out[c])
+			lo := b.lo + c*MeasureChunk
+			hi := min(lo+MeasureChunk, b.hi)
+			out[c], errs[c] = m.chunk(lo, hi, b.rows[(lo-b.lo)*m.src.Dim():(hi-b.lo)*m.src.Dim()], out[c])
 		})
+		b.done()
 		for c := range k {
 			if errs[c] != nil {
 				return errs[c]
 			}
-			lo := start + c*MeasureChunk
 			for i, s := range out[c] {
-				if err := emit(lo+i, s); err != nil {
+				if err := emit(b.lo+c*MeasureChunk+i, s); err != nil {
 					return err
 				}
 			}
 		}
 		if progress != nil {
-			progress(min(n, start+group*MeasureChunk))
+			progress(min(n, b.hi))
 		}
 	}
 	return nil
+}
+
+// round is rows [lo, hi) of a source, read.
+type round struct {
+	lo, hi int
+	rows   []float32
+	err    error
+	done   func() // hands the buffer back to the reader
+}
+
+// readRounds reads src a round at a time, in row order, into one of two
+// buffers, until stop is closed.
+func readRounds(src RowSource) (<-chan round, chan struct{}) {
+	n, d := src.Rows(), src.Dim()
+	out, stop := make(chan round), make(chan struct{})
+	free := make(chan []float32, 2)
+	for range 2 {
+		free <- make([]float32, min(n, measureRound)*d)
+	}
+	go func() {
+		defer close(out)
+		for lo := 0; lo < n; lo += measureRound {
+			var buf []float32
+			select {
+			case buf = <-free:
+			case <-stop:
+				return
+			}
+			hi := min(n, lo+measureRound)
+			r := round{lo: lo, hi: hi, rows: buf[:(hi-lo)*d], done: func() { free <- buf }}
+			if err := ReadRows(src, lo, hi, r.rows); err != nil {
+				r.err = fmt.Errorf("reading rows %d..%d: %w", lo, hi, err)
+			}
+			select {
+			case out <- r:
+			case <-stop:
+				return
+			}
+			if r.err != nil {
+				return
+			}
+		}
+	}()
+	return out, stop
 }
 
 // measurer is MeasureStats' work on one chunk of rows.
@@ -89,16 +143,9 @@ type measurer struct {
 	prio PriorityFunc
 }
 
-// chunk measures rows [lo, hi) into out (reused), reading them into *buf.
-func (m *measurer) chunk(lo, hi int, buf *[]float32, out []RowStat) ([]RowStat, error) {
+// chunk measures rows [lo, hi), read into rows, into out (reused).
+func (m *measurer) chunk(lo, hi int, rows []float32, out []RowStat) ([]RowStat, error) {
 	d := m.src.Dim()
-	if *buf == nil {
-		*buf = make([]float32, MeasureChunk*d)
-	}
-	rows := (*buf)[:(hi-lo)*d]
-	if err := ReadRows(m.src, lo, hi, rows); err != nil {
-		return nil, fmt.Errorf("reading rows %d..%d: %w", lo, hi, err)
-	}
 	pr := make([]float64, hi-lo)
 	if m.prio != nil {
 		if err := m.prio(lo, hi, pr); err != nil {

@@ -3,6 +3,7 @@ package formats
 import (
 	"bufio"
 	"fmt"
+	"hash/crc32"
 	"io"
 )
 
@@ -23,11 +24,34 @@ type Tensor struct {
 	off int64
 	// open streams the raw little-endian data otherwise.
 	open func() (io.ReadCloser, error)
+	// crc checks a zip member's CRC-32 over reads of the data at.
+	crc *crcCheck
 }
 
 // NewTensorAt describes data stored contiguously at off in r.
 func NewTensorAt(name string, d DType, shape []int64, nbytes int64, r io.ReaderAt, off int64) *Tensor {
 	return &Tensor{Name: name, DType: d, Shape: shape, Bytes: nbytes, at: r, off: off}
+}
+
+// CheckMember makes the reads of t's data, which lies inside a stored zip
+// member, count towards the member's CRC-32 (see Verify).
+func (t *Tensor) CheckMember(want MemberCRC) {
+	if t.at != nil {
+		t.crc = &crcCheck{want: want, r: t.at, off: t.off, n: t.Bytes}
+	}
+}
+
+// Verify checks the tensor's data against the checksum its format keeps
+// (a zip member's CRC-32): from the reads already made when they covered
+// the data, else by reading it. Formats without one have nothing to check.
+func (t *Tensor) Verify() error {
+	if t.crc == nil {
+		return nil
+	}
+	if err := t.crc.verify(); err != nil {
+		return fmt.Errorf("tensor %q: %w", t.Name, err)
+	}
+	return nil
 }
 
 // NewTensorStream describes data that can only be streamed.
@@ -43,12 +67,39 @@ func (t *Tensor) ReaderAt() (io.ReaderAt, int64, bool) {
 	return t.at, t.off, true
 }
 
-// Open streams the raw little-endian, C-order data.
+// Open streams the raw little-endian, C-order data, checked against the
+// format's checksum, if it keeps one, when the end is read.
 func (t *Tensor) Open() (io.ReadCloser, error) {
 	if t.open != nil {
 		return t.open()
 	}
-	return io.NopCloser(io.NewSectionReader(t.at, t.off, t.Bytes)), nil
+	sec := io.NewSectionReader(t.at, t.off, t.Bytes)
+	if t.crc == nil {
+		return io.NopCloser(sec), nil
+	}
+	return io.NopCloser(&crcReader{r: sec, t: t}), nil
+}
+
+// crcReader adds what it reads to the tensor's checksum, and checks it at
+// the end.
+type crcReader struct {
+	r   io.Reader
+	t   *Tensor
+	sum uint32
+	n   int64
+}
+
+func (cr *crcReader) Read(p []byte) (int, error) {
+	n, err := cr.r.Read(p)
+	cr.sum = crc32.Update(cr.sum, crc32.IEEETable, p[:n])
+	cr.n += int64(n)
+	if err == io.EOF {
+		cr.t.crc.addSum(0, cr.n, cr.sum)
+		if verr := cr.t.Verify(); verr != nil {
+			return n, verr
+		}
+	}
+	return n, err
 }
 
 // IsTable reports whether t is a candidate embedding table: a 2-D float

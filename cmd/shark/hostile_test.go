@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"shark/formats"
+	"shark/formats/npz"
 )
 
 // Regression tests for the hostile and odd inputs of an adversarial run
@@ -135,3 +140,71 @@ func TestSpecialFilesRefused(t *testing.T) {
 		}
 	}
 }
+
+// child runs this binary's main in a child process with env added, and
+// returns its output and its peak resident memory.
+func child(t *testing.T, env []string, args ...string) ([]byte, int64, error) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), "SHARK_TEST_MAIN=1"), env...)
+	out, err := cmd.CombinedOutput()
+	if cmd.ProcessState == nil {
+		return out, 0, err
+	}
+	return out, int64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) * 1024, err
+}
+
+// Row 3: a byte flipped in a stored .npz member is caught by the member's
+// CRC-32: verify fails and quantize writes nothing (it quantized the
+// corrupt values into a file that verified).
+func TestNpzMemberCRC(t *testing.T) {
+	needNCF(t)
+	dir := t.TempDir()
+	b, _ := os.ReadFile(ncf)
+	i := bytes.Index(b, []byte("item_embedding_W.npy"))
+	b[i+5000] ^= 0x40 // inside the member's data
+	bad := filepath.Join(dir, "bad.npz")
+	os.WriteFile(bad, b, 0o644)
+	if code, _, e := shark(t, "verify", bad); code != 1 || !strings.Contains(e, `member "item_embedding_W.npy": CRC-32`) {
+		t.Fatalf("verify: %d %q", code, e)
+	}
+	out := filepath.Join(dir, "out.shark")
+	if code, _, e := shark(t, "quantize", bad, "-o", out); code != 1 || !strings.Contains(e, "CRC-32") {
+		t.Fatalf("quantize: %d %q", code, e)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("left behind: %v", ents)
+	}
+}
+
+// Row 4: a deflated member is streamed, a window at a time: 1 GiB of
+// deflated zeros (1 MiB in the file) is quantized in flat memory (it was
+// read whole: 10.5 GB for 10 GiB, then out of memory).
+func TestDeflatedMemberStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("inflates 1 GiB twice")
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "zeros.npz")
+	f, _ := os.Create(in)
+	zw := npz.NewWriter(f, true)
+	const rows, dim = 1 << 22, 64
+	if err := zw.Write("emb", formats.F32, []int64{rows, dim}, io.LimitReader(zeroReader{}, rows*dim*4)); err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	f.Close()
+	out, peak, err := child(t, []string{"TMPDIR=" + dir}, "quantize", in, "-o", filepath.Join(dir, "z.shark"), "--json")
+	st, _ := os.Stat(in)
+	t.Logf("%d MiB of zeros in a %.1f MiB .npz: peak RSS %.1f MiB", rows*dim*4>>20, float64(st.Size())/(1<<20), float64(peak)/(1<<20))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if peak > 256<<20 {
+		t.Fatalf("peak RSS %d MiB", peak>>20)
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }

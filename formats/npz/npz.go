@@ -69,6 +69,9 @@ func member(r io.ReaderAt, size int64, m *zip.File, tname string) (*formats.Tens
 		}
 		return &formats.Error{Format: name, Tensor: tname, Offset: -1, Msg: err.Error(), Err: formats.ErrCorrupt}
 	}
+	if m.Flags&0x1 != 0 {
+		return nil, wrap(formats.Errorf(name, -1, formats.ErrUnsupported, "member %q is encrypted; shark reads unencrypted archives", m.Name))
+	}
 	switch m.Method {
 	case zip.Store:
 		off, err := m.DataOffset()
@@ -83,7 +86,9 @@ func member(r io.ReaderAt, size int64, m *zip.File, tname string) (*formats.Tens
 		if err != nil {
 			return nil, wrap(err)
 		}
-		return h.Tensor(tname, r, off), nil
+		t := h.Tensor(tname, r, off)
+		t.CheckMember(formats.MemberCRC{Member: m.Name, Off: off, Size: msize, Sum: m.CRC32})
+		return t, nil
 	case zip.Deflate:
 		usize := m.UncompressedSize64
 		if usize > m.CompressedSize64*maxDeflateRatio+1024 || m.CompressedSize64 > uint64(size) {
@@ -174,8 +179,12 @@ func NewWriter(w io.Writer, deflate bool) *Writer {
 }
 
 // Write adds the array name of dtype d and shape, its little-endian data
-// read from data.
+// read from data. A name that would be a path when the archive is unpacked
+// (a slash, "..", a control character) is refused.
 func (w *Writer) Write(tname string, d formats.DType, shape []int64, data io.Reader) error {
+	if err := SafeName(tname); err != nil {
+		return err
+	}
 	method := zip.Store
 	if w.deflate {
 		method = zip.Deflate
@@ -186,6 +195,17 @@ func (w *Writer) Write(tname string, d formats.DType, shape []int64, data io.Rea
 	}
 	if err := npy.Write(zf, d, shape, data); err != nil {
 		return fmt.Errorf("npz member %q: %w", tname, err)
+	}
+	return nil
+}
+
+// SafeName refuses a tensor name that is no plain file name inside a zip:
+// whoever unpacks the archive would otherwise write outside its folder.
+func SafeName(tname string) error {
+	bad := tname == "" || tname == "." || tname == ".." || strings.ContainsAny(tname, "/\\") ||
+		strings.IndexFunc(tname, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0
+	if bad {
+		return formats.Errorf(name, -1, formats.ErrUnsupported, "tensor name %q is not a plain file name (a slash, a backslash, \"..\" or a control character would unpack outside the archive's folder); export to safetensors, whose names are not paths", tname)
 	}
 	return nil
 }
