@@ -1,22 +1,50 @@
 package sharkfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
+
+	"shark/formats"
 )
 
+// mappedAt is a file mapped into memory. Another program can shrink the
+// file under the mapping, and a read past its new end then faults (SIGBUS):
+// reads turn that fault into an error instead of a crash.
 type mappedAt []byte
 
-func (m mappedAt) ReadAt(p []byte, off int64) (int, error) {
+// errShrunk: the mapped file became shorter while it was read.
+var errShrunk = errors.New("the file shrank while it was read (another program is changing it)")
+
+func (m mappedAt) ReadAt(p []byte, off int64) (n int, err error) {
 	if off < 0 || off > int64(len(m)) {
 		return 0, io.EOF
 	}
-	n := copy(p, m[off:])
+	defer guardFault(&err)()
+	n = copy(p, m[off:])
 	if n < len(p) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// guardFault makes a fault on mapped memory in the calling goroutine a
+// panic, and the returned function, deferred, turns that panic into
+// errShrunk in *err (and restores the goroutine's setting).
+func guardFault(err *error) func() {
+	old := debug.SetPanicOnFault(true)
+	return func() {
+		debug.SetPanicOnFault(old)
+		if r := recover(); r != nil {
+			if _, ok := r.(interface{ Addr() uintptr }); ok { // a memory fault's panic
+				*err = formats.Errorf(name, -1, formats.ErrCorrupt, "%v", errShrunk)
+				return
+			}
+			panic(r)
+		}
+	}
 }
 
 // File is an opened .shark file; Close releases it.

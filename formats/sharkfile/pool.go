@@ -326,7 +326,10 @@ func (t *Table) Pool(ids []int, mean bool, dst []float32) error {
 // set) goes to dst[b*Dim():(b+1)*Dim()]. Each bag equals Pool of its ids.
 // Batching lets the misses of one bag's rows overlap those of the next (see
 // poolGroup). Safe for concurrent use.
-func (t *Table) PoolBags(ids, offsets []int, mean bool, dst []float32) error {
+func (t *Table) PoolBags(ids, offsets []int, mean bool, dst []float32) (err error) {
+	if t.rd.data != nil && t.slots == nil {
+		defer guardFault(&err)() // rows read in place from the mapped file
+	}
 	if err := t.VerifyRows(); err != nil {
 		return err
 	}

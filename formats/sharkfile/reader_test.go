@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -318,4 +319,34 @@ func toInt(v any) int64 {
 		return int64(x)
 	}
 	panic(fmt.Sprintf("not an integer: %T", v))
+}
+
+// A mapped file shrunk under the reader (another program truncating it)
+// gives an error, not a SIGBUS that kills the process.
+func TestMappedFileShrinks(t *testing.T) {
+	file, _, _ := build(t, 5)
+	path := filepath.Join(t.TempDir(), "m.shark")
+	if err := os.WriteFile(path, file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := os.Truncate(path, int64(len(file)/3)&^4095); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Verify(); err == nil || !strings.Contains(err.Error(), "shrank") {
+		t.Fatalf("verify: %v", err)
+	}
+	tbl := f.Tables()[len(f.Tables())-1]
+	row := make([]float32, tbl.Dim())
+	if err := tbl.Row(tbl.Rows()-1, row); err == nil {
+		t.Fatal("a row past the new end was read")
+	}
+	out := make([]float32, tbl.Dim())
+	if err := tbl.PoolBags([]int{tbl.Rows() - 1}, []int{0, 1}, false, out); err == nil {
+		t.Fatal("a lookup past the new end succeeded")
+	}
 }
