@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"shark/core"
+	"shark/internal/atomicfile"
 )
 
 type memStats struct{ core.MemStats }
@@ -26,7 +27,7 @@ type fileStats struct {
 }
 
 func newFileStats() (*fileStats, error) {
-	f, err := os.CreateTemp("", "shark-stats-*")
+	f, err := atomicfile.CreateScratch("shark-stats-*")
 	if err != nil {
 		return nil, fmt.Errorf("spilling row stats: %w", err)
 	}
@@ -74,10 +75,8 @@ func (fs *fileStats) ScanRange(lo, hi int, fn func(r int, s *core.RowStat)) erro
 	return nil
 }
 
-func (fs *fileStats) remove() error {
-	fs.f.Close()
-	return os.Remove(fs.f.Name())
-}
+// remove frees the spilled stats (the file has no name).
+func (fs *fileStats) remove() error { return fs.f.Close() }
 
 // priorityStore holds a table's priorities while countsPriorities adds up
 // its counts and MeasureStats reads them; read is safe from several
@@ -98,7 +97,7 @@ func (m memPriorities) write(lo int, vals []float64) error   { copy(m[lo:], vals
 type priorityFile struct{ f *os.File }
 
 func newPriorityFile() (*priorityFile, error) {
-	f, err := os.CreateTemp("", "shark-priorities-*")
+	f, err := atomicfile.CreateScratch("shark-priorities-*")
 	if err != nil {
 		return nil, fmt.Errorf("spilling priorities: %w", err)
 	}
@@ -127,7 +126,4 @@ func (pf *priorityFile) write(lo int, vals []float64) error {
 	return nil
 }
 
-func (pf *priorityFile) remove() {
-	pf.f.Close()
-	os.Remove(pf.f.Name())
-}
+func (pf *priorityFile) remove() { pf.f.Close() }

@@ -24,9 +24,15 @@ func Static() fs.FS {
 
 // Handler serves fsys (Static(), or a directory in tests) with a content
 // security policy under which the page can load nothing but its own files.
+// It answers GET and HEAD only: the page is files to read, nothing more.
 func Handler(fsys fs.FS) http.Handler {
 	files := http.FileServerFS(fsys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; img-src 'self' blob: data:; style-src 'self'; connect-src 'self'")
 		h.Set("X-Content-Type-Options", "nosniff")

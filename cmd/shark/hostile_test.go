@@ -3,7 +3,12 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +18,10 @@ import (
 	"time"
 
 	"shark/formats"
+	"shark/formats/npy"
 	"shark/formats/npz"
+	"shark/formats/safetensors"
+	"shark/formats/sharkfile"
 )
 
 // Regression tests for the hostile and odd inputs of an adversarial run
@@ -208,3 +216,271 @@ func TestDeflatedMemberStreams(t *testing.T) {
 type zeroReader struct{}
 
 func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// Row 7: SIGINT, SIGTERM and SIGKILL at six points of quantizing a 1 GiB
+// table leave the input as it was and nothing under the output's name;
+// after SIGINT and SIGTERM, no temporary or spill file either, and the exit
+// status is 130 or 143.
+func TestKilledQuantize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("quantizes a 1 GiB table nineteen times")
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "big.npy")
+	writeBigNpy(t, in, 1<<22, 64)
+	sum := digest(t, in)
+	tmp, outDir := filepath.Join(dir, "tmp"), filepath.Join(dir, "out")
+	os.Mkdir(tmp, 0o755)
+	os.Mkdir(outDir, 0o755)
+	out := filepath.Join(outDir, "big.shark")
+	start := func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "quantize", in, "-o", out)
+		cmd.Env = append(os.Environ(), "SHARK_TEST_MAIN=1", "TMPDIR="+tmp)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	t0 := time.Now()
+	if err := start().Wait(); err != nil {
+		t.Fatal(err)
+	}
+	full := time.Since(t0)
+	os.Remove(out)
+	interrupted := 0
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL} {
+		for _, at := range []float64{0.05, 0.2, 0.4, 0.6, 0.75, 0.9} {
+			cmd := start()
+			time.Sleep(time.Duration(at * float64(full)))
+			cmd.Process.Signal(sig)
+			err := cmd.Wait()
+			if err == nil { // it finished first
+				os.Remove(out)
+				continue
+			}
+			interrupted++
+			ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+			if sig != syscall.SIGKILL && ws.ExitStatus() != 128+int(sig) {
+				t.Errorf("%v at %.0f%%: exit %d", sig, 100*at, ws.ExitStatus())
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				// Written whole and placed before the signal came: a
+				// complete file is all that may stand under the name.
+				if code, _, e := shark(t, "verify", out); code != 0 {
+					t.Fatalf("%v at %.0f%%: a broken file under the output's name: %s", sig, 100*at, e)
+				}
+				os.Remove(out)
+			}
+			for _, d := range []string{outDir, tmp} {
+				if ents, _ := os.ReadDir(d); len(ents) > 0 {
+					t.Errorf("%v at %.0f%%: left in %s: %v", sig, 100*at, filepath.Base(d), ents)
+					for _, e := range ents {
+						os.Remove(filepath.Join(d, e.Name()))
+					}
+				}
+			}
+		}
+	}
+	if !slicesEqual(sum, digest(t, in)) {
+		t.Fatal("the input changed")
+	}
+	t.Logf("a full run took %v; %d of 18 runs were interrupted", full.Round(time.Millisecond), interrupted)
+	if interrupted < 15 {
+		t.Fatalf("only %d runs were interrupted", interrupted)
+	}
+}
+
+// Row 16: the inspector's server answers GET and HEAD only, and cuts off a
+// client that never finishes its request.
+func TestServeRefusesAndTimesOut(t *testing.T) {
+	h, err := webHandler()
+	if err != nil {
+		t.Skip(err) // built without the wasm core
+	}
+	srv := newServer(h)
+	srv.ReadHeaderTimeout = 300 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String() + "/"
+	for _, m := range []string{"POST", "PUT", "DELETE", "TRACE"} {
+		req, _ := http.NewRequest(m, base, strings.NewReader("x"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("%s: %d", m, resp.StatusCode)
+		}
+	}
+	if resp, err := http.Head(base); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("HEAD: %v %v", resp, err)
+	}
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n")) // and never the end of the headers
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadAll(c); err != nil {
+		t.Fatalf("the server held a half-sent request: %v", err)
+	}
+	if h := strings.Repeat("a", 32<<10); true {
+		req, _ := http.NewRequest("GET", base, nil)
+		req.Header.Set("X-Big", h)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+				t.Errorf("a 32 KiB header: %d", resp.StatusCode)
+			}
+		}
+	}
+}
+
+// Row 8: quantize never writes a file verify rejects: a table of one row,
+// of no rows, of one column.
+func TestQuantizeOddShapes(t *testing.T) {
+	dir := t.TempDir()
+	for name, shape := range map[string][]int64{"one-row": {1, 1000}, "no-rows": {0, 5000}, "one-col": {3000, 1}} {
+		in := filepath.Join(dir, name+".npy")
+		f, _ := os.Create(in)
+		hdr, _ := npy.HeaderBytes(formats.F32, shape)
+		f.Write(hdr)
+		f.Write(make([]byte, 4*shape[0]*shape[1]))
+		f.Close()
+		out := filepath.Join(dir, name+".shark")
+		code, _, e := shark(t, "quantize", in, "--tables", ".", "-o", out, "--budget", "90%")
+		if code != 0 {
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s: quantize failed (%s) but wrote a file", name, e)
+			}
+			continue
+		}
+		if code, _, e := shark(t, "verify", out); code != 0 {
+			t.Errorf("%s: quantize wrote a file verify rejects: %s", name, e)
+		}
+	}
+}
+
+// Row 9: a libFFM field id of 65536 makes one table, not 65,537.
+func TestLibFFMHugeFieldID(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "d.ffm")
+	var b strings.Builder
+	for i := 0; i < 400; i++ {
+		fmt.Fprintf(&b, "%d 0:%d:1 65536:%d:1\n", i%2, i%7, i%5)
+	}
+	os.WriteFile(data, []byte(b.String()), 0o644)
+	out, peak, err := child(t, nil, "train", data, "-o", filepath.Join(dir, "m.shark"), "--json", "--epochs", "1")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), `"fields": 2`) || peak > 256<<20 {
+		t.Fatalf("peak %d MiB:\n%s", peak>>20, out)
+	}
+}
+
+// Rows 11 and 15: each unterminated quote is one skipped row, counted once;
+// a byte order mark before the header is not part of its first column.
+func TestCSVQuotesAndBOM(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("\xef\xbb\xbfclicked,a,b\n")
+	for i := 0; i < 3000; i++ {
+		if i%100 == 50 {
+			fmt.Fprintf(&b, "1,\"x%d,b\n", i)
+		} else {
+			fmt.Fprintf(&b, "%d,a%d,b%d\n", i%2, i%9, i%4)
+		}
+	}
+	data := filepath.Join(dir, "d.csv")
+	os.WriteFile(data, []byte(b.String()), 0o644)
+	code, _, e := shark(t, "train", data, "--label", "clicked", "--skip-bad", "-o", filepath.Join(dir, "m.shark"), "--epochs", "1")
+	if code != 0 || strings.Count(e, "skipped") != 1 || !strings.Contains(e, "skipped 30 malformed rows") {
+		t.Fatalf("%d %q", code, e)
+	}
+}
+
+// Row 12: two tensors of one name in a .shark file: verify refuses it.
+func TestDuplicateNamesRefused(t *testing.T) {
+	needNCF(t)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "g.shark")
+	if code, _, e := shark(t, "quantize", ncf, "-o", good); code != 0 {
+		t.Fatal(e)
+	}
+	b, _ := os.ReadFile(good)
+	b = bytes.Replace(b, []byte("user_embedding_W"), []byte("item_embedding_W"), 1)
+	bad := filepath.Join(dir, "bad.shark")
+	os.WriteFile(bad, resealHeader(b), 0o644)
+	if code, _, e := shark(t, "verify", bad); code != 1 || !strings.Contains(e, "repeated name") {
+		t.Fatalf("%d %q", code, e)
+	}
+}
+
+// resealHeader recomputes a .shark file's header and trailer checksums,
+// as someone who edits the header would.
+func resealHeader(b []byte) []byte {
+	tr := b[len(b)-sharkfile.TrailerSize:]
+	hoff := binary.LittleEndian.Uint64(tr[0:])
+	hlen := binary.LittleEndian.Uint64(tr[8:])
+	c := crc32.MakeTable(crc32.Castagnoli)
+	binary.LittleEndian.PutUint32(tr[16:], crc32.Checksum(b[hoff:hoff+hlen], c))
+	binary.LittleEndian.PutUint32(tr[20:], crc32.Checksum(tr[:20], c))
+	return b
+}
+
+// Row 13: a fraction that is not a number is a usage error (NaN was taken,
+// and the defaults used silently).
+func TestNaNFractionRefused(t *testing.T) {
+	for _, v := range []string{"nan", "NaN", "inf", "-1", "2"} {
+		code, _, e := shark(t, "quantize", "in.npz", "-o", "x.shark", "--fp32", v, "--fp16", "0", "--int8", "0", "--int4", "0")
+		if code != 2 {
+			t.Errorf("--fp32 %s: %d %q", v, code, e)
+		}
+	}
+}
+
+// Rows 14 and 17: a tensor name with control characters is quoted on the
+// terminal, and a name that is a path is refused by the npz export (it was
+// written as a zip member: a zip slip for whoever unpacks it).
+func TestHostileNames(t *testing.T) {
+	dir := t.TempDir()
+	names := []string{"\x1b[2Jemb", "../../etc/x", "/etc/abs"}
+	var specs []safetensors.Spec
+	for _, n := range names {
+		data := make([]byte, 4*1000*4)
+		specs = append(specs, safetensors.Spec{Name: n, DType: formats.F32, Shape: []int64{1000, 4},
+			Data: func() (io.Reader, error) { return bytes.NewReader(data), nil }})
+	}
+	in := filepath.Join(dir, "h.safetensors")
+	f, _ := os.Create(in)
+	if err := safetensors.Write(f, specs, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, out, _ := shark(t, "inspect", in)
+	if strings.Contains(out, "\x1b") || !strings.Contains(out, `"\x1b[2Jemb"`) {
+		t.Errorf("inspect wrote a raw escape: %q", out)
+	}
+	q := filepath.Join(dir, "h.shark")
+	code, out, e := shark(t, "quantize", in, "-o", q, "--budget", "60%")
+	if code != 0 || strings.Contains(out+e, "\x1b") {
+		t.Fatalf("quantize: %d %q %q", code, out, e)
+	}
+	exp := filepath.Join(dir, "x.npz")
+	if code, _, e := shark(t, "export", q, "--to", "npz", "-o", exp); code != 1 || !strings.Contains(e, "not a plain file name") {
+		t.Errorf("export of path names: %d %q", code, e)
+	}
+	if _, err := os.Stat(exp); !os.IsNotExist(err) {
+		t.Error("a refused export left a file")
+	}
+	if code, _, e := shark(t, "export", q, "--to", "safetensors", "-o", filepath.Join(dir, "x.safetensors")); code != 0 {
+		t.Errorf("safetensors export: %s", e)
+	}
+}

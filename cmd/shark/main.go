@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -17,7 +19,23 @@ import (
 )
 
 func main() {
+	stopOnSignals()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// stopOnSignals makes SIGINT and SIGTERM remove every temporary file of the
+// run (outputs not yet complete; spilled stats have no name to remove) and
+// exit with 130 or 143, as shells report them.
+func stopOnSignals() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		sig := <-ch
+		atomicfile.Cleanup()
+		code := 128 + int(sig.(syscall.Signal))
+		fmt.Fprintf(os.Stderr, "\nshark: stopped by %v; no output was written\n", sig)
+		os.Exit(code)
+	}()
 }
 
 // Exit statuses.

@@ -22,6 +22,7 @@ import (
 // the child's heap limit and peak memory can be set and measured.
 func TestMain(m *testing.M) {
 	if os.Getenv("SHARK_TEST_MAIN") == "1" {
+		stopOnSignals()
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())

@@ -6,8 +6,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -49,10 +48,7 @@ browser tab and never sent anywhere, this server included. Ctrl-C stops it.
 			} else {
 				fmt.Fprintf(c.stdout, "shark inspector at %s (Ctrl-C to stop)\n", url)
 			}
-			srv := &http.Server{Handler: h}
-			stop := make(chan os.Signal, 1)
-			signal.Notify(stop, os.Interrupt)
-			go func() { <-stop; srv.Close() }()
+			srv := newServer(h)
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
@@ -61,4 +57,12 @@ browser tab and never sent anywhere, this server included. Ctrl-C stops it.
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "the address to listen on")
 	return cmd
+}
+
+// newServer is the inspector's server: it serves a handful of static files,
+// so a client that is slow to send its request, read the answer or reuse
+// its connection is cut off, and request headers are small.
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
 }

@@ -171,7 +171,7 @@ func ImportanceChart(fields []string, slots []int, scores []float64) fyne.Canvas
 // saveModel writes the compressed model, with the same record the CLI's
 // compress writes, to a temporary file beside the model until it is saved.
 func (u *UI) saveModel(st *pipelineState, res *pipeline.Result) (*atomicfile.Temp, error) {
-	t, err := atomicfile.CreateTemp(filepath.Dir(u.path), ".shark-model-*")
+	t, err := atomicfile.CreateTemp(filepath.Dir(u.path), "model.shark")
 	if err != nil {
 		return nil, err
 	}

@@ -329,7 +329,7 @@ func (u *UI) Compress() {
 	}
 	var out *atomicfile.Temp
 	u.work("Compressing…", func(ctx context.Context, progress func(string, int64, int64)) error {
-		t, err := atomicfile.CreateTemp(filepath.Dir(u.path), ".shark-result-*")
+		t, err := atomicfile.CreateTemp(filepath.Dir(u.path), "result.shark")
 		if err != nil {
 			return err
 		}

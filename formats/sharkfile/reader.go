@@ -192,10 +192,7 @@ func (c *headerCheck) table(e *Entry) error {
 	if len(e.Shape) != 2 || e.Shape[0] < 0 || e.Shape[0] > MaxRows || e.Shape[1] < 1 || e.Shape[1] > 1<<24 {
 		return corrupt(hoff, "table %q: bad shape %v", e.Name, e.Shape)
 	}
-	rows, dim := e.Shape[0], int(e.Shape[1])
-	if rows > 0 && int64(dim) > hoff {
-		return corrupt(hoff, "table %q: dim %d is larger than the file's data", e.Name, dim)
-	}
+	rows, dim := e.Shape[0], int(e.Shape[1]) // rows of dim values must fit their blocks, checked below
 	if len(e.Rows) != core.NumTiers || len(e.Counts) != core.NumTiers {
 		return corrupt(hoff, "table %q: needs %d tier blocks and counts", e.Name, core.NumTiers)
 	}

@@ -140,6 +140,9 @@ func (t *Table) RawRow(r int, buf []byte) (core.Tier, []byte, error) {
 
 // Row reads row r dequantized into dst[:Dim()]. Safe for concurrent use.
 func (t *Table) Row(r int, dst []float32) error {
+	if r < 0 || r >= t.rows {
+		return fmt.Errorf("table %q: row %d out of range [0, %d)", t.e.Name, r, t.rows)
+	}
 	bp, _ := t.pool.Get().(*[]byte)
 	if bp == nil {
 		b := make([]byte, 0, 4*t.dim)

@@ -1,5 +1,9 @@
 // Package atomicfile writes outputs that appear whole or not at all: a
-// temporary file beside the destination, renamed into place when complete.
+// temporary file beside the destination (with no name at all where Linux
+// allows), placed under its name when complete. An interrupted run leaves
+// no partial file under the final name; Cleanup removes what a signal
+// interrupted, and a killed process leaves no named temporary where
+// nameless ones are possible.
 package atomicfile
 
 import (
@@ -13,7 +17,7 @@ import (
 // directory and renamed into place by Commit: an interrupted run never leaves
 // a partial file under the final name.
 type File struct {
-	*os.File
+	*tempFile
 	final string
 	done  bool
 }
@@ -27,37 +31,28 @@ func Create(path string, inputs ...string) (*File, error) {
 	if err := checkOutput(path, inputs); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	t, err := newTemp(filepath.Dir(path), filepath.Base(path))
 	if err != nil {
 		return nil, err
 	}
-	return &File{File: f, final: path}, nil
+	return &File{tempFile: t, final: path}, nil
 }
 
-// Commit flushes the data to disk and renames it into place.
+// Commit flushes the data to disk and puts it in place.
 func (a *File) Commit() error {
 	if a.done {
 		return errors.New("atomic file already finished")
 	}
 	a.done = true
-	if err := a.File.Sync(); err != nil {
-		a.File.Close()
-		os.Remove(a.File.Name())
+	err := a.File.Sync()
+	if err == nil {
+		err = a.place(a.final)
+	}
+	if err != nil {
+		a.discard()
 		return fmt.Errorf("writing %s: %w", a.final, err)
 	}
-	if err := a.File.Close(); err != nil {
-		os.Remove(a.File.Name())
-		return fmt.Errorf("writing %s: %w", a.final, err)
-	}
-	if err := os.Chmod(a.File.Name(), 0o644); err != nil {
-		os.Remove(a.File.Name())
-		return err
-	}
-	if err := os.Rename(a.File.Name(), a.final); err != nil {
-		os.Remove(a.File.Name())
-		return fmt.Errorf("writing %s: %w", a.final, err)
-	}
-	return nil
+	return a.File.Close()
 }
 
 // Abort removes the temporary file; safe to call after Commit (no-op).
@@ -66,8 +61,7 @@ func (a *File) Abort() {
 		return
 	}
 	a.done = true
-	a.File.Close()
-	os.Remove(a.File.Name())
+	a.discard()
 }
 
 // CheckOutput refuses an output path that is a directory or one of inputs

@@ -45,7 +45,7 @@ func TestTempSaveAs(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
 	os.WriteFile(in, []byte("input"), 0o644)
-	tmp, err := CreateTemp(dir, ".result-*")
+	tmp, err := CreateTemp(dir, "result")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestTempSaveAs(t *testing.T) {
 		t.Fatalf("left behind: %v", ents)
 	}
 	// An unsaved result is removed.
-	tmp, _ = CreateTemp(dir, ".result-*")
+	tmp, _ = CreateTemp(dir, "result")
 	tmp.Finish()
 	tmp.Remove()
 	if ents, _ := os.ReadDir(dir); len(ents) != 3 {

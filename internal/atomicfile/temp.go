@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"syscall"
 )
 
@@ -12,35 +11,28 @@ import (
 // file, placed later by SaveAs where the user chooses. Writing it is one
 // pass with flat memory, whatever its size.
 type Temp struct {
-	*os.File
-	path  string // where the bytes are now
-	moved bool   // SaveAs renamed it: path is a saved file, not a temporary
+	*tempFile
+	saved bool // SaveAs placed it: it is a saved file, not a temporary
 }
 
 // CreateTemp starts a temporary output in dir (the system's temporary
-// directory if dir cannot take it), its name from pattern as os.CreateTemp.
-func CreateTemp(dir, pattern string) (*Temp, error) {
-	f, err := os.CreateTemp(dir, pattern)
+// directory if dir cannot take it), named like base while it has a name.
+func CreateTemp(dir, base string) (*Temp, error) {
+	t, err := newTemp(dir, base)
 	if err != nil {
-		if f, err = os.CreateTemp("", pattern); err != nil {
+		if t, err = newTemp("", base); err != nil {
 			return nil, err
 		}
 	}
-	return &Temp{File: f, path: f.Name()}, nil
+	return &Temp{tempFile: t}, nil
 }
 
-// Finish flushes the written bytes to disk and closes the file.
-func (t *Temp) Finish() error {
-	if err := t.File.Sync(); err != nil {
-		t.File.Close()
-		return err
-	}
-	return t.File.Close()
-}
+// Finish flushes the written bytes to disk.
+func (t *Temp) Finish() error { return t.File.Sync() }
 
 // Size is the number of bytes written.
 func (t *Temp) Size() (int64, error) {
-	st, err := os.Stat(t.path)
+	st, err := t.File.Stat()
 	if err != nil {
 		return 0, err
 	}
@@ -48,18 +40,17 @@ func (t *Temp) Size() (int64, error) {
 }
 
 // SaveAs puts the finished output at dest, which must not be one of
-// inputs: renamed when dest is on the same file system (the first time),
-// copied through a temporary file beside dest otherwise. Either way dest
-// appears whole or not at all.
+// inputs: placed there when dest is on the same file system (the first
+// time), copied through a temporary file beside dest otherwise. Either way
+// dest appears whole or not at all.
 func (t *Temp) SaveAs(dest string, inputs ...string) error {
 	if err := checkOutput(dest, inputs); err != nil {
 		return err
 	}
-	if !t.moved {
-		err := os.Rename(t.path, dest)
+	if !t.saved {
+		err := t.place(dest)
 		if err == nil {
-			os.Chmod(dest, 0o644)
-			t.path, t.moved = dest, true
+			t.saved = true
 			return nil
 		}
 		if !errors.Is(err, syscall.EXDEV) {
@@ -70,16 +61,11 @@ func (t *Temp) SaveAs(dest string, inputs ...string) error {
 }
 
 func (t *Temp) copyTo(dest string, inputs []string) error {
-	src, err := os.Open(t.path)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
 	out, err := Create(dest, inputs...)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, src); err != nil {
+	if _, err := io.Copy(out, io.NewSectionReader(t.File, 0, 1<<62)); err != nil {
 		out.Abort()
 		return fmt.Errorf("saving %s: %w", dest, err)
 	}
@@ -88,8 +74,9 @@ func (t *Temp) copyTo(dest string, inputs []string) error {
 
 // Remove deletes the temporary file, unless SaveAs made it a saved file.
 func (t *Temp) Remove() {
-	t.File.Close()
-	if !t.moved {
-		os.Remove(t.path)
+	if t.saved {
+		t.File.Close()
+		return
 	}
+	t.discard()
 }
