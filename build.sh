@@ -92,6 +92,27 @@ demo() {
   echo "The files are in ./$dir/."
 }
 
+# FUZZ_TARGETS are every reader's fuzz target, as package:target.
+FUZZ_TARGETS="formats/npy:FuzzNpy formats/npz:FuzzNpz formats/safetensors:FuzzSafetensors formats/sharkfile:FuzzShark formats/sharkfile:FuzzSharkHeader ctr/dataset:FuzzReaders"
+
+# fuzz_all runs each fuzz target for FUZZTIME and prints its executions; a
+# failing run prints its output (the crasher is saved under testdata/fuzz).
+fuzz_all() {
+  local pkg target log
+  log="$(mktemp)"
+  for spec in $FUZZ_TARGETS; do
+    pkg="${spec%%:*}"; target="${spec##*:}"
+    if ! go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZTIME:-60s}" "./$pkg" > "$log" 2>&1; then
+      grep -v '^fuzz: elapsed' "$log" >&2
+      echo "FAIL $pkg $target" >&2
+      rm -f "$log"
+      exit 1
+    fi
+    echo "ok   $pkg $target: $(grep -o 'execs: [0-9]*' "$log" | tail -1 | cut -d' ' -f2) executions in ${FUZZTIME:-60s}"
+  done
+  rm -f "$log"
+}
+
 run_tests() {
   need_go
   # NumPy for the interop tests; Chromium for the browser tests; X11/GL
@@ -117,17 +138,8 @@ run_tests() {
   CGO_ENABLED=0 go test -count=1 ./desktop/ui/
   echo "== go test -race (concurrent readers)"
   go test -count=1 -race -short ./formats/sharkfile/ ./core/...
-  echo "== fuzz: a short run of every reader's fuzz target"
-  local pkg target
-  for spec in formats/npy:FuzzNpy formats/npz:FuzzNpz formats/safetensors:FuzzSafetensors formats/sharkfile:FuzzShark ctr/dataset:FuzzReaders; do
-    pkg="${spec%%:*}"; target="${spec##*:}"
-    if ! go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZTIME:-10s}" "./$pkg" > /tmp/shark-fuzz.log 2>&1; then
-      grep -v '^fuzz: elapsed' /tmp/shark-fuzz.log >&2
-      echo "FAIL $pkg $target" >&2
-      exit 1
-    fi
-    echo "ok   $pkg $target (${FUZZTIME:-10s})"
-  done
+  echo "== fuzz: every reader's fuzz target, ${FUZZTIME:-60s} each, allocation capped (internal/fuzzcap)"
+  fuzz_all
   echo "== build"
   build
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"shark/internal/fuzzcap"
 )
 
 func readAll(t testing.TB, data string, opt Options) ([]*Record, error) {
@@ -166,23 +168,25 @@ func FuzzReaders(f *testing.F) {
 	f.Add(byte(2), "1 3:1 7:1\n0 4:1 7:1\n")
 	f.Add(byte(3), "1 0:3:1 2:9:1\n")
 	f.Fuzz(func(t *testing.T, kind byte, data string) {
-		opt := Options{Format: []string{"criteo", "csv", "libsvm", "libffm"}[kind%4], Label: "y"}
-		r, err := Open(strings.NewReader(data), opt)
-		if err != nil {
-			return
-		}
-		for i := 0; i < 10000; i++ {
-			rec, err := r.Next()
+		fuzzcap.Run(t, len(data), func() {
+			opt := Options{Format: []string{"criteo", "csv", "libsvm", "libffm"}[kind%4], Label: "y"}
+			r, err := Open(strings.NewReader(data), opt)
 			if err != nil {
-				if err != io.EOF && !errors.Is(err, ErrBadRow) {
-					t.Fatalf("error of no known kind: %v", err)
-				}
 				return
 			}
-			if rec.Label != 0 && rec.Label != 1 {
-				t.Fatalf("label %v", rec.Label)
+			for i := 0; i < 10000; i++ {
+				rec, err := r.Next()
+				if err != nil {
+					if err != io.EOF && !errors.Is(err, ErrBadRow) {
+						t.Fatalf("error of no known kind: %v", err)
+					}
+					return
+				}
+				if rec.Label != 0 && rec.Label != 1 {
+					t.Fatalf("label %v", rec.Label)
+				}
 			}
-		}
+		})
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"shark/formats"
+	"shark/internal/fuzzcap"
 	"shark/internal/numpytest"
 )
 
@@ -166,20 +167,22 @@ func FuzzNpy(f *testing.F) {
 	f.Add(encode(f, formats.I64, []int64{2}, make([]byte, 16)))
 	f.Add(encode(f, formats.F16, []int64{}, make([]byte, 2)))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		h, err := ReadHeader(bytes.NewReader(b), int64(len(b)))
-		if err != nil {
-			return
-		}
-		rc, _ := h.Tensor("x", bytes.NewReader(b), 0).Open()
-		data, err := io.ReadAll(rc)
-		if err != nil || int64(len(data)) != h.Bytes {
-			t.Fatalf("header accepted but data unreadable: %d of %d bytes, %v", len(data), h.Bytes, err)
-		}
-		// Re-encode little-endian and decode again: the same array.
-		again := encode(t, h.DType, h.Shape, data)
-		h2, data2 := readAll(t, again)
-		if h2.DType != h.DType || !bytes.Equal(data, data2) || len(h2.Shape) != len(h.Shape) {
-			t.Fatal("re-encoded array differs")
-		}
+		fuzzcap.Run(t, len(b), func() {
+			h, err := ReadHeader(bytes.NewReader(b), int64(len(b)))
+			if err != nil {
+				return
+			}
+			rc, _ := h.Tensor("x", bytes.NewReader(b), 0).Open()
+			data, err := io.ReadAll(rc)
+			if err != nil || int64(len(data)) != h.Bytes {
+				t.Fatalf("header accepted but data unreadable: %d of %d bytes, %v", len(data), h.Bytes, err)
+			}
+			// Re-encode little-endian and decode again: the same array.
+			again := encode(t, h.DType, h.Shape, data)
+			h2, data2 := readAll(t, again)
+			if h2.DType != h.DType || !bytes.Equal(data, data2) || len(h2.Shape) != len(h.Shape) {
+				t.Fatal("re-encoded array differs")
+			}
+		})
 	})
 }

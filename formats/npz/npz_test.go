@@ -11,6 +11,7 @@ import (
 
 	"shark/formats"
 	_ "shark/formats/npy"
+	"shark/internal/fuzzcap"
 	"shark/internal/numpytest"
 )
 
@@ -161,20 +162,22 @@ func FuzzNpz(f *testing.F) {
 	f.Add(write(f, false, map[string][]float32{"a": {1, 2}}))
 	f.Add(write(f, true, map[string][]float32{"a": {1, 2}, "b": {3}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		file, err := Open(bytes.NewReader(b), int64(len(b)))
-		if err != nil {
-			return
-		}
-		for _, tn := range file.Tensors {
-			rc, err := tn.Open()
+		fuzzcap.Run(t, len(b), func() {
+			file, err := Open(bytes.NewReader(b), int64(len(b)))
 			if err != nil {
-				continue
+				return
 			}
-			data, err := io.ReadAll(io.LimitReader(rc, 1<<24))
-			rc.Close()
-			if err == nil && int64(len(data)) != tn.Bytes && tn.Bytes < 1<<24 {
-				t.Fatalf("%s: read %d bytes without error, shape says %d", tn.Name, len(data), tn.Bytes)
+			for _, tn := range file.Tensors {
+				rc, err := tn.Open()
+				if err != nil {
+					continue
+				}
+				data, err := io.ReadAll(io.LimitReader(rc, 1<<24))
+				rc.Close()
+				if err == nil && int64(len(data)) != tn.Bytes && tn.Bytes < 1<<24 {
+					t.Fatalf("%s: read %d bytes without error, shape says %d", tn.Name, len(data), tn.Bytes)
+				}
 			}
-		}
+		})
 	})
 }

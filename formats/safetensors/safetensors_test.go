@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"shark/formats"
+	"shark/internal/fuzzcap"
 	"shark/internal/numpytest"
 )
 
@@ -114,26 +115,28 @@ func FuzzSafetensors(f *testing.F) {
 	b, _ := sample(f)
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		file, err := Open(bytes.NewReader(b), int64(len(b)))
-		if err != nil {
-			return
-		}
-		var specs []Spec
-		for _, tn := range file.Tensors {
-			rc, _ := tn.Open()
-			data, err := io.ReadAll(rc)
-			if err != nil || int64(len(data)) != tn.Bytes {
-				t.Fatalf("%s: accepted but unreadable", tn.Name)
+		fuzzcap.Run(t, len(b), func() {
+			file, err := Open(bytes.NewReader(b), int64(len(b)))
+			if err != nil {
+				return
 			}
-			specs = append(specs, spec(tn.Name, tn.DType, tn.Shape, data))
-		}
-		var buf bytes.Buffer
-		if err := Write(&buf, specs, file.Meta); err != nil {
-			t.Fatal(err)
-		}
-		again, err := Open(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-		if err != nil || len(again.Tensors) != len(file.Tensors) {
-			t.Fatalf("re-encoded file: %v", err)
-		}
+			var specs []Spec
+			for _, tn := range file.Tensors {
+				rc, _ := tn.Open()
+				data, err := io.ReadAll(rc)
+				if err != nil || int64(len(data)) != tn.Bytes {
+					t.Fatalf("%s: accepted but unreadable", tn.Name)
+				}
+				specs = append(specs, spec(tn.Name, tn.DType, tn.Shape, data))
+			}
+			var buf bytes.Buffer
+			if err := Write(&buf, specs, file.Meta); err != nil {
+				t.Fatal(err)
+			}
+			again, err := Open(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+			if err != nil || len(again.Tensors) != len(file.Tensors) {
+				t.Fatalf("re-encoded file: %v", err)
+			}
+		})
 	})
 }

@@ -181,7 +181,7 @@ func (t *Table) verifyScales() error {
 		b := t.e.Rows[tier]
 		rb := int64(tier.RowBytes(t.dim))
 		rows := max(1, ChunkSize/rb)
-		buf := make([]byte, rows*rb)
+		buf := make([]byte, min(rows*rb, b.Len))
 		for off := int64(0); off < b.Len; off += rows * rb {
 			p := buf[:min(rows*rb, b.Len-off)]
 			if err := t.rd.readChecked(b, p, off); err != nil {
