@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"unsafe"
 )
 
 // TensorRows reads a 2-D float tensor row by row, or a range of rows at a
@@ -40,16 +41,22 @@ func (s *Rows) ReadRows(lo, hi int, dst []float32) error {
 		return fmt.Errorf("tensor %q: rows %d..%d out of range [0, %d)", s.t.Name, lo, hi, s.n)
 	}
 	need := (hi - lo) * s.d * s.es
-	bp, _ := s.pool.Get().(*[]byte)
-	if bp == nil {
-		b := make([]byte, 0, need)
-		bp = &b
+	var buf []byte
+	if s.t.DType == F32 && littleEndian {
+		// The file's bytes are the float32 values: read them in place.
+		buf = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), need)
+	} else {
+		bp, _ := s.pool.Get().(*[]byte)
+		if bp == nil {
+			b := make([]byte, 0, need)
+			bp = &b
+		}
+		if cap(*bp) < need {
+			*bp = make([]byte, need)
+		}
+		buf = (*bp)[:need]
+		defer s.pool.Put(bp)
 	}
-	if cap(*bp) < need {
-		*bp = make([]byte, need)
-	}
-	buf := (*bp)[:need]
-	defer s.pool.Put(bp)
 	n, err := s.r.ReadAt(buf, s.off+int64(lo)*int64(s.d*s.es))
 	if n < need {
 		if err == nil || err == io.EOF {
@@ -60,9 +67,17 @@ func (s *Rows) ReadRows(lo, hi int, dst []float32) error {
 	if s.t.crc != nil {
 		s.t.crc.add(int64(lo)*int64(s.d*s.es), buf)
 	}
-	DecodeFloat32(dst[:0], s.t.DType, buf)
+	if s.t.DType != F32 || !littleEndian {
+		DecodeFloat32(dst[:0], s.t.DType, buf)
+	}
 	return nil
 }
+
+// littleEndian reports whether this machine stores numbers as the files do.
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
 
 // Verify checks the rows read against the file's checksum of them, if it
 // keeps one (Tensor.Verify): after a pass over every row, at no cost.
