@@ -22,15 +22,14 @@ import (
 	"shark/formats/npz"
 	"shark/formats/safetensors"
 	"shark/formats/sharkfile"
+	"shark/internal/peakmem"
 )
 
 // Regression tests for the hostile and odd inputs of an adversarial run
 // against the CLI (one per row of its table, docs/robustness.md), each
 // failing on the code before its fix.
 
-// digest is the SHA-256 of each file, streamed: this process must stay
-// small, as a child started from it counts the parent's resident memory at
-// the start in its own peak (the two share pages until exec).
+// digest is the SHA-256 of each file, streamed.
 func digest(t *testing.T, paths ...string) [][32]byte {
 	t.Helper()
 	var out [][32]byte
@@ -159,17 +158,18 @@ func TestSpecialFilesRefused(t *testing.T) {
 }
 
 // child runs this binary's main in a child process with env added, and
-// returns its output and its peak resident memory (which counts this
-// process's at the start: keep it small, see digest).
+// returns its output and its peak resident memory, as it reports it.
 func child(t *testing.T, env []string, args ...string) ([]byte, int64, error) {
 	t.Helper()
+	peakFile := filepath.Join(t.TempDir(), "peak")
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(append(os.Environ(), "SHARK_TEST_MAIN=1"), env...)
+	cmd.Env = append(append(os.Environ(), "SHARK_TEST_MAIN=1", peakmem.Env+"="+peakFile), env...)
 	out, err := cmd.CombinedOutput()
-	if cmd.ProcessState == nil {
-		return out, 0, err
+	peak, perr := peakmem.Read(peakFile)
+	if err == nil && perr != nil {
+		t.Fatalf("the child reported no peak: %v", perr)
 	}
-	return out, int64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) * 1024, err
+	return out, peak, err
 }
 
 // Row 3: a byte flipped in a stored .npz member is caught by the member's

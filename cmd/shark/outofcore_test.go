@@ -7,15 +7,14 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"shark/formats"
 	"shark/formats/npy"
 	"shark/formats/npz"
+	"shark/internal/peakmem"
 )
 
 // TestMain lets a test run this package's main in a child process, where
@@ -23,7 +22,9 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("SHARK_TEST_MAIN") == "1" {
 		stopOnSignals()
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+		code := run(os.Args[1:], os.Stdout, os.Stderr)
+		peakmem.Report()
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }
@@ -99,14 +100,10 @@ func TestOutOfCoreUnderHeapLimit(t *testing.T) {
 	for _, extra := range [][]string{nil, {"--counts", counts}} {
 		out := filepath.Join(dir, "big.shark")
 		args := append([]string{"quantize", in, "-o", out, "--budget", "30%", "--json"}, extra...)
-		cmd := exec.Command(os.Args[0], args...)
-		cmd.Env = append(os.Environ(), "SHARK_TEST_MAIN=1", "GOMEMLIMIT=64MiB", "TMPDIR="+dir)
-		outb, err := cmd.CombinedOutput()
+		outb, peak, err := child(t, []string{"GOMEMLIMIT=64MiB", "TMPDIR=" + dir}, args...)
 		if err != nil {
 			t.Fatalf("quantize %v: %v\n%s", extra, err, outb)
 		}
-		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		peak := int64(ru.Maxrss) * 1024
 		t.Logf("table %d MiB %v, heap limit %d MiB, peak RSS %.1f MiB", rows*dim*4>>20, extra, limit>>20, float64(peak)/(1<<20))
 		if peak >= limit {
 			t.Fatalf("%v: peak RSS %d bytes is over the %d-byte limit", extra, peak, limit)
