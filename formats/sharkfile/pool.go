@@ -241,7 +241,7 @@ func (t *Table) VerifyRows() error {
 	t.verifyOnce.Do(func() {
 		for _, b := range t.e.Rows {
 			v := t.rd.blocks[b]
-			for c := range v.ok {
+			for c := range v.state {
 				if err := t.rd.checkChunk(b, v, int64(c)); err != nil {
 					t.verifyErr = fmt.Errorf("table %q: %w", t.e.Name, err)
 					return

@@ -33,10 +33,18 @@ type Reader struct {
 	dense  map[string]*Entry
 }
 
-// verified remembers which chunks of a block have passed their checksum.
+// verified remembers which chunks of a block have passed their checksum
+// and which have failed it, so that reading rows of a damaged chunk does not
+// read and hash the whole chunk again for every row.
 type verified struct {
-	ok []atomic.Bool
+	state []atomic.Uint32 // chunkUnchecked, chunkOK or chunkBad
 }
+
+const (
+	chunkUnchecked = iota
+	chunkOK
+	chunkBad
+)
 
 // NewReader reads and checks the preamble, trailer, header and every table's
 // index. Data chunks are checked on first use; Verify checks them all.
@@ -171,7 +179,7 @@ func (c *headerCheck) block(e *Entry, what string, b *Block, want int64) error {
 		return corrupt(hoff, "tensor %q: %s block has %d checksums, needs %d", e.Name, what, len(b.CRC), b.chunks())
 	}
 	c.all = append(c.all, b)
-	c.rd.blocks[b] = &verified{ok: make([]atomic.Bool, b.chunks())}
+	c.rd.blocks[b] = &verified{state: make([]atomic.Uint32, b.chunks())}
 	return nil
 }
 
@@ -260,22 +268,31 @@ func (rd *Reader) readChecked(b *Block, p []byte, off int64) error {
 	return nil
 }
 
-// checkChunk verifies chunk c of block b unless it already passed.
+// checkChunk verifies chunk c of block b unless it was checked before. A
+// read error is not remembered: it may pass on the next try.
 func (rd *Reader) checkChunk(b *Block, v *verified, c int64) error {
-	if v.ok[c].Load() {
-		return nil
-	}
 	start := c * ChunkSize
 	n := min(ChunkSize, b.padded()-start)
+	switch v.state[c].Load() {
+	case chunkOK:
+		return nil
+	case chunkBad:
+		return checksumError(b, start, n)
+	}
 	buf := make([]byte, n)
 	if _, err := rd.r.ReadAt(buf, b.Off+start); err != nil && err != io.EOF {
 		return corrupt(b.Off+start, "reading: %v", err)
 	}
 	if crc32.Checksum(buf, castagnoli) != b.CRC[c] {
-		return formats.Errorf(name, b.Off+start, formats.ErrChecksum, "block at %d, bytes %d..%d", b.Off, start, start+n)
+		v.state[c].Store(chunkBad)
+		return checksumError(b, start, n)
 	}
-	v.ok[c].Store(true)
+	v.state[c].Store(chunkOK)
 	return nil
+}
+
+func checksumError(b *Block, start, n int64) error {
+	return formats.Errorf(name, b.Off+start, formats.ErrChecksum, "block at %d, bytes %d..%d", b.Off, start, start+n)
 }
 
 // Verify checks the whole file: every checksum, that every block's padding
@@ -303,7 +320,7 @@ func (rd *Reader) Verify() error {
 // verifyBlock checks a block's checksums and its zero padding.
 func (rd *Reader) verifyBlock(b *Block) error {
 	v := rd.blocks[b]
-	for c := range v.ok {
+	for c := range v.state {
 		if err := rd.checkChunk(b, v, int64(c)); err != nil {
 			return err
 		}
