@@ -93,7 +93,7 @@ demo() {
 }
 
 # FUZZ_TARGETS are every reader's fuzz target, as package:target.
-FUZZ_TARGETS="formats/npy:FuzzNpy formats/npz:FuzzNpz formats/safetensors:FuzzSafetensors formats/sharkfile:FuzzShark formats/sharkfile:FuzzSharkHeader ctr/dataset:FuzzReaders"
+FUZZ_TARGETS="formats/npy:FuzzNpy formats/npz:FuzzNpz formats/safetensors:FuzzSafetensors formats/sharkfile:FuzzShark formats/sharkfile:FuzzSharkHeader formats/pytorch:FuzzPytorch formats/pytorch:FuzzPickle formats/onnx:FuzzOnnx ctr/dataset:FuzzReaders"
 
 # fuzz_all runs each fuzz target for FUZZTIME and prints its executions; a
 # failing run prints its output (the crasher is saved under testdata/fuzz).
@@ -118,9 +118,10 @@ fuzz_all() {
 
 run_tests() {
   need_go
-  # NumPy for the interop tests; Chromium for the browser tests; X11/GL
-  # headers and Xvfb for the desktop app's real-window test.
-  apt_install python3-numpy chromium $DESKTOP_PKGS xvfb xauth x11-apps
+  # NumPy, PyTorch, ONNX and msgpack for the interop tests; Chromium for
+  # the browser tests; X11/GL headers and Xvfb for the desktop app's
+  # real-window test.
+  apt_install python3-numpy python3-torch python3-onnx python3-msgpack chromium $DESKTOP_PKGS xvfb xauth x11-apps
   build_wasm
   echo "== go vet"
   go vet ./...

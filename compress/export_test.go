@@ -9,7 +9,7 @@ import (
 
 	"shark/formats"
 	"shark/formats/sharkfile"
-	"shark/internal/numpytest"
+	"shark/internal/pyref"
 )
 
 // NumPy reads both export layouts, and its values equal shark's own reads.
@@ -55,7 +55,7 @@ func TestExportReadByNumPy(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(dir, "want.f32"), want.Bytes(), 0o644)
 	os.WriteFile(filepath.Join(dir, "src.npz"), mustRead(t, ncf), 0o644)
-	out := numpytest.Run(t, `
+	out := pyref.Run(t, `
 import numpy as np, sys, os
 d = sys.argv[1]
 deq = np.load(os.path.join(d, 'dequantized.npz'))

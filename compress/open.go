@@ -37,12 +37,15 @@ func OpenReaderAt(r io.ReaderAt, size int64, name string) (*Input, error) {
 	return &Input{Name: name, File: f, ReaderAt: r}, nil
 }
 
-// Close releases the file.
+// Close releases the file and any it opened beside it.
 func (in *Input) Close() error {
-	if in.closer == nil {
-		return nil
+	err := in.File.Close()
+	if in.closer != nil {
+		if cerr := in.closer.Close(); err == nil {
+			err = cerr
+		}
 	}
-	return in.closer.Close()
+	return err
 }
 
 // Shark is the reader of a .shark input.

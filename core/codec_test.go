@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"shark/internal/numpytest"
+	"shark/internal/pyref"
 )
 
 // The int8 and int4 codes equal an independent NumPy implementation of
@@ -47,7 +47,7 @@ func TestRowwiseCodesMatchNumPy(t *testing.T) {
 		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
 	}
 	os.WriteFile(filepath.Join(dir, "x.f32"), raw, 0o644)
-	numpytest.Run(t, `
+	pyref.Run(t, `
 import numpy as np, sys, os
 d, rows, dim = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 x = np.fromfile(os.path.join(d, 'x.f32'), '<f4').reshape(rows, dim)

@@ -179,3 +179,10 @@ func (c *crcCheck) read(off, n int64, sum uint32) (uint32, error) {
 	}
 	return sum, nil
 }
+
+// CheckMember reads a whole zip member through r and compares its CRC-32
+// with the archive's.
+func CheckMember(r io.ReaderAt, m MemberCRC) error {
+	c := &crcCheck{want: m, r: r, off: m.Off, n: m.Size}
+	return c.verify()
+}

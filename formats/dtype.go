@@ -20,8 +20,11 @@ const (
 	F64  DType = "F64"
 	I8   DType = "I8"
 	U8   DType = "U8"
+	I16  DType = "I16"
 	I32  DType = "I32"
 	I64  DType = "I64"
+	// BOOL is one byte, 0 or 1.
+	BOOL DType = "BOOL"
 )
 
 // Size is the element size in bytes, or 0 for an unknown dtype.
@@ -29,11 +32,11 @@ func (d DType) Size() int {
 	switch d {
 	case F32, I32:
 		return 4
-	case F16, BF16:
+	case F16, BF16, I16:
 		return 2
 	case F64, I64:
 		return 8
-	case I8, U8:
+	case I8, U8, BOOL:
 		return 1
 	}
 	return 0
@@ -99,8 +102,10 @@ func DecodeFloat32(dst []float32, d DType, raw []byte) []float32 {
 			v = float32(math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:])))
 		case I8:
 			v = float32(int8(raw[i]))
-		case U8:
+		case U8, BOOL:
 			v = float32(raw[i])
+		case I16:
+			v = float32(int16(binary.LittleEndian.Uint16(raw[2*i:])))
 		case I32:
 			v = float32(int32(binary.LittleEndian.Uint32(raw[4*i:])))
 		case I64:

@@ -7,7 +7,7 @@ import (
 
 var (
 	// ErrUnknownFormat: no registered format recognises the content.
-	ErrUnknownFormat = errors.New("unrecognised file format")
+	ErrUnknownFormat = errors.New("not a format shark reads")
 	// ErrCorrupt: the file breaks its format's rules (bad header, offsets
 	// past the end, overlapping data, wrong sizes).
 	ErrCorrupt = errors.New("corrupt file")

@@ -18,6 +18,10 @@ type Tensor struct {
 	// (fp32, fp16, int8, int4). Its data reads back dequantized as F32.
 	Tiers *[4]int64
 
+	// GatheredBy names the graph nodes that look rows up in the tensor (an
+	// ONNX model's Gather nodes): the mark of an embedding table.
+	GatheredBy []string
+
 	// at/off give random access to raw little-endian data in the file, when
 	// the data is stored contiguously and uncompressed.
 	at  io.ReaderAt
@@ -147,7 +151,25 @@ type File struct {
 	// more than its tensors (a .shark file's *sharkfile.Reader), as
 	// image.Decode hands back the concrete image: nobody opens a file twice.
 	Reader any
+
+	closers []io.Closer // files the format opened beside this one
 }
+
+// Close closes the files the format opened beside this one (an ONNX
+// model's external data); the file itself belongs to whoever opened it.
+func (f *File) Close() error {
+	var first error
+	for _, c := range f.closers {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	f.closers = nil
+	return first
+}
+
+// AddCloser makes Close close c.
+func (f *File) AddCloser(c io.Closer) { f.closers = append(f.closers, c) }
 
 // Tensor finds a tensor by name.
 func (f *File) Tensor(name string) (*Tensor, error) {

@@ -267,7 +267,7 @@ func TestBrowser(t *testing.T) {
 		t.Logf("error shown: %s", msg)
 		shot(t, ctx, "5-error")
 		drop(t, ctx, "notes.txt", []byte("just some text"))
-		waitJS(t, ctx, `document.getElementById('error').textContent.includes('unrecognised')`, time.Minute)
+		waitJS(t, ctx, `document.getElementById('error').textContent.includes('not a format shark reads')`, time.Minute)
 	})
 
 	t.Run("a 1 GiB file is inspected with little memory", func(t *testing.T) {

@@ -130,7 +130,7 @@ func TestNothingLostOnError(t *testing.T) {
 	// Not a model file.
 	txt := filepath.Join(dir, "notes.txt")
 	os.WriteFile(txt, []byte("hello"), 0o644)
-	if code, _, stderr := shark(t, "inspect", txt); code != 1 || !strings.Contains(stderr, "unrecognised") {
+	if code, _, stderr := shark(t, "inspect", txt); code != 1 || !strings.Contains(stderr, "not a format shark reads") {
 		t.Fatalf("inspect text: %d %q", code, stderr)
 	}
 }

@@ -28,12 +28,12 @@ func init() {
 	formats.Register(formats.Format{
 		Name:  name,
 		Match: func(h []byte) bool { return bytes.HasPrefix(h, []byte(Magic)) },
-		Open: func(r io.ReaderAt, size int64) (*formats.File, error) {
-			h, err := ReadHeader(r, size)
+		Open: func(src formats.Source) (*formats.File, error) {
+			h, err := ReadHeader(src.R, src.Size)
 			if err != nil {
 				return nil, err
 			}
-			t := h.Tensor("array", r, 0)
+			t := h.Tensor("array", src.R, 0)
 			return &formats.File{Tensors: []*formats.Tensor{t}}, nil
 		},
 	})
@@ -225,14 +225,18 @@ func parseDescr(d string) (formats.DType, bool, error) {
 		dt = formats.F64
 	case "i1":
 		dt = formats.I8
-	case "u1", "b1":
+	case "u1":
 		dt = formats.U8
+	case "b1":
+		dt = formats.BOOL
+	case "i2":
+		dt = formats.I16
 	case "i4":
 		dt = formats.I32
 	case "i8":
 		dt = formats.I64
 	default:
-		return "", false, fmt.Errorf("%w: dtype %q (shark reads f4, f2, f8, i1, u1, i4, i8)", formats.ErrUnsupported, d)
+		return "", false, fmt.Errorf("%w: dtype %q (shark reads f4, f2, f8, i1, u1, b1, i2, i4, i8)", formats.ErrUnsupported, d)
 	}
 	switch order {
 	case '<', '|', '=':
@@ -371,6 +375,10 @@ func HeaderBytes(d formats.DType, shape []int64) ([]byte, error) {
 		descr = "|i1"
 	case formats.U8:
 		descr = "|u1"
+	case formats.BOOL:
+		descr = "|b1"
+	case formats.I16:
+		descr = "<i2"
 	case formats.I32:
 		descr = "<i4"
 	case formats.I64:

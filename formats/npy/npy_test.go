@@ -11,7 +11,7 @@ import (
 
 	"shark/formats"
 	"shark/internal/fuzzcap"
-	"shark/internal/numpytest"
+	"shark/internal/pyref"
 )
 
 func encode(t testing.TB, d formats.DType, shape []int64, data []byte) []byte {
@@ -64,7 +64,7 @@ func TestRoundTrip(t *testing.T) {
 // format versions; shark must read the same values NumPy holds.
 func TestReadsNumPy(t *testing.T) {
 	dir := t.TempDir()
-	numpytest.Run(t, `
+	pyref.Run(t, `
 import numpy as np, sys, os
 d = sys.argv[1]
 rng = np.random.default_rng(3)
@@ -107,7 +107,7 @@ func TestNumPyReadsShark(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "f32.npy"), encode(t, formats.F32, []int64{2, 3}, raw), 0o644)
 	h16 := []byte{0x00, 0x3c, 0x00, 0xc0, 0x00, 0x7c} // 1, -2, inf
 	os.WriteFile(filepath.Join(dir, "f16.npy"), encode(t, formats.F16, []int64{3}, h16), 0o644)
-	out := numpytest.Run(t, `
+	out := pyref.Run(t, `
 import numpy as np, sys, os
 a = np.load(os.path.join(sys.argv[1], 'f32.npy'))
 b = np.load(os.path.join(sys.argv[1], 'f16.npy'))

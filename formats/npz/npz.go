@@ -5,7 +5,6 @@ package npz
 
 import (
 	"archive/zip"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -23,12 +22,26 @@ const maxDeflateRatio = 1032
 
 func init() {
 	formats.Register(formats.Format{
-		Name: name,
-		Match: func(h []byte) bool {
-			return bytes.HasPrefix(h, []byte("PK\x03\x04")) || bytes.HasPrefix(h, []byte("PK\x05\x06"))
-		},
-		Open: Open,
+		Name:  name,
+		Match: formats.IsZip,
+		Claim: claim,
+		Open:  func(src formats.Source) (*formats.File, error) { return Open(src.R, src.Size) },
 	})
+}
+
+// claim takes zips whose members are all .npy arrays (an empty zip too:
+// np.savez of nothing). A zip it cannot read is an .npz's to refuse.
+func claim(r io.ReaderAt, size int64) bool {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return true
+	}
+	for _, m := range zr.File {
+		if !strings.HasSuffix(m.Name, ".npy") && !strings.HasSuffix(m.Name, "/") {
+			return false
+		}
+	}
+	return true
 }
 
 // Open reads the archive's directory and each member's .npy header.

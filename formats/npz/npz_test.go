@@ -12,7 +12,7 @@ import (
 	"shark/formats"
 	_ "shark/formats/npy"
 	"shark/internal/fuzzcap"
-	"shark/internal/numpytest"
+	"shark/internal/pyref"
 )
 
 func write(t testing.TB, deflate bool, arrs map[string][]float32) []byte {
@@ -56,7 +56,7 @@ func TestRoundTrip(t *testing.T) {
 
 func TestNumPyInterop(t *testing.T) {
 	dir := t.TempDir()
-	numpytest.Run(t, `
+	pyref.Run(t, `
 import numpy as np, sys, os
 d = sys.argv[1]
 rng = np.random.default_rng(5)
@@ -90,7 +90,7 @@ for n, x in (('emb', a), ('ids', b), ('h', c)):
 	for i, deflate := range []bool{false, true} {
 		p := filepath.Join(dir, []string{"s.npz", "d.npz"}[i])
 		os.WriteFile(p, write(t, deflate, map[string][]float32{"a": {1.5, -2}, "c": {7}}), 0o644)
-		out := numpytest.Run(t, `
+		out := pyref.Run(t, `
 import numpy as np, sys
 z = np.load(sys.argv[1])
 print(sorted(z.files), z['a'].tolist(), z['c'].dtype)

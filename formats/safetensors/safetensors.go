@@ -29,7 +29,7 @@ func init() {
 			n := binary.LittleEndian.Uint64(h)
 			return n >= 2 && n <= MaxHeader && h[8] == '{'
 		},
-		Open: Open,
+		Open: func(src formats.Source) (*formats.File, error) { return Open(src.R, src.Size) },
 	})
 }
 
@@ -81,7 +81,7 @@ func Open(r io.ReaderAt, size int64) (*formats.File, error) {
 		}
 		d := formats.DType(e.DType)
 		if d.Size() == 0 {
-			return nil, &formats.Error{Format: name, Offset: 8, Tensor: k, Msg: fmt.Sprintf("dtype %q (shark reads F32, F16, BF16, F64, I8, U8, I32, I64)", e.DType), Err: formats.ErrUnsupported}
+			return nil, &formats.Error{Format: name, Offset: 8, Tensor: k, Msg: fmt.Sprintf("dtype %q (shark reads F32, F16, BF16, F64, I8, U8, BOOL, I16, I32, I64)", e.DType), Err: formats.ErrUnsupported}
 		}
 		_, nb, err := formats.ShapeBytes(e.Shape, d)
 		if err != nil {

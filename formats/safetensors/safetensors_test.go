@@ -11,7 +11,7 @@ import (
 
 	"shark/formats"
 	"shark/internal/fuzzcap"
-	"shark/internal/numpytest"
+	"shark/internal/pyref"
 )
 
 func spec(name string, d formats.DType, shape []int64, data []byte) Spec {
@@ -65,7 +65,7 @@ func TestPythonReadsShark(t *testing.T) {
 	b, _ := sample(t)
 	p := filepath.Join(t.TempDir(), "x.safetensors")
 	os.WriteFile(p, b, 0o644)
-	out := numpytest.Run(t, `
+	out := pyref.Run(t, `
 import json, struct, sys, numpy as np
 raw = open(sys.argv[1], 'rb').read()
 n = struct.unpack('<Q', raw[:8])[0]

@@ -12,8 +12,8 @@ func init() {
 	formats.Register(formats.Format{
 		Name:  name,
 		Match: func(h []byte) bool { return bytes.HasPrefix(h, []byte(Magic)) },
-		Open: func(r io.ReaderAt, size int64) (*formats.File, error) {
-			rd, err := NewReader(r, size)
+		Open: func(src formats.Source) (*formats.File, error) {
+			rd, err := NewReader(src.R, src.Size)
 			if err != nil {
 				return nil, err
 			}
