@@ -7,6 +7,7 @@ import (
 	"shark/core"
 	"shark/formats"
 	"shark/formats/npz"
+	"shark/formats/pytorch"
 	"shark/formats/safetensors"
 	"shark/formats/sharkfile"
 	"shark/internal/atomicfile"
@@ -24,7 +25,19 @@ const (
 	// fp16, uint8 [n, D+4] for int8 and uint8 [n, ceil(D/2)+4] for int4 in
 	// FBGEMM's fused rowwise byte order (codes, fp16 scale, fp16 bias).
 	Tiers Layout = "tiers"
+	// Torch: Tiers in the byte layouts PyTorch's quantized embedding-bag
+	// operators take: int8 rows as embedding_bag_byte_prepack makes them,
+	// uint8 [n, D+8] (codes, fp32 scale, fp32 bias: the fp16 values
+	// widened exactly); int4 rows as embedding_bag_4bit_prepack makes them,
+	// which are Tiers' int4 rows. A PyTorch checkpoint's tiers are these.
+	Torch Layout = "torch"
 )
+
+// Layouts lists the layouts, for messages.
+const Layouts = "dequantized, tiers or torch"
+
+// Formats lists what Export writes, for messages.
+const Formats = "npz, safetensors or pt"
 
 type item struct {
 	name  string
@@ -42,8 +55,8 @@ func exportItems(rd *sharkfile.Reader, layout Layout) ([]item, error) {
 			items = append(items, item{t.Name, t.DType, t.Shape, func() (io.Reader, error) { return t.Open() }})
 			continue
 		}
-		if layout != Tiers {
-			return nil, fmt.Errorf("%w: unknown layout %q (dequantized or tiers)", core.ErrInvalid, layout)
+		if layout != Tiers && layout != Torch {
+			return nil, fmt.Errorf("%w: unknown layout %q (%s)", core.ErrInvalid, layout, Layouts)
 		}
 		tbl, err := rd.Table(t.Name)
 		if err != nil {
@@ -60,23 +73,28 @@ func exportItems(rd *sharkfile.Reader, layout Layout) ([]item, error) {
 				}
 				return &bytesReader{b: b}, nil
 			}})
-			dim := int64(tbl.Dim())
-			var d formats.DType
-			var shape []int64
-			switch tier {
-			case core.FP32:
-				d, shape = formats.F32, []int64{n, dim}
-			case core.FP16:
-				d, shape = formats.F16, []int64{n, dim}
-			default:
-				d, shape = formats.U8, []int64{n, int64(tier.RowBytes(int(dim)))}
-			}
-			items = append(items, item{fmt.Sprintf("%s.%s.rows", t.Name, tier), d, shape, func() (io.Reader, error) {
-				return tbl.TierReader(tier), nil
-			}})
+			items = append(items, tierRows(t.Name, tbl, tier, layout))
 		}
 	}
 	return items, nil
+}
+
+// tierRows is the item of one tier's rows.
+func tierRows(name string, tbl *sharkfile.Table, tier core.Tier, layout Layout) item {
+	n, dim := tbl.Counts()[tier], tbl.Dim()
+	it := item{name: fmt.Sprintf("%s.%s.rows", name, tier), dtype: formats.U8,
+		shape: []int64{n, int64(tier.RowBytes(dim))},
+		data:  func() (io.Reader, error) { return tbl.TierReader(tier), nil }}
+	switch {
+	case tier == core.FP32:
+		it.dtype, it.shape = formats.F32, []int64{n, int64(dim)}
+	case tier == core.FP16:
+		it.dtype, it.shape = formats.F16, []int64{n, int64(dim)}
+	case tier == core.INT8 && layout == Torch:
+		it.shape = []int64{n, int64(dim + 8)}
+		it.data = func() (io.Reader, error) { return newWidenReader(tbl.TierReader(tier), dim), nil }
+	}
+	return it
 }
 
 type bytesReader struct{ b []byte }
@@ -90,8 +108,12 @@ func (r *bytesReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// Export writes the container's contents as "npz" or "safetensors".
+// Export writes the container's contents as "npz", "safetensors" or "pt"
+// (a PyTorch checkpoint, whose tiers are always in the Torch layout).
 func Export(rd *sharkfile.Reader, to string, layout Layout, w io.Writer) error {
+	if to == "pt" && layout == Tiers {
+		layout = Torch
+	}
 	items, err := exportItems(rd, layout)
 	if err != nil {
 		return err
@@ -118,12 +140,24 @@ func Export(rd *sharkfile.Reader, to string, layout Layout, w io.Writer) error {
 			specs = append(specs, safetensors.Spec{Name: it.name, DType: it.dtype, Shape: it.shape, Data: it.data})
 		}
 		return safetensors.Write(w, specs, rd.Header.Provenance)
+	case "pt":
+		pw := pytorch.NewWriter(w, "archive")
+		for _, it := range items {
+			r, err := it.data()
+			if err != nil {
+				return err
+			}
+			if err := pw.Write(it.name, it.dtype, it.shape, r); err != nil {
+				return err
+			}
+		}
+		return pw.Close()
 	}
-	return fmt.Errorf("%w: unknown export format %q (npz or safetensors)", core.ErrInvalid, to)
+	return fmt.Errorf("%w: unknown export format %q (%s)", core.ErrInvalid, to, Formats)
 }
 
-// ExportFile writes the .shark input's contents to path as "npz" or
-// "safetensors", through a temporary file renamed into place when complete;
+// ExportFile writes the .shark input's contents to path as "npz",
+// "safetensors" or "pt", through a temporary file renamed into place when complete;
 // path must not be the input or one of inputs.
 func ExportFile(in *Input, to string, layout Layout, path string, inputs ...string) error {
 	rd, ok := in.Shark()

@@ -26,6 +26,9 @@ type TensorSummary struct {
 	Role      string           `json:"role"`
 	Table     bool             `json:"table"` // an embedding table: compressed, or what quantize would compress
 	Tiers     map[string]int64 `json:"tiers,omitempty"`
+	// GatheredBy names the graph nodes that look rows up in the tensor
+	// (an ONNX model's Gather nodes).
+	GatheredBy []string `json:"gathered_by,omitempty"`
 }
 
 // Summary is what every face shows of an opened file ("shark inspect --json").
@@ -58,7 +61,7 @@ func Summarize(in *Input) *Summary {
 		}
 	}
 	for _, t := range f.Tensors {
-		ts := TensorSummary{Name: t.Name, Shape: t.Shape, ShapeText: ShapeText(t.Shape), DType: string(t.DType), Bytes: t.Bytes, Role: RoleDense}
+		ts := TensorSummary{Name: t.Name, Shape: t.Shape, ShapeText: ShapeText(t.Shape), DType: string(t.DType), Bytes: t.Bytes, Role: RoleDense, GatheredBy: t.GatheredBy}
 		if ts.Shape == nil {
 			ts.Shape = []int64{}
 		}

@@ -16,6 +16,7 @@ import (
 	"shark/formats"
 	"shark/formats/npz"
 	"shark/formats/safetensors"
+	"shark/internal/pyref"
 )
 
 // tensor is one array of a test model.
@@ -75,6 +76,36 @@ func Safetensors(dir string) (string, error) {
 	return write(dir, "model.safetensors", buf.Bytes())
 }
 
+// Torch writes the test model as PyTorch saves a training checkpoint,
+// {"state_dict": {"user_emb.weight": ..., ...}, "epoch": 3}, with PyTorch
+// itself, and returns its path.
+func Torch(t testing.TB, dir string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := npz.NewWriter(&buf, false)
+	for _, tn := range model(3) {
+		if err := zw.Write(tn.name, formats.F32, tn.shape, bytes.NewReader(tn.data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	src, err := write(dir, "torch-src.npz", buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(src)
+	p := filepath.Join(dir, "checkpoint.pt")
+	pyref.RunWith(t, []string{"numpy", "torch"}, `
+import sys, numpy as np, torch
+z = np.load(sys.argv[1])
+sd = {k + ".weight": torch.from_numpy(z[k]) for k in z.files}
+torch.save({"state_dict": sd, "epoch": 3}, sys.argv[2])
+`, src, p)
+	return p
+}
+
 func write(dir, name string, b []byte) (string, error) {
 	p := filepath.Join(dir, name)
 	return p, os.WriteFile(p, b, 0o644)
@@ -104,9 +135,9 @@ func Reference(t testing.TB, path string, created int64) []byte {
 	return buf.Bytes()
 }
 
-// Inputs writes the deflated .npz and the .safetensors test models to dir
-// and returns their paths after the shared NCF model's, when it is present
-// at ncf.
+// Inputs writes the deflated .npz, the .safetensors and the PyTorch
+// checkpoint test models to dir and returns their paths after the shared
+// NCF model's, when it is present at ncf.
 func Inputs(t testing.TB, dir, ncf string) []string {
 	t.Helper()
 	var out []string
@@ -120,5 +151,5 @@ func Inputs(t testing.TB, dir, ncf string) []string {
 		}
 		out = append(out, p)
 	}
-	return out
+	return append(out, Torch(t, dir))
 }

@@ -107,9 +107,10 @@ func (cr *crcReader) Read(p []byte) (int, error) {
 }
 
 // IsTable reports whether t is a candidate embedding table: a 2-D float
-// tensor with at least minRows rows.
+// tensor with at least minRows rows, or one a graph's Gather node reads
+// rows from, whatever its size.
 func (t *Tensor) IsTable(minRows int64) bool {
-	return len(t.Shape) == 2 && t.DType.IsFloat() && t.Shape[0] >= minRows && t.Shape[1] > 0
+	return len(t.Shape) == 2 && t.DType.IsFloat() && (t.Shape[0] >= minRows || len(t.GatheredBy) > 0) && t.Shape[0] > 0 && t.Shape[1] > 0
 }
 
 // Float32s reads the whole tensor converted to float32. The caller is

@@ -203,7 +203,8 @@ func norms(args []js.Value) (any, error) {
 	return compress.Norms(state.in.File, arg(args, 0).String(), bins)
 }
 
-// export(to, layout, onChunk) writes the open .shark file as npz or safetensors.
+// export(to, layout, onChunk) writes the open .shark file as npz,
+// safetensors or pt.
 func export(args []js.Value) (any, error) {
 	if state.in == nil {
 		return nil, fmt.Errorf("no file is open")

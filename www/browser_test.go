@@ -257,6 +257,29 @@ func TestBrowser(t *testing.T) {
 				t.Fatal("the exported .npz did not arrive")
 			}
 		}
+		// And to a PyTorch checkpoint in the torch layout: per table, the
+		// ids and rows of each tier, beside the 8 dense tensors.
+		eval[bool](t, ctx, `(document.getElementById('layout').value = 'torch', true)`)
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[data-to="pt"]`))); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `!document.getElementById('export-link').hidden && document.getElementById('export-link').download.endsWith('.pt')`, time.Minute)
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("export-link"))); err != nil {
+			t.Fatal(err)
+		}
+		pt := filepath.Join(downloads, "ncf-ml1m-mlp.pt")
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+			if f, osf, err := formats.OpenFile(pt); err == nil {
+				n, format := len(f.Tensors), f.Format
+				osf.Close()
+				if n == 8+2*4*2 && format == "pytorch" {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the exported .pt did not arrive")
+			}
+		}
 	})
 
 	t.Run("corrupt file shows an error", func(t *testing.T) {

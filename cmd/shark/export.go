@@ -12,27 +12,40 @@ import (
 func (c *cli) exportCmd() *cobra.Command {
 	var to, out, layout string
 	cmd := &cobra.Command{
-		Use:   "export IN.shark --to npz|safetensors -o OUT",
-		Short: "write tables back out for NumPy or serving stacks",
-		Long: `Writes a .shark file's contents for other tools. Every checksum is checked on
-the way. Layouts:
+		Use:   "export IN.shark --to npz|safetensors|pt -o OUT",
+		Short: "write tables back out for NumPy, PyTorch or serving stacks",
+		Long: `Writes a .shark file's contents for other tools: an .npz (np.load), a
+.safetensors, or a PyTorch checkpoint (pt: torch.load(OUT, weights_only=True)
+opens it). Every checksum is checked on the way. Layouts:
   dequantized  each table as float32 under its original name (what
-               np.load(OUT)[name] gives back), dense tensors unchanged
+               np.load(OUT)[name] or torch.load(OUT)[name] gives back), dense
+               tensors unchanged
   tiers        per table and tier: <name>.<tier>.ids (int64 row ids) and
                <name>.<tier>.rows: float32 [n, D] (fp32), float16 [n, D]
                (fp16), uint8 [n, D+4] (int8) and uint8 [n, ceil(D/2)+4] (int4)
                in FBGEMM fused rowwise byte order (codes, fp16 scale, fp16
                bias), ready for FBGEMM/TorchRec inference kernels
+  torch        tiers in the layouts of PyTorch's quantized embedding-bag
+               operators: int8 rows uint8 [n, D+8] (codes, fp32 scale, fp32
+               bias), as embedding_bag_byte_prepack makes them, for
+               torch.ops.quantized.embedding_bag_byte_rowwise_offsets; int4
+               rows as embedding_bag_4bit_prepack makes them, for
+               embedding_bag_4bit_rowwise_offsets (an odd width's rows end in a
+               padding nibble, which the operator returns as one more column)
+With --to pt, tiers means torch. The ids map a row of a tier back to the
+table's row: look up row r of a tier as the operators' index of r in ids.
 OUT is written to a temporary file and renamed into place when complete.
 
 --json prints {file, to, layout, bytes}.`,
 		Args: exactArgs(1, "one input IN.shark"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			if to != "npz" && to != "safetensors" {
-				return usagef("--to %q: want npz or safetensors", to)
+			if to != "npz" && to != "safetensors" && to != "pt" {
+				return usagef("--to %q: want %s", to, compress.Formats)
 			}
-			if layout != string(compress.Dequantized) && layout != string(compress.Tiers) {
-				return usagef("--layout %q: want dequantized or tiers", layout)
+			switch compress.Layout(layout) {
+			case compress.Dequantized, compress.Tiers, compress.Torch:
+			default:
+				return usagef("--layout %q: want %s", layout, compress.Layouts)
 			}
 			if err := outputs([]string{out}, args[0]); err != nil {
 				return err
@@ -57,9 +70,9 @@ OUT is written to a temporary file and renamed into place when complete.
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&to, "to", "", "the format to write: npz or safetensors (required)")
+	fs.StringVar(&to, "to", "", "the format to write: npz, safetensors or pt (required)")
 	fs.StringVarP(&out, "output", "o", "", "the file to write (required)")
-	fs.StringVar(&layout, "layout", string(compress.Dequantized), "dequantized or tiers")
+	fs.StringVar(&layout, "layout", string(compress.Dequantized), "dequantized, tiers or torch")
 	cmd.MarkFlagRequired("to")
 	cmd.MarkFlagRequired("output")
 	return cmd

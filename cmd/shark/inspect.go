@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -12,16 +15,22 @@ import (
 func (c *cli) inspectCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "inspect FILE",
-		Short: "list a model file's tensors (npy, npz, safetensors, shark)",
+		Short: "list a model file's tensors (npy, npz, safetensors, pt, onnx, shark)",
 		Long: `Lists the tensors of a model file: .npy, .npz (np.savez or np.savez_compressed),
-.safetensors or .shark, recognised by content. Only headers are read, so files
-of any size open at once. The role "embedding table" marks what quantize
-compresses by default (2-D float, at least 1000 rows); for a .shark file, bytes
-are the stored bytes and tiers the rows per precision. Run "shark verify" to
-check the data's checksums.
+.safetensors, a PyTorch checkpoint (torch.save's zip: .pt, .pth, .bin), an ONNX
+model (.onnx, with external data files beside it) or .shark, recognised by
+content. Only headers are read, so files of any size open at once. A
+checkpoint's tensors are named by their state_dict keys (a {"state_dict": ...}
+wrapper is dropped); nothing in it is run: only what
+torch.load(weights_only=True) allows is read. An ONNX model's initializers are
+its tensors, and the Gather nodes reading one are shown. The role "embedding
+table" marks what quantize compresses by default (2-D float, at least 1000
+rows or read by a Gather node); for a .shark file, bytes are the stored bytes and tiers the rows per
+precision. Run "shark verify" to check the data's checksums.
 
---json prints {name, format, bytes, size, facts, tensors: [{name, shape,
-shape_text, dtype, bytes, size, role, table, tiers}], tables_fp32}.`,
+--json prints {name, format, bytes, size, facts, meta, tensors: [{name, shape,
+shape_text, dtype, bytes, size, role, table, tiers, gathered_by}],
+tables_fp32}.`,
 		Args: exactArgs(1, "one FILE"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			in, err := compress.Open(args[0])
@@ -33,11 +42,19 @@ shape_text, dtype, bytes, size, role, table, tiers}], tables_fp32}.`,
 			if c.json {
 				return c.result(s)
 			}
-			fmt.Fprintf(c.stdout, "%s: %s\n\n", args[0], s.Facts)
+			fmt.Fprintf(c.stdout, "%s: %s\n", args[0], s.Facts)
+			for _, k := range slices.Sorted(maps.Keys(s.Meta)) {
+				fmt.Fprintf(c.stdout, "  %s: %s\n", terminalSafe(k), terminalSafe(s.Meta[k]))
+			}
+			fmt.Fprintln(c.stdout)
 			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tSHAPE\tDTYPE\tBYTES\tROLE\tTIERS (fp32/fp16/int8/int4)")
 			for _, t := range s.Tensors {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", terminalSafe(t.Name), t.ShapeText, t.DType, t.Size, t.Role, compress.TierText(t.Tiers))
+				role := t.Role
+				if len(t.GatheredBy) > 0 {
+					role += " (Gather: " + terminalSafe(strings.Join(t.GatheredBy, ", ")) + ")"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", terminalSafe(t.Name), t.ShapeText, t.DType, t.Size, role, compress.TierText(t.Tiers))
 			}
 			return tw.Flush()
 		},

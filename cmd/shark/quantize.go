@@ -11,10 +11,10 @@ import (
 	"shark/core"
 )
 
-const quantizeLong = `Compresses the embedding tables of IN (.npz, .npy or .safetensors) into a .shark
-container: every row is stored at fp32, fp16, int8 or int4 (FBGEMM/TorchRec
-fused rowwise codes with fp16 scale and bias) according to its priority. Every
-other tensor is copied bit for bit. OUT is written to a temporary file and
+const quantizeLong = `Compresses the embedding tables of IN (.npz, .npy, .safetensors, a PyTorch
+checkpoint or an ONNX model) into a .shark container: every row is stored at
+fp32, fp16, int8 or int4 (FBGEMM/TorchRec fused rowwise codes with fp16 scale
+and bias) according to its priority. Every other tensor is copied bit for bit. OUT is written to a temporary file and
 renamed into place when complete; IN is never modified.
 
 Tables: by default every 2-D float tensor with at least 1000 rows; --tables

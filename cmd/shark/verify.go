@@ -14,8 +14,9 @@ func (c *cli) verifyCmd() *cobra.Command {
 		Short: "check every checksum and invariant of a file",
 		Long: `Checks a file completely. For .shark: the preamble, trailer and header
 checksums, every block's CRC-32C, the block layout, and each table's tier
-index. For .npy, .npz and .safetensors: the header against the file and every
-tensor's data read to the end (an .npz member's CRC-32 included). Exits 0 when
+index. For .npy, .npz, .safetensors, PyTorch checkpoints and ONNX models: the
+header against the file and every tensor's data read to the end (a zip
+record's CRC-32 included, in an .npz and a checkpoint). Exits 0 when
 all is well; otherwise prints what is wrong and where, and exits 1.
 
 --json prints {file, ok, error}.`,

@@ -73,7 +73,7 @@ var tierColor = [core.NumTiers]color.NRGBA{{0x1f, 0x4e, 0x8c, 0xff}, {0x3a, 0x8d
 // New builds the window. It does not show it.
 func New(a fyne.App) *UI {
 	u := &UI{App: a, Window: a.NewWindow("shark")}
-	u.title = widget.NewLabelWithStyle("Open a model file (.npz, .npy, .safetensors, .shark), or drop one here", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	u.title = widget.NewLabelWithStyle("Open a model file (.pt, .onnx, .npz, .npy, .safetensors, .shark), or drop one here", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	u.tensors = widget.NewTable(
 		func() (int, int) { return len(u.rows) + 1, 5 },
 		func() fyne.CanvasObject { return widget.NewLabel("user_embedding_W_000") },
@@ -197,7 +197,7 @@ func (u *UI) Open(path string) {
 	u.planBox.Refresh()
 	if _, ok := in.Shark(); ok {
 		u.export.Enable()
-		u.status.SetText("A compressed file: export it to .npz or .safetensors, or give a data file for the pipeline.")
+		u.status.SetText("A compressed file: export it to .pt, .npz or .safetensors, or give a data file for the pipeline.")
 	} else {
 		u.Replan()
 	}
@@ -412,15 +412,19 @@ func (u *UI) saveDialog() {
 	d.Show()
 }
 
-// ExportTo writes the open .shark file as npz or safetensors (by the
-// extension of path) in the given layout.
+// ExportTo writes the open .shark file as npz, safetensors or pt (by the
+// extension of path: .safetensors, .pt or .pth, else npz) in the given
+// layout.
 func (u *UI) ExportTo(path string, layout compress.Layout) error {
 	if u.in == nil {
 		return errors.New("export needs an open .shark file")
 	}
 	to := "npz"
-	if strings.HasSuffix(path, ".safetensors") {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".safetensors":
 		to = "safetensors"
+	case ".pt", ".pth":
+		to = "pt"
 	}
 	return compress.ExportFile(u.in, to, layout, path)
 }
@@ -432,9 +436,9 @@ func (u *UI) exportDialog() {
 	if _, ok := u.in.Shark(); !ok {
 		return
 	}
-	layoutSel := widget.NewSelect([]string{string(compress.Dequantized), string(compress.Tiers)}, nil)
+	layoutSel := widget.NewSelect([]string{string(compress.Dequantized), string(compress.Tiers), string(compress.Torch)}, nil)
 	layoutSel.SetSelected(string(compress.Dequantized))
-	dialog.ShowCustomConfirm("Export", "Choose file…", "Cancel", container.NewVBox(widget.NewLabel("Layout"), layoutSel), func(ok bool) {
+	dialog.ShowCustomConfirm("Export", "Choose file…", "Cancel", container.NewVBox(widget.NewLabel("Layout"), layoutSel, widget.NewLabel("The file name's extension picks the format: .pt, .npz or .safetensors.")), func(ok bool) {
 		if !ok {
 			return
 		}

@@ -192,7 +192,7 @@ async function compress() {
   try {
     const { result, blob } = await shark.compress(options(), onProgress);
     resultBlob = blob;
-    const name = shark.file.name.replace(/\.(npz|npy|safetensors)$/i, '') + '.shark';
+    const name = shark.file.name.replace(/\.(npz|npy|safetensors|pt|pth|bin|onnx)$/i, '') + '.shark';
     const a = $('download');
     if (a.href) URL.revokeObjectURL(a.href);
     a.href = URL.createObjectURL(blob);
@@ -214,7 +214,7 @@ async function exportAs(to) {
     const a = $('export-link');
     if (a.href) URL.revokeObjectURL(a.href);
     a.href = URL.createObjectURL(blob);
-    a.download = shark.file.name.replace(/\.shark$/i, '') + (to === 'npz' ? '.npz' : '.safetensors');
+    a.download = shark.file.name.replace(/\.shark$/i, '') + '.' + to;
     a.textContent = `Download ${a.download} (${size})`;
     a.hidden = false;
   } catch (e) { showError(e.message); } finally { busy(''); }
