@@ -20,7 +20,7 @@ func TestDescribeUnknown(t *testing.T) {
 	}
 	zw.Close()
 	cases := map[string]string{
-		"user,item,clicked\n1,2,0\n":            `a text file beginning "user,item,clicked"`,
+		"user,item,clicked\n1,2,0\n":             `a text file beginning "user,item,clicked"`,
 		"\x1f\x8b\x08\x00rest":                   "gzip-compressed",
 		"\x89HDF\r\n\x1a\n\x00\x00":              "HDF5 file",
 		"\x80\x04\x95\x10\x00\x00":               "Python pickle",

@@ -31,7 +31,7 @@ type scanner struct {
 	end    int64
 	win    []byte
 	winOff int64
-	shared bool // win is the parent's: never read into it
+	shared bool             // win is the parent's: never read into it
 	last   protowire.Number // the field next read the tag of
 }
 
