@@ -105,3 +105,51 @@ func TestStorageChecksum(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// countingReaderAt counts the bytes read through it.
+type countingReaderAt struct {
+	r io.ReaderAt
+	n int64
+}
+
+func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	c.n += int64(len(p))
+	return c.r.ReadAt(p, off)
+}
+
+// Opening reads the zip's directory and the pickle, not the storages: a
+// checkpoint of any size opens at once.
+func TestOpenReadsNoStorage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.pt")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWriter(f, "big")
+	const rows, dim = 1 << 16, 64 // 16 MiB a table
+	for _, n := range []string{"a.weight", "b.weight", "c.weight", "d.weight"} {
+		if err := w.Write(n, formats.F32, []int64{rows, dim}, io.LimitReader(zeros{}, rows*dim*4)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Stat()
+	cr := &countingReaderAt{r: f}
+	file, err := Open(cr, st.Size())
+	f.Close()
+	if err != nil || len(file.Tensors) != 4 {
+		t.Fatalf("%v", err)
+	}
+	if cr.n > 64<<10 {
+		t.Fatalf("opening a %d-byte checkpoint read %d bytes", st.Size(), cr.n)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
