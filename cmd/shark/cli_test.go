@@ -82,7 +82,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"quantize", "in.npz", "-o", "x.shark", "--budget", "30"}, "write 30% for a share of the tables' fp32 bytes, or 30MB"},
 		{[]string{"quantize", "in.npz", "-o", "x.shark", "--fp32", "nan"}, "not a finite number"},
 		{[]string{"quantize", "in.npz"}, `required flag(s) "output" not set`},
-		{[]string{"export", "m.shark", "--to", "csv", "-o", "x"}, `--to "csv": want npz or safetensors`},
+		{[]string{"export", "m.shark", "--to", "csv", "-o", "x"}, `--to "csv": want npz, safetensors or pt`},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"bench", "frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"eval", "only-one-arg"}, "want MODEL DATA"},
