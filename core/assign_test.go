@@ -34,7 +34,8 @@ func TestAssignFractionsAndThresholds(t *testing.T) {
 
 func TestNonFiniteRowsStayFP32(t *testing.T) {
 	row := []float32{1, float32(math.NaN()), 2}
-	st := MemStats{StatOf(0, MeasureRow(row, make([]byte, 16), make([]float32, 3)))}
+	e, _ := MeasureRow(row)
+	st := MemStats{StatOf(0, e)}
 	for _, rule := range []Rule{
 		{By: ByBudget, Budget: 1 << 20, Allowed: [4]bool{true, true, true, true}},
 		{By: ByFractions, Fractions: [4]float64{0, 0, 0, 1}},

@@ -73,10 +73,11 @@ func (s *solver) histogram(w window) (*hist, error) {
 // moves calls move for each envelope move of a row, in order, and ends
 // with its first and last tiers.
 func (d *Decision) moves(rb *[NumTiers]int64, s *RowStat, move func(from, to Tier, at float64), ends func(first, last Tier)) {
-	first := d.start(rb, s)
+	w := d.weights(s)
+	first := d.start(rb, &w)
 	cur, at := first, 0.0
 	for {
-		next, b := d.next(rb, s, cur, at)
+		next, b := d.next(rb, &w, cur, at)
 		if next == cur {
 			ends(first, cur)
 			return

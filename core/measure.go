@@ -14,29 +14,26 @@ type RowError struct {
 	MaxAbs [NumTiers]float64
 }
 
-// MeasureRow encodes row in every tier and measures what comes back. A row
-// with a NaN or an infinity can only be stored exactly: its lossy tiers get
-// an infinite error so that no assignment picks them.
-func MeasureRow(row []float32, scratch []byte, back []float32) RowError {
+// MeasureRow is the error of row in every tier, what encoding it and
+// decoding it gives, and its L2 norm (kernels.RowErrors, in one pass). A
+// row with a NaN or an infinity can only be stored exactly: its lossy tiers
+// get an infinite error so that no assignment picks them.
+func MeasureRow(row []float32) (RowError, float64) {
 	var e RowError
-	finite := true
-	for _, v := range row {
-		if math.Float32bits(v)&0x7f800000 == 0x7f800000 { // NaN or ±Inf
-			finite = false
-			break
+	if len(row) == 0 {
+		return e, 0
+	}
+	k, ok := kernels.RowErrors(row)
+	if !ok {
+		for t := FP16; t < NumTiers; t++ {
+			e.SSE[t], e.MaxAbs[t] = math.Inf(1), math.Inf(1)
 		}
+		return e, math.Inf(1)
 	}
 	for t := FP16; t < NumTiers; t++ {
-		if !finite {
-			e.SSE[t], e.MaxAbs[t] = math.Inf(1), math.Inf(1)
-			continue
-		}
-		b := scratch[:t.RowBytes(len(row))]
-		EncodeRow(t, b, row)
-		DecodeRow(t, back[:len(row)], b)
-		e.SSE[t], e.MaxAbs[t] = kernels.SumSquaredDiff(row, back[:len(row)])
+		e.SSE[t], e.MaxAbs[t] = k.SSE[t-1], k.MaxAbs[t-1]
 	}
-	return e
+	return e, math.Sqrt(k.SumSquares)
 }
 
 // MeasureChunk is the number of rows read and measured as one unit of
@@ -57,7 +54,8 @@ const measureRound = 8 * MeasureChunk
 // measures them in chunks on all cores while the next rows are read; it
 // hands each row's stats to emit in row order. A nil prio means each row's
 // L2 norm (the fallback when no access counts are known: large rows move
-// the model's output most).
+// the model's output most), its squares summed in float64 in eight lanes
+// (kernels.RowErrors).
 func MeasureStats(src RowSource, prio PriorityFunc, emit func(r int, s RowStat) error, progress func(done int)) error {
 	n := src.Rows()
 	rounds, stop := readRounds(src)
@@ -151,25 +149,14 @@ func (m *measurer) chunk(lo, hi int, rows []float32, out []RowStat) ([]RowStat, 
 		if err := m.prio(lo, hi, pr); err != nil {
 			return nil, fmt.Errorf("priorities of rows %d..%d: %w", lo, hi, err)
 		}
-	} else {
-		for i := range pr {
-			pr[i] = norm(rows[i*d : (i+1)*d])
-		}
 	}
-	back := make([]float32, d)
-	scratch := make([]byte, FP32.RowBytes(d)+4)
 	out = out[:0]
 	for i := range pr {
-		out = append(out, StatOf(pr[i], MeasureRow(rows[i*d:(i+1)*d], scratch, back)))
+		e, norm := MeasureRow(rows[i*d : (i+1)*d])
+		if m.prio == nil {
+			pr[i] = norm
+		}
+		out = append(out, StatOf(pr[i], e))
 	}
 	return out, nil
-}
-
-// norm is a row's L2 norm, summed in float64 in row order.
-func norm(row []float32) float64 {
-	s := 0.0
-	for _, v := range row {
-		s += float64(v) * float64(v)
-	}
-	return math.Sqrt(s)
 }

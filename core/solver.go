@@ -35,9 +35,10 @@ func rowBytes64(dim int) [NumTiers]int64 {
 // tierAt is the row's tier at lambda: its moves at breakpoints up to lambda
 // taken.
 func (d *Decision) tierAt(rb *[NumTiers]int64, s *RowStat, lambda float64) Tier {
-	cur, at := d.start(rb, s), 0.0
+	w := d.weights(s)
+	cur, at := d.start(rb, &w), 0.0
 	for {
-		next, b := d.next(rb, s, cur, at)
+		next, b := d.next(rb, &w, cur, at)
 		if next == cur || b > lambda {
 			return cur
 		}
@@ -45,14 +46,33 @@ func (d *Decision) tierAt(rb *[NumTiers]int64, s *RowStat, lambda float64) Tier 
 	}
 }
 
+// weights is the row's weighted error in each allowed tier (+Inf in the
+// others): +Inf for an error that is (whatever the priority), and 0 for a
+// row of priority 0.
+func (d *Decision) weights(s *RowStat) [NumTiers]float64 {
+	inf := math.Inf(1)
+	w := [NumTiers]float64{inf, inf, inf, inf}
+	p := float64(s.P)
+	for _, t := range d.tiers {
+		e := s.Err(t)
+		switch {
+		case e > math.MaxFloat64 || e < -math.MaxFloat64:
+		case p == 0:
+			w[t] = 0
+		default:
+			w[t] = p * e
+		}
+	}
+	return w
+}
+
 // start is the row's tier at lambda = 0: the least weighted error, ties to
 // the smaller row.
-func (d *Decision) start(rb *[NumTiers]int64, s *RowStat) Tier {
-	best, bestW := d.tiers[0], math.Inf(1)
-	for _, t := range d.tiers {
-		w := weight(s, t)
-		if w < bestW || (w == bestW && rb[t] < rb[best]) {
-			best, bestW = t, w
+func (d *Decision) start(rb *[NumTiers]int64, w *[NumTiers]float64) Tier {
+	best := d.tiers[0]
+	for _, t := range d.tiers[1:] {
+		if w[t] < w[best] || (w[t] == w[best] && rb[t] < rb[best]) {
+			best = t
 		}
 	}
 	return best
@@ -61,18 +81,13 @@ func (d *Decision) start(rb *[NumTiers]int64, s *RowStat) Tier {
 // next is the envelope's move from cur, whose breakpoint was at: the
 // smaller tier whose cost line crosses cur's first (ties to the smaller
 // row), and where, never before at; cur and +Inf if there is none.
-func (d *Decision) next(rb *[NumTiers]int64, s *RowStat, cur Tier, at float64) (Tier, float64) {
-	wc := weight(s, cur)
+func (d *Decision) next(rb *[NumTiers]int64, w *[NumTiers]float64, cur Tier, at float64) (Tier, float64) {
 	next, best := cur, math.Inf(1)
 	for _, t := range d.tiers {
-		if rb[t] >= rb[cur] {
+		if rb[t] >= rb[cur] || w[t] > math.MaxFloat64 {
 			continue
 		}
-		wt := weight(s, t)
-		if math.IsInf(wt, 1) {
-			continue
-		}
-		l := (wt - wc) / float64(rb[cur]-rb[t])
+		l := (w[t] - w[cur]) / float64(rb[cur]-rb[t])
 		if l < best || (l == best && rb[t] < rb[next]) {
 			next, best = t, l
 		}
@@ -81,19 +96,6 @@ func (d *Decision) next(rb *[NumTiers]int64, s *RowStat, cur Tier, at float64) (
 		return cur, math.Inf(1)
 	}
 	return next, max(best, at)
-}
-
-// weight is a row's weighted error in tier t: infinite for an error that
-// is (whatever the priority), and 0 for a row of priority 0.
-func weight(s *RowStat, t Tier) float64 {
-	e := s.Err(t)
-	if e > math.MaxFloat64 || e < -math.MaxFloat64 {
-		return math.Inf(1)
-	}
-	if s.P == 0 {
-		return 0
-	}
-	return float64(s.P) * e
 }
 
 // SolveStream chooses a tier for every row of every table so that the

@@ -33,8 +33,6 @@ func zipfTables(seed uint64, rows []int, dim int) []statTable {
 	r := rand.New(rand.NewPCG(seed, seed))
 	var out []statTable
 	row := make([]float32, dim)
-	back := make([]float32, dim)
-	scratch := make([]byte, 4*dim+4)
 	for _, n := range rows {
 		z := rand.NewZipf(r, 1.1, 1, uint64(n-1))
 		p := make([]float64, n)
@@ -51,7 +49,8 @@ func zipfTables(seed uint64, rows []int, dim int) []statTable {
 			for j := range row {
 				row[j] = float32(r.NormFloat64() * s * 0.1)
 			}
-			tb.stats[i] = StatOf(tb.prio[i], MeasureRow(row, scratch, back))
+			e, _ := MeasureRow(row)
+			tb.stats[i] = StatOf(tb.prio[i], e)
 		}
 		out = append(out, tb)
 	}

@@ -22,6 +22,7 @@ func init() {
 			newRowQuantizer = newRowQuantizerAVX512
 			sumSquaredDiff = sumSquaredDiffAVX512
 			addRowNBit = addRowNBitAVX512
+			rowErrors = rowErrorsAVX512
 			parts = append(parts, "avx512")
 		}
 		if hasF16C() {
@@ -30,6 +31,7 @@ func init() {
 			floatsToHalfBytes = floatsToHalfBytesF16C
 			parts = append(parts, "f16c")
 		}
+
 		if len(parts) > 0 {
 			impl = parts[0]
 			for _, p := range parts[1:] {

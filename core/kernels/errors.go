@@ -1,0 +1,89 @@
+package kernels
+
+import "math"
+
+// TierErrors is a row's reconstruction error in each lossy tier, in the
+// order fp16, int8, int4: the sum of squared differences and the largest
+// absolute difference; and the row's own sum of squares (for its norm).
+type TierErrors struct {
+	SSE, MaxAbs [3]float64
+	SumSquares  float64
+}
+
+// rowErrorsGeneric measures a non-empty row in the three lossy tiers in one
+// pass over it, equal bit for bit to encoding and decoding it in each and
+// comparing, and sums its squares in the same eight lanes:
+//
+//	for k, codec := range {fp16, 8-bit rowwise, 4-bit rowwise} {
+//		encode(codec, buf, row); decode(codec, back, buf)
+//		e.SSE[k], e.MaxAbs[k] = sumSquaredDiffGeneric(row, back)
+//	}
+//	e.SumSquares, _ = sumSquaredDiffGeneric(row, zeros)
+//
+// The 8- and 4-bit codecs share the row's minimum and maximum, and every
+// value is loaded once. It returns false, and no errors, for a row holding
+// a NaN or an infinity, which no lossy tier can store.
+func rowErrorsGeneric(row []float32) (TierErrors, bool) {
+	for _, v := range row {
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
+			return TierErrors{}, false
+		}
+	}
+	mn, mx := rowMinMax(row)
+	b8, s8, i8, q8, _, _ := rowParams(8, mn, mx)
+	b4, s4, i4, q4, _, _ := rowParams(4, mn, mx)
+	var l16, l8, l4, sq [8]float64
+	var e TierErrors
+	for i, v := range row {
+		x := float64(v)
+		sq[i%8] += float64(x * x)
+		d16 := x - float64(roundHalf(v))
+		d8 := x - float64(float32(s8*float32(quantizeOne(v, b8, i8, q8)))+b8)
+		d4 := x - float64(float32(s4*float32(quantizeOne(v, b4, i4, q4)))+b4)
+		l16[i%8] += float64(d16 * d16) // the conversions forbid fused multiply-adds
+		l8[i%8] += float64(d8 * d8)
+		l4[i%8] += float64(d4 * d4)
+		e.MaxAbs[0] = maxAbs(e.MaxAbs[0], d16)
+		e.MaxAbs[1] = maxAbs(e.MaxAbs[1], d8)
+		e.MaxAbs[2] = maxAbs(e.MaxAbs[2], d4)
+	}
+	for k := range 8 {
+		e.SSE[0] += l16[k]
+		e.SSE[1] += l8[k]
+		e.SSE[2] += l4[k]
+		e.SumSquares += sq[k]
+	}
+	return e, true
+}
+
+// maxAbs is sumSquaredDiffGeneric's running maximum of |d|.
+func maxAbs(m, d float64) float64 {
+	if d < 0 {
+		d = -d
+	}
+	if d > m {
+		return d
+	}
+	return m
+}
+
+// roundHalf is HalfToFloat(FloatToHalf(f)): f rounded to the nearest
+// binary16 value, to even. Values that round to a normal half are rounded
+// in place at bit 13; the rest (zeros, subnormal halves, overflow to
+// infinity) take the table.
+func roundHalf(f float32) float32 {
+	b := math.Float32bits(f)
+	// 113<<23 is 2^-14, the least normal half; from 65520 up, values round
+	// to 65536, past the largest half, and become infinite.
+	if m := b & 0x7fffffff; m >= 113<<23 && m < 0x477ff000 {
+		m += 0xfff + (m>>13)&1
+		return math.Float32frombits(b&0x80000000 | m&^0x1fff)
+	}
+	return HalfToFloat(FloatToHalf(f))
+}
+
+// RowErrors measures a non-empty row in the three lossy tiers with the
+// kernel in use; false for a row holding a NaN or an infinity.
+func RowErrors(row []float32) (TierErrors, bool) { return rowErrors(row) }
+
+var rowErrors = rowErrorsGeneric
