@@ -54,27 +54,16 @@ type TablePlan struct {
 	Summary        core.TableStats
 	PrioritySource string // "counts" or "row-norm"
 
-	tier core.TierFunc
+	codes *tierCodes // every row's tier, resolved by the assignment
 }
 
 // Scan gives every row's tier in row order (a sharkfile.TierSource).
-func (t *TablePlan) Scan(fn func(r int, tier core.Tier) error) error {
-	var err error
-	serr := t.Stats.Scan(func(r int, s *core.RowStat) {
-		if err == nil {
-			err = fn(r, t.tier(r, s))
-		}
-	})
-	if serr != nil {
-		return serr
-	}
-	return err
-}
+func (t *TablePlan) Scan(fn func(r int, tier core.Tier) error) error { return t.codes.Scan(fn) }
 
 // Tiers returns every row's tier in memory.
 func (t *TablePlan) Tiers() []core.Tier {
-	out := make([]core.Tier, t.Stats.Len())
-	t.Stats.Scan(func(r int, s *core.RowStat) { out[r] = t.tier(r, s) })
+	out := make([]core.Tier, 0, t.codes.n)
+	t.codes.Scan(func(_ int, tier core.Tier) error { out = append(out, tier); return nil })
 	return out
 }
 
@@ -98,6 +87,14 @@ func (p *Plan) Close() error {
 		}
 	}
 	p.spills = nil
+	for _, t := range p.Tables {
+		if t.codes != nil {
+			if err := t.codes.close(); err != nil && first == nil {
+				first = err
+			}
+			t.codes = nil
+		}
+	}
 	return first
 }
 
@@ -292,8 +289,15 @@ func (p *Plan) assign() error {
 		p.Budget = rule.Budget
 	}
 	for i, t := range p.Tables {
-		t.tier = fns[i]
-		if t.Summary, err = core.StatsOf(t.Rows.Dim(), t.Stats, t.tier, sharkfile.Storage); err != nil {
+		codes, err := newTierCodes(t.Stats.Len())
+		if err != nil {
+			return err
+		}
+		if t.codes != nil {
+			t.codes.close()
+		}
+		t.codes = codes
+		if t.Summary, err = core.Resolve(t.Rows.Dim(), t.Stats, fns[i], sharkfile.Storage, codes.put); err != nil {
 			return err
 		}
 	}

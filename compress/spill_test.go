@@ -9,8 +9,12 @@ import (
 // Spilling the per-row stats to disk changes nothing in the output.
 func TestSpillIsTransparent(t *testing.T) {
 	in := openNCF(t)
-	var outs [2][]byte
-	for i, spill := range []int{0, 1000} {
+	var outs [3][]byte
+	defer func(n int) { codesInMemory = n }(codesInMemory)
+	for i, spill := range []int{0, 1000, 1000} {
+		if i == 2 {
+			codesInMemory = 100 // and the tiers too
+		}
 		s := DefaultSettings()
 		s.Created = 1 // the same creation time in both
 		plan, err := NewPlan(in, s, Env{SpillRows: spill})
@@ -35,7 +39,7 @@ func TestSpillIsTransparent(t *testing.T) {
 		}
 		outs[i] = buf.Bytes()
 	}
-	if !bytes.Equal(outs[0], outs[1]) {
+	if !bytes.Equal(outs[0], outs[1]) || !bytes.Equal(outs[0], outs[2]) {
 		t.Fatal("spilled and in-memory plans wrote different files")
 	}
 }

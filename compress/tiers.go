@@ -1,0 +1,93 @@
+package compress
+
+import (
+	"fmt"
+	"os"
+
+	"shark/core"
+	"shark/internal/atomicfile"
+)
+
+// codesInMemory is the most rows whose tiers are kept in memory (2 bits a
+// row: 16 MiB); a larger table keeps them in a temporary file.
+var codesInMemory = 1 << 26 // a variable for tests
+
+// tierCodes holds every row's tier, 2 bits a row, as the .shark index
+// stores them: resolved once after the assignment, so that writing reads
+// them instead of scanning the row stats and choosing again.
+type tierCodes struct {
+	n   int
+	mem []byte
+	f   *os.File
+}
+
+func newTierCodes(n int) (*tierCodes, error) {
+	c := &tierCodes{n: n}
+	if n <= codesInMemory {
+		c.mem = make([]byte, (n+3)/4)
+		return c, nil
+	}
+	f, err := atomicfile.CreateScratch("shark-tiers-*")
+	if err != nil {
+		return nil, fmt.Errorf("spilling tiers: %w", err)
+	}
+	c.f = f
+	return c, nil
+}
+
+// put stores the tiers of rows lo.. (lo a multiple of 4); safe from
+// several goroutines for different shards.
+func (c *tierCodes) put(lo int, tiers []core.Tier) error {
+	b := make([]byte, (len(tiers)+3)/4)
+	for i, t := range tiers {
+		b[i/4] |= byte(t) << (2 * (i % 4))
+	}
+	if c.mem != nil {
+		copy(c.mem[lo/4:], b)
+		return nil
+	}
+	if _, err := c.f.WriteAt(b, int64(lo/4)); err != nil {
+		return fmt.Errorf("spilling tiers: %w", err)
+	}
+	return nil
+}
+
+// Scan gives every row's tier in row order.
+func (c *tierCodes) Scan(fn func(r int, t core.Tier) error) error {
+	const block = 1 << 16 // bytes read at once from a file
+	var buf []byte
+	for off := 0; off < (c.n+3)/4; off += block {
+		b := c.mem
+		if c.mem == nil {
+			if buf == nil {
+				buf = make([]byte, block)
+			}
+			b = buf[:min(block, (c.n+3)/4-off)]
+			if _, err := c.f.ReadAt(b, int64(off)); err != nil {
+				return fmt.Errorf("reading spilled tiers: %w", err)
+			}
+		} else {
+			b = b[off:min(len(b), off+block)]
+		}
+		for i, x := range b {
+			for j := range 4 {
+				r := 4*(off+i) + j
+				if r >= c.n {
+					return nil
+				}
+				if err := fn(r, core.Tier(x>>(2*j)&3)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// close removes the file, if any (it has no name).
+func (c *tierCodes) close() error {
+	if c.f != nil {
+		return c.f.Close()
+	}
+	return nil
+}
