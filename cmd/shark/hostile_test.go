@@ -233,7 +233,7 @@ func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 // status is 130 or 143.
 func TestKilledQuantize(t *testing.T) {
 	if testing.Short() {
-		t.Skip("quantizes a 1 GiB table nineteen times")
+		t.Skip("quantizes a 1 GiB table twenty times")
 	}
 	dir := t.TempDir()
 	in := filepath.Join(dir, "big.npy")
@@ -251,12 +251,17 @@ func TestKilledQuantize(t *testing.T) {
 		}
 		return cmd
 	}
-	t0 := time.Now()
-	if err := start().Wait(); err != nil {
-		t.Fatal(err)
+	// The second run, with the input in the page cache as for the runs
+	// that follow, sets the points to interrupt at.
+	var full time.Duration
+	for range 2 {
+		t0 := time.Now()
+		if err := start().Wait(); err != nil {
+			t.Fatal(err)
+		}
+		full = time.Since(t0)
+		os.Remove(out)
 	}
-	full := time.Since(t0)
-	os.Remove(out)
 	interrupted := 0
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL} {
 		for _, at := range []float64{0.05, 0.2, 0.4, 0.6, 0.75, 0.9} {
