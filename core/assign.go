@@ -62,17 +62,15 @@ func Assign(tables []StatTable, rule Rule, st Storage) ([]TierFunc, error) {
 			out[i] = lossless(func(_ int, s *RowStat) Tier { return d.Tier(dim, s) })
 		}
 	case ByFractions:
+		if err := CheckFractions(rule.Fractions); err != nil {
+			return nil, err
+		}
 		for i, tb := range tables {
-			// The ranking needs every priority at once: 8 bytes a row.
-			pr := make([]float64, tb.Stats.Len())
-			if err := tb.Stats.Scan(func(r int, s *RowStat) { pr[r] = float64(s.P) }); err != nil {
-				return nil, err
-			}
-			tiers, err := AssignFractions(pr, rule.Fractions)
+			cuts, err := fractionCuts(tb.Stats, rule.Fractions)
 			if err != nil {
 				return nil, err
 			}
-			out[i] = lossless(func(r int, _ *RowStat) Tier { return tiers[r] })
+			out[i] = lossless(fractionTier(cuts))
 		}
 	case ByThresholds:
 		th := rule.Thresholds
@@ -147,9 +145,10 @@ func CheckFractions(f [NumTiers]float64) error {
 	return nil
 }
 
-// AssignFractions ranks rows by priority (highest first, ties by row id) and
-// gives the first f[FP32] of them fp32, the next f[FP16] fp16, and so on.
-// The fractions must be in [0, 1] and sum to 1.
+// AssignFractions ranks rows by priority (highest first, ties by row id; a
+// NaN last) and gives the first f[FP32] of them fp32, the next f[FP16]
+// fp16, and so on. The fractions must be in [0, 1] and sum to 1. Assign
+// makes the same choice streaming; this is its reference, in memory.
 func AssignFractions(p []float64, f [NumTiers]float64) ([]Tier, error) {
 	if err := CheckFractions(f); err != nil {
 		return nil, err
@@ -158,7 +157,7 @@ func AssignFractions(p []float64, f [NumTiers]float64) ([]Tier, error) {
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(a, b int) bool { return p[order[a]] > p[order[b]] })
+	sort.SliceStable(order, func(a, b int) bool { return rankKey(float32(p[order[a]])) > rankKey(float32(p[order[b]])) })
 	out := make([]Tier, len(p))
 	n := float64(len(p))
 	start := 0

@@ -2,6 +2,7 @@ package core
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -63,6 +64,54 @@ func TestAssignRejectsBadRules(t *testing.T) {
 	} {
 		if _, err := Assign([]StatTable{{Dim: 3, Stats: st}}, rule, RowsOnly); err == nil {
 			t.Fatalf("%+v accepted", rule)
+		}
+	}
+}
+
+// serialStats is a StatStore that scans only whole, as a store on a medium
+// that cannot be read in ranges would.
+type serialStats struct{ MemStats }
+
+func (s serialStats) Scan(fn func(r int, st *RowStat)) error { return s.MemStats.Scan(fn) }
+
+// Streaming fixed fractions rank rows exactly as AssignFractions does in
+// memory: ties (many, as access counts make them) by row id, -0 as +0, NaN
+// last; across shards of the scan and in a store that scans only whole.
+func TestFractionsStreamLikeTheSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, n := range []int{1, 7, 1000, 3*scanShard + 17} {
+		for trial := range 4 {
+			st := make(MemStats, n)
+			pr := make([]float64, n)
+			for i := range st {
+				var p float32
+				switch trial {
+				case 0:
+					p = float32(r.IntN(5)) // many ties
+				case 1:
+					p = float32(r.ExpFloat64())
+				case 2:
+					p = []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), -2, 3, float32(math.Inf(1))}[r.IntN(6)]
+				default:
+					p = 1 // all tied
+				}
+				st[i] = RowStat{P: p}
+				pr[i] = float64(p)
+			}
+			for _, f := range [][NumTiers]float64{{0.1, 0.2, 0.3, 0.4}, {0, 0, 0, 1}, {1, 0, 0, 0}, {0.5, 0, 0.5, 0}, {0.333, 0.333, 0.334, 0}} {
+				want, _ := AssignFractions(pr, f)
+				for _, store := range []StatStore{st, serialStats{st}} {
+					fns, err := Assign([]StatTable{{Dim: 8, Stats: store}}, Rule{By: ByFractions, Fractions: f}, RowsOnly)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for i := range st {
+						if got := fns[0](i, &st[i]); got != want[i] {
+							t.Fatalf("n %d, trial %d, fractions %v, %T: row %d (P %v) is %v, the sort says %v", n, trial, f, store, i, st[i].P, got, want[i])
+						}
+					}
+				}
+			}
 		}
 	}
 }
