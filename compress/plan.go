@@ -76,6 +76,10 @@ type Plan struct {
 	Budget   int64 // bytes, when assigning by budget
 	env      Env
 	spills   []*fileStats
+	// errorsMeasured: the rows' errors were measured with their priorities
+	// (a budget needs them); otherwise the write measures each row's in its
+	// tier.
+	errorsMeasured bool
 }
 
 // Close removes temporary files.
@@ -146,7 +150,7 @@ func NewPlan(in *Input, s Settings, env Env) (_ *Plan, err error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{In: in, Settings: s, env: env}
+	p := &Plan{In: in, Settings: s, env: env, errorsMeasured: s.rule(0).By == core.ByBudget}
 	defer func() {
 		if err != nil {
 			p.Close()
@@ -200,7 +204,11 @@ func (p *Plan) measure(t *formats.Tensor, done, total int64) (*TablePlan, error)
 		}
 		return store.add(s)
 	}
-	if err := core.MeasureStats(rows, prio, emit, func(n int) { p.env.progress("measure", done+int64(n), total) }); err != nil {
+	measure := core.MeasurePriorities
+	if p.errorsMeasured {
+		measure = core.MeasureStats
+	}
+	if err := measure(rows, prio, emit, func(n int) { p.env.progress("measure", done+int64(n), total) }); err != nil {
 		return nil, err
 	}
 	// The file's own checksum of the rows (a zip member's CRC-32), from the
@@ -315,6 +323,9 @@ func (p *Plan) Reassign(s Settings) error {
 	if s.Tables != p.Settings.Tables || s.MinRows != p.Settings.MinRows ||
 		(p.env.Counts != nil && s.Priority() != p.Settings.Priority()) {
 		return fmt.Errorf("%w: the tables or priority weights changed: make a new plan", core.ErrInvalid)
+	}
+	if !p.errorsMeasured && s.rule(0).By == core.ByBudget {
+		return fmt.Errorf("%w: a budget needs the rows' errors, which a plan by %s did not measure: make a new plan", core.ErrInvalid, p.Settings.rule(0).By)
 	}
 	keep := p.Settings
 	p.Settings = s

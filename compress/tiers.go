@@ -91,3 +91,22 @@ func (c *tierCodes) close() error {
 	}
 	return nil
 }
+
+// get returns the tiers of rows [lo, hi).
+func (c *tierCodes) get(lo, hi int, dst []core.Tier) ([]core.Tier, error) {
+	first := lo / 4
+	b := c.mem
+	if b == nil {
+		b = make([]byte, (hi+3)/4-first)
+		if _, err := c.f.ReadAt(b, int64(first)); err != nil {
+			return nil, fmt.Errorf("reading spilled tiers: %w", err)
+		}
+	} else {
+		b = b[first:]
+	}
+	dst = dst[:0]
+	for r := lo; r < hi; r++ {
+		dst = append(dst, core.Tier(b[r/4-first]>>(2*(r%4))&3))
+	}
+	return dst, nil
+}

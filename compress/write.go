@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"shark/core"
 	"shark/formats"
 	"shark/formats/sharkfile"
 	"shark/internal/atomicfile"
@@ -47,12 +48,23 @@ func (p *Plan) Write(w io.Writer) error {
 			}
 			continue
 		}
+		var src core.RowSource = tp.Rows
+		if !p.errorsMeasured {
+			src = newWrittenErrors(tp)
+		}
 		s := tp.Summary
-		info := sharkfile.TableInfo{SourceDType: t.DType, Stats: &sharkfile.Stats{
-			RMSE: s.RMSE, MaxAbsErr: s.MaxAbsErr, WeightedErr: s.WeightedErr, BytesBefore: s.BytesBefore}}
+		stats := &sharkfile.Stats{RMSE: s.RMSE, MaxAbsErr: s.MaxAbsErr, WeightedErr: s.WeightedErr, BytesBefore: s.BytesBefore}
+		info := sharkfile.TableInfo{SourceDType: t.DType, Stats: stats}
 		base := done
-		if err := sw.WriteTableFrom(t.Name, tp.Rows, tp, info, func(n int) { p.env.progress("write", base+int64(n), total) }); err != nil {
+		if err := sw.WriteTableFrom(t.Name, src, tp, info, func(n int) { p.env.progress("write", base+int64(n), total) }); err != nil {
 			return err
+		}
+		if !p.errorsMeasured {
+			if err := unwrapWritten(src).finish(); err != nil {
+				return err
+			}
+			s = tp.Summary
+			stats.RMSE, stats.MaxAbsErr, stats.WeightedErr = s.RMSE, s.MaxAbsErr, s.WeightedErr // the header is written last
 		}
 		done += int64(tp.Rows.Rows())
 	}

@@ -57,10 +57,23 @@ const measureRound = 8 * MeasureChunk
 // the model's output most), its squares summed in float64 in eight lanes
 // (kernels.RowErrors).
 func MeasureStats(src RowSource, prio PriorityFunc, emit func(r int, s RowStat) error, progress func(done int)) error {
+	return measure(&measurer{src: src, prio: prio, errors: true}, emit, progress)
+}
+
+// MeasurePriorities is MeasureStats for assignments that need no errors
+// (fixed fractions, thresholds): each row's priority, and an infinite
+// error in every lossy tier for a row holding a NaN or an infinity, which
+// must stay at fp32; the other errors are 0. With prio given, a row is read
+// for that check alone.
+func MeasurePriorities(src RowSource, prio PriorityFunc, emit func(r int, s RowStat) error, progress func(done int)) error {
+	return measure(&measurer{src: src, prio: prio}, emit, progress)
+}
+
+func measure(m *measurer, emit func(r int, s RowStat) error, progress func(done int)) error {
+	src := m.src
 	n := src.Rows()
 	rounds, stop := readRounds(src)
 	defer close(stop)
-	m := &measurer{src: src, prio: prio}
 	out := make([][]RowStat, measureRound/MeasureChunk)
 	errs := make([]error, len(out))
 	for b := range rounds {
@@ -137,8 +150,9 @@ func readRounds(src RowSource) (<-chan round, chan struct{}) {
 
 // measurer is MeasureStats' work on one chunk of rows.
 type measurer struct {
-	src  RowSource
-	prio PriorityFunc
+	src    RowSource
+	prio   PriorityFunc
+	errors bool // the rows' errors too, not only their priorities
 }
 
 // chunk measures rows [lo, hi), read into rows, into out (reused).
@@ -152,11 +166,32 @@ func (m *measurer) chunk(lo, hi int, rows []float32, out []RowStat) ([]RowStat, 
 	}
 	out = out[:0]
 	for i := range pr {
-		e, norm := MeasureRow(rows[i*d : (i+1)*d])
+		row := rows[i*d : (i+1)*d]
+		var e RowError
+		var norm float64
+		if m.errors {
+			e, norm = MeasureRow(row)
+		} else {
+			e, norm = priorityOnly(row)
+		}
 		if m.prio == nil {
 			pr[i] = norm
 		}
 		out = append(out, StatOf(pr[i], e))
 	}
 	return out, nil
+}
+
+// priorityOnly is MeasureRow without the errors: the norm, and infinite
+// errors for a row that is not finite.
+func priorityOnly(row []float32) (RowError, float64) {
+	var e RowError
+	s, ok := kernels.RowNorm(row)
+	if !ok {
+		for t := FP16; t < NumTiers; t++ {
+			e.SSE[t], e.MaxAbs[t] = math.Inf(1), math.Inf(1)
+		}
+		return e, math.Inf(1)
+	}
+	return e, math.Sqrt(s)
 }

@@ -20,7 +20,7 @@ func ForcePortable(on bool) {
 	quantizeRow, dequantizeRow = quantizeRowGeneric, dequantizeRowGeneric
 	newRowQuantizer = newRowQuantizerGeneric
 	dot, axpy, sumSquaredDiff = dotGeneric, axpyGeneric, sumSquaredDiffGeneric
-	rowErrors = rowErrorsGeneric
+	rowErrors, rowNorm, tierError = rowErrorsGeneric, rowNormGeneric, tierErrorGeneric
 	prefetch = prefetchGeneric
 	addRowF32, addRowF16, addRowNBit = addRowF32Generic, addRowF16Generic, addRowNBitGeneric
 	impl = "portable"

@@ -43,9 +43,9 @@ func rowErrorsGeneric(row []float32) (TierErrors, bool) {
 		l16[i%8] += float64(d16 * d16) // the conversions forbid fused multiply-adds
 		l8[i%8] += float64(d8 * d8)
 		l4[i%8] += float64(d4 * d4)
-		e.MaxAbs[0] = maxAbs(e.MaxAbs[0], d16)
-		e.MaxAbs[1] = maxAbs(e.MaxAbs[1], d8)
-		e.MaxAbs[2] = maxAbs(e.MaxAbs[2], d4)
+		e.MaxAbs[0] = maxAbsOf(e.MaxAbs[0], d16)
+		e.MaxAbs[1] = maxAbsOf(e.MaxAbs[1], d8)
+		e.MaxAbs[2] = maxAbsOf(e.MaxAbs[2], d4)
 	}
 	for k := range 8 {
 		e.SSE[0] += l16[k]
@@ -57,7 +57,7 @@ func rowErrorsGeneric(row []float32) (TierErrors, bool) {
 }
 
 // maxAbs is sumSquaredDiffGeneric's running maximum of |d|.
-func maxAbs(m, d float64) float64 {
+func maxAbsOf(m, d float64) float64 {
 	if d < 0 {
 		d = -d
 	}
@@ -87,3 +87,58 @@ func roundHalf(f float32) float32 {
 func RowErrors(row []float32) (TierErrors, bool) { return rowErrors(row) }
 
 var rowErrors = rowErrorsGeneric
+
+// rowNormGeneric is a row's sum of squares as rowErrorsGeneric sums it, and
+// false for a row holding a NaN or an infinity: a row's priority when only
+// its norm is wanted.
+func rowNormGeneric(row []float32) (float64, bool) {
+	var sq [8]float64
+	for i, v := range row {
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
+			return 0, false
+		}
+		x := float64(v)
+		sq[i%8] += float64(x * x)
+	}
+	s := 0.0
+	for _, l := range sq {
+		s += l
+	}
+	return s, true
+}
+
+// tierErrorGeneric is rowErrorsGeneric's error of one lossy tier alone
+// (k: 0 fp16, 1 int8, 2 int4) for a finite, non-empty row: what a writer
+// that knows a row's tier measures of it.
+func tierErrorGeneric(k int, row []float32) (sse, maxAbs float64) {
+	var back func(v float32) float32
+	if k == 0 {
+		back = roundHalf
+	} else {
+		bits := 8 >> (k - 1)
+		mn, mx := rowMinMax(row)
+		b, s, inv, q, _, _ := rowParams(bits, mn, mx)
+		back = func(v float32) float32 { return float32(s*float32(quantizeOne(v, b, inv, q))) + b }
+	}
+	var l [8]float64
+	for i, v := range row {
+		d := float64(v) - float64(back(v))
+		l[i%8] += float64(d * d)
+		maxAbs = maxAbsOf(maxAbs, d)
+	}
+	for _, x := range l {
+		sse += x
+	}
+	return sse, maxAbs
+}
+
+// RowNorm is rowNormGeneric with the kernel in use.
+func RowNorm(row []float32) (float64, bool) { return rowNorm(row) }
+
+// TierError is tierErrorGeneric with the kernel in use.
+func TierError(k int, row []float32) (sse, maxAbs float64) { return tierError(k, row) }
+
+var (
+	rowNorm   = rowNormGeneric
+	tierError = tierErrorGeneric
+)

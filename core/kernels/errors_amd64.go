@@ -56,9 +56,9 @@ func rowErrorsAVX512(row []float32) (TierErrors, bool) {
 		l16[i%8] += float64(d16 * d16)
 		l8[i%8] += float64(d8 * d8)
 		l4[i%8] += float64(d4 * d4)
-		e.MaxAbs[0] = maxAbs(e.MaxAbs[0], d16)
-		e.MaxAbs[1] = maxAbs(e.MaxAbs[1], d8)
-		e.MaxAbs[2] = maxAbs(e.MaxAbs[2], d4)
+		e.MaxAbs[0] = maxAbsOf(e.MaxAbs[0], d16)
+		e.MaxAbs[1] = maxAbsOf(e.MaxAbs[1], d8)
+		e.MaxAbs[2] = maxAbsOf(e.MaxAbs[2], d4)
 	}
 	for k := range 8 {
 		e.SSE[0] += l16[k]
@@ -160,4 +160,73 @@ func minMaxAVX512(src []float32) (float32, float32) {
 		mx = firstZero(src)
 	}
 	return mn, mx
+}
+
+// rowNormAVX512 equals rowNormGeneric: the squares in the same lanes, 16
+// values a step, and the largest magnitude's bits for a NaN or infinity.
+func rowNormAVX512(row []float32) (float64, bool) {
+	n := len(row)
+	magnitude, inf := archsimd.BroadcastUint32x16(0x7fffffff), archsimd.BroadcastUint32x16(0x7f800000)
+	var sq archsimd.Float64x8
+	var big archsimd.Uint32x16
+	i := 0
+	for ; i+16 <= n; i += 16 {
+		v := archsimd.LoadFloat32x16((*[16]float32)(row[i : i+16]))
+		big = big.Max(v.AsUint32x16().And(magnitude))
+		lo, hi := v.GetLo().ConvertToFloat64(), v.GetHi().ConvertToFloat64()
+		sq = sq.Add(lo.Mul(lo)).Add(hi.Mul(hi))
+	}
+	if big.Less(inf).ToBits() != 0xffff {
+		return 0, false
+	}
+	var l [8]float64
+	sq.Store(&l)
+	for ; i < n; i++ {
+		v := row[i]
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
+			return 0, false
+		}
+		x := float64(v)
+		l[i%8] += float64(x * x)
+	}
+	s := 0.0
+	for _, x := range l {
+		s += x
+	}
+	return s, true
+}
+
+// tierErrorAVX512 equals tierErrorGeneric: rowErrorsAVX512's pass of the
+// one tier.
+func tierErrorAVX512(k int, row []float32) (float64, float64) {
+	n := len(row)
+	if n < 16 {
+		return tierErrorGeneric(k, row)
+	}
+	var acc, top archsimd.Float64x8
+	var back func(v float32) float32
+	if k == 0 {
+		acc, top, _, _ = halfErrors(row)
+		back = roundHalf
+	} else {
+		bits := 8 >> (k - 1)
+		mn, mx := minMaxAVX512(row)
+		b, s, inv, q, _, _ := rowParams(bits, mn, mx)
+		acc, top = codecErrors(row, b, s, inv, q)
+		back = func(v float32) float32 { return float32(s*float32(quantizeOne(v, b, inv, q))) + b }
+	}
+	var l, m [8]float64
+	acc.Store(&l)
+	top.Store(&m)
+	maxAbs := max8(&m)
+	for i := n &^ 15; i < n; i++ {
+		d := float64(row[i]) - float64(back(row[i]))
+		l[i%8] += float64(d * d)
+		maxAbs = maxAbsOf(maxAbs, d)
+	}
+	sse := 0.0
+	for _, x := range l {
+		sse += x
+	}
+	return sse, maxAbs
 }

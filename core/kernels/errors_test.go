@@ -123,3 +123,39 @@ func TestRowErrorsKernelEqualsGeneric(t *testing.T) {
 		}
 	}
 }
+
+// RowNorm and TierError are RowErrors' sum of squares and one tier's error
+// alone, in the kernel in use as in the portable one.
+func TestRowNormAndTierError(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	rows := errorRows()
+	for _, n := range lengths() {
+		if n > 0 {
+			rows = append(rows, randRow(r, n))
+		}
+	}
+	for i, row := range rows {
+		all, ok := rowErrorsGeneric(row)
+		for _, norm := range []func([]float32) (float64, bool){RowNorm, rowNormGeneric} {
+			if s, fin := norm(row); fin != ok || (ok && math.Float64bits(s) != math.Float64bits(all.SumSquares)) {
+				t.Fatalf("row %d: norm %v %v, RowErrors %v %v", i, s, fin, all.SumSquares, ok)
+			}
+		}
+		if !ok {
+			continue
+		}
+		for k := range 3 {
+			for _, te := range []func(int, []float32) (float64, float64){TierError, tierErrorGeneric} {
+				sse, mx := te(k, row)
+				if math.Float64bits(sse) != math.Float64bits(all.SSE[k]) || math.Float64bits(mx) != math.Float64bits(all.MaxAbs[k]) {
+					t.Fatalf("row %d (dim %d), tier %d: %v %v, RowErrors %v %v", i, len(row), k, sse, mx, all.SSE[k], all.MaxAbs[k])
+				}
+			}
+		}
+	}
+	row := randRow(r, 40)
+	row[33] = float32(math.Inf(1))
+	if _, ok := RowNorm(row); ok {
+		t.Fatal("an infinity in the tail measured as finite")
+	}
+}

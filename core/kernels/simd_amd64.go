@@ -22,7 +22,7 @@ func init() {
 			newRowQuantizer = newRowQuantizerAVX512
 			sumSquaredDiff = sumSquaredDiffAVX512
 			addRowNBit = addRowNBitAVX512
-			rowErrors = rowErrorsAVX512
+			rowErrors, rowNorm, tierError = rowErrorsAVX512, rowNormAVX512, tierErrorAVX512
 			parts = append(parts, "avx512")
 		}
 		if hasF16C() {

@@ -1,0 +1,57 @@
+package compress
+
+import (
+	"bytes"
+	"math"
+	"path/filepath"
+	"testing"
+)
+
+// A plan by fixed fractions measures no errors; writing it measures each
+// row's error in its tier, and the summary matches a plan that measured
+// every tier (the sums' order differs, so to a few ulps): through a file
+// (one pass over the rows) and through a stream (a pass per tier).
+func TestFractionsMeasureAsTheyWrite(t *testing.T) {
+	in := openNCF(t)
+	s := DefaultSettings()
+	s.Assign, s.Fractions = "fractions", [4]float64{0.1, 0.2, 0.3, 0.4}
+	plan, err := NewPlan(in, s, Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plan.Close()
+	if plan.errorsMeasured || plan.Tables[0].Summary.RMSE != 0 {
+		t.Fatal("a plan by fractions measured errors")
+	}
+	// The reference: the same tiers, every error measured.
+	ref := &Plan{In: in, Settings: s, errorsMeasured: true}
+	for _, tb := range plan.Tables {
+		tp, err := ref.measure(tb.Source, 0, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref.Tables = append(ref.Tables, tp)
+	}
+	if err := ref.assign(); err != nil {
+		t.Fatal(err)
+	}
+	for _, write := range []func() error{
+		func() error { return plan.WriteFile(filepath.Join(t.TempDir(), "f.shark")) },
+		func() error { var b bytes.Buffer; return plan.Write(&b) },
+	} {
+		for _, tb := range plan.Tables {
+			tb.Summary.RMSE, tb.Summary.MaxAbsErr, tb.Summary.WeightedErr = 0, 0, 0
+		}
+		if err := write(); err != nil {
+			t.Fatal(err)
+		}
+		for i, tb := range plan.Tables {
+			got, want := tb.Summary, ref.Tables[i].Summary
+			if got.Tiers != want.Tiers || !near(got.RMSE, want.RMSE) || !near(got.MaxAbsErr, want.MaxAbsErr) || !near(got.WeightedErr, want.WeightedErr) {
+				t.Fatalf("%s: written %+v, measured %+v", tb.Name, got, want)
+			}
+		}
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Abs(b) }
