@@ -62,6 +62,9 @@ func fractionCuts(st StatStore, f [NumTiers]float64) ([NumTiers - 1]cut, error) 
 	for t := range need {
 		cum += f[t]
 		need[t] = int64(min(n, int(math.Round(cum*float64(n)))))
+		if need[t] == int64(n) { // every row: no search (a single tier)
+			cuts[t], need[t] = cut{key: 0, row: n - 1}, 0
+		}
 	}
 	// The key's high 16 bits, then its low 16 bits within the high bin.
 	var key [NumTiers - 1]uint32
