@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"unsafe"
 
 	"shark/core"
 	"shark/internal/atomicfile"
@@ -54,25 +55,40 @@ func (fs *fileStats) Len() int { return fs.n }
 func (fs *fileStats) Scan(fn func(r int, s *core.RowStat)) error { return fs.ScanRange(0, fs.n, fn) }
 
 // ScanRange reads rows [lo, hi) back in blocks with ReadAt, so that several
-// ranges can be read at once (core.RangeStats).
+// ranges can be read at once (core.RangeStats). The records are read
+// straight into RowStats: a RowStat is the 28 bytes add writes, seven
+// little-endian float32s, on the little-endian machines Go targets
+// (hostLittle; others decode each).
 func (fs *fileStats) ScanRange(lo, hi int, fn func(r int, s *core.RowStat)) error {
 	const block = 4096 // rows read at once
-	buf := make([]byte, min(block, max(hi-lo, 0))*28)
-	var s core.RowStat
+	stats := make([]core.RowStat, min(block, max(hi-lo, 0)))
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(stats))), len(stats)*28)
 	for r0 := lo; r0 < hi; r0 += block {
 		k := min(block, hi-r0)
-		b := buf[:k*28]
+		b := raw[:k*28]
 		if _, err := fs.f.ReadAt(b, int64(r0)*28); err != nil {
 			return fmt.Errorf("reading spilled row stats %d..%d: %w", r0, r0+k, err)
 		}
+		if !hostLittle {
+			decodeStats(stats[:k], b)
+		}
 		for i := range k {
-			rec := b[28*i : 28*i+28]
-			f := func(j int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(rec[4*j:])) }
-			s = core.RowStat{P: f(0), SSE: [3]float32{f(1), f(2), f(3)}, MaxAbs: [3]float32{f(4), f(5), f(6)}}
-			fn(r0+i, &s)
+			fn(r0+i, &stats[i])
 		}
 	}
 	return nil
+}
+
+// hostLittle: the machine stores a float32 as its little-endian bytes.
+var hostLittle = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// decodeStats decodes records in place where the host is big-endian.
+func decodeStats(stats []core.RowStat, b []byte) {
+	for i := range stats {
+		rec := b[28*i : 28*i+28]
+		f := func(j int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(rec[4*j:])) }
+		stats[i] = core.RowStat{P: f(0), SSE: [3]float32{f(1), f(2), f(3)}, MaxAbs: [3]float32{f(4), f(5), f(6)}}
+	}
 }
 
 // remove frees the spilled stats (the file has no name).
@@ -127,3 +143,6 @@ func (pf *priorityFile) write(lo int, vals []float64) error {
 }
 
 func (pf *priorityFile) remove() { pf.f.Close() }
+
+// The records are RowStats in memory: 28 bytes, no padding.
+var _ = [1]struct{}{}[unsafe.Sizeof(core.RowStat{})-28]
