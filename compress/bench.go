@@ -19,6 +19,9 @@ type LookupOptions struct {
 	Zipf    float64 // exponent of the ids' Zipf law, > 1
 	Workers int     // goroutines looking up bags (0: every core)
 	Mapped  bool    // read the compressed rows in place from the file's mapping
+	// Sizes: measure at three working sets (Sizes in the result) instead
+	// of the whole table alone.
+	Sizes bool
 	// Progress, if set, is told stage names and counts done.
 	Progress func(stage string, done, total int64)
 }
@@ -41,6 +44,24 @@ type LookupResult struct {
 	FP32PrefetchPerSec float64 `json:"fp32_prefetch_per_sec"`
 	RatioBestFP32      float64 `json:"ratio_best_fp32"`
 	Kernels            string  `json:"kernels"`
+	// With Sizes: the last-level cache's size and the three working sets.
+	LLCBytes int64        `json:"llc_bytes,omitempty"`
+	LLCFrom  string       `json:"llc_from,omitempty"`
+	Sizes    []LookupSize `json:"sizes,omitempty"`
+}
+
+// LookupSize is one working set of a lookup benchmark: the ids are drawn
+// from the table's first Rows rows.
+type LookupSize struct {
+	Name             string  `json:"name"`
+	Rows             int     `json:"rows"`
+	CompressedBytes  int64   `json:"compressed_bytes"` // of those rows
+	FP32Bytes        int64   `json:"fp32_bytes"`
+	Holds            bool    `json:"holds"` // the sizes are as the name says (a small table may not allow it)
+	CompressedPerSec float64 `json:"compressed_per_sec"`
+	FP32PerSec       float64 `json:"fp32_per_sec"`
+	Ratio            float64 `json:"ratio"`
+	RatioBestFP32    float64 `json:"ratio_best_fp32"`
 }
 
 // lookupBatch is the bags looked up per call, as a serving system batches.
@@ -78,7 +99,42 @@ func BenchLookup(path string, o LookupOptions) (*LookupResult, error) {
 	if b.o.Workers <= 0 {
 		b.o.Workers = par.Workers()
 	}
-	return b.run()
+	res, err := b.run()
+	if err != nil || !o.Sizes {
+		return res, err
+	}
+	res.LLCBytes, res.LLCFrom = lastLevelCache()
+	for _, ws := range workingSets(res, res.LLCBytes) {
+		b.ids = zipfIDs(ws.Rows, o)
+		r, err := b.run()
+		if err != nil {
+			return nil, err
+		}
+		ws.CompressedPerSec, ws.FP32PerSec, ws.Ratio, ws.RatioBestFP32 = r.CompressedPerSec, r.FP32PerSec, r.Ratio, r.RatioBestFP32
+		res.Sizes = append(res.Sizes, ws)
+	}
+	return res, nil
+}
+
+// workingSets are the three sizes that tell a compressed table's serving
+// gain: both tables in the last-level cache (fp32 at half of it); the
+// compressed one in it (three quarters) and fp32 not (twice it and more);
+// both in DRAM (the whole table, compressed at four times the cache and
+// more).
+func workingSets(all *LookupResult, llc int64) []LookupSize {
+	perRow := float64(all.CompressedBytes) / float64(all.Rows)
+	fp32Row := float64(all.Dim * 4)
+	size := func(name string, rows int, holds func(c, f float64) bool) LookupSize {
+		rows = max(1, min(all.Rows, rows))
+		c, f := perRow*float64(rows), fp32Row*float64(rows)
+		return LookupSize{Name: name, Rows: rows, CompressedBytes: int64(c), FP32Bytes: int64(f), Holds: holds(c, f)}
+	}
+	l := float64(llc)
+	return []LookupSize{
+		size("both in the last-level cache", int(l/2/fp32Row), func(c, f float64) bool { return f <= l/2 }),
+		size("compressed in the cache, fp32 not", int(0.75*l/perRow), func(c, f float64) bool { return c <= 0.75*l && f >= 2*l }),
+		size("both in DRAM", all.Rows, func(c, f float64) bool { return c >= 4*l }),
+	}
 }
 
 // pickTable is the named table, or the largest.

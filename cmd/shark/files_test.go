@@ -193,6 +193,26 @@ func TestBenchLookup(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "ratio") || !strings.Contains(stdout, "prefetching loop") {
 		t.Fatalf("text output: %d\n%s", code, stdout)
 	}
+	// --sizes: three working sets, flagged where this small table cannot
+	// make them.
+	code, stdout, _ = shark(t, "bench", "lookup", out, "--bags", "300", "--sizes", "--json")
+	var sz struct {
+		LLC   int64 `json:"llc_bytes"`
+		Sizes []struct {
+			Name  string
+			Rows  int
+			Holds bool
+			Ratio float64
+		}
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &sz) != nil || sz.LLC <= 0 || len(sz.Sizes) != 3 ||
+		!sz.Sizes[0].Holds || sz.Sizes[2].Holds || sz.Sizes[2].Rows != r.Rows || !(sz.Sizes[1].Ratio > 0) {
+		t.Fatalf("--sizes: %d %+v\n%s", code, sz, stdout)
+	}
+	code, stdout, _ = shark(t, "bench", "lookup", out, "--bags", "300", "--sizes")
+	if code != 0 || !strings.Contains(stdout, "last-level cache") || !strings.Contains(stdout, "too small") {
+		t.Fatalf("--sizes text: %d\n%s", code, stdout)
+	}
 	for _, args := range [][]string{
 		{"bench", "lookup"},
 		{"bench", "lookup", out, "--bags", "0"},
