@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"shark/core"
 	"shark/formats"
@@ -80,6 +81,11 @@ type Plan struct {
 	// (a budget needs them); otherwise the write measures each row's in its
 	// tier.
 	errorsMeasured bool
+	assigned       bool // every table has its tiers, for the settings
+	minBytes       map[[core.NumTiers]bool]int64
+	// Warnings say where the plan's choices rest on little (row norms that
+	// cannot rank rows).
+	Warnings []string
 }
 
 // Close removes temporary files.
@@ -110,7 +116,7 @@ func Select(f *formats.File, s Settings) ([]*formats.Tensor, error) {
 	}
 	var out []*formats.Tensor
 	for _, t := range f.Tensors {
-		if t.Tiers != nil || (len(t.Shape) == 2 && t.Shape[0] == 0) {
+		if (t.Tiers != nil && t.Tiers[core.FP32] != t.Shape[0]) || (len(t.Shape) == 2 && t.Shape[0] == 0) {
 			continue // already compressed, or no rows to compress
 		}
 		if re != nil {
@@ -139,12 +145,27 @@ func Select(f *formats.File, s Settings) ([]*formats.Tensor, error) {
 // are read through the file and their per-row stats spilled to disk above
 // env.SpillRows rows, so memory does not grow with the tables. Nothing is
 // written.
-func NewPlan(in *Input, s Settings, env Env) (_ *Plan, err error) {
+func NewPlan(in *Input, s Settings, env Env) (*Plan, error) {
+	p, err := Measure(in, s, env)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Reassign(s); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Measure is NewPlan's measurement alone: a face measures once, then
+// assigns (Reassign) as the user changes the budget, and keeps the
+// measurement when a budget cannot be met.
+func Measure(in *Input, s Settings, env Env) (_ *Plan, err error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	if _, ok := in.Shark(); ok {
-		return nil, fmt.Errorf("%w: %s is already a .shark file (export it first to compress it again)", core.ErrInvalid, in.Name)
+	if rd, ok := in.Shark(); ok && compressed(rd) {
+		return nil, fmt.Errorf("%w: %s is compressed already (export it first to compress it again)", core.ErrInvalid, in.Name)
 	}
 	sel, err := Select(in.File, s)
 	if err != nil {
@@ -168,10 +189,20 @@ func NewPlan(in *Input, s Settings, env Env) (_ *Plan, err error) {
 		done += t.Shape[0]
 		p.Tables = append(p.Tables, tp)
 	}
-	if err := p.assign(); err != nil {
-		return nil, err
-	}
 	return p, nil
+}
+
+// compressed reports whether a .shark file holds a table with rows below
+// fp32: a model that shark train wrote keeps its tables at fp32, and can
+// be compressed like any other.
+func compressed(rd *sharkfile.Reader) bool {
+	for _, t := range rd.Tables() {
+		c := t.Counts()
+		if c[core.FP16]+c[core.INT8]+c[core.INT4] > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // measure reads a table once: its priorities and its rows' error in every
@@ -198,9 +229,13 @@ func (p *Plan) measure(t *formats.Tensor, done, total int64) (*TablePlan, error)
 	if err != nil {
 		return nil, err
 	}
+	lo, hi := math.Inf(1), math.Inf(-1) // the priorities' range
 	emit := func(_ int, s core.RowStat) error {
 		if err := p.env.err(); err != nil {
 			return err
+		}
+		if v := float64(s.P); !math.IsInf(v, 0) {
+			lo, hi = min(lo, v), max(hi, v)
 		}
 		return store.add(s)
 	}
@@ -222,7 +257,18 @@ func (p *Plan) measure(t *formats.Tensor, done, total int64) (*TablePlan, error)
 		return nil, err
 	}
 	tp.Stats = store
+	if prio == nil && rows.Rows() > 1 && hi > 0 && hi-lo <= 1e-4*hi {
+		p.warn(fmt.Sprintf("table %q: every row's L2 norm is %.3g, so norms cannot rank its rows and the tiers fall to them arbitrarily; give access counts to rank them", t.Name, hi))
+	}
 	return tp, nil
+}
+
+// warn keeps a warning with the plan and tells the face.
+func (p *Plan) warn(w string) {
+	p.Warnings = append(p.Warnings, w)
+	if p.env.Warn != nil {
+		p.env.Warn(w)
+	}
 }
 
 // statStore is where a table's row stats are kept while it is measured.
@@ -288,6 +334,7 @@ func (p *Plan) assign() error {
 	for _, t := range p.Tables {
 		in = append(in, core.StatTable{Dim: t.Rows.Dim(), Stats: t.Stats})
 	}
+	p.assigned = false
 	fns, err := core.Assign(in, rule, sharkfile.Storage)
 	if err != nil {
 		return err
@@ -309,8 +356,16 @@ func (p *Plan) assign() error {
 			return err
 		}
 	}
+	p.assigned = true
 	return nil
 }
+
+// Assigned reports whether the plan's tables have their tiers (a face's
+// plan whose budget could not be met has none until one can).
+func (p *Plan) Assigned() bool { return p.assigned }
+
+// errUnassigned: a plan without tiers cannot be written or summarised.
+var errUnassigned = fmt.Errorf("%w: no tiers are assigned (the budget could not be met)", core.ErrInvalid)
 
 // Reassign chooses tiers again under s, keeping the measurement: what a
 // budget control calls on every change, without reading the tables again.
@@ -327,14 +382,63 @@ func (p *Plan) Reassign(s Settings) error {
 	if !p.errorsMeasured && s.rule(0).By == core.ByBudget {
 		return fmt.Errorf("%w: a budget needs the rows' errors, which a plan by %s did not measure: make a new plan", core.ErrInvalid, p.Settings.rule(0).By)
 	}
-	keep := p.Settings
+	keep, was := p.Settings, p.assigned
 	p.Settings = s
 	if err := p.assign(); err != nil {
 		p.Settings = keep
-		p.assign()
-		return err
+		if was {
+			p.assign() // the settings before, which were met
+		}
+		return p.budgetError(err)
 	}
 	return nil
+}
+
+// BudgetError is a budget below the smallest the tables can take.
+type BudgetError struct {
+	Budget, Min, FP32 int64 // bytes
+}
+
+func (e *BudgetError) Error() string {
+	pct := func(b int64) float64 { return 100 * float64(b) / float64(max(1, e.FP32)) }
+	return fmt.Sprintf("a budget of %.1f%% (%s) is below the smallest these tables can take: %.1f%% (%s), every row in its smallest allowed tier",
+		pct(e.Budget), Size(e.Budget), pct(e.Min), Size(e.Min))
+}
+
+func (e *BudgetError) Unwrap() error { return core.ErrBudget }
+
+// budgetError makes the solver's "cannot be met" say what can be.
+func (p *Plan) budgetError(err error) error {
+	if !errors.Is(err, core.ErrBudget) {
+		return err
+	}
+	minimum, merr := p.MinBytes()
+	if merr != nil {
+		return err
+	}
+	return &BudgetError{Budget: p.Settings.rule(p.FP32Bytes()).Budget, Min: minimum, FP32: p.FP32Bytes()}
+}
+
+// MinBytes is the smallest the plan's tables can be stored in under its
+// settings' tiers (int4 or not): the least budget that can be met.
+func (p *Plan) MinBytes() (int64, error) {
+	rule := p.Settings.rule(p.FP32Bytes())
+	key := rule.Allowed
+	if b, ok := p.minBytes[key]; ok {
+		return b, nil
+	}
+	var in []core.StatTable
+	for _, t := range p.Tables {
+		in = append(in, core.StatTable{Dim: t.Rows.Dim(), Stats: t.Stats})
+	}
+	b, err := core.MinBytes(in, rule.Allowed, sharkfile.Storage)
+	if err == nil {
+		if p.minBytes == nil {
+			p.minBytes = map[[core.NumTiers]bool]int64{}
+		}
+		p.minBytes[key] = b
+	}
+	return b, err
 }
 
 // Result is the machine-readable summary of a plan.

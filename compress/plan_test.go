@@ -2,12 +2,17 @@ package compress
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math"
 	"os"
+	"strings"
 	"testing"
 
+	"shark/core"
+	"shark/formats"
 	_ "shark/formats/all"
+	"shark/formats/npz"
 	"shark/formats/sharkfile"
 )
 
@@ -102,5 +107,63 @@ func TestNCFBudget30(t *testing.T) {
 		}
 		t.Logf("%s: %d x %d, %d -> %d bytes (%.1f%%), tiers %v, RMSE %.4g, max |err| %.4g", tp.Name, tp.Summary.Rows, tp.Summary.Dim,
 			tp.Summary.BytesBefore, tp.Summary.BytesAfter, 100*float64(tp.Summary.BytesAfter)/float64(tp.Summary.BytesBefore), tp.Summary.Tiers, rmse, maxAbs)
+	}
+}
+
+// A face measures once and keeps the measurement across budgets, one that
+// cannot be met included: the error says the smallest budget, which is met.
+func TestMeasureKeepsTheMeasurement(t *testing.T) {
+	in := openNCF(t)
+	s := DefaultSettings()
+	s.Budget = 0.05
+	p, err := Measure(in, s, Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	err = p.Reassign(s)
+	var be *BudgetError
+	if !errors.As(err, &be) || !errors.Is(err, core.ErrBudget) || p.Assigned() || be.Min <= be.Budget {
+		t.Fatalf("%v (assigned %v)", err, p.Assigned())
+	}
+	if err := p.Write(io.Discard); err == nil {
+		t.Fatal("an unassigned plan wrote")
+	}
+	s.BudgetBytes = be.Min
+	if err := p.Reassign(s); err != nil {
+		t.Fatalf("the smallest budget it named: %v", err)
+	}
+	if got := p.Result(); got.Tables[0].BytesAfter+got.Tables[1].BytesAfter > be.Min {
+		t.Fatalf("over the budget: %+v", got)
+	}
+	s.BudgetBytes = be.Min - 1
+	if err := p.Reassign(s); !errors.As(err, &be) || !p.Assigned() {
+		t.Fatalf("a byte under: %v; the plan before is kept: %v", err, p.Assigned())
+	}
+}
+
+// Row norms that are all alike cannot rank rows: the plan says so.
+func TestFlatNormsWarn(t *testing.T) {
+	const rows, dim = 2000, 8
+	vals := make([]float32, rows*dim)
+	for r := range rows {
+		vals[r*dim+r%dim] = 1 // every row a unit vector
+	}
+	var buf bytes.Buffer
+	w := npz.NewWriter(&buf, false)
+	w.Write("emb", formats.F32, []int64{rows, dim}, bytes.NewReader(formats.EncodeFloat32(nil, vals)))
+	w.Close()
+	in, err := OpenReaderAt(bytes.NewReader(buf.Bytes()), int64(buf.Len()), "unit.npz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warned []string
+	p, err := NewPlan(in, DefaultSettings(), Env{Warn: func(s string) { warned = append(warned, s) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "cannot rank") || len(warned) < 2 {
+		t.Fatalf("warnings %q, told %q", p.Warnings, warned)
 	}
 }

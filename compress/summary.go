@@ -2,6 +2,7 @@ package compress
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"shark/core"
@@ -13,6 +14,11 @@ const (
 	RoleTable      = "embedding table"  // what quantize compresses by default
 	RoleCompressed = "compressed table" // a .shark table stored at mixed precision
 	RoleDense      = "dense"            // passed through bit for bit
+	// RoleFP32Table is a small table of a .shark model, every row at fp32.
+	RoleFP32Table = "table (fp32)"
+	// RoleRecord is a .shark file's own record (a model's training and
+	// encoding), not a weight.
+	RoleRecord = "model record"
 )
 
 // TensorSummary is one tensor as every face lists it.
@@ -69,12 +75,23 @@ func Summarize(in *Input) *Summary {
 			ts.Bytes = b
 		}
 		switch {
+		case t.Tiers != nil && t.Tiers[core.FP32] == t.Shape[0]:
+			// Every row at fp32 (a model shark train wrote): a table to
+			// compress, not a compressed one.
+			ts.Tiers = TierMap(*t.Tiers)
+			if t.IsTable(DefaultMinRows) {
+				ts.Role = RoleTable
+			} else {
+				ts.Role = RoleFP32Table
+			}
 		case t.Tiers != nil:
-			ts.Role, ts.Tiers = RoleCompressed, TierMap(*t.Tiers)
+			ts.Role, ts.Tiers, ts.DType = RoleCompressed, TierMap(*t.Tiers), "mixed"
 		case t.IsTable(DefaultMinRows):
 			ts.Role = RoleTable
+		case len(t.Name) > 4 && strings.HasPrefix(t.Name, "__") && strings.HasSuffix(t.Name, "__") && s.Format == "shark":
+			ts.Role = RoleRecord
 		}
-		ts.Table = ts.Role != RoleDense
+		ts.Table = ts.Role == RoleTable || ts.Role == RoleCompressed || ts.Role == RoleFP32Table
 		ts.Size = Size(ts.Bytes)
 		if ts.Role == RoleTable {
 			s.TablesFP32 += t.Shape[0] * t.Shape[1] * 4
@@ -90,16 +107,30 @@ func Summarize(in *Input) *Summary {
 	return s
 }
 
-// ShapeText writes a shape for people: "3706 × 32", "scalar" for none.
+// ShapeText writes a shape for people: "3,706 × 32", "scalar" for none.
 func ShapeText(shape []int64) string {
 	if len(shape) == 0 {
 		return "scalar"
 	}
 	parts := make([]string, len(shape))
 	for i, d := range shape {
-		parts[i] = fmt.Sprint(d)
+		parts[i] = Count(d)
 	}
 	return strings.Join(parts, " × ")
+}
+
+// Count writes a number with thousands separators: "6,040".
+func Count(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
 }
 
 // TierMap names tier counts for JSON.

@@ -25,6 +25,9 @@ func (p *Plan) Method() sharkfile.Method {
 // table takes one pass over its rows. Two writes of one plan give the same
 // bytes, and so do two plans of the same input and settings.
 func (p *Plan) Write(w io.Writer) error {
+	if !p.assigned {
+		return errUnassigned
+	}
 	if p.env.Context != nil {
 		w = withContext(p.env.Context, w)
 	}

@@ -175,3 +175,34 @@ func AssignFractions(p []float64, f [NumTiers]float64) ([]Tier, error) {
 	}
 	return out, nil
 }
+
+// MinBytes is the smallest stored size of the tables with the allowed
+// tiers: every row in the smallest allowed tier that can hold it (fp32 for
+// a row with a NaN or an infinity), as st lays them out. A budget below it
+// cannot be met.
+func MinBytes(tables []StatTable, allowed [NumTiers]bool, st Storage) (int64, error) {
+	var total int64
+	for _, tb := range tables {
+		rb := rowBytesAll(tb.Dim)
+		accs, err := scanAll(tb.Stats, func() *[NumTiers]int64 { return new([NumTiers]int64) }, func(a *[NumTiers]int64, _ int, s *RowStat) {
+			best := FP32
+			for t := Tier(0); t < NumTiers; t++ {
+				if allowed[t] && !math.IsInf(s.Err(t), 0) && rb[t] < rb[best] {
+					best = t
+				}
+			}
+			a[best]++
+		})
+		if err != nil {
+			return 0, err
+		}
+		var counts [NumTiers]int64
+		for _, a := range accs {
+			for t, c := range a {
+				counts[t] += c
+			}
+		}
+		total += st.TableBytes(tb.Dim, counts)
+	}
+	return total, nil
+}
