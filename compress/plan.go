@@ -385,11 +385,12 @@ func (p *Plan) Reassign(s Settings) error {
 	keep, was := p.Settings, p.assigned
 	p.Settings = s
 	if err := p.assign(); err != nil {
+		err = p.budgetError(err) // under the settings refused
 		p.Settings = keep
 		if was {
 			p.assign() // the settings before, which were met
 		}
-		return p.budgetError(err)
+		return err
 	}
 	return nil
 }

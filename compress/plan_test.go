@@ -167,3 +167,19 @@ func TestFlatNormsWarn(t *testing.T) {
 		t.Fatalf("warnings %q, told %q", p.Warnings, warned)
 	}
 }
+
+// The smallest budget a refusal names is that of the settings refused.
+func TestBudgetErrorNamesTheRefusedSettings(t *testing.T) {
+	p, err := NewPlan(openNCF(t), DefaultSettings(), Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	withInt4, _ := p.MinBytes()
+	s := DefaultSettings()
+	s.NoInt4, s.Budget = true, 0.25 // int8 rows of 32 values take 28% of fp32
+	var be *BudgetError
+	if err := p.Reassign(s); !errors.As(err, &be) || be.Min <= withInt4 {
+		t.Fatalf("%v: the smallest without int4 %+v, with it %d", err, be, withInt4)
+	}
+}

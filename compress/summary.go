@@ -35,6 +35,10 @@ type TensorSummary struct {
 	// GatheredBy names the graph nodes that look rows up in the tensor
 	// (an ONNX model's Gather nodes).
 	GatheredBy []string `json:"gathered_by,omitempty"`
+	// RMSE and MaxAbsErr are a compressed table's error against its source,
+	// as its .shark header records them.
+	RMSE      float64 `json:"rmse,omitempty"`
+	MaxAbsErr float64 `json:"max_abs_err,omitempty"`
 }
 
 // Summary is what every face shows of an opened file ("shark inspect --json").
@@ -57,8 +61,12 @@ func Summarize(in *Input) *Summary {
 	f := in.File
 	s := &Summary{Name: in.Name, Format: f.Format, Bytes: f.Size, Size: Size(f.Size), Meta: f.Meta, Tensors: []TensorSummary{}}
 	stored := map[string]int64{}
+	errs := map[string]*sharkfile.Stats{}
 	if rd, ok := in.Shark(); ok {
 		for _, e := range rd.Header.Tensors {
+			if e.Stats != nil {
+				errs[e.Name] = e.Stats
+			}
 			for _, blk := range append([]*sharkfile.Block{e.Data, e.Codes, e.Dir}, e.Rows...) {
 				if blk != nil {
 					stored[e.Name] += blk.Len
@@ -86,6 +94,9 @@ func Summarize(in *Input) *Summary {
 			}
 		case t.Tiers != nil:
 			ts.Role, ts.Tiers, ts.DType = RoleCompressed, TierMap(*t.Tiers), "mixed"
+			if st := errs[t.Name]; st != nil {
+				ts.RMSE, ts.MaxAbsErr = st.RMSE, st.MaxAbsErr
+			}
 		case t.IsTable(DefaultMinRows):
 			ts.Role = RoleTable
 		case len(t.Name) > 4 && strings.HasPrefix(t.Name, "__") && strings.HasSuffix(t.Name, "__") && s.Format == "shark":

@@ -8,7 +8,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"syscall/js"
@@ -18,21 +20,60 @@ import (
 	_ "shark/formats/all"
 )
 
-// state is the worker's one open file and its latest plan.
+// state is the worker's one open file, its access counts if given, its
+// plan (measured once, assigned again for each budget), and the cancel of
+// the job running.
 var state struct {
-	in   *compress.Input
-	plan *compress.Plan
+	in     *compress.Input
+	counts *compress.Input
+	plan   *compress.Plan
+	cancel context.CancelFunc
 }
 
 func main() {
 	api := js.Global().Get("Object").New()
 	api.Set("open", promised(open))
+	api.Set("counts", promised(setCounts))
 	api.Set("plan", promised(plan))
 	api.Set("compress", promised(compressFile))
 	api.Set("norms", promised(norms))
 	api.Set("export", promised(export))
+	api.Set("cancel", js.FuncOf(func(js.Value, []js.Value) any {
+		if state.cancel != nil {
+			state.cancel()
+		}
+		return nil
+	}))
 	js.Global().Set("sharkAPI", api)
 	select {}
+}
+
+// errCancelled is what a cancelled job rejects with; the page knows it.
+var errCancelled = errors.New("cancelled")
+
+// job starts a cancellable job: its context, cancelled by sharkAPI.cancel.
+func job() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	state.cancel = cancel
+	return ctx, func() { cancel(); state.cancel = nil }
+}
+
+// yield lets the worker's event loop run (and a cancel arrive): a
+// goroutine computing never returns to it otherwise.
+func yield() {
+	done := make(chan struct{})
+	var f js.Func
+	f = js.FuncOf(func(js.Value, []js.Value) any { close(done); f.Release(); return nil })
+	js.Global().Call("setTimeout", f, 0)
+	<-done
+}
+
+// cancelled maps a job's context error to errCancelled.
+func cancelled(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return errCancelled
+	}
+	return err
 }
 
 // promised wraps fn as a JavaScript function returning a Promise that
@@ -72,63 +113,122 @@ func open(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if state.plan != nil {
-		state.plan.Close()
+	dropPlan()
+	if state.in != nil {
+		state.in.Close()
 	}
-	state.in, state.plan = in, nil
+	state.in = in
 	return compress.Summarize(in), nil
 }
 
+func dropPlan() {
+	if state.plan != nil {
+		state.plan.Close()
+	}
+	state.plan = nil
+}
+
+// counts(file or null) sets the access counts that rank rows (as the
+// CLI's --counts): the next plan measures again with them.
+func setCounts(args []js.Value) (any, error) {
+	dropPlan()
+	if state.counts != nil {
+		state.counts.Close()
+		state.counts = nil
+	}
+	blob := arg(args, 0)
+	if blob.Type() != js.TypeObject {
+		return map[string]any{"counts": nil}, nil
+	}
+	rd := newBlobReader(blob)
+	c, err := compress.OpenReaderAt(rd, rd.size, blob.Get("name").String())
+	if err != nil {
+		return nil, fmt.Errorf("the counts file: %w", err)
+	}
+	state.counts = c
+	return map[string]any{"counts": c.Name, "facts": compress.Summarize(c).Facts}, nil
+}
+
 // settings reads the page's settings (JSON over the defaults) and wires
-// progress to a JavaScript callback, at most ten times a second.
-func settings(raw js.Value, progress js.Value) (compress.Settings, compress.Env, error) {
+// progress to a JavaScript callback, at most ten times a second, yielding
+// to the worker's event loop as often, so that a cancel can arrive.
+func settings(ctx context.Context, raw js.Value, progress js.Value) (compress.Settings, compress.Env, error) {
 	s := compress.DefaultSettings()
 	if raw.Type() == js.TypeString {
 		if err := json.Unmarshal([]byte(raw.String()), &s); err != nil {
 			return s, compress.Env{}, fmt.Errorf("settings: %w", err)
 		}
 	}
-	env := compress.Env{} // no temporary files in a browser tab: SpillRows 0
-	if progress.Type() == js.TypeFunction {
-		last := time.Now()
-		env.Progress = func(stage string, done, total int64) {
-			if time.Since(last) > 100*time.Millisecond || done == total {
-				last = time.Now()
+	env := compress.Env{Context: ctx} // no temporary files in a browser tab: SpillRows 0
+	if state.counts != nil {
+		env.Counts = state.counts.File
+	}
+	last := time.Now()
+	env.Progress = func(stage string, done, total int64) {
+		if time.Since(last) > 100*time.Millisecond || done == total {
+			last = time.Now()
+			if progress.Type() == js.TypeFunction {
 				progress.Invoke(stage, float64(done), float64(total))
 			}
+			yield()
 		}
 	}
 	return s, env, nil
 }
 
-func planResult(p *compress.Plan) any {
+// planResult is a plan as the page shows it, or why its budget cannot be
+// met: ok false, the error, and the smallest budget that can.
+func planResult(p *compress.Plan, err error) any {
+	out := map[string]any{"ok": err == nil, "fp32_bytes": p.FP32Bytes(), "warnings": p.Warnings,
+		"priority": p.Tables[0].PrioritySource}
+	least, merr := p.MinBytes()
+	var be *compress.BudgetError
+	if errors.As(err, &be) {
+		least, merr = be.Min, nil // for the settings refused (the plan keeps the ones before)
+	}
+	if merr == nil {
+		out["min_budget_bytes"], out["min_budget"] = least, float64(least)/float64(max(1, p.FP32Bytes()))
+	}
+	if err != nil {
+		out["error"] = err.Error()
+		return out
+	}
 	r := p.Result()
-	return map[string]any{"budget_bytes": p.Budget, "fp32_bytes": p.FP32Bytes(), "tables": r.Tables, "rows": r.Rows(), "priority": p.Tables[0].PrioritySource}
+	out["budget_bytes"], out["tables"], out["rows"] = p.Budget, r.Tables, r.Rows()
+	return out
 }
 
-// plan(settings, onProgress) measures every row once (the first time) and
-// assigns tiers: the predicted size and error per table.
+// plan(settings, onProgress) measures every row once (the first time; a
+// cancel drops what was measured) and assigns tiers: the predicted size
+// and error per table, or why the budget cannot be met.
 func plan(args []js.Value) (any, error) {
+	ctx, done := job()
+	defer done()
+	return planWith(ctx, args)
+}
+
+func planWith(ctx context.Context, args []js.Value) (any, error) {
 	if state.in == nil {
 		return nil, fmt.Errorf("no file is open")
 	}
-	s, env, err := settings(arg(args, 0), arg(args, 1))
+	s, env, err := settings(ctx, arg(args, 0), arg(args, 1))
 	if err != nil {
 		return nil, err
 	}
-	if state.plan != nil {
-		if err := state.plan.Reassign(s); err != nil {
-			return nil, err
+	if state.plan == nil {
+		p, err := compress.Measure(state.in, s, env)
+		if err != nil {
+			return nil, cancelled(ctx, err)
 		}
-		state.plan.SetProgress(nil, env.Progress)
-		return planResult(state.plan), nil
+		state.plan = p
 	}
-	p, err := compress.NewPlan(state.in, s, env)
-	if err != nil {
+	state.plan.SetProgress(ctx, env.Progress)
+	err = state.plan.Reassign(s)
+	var be *compress.BudgetError
+	if err != nil && !errors.As(err, &be) {
 		return nil, err
 	}
-	state.plan = p
-	return planResult(p), nil
+	return planResult(state.plan, err), nil
 }
 
 func arg(args []js.Value, i int) js.Value {
@@ -170,25 +270,32 @@ func (w *chunkWriter) flush() {
 	w.buf = w.buf[:0]
 }
 
-// compressFile(settings, onProgress, onChunk) writes the .shark file.
+// compressFile(settings, onProgress, onChunk) writes the .shark file. A
+// cancel stops the writing and keeps the plan.
 func compressFile(args []js.Value) (any, error) {
-	if _, err := plan(args); err != nil {
+	ctx, done := job()
+	defer done()
+	t0 := time.Now()
+	res, err := planWith(ctx, args)
+	if err != nil {
 		return nil, err
+	}
+	if ok, _ := res.(map[string]any)["ok"].(bool); !ok {
+		return nil, errors.New(res.(map[string]any)["error"].(string))
 	}
 	onChunk := arg(args, 2)
 	if onChunk.Type() != js.TypeFunction {
 		return nil, fmt.Errorf("compress needs an onChunk function")
 	}
-	t0 := time.Now()
 	w := &chunkWriter{buf: make([]byte, 0, 4<<20), onChunk: onChunk}
 	if err := state.plan.Write(w); err != nil {
-		return nil, err
+		return nil, cancelled(ctx, err)
 	}
 	w.flush()
-	res := state.plan.Result()
-	res.OutputBytes = w.n
-	return map[string]any{"result": res, "seconds": time.Since(t0).Seconds(),
-		"input_size": compress.Size(res.InputBytes), "output_size": compress.Size(res.OutputBytes)}, nil
+	r := state.plan.Result()
+	r.OutputBytes = w.n
+	return map[string]any{"result": r, "seconds": time.Since(t0).Seconds(),
+		"input_size": compress.Size(r.InputBytes), "output_size": compress.Size(r.OutputBytes)}, nil
 }
 
 // norms(name, bins) is a histogram of the table's row L2 norms.

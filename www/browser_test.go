@@ -121,7 +121,7 @@ func waitJS(t *testing.T, ctx context.Context, cond string, d time.Duration) {
 	c, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	if _, err := chromedp.Run(c, chromedp.Poll[bool](cond)); err != nil {
-		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('error').textContent + ' | ' + document.getElementById('busy-label').textContent`))
+		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('#error, #budget-note, .busy-row span')].map(e => e.textContent).join(' | ')`))
 		t.Fatalf("waiting for %s: %v (page says: %s)", cond, err, msg)
 	}
 }
@@ -182,7 +182,7 @@ func TestBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]bool{"user_embedding_W 6040 × 32": true, "item_embedding_W 3706 × 32": true, "layer1_W 64 × 32": true, "prediction_b 1": true}
+		want := map[string]bool{"user_embedding_W 6,040 × 32": true, "item_embedding_W 3,706 × 32": true, "layer1_W 64 × 32": true, "prediction_b 1": true}
 		found := 0
 		for _, r := range rows {
 			if want[r] {
@@ -244,7 +244,7 @@ func TestBrowser(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("export-link"))); err != nil {
 			t.Fatal(err)
 		}
-		exp := filepath.Join(downloads, "ncf-ml1m-mlp.npz")
+		exp := filepath.Join(downloads, "ncf-ml1m-mlp.dequantized.npz")
 		for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
 			if f, osf, err := formats.OpenFile(exp); err == nil {
 				n := len(f.Tensors)
@@ -267,7 +267,7 @@ func TestBrowser(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("export-link"))); err != nil {
 			t.Fatal(err)
 		}
-		pt := filepath.Join(downloads, "ncf-ml1m-mlp.pt")
+		pt := filepath.Join(downloads, "ncf-ml1m-mlp.torch.pt")
 		for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
 			if f, osf, err := formats.OpenFile(pt); err == nil {
 				n, format := len(f.Tensors), f.Format
@@ -320,12 +320,12 @@ func TestBrowser(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#plan-rows button"))); err != nil {
 			t.Fatal(err)
 		}
-		waitJS(t, ctx, `!document.getElementById('busy').hidden`, time.Minute)
+		waitJS(t, ctx, `!document.getElementById('plan-busy').hidden`, time.Minute)
 		time.Sleep(500 * time.Millisecond)
-		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("cancel"))); err != nil {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("plan-cancel"))); err != nil {
 			t.Fatal(err)
 		}
-		waitJS(t, ctx, `document.getElementById('busy').hidden && document.getElementById('error').textContent.includes('cancelled')`, time.Minute)
+		waitJS(t, ctx, `document.getElementById('plan-busy').hidden && document.getElementById('budget-note').textContent.includes('cancelled')`, time.Minute)
 		if n := eval[float64](t, ctx, `shark.inspect().then(s => s.tensors.length)`); n != 1 {
 			t.Fatalf("after cancel the file has %v tensors", n)
 		}
@@ -363,6 +363,8 @@ func TestBrowser(t *testing.T) {
 		t.Logf("compressing %.1f MiB at 30%%: browser %.3f s (%.1f MiB/s), native %.3f s (%.1f MiB/s): native is %.1fx faster",
 			mb, secs, mb/secs, native, mb/native, secs/native)
 	})
+
+	products(t, ctx)
 
 	t.Run("no request leaves the page's own assets", func(t *testing.T) {
 		v := eval[[]string](t, ctx, `window.violations`)

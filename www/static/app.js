@@ -1,6 +1,9 @@
 'use strict';
 // The page: talks to the worker through promises, draws the summary, the
-// charts and the budget control, and assembles outputs as Blobs.
+// charts and the budget control, and assembles outputs as Blobs. Every
+// piece of state shown belongs to one opened file: opening another cancels
+// the running job, and nothing of the first is shown or saved under the
+// second's name (the generation number `gen` guards every late answer).
 
 class Shark {
   constructor() { this.seq = 0; this.calls = new Map(); this.file = null; this.start(); }
@@ -27,6 +30,7 @@ class Shark {
   }
   async open(file) { this.file = file; this.summary = (await this.call('open', [file])).result; return this.summary; }
   inspect() { return Promise.resolve(this.summary); }
+  async counts(file) { return (await this.call('counts', [file || null])).result; }
   async plan(opts, onProgress) { return (await this.call('plan', [opts], onProgress)).result; }
   async compress(opts, onProgress) {
     const { result, chunks } = await this.call('compress', [opts], onProgress);
@@ -38,15 +42,9 @@ class Shark {
     return { size: result.size, blob: new Blob(chunks, { type: 'application/octet-stream' }) };
   }
   async workerMemory() { await this.call('memory', []); return this.memory; }
-  // cancel stops whatever the worker is doing by replacing it, then opens
-  // the same file again in the new one.
-  async cancel() {
-    this.worker.terminate();
-    for (const c of this.calls.values()) c.reject(new Error('cancelled'));
-    this.calls.clear();
-    this.start();
-    if (this.file) await this.open(this.file);
-  }
+  // cancel stops the running job where it next reports progress; the file
+  // and what was measured of it stay (a measurement cut short does not).
+  cancel() { this.worker.postMessage({ op: 'cancel' }); }
 }
 
 const $ = (id) => document.getElementById(id);
@@ -55,6 +53,10 @@ document.addEventListener('securitypolicyviolation', (e) => window.violations.pu
 const shark = new Shark();
 window.shark = shark; // for tests and the curious
 const TIERS = ['fp32', 'fp16', 'int8', 'int4'];
+let gen = 0; // the opened file's generation
+let running = null; // the job running: {kind, gen, done: Promise}
+let source = null; // the file a result came from, to go back to
+let resultFor = null; // {gen, blob, name}: the last result, of this generation only
 
 function el(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);
@@ -68,87 +70,180 @@ function el(tag, attrs = {}, ...kids) {
   return e;
 }
 function showError(msg) { const e = $('error'); e.textContent = msg; e.hidden = !msg; }
-function busy(label) {
-  $('busy').hidden = !label;
-  if (label) { $('busy-label').textContent = label; $('progress').removeAttribute('value'); }
+const fmt = (n) => Number(n).toLocaleString('en-US');
+
+// A job's progress shows beside the control that started it: the drop
+// area's for opening, the budget's for measuring, the button's for
+// compressing, the export's for exporting.
+const places = { open: ['busy', 'busy-label', 'progress'], plan: ['plan-busy', 'plan-label', 'plan-progress'],
+  compress: ['go-busy', 'go-label', 'go-progress'], export: ['export-busy', 'export-label', 'export-progress'] };
+function showBusy(kind, label) {
+  const [box, lab, bar] = places[kind];
+  $(box).hidden = !label;
+  if (label) { $(lab).textContent = label; $(bar).removeAttribute('value'); }
 }
-function onProgress(p) {
-  $('busy-label').textContent = `${p.stage}: ${p.done.toLocaleString()} of ${p.total.toLocaleString()} rows`;
-  $('progress').value = p.total ? p.done / p.total : 0;
+function progressTo(kind, my) {
+  return (p) => {
+    if (my !== gen) return;
+    const [, lab, bar] = places[kind];
+    $(lab).textContent = `${p.stage}: ${fmt(p.done)} of ${fmt(p.total)} rows`;
+    $(bar).value = p.total ? p.done / p.total : 0;
+  };
 }
+// job runs fn as the one job of its kind for this file's generation.
+async function job(kind, label, fn) {
+  const my = gen;
+  showBusy(kind, label);
+  const done = fn(progressTo(kind, my));
+  running = { kind, gen: my, done: done.catch(() => {}) };
+  try { return await done; } finally {
+    if (running && running.done && running.gen === my && running.kind === kind) running = null;
+    if (my === gen) showBusy(kind, '');
+  }
+}
+async function stopRunning() {
+  if (!running) return;
+  shark.cancel();
+  await running.done;
+  running = null;
+}
+
 function tierBar(t) {
   const total = TIERS.reduce((s, k) => s + (t[k] || 0), 0) || 1;
-  const bar = el('div', { class: 'tierbar', role: 'img', 'aria-label': TIERS.map((k) => `${k} ${t[k] || 0}`).join(', ') });
+  const bar = el('div', { class: 'tierbar', role: 'img', 'aria-label': TIERS.map((k) => `${k} ${fmt(t[k] || 0)}`).join(', ') });
   for (const k of TIERS) {
-    if (t[k]) bar.append(el('span', { style: { width: `${100 * t[k] / total}%`, background: `var(--${k})` }, title: `${k}: ${t[k].toLocaleString()} rows` }));
+    if (t[k]) bar.append(el('span', { style: { width: `${100 * t[k] / total}%`, background: `var(--${k})` }, title: `${k}: ${fmt(t[k])} rows` }));
   }
-  return bar;
+  return el('div', {}, bar, el('div', { class: 'tiercounts', text: TIERS.filter((k) => t[k]).map((k) => `${k} ${fmt(t[k])}`).join(' · ') }));
 }
 function legend() {
   return el('div', { class: 'legend' }, ...TIERS.map((k) => el('span', {}, el('i', { style: { background: `var(--${k})` } }), k)));
 }
-function histogram(h) {
-  const W = 300, H = 90, n = h.counts.length, top = Math.max(1, ...h.counts);
-  const ns = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('viewBox', `0 0 ${W} ${H + 16}`);
-  svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', `Row L2 norms from ${h.min.toPrecision(3)} to ${h.max.toPrecision(3)} over ${h.sampled} rows`);
+const SVG = 'http://www.w3.org/2000/svg';
+function svgEl(tag, attrs, text) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+// histogram draws the norms' counts with a y axis (rows), linear or log.
+function histogram(h, log) {
+  const L = 40, W = 300, H = 90, n = h.counts.length, top = Math.max(1, ...h.counts);
+  const scale = (c) => log ? Math.log1p(c) / Math.log1p(top) : c / top;
+  const svg = svgEl('svg', { viewBox: `0 0 ${L + W} ${H + 16}`, role: 'img',
+    'aria-label': `Row L2 norms from ${h.min.toPrecision(3)} to ${h.max.toPrecision(3)} over ${h.sampled} rows${log ? ', log scale' : ''}` });
+  svg.append(svgEl('line', { x1: L - 2, y1: 0, x2: L - 2, y2: H, stroke: '#9fb3c8' }));
+  for (const v of log ? [top, Math.round(Math.sqrt(top)), 1] : [top, Math.round(top / 2), 0]) {
+    const y = H - H * scale(v);
+    svg.append(svgEl('line', { x1: L - 5, y1: y, x2: L - 2, y2: y, stroke: '#9fb3c8' }));
+    svg.append(svgEl('text', { x: L - 7, y: Math.min(H, y + 4), 'text-anchor': 'end' }, fmt(v)));
+  }
   h.counts.forEach((c, i) => {
-    const r = document.createElementNS(ns, 'rect');
-    const bh = H * c / top;
-    r.setAttribute('x', (i * W / n + 0.5).toFixed(1)); r.setAttribute('width', (W / n - 1).toFixed(1));
-    r.setAttribute('y', (H - bh).toFixed(1)); r.setAttribute('height', bh.toFixed(1));
-    r.setAttribute('fill', '#3a8dde');
-    svg.append(r);
+    const bh = H * scale(c);
+    svg.append(svgEl('rect', { x: (L + i * W / n + 0.5).toFixed(1), width: (W / n - 1).toFixed(1), y: (H - bh).toFixed(1),
+      height: bh.toFixed(1), fill: '#3a8dde' }, undefined));
+    svg.lastChild.append(svgEl('title', {}, `${fmt(c)} rows`));
   });
-  for (const [x, v, a] of [[0, h.min, 'start'], [W, h.max, 'end']]) {
-    const t = document.createElementNS(ns, 'text');
-    t.setAttribute('x', x); t.setAttribute('y', H + 13); t.setAttribute('text-anchor', a);
-    t.textContent = v.toPrecision(3);
-    svg.append(t);
+  for (const [x, v, a] of [[L, h.min, 'start'], [L + W, h.max, 'end']]) {
+    svg.append(svgEl('text', { x, y: H + 13, 'text-anchor': a }, v.toPrecision(3)));
   }
   return svg;
 }
 
-async function openFile(file) {
+async function openFile(file, from) {
+  const my = ++gen;
+  source = from || null;
+  resultFor = null;
+  $('go').disabled = true;
   showError('');
   delete $('plan-rows').dataset.measured;
-  for (const id of ['summary', 'tables', 'compress', 'export', 'result']) $(id).hidden = true;
-  busy(`Opening ${file.name}…`);
+  for (const id of ['summary', 'tables', 'compress', 'export', 'result', 'export-link']) $(id).hidden = true;
+  for (const k of Object.keys(places)) showBusy(k, '');
+  await stopRunning();
+  if (my !== gen) return;
   let s;
-  try { s = await shark.open(file); } catch (e) { busy(''); showError(`Could not open ${file.name}: ${e.message}`); return; }
-  busy('');
-  $('file-title').textContent = s.name;
-  $('file-facts').textContent = s.facts;
-  const body = $('tensor-rows');
-  body.replaceChildren();
-  for (const t of s.tensors) {
-    const role = t.tiers ? el('span', {}, el('span', { class: 'badge', text: t.role }), tierBar(t.tiers)) : t.table ? el('span', { class: 'badge', text: t.role }) : el('span', { class: 'muted', text: t.role });
-    body.append(el('tr', {}, el('td', {}, el('code', { text: t.name })), el('td', { text: t.shape_text }),
-      el('td', { text: t.dtype }), el('td', { class: 'num', text: t.size }), el('td', {}, role)));
+  try { s = await job('open', `Opening ${file.name}…`, () => shark.open(file)); } catch (e) {
+    if (my === gen) showError(`Could not open ${file.name}: ${e.message}`);
+    return;
   }
-  $('summary').hidden = false;
-  const tables = s.tensors.filter((t) => t.table);
-  const cards = $('table-cards');
-  cards.replaceChildren();
-  for (const t of tables) {
-    const card = el('div', { class: 'card' }, el('h3', { text: t.name }), el('p', { class: 'sub', text: `${t.shape_text} · ${t.size}` }));
-    if (t.tiers) card.append(tierBar(t.tiers), legend());
-    const chart = el('div', { class: 'muted', text: 'row norms…' });
-    card.append(el('p', { class: 'sub', text: 'Row L2 norms' }), chart);
-    cards.append(card);
-    shark.norms(t.name, 40).then((h) => chart.replaceWith(histogram(h))).catch((e) => { chart.textContent = 'row norms unavailable: ' + e.message; });
+  if (my !== gen) return;
+  showSummary(s);
+  showTables(s, my);
+  if (s.tensors.some((t) => t.role === 'compressed table')) $('export').hidden = false;
+  const compressible = s.tensors.some((t) => t.role === 'embedding table' || t.role === 'table (fp32)');
+  if (!compressible) {
+    if ($('export').hidden) showError('No embedding table here: shark compresses 2-D float tensors with at least 1,000 rows (or read by an ONNX Gather node).');
+    return;
   }
-  $('tables').hidden = tables.length === 0;
-  if (s.format === 'shark') { $('export').hidden = false; return; }
-  if (tables.length === 0) { showError('No embedding table here: shark compresses 2-D float tensors with at least 1,000 rows.'); return; }
   $('compress').hidden = false;
+  $('budget').min = 1;
+  $('budget-min').hidden = true;
+  $('budget-note').hidden = true;
+  $('plan-warn').hidden = true;
   // Predicting sizes reads every row once; on large tables wait to be asked.
   if (s.tables_fp32 <= 256 * 1024 * 1024) { await replan(); return; }
   const measure = el('button', { class: 'button secondary', type: 'button', text: `Measure ${s.tables_fp32_size} of tables to predict sizes` });
   measure.addEventListener('click', replan);
   $('plan-rows').replaceChildren(el('tr', {}, el('td', { colspan: '6' }, measure)));
+  $('go').disabled = false;
+}
+
+function showSummary(s) {
+  $('file-title').textContent = s.name;
+  $('file-facts').textContent = s.facts;
+  const back = $('back');
+  back.hidden = !source;
+  if (source) back.textContent = `Back to ${source.name}`;
+  const meta = $('file-meta');
+  meta.replaceChildren();
+  for (const [k, v] of Object.entries(s.meta || {}).sort()) meta.append(el('dt', { text: k }), el('dd', { text: v }));
+  meta.hidden = meta.children.length === 0;
+  const body = $('tensor-rows');
+  body.replaceChildren();
+  for (const t of s.tensors) {
+    const role = t.tiers ? el('span', {}, el('span', { class: 'badge', text: t.role }), tierBar(t.tiers),
+      t.rmse ? el('span', { class: 'tiercounts', text: `RMSE ${t.rmse.toPrecision(3)}, max abs ${t.max_abs_err.toPrecision(3)}` }) : '')
+      : t.table ? el('span', { class: 'badge', text: t.role }) : el('span', { class: 'muted', text: t.role });
+    const name = el('td', {}, el('code', { text: t.name }));
+    if (t.gathered_by) name.append(el('div', { class: 'tiercounts', text: `Gather: ${t.gathered_by.join(', ')}` }));
+    body.append(el('tr', { 'data-name': t.name }, name, el('td', { text: t.shape_text }),
+      el('td', { text: t.dtype }), el('td', { class: 'num', text: t.size }), el('td', {}, role)));
+  }
+  $('filter').value = '';
+  filter();
+  $('summary').hidden = false;
+}
+
+function showTables(s, my) {
+  const tables = s.tensors.filter((t) => t.table);
+  const cards = $('table-cards');
+  cards.replaceChildren();
+  for (const t of tables) {
+    const card = el('div', { class: 'card', 'data-name': t.name }, el('h3', { text: t.name }), el('p', { class: 'sub', text: `${t.shape_text} · ${t.size}` }));
+    if (t.tiers) card.append(tierBar(t.tiers), legend());
+    const chart = el('div', { class: 'muted', text: 'row norms…' });
+    card.append(el('p', { class: 'sub', text: 'Row L2 norms (rows per bin)' }), chart);
+    cards.append(card);
+    shark.norms(t.name, 40).then((h) => {
+      if (my !== gen) return;
+      card.histogram = h;
+      chart.replaceWith(card.chart = histogram(h, $('log-scale').checked));
+    }).catch((e) => { chart.textContent = 'row norms unavailable: ' + e.message; });
+  }
+  $('tables').hidden = tables.length === 0;
+}
+
+// filter shows the tensors and tables whose names hold the filter's text.
+function filter() {
+  const q = $('filter').value.trim().toLowerCase();
+  let shown = 0, total = 0;
+  for (const e of document.querySelectorAll('#tensor-rows tr, #table-cards .card')) {
+    const hit = !q || e.dataset.name.toLowerCase().includes(q);
+    e.hidden = !hit;
+    if (e.tagName === 'TR') { total++; if (hit) shown++; }
+  }
+  $('filter-count').hidden = !q;
+  $('filter-count').textContent = `${shown} of ${total} tensors match "${q}"`;
 }
 
 // options are the page's compress.Settings; shark.created, when a test or
@@ -159,24 +254,70 @@ function options() {
   if (shark.created) o.created = shark.created;
   return o;
 }
-let planning = null;
+
+// stale marks what the settings changed: the prediction until it is made
+// again, and a result made under other settings.
+function stale() {
+  $('plan-table').classList.add('stale');
+  $('go').disabled = true;
+  $('result').hidden = true;
+}
+
+let planning = 0;
 async function replan() {
+  const my = gen, mine = ++planning;
   $('budget-out').value = $('budget').value + '%';
-  const mine = planning = {};
-  if (!$('plan-rows').dataset.measured) busy('Measuring every row in every tier…');
+  stale();
+  const label = $('plan-rows').dataset.measured ? 'Assigning tiers…' : 'Measuring every row in every tier…';
   let p;
-  try { p = await shark.plan(options(), onProgress); } catch (e) {
-    if (mine !== planning) return;
-    busy(''); showError(e.message === 'cancelled' ? 'Measuring cancelled.' : e.message); $('go').disabled = true; return;
+  try { p = await job('plan', label, (progress) => shark.plan(options(), progress)); } catch (e) {
+    if (my !== gen || mine !== planning) return;
+    note(e.message === 'cancelled' ? 'Measuring cancelled: change the budget, or press Compress, to measure again.' : e.message, e.message !== 'cancelled');
+    return;
   }
-  if (mine !== planning) return;
-  busy(''); showError(''); $('go').disabled = false;
+  if (my !== gen || mine !== planning) return;
   $('plan-rows').dataset.measured = '1';
+  showMin(p);
+  $('plan-warn').hidden = !(p.warnings && p.warnings.length);
+  $('plan-warn').textContent = (p.warnings || []).join('\n');
+  $('compress-hint').textContent = `Each row is stored at fp32, fp16, int8 or int4 by its priority (here ${p.priority === 'counts' ? 'its access counts' : 'its L2 norm'}), within the budget; dense tensors pass through bit for bit.`;
+  if (!p.ok) {
+    $('plan-rows').replaceChildren(el('tr', {}, el('td', { colspan: '6', class: 'muted', text: 'No prediction: the budget cannot be met.' })));
+    note(p.error, true);
+    return;
+  }
+  note('');
+  showPlan(p);
+  $('plan-table').classList.remove('stale');
+  $('go').disabled = false;
+}
+
+// note says, under the slider, why a budget cannot be met (or clears it).
+function note(msg, bad) {
+  const n = $('budget-note');
+  n.textContent = msg || '';
+  n.hidden = !msg;
+  n.className = bad ? 'note' : 'note info';
+}
+
+// showMin puts the smallest feasible budget on the slider: its lower end,
+// marked where it falls.
+function showMin(p) {
+  if (!(p.min_budget > 0)) return;
+  const pct = p.min_budget * 100, b = $('budget');
+  b.min = Math.max(1, Math.ceil(pct));
+  const m = $('budget-min');
+  m.textContent = `smallest possible: ${pct.toFixed(1)}%`;
+  m.style.left = `${100 * (b.min - 1) / 99}%`;
+  m.hidden = false;
+}
+
+function showPlan(p) {
   const body = $('plan-rows');
   body.replaceChildren();
   const total = p.rows[p.rows.length - 1];
   for (const t of p.rows.slice(0, -1)) {
-    body.append(el('tr', {}, el('td', {}, el('code', { text: t.name })), el('td', { class: 'num', text: t.fp32 }),
+    body.append(el('tr', { 'data-name': t.name }, el('td', {}, el('code', { text: t.name })), el('td', { class: 'num', text: t.fp32 }),
       el('td', { class: 'num', text: t.stored }), el('td', { class: 'num', text: t.share }),
       el('td', {}, tierBar(t.tiers)), el('td', { class: 'num', text: t.rmse })));
   }
@@ -184,40 +325,58 @@ async function replan() {
     el('td', { class: 'num', text: total.stored }), el('td', { class: 'num', text: total.share }), el('td', {}, legend()), el('td')));
 }
 
-let resultBlob = null;
 async function compress() {
+  const my = gen, file = shark.file;
   showError('');
   $('go').disabled = true;
-  busy('Compressing…');
+  $('result').hidden = true;
+  const t0 = performance.now();
   try {
-    const { result, blob } = await shark.compress(options(), onProgress);
-    resultBlob = blob;
-    const name = shark.file.name.replace(/\.(npz|npy|safetensors|pt|pth|bin|onnx)$/i, '') + '.shark';
+    const { result, blob } = await job('compress', 'Compressing…', (progress) => shark.compress(options(), progress));
+    if (my !== gen) return; // another file was opened meanwhile
+    const name = file.name.replace(/\.(npz|npy|safetensors|pt|pth|bin|onnx|shark)$/i, '') + '.shark';
+    resultFor = { gen: my, blob, name, from: file };
     const a = $('download');
     if (a.href) URL.revokeObjectURL(a.href);
     a.href = URL.createObjectURL(blob);
     a.download = name;
     a.textContent = `Download ${name} (${result.output_size})`;
-    $('result-text').textContent = `Done in ${result.seconds.toFixed(2)} s: ${result.input_size} → ${result.output_size}.`;
+    const secs = (performance.now() - t0) / 1000;
+    $('result-text').textContent = `Done in ${secs.toFixed(2)} s, measuring and writing: ${result.input_size} → ${result.output_size}.`;
     $('result').hidden = false;
+    $('plan-rows').dataset.measured = '1';
     a.click();
   } catch (e) {
-    showError(e.message === 'cancelled' ? 'Compression cancelled.' : e.message);
-  } finally { busy(''); $('go').disabled = false; }
+    if (my === gen) note(e.message === 'cancelled' ? 'Compression cancelled.' : e.message, e.message !== 'cancelled');
+  } finally { if (my === gen) $('go').disabled = false; }
 }
 
 async function exportAs(to) {
+  const my = gen, file = shark.file, layout = $('layout').value;
   showError('');
-  busy(`Exporting to ${to}…`);
   try {
-    const { size, blob } = await shark.exportAs(to, $('layout').value);
+    const { size, blob } = await job('export', `Exporting to ${to}…`, () => shark.exportAs(to, layout));
+    if (my !== gen) return;
     const a = $('export-link');
     if (a.href) URL.revokeObjectURL(a.href);
     a.href = URL.createObjectURL(blob);
-    a.download = shark.file.name.replace(/\.shark$/i, '') + '.' + to;
+    a.download = `${file.name.replace(/\.shark$/i, '')}.${layout}.${to}`;
     a.textContent = `Download ${a.download} (${size})`;
     a.hidden = false;
-  } catch (e) { showError(e.message); } finally { busy(''); }
+  } catch (e) { if (my === gen) showError(e.message); }
+}
+
+async function setCounts(file) {
+  const my = gen;
+  stale();
+  try {
+    const c = await shark.counts(file);
+    if (my !== gen) return;
+    $('counts-name').textContent = c.counts ? `${c.counts} (${c.facts}): rows ranked by their access counts` : 'none: rows are ranked by their L2 norm';
+    $('counts-clear').hidden = !c.counts;
+    delete $('plan-rows').dataset.measured;
+  } catch (e) { if (my === gen) note(e.message, true); return; }
+  await replan();
 }
 
 const drop = $('drop');
@@ -230,12 +389,21 @@ drop.addEventListener('drop', (e) => {
 });
 drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); $('file').click(); } });
 $('file').addEventListener('change', (e) => { if (e.target.files[0]) openFile(e.target.files[0]); });
-$('budget').addEventListener('input', () => { $('budget-out').value = $('budget').value + '%'; });
+$('budget').addEventListener('input', () => { $('budget-out').value = $('budget').value + '%'; stale(); });
 $('budget').addEventListener('change', replan);
 $('no-int4').addEventListener('change', replan);
 $('go').addEventListener('click', compress);
-$('cancel').addEventListener('click', async () => { busy('Cancelling…'); await shark.cancel(); busy(''); });
+for (const id of ['cancel', 'plan-cancel', 'go-cancel', 'export-cancel']) $(id).addEventListener('click', () => shark.cancel());
 $('open-result').addEventListener('click', () => {
-  if (resultBlob) openFile(new File([resultBlob], $('download').download));
+  if (resultFor && resultFor.gen === gen) openFile(new File([resultFor.blob], resultFor.name), resultFor.from);
 });
+$('back').addEventListener('click', () => { if (source) openFile(source); });
+$('filter').addEventListener('input', filter);
+$('log-scale').addEventListener('change', () => {
+  for (const card of document.querySelectorAll('#table-cards .card')) {
+    if (card.histogram) { const c = histogram(card.histogram, $('log-scale').checked); card.chart.replaceWith(c); card.chart = c; }
+  }
+});
+$('counts-file').addEventListener('change', (e) => { if (e.target.files[0]) setCounts(e.target.files[0]); });
+$('counts-clear').addEventListener('click', () => { $('counts-file').value = ''; setCounts(null); });
 for (const b of document.querySelectorAll('.export')) b.addEventListener('click', () => exportAs(b.dataset.to));

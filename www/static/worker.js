@@ -1,6 +1,8 @@
 // The Web Worker that runs shark's wasm core, so the page never freezes.
 // Messages in: {id, op, args}. Messages out: {id, progress}, {id, chunk}
-// (transferred), and finally {id, ok, result | error, memory}.
+// (transferred), and finally {id, ok, result | error, memory}. Jobs run one
+// at a time, in the order sent; a cancel is answered at once, and stops
+// the running job where it next reports progress.
 importScripts('wasm_exec.js');
 
 const go = new Go();
@@ -14,8 +16,7 @@ function memory() {
   return instance ? instance.exports.mem.buffer.byteLength : 0;
 }
 
-self.onmessage = async (e) => {
-  const { id, op, args } = e.data;
+async function run({ id, op, args }) {
   const progress = (stage, done, total) => self.postMessage({ id, progress: { stage, done, total } });
   const chunk = (u8) => self.postMessage({ id, chunk: u8 }, [u8.buffer]);
   try {
@@ -23,6 +24,7 @@ self.onmessage = async (e) => {
     let out;
     switch (op) {
       case 'open': out = await sharkAPI.open(args[0]); break;
+      case 'counts': out = await sharkAPI.counts(args[0]); break;
       case 'plan': out = await sharkAPI.plan(JSON.stringify(args[0]), progress); break;
       case 'compress': out = await sharkAPI.compress(JSON.stringify(args[0]), progress, chunk); break;
       case 'norms': out = await sharkAPI.norms(args[0], args[1]); break;
@@ -34,4 +36,13 @@ self.onmessage = async (e) => {
   } catch (err) {
     self.postMessage({ id, ok: false, error: String(err && err.message || err), memory: memory() });
   }
+}
+
+let queue = Promise.resolve();
+self.onmessage = (e) => {
+  if (e.data.op === 'cancel') {
+    ready.then(() => sharkAPI.cancel());
+    return;
+  }
+  queue = queue.then(() => run(e.data));
 };
