@@ -1,6 +1,7 @@
 package compress
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -160,6 +161,12 @@ func Export(rd *sharkfile.Reader, to string, layout Layout, w io.Writer) error {
 // "safetensors" or "pt", through a temporary file renamed into place when complete;
 // path must not be the input or one of inputs.
 func ExportFile(in *Input, to string, layout Layout, path string, inputs ...string) error {
+	return ExportFileContext(context.Background(), in, to, layout, path, inputs...)
+}
+
+// ExportFileContext is ExportFile that stops, leaving nothing under path,
+// when ctx is cancelled.
+func ExportFileContext(ctx context.Context, in *Input, to string, layout Layout, path string, inputs ...string) error {
 	rd, ok := in.Shark()
 	if !ok {
 		return fmt.Errorf("%w: %s is %s, not a .shark file: export reads .shark files", core.ErrInvalid, in.Name, in.File.Format)
@@ -168,9 +175,13 @@ func ExportFile(in *Input, to string, layout Layout, path string, inputs ...stri
 	if err != nil {
 		return err
 	}
-	if err := Export(rd, to, layout, af); err != nil {
+	if err := Export(rd, to, layout, withContext(ctx, af)); err != nil {
 		af.Abort()
 		return fmt.Errorf("exporting %s: %w", in.Name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		af.Abort()
+		return err
 	}
 	return af.Commit()
 }

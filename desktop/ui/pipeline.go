@@ -60,8 +60,11 @@ func (u *UI) loadPipeline() (*pipelineState, error) {
 func (u *UI) refreshPipeline() {
 	title := bold("SHARK pipeline")
 	if u.dataPath == "" {
-		u.pipeBox.Objects = []fyne.CanvasObject{title, widget.NewLabel("File ▸ Open data… with a model trained by shark train: table importance, pruning, and AUC before and after.")}
+		hint := widget.NewLabel("File ▸ Open data… with a model trained by shark train: table importance, pruning, and AUC before and after.")
+		hint.Wrapping = fyne.TextWrapWord
+		u.pipeBox.Objects = []fyne.CanvasObject{title, hint}
 		u.pipeBox.Refresh()
+		u.relayout()
 		return
 	}
 	keep := widget.NewSlider(1, 39)
@@ -84,7 +87,6 @@ func (u *UI) refreshPipeline() {
 			scores, err = importance.Taylor(st.loaded.Model, st.data.Eval)
 			return err
 		}, func(err error) {
-			u.compress.Enable()
 			if err != nil {
 				u.status.SetText(err.Error())
 				u.ShowError(err)
@@ -123,7 +125,6 @@ func (u *UI) refreshPipeline() {
 			out, err = u.saveModel(st, res)
 			return err
 		}, func(err error) {
-			u.compress.Enable()
 			if err != nil {
 				u.ShowError(err)
 				return
@@ -141,6 +142,7 @@ func (u *UI) refreshPipeline() {
 	}
 	u.pipeBox.Objects = []fyne.CanvasObject{title, widget.NewLabel(files), score, chart, keepL, keep, run, result}
 	u.pipeBox.Refresh()
+	u.relayout()
 	u.pipeScore, u.pipeRun, u.pipeKeep = score, run, keep
 }
 

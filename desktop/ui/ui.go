@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -41,6 +42,7 @@ type UI struct {
 	plan     *compress.Plan
 	cancel   context.CancelFunc
 	result   *atomicfile.Temp // the last compressed file, until saved
+	working  bool             // a job runs
 	dataPath string
 	testPath string
 
@@ -51,6 +53,8 @@ type UI struct {
 	details  *fyne.Container
 	budget   *widget.Slider
 	budgetL  *widget.Label
+	minL     *widget.Label // the smallest budget the tables can take
+	note     *widget.Label // why a budget cannot be met, under the slider
 	noInt4   *widget.Check
 	planBox  *fyne.Container
 	compress *widget.Button
@@ -58,8 +62,11 @@ type UI struct {
 	save     *widget.Button
 	export   *widget.Button
 	progress *widget.ProgressBar
+	busy     *widget.ProgressBarInfinite // for work of no known length (an export)
 	status   *widget.Label
 	pipeBox  *fyne.Container
+	controls *fyne.Container // the right side, laid out again when a part changes size
+	right    *fyne.Container
 	recent   *fyne.Menu
 
 	pipeScore, pipeRun *widget.Button
@@ -68,7 +75,7 @@ type UI struct {
 }
 
 // Tier colours, as in the web page.
-var tierColor = [core.NumTiers]color.NRGBA{{0x1f, 0x4e, 0x8c, 0xff}, {0x3a, 0x8d, 0xde, 0xff}, {0x7c, 0xc0, 0xf0, 0xff}, {0xc5, 0xe3, 0xf7, 0xff}}
+var tierColor = [core.NumTiers]color.NRGBA{{0x1f, 0x4e, 0x8c, 0xff}, {0x3a, 0x8d, 0xde, 0xff}, {0xe0, 0x89, 0x1f, 0xff}, {0xf4, 0xcf, 0x5b, 0xff}}
 
 // New builds the window. It does not show it.
 func New(a fyne.App) *UI {
@@ -76,7 +83,11 @@ func New(a fyne.App) *UI {
 	u.title = widget.NewLabelWithStyle("Open a model file (.pt, .onnx, .npz, .npy, .safetensors, .shark), or drop one here", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	u.tensors = widget.NewTable(
 		func() (int, int) { return len(u.rows) + 1, 5 },
-		func() fyne.CanvasObject { return widget.NewLabel("user_embedding_W_000") },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("user_embedding_W_000")
+			l.Truncation = fyne.TextTruncateEllipsis // the whole name shows when the row is selected
+			return l
+		},
 		func(id widget.TableCellID, o fyne.CanvasObject) {
 			l := o.(*widget.Label)
 			if id.Row == 0 {
@@ -87,22 +98,29 @@ func New(a fyne.App) *UI {
 			l.TextStyle = fyne.TextStyle{}
 			l.SetText(u.rows[id.Row-1][id.Col])
 		})
-	for c, w := range []float32{170, 90, 50, 80, 170} {
-		u.tensors.SetColumnWidth(c, w)
-	}
+	u.fitColumns()
 	u.tensors.OnSelected = func(id widget.TableCellID) {
 		if id.Row > 0 && id.Row-1 < len(u.rows) {
 			u.showTable(u.rows[id.Row-1][0])
 		}
 	}
 	u.details = container.NewVBox(widget.NewLabel("Select an embedding table to see its row norms and tiers."))
-	u.budget = widget.NewSlider(15, 100)
+	u.budget = widget.NewSlider(1, 100)
 	u.budget.Step = 1
 	u.budget.SetValue(30)
 	u.budgetL = widget.NewLabel("Budget: 30% of the tables' fp32 bytes")
-	u.budget.OnChanged = func(v float64) { u.budgetL.SetText(fmt.Sprintf("Budget: %.0f%% of the tables' fp32 bytes", v)) }
+	u.minL = widget.NewLabel("")
+	u.minL.Hide()
+	u.note = widget.NewLabel("")
+	u.note.Wrapping = fyne.TextWrapWord
+	u.note.Importance = widget.DangerImportance
+	u.note.Hide()
+	u.budget.OnChanged = func(v float64) {
+		u.budgetL.SetText(fmt.Sprintf("Budget: %.0f%% of the tables' fp32 bytes", v))
+		u.settingsChanged()
+	}
 	u.budget.OnChangeEnded = func(float64) { u.Replan() }
-	u.noInt4 = widget.NewCheck("fp32, fp16 and int8 only (no int4)", func(bool) { u.Replan() })
+	u.noInt4 = widget.NewCheck("fp32, fp16 and int8 only (no int4)", func(bool) { u.settingsChanged(); u.Replan() })
 	u.planBox = container.NewVBox()
 	u.compress = widget.NewButton("Compress", func() { u.Compress() })
 	u.compress.Importance = widget.HighImportance
@@ -110,22 +128,27 @@ func New(a fyne.App) *UI {
 	u.save = widget.NewButton("Save…", func() { u.saveDialog() })
 	u.export = widget.NewButton("Export…", func() { u.exportDialog() })
 	u.progress = widget.NewProgressBar()
+	u.progress.Hide() // shown while a job runs: a bar at idle says nothing true
+	u.busy = widget.NewProgressBarInfinite()
+	u.busy.Hide()
 	u.status = widget.NewLabel("")
 	u.status.Wrapping = fyne.TextWrapWord
 	u.pipeBox = container.NewVBox()
 	for _, w := range []fyne.Disableable{u.compress, u.cancelB, u.save, u.export} {
 		w.Disable()
 	}
-	controls := container.NewVBox(
+	u.controls = container.NewVBox(
 		widget.NewLabelWithStyle("Compress", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		u.budgetL, u.budget, u.noInt4, u.planBox,
+		u.budgetL, u.budget, u.minL, u.note, u.noInt4, u.planBox,
 		container.NewHBox(u.compress, u.cancelB, u.save, u.export),
-		u.progress, u.status, widget.NewSeparator(), u.pipeBox)
-	right := container.NewVScroll(container.NewVBox(u.details, widget.NewSeparator(), controls))
+		u.progress, u.busy, u.status, widget.NewSeparator(), u.pipeBox)
+	u.right = container.NewVBox(u.details, widget.NewSeparator(), u.controls)
+	right := container.NewVScroll(u.right)
 	split := container.NewHSplit(container.NewBorder(u.title, nil, nil, nil, u.tensors), right)
-	split.Offset = 0.55
+	split.Offset = 0.5
 	u.Window.SetContent(split)
-	u.Window.Resize(fyne.NewSize(1200, 760))
+	u.Window.Resize(fyne.NewSize(1280, 800))
+	u.shortcuts()
 	u.recent = fyne.NewMenu("Recent")
 	u.Window.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("File",
 		fyne.NewMenuItem("Open model…", func() { u.openDialog(u.Open) }),
@@ -187,6 +210,7 @@ func (u *UI) Open(path string) {
 		}
 		u.rows = append(u.rows, [5]string{t.Name, t.ShapeText, t.DType, t.Size, role})
 	}
+	u.fitColumns()
 	u.tensors.Refresh()
 	u.details.Objects = []fyne.CanvasObject{widget.NewLabel("Select an embedding table to see its row norms and tiers.")}
 	u.details.Refresh()
@@ -195,12 +219,15 @@ func (u *UI) Open(path string) {
 	u.compress.Disable()
 	u.planBox.Objects = nil
 	u.planBox.Refresh()
-	if _, ok := in.Shark(); ok {
+	u.budget.Min = 1
+	u.budget.Refresh()
+	u.minL.Hide()
+	u.setNote("")
+	if hasCompressed(sum) {
 		u.export.Enable()
 		u.status.SetText("A compressed file: export it to .pt, .npz or .safetensors, or give a data file for the pipeline.")
-	} else {
-		u.Replan()
 	}
+	u.Replan()
 	u.refreshPipeline()
 }
 
@@ -229,6 +256,8 @@ func (u *UI) work(label string, fn func(ctx context.Context, progress func(stage
 	u.mu.Unlock()
 	u.status.SetText(label)
 	u.progress.SetValue(0)
+	u.progress.Show()
+	u.working = true
 	u.cancelB.Enable()
 	u.compress.Disable()
 	go func() {
@@ -245,13 +274,63 @@ func (u *UI) work(label string, fn func(ctx context.Context, progress func(stage
 		}
 		fyne.Do(func() {
 			u.cancelB.Disable()
+			u.progress.Hide()
+			u.working = false
 			if errors.Is(err, context.Canceled) {
 				u.status.SetText("Cancelled.")
-				u.progress.SetValue(0)
 			}
 			done(err)
+			u.idle()
 		})
 	}()
+}
+
+// idle sets what can be pressed when no job runs: Compress when the plan
+// has tiers for the settings shown, Save when a result of them is kept.
+func (u *UI) idle() {
+	if u.working {
+		return
+	}
+	if u.plan != nil && u.plan.Assigned() && u.plan.Settings.Budget == u.Settings().Budget && u.plan.Settings.NoInt4 == u.Settings().NoInt4 {
+		u.compress.Enable() // the plan is of the settings shown (a refused budget leaves the one before)
+	} else {
+		u.compress.Disable()
+	}
+	if u.result != nil {
+		u.save.Enable()
+	} else {
+		u.save.Disable()
+	}
+}
+
+// settingsChanged drops what the settings made stale: a compressed result
+// of the settings before (Save would keep it under the new ones).
+func (u *UI) settingsChanged() {
+	u.compress.Disable()
+	if u.result != nil {
+		u.setResult(nil)
+		u.status.SetText("The settings changed: compress again to save a file made with them.")
+	}
+}
+
+// setNote says, under the slider, why a budget cannot be met, or clears it.
+func (u *UI) setNote(msg string) {
+	u.note.SetText(msg)
+	if msg == "" {
+		u.note.Hide()
+	} else {
+		u.note.Show()
+	}
+	u.relayout()
+}
+
+// relayout lays the right side out again after a part of it was shown,
+// hidden or replaced: a box does not follow its children's sizes alone.
+func (u *UI) relayout() {
+	if u.right != nil {
+		u.controls.Refresh()
+		u.right.Refresh()
+	}
 }
 
 // Cancel stops the running work.
@@ -263,26 +342,34 @@ func (u *UI) Cancel() {
 	}
 }
 
-// Replan predicts the size and error of every table at the current budget.
+// Replan predicts the size and error of every table at the current budget:
+// it measures the tables once, and assigns tiers again on each change. A
+// budget that cannot be met is said under the slider, whose lower end is
+// the smallest that can.
 func (u *UI) Replan() {
-	if u.in == nil {
-		return
-	}
-	if _, ok := u.in.Shark(); ok {
+	if u.in == nil || !compressible(u.summary) {
 		return
 	}
 	set := u.Settings()
 	plan, in := u.plan, u.in
-	u.work("Measuring every row in every tier…", func(ctx context.Context, progress func(string, int64, int64)) error {
-		if plan != nil {
-			return plan.Reassign(set)
+	label := "Assigning tiers…"
+	if plan == nil {
+		label = "Measuring every row in every tier…"
+	}
+	var budgetErr *compress.BudgetError
+	u.work(label, func(ctx context.Context, progress func(string, int64, int64)) error {
+		if plan == nil {
+			p, err := compress.Measure(in, set, compress.Env{SpillRows: compress.DefaultSpillRows, Context: ctx, Progress: progress})
+			if err != nil {
+				return err
+			}
+			plan = p
 		}
-		p, err := compress.NewPlan(in, set, compress.Env{SpillRows: compress.DefaultSpillRows, Context: ctx, Progress: progress})
-		if err != nil {
-			return err
+		err := plan.Reassign(set)
+		if errors.As(err, &budgetErr) {
+			return nil
 		}
-		plan = p
-		return nil
+		return err
 	}, func(err error) {
 		if err != nil {
 			if !errors.Is(err, context.Canceled) {
@@ -290,30 +377,105 @@ func (u *UI) Replan() {
 			}
 			return
 		}
+		if u.in != in { // another file was opened meanwhile
+			plan.Close()
+			return
+		}
 		u.plan = plan
+		u.showMin(budgetErr)
+		if budgetErr != nil {
+			u.planBox.Objects = []fyne.CanvasObject{widget.NewLabel("No prediction: the budget cannot be met.")}
+			u.planBox.Refresh()
+			u.relayout()
+			u.setNote(budgetErr.Error())
+			u.status.SetText("")
+			return
+		}
+		u.setNote("")
 		u.showPlan()
-		u.compress.Enable()
 		u.status.SetText("Ready to compress.")
 	})
 }
 
+// hasCompressed reports whether a file holds compressed tables.
+func hasCompressed(s *compress.Summary) bool {
+	for _, t := range s.Tensors {
+		if t.Role == compress.RoleCompressed {
+			return true
+		}
+	}
+	return false
+}
+
+// compressible reports whether a file has tables to compress.
+func compressible(s *compress.Summary) bool {
+	for _, t := range s.Tensors {
+		if t.Role == compress.RoleTable || t.Role == compress.RoleFP32Table {
+			return true
+		}
+	}
+	return false
+}
+
+// showMin makes the smallest budget the slider's lower end, and says it.
+func (u *UI) showMin(be *compress.BudgetError) {
+	least, err := u.plan.MinBytes()
+	if be != nil {
+		least, err = be.Min, nil
+	}
+	if err != nil || u.plan.FP32Bytes() == 0 {
+		return
+	}
+	pct := 100 * float64(least) / float64(u.plan.FP32Bytes())
+	// The slider starts at the smallest budget, but keeps a refused one in
+	// reach, where the note under it explains.
+	u.budget.Min = math.Max(1, math.Min(math.Ceil(pct), u.budget.Value))
+	u.budget.Refresh()
+	u.minL.SetText(fmt.Sprintf("Smallest possible: %.1f%%", pct))
+	u.minL.Show()
+	u.relayout()
+}
+
 func (u *UI) showPlan() {
-	grid := container.New(layout.NewGridLayout(5),
-		bold("Table"), bold("fp32"), bold("Predicted"), bold("Share"), bold("RMSE"))
+	grid := container.New(layout.NewGridLayout(6),
+		bold("Table"), bold("fp32"), bold("Predicted"), bold("Share"), bold("Tiers"), bold("RMSE"))
 	rows := u.plan.Result().Rows()
 	for i, r := range rows {
+		name := widget.NewLabel(r.Name)
+		name.Truncation = fyne.TextTruncateEllipsis
 		if i == len(rows)-1 {
-			grid.Add(bold(r.Name)) // the total
-		} else {
-			grid.Add(widget.NewLabel(r.Name))
+			name = bold(r.Name) // the total
 		}
+		grid.Add(name)
 		grid.Add(widget.NewLabel(r.FP32))
 		grid.Add(widget.NewLabel(r.Stored))
 		grid.Add(widget.NewLabel(r.Share))
+		grid.Add(container.NewCenter(tierBarOf(r.Tiers, 90)))
 		grid.Add(widget.NewLabel(r.RMSE))
 	}
-	u.planBox.Objects = []fyne.CanvasObject{grid}
+	u.planBox.Objects = []fyne.CanvasObject{grid, Legend()}
 	u.planBox.Refresh()
+	u.relayout()
+}
+
+// tierBarOf is TierBar of named counts, width pixels wide.
+func tierBarOf(m map[string]int64, width float32) fyne.CanvasObject {
+	var c [core.NumTiers]int64
+	for t := core.Tier(0); t < core.NumTiers; t++ {
+		c[t] = m[t.String()]
+	}
+	return tierBar(c, width)
+}
+
+// Legend names the tiers' colours.
+func Legend() fyne.CanvasObject {
+	var objs []fyne.CanvasObject
+	for t := core.Tier(0); t < core.NumTiers; t++ {
+		sw := canvas.NewRectangle(tierColor[t])
+		sw.SetMinSize(fyne.NewSize(12, 12))
+		objs = append(objs, container.NewCenter(sw), widget.NewLabel(t.String()))
+	}
+	return container.NewHBox(objs...)
 }
 
 func bold(s string) *widget.Label {
@@ -345,7 +507,6 @@ func (u *UI) Compress() {
 		out = t
 		return nil
 	}, func(err error) {
-		u.compress.Enable()
 		if err != nil {
 			if !errors.Is(err, context.Canceled) {
 				u.ShowError(err)
@@ -359,7 +520,7 @@ func (u *UI) Compress() {
 	})
 }
 
-// setResult keeps a new result, removing the one it replaces.
+// setResult keeps a new result (or none), removing the one it replaces.
 func (u *UI) setResult(t *atomicfile.Temp) {
 	u.mu.Lock()
 	old := u.result
@@ -368,7 +529,11 @@ func (u *UI) setResult(t *atomicfile.Temp) {
 	if old != nil {
 		old.Remove()
 	}
-	u.save.Enable()
+	if t != nil {
+		u.save.Enable()
+	} else {
+		u.save.Disable()
+	}
 }
 
 // ResultFile is where the last compressed file is until it is saved (for tests).
@@ -408,7 +573,8 @@ func (u *UI) saveDialog() {
 			u.ShowError(err)
 		}
 	}, u.Window)
-	d.SetFileName(strings.TrimSuffix(filepath.Base(u.path), filepath.Ext(u.path)) + ".shark")
+	d.SetFileName(strings.TrimSuffix(filepath.Base(u.path), filepath.Ext(u.path)) + ".compressed.shark")
+	u.beside(d)
 	d.Show()
 }
 
@@ -416,6 +582,10 @@ func (u *UI) saveDialog() {
 // extension of path: .safetensors, .pt or .pth, else npz) in the given
 // layout.
 func (u *UI) ExportTo(path string, layout compress.Layout) error {
+	return u.exportTo(context.Background(), path, layout)
+}
+
+func (u *UI) exportTo(ctx context.Context, path string, layout compress.Layout) error {
 	if u.in == nil {
 		return errors.New("export needs an open .shark file")
 	}
@@ -426,14 +596,32 @@ func (u *UI) ExportTo(path string, layout compress.Layout) error {
 	case ".pt", ".pth":
 		to = "pt"
 	}
-	return compress.ExportFile(u.in, to, layout, path)
+	return compress.ExportFileContext(ctx, u.in, to, layout, path)
+}
+
+// Export writes the export in the background, with progress and Cancel;
+// the empty file the save dialog made at path goes if the export fails.
+func (u *UI) Export(path string, layout compress.Layout) {
+	u.work("Exporting to "+filepath.Base(path)+"…", func(ctx context.Context, _ func(string, int64, int64)) error {
+		fyne.Do(func() { u.progress.Hide(); u.busy.Show() })
+		defer fyne.Do(func() { u.busy.Hide() })
+		return u.exportTo(ctx, path, layout)
+	}, func(err error) {
+		if err != nil {
+			if st, serr := os.Stat(path); serr == nil && st.Size() == 0 {
+				os.Remove(path)
+			}
+			if !errors.Is(err, context.Canceled) {
+				u.ShowError(err)
+			}
+			return
+		}
+		u.status.SetText("Exported " + path)
+	})
 }
 
 func (u *UI) exportDialog() {
-	if u.in == nil {
-		return
-	}
-	if _, ok := u.in.Shark(); !ok {
+	if u.in == nil || !hasCompressed(u.summary) {
 		return
 	}
 	layoutSel := widget.NewSelect([]string{string(compress.Dequantized), string(compress.Tiers), string(compress.Torch)}, nil)
@@ -448,11 +636,10 @@ func (u *UI) exportDialog() {
 			}
 			path := w.URI().Path()
 			w.Close()
-			if err := u.ExportTo(path, compress.Layout(layoutSel.Selected)); err != nil {
-				u.ShowError(err)
-			}
+			u.Export(path, compress.Layout(layoutSel.Selected))
 		}, u.Window)
-		d.SetFileName(strings.TrimSuffix(filepath.Base(u.path), ".shark") + ".npz")
+		d.SetFileName(strings.TrimSuffix(filepath.Base(u.path), ".shark") + "." + layoutSel.Selected + ".npz")
+		u.beside(d)
 		d.Show()
 	}, u.Window)
 }
@@ -490,7 +677,9 @@ func (u *UI) showTable(name string) {
 }
 
 // TierBar draws rows per tier as one stacked bar.
-func TierBar(c [core.NumTiers]int64) fyne.CanvasObject {
+func TierBar(c [core.NumTiers]int64) fyne.CanvasObject { return tierBar(c, 400) }
+
+func tierBar(c [core.NumTiers]int64, width float32) fyne.CanvasObject {
 	var total int64
 	for _, n := range c {
 		total += n
@@ -501,7 +690,7 @@ func TierBar(c [core.NumTiers]int64) fyne.CanvasObject {
 			continue
 		}
 		r := canvas.NewRectangle(tierColor[t])
-		r.SetMinSize(fyne.NewSize(float32(400*float64(n)/float64(max(1, total))), 16))
+		r.SetMinSize(fyne.NewSize(float32(float64(width)*float64(n)/float64(max(1, total))), 16))
 		parts = append(parts, r)
 	}
 	return container.New(&rowLayout{}, parts...)

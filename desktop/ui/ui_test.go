@@ -62,7 +62,7 @@ func TestOpenCompressSave(t *testing.T) {
 			tables[r[0]] = r[1]
 		}
 	}
-	if tables["user_embedding_W"] != "6040 × 32" || tables["item_embedding_W"] != "3706 × 32" || len(tables) != 2 {
+	if tables["user_embedding_W"] != "6,040 × 32" || tables["item_embedding_W"] != "3,706 × 32" || len(tables) != 2 {
 		t.Fatalf("tables %v", tables)
 	}
 	waitFor(t, "the plan", func() bool { return u.plan != nil && !u.compress.Disabled() })
