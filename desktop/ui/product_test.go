@@ -123,3 +123,26 @@ func TestCompressOnlyWithAPlan(t *testing.T) {
 		t.Fatal("Compress enabled with nothing open")
 	}
 }
+
+// Access counts rank the rows when given: the plan says so.
+func TestCountsRankRows(t *testing.T) {
+	a := fynetest.NewApp()
+	defer a.Quit()
+	u := New(a)
+	u.Window.Show()
+	dir := t.TempDir()
+	model, counts, err := compress.ExampleFiles(dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Open(model)
+	waitFor(t, "the plan", func() bool { return u.plan != nil && u.plan.Assigned() })
+	if u.plan.Tables[0].PrioritySource != "row-norm" {
+		t.Fatal("priorities before counts")
+	}
+	u.OpenCounts(counts)
+	waitFor(t, "the plan with counts", func() bool { return u.plan != nil && u.plan.Assigned() && !u.compress.Disabled() })
+	if u.plan.Tables[0].PrioritySource != "counts" {
+		t.Fatalf("priorities from %s", u.plan.Tables[0].PrioritySource)
+	}
+}

@@ -45,6 +45,7 @@ type UI struct {
 	working  bool             // a job runs
 	dataPath string
 	testPath string
+	counts   *compress.Input // access counts that rank rows, if given
 
 	// Widgets, exported to tests through methods.
 	title    *widget.Label
@@ -152,6 +153,7 @@ func New(a fyne.App) *UI {
 	u.recent = fyne.NewMenu("Recent")
 	u.Window.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("File",
 		fyne.NewMenuItem("Open model…", func() { u.openDialog(u.Open) }),
+		fyne.NewMenuItem("Open access counts…", func() { u.openDialog(u.OpenCounts) }),
 		fyne.NewMenuItem("Open data for the SHARK pipeline…", func() { u.openDialog(u.OpenData) }),
 		fyne.NewMenuItem("Open a test file for the pipeline…", func() { u.openDialog(u.OpenTest) }),
 		&fyne.MenuItem{Label: "Open recent", ChildMenu: u.recent},
@@ -359,7 +361,11 @@ func (u *UI) Replan() {
 	var budgetErr *compress.BudgetError
 	u.work(label, func(ctx context.Context, progress func(string, int64, int64)) error {
 		if plan == nil {
-			p, err := compress.Measure(in, set, compress.Env{SpillRows: compress.DefaultSpillRows, Context: ctx, Progress: progress})
+			env := compress.Env{SpillRows: compress.DefaultSpillRows, Context: ctx, Progress: progress}
+			if u.counts != nil {
+				env.Counts = u.counts.File
+			}
+			p, err := compress.Measure(in, set, env)
 			if err != nil {
 				return err
 			}
@@ -393,8 +399,29 @@ func (u *UI) Replan() {
 		}
 		u.setNote("")
 		u.showPlan()
-		u.status.SetText("Ready to compress.")
+		u.status.SetText(strings.Join(append(plan.Warnings, "Ready to compress."), "\n"))
 	})
+}
+
+// OpenCounts takes access counts (an .npz or .safetensors of <table>.pos
+// and <table>.neg, as the CLI's --counts) that rank rows instead of their
+// norms: the tables are measured again with them.
+func (u *UI) OpenCounts(path string) {
+	c, err := compress.Open(path)
+	if err != nil {
+		u.ShowError(fmt.Errorf("the counts file: %w", err))
+		return
+	}
+	if u.counts != nil {
+		u.counts.Close()
+	}
+	u.counts = c
+	if u.plan != nil {
+		u.plan.Close()
+		u.plan = nil
+	}
+	u.settingsChanged()
+	u.Replan()
 }
 
 // hasCompressed reports whether a file holds compressed tables.
