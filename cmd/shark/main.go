@@ -113,7 +113,7 @@ func (c *cli) root() *cobra.Command {
 		cmd.GroupID = "files"
 		root.AddCommand(cmd)
 	}
-	for _, cmd := range []*cobra.Command{c.synthCmd(), c.trainCmd(), c.evalCmd(), c.scoreCmd(), c.pruneCmd(), c.compressCmd(), c.experimentCmd(), c.demoCmd()} {
+	for _, cmd := range []*cobra.Command{c.synthCmd(), c.trainCmd(), c.evalCmd(), c.scoreCmd(), c.countsCmd(), c.pruneCmd(), c.compressCmd(), c.experimentCmd(), c.demoCmd()} {
 		cmd.GroupID = "method"
 		root.AddCommand(cmd)
 	}
@@ -132,6 +132,15 @@ func noArgs(cmd *cobra.Command, args []string) error {
 		return usagef("%s takes no arguments, got %q", cmd.Name(), args)
 	}
 	return nil
+}
+
+func minArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usagef("want %s, got %d argument(s)", what, len(args))
+		}
+		return nil
+	}
 }
 
 func exactArgs(n int, what string) cobra.PositionalArgs {

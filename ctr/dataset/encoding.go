@@ -236,3 +236,22 @@ func (e *Encoding) place(rec *Record, row []string) error {
 	}
 	return nil
 }
+
+// Each reads every record of the data in order, skipping malformed rows
+// when skipBad is set, and returns what it saw.
+func Each(open Opener, skipBad bool, fn func(*Record) error) (Stats, error) {
+	_, st, err := each(open, skipBad, fn)
+	return st, err
+}
+
+// IDs puts a record's table rows, one per field of the encoding, in dst.
+func (e *Encoding) IDs(rec *Record, row []string, dst []int32) ([]int32, error) {
+	if err := e.place(rec, row); err != nil {
+		return nil, err
+	}
+	dst = dst[:0]
+	for f, tok := range row {
+		dst = append(dst, e.id(f, tok))
+	}
+	return dst, nil
+}
