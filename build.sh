@@ -38,6 +38,15 @@ build() {
   echo "built bin/shark ($VERSION, $(bin/shark version | tail -1))"
 }
 
+# dist builds bin/shark-dist, the Beam pipelines (a module of its own, dist/,
+# so that nothing else links Beam).
+dist() {
+  need_go
+  mkdir -p bin
+  (cd dist && go build -ldflags "-X shark/compress.Version=$VERSION" -o ../bin/shark-dist ./cmd/shark-dist)
+  echo "built bin/shark-dist"
+}
+
 # apt_install PKG...: installs Debian packages when root, otherwise prints the
 # exact command and fails, so that nothing is silently skipped.
 apt_install() {
@@ -142,6 +151,9 @@ run_tests() {
   CGO_ENABLED=0 go test -count=1 ./desktop/ui/
   echo "== go test -race (concurrent readers)"
   go test -count=1 -race -short ./formats/sharkfile/ ./core/...
+  echo "== dist/: the Beam pipelines on the prism runner"
+  dist
+  (cd dist && go vet ./... && go test -count=1 ./...)
   echo "== fuzz: every reader's fuzz target, ${FUZZTIME:-60s} each, allocation capped (internal/fuzzcap)"
   fuzz_all
   echo "== build"
@@ -153,5 +165,6 @@ case "${1:-build}" in
   desktop) desktop ;;
   demo) demo ;;
   test) run_tests ;;
-  *) echo "usage: ./build.sh [build|demo|test|desktop]" >&2; exit 2 ;;
+  dist) dist ;;
+  *) echo "usage: ./build.sh [build|demo|test|desktop|dist]" >&2; exit 2 ;;
 esac

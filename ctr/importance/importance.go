@@ -15,33 +15,77 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"shark/ctr/model"
 )
 
 // Taylor returns Q_i for every data field of m (0 for pruned fields).
 func Taylor(m *model.Model, ds *model.Dataset) ([]float64, error) {
-	D := m.Cfg.Dim
-	nf := len(m.Fields)
 	n := ds.Rows()
 	if n == 0 {
 		return nil, fmt.Errorf("importance: no samples")
 	}
-	// ebar from per-row counts: one lookup per distinct row.
-	ebar := make([][]float64, nf)
-	row := make([]float32, D)
+	ebar, err := Means(m, CountIDs(m, ds), int64(n))
+	if err != nil {
+		return nil, err
+	}
+	q, err := TaylorSums(m, ds, ebar)
+	if err != nil {
+		return nil, err
+	}
+	for f := range q {
+		q[f] /= float64(n)
+	}
+	return q, nil
+}
+
+// IDCounts are, per data field, how many samples looked up each row: what
+// Taylor's mean embeddings are made of. Counts of parts of the data add
+// up (Add) to those of the whole, so the means do not depend on how the
+// data was split.
+type IDCounts map[int]map[int32]int64
+
+// CountIDs counts the rows the samples of ds look up, per field of m.
+func CountIDs(m *model.Model, ds *model.Dataset) IDCounts {
+	c := IDCounts{}
 	for _, f := range m.Slots {
-		cnt := make(map[int32]int)
-		for s := 0; s < n; s++ {
+		cnt := map[int32]int64{}
+		for s := 0; s < ds.Rows(); s++ {
 			cnt[ds.Sample(s)[f]]++
 		}
-		ids := make([]int32, 0, len(cnt))
-		for id := range cnt {
+		c[f] = cnt
+	}
+	return c
+}
+
+// Add adds o into c.
+func (c IDCounts) Add(o IDCounts) {
+	for f, m := range o {
+		if c[f] == nil {
+			c[f] = map[int32]int64{}
+		}
+		for id, n := range m {
+			c[f][id] += n
+		}
+	}
+}
+
+// Means is ebar for each field of m from the counts of n samples: one
+// lookup per distinct row, summed in row order; nil for a field whose
+// samples all look up one row (its Q is exactly 0).
+func Means(m *model.Model, c IDCounts, n int64) ([][]float64, error) {
+	D := m.Cfg.Dim
+	ebar := make([][]float64, len(m.Fields))
+	row := make([]float32, D)
+	for _, f := range m.Slots {
+		ids := make([]int32, 0, len(c[f]))
+		for id := range c[f] {
 			ids = append(ids, id)
 		}
-		sortInt32(ids) // deterministic summation order
-		if len(ids) == 1 {
-			continue // a constant field: every e_s equals ebar, Q is exactly 0
+		slices.Sort(ids) // deterministic summation order
+		if len(ids) <= 1 {
+			continue
 		}
 		ebar[f] = make([]float64, D)
 		for _, id := range ids {
@@ -49,14 +93,23 @@ func Taylor(m *model.Model, ds *model.Dataset) ([]float64, error) {
 				return nil, err
 			}
 			for j, v := range row {
-				ebar[f][j] += float64(cnt[id]) * float64(v)
+				ebar[f][j] += float64(c[f][id]) * float64(v)
 			}
 		}
 		for j := range ebar[f] {
 			ebar[f][j] /= float64(n)
 		}
 	}
-	shards := (n + model.ShardSize - 1) / model.ShardSize
+	return ebar, nil
+}
+
+// TaylorSums is sum_s |g_s . (ebar - e_s)| for every field of m over the
+// samples of ds (Q_i before dividing by the number of samples): one
+// forward and backward pass, summed in fixed shards of samples.
+func TaylorSums(m *model.Model, ds *model.Dataset, ebar [][]float64) ([]float64, error) {
+	D := m.Cfg.Dim
+	nf := len(m.Fields)
+	shards := (ds.Rows() + model.ShardSize - 1) / model.ShardSize
 	part := make([][]float64, shards)
 	err := m.Grads(ds, func(k, s int, x, gx []float32) {
 		if part[k] == nil {
@@ -82,18 +135,7 @@ func Taylor(m *model.Model, ds *model.Dataset) ([]float64, error) {
 			q[f] += v
 		}
 	}
-	for f := range q {
-		q[f] /= float64(n)
-	}
 	return q, nil
-}
-
-func sortInt32(a []int32) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }
 
 // ExactScore is one field's permutation importance.

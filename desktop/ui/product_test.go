@@ -136,7 +136,7 @@ func TestCountsRankRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.Open(model)
-	waitFor(t, "the plan", func() bool { return u.plan != nil && u.plan.Assigned() })
+	waitFor(t, "the plan", func() bool { return u.plan != nil && u.plan.Assigned() && !u.compress.Disabled() })
 	if u.plan.Tables[0].PrioritySource != "row-norm" {
 		t.Fatal("priorities before counts")
 	}

@@ -388,7 +388,7 @@ func (u *UI) Replan() {
 			return
 		}
 		u.plan = plan
-		u.showMin(budgetErr)
+		u.showMin(plan, budgetErr)
 		if budgetErr != nil {
 			u.planBox.Objects = []fyne.CanvasObject{widget.NewLabel("No prediction: the budget cannot be met.")}
 			u.planBox.Refresh()
@@ -398,7 +398,7 @@ func (u *UI) Replan() {
 			return
 		}
 		u.setNote("")
-		u.showPlan()
+		u.showPlan(plan)
 		u.status.SetText(strings.Join(append(plan.Warnings, "Ready to compress."), "\n"))
 	})
 }
@@ -445,15 +445,15 @@ func compressible(s *compress.Summary) bool {
 }
 
 // showMin makes the smallest budget the slider's lower end, and says it.
-func (u *UI) showMin(be *compress.BudgetError) {
-	least, err := u.plan.MinBytes()
+func (u *UI) showMin(plan *compress.Plan, be *compress.BudgetError) {
+	least, err := plan.MinBytes()
 	if be != nil {
 		least, err = be.Min, nil
 	}
-	if err != nil || u.plan.FP32Bytes() == 0 {
+	if err != nil || plan.FP32Bytes() == 0 {
 		return
 	}
-	pct := 100 * float64(least) / float64(u.plan.FP32Bytes())
+	pct := 100 * float64(least) / float64(plan.FP32Bytes())
 	// The slider starts at the smallest budget, but keeps a refused one in
 	// reach, where the note under it explains.
 	u.budget.Min = math.Max(1, math.Min(math.Ceil(pct), u.budget.Value))
@@ -463,10 +463,10 @@ func (u *UI) showMin(be *compress.BudgetError) {
 	u.relayout()
 }
 
-func (u *UI) showPlan() {
+func (u *UI) showPlan(plan *compress.Plan) {
 	grid := container.New(layout.NewGridLayout(6),
 		bold("Table"), bold("fp32"), bold("Predicted"), bold("Share"), bold("Tiers"), bold("RMSE"))
-	rows := u.plan.Result().Rows()
+	rows := plan.Result().Rows()
 	for i, r := range rows {
 		name := widget.NewLabel(r.Name)
 		name.Truncation = fyne.TextTruncateEllipsis

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"shark/dist/pipelines"
+)
+
+func countsCmd(ctx context.Context, args []string, out io.Writer) error {
+	fs := newFlags("counts")
+	var o pipelines.CountsOptions
+	fs.StringVar(&o.Out, "o", "", "the folder to write counts.npz to (required)")
+	fs.BoolVar(&o.OnePeriod, "one-period", false, "count every file into one period (default: a period per file, oldest first)")
+	fs.BoolVar(&o.SkipBad, "skip-bad", false, "skip malformed rows")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), `usage: shark-dist counts MODEL PATTERN... -o DIR
+
+F-Quantization's access counts of many log files (every format shark train
+reads, sniffed per file), encoded with MODEL's encoding: DIR/counts.npz
+holds <table>.pos and <table>.neg, int64 [periods, rows], the bytes
+"shark counts MODEL FILES... -o counts.npz" writes for the same files.`)
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 2 || o.Out == "" {
+		return usageErr{fmt.Errorf("want MODEL, at least one PATTERN and -o DIR")}
+	}
+	o.Model = pos[0]
+	if o.Files, err = pipelines.Expand(ctx, pos[1:]...); err != nil {
+		return err
+	}
+	if err := run(ctx, pipelines.Counts(o)); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "counted %d file(s) into %s\n", len(o.Files), pipelines.CountsFile(o.Out))
+	return nil
+}
+
+func scoreCmd(ctx context.Context, args []string, out io.Writer) error {
+	return usageErr{fmt.Errorf("not yet")}
+}
+
+func quantizeCmd(ctx context.Context, args []string, out io.Writer) error {
+	return usageErr{fmt.Errorf("not yet")}
+}

@@ -1,0 +1,123 @@
+// Command shark-dist runs SHARK's passes over data beyond one machine as
+// Apache Beam pipelines: by default on Beam's in-process prism runner;
+// with --runner universal --endpoint HOST:PORT, or flink, spark or
+// dataflow with their usual flags, on a cluster.
+//
+//	shark-dist counts MODEL 'logs/*.tsv' -o counts/
+//	shark-dist score MODEL 'data/*' [--json]
+//	shark-dist quantize 'shards/*.npy' --budget 30% [--counts DIR] -o out/
+//
+// Beam's flags go anywhere after the command; its own come first in -help.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+
+)
+
+const usage = `usage: shark-dist COMMAND [flags] ARGS...
+
+Commands (each a Beam pipeline; prism runs it here unless --runner says where):
+  counts MODEL PATTERN... -o DIR     access counts of many log files, as shark counts
+  score MODEL PATTERN... [--json]    Taylor importance of data beyond one machine, as shark score
+  quantize PATTERN... -o DIR         a table of row shards quantized under one budget
+
+Run "shark-dist COMMAND -help" for a command's flags. Beam's own flags
+(--runner, --endpoint, --environment_type, --project, --region, ...) follow
+the command's.
+`
+
+func main() {
+	if len(os.Args) < 2 || strings.HasPrefix(os.Args[1], "-") {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	cmd, args := os.Args[1], os.Args[2:]
+	run, ok := commands[cmd]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "shark-dist: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err := run(context.Background(), args, os.Stdout); err != nil {
+		var u usageErr
+		if asUsage(err, &u) {
+			fmt.Fprintf(os.Stderr, "shark-dist %s: %v\n", cmd, err)
+			os.Exit(2)
+		}
+		fmt.Fprintf(os.Stderr, "shark-dist %s: %v\n", cmd, err)
+		os.Exit(1)
+	}
+}
+
+var commands = map[string]func(context.Context, []string, io.Writer) error{
+	"counts":   countsCmd,
+	"score":    scoreCmd,
+	"quantize": quantizeCmd,
+}
+
+type usageErr struct{ error }
+
+func asUsage(err error, u *usageErr) bool {
+	v, ok := err.(usageErr)
+	if ok {
+		*u = v
+	}
+	return ok
+}
+
+// parse reads a command's flags and Beam's from args (flags may follow
+// the positional arguments), and readies Beam.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageErr{err}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if err := flag.CommandLine.Parse(beamArgs(fs)); err != nil {
+		return nil, usageErr{err}
+	}
+	beam.Init()
+	return pos, nil
+}
+
+// run runs a pipeline on the runner the flags name.
+func run(ctx context.Context, p *beam.Pipeline) error { return beamx.Run(ctx, p) }
+
+// beamFlags collects flags the command does not know, for Beam.
+var beamFlags []string
+
+// beamArgs are the unknown flags handed on to Beam's flag set.
+func beamArgs(*flag.FlagSet) []string { return beamFlags }
+
+// newFlags is a command's flag set that hands Beam's flags on: every
+// flag of Go's CommandLine (where Beam registers its own) is accepted.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	flag.CommandLine.VisitAll(func(f *flag.Flag) {
+		set := func(v string) error {
+			beamFlags = append(beamFlags, "--"+f.Name+"="+v)
+			return nil
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			fs.BoolFunc(f.Name, f.Usage+" (Beam)", set)
+		} else {
+			fs.Func(f.Name, f.Usage+" (Beam)", set)
+		}
+	})
+	return fs
+}
+
