@@ -20,7 +20,6 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
-
 )
 
 const usage = `usage: shark-dist COMMAND [flags] ARGS...
@@ -120,4 +119,3 @@ func newFlags(name string) *flag.FlagSet {
 	})
 	return fs
 }
-
