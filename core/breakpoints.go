@@ -126,9 +126,9 @@ func (s *solver) crossing(h *hist, w window) (window, bool) {
 	return inner, n > maxListed
 }
 
-// below is the largest multiplier under the one of bits lo: there the
+// below0 is the largest multiplier under the one of bits lo: there the
 // moves before lo are taken and none at lo (-1 for none at all).
-func below(lo uint64) float64 {
+func below0(lo uint64) float64 {
 	if lo == 0 {
 		return -1
 	}
@@ -143,9 +143,9 @@ type moveKey struct {
 	from, to Tier
 }
 
-// walk lists the breakpoints in w, with each table's counts below it, and
-// takes the smallest (or w.lo) at which the exact stored size fits.
-func (s *solver) walk(w window) error {
+// list scans the stats for the breakpoints in w, with each table's counts
+// below it.
+func (s *solver) list(w window) ([][NumTiers]int64, map[moveKey]int64, error) {
 	counts := make([][NumTiers]int64, len(s.tables))
 	listed := map[moveKey]int64{}
 	for i, tb := range s.tables {
@@ -166,7 +166,7 @@ func (s *solver) walk(w window) error {
 			}, func(first, _ Tier) { a.below[first]++ })
 		})
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		for _, a := range accs {
 			for t := range NumTiers {
@@ -177,6 +177,13 @@ func (s *solver) walk(w window) error {
 			}
 		}
 	}
+	return counts, listed, nil
+}
+
+// walkListed walks the breakpoints listed in w, from the counts below it,
+// and takes the smallest (or w.lo) at which the exact stored size fits.
+func (s *solver) walkListed(w window, below [][NumTiers]int64, listed map[moveKey]int64) error {
+	counts := append([][NumTiers]int64(nil), below...)
 	keys := make([]moveKey, 0, len(listed))
 	for k := range listed {
 		keys = append(keys, k)
@@ -184,7 +191,7 @@ func (s *solver) walk(w window) error {
 	slices.SortFunc(keys, func(a, b moveKey) int {
 		return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.table, b.table), cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to))
 	})
-	s.d.lambda = below(w.lo)
+	s.d.lambda = below0(w.lo)
 	for i := 0; ; {
 		if b := s.bytes(counts); b <= s.budget {
 			s.d.Bytes, s.d.Counts = b, counts
@@ -202,4 +209,24 @@ func (s *solver) walk(w window) error {
 		}
 		s.d.lambda = math.Float64frombits(at)
 	}
+}
+
+// countsAt is every table's rows per tier when each row takes its tier at
+// lambda.
+func (s *solver) countsAt(lambda float64) ([][NumTiers]int64, error) {
+	counts := make([][NumTiers]int64, len(s.tables))
+	for i, tb := range s.tables {
+		rb := rowBytes64(tb.Dim)
+		accs, err := scanAll(tb.Stats, func() *[NumTiers]int64 { return new([NumTiers]int64) },
+			func(a *[NumTiers]int64, _ int, rs *RowStat) { a[s.d.tierAt(&rb, rs, lambda)]++ })
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range accs {
+			for t, c := range a {
+				counts[i][t] += c
+			}
+		}
+	}
+	return counts, nil
 }

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -110,68 +109,24 @@ func (d *Decision) next(rb *[NumTiers]int64, w *[NumTiers]float64, cur Tier, at 
 // (narrowing again first in the rare case that they are many). Nothing per
 // row is kept in memory: the stats may live on disk.
 func SolveStream(tables []StatTable, budget int64, allowed [NumTiers]bool, st Storage) (*Decision, error) {
-	d := &Decision{}
-	for t := Tier(0); t < NumTiers; t++ {
-		if allowed[t] {
-			d.tiers = append(d.tiers, t)
-		}
+	dims := make([]int, len(tables))
+	for i, tb := range tables {
+		dims[i] = tb.Dim
 	}
-	if len(d.tiers) == 0 {
-		return nil, fmt.Errorf("%w: no tier allowed", ErrInvalid)
+	b, err := NewBudget(dims, budget, allowed, st)
+	if err != nil {
+		return nil, err
 	}
-	s := &solver{d: d, tables: tables, budget: budget, st: st}
-	w := window{lo: 0, hi: math.Float64bits(math.Inf(1))}
-	for {
-		h, err := s.histogram(w)
+	for !b.Done() {
+		sum, err := Summarize(b.Next(), allowed, tables)
 		if err != nil {
 			return nil, err
 		}
-		if w.lo == 0 {
-			if need := s.bytes(h.end); need > budget {
-				return nil, fmt.Errorf("%w: the smallest possible encoding takes %d bytes, over the budget of %d", ErrBudget, need, budget)
-			}
-		}
-		inner, many := s.crossing(h, w)
-		switch {
-		case !many || inner.hi-inner.lo <= 1:
-			return d, s.walk(inner)
-		case inner == w:
-			// The estimate cannot narrow a window whose sizes lie within the
-			// padding's slack of the budget: halve it by an exact count.
-			mid := w.lo + (w.hi-w.lo)/2
-			fits, err := s.fitsAt(math.Float64frombits(mid))
-			if err != nil {
-				return nil, err
-			}
-			if fits {
-				w.hi = mid + 1
-			} else {
-				w.lo = mid + 1
-			}
-		default:
-			w = inner
+		if err := b.Take(sum); err != nil {
+			return nil, err
 		}
 	}
-}
-
-// fitsAt reports whether the tables fit when every row takes its tier at
-// lambda.
-func (s *solver) fitsAt(lambda float64) (bool, error) {
-	counts := make([][NumTiers]int64, len(s.tables))
-	for i, tb := range s.tables {
-		rb := rowBytes64(tb.Dim)
-		accs, err := scanAll(tb.Stats, func() *[NumTiers]int64 { return new([NumTiers]int64) },
-			func(a *[NumTiers]int64, _ int, rs *RowStat) { a[s.d.tierAt(&rb, rs, lambda)]++ })
-		if err != nil {
-			return false, err
-		}
-		for _, a := range accs {
-			for t, c := range a {
-				counts[i][t] += c
-			}
-		}
-	}
-	return s.bytes(counts) <= s.budget, nil
+	return b.Decision(), nil
 }
 
 // solver is one run of SolveStream.

@@ -287,3 +287,48 @@ func TestSolveExactAndMinimal(t *testing.T) {
 	}
 	maxListed = 1 << 20
 }
+
+// A budget solved from summaries of row shards, added up, is the decision
+// of all the rows in one place: the same multiplier and counts.
+func TestBudgetFromShards(t *testing.T) {
+	all := [NumTiers]bool{true, true, true, true}
+	tables := zipfTables(9, []int{5000}, 16)
+	st := tables[0].stats
+	full := int64(len(st) * 16 * 4)
+	for _, listed := range []int64{1 << 20, 40} {
+		maxListed = listed
+		for _, frac := range []float64{0.2, 0.3, 0.5} {
+			budget := int64(frac * float64(full))
+			want, err := SolveStream([]StatTable{{16, st}}, budget, all, padded)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := NewBudget([]int{16}, budget, all, padded)
+			passes := 0
+			for !b.Done() {
+				var sum *Summary
+				for lo := 0; lo < len(st); lo += 700 { // shards of 700 rows
+					part, err := Summarize(b.Next(), all, []StatTable{{16, st[lo:min(len(st), lo+700)]}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if sum == nil {
+						sum = part
+					} else {
+						sum.Add(part)
+					}
+				}
+				if err := b.Take(sum); err != nil {
+					t.Fatal(err)
+				}
+				passes++
+			}
+			got := b.Decision()
+			if got.lambda != want.lambda || got.Bytes != want.Bytes || got.Counts[0] != want.Counts[0] {
+				t.Fatalf("%.2f (listing %d): shards %g %d %v, whole %g %d %v", frac, listed, got.lambda, got.Bytes, got.Counts, want.lambda, want.Bytes, want.Counts)
+			}
+			t.Logf("%.0f%%, listing at most %d: %d passes", 100*frac, listed, passes)
+		}
+	}
+	maxListed = 1 << 20
+}
