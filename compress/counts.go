@@ -36,11 +36,17 @@ func countsTensor(counts *formats.File, name, suffix string, rows int) (*formats
 // the sums of core.FromCounts, in the same order). Only a stretch of the
 // counts is held at once.
 func countsPriorities(counts *formats.File, name string, rows int, pp core.PriorityParams, pst priorityStore) error {
-	pt, K, err := countsTensor(counts, name, ".pos", rows)
+	return countsPrioritiesOf(counts, name, rows, 0, rows, pp, pst)
+}
+
+// countsPrioritiesOf is countsPriorities of rows [offset, offset+rows) of
+// counts of a table of total rows (a row shard's).
+func countsPrioritiesOf(counts *formats.File, name string, rows, offset, total int, pp core.PriorityParams, pst priorityStore) error {
+	pt, K, err := countsTensor(counts, name, ".pos", total)
 	if err != nil {
 		return err
 	}
-	nt, Kn, err := countsTensor(counts, name, ".neg", rows)
+	nt, Kn, err := countsTensor(counts, name, ".neg", total)
 	if err != nil {
 		return err
 	}
@@ -62,7 +68,19 @@ func countsPriorities(counts *formats.File, name string, rows int, pp core.Prior
 	pb, nb := make([]byte, stretch*ps), make([]byte, stretch*ns)
 	acc := make([]float64, stretch)
 	var pv, nv []float64
+	skip := func(n int) error {
+		if _, err := io.CopyN(io.Discard, pr, int64(n*ps)); err != nil {
+			return fmt.Errorf("counts %q: %w", pt.Name, err)
+		}
+		if _, err := io.CopyN(io.Discard, nr, int64(n*ns)); err != nil {
+			return fmt.Errorf("counts %q: %w", nt.Name, err)
+		}
+		return nil
+	}
 	for k := 0; k < int(K); k++ {
+		if err := skip(offset); err != nil {
+			return err
+		}
 		for r0 := 0; r0 < rows; r0 += stretch {
 			m := min(stretch, rows-r0)
 			if _, err := io.ReadFull(pr, pb[:m*ps]); err != nil {
@@ -85,6 +103,9 @@ func countsPriorities(counts *formats.File, name string, rows int, pp core.Prior
 			if err := pst.write(r0, a); err != nil {
 				return err
 			}
+		}
+		if err := skip(total - offset - rows); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -25,6 +25,13 @@ type Env struct {
 	Warn func(string)
 	// Context, if set, cancels measuring and writing.
 	Context context.Context
+	// A row shard of a larger table (a distributed quantize) takes its
+	// priorities from rows [CountsOffset, CountsOffset+rows) of the counts
+	// of CountsTable, a table of CountsRows rows; zero values: the table's
+	// own counts.
+	CountsTable  string
+	CountsOffset int
+	CountsRows   int
 }
 
 // DefaultSpillRows is the SpillRows of a face with a disk.
@@ -305,7 +312,14 @@ func (p *Plan) countsPriorities(t *formats.Tensor, spill bool) (priorityStore, f
 	} else {
 		pst = make(memPriorities, t.Shape[0])
 	}
-	if err := countsPriorities(p.env.Counts, t.Name, int(t.Shape[0]), p.Settings.Priority(), pst); err != nil {
+	name, offset, total := t.Name, p.env.CountsOffset, p.env.CountsRows
+	if p.env.CountsTable != "" {
+		name = p.env.CountsTable
+	}
+	if total == 0 {
+		total = int(t.Shape[0])
+	}
+	if err := countsPrioritiesOf(p.env.Counts, name, int(t.Shape[0]), offset, total, p.Settings.Priority(), pst); err != nil {
 		cleanup()
 		return nil, nil, err
 	}
@@ -343,6 +357,34 @@ func (p *Plan) assign() error {
 	if rule.By == core.ByBudget {
 		p.Budget = rule.Budget
 	}
+	return p.resolve(fns)
+}
+
+// AssignAt gives every row its tier under a budget's decision at lambda,
+// found elsewhere (a core.Budget of a table's row shards, of which this
+// plan's table is one).
+func (p *Plan) AssignAt(lambda float64) error {
+	rule := p.Settings.rule(0)
+	fns := make([]core.TierFunc, len(p.Tables))
+	for i, t := range p.Tables {
+		fns[i] = core.TierAt(lambda, rule.Allowed, t.Rows.Dim())
+	}
+	p.assigned = false
+	return p.resolve(fns)
+}
+
+// Summarize makes a pass of a core.Budget over the plan's stats.
+func (p *Plan) Summarize(pass core.Pass) (*core.Summary, error) {
+	var in []core.StatTable
+	for _, t := range p.Tables {
+		in = append(in, core.StatTable{Dim: t.Rows.Dim(), Stats: t.Stats})
+	}
+	return core.Summarize(pass, p.Settings.rule(0).Allowed, in)
+}
+
+// resolve gives every row of each table its tier by fns[i], into the
+// tables' tier codes and summaries.
+func (p *Plan) resolve(fns []core.TierFunc) error {
 	for i, t := range p.Tables {
 		codes, err := newTierCodes(t.Stats.Len())
 		if err != nil {

@@ -244,3 +244,11 @@ func DecisionAt(lambda float64, allowed [NumTiers]bool) *Decision {
 
 // Lambda is the decision's multiplier, for DecisionAt.
 func (d *Decision) Lambda() float64 { return d.lambda }
+
+// TierAt is the TierFunc of a table of dim-wide rows under the decision at
+// lambda, as Assign gives it for a budget: what a shard's rows take once a
+// Budget has decided.
+func TierAt(lambda float64, allowed [NumTiers]bool, dim int) TierFunc {
+	d := DecisionAt(lambda, allowed)
+	return lossless(func(_ int, s *RowStat) Tier { return d.Tier(dim, s) })
+}

@@ -22,6 +22,29 @@ func init() {
 	})
 }
 
+// A parts manifest, opened through formats: its parts are read through
+// the files beside it (formats.Source's Siblings).
+func init() {
+	formats.Register(formats.Format{
+		Name:  "shark-parts",
+		Match: isManifest,
+		Open: func(src formats.Source) (*formats.File, error) {
+			m, err := ReadManifest(src.R, src.Size)
+			if err != nil {
+				return nil, err
+			}
+			if src.Siblings == nil {
+				return nil, formats.Errorf(name, -1, formats.ErrUnsupported, "a parts manifest opened alone: open it from its folder, where its parts are")
+			}
+			rd, err := NewPartsReader(m, src.Siblings.Open)
+			if err != nil {
+				return nil, err
+			}
+			return rd.File(), nil
+		},
+	})
+}
+
 // tableReader streams a table dequantized to little-endian float32.
 type tableReader struct {
 	t   *Table

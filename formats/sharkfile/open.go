@@ -76,6 +76,11 @@ func Open(path string) (*File, error) {
 		osf.Close()
 		return nil, err
 	}
+	head := make([]byte, len(ManifestMagic))
+	if n, _ := osf.ReadAt(head, 0); isManifest(head[:n]) {
+		defer osf.Close()
+		return openParts(path, st.Size(), osf)
+	}
 	var r io.ReaderAt = osf
 	closer := osf.Close
 	if m, unmap, err := mapFile(osf, st.Size()); err == nil {

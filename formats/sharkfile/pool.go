@@ -238,6 +238,9 @@ func (t *Table) poolLoaded(ids, offsets []int, dst []float32) {
 // VerifyRows checks every checksum of the table's row blocks once, after
 // which Pool reads rows of a memory-mapped file in place, without a copy.
 func (t *Table) VerifyRows() error {
+	if t.parts != nil {
+		return t.eachPart((*Table).VerifyRows)
+	}
 	t.verifyOnce.Do(func() {
 		for _, b := range t.e.Rows {
 			v := t.rd.blocks[b]
@@ -261,6 +264,9 @@ func (t *Table) VerifyRows() error {
 // popcounts: memory traded for lookups per second. The file's own index
 // stays under a byte a row. Calls after the first return its result.
 func (t *Table) LoadRows() error {
+	if t.parts != nil {
+		return t.eachPart((*Table).LoadRows)
+	}
 	t.loadOnce.Do(func() { t.loadErr = t.loadRows() })
 	return t.loadErr
 }
@@ -327,6 +333,9 @@ func (t *Table) Pool(ids []int, mean bool, dst []float32) error {
 // Batching lets the misses of one bag's rows overlap those of the next (see
 // poolGroup). Safe for concurrent use.
 func (t *Table) PoolBags(ids, offsets []int, mean bool, dst []float32) (err error) {
+	if t.parts != nil {
+		return t.poolParts(ids, offsets, mean, dst)
+	}
 	if t.rd.data != nil && t.slots == nil {
 		defer guardFault(&err)() // rows read in place from the mapped file
 	}

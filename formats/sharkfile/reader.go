@@ -31,6 +31,7 @@ type Reader struct {
 	blocks map[*Block]*verified
 	tables map[string]*Table
 	dense  map[string]*Entry
+	parts  []*Reader // a table stored as parts: their readers (parts.go)
 }
 
 // verified remembers which chunks of a block have passed their checksum
@@ -298,6 +299,14 @@ func checksumError(b *Block, start, n int64) error {
 // Verify checks the whole file: every checksum, that every block's padding
 // is zero, and that every quantized row's scale and bias are finite.
 func (rd *Reader) Verify() error {
+	for i, p := range rd.parts {
+		if err := p.Verify(); err != nil {
+			return fmt.Errorf("part %d: %w", i, err)
+		}
+	}
+	if rd.parts != nil {
+		return nil
+	}
 	for i := range rd.Header.Tensors {
 		e := &rd.Header.Tensors[i]
 		for _, b := range append([]*Block{e.Data, e.Codes, e.Dir}, e.Rows...) {

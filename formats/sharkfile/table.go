@@ -29,6 +29,11 @@ type Table struct {
 	loadErr    error
 	dir        []uint32 // 4 per directory entry
 	pool       sync.Pool
+	// A table stored as parts (parts.go): the parts in row order, the row
+	// each starts at, and whether all but the last have the first's rows.
+	parts  []*Table
+	starts []int
+	even   bool
 }
 
 func (rd *Reader) loadTable(e *Entry) (*Table, error) {
@@ -101,7 +106,13 @@ func (t *Table) Counts() [4]int64 {
 }
 
 // Tier returns row r's tier.
-func (t *Table) Tier(r int) core.Tier { return core.Tier((t.codes[r/4] >> (2 * (r % 4))) & 3) }
+func (t *Table) Tier(r int) core.Tier {
+	if t.parts != nil {
+		p, pr := t.part(r)
+		return p.Tier(pr)
+	}
+	return core.Tier((t.codes[r/4] >> (2 * (r % 4))) & 3)
+}
 
 // locate returns row r's tier and its rank among the rows of that tier:
 // the directory's count at the start of r's 256-row block plus popcounts
@@ -128,6 +139,10 @@ func (t *Table) RawRow(r int, buf []byte) (core.Tier, []byte, error) {
 	if r < 0 || r >= t.rows {
 		return 0, nil, fmt.Errorf("table %q: row %d out of range [0, %d)", t.e.Name, r, t.rows)
 	}
+	if t.parts != nil {
+		p, pr := t.part(r)
+		return p.RawRow(pr, buf)
+	}
 	tier, rank := t.locate(r)
 	rb := tier.RowBytes(t.dim)
 	n := len(buf)
@@ -142,6 +157,10 @@ func (t *Table) RawRow(r int, buf []byte) (core.Tier, []byte, error) {
 func (t *Table) Row(r int, dst []float32) error {
 	if r < 0 || r >= t.rows {
 		return fmt.Errorf("table %q: row %d out of range [0, %d)", t.e.Name, r, t.rows)
+	}
+	if t.parts != nil {
+		p, pr := t.part(r)
+		return p.Row(pr, dst)
 	}
 	bp, _ := t.pool.Get().(*[]byte)
 	if bp == nil {
@@ -159,6 +178,9 @@ func (t *Table) Row(r int, dst []float32) error {
 
 // IDs returns the row ids stored in tier tier, ascending.
 func (t *Table) IDs(tier core.Tier) []int64 {
+	if t.parts != nil {
+		return t.partsIDs(tier)
+	}
 	out := make([]int64, 0, t.e.Counts[tier])
 	for r := 0; r < t.rows; r++ {
 		if t.Tier(r) == tier {
@@ -170,6 +192,9 @@ func (t *Table) IDs(tier core.Tier) []int64 {
 
 // TierReader streams the encoded rows of one tier, checked.
 func (t *Table) TierReader(tier core.Tier) io.Reader {
+	if t.parts != nil {
+		return t.partsTierReader(tier)
+	}
 	return &blockReader{rd: t.rd, b: t.e.Rows[tier]}
 }
 
@@ -177,6 +202,9 @@ func (t *Table) TierReader(tier core.Tier) io.Reader {
 // are finite numbers: a row with an infinite or NaN one decodes to no
 // number at all.
 func (t *Table) verifyScales() error {
+	if t.parts != nil {
+		return t.eachPart((*Table).verifyScales)
+	}
 	for _, tier := range []core.Tier{core.INT8, core.INT4} {
 		b := t.e.Rows[tier]
 		rb := int64(tier.RowBytes(t.dim))
