@@ -61,6 +61,9 @@ type TablePlan struct {
 	Stats          core.StatStore // per-row priority and errors, spilled to disk for large tables
 	Summary        core.TableStats
 	PrioritySource string // "counts" or "row-norm"
+	// OutName, if set, is the table's name in the written file (a row
+	// shard's part is named for the table, not for its shard file).
+	OutName string
 
 	codes *tierCodes // every row's tier, resolved by the assignment
 }
@@ -93,6 +96,9 @@ type Plan struct {
 	// Warnings say where the plan's choices rest on little (row norms that
 	// cannot rank rows).
 	Warnings []string
+	// TablesOnly writes the compressed tables alone, without the input's
+	// other tensors (a row shard's part).
+	TablesOnly bool
 }
 
 // Close removes temporary files.

@@ -46,10 +46,17 @@ func (p *Plan) Write(w io.Writer) error {
 	for _, t := range p.In.File.Tensors {
 		tp, ok := byName[t.Name]
 		if !ok {
+			if p.TablesOnly {
+				continue
+			}
 			if err := writeDense(sw, t); err != nil {
 				return err
 			}
 			continue
+		}
+		name := t.Name
+		if tp.OutName != "" {
+			name = tp.OutName
 		}
 		var src core.RowSource = tp.Rows
 		if !p.errorsMeasured {
@@ -59,7 +66,7 @@ func (p *Plan) Write(w io.Writer) error {
 		stats := &sharkfile.Stats{RMSE: s.RMSE, MaxAbsErr: s.MaxAbsErr, WeightedErr: s.WeightedErr, BytesBefore: s.BytesBefore}
 		info := sharkfile.TableInfo{SourceDType: t.DType, Stats: stats}
 		base := done
-		if err := sw.WriteTableFrom(t.Name, src, tp, info, func(n int) { p.env.progress("write", base+int64(n), total) }); err != nil {
+		if err := sw.WriteTableFrom(name, src, tp, info, func(n int) { p.env.progress("write", base+int64(n), total) }); err != nil {
 			return err
 		}
 		if !p.errorsMeasured {

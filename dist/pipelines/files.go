@@ -71,7 +71,11 @@ func writeFile(ctx context.Context, path string, fn func(w io.Writer) error) err
 	if err != nil {
 		return err
 	}
-	if err := fn(w); err != nil {
+	var target io.Writer = w
+	if p, ok := w.(*placed); ok {
+		target = p.f // a file, which writers can seek in (a .shark is written in one pass then)
+	}
+	if err := fn(target); err != nil {
 		if p, ok := w.(*placed); ok {
 			p.f.Close()
 			os.Remove(p.f.Name())
