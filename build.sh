@@ -43,7 +43,7 @@ build() {
 dist() {
   need_go
   mkdir -p bin
-  (cd dist && go build -ldflags "-X shark/compress.Version=$VERSION" -o ../bin/shark-dist ./cmd/shark-dist)
+  (cd dist && env $(simd_env) go build -ldflags "-X shark/compress.Version=$VERSION" -o ../bin/shark-dist ./cmd/shark-dist)
   echo "built bin/shark-dist"
 }
 

@@ -249,4 +249,3 @@ func openParts(path string, size int64, r io.ReaderAt) (*File, error) {
 	}
 	return &File{Reader: rd, close: closeAll}, nil
 }
-
