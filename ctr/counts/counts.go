@@ -2,18 +2,17 @@
 // for each table of a model and each of its rows, how many positive and
 // negative samples looked the row up, per period (oldest first). They are
 // the --counts file shark quantize reads: <table>.pos and <table>.neg,
-// int64 [periods, rows]. One machine counts with Count; the distributed
-// pipeline (dist/) counts files apart and adds them with Add, which gives
-// the same numbers whatever the grouping, so the same bytes.
+// int64 [periods, rows]. Data is counted into Periods (by file, or by a
+// period column), which Join lays out as Counts; the distributed pipeline
+// (dist/) counts files apart and adds them up, which gives the same
+// numbers whatever the grouping, so the same bytes.
 package counts
 
 import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
 
-	"shark/ctr/dataset"
 	"shark/ctr/modelfile"
 	"shark/formats"
 	"shark/formats/npz"
@@ -41,62 +40,6 @@ func New(l *modelfile.Loaded, periods int) *Counts {
 		c.Neg = append(c.Neg, make([]int64, periods*rows))
 	}
 	return c
-}
-
-// Options say how data files are read.
-type Options struct {
-	SkipBad bool
-	MaxLine int // the longest line; 0: the model's
-}
-
-// File adds one data file's samples to period, reading it with the
-// model's encoding; its format is sniffed (a model trained on Criteo TSV
-// can count libSVM logs of the same fields).
-func (c *Counts) File(l *modelfile.Loaded, path string, period int, o Options) (dataset.Stats, error) {
-	if period < 0 || period >= c.Periods {
-		return dataset.Stats{}, fmt.Errorf("period %d of %d", period, c.Periods)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return dataset.Stats{}, err
-	}
-	defer f.Close()
-	st, err := c.Reader(l, f, period, o)
-	if err != nil {
-		return st, fmt.Errorf("%s: %w", path, err)
-	}
-	return st, nil
-}
-
-// Reader is File of data read from r.
-func (c *Counts) Reader(l *modelfile.Loaded, r io.Reader, period int, o Options) (dataset.Stats, error) {
-	opt := l.Encoding.Options
-	opt.Format = "" // sniffed per file
-	if o.MaxLine > 0 {
-		opt.MaxLine = o.MaxLine
-	}
-	open := func() (dataset.Reader, io.Closer, error) {
-		rd, err := dataset.Open(r, opt)
-		return rd, io.NopCloser(nil), err
-	}
-	row := make([]string, len(l.Encoding.Fields))
-	var ids []int32
-	return dataset.Each(open, o.SkipBad, func(rec *dataset.Record) error {
-		var err error
-		if ids, err = l.Encoding.IDs(rec, row, ids); err != nil {
-			return err
-		}
-		dst := c.Neg
-		if rec.Label > 0.5 {
-			dst = c.Pos
-		}
-		for t, f := range c.Fields {
-			if id := int(ids[f]); id < c.Rows[t] {
-				dst[t][period*c.Rows[t]+id]++
-			}
-		}
-		return nil
-	})
 }
 
 // Add adds o, counts of the same model and periods, into c.

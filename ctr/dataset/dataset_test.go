@@ -305,3 +305,19 @@ func TestLibFFMFieldIDs(t *testing.T) {
 		t.Fatalf("ids %v", ds.IDs)
 	}
 }
+
+// A period is a whole number or a date counted in days, so that
+// consecutive days are consecutive periods across a month's end.
+func TestParsePeriod(t *testing.T) {
+	a, err1 := ParsePeriod("2026-11-30")
+	b, err2 := ParsePeriod(" 2026-12-01 ")
+	n, err3 := ParsePeriod("17")
+	if err1 != nil || err2 != nil || err3 != nil || b-a != 1 || n != 17 || a != 20787 {
+		t.Fatalf("%d %d %d: %v %v %v", a, b, n, err1, err2, err3)
+	}
+	for _, s := range []string{"", "yesterday", "2026-13-01", "1.5"} {
+		if _, err := ParsePeriod(s); err == nil {
+			t.Errorf("%q read as a period", s)
+		}
+	}
+}

@@ -45,6 +45,7 @@ type Record struct {
 	Label  float32
 	Tokens []string
 	Fields []int
+	Period int64 // the period column's value (Options.Period), in days or as written
 }
 
 // Reader yields records; Next returns io.EOF at the end.
@@ -60,6 +61,7 @@ type Options struct {
 	Ignore  []string // csv: columns to leave out
 	Numeric []string // csv: numeric columns, bucketised like Criteo's integers
 	MaxLine int      `msgpack:",omitempty"` // the longest line read, in bytes; 0: DefaultMaxLine
+	Period  string   `msgpack:"-"`          // csv: the column naming each row's period (counting only, never saved with a model)
 }
 
 // DefaultMaxLine is the longest line a data file may have unless the
@@ -111,6 +113,9 @@ func Open(r io.Reader, opt Options) (Reader, error) {
 			head = head[:i]
 		}
 		opt.Format = Sniff(head)
+	}
+	if opt.Period != "" && opt.Format != "csv" {
+		return nil, fmt.Errorf("%w: a period column needs CSV with a header; %s rows have no named columns: give a file per period instead", ErrFormat, opt.Format)
 	}
 	l := &lines{r: br, max: opt.MaxLine}
 	switch opt.Format {
@@ -345,6 +350,7 @@ type csvReader struct {
 	cols    []int  // column of each field
 	numeric []bool // per field
 	label   int
+	period  int // the period column, -1 for none
 	width   int // columns in the header
 	op      string
 	thr     float64
@@ -366,7 +372,7 @@ func newCSV(l *lines, opt Options) (*csvReader, error) {
 	if opt.Label == "" {
 		return nil, fmt.Errorf("%w: CSV needs --label COLUMN (e.g. --label clicked, or --label 'rating>=4')", ErrFormat)
 	}
-	c := &csvReader{l: l, label: -1, width: len(head)}
+	c := &csvReader{l: l, label: -1, period: -1, width: len(head)}
 	name := opt.Label
 	for _, op := range []string{">=", "<=", "==", ">", "<"} {
 		if i := strings.Index(opt.Label, op); i > 0 {
@@ -383,6 +389,11 @@ func newCSV(l *lines, opt Options) (*csvReader, error) {
 			if !slices.Contains(head, x) {
 				return nil, fmt.Errorf("%w: column %q is not in the header %q", ErrFormat, x, head)
 			}
+		}
+	}
+	if opt.Period != "" {
+		if c.period = slices.Index(head, opt.Period); c.period < 0 {
+			return nil, fmt.Errorf("%w: the period column %q is not in the header %q", ErrFormat, opt.Period, head)
 		}
 	}
 	for i, h := range head {
@@ -459,6 +470,11 @@ func (c *csvReader) Next() (*Record, error) {
 	rec := &Record{Line: n, Tokens: make([]string, len(c.fields))}
 	if rec.Label, err = c.labelOf(strings.TrimSpace(c.row[c.label]), n); err != nil {
 		return nil, err
+	}
+	if c.period >= 0 {
+		if rec.Period, err = ParsePeriod(c.row[c.period]); err != nil {
+			return nil, bad(n, "period column: %v", err)
+		}
 	}
 	for k, col := range c.cols {
 		v := c.row[col]

@@ -13,12 +13,15 @@ func countsCmd(ctx context.Context, args []string, out io.Writer) error {
 	var o pipelines.CountsOptions
 	fs.StringVar(&o.Out, "o", "", "the folder to write counts.npz to (required)")
 	fs.BoolVar(&o.OnePeriod, "one-period", false, "count every file into one period (default: a period per file, oldest first)")
+	fs.StringVar(&o.PeriodColumn, "period-column", "", "the CSV column naming each row's period: a whole number or a date (2026-11-30)")
 	fs.BoolVar(&o.SkipBad, "skip-bad", false, "skip malformed rows")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `usage: shark-dist counts MODEL PATTERN... -o DIR
 
 F-Quantization's access counts of many log files (every format shark train
-reads, sniffed per file), encoded with MODEL's encoding: DIR/counts.npz
+reads, sniffed per file), encoded with MODEL's encoding, a period per file,
+oldest first (or --one-period, or --period-column naming each CSV row's
+period, every period from the oldest to the newest counted): DIR/counts.npz
 holds <table>.pos and <table>.neg, int64 [periods, rows], the bytes
 "shark counts MODEL FILES... -o counts.npz" writes for the same files.`)
 		fs.PrintDefaults()
@@ -29,6 +32,9 @@ holds <table>.pos and <table>.neg, int64 [periods, rows], the bytes
 	}
 	if len(pos) < 2 || o.Out == "" {
 		return usageErr{fmt.Errorf("want MODEL, at least one PATTERN and -o DIR")}
+	}
+	if o.OnePeriod && o.PeriodColumn != "" {
+		return usageErr{fmt.Errorf("--one-period and --period-column cannot go together")}
 	}
 	o.Model = pos[0]
 	if o.Files, err = pipelines.Expand(ctx, pos[1:]...); err != nil {
