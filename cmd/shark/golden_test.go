@@ -63,9 +63,10 @@ func TestGoldenJSON(t *testing.T) {
 		"demo":                {"demo", "--rows", "2000", "--keep", filepath.Join(dir, "demo")},
 		"bench lookup":        {"bench", "lookup", q, "--bags", "300"},
 		"version":             {"version"},
+		"counts":              {"counts", model, train, test, "-o", filepath.Join(dir, "counts.npz")},
 	}
 	order := []string{"inspect", "quantize", "verify", "export", "example", "synth", "train", "eval", "score", "prune", "compress",
-		"experiment taylor", "experiment sweep", "experiment ablation", "demo", "bench lookup", "version"}
+		"experiment taylor", "experiment sweep", "experiment ablation", "demo", "bench lookup", "version", "counts"}
 	for _, name := range order {
 		code, out, e := shark(t, append(runs[name], "--json")...)
 		if code != 0 {
