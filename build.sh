@@ -114,13 +114,13 @@ fuzz_all() {
   log="$(mktemp)"
   for spec in $FUZZ_TARGETS; do
     pkg="${spec%%:*}"; target="${spec##*:}"
-    if ! go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZTIME:-60s}" -fuzzminimizetime=3s "./$pkg" > "$log" 2>&1; then
+    if ! go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZTIME:-20s}" -fuzzminimizetime=3s "./$pkg" > "$log" 2>&1; then
       grep -v '^fuzz: elapsed' "$log" >&2
       echo "FAIL $pkg $target" >&2
       rm -f "$log"
       exit 1
     fi
-    echo "ok   $pkg $target: $(grep -o 'execs: [0-9]*' "$log" | tail -1 | cut -d' ' -f2) executions in ${FUZZTIME:-60s}"
+    echo "ok   $pkg $target: $(grep -o 'execs: [0-9]*' "$log" | tail -1 | cut -d' ' -f2) executions in ${FUZZTIME:-20s}"
   done
   rm -f "$log"
 }
@@ -154,7 +154,7 @@ run_tests() {
   echo "== dist/: the Beam pipelines on the prism runner"
   dist
   (cd dist && go vet ./... && go test -count=1 ./...)
-  echo "== fuzz: every reader's fuzz target, ${FUZZTIME:-60s} each, allocation capped (internal/fuzzcap)"
+  echo "== fuzz: every reader's fuzz target, ${FUZZTIME:-20s} each, allocation capped (internal/fuzzcap)"
   fuzz_all
   echo "== build"
   build

@@ -32,6 +32,10 @@ type Env struct {
 	CountsTable  string
 	CountsOffset int
 	CountsRows   int
+	// Helpers, if set, measure row ranges of the larger tables elsewhere
+	// (the page's other Web Workers, each with the same file open), while
+	// this one measures the first range: see Helper.
+	Helpers []Helper
 }
 
 // DefaultSpillRows is the SpillRows of a face with a disk.
@@ -252,11 +256,7 @@ func (p *Plan) measure(t *formats.Tensor, done, total int64) (*TablePlan, error)
 		}
 		return store.add(s)
 	}
-	measure := core.MeasurePriorities
-	if p.errorsMeasured {
-		measure = core.MeasureStats
-	}
-	if err := measure(rows, prio, emit, func(n int) { p.env.progress("measure", done+int64(n), total) }); err != nil {
+	if err := p.measureRows(t.Name, rows, prio, emit, func(n int) { p.env.progress("measure", done+int64(n), total) }); err != nil {
 		return nil, err
 	}
 	// The file's own checksum of the rows (a zip member's CRC-32), from the

@@ -57,3 +57,21 @@ func (t *Table) ReadRows(lo, hi int, dst []float32) error {
 	copy(dst, t.Data[lo*t.D:hi*t.D])
 	return nil
 }
+
+// Range is rows [lo, hi) of src as a source of their own: its row i is
+// src's row lo+i.
+func Range(src RowSource, lo, hi int) RowSource { return &rangeSource{src, lo, hi} }
+
+type rangeSource struct {
+	src    RowSource
+	lo, hi int
+}
+
+func (r *rangeSource) Rows() int { return r.hi - r.lo }
+func (r *rangeSource) Dim() int  { return r.src.Dim() }
+func (r *rangeSource) Row(i int, dst []float32) error {
+	return r.src.Row(r.lo+i, dst)
+}
+func (r *rangeSource) ReadRows(lo, hi int, dst []float32) error {
+	return ReadRows(r.src, r.lo+lo, r.lo+hi, dst)
+}

@@ -62,6 +62,28 @@ func DeflatedNPZ(dir string) (string, error) {
 	return write(dir, "deflated.npz", buf.Bytes())
 }
 
+// LargeNPZ writes an .npz as np.savez would (members stored, each with its
+// CRC-32) of a table of 100,000 rows beside the test model's: large
+// enough that the page measures it on more than one Web Worker.
+func LargeNPZ(dir string) (string, error) {
+	r := rand.New(rand.NewPCG(4, 0x7e57))
+	vals := make([]float32, 100000*16)
+	for i := range vals {
+		vals[i] = float32(r.NormFloat64() * 0.05 * float64(1+i/16%7))
+	}
+	var buf bytes.Buffer
+	zw := npz.NewWriter(&buf, false)
+	for _, t := range append(model(4), tensor{"ads_emb", []int64{100000, 16}, formats.EncodeFloat32(nil, vals)}) {
+		if err := zw.Write(t.name, formats.F32, t.shape, bytes.NewReader(t.data)); err != nil {
+			return "", err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	return write(dir, "large.npz", buf.Bytes())
+}
+
 // Safetensors writes the test model as a .safetensors file.
 func Safetensors(dir string) (string, error) {
 	var specs []safetensors.Spec
@@ -135,8 +157,8 @@ func Reference(t testing.TB, path string, created int64) []byte {
 	return buf.Bytes()
 }
 
-// Inputs writes the deflated .npz, the .safetensors and the PyTorch
-// checkpoint test models to dir and returns their paths after the shared
+// Inputs writes the deflated .npz, the .safetensors, the large .npz and the
+// PyTorch checkpoint test models to dir and returns their paths after the shared
 // NCF model's, when it is present at ncf.
 func Inputs(t testing.TB, dir, ncf string) []string {
 	t.Helper()
@@ -144,7 +166,7 @@ func Inputs(t testing.TB, dir, ncf string) []string {
 	if _, err := os.Stat(ncf); err == nil {
 		out = append(out, ncf)
 	}
-	for _, w := range []func(string) (string, error){DeflatedNPZ, Safetensors} {
+	for _, w := range []func(string) (string, error){DeflatedNPZ, Safetensors, LargeNPZ} {
 		p, err := w(dir)
 		if err != nil {
 			t.Fatal(err)

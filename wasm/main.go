@@ -28,6 +28,10 @@ var state struct {
 	counts *compress.Input
 	plan   *compress.Plan
 	cancel context.CancelFunc
+	pool   pool
+	// helped counts the row ranges the pool measured for the plan: the
+	// plan says on how many workers it was measured.
+	helped int
 }
 
 func main() {
@@ -38,6 +42,8 @@ func main() {
 	api.Set("compress", promised(compressFile))
 	api.Set("norms", promised(norms))
 	api.Set("export", promised(export))
+	api.Set("pool", js.FuncOf(setPool))
+	api.Set("measureRange", promisedBytes(measureRange))
 	api.Set("cancel", js.FuncOf(func(js.Value, []js.Value) any {
 		if state.cancel != nil {
 			state.cancel()
@@ -163,6 +169,9 @@ func settings(ctx context.Context, raw js.Value, progress js.Value) (compress.Se
 	if state.counts != nil {
 		env.Counts = state.counts.File
 	}
+	if raw.Type() == js.TypeString {
+		env.Helpers = state.pool.helpers(raw.String())
+	}
 	last := time.Now()
 	env.Progress = func(stage string, done, total int64) {
 		if time.Since(last) > 100*time.Millisecond || done == total {
@@ -180,7 +189,7 @@ func settings(ctx context.Context, raw js.Value, progress js.Value) (compress.Se
 // met: ok false, the error, and the smallest budget that can.
 func planResult(p *compress.Plan, err error) any {
 	out := map[string]any{"ok": err == nil, "fp32_bytes": p.FP32Bytes(), "warnings": p.Warnings,
-		"priority": p.Tables[0].PrioritySource}
+		"priority": p.Tables[0].PrioritySource, "workers": 1 + min(state.helped, state.pool.size)}
 	least, merr := p.MinBytes()
 	var be *compress.BudgetError
 	if errors.As(err, &be) {
@@ -216,6 +225,7 @@ func planWith(ctx context.Context, args []js.Value) (any, error) {
 		return nil, err
 	}
 	if state.plan == nil {
+		state.helped = 0
 		p, err := compress.Measure(state.in, s, env)
 		if err != nil {
 			return nil, cancelled(ctx, err)

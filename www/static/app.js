@@ -277,10 +277,11 @@ async function replan() {
   }
   if (my !== gen || mine !== planning) return;
   $('plan-rows').dataset.measured = '1';
+  $('plan-rows').dataset.workers = p.workers;
   showMin(p);
   $('plan-warn').hidden = !(p.warnings && p.warnings.length);
   $('plan-warn').textContent = (p.warnings || []).join('\n');
-  $('compress-hint').textContent = `Each row is stored at fp32, fp16, int8 or int4 by its priority (here ${p.priority === 'counts' ? 'its access counts' : 'its L2 norm'}), within the budget; dense tensors pass through bit for bit.`;
+  $('compress-hint').textContent = `Each row is stored at fp32, fp16, int8 or int4 by its priority (here ${p.priority === 'counts' ? 'its access counts' : 'its L2 norm'}), within the budget; dense tensors pass through bit for bit.${p.workers > 1 ? ` Measured on ${p.workers} Web Workers, one a core.` : ''}`;
   if (!p.ok) {
     $('plan-rows').replaceChildren(el('tr', {}, el('td', { colspan: '6', class: 'muted', text: 'No prediction: the budget cannot be met.' })));
     note(p.error, true);

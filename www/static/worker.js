@@ -3,6 +3,12 @@
 // (transferred), and finally {id, ok, result | error, memory}. Jobs run one
 // at a time, in the order sent; a cancel is answered at once, and stops
 // the running job where it next reports progress.
+//
+// The worker the page makes (the primary) makes one helper worker (this
+// same script, named "helper") for each other core the browser reports,
+// opens every file it opens on them too, and gives them to the wasm core
+// as a pool: a plan measures the rows of a large table in even ranges, the
+// first here and the others on the helpers, at the same time.
 importScripts('wasm_exec.js');
 
 const go = new Go();
@@ -11,6 +17,47 @@ const ready = WebAssembly.instantiateStreaming(fetch('shark.wasm'), go.importObj
   instance = r.instance;
   go.run(instance); // sets self.sharkAPI and keeps running
 });
+
+const isHelper = self.name === 'helper';
+const helpers = isHelper ? [] : makeHelpers(Math.min(7, (navigator.hardwareConcurrency || 1) - 1));
+
+function makeHelpers(n) {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const h = { worker: new Worker('worker.js', { name: 'helper' }), next: 1, pending: new Map() };
+    h.worker.onmessage = (e) => {
+      const { id, progress, ok, result, error } = e.data;
+      const p = h.pending.get(id);
+      if (!p) return;
+      if (progress) { p.progress(progress.done); return; }
+      h.pending.delete(id);
+      if (ok) p.resolve(result); else p.reject(new Error(error));
+    };
+    out.push(h);
+  }
+  return out;
+}
+
+// ask sends an operation to helper h; its answer settles the promise.
+function ask(h, op, args, progress) {
+  const id = h.next++;
+  return new Promise((resolve, reject) => {
+    h.pending.set(id, { resolve, reject, progress: progress || (() => {}) });
+    h.worker.postMessage({ id, op, args });
+  });
+}
+
+if (helpers.length > 0) {
+  ready.then(() => sharkAPI.pool(helpers.length,
+    (i, settings, table, lo, hi, onProgress) => ask(helpers[i], 'measureRange', [settings, table, lo, hi], onProgress),
+    (i) => helpers[i].worker.postMessage({ op: 'cancel' })));
+}
+
+// share opens on every helper what the primary opens (in the order the
+// primary runs its jobs, so a helper measures the file the plan is of).
+function share(op, args) {
+  for (const h of helpers) ask(h, op, args).catch(() => {}); // a failure shows when the helper is asked to measure
+}
 
 function memory() {
   return instance ? instance.exports.mem.buffer.byteLength : 0;
@@ -23,12 +70,17 @@ async function run({ id, op, args }) {
     await ready;
     let out;
     switch (op) {
-      case 'open': out = await sharkAPI.open(args[0]); break;
-      case 'counts': out = await sharkAPI.counts(args[0]); break;
+      case 'open': share(op, args); out = await sharkAPI.open(args[0]); break;
+      case 'counts': share(op, args); out = await sharkAPI.counts(args[0]); break;
       case 'plan': out = await sharkAPI.plan(JSON.stringify(args[0]), progress); break;
       case 'compress': out = await sharkAPI.compress(JSON.stringify(args[0]), progress, chunk); break;
       case 'norms': out = await sharkAPI.norms(args[0], args[1]); break;
       case 'export': out = await sharkAPI.export(args[0], args[1], chunk); break;
+      case 'measureRange': {
+        const u8 = await sharkAPI.measureRange(args[0], args[1], args[2], args[3], (done) => progress('measure', done, 0));
+        self.postMessage({ id, ok: true, result: u8 }, [u8.buffer]);
+        return;
+      }
       case 'memory': out = 'null'; break;
       default: throw new Error('unknown operation ' + op);
     }

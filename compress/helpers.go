@@ -1,0 +1,172 @@
+package compress
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"shark/core"
+)
+
+// A Helper measures rows [lo, hi) of a table of the same input elsewhere,
+// with the same settings and counts, and returns what Measure would emit
+// for those rows, in order (MeasureRange is the other side). progress is
+// told the rows done within the range. The page gives one for each of its
+// other Web Workers, so that measuring uses every core the browser has.
+type Helper func(ctx context.Context, table string, lo, hi int, progress func(done int)) ([]core.RowStat, error)
+
+// helpedRows is the fewest rows a table needs before its measuring is
+// shared: below it the helpers' start-up costs more than they save.
+var helpedRows = 1 << 16
+
+// measureRows measures a table's rows in order: alone, or with the first
+// of len(Helpers)+1 even ranges here and the others by the helpers at the
+// same time. Each row's stats depend on the row alone (and its priority),
+// so the plan is the same either way.
+func (p *Plan) measureRows(table string, rows core.RowSource, prio core.PriorityFunc, emit func(int, core.RowStat) error, progress func(int)) error {
+	n, k := rows.Rows(), len(p.env.Helpers)+1
+	if k == 1 || n < helpedRows {
+		return p.measureOf()(rows, prio, emit, progress)
+	}
+	ctx, cancel := context.WithCancel(cmp.Or(p.env.Context, context.Background()))
+	defer cancel()
+	cut := func(i int) int { return int(int64(n) * int64(i) / int64(k)) }
+	done := make([]atomic.Int64, k) // rows measured in each range, told as one progress
+	report := func() {
+		var sum int64
+		for i := range done {
+			sum += done[i].Load()
+		}
+		progress(int(sum))
+	}
+	type result struct {
+		stats []core.RowStat
+		err   error
+	}
+	results := make([]chan result, k)
+	for i, h := range p.env.Helpers {
+		r := i + 1
+		results[r] = make(chan result, 1)
+		go func() {
+			stats, err := h(ctx, table, cut(r), cut(r+1), func(d int) { done[r].Store(int64(d)) })
+			if err == nil && len(stats) != cut(r+1)-cut(r) {
+				err = fmt.Errorf("a helper measured %d rows of %d..%d", len(stats), cut(r), cut(r+1))
+			}
+			results[r] <- result{stats, err}
+		}()
+	}
+	first := core.Range(rows, 0, cut(1))
+	if err := p.measureOf()(first, prio, emit, func(d int) { done[0].Store(int64(d)); report() }); err != nil {
+		return err
+	}
+	tick := time.NewTicker(200 * time.Millisecond) // the helpers' progress, while waiting for them
+	defer tick.Stop()
+	for r := 1; r < k; r++ {
+		var res result
+	wait:
+		for {
+			select {
+			case res = <-results[r]:
+				break wait
+			case <-tick.C:
+				report()
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if res.err != nil {
+			return fmt.Errorf("measuring rows %d..%d: %w", cut(r), cut(r+1), res.err)
+		}
+		for i, s := range res.stats {
+			if err := emit(cut(r)+i, s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// measureOf is the measurement the plan's settings need.
+func (p *Plan) measureOf() func(core.RowSource, core.PriorityFunc, func(int, core.RowStat) error, func(int)) error {
+	if p.errorsMeasured {
+		return core.MeasureStats
+	}
+	return core.MeasurePriorities
+}
+
+// MeasureRange is a Helper's work: rows [lo, hi) of the table measured as
+// Measure measures them, with the priorities of those rows.
+func MeasureRange(in *Input, s Settings, env Env, table string, lo, hi int, progress func(done int)) ([]core.RowStat, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	t, err := in.File.Tensor(table)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := Rows(in.File, t)
+	if err != nil {
+		return nil, err
+	}
+	if lo < 0 || hi > rows.Rows() || lo > hi {
+		return nil, fmt.Errorf("%w: rows %d..%d of a table of %d", core.ErrInvalid, lo, hi, rows.Rows())
+	}
+	env.Helpers = nil
+	p := &Plan{In: in, Settings: s, env: env, errorsMeasured: s.rule(0).By == core.ByBudget}
+	var prio core.PriorityFunc
+	if env.Counts != nil {
+		pst, cleanup, err := p.countsPriorities(t, false)
+		if err != nil {
+			return nil, err
+		}
+		defer cleanup()
+		prio = func(a, b int, dst []float64) error { return pst.read(lo+a, lo+b, dst) }
+	}
+	out := make([]core.RowStat, 0, hi-lo)
+	emit := func(_ int, st core.RowStat) error {
+		if err := env.err(); err != nil {
+			return err
+		}
+		out = append(out, st)
+		return nil
+	}
+	return out, p.measureOf()(core.Range(rows, lo, hi), prio, emit, progress)
+}
+
+// RowStatBytes is a row's stats as a Helper's answer crosses: 7 float32s.
+const RowStatBytes = 28
+
+// AppendRowStats appends stats, little-endian, to b.
+func AppendRowStats(b []byte, stats []core.RowStat) []byte {
+	for _, s := range stats {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(s.P))
+		for _, v := range s.SSE {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+		}
+		for _, v := range s.MaxAbs {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+		}
+	}
+	return b
+}
+
+// ReadRowStats reads what AppendRowStats wrote.
+func ReadRowStats(b []byte) ([]core.RowStat, error) {
+	if len(b)%RowStatBytes != 0 {
+		return nil, fmt.Errorf("%w: %d bytes of row stats, not a multiple of %d", core.ErrInvalid, len(b), RowStatBytes)
+	}
+	out := make([]core.RowStat, len(b)/RowStatBytes)
+	f := func(i int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])) }
+	for r := range out {
+		s := &out[r]
+		s.P = f(7 * r)
+		for j := range 3 {
+			s.SSE[j], s.MaxAbs[j] = f(7*r+1+j), f(7*r+4+j)
+		}
+	}
+	return out, nil
+}
