@@ -43,7 +43,7 @@ func main() {
 	api.Set("norms", promised(norms))
 	api.Set("export", promised(export))
 	api.Set("pool", js.FuncOf(setPool))
-	api.Set("measureRange", promisedBytes(measureRange))
+	api.Set("measureRange", promisedValue(measureRange))
 	api.Set("cancel", js.FuncOf(func(js.Value, []js.Value) any {
 		if state.cancel != nil {
 			state.cancel()
@@ -85,6 +85,19 @@ func cancelled(ctx context.Context, err error) error {
 // promised wraps fn as a JavaScript function returning a Promise that
 // resolves to fn's result as JSON text, or rejects with its error message.
 func promised(fn func(args []js.Value) (any, error)) js.Func {
+	return promisedValue(func(args []js.Value) (any, error) {
+		v, err := fn(args)
+		if err != nil {
+			return nil, err
+		}
+		b, _ := json.Marshal(v)
+		return string(b), nil
+	})
+}
+
+// promisedValue is promised for a result that JavaScript takes as it is (a
+// string, or a value such as bytes, which JSON would inflate).
+func promisedValue(fn func(args []js.Value) (any, error)) js.Func {
 	return js.FuncOf(func(_ js.Value, args []js.Value) any {
 		return js.Global().Get("Promise").New(js.FuncOf(func(_ js.Value, pr []js.Value) any {
 			resolve, reject := pr[0], pr[1]
@@ -99,8 +112,7 @@ func promised(fn func(args []js.Value) (any, error)) js.Func {
 					reject.Invoke(js.Global().Get("Error").New(err.Error()))
 					return
 				}
-				b, _ := json.Marshal(v)
-				resolve.Invoke(string(b))
+				resolve.Invoke(v)
 			}()
 			return nil
 		}))

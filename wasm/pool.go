@@ -84,15 +84,15 @@ func (p pool) ask(ctx context.Context, i int, settings, table string, lo, hi int
 
 // measureRange(settings, table, lo, hi, onProgress) is a helper's work
 // (compress.MeasureRange) on its open file: the rows' stats as bytes.
-func measureRange(args []js.Value) (js.Value, error) {
+func measureRange(args []js.Value) (any, error) {
 	ctx, done := job()
 	defer done()
 	if state.in == nil {
-		return js.Undefined(), fmt.Errorf("no file is open")
+		return nil, fmt.Errorf("no file is open")
 	}
 	s, env, err := settings(ctx, arg(args, 0), js.Undefined())
 	if err != nil {
-		return js.Undefined(), err
+		return nil, err
 	}
 	env.Helpers = nil
 	onProgress, last := arg(args, 4), time.Now()
@@ -107,34 +107,10 @@ func measureRange(args []js.Value) (js.Value, error) {
 	}
 	stats, err := compress.MeasureRange(state.in, s, env, arg(args, 1).String(), arg(args, 2).Int(), arg(args, 3).Int(), progress)
 	if err != nil {
-		return js.Undefined(), cancelled(ctx, err)
+		return nil, cancelled(ctx, err)
 	}
 	b := compress.AppendRowStats(make([]byte, 0, len(stats)*compress.RowStatBytes), stats)
 	u8 := js.Global().Get("Uint8Array").New(len(b))
 	js.CopyBytesToJS(u8, b)
 	return u8, nil
-}
-
-// promisedBytes is promised for a function whose result is a JavaScript
-// value already (bytes, which JSON would inflate).
-func promisedBytes(fn func(args []js.Value) (js.Value, error)) js.Func {
-	return js.FuncOf(func(_ js.Value, args []js.Value) any {
-		return js.Global().Get("Promise").New(js.FuncOf(func(_ js.Value, pr []js.Value) any {
-			resolve, reject := pr[0], pr[1]
-			go func() {
-				defer func() {
-					if r := recover(); r != nil {
-						reject.Invoke(js.Global().Get("Error").New(fmt.Sprint("internal error: ", r)))
-					}
-				}()
-				v, err := fn(args)
-				if err != nil {
-					reject.Invoke(js.Global().Get("Error").New(err.Error()))
-					return
-				}
-				resolve.Invoke(v)
-			}()
-			return nil
-		}))
-	})
 }
