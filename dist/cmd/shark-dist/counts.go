@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -15,8 +16,9 @@ func countsCmd(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&o.OnePeriod, "one-period", false, "count every file into one period (default: a period per file, oldest first)")
 	fs.StringVar(&o.PeriodColumn, "period-column", "", "the CSV column naming each row's period: a whole number or a date (2026-11-30)")
 	fs.BoolVar(&o.SkipBad, "skip-bad", false, "skip malformed rows")
+	asJSON := fs.Bool("json", false, "print {file, files}")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `usage: shark-dist counts MODEL PATTERN... -o DIR
+		fmt.Fprintln(fs.Output(), `usage: shark-dist counts MODEL PATTERN... -o DIR [--json]
 
 F-Quantization's access counts of many log files (every format shark train
 reads, sniffed per file), encoded with MODEL's encoding, a period per file,
@@ -42,6 +44,9 @@ holds <table>.pos and <table>.neg, int64 [periods, rows], the bytes
 	}
 	if err := run(ctx, pipelines.Counts(o)); err != nil {
 		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(out).Encode(map[string]any{"file": pipelines.CountsFile(o.Out), "files": len(o.Files)})
 	}
 	fmt.Fprintf(out, "counted %d file(s) into %s\n", len(o.Files), pipelines.CountsFile(o.Out))
 	return nil

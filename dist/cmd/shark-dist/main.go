@@ -31,7 +31,7 @@ Commands (each a Beam pipeline; prism runs it here unless --runner says where):
 
 Run "shark-dist COMMAND -help" for a command's flags. Beam's own flags
 (--runner, --endpoint, --environment_type, --project, --region, ...) follow
-the command's.
+the command's. Paths may be local, gs:// or s3:// (Beam's filesystems).
 `
 
 func main() {

@@ -49,8 +49,8 @@ writes for the shards joined into one table.`)
 	if o.Shards, err = pipelines.Expand(ctx, pos...); err != nil {
 		return err
 	}
-	if o.Counts != "" {
-		if st, err := os.Stat(o.Counts); err == nil && st.IsDir() {
+	if o.Counts != "" { // a folder: the counts.npz shark-dist counts wrote there
+		if st, err := os.Stat(o.Counts); (err == nil && st.IsDir()) || strings.HasSuffix(o.Counts, "/") {
 			o.Counts = pipelines.CountsFile(o.Counts)
 		}
 	}
