@@ -78,16 +78,36 @@ func (p *Plan) measureRows(table string, rows core.RowSource, prio core.Priority
 				return ctx.Err()
 			}
 		}
-		if res.err != nil {
-			return fmt.Errorf("measuring rows %d..%d: %w", cut(r), cut(r+1), res.err)
-		}
-		for i, s := range res.stats {
-			if err := emit(cut(r)+i, s); err != nil {
-				return err
+		if res.err == nil {
+			for i, s := range res.stats {
+				if err := emit(cut(r)+i, s); err != nil {
+					return err
+				}
 			}
+			continue
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// A helper that failed (a Worker the browser stopped, say) costs
+		// time, not the job: its rows are measured here.
+		p.warn(fmt.Sprintf("table %q: rows %d..%d were measured here, as a helper could not: %v", table, cut(r), cut(r+1), res.err))
+		lo := cut(r)
+		if err := p.measureOf()(core.Range(rows, lo, cut(r+1)), shifted(prio, lo),
+			func(i int, s core.RowStat) error { return emit(lo+i, s) },
+			func(d int) { done[r].Store(int64(d)); report() }); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// shifted is prio for the rows from lo on, numbered from 0.
+func shifted(prio core.PriorityFunc, lo int) core.PriorityFunc {
+	if prio == nil {
+		return nil
+	}
+	return func(a, b int, dst []float64) error { return prio(lo+a, lo+b, dst) }
 }
 
 // measureOf is the measurement the plan's settings need.
@@ -124,7 +144,7 @@ func MeasureRange(in *Input, s Settings, env Env, table string, lo, hi int, prog
 			return nil, err
 		}
 		defer cleanup()
-		prio = func(a, b int, dst []float64) error { return pst.read(lo+a, lo+b, dst) }
+		prio = shifted(pst.read, lo)
 	}
 	out := make([]core.RowStat, 0, hi-lo)
 	emit := func(_ int, st core.RowStat) error {

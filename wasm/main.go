@@ -374,9 +374,19 @@ func newBlobReader(blob js.Value) *blobReader {
 	return b
 }
 
-func (b *blobReader) read(p []byte, off int64) {
+// read fills p from off. The browser throws when the file cannot be read
+// (moved, deleted or changed on disk since it was chosen): that is an
+// error of this read, never a panic, since the reads run on goroutines
+// of their own where nothing would recover it.
+func (b *blobReader) read(p []byte, off int64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("reading %s at byte %d: %v", b.blob.Get("name").String(), off, r)
+		}
+	}()
 	ab := b.frs.Call("readAsArrayBuffer", b.blob.Call("slice", float64(off), float64(off+int64(len(p)))))
 	js.CopyBytesToGo(p, js.Global().Get("Uint8Array").New(ab))
+	return nil
 }
 
 func (b *blobReader) ReadAt(p []byte, off int64) (int, error) {
@@ -391,7 +401,9 @@ func (b *blobReader) ReadAt(p []byte, off int64) (int, error) {
 		p = p[:b.size-off]
 	}
 	if len(p) >= window/2 {
-		b.read(p, off)
+		if err := b.read(p, off); err != nil {
+			return 0, err
+		}
 	} else {
 		for done := 0; done < len(p); {
 			o := off + int64(done)
@@ -410,7 +422,10 @@ func (b *blobReader) ReadAt(p []byte, off int64) (int, error) {
 					c.data = make([]byte, window)
 				}
 				c.data = c.data[:n]
-				b.read(c.data, w)
+				if err := b.read(c.data, w); err != nil {
+					c.off = -1
+					return done, err
+				}
 				c.off, data = w, c.data
 			}
 			done += copy(p[done:], data[o-w:])

@@ -118,6 +118,40 @@ func products(t *testing.T, ctx context.Context) {
 		}
 	})
 
+	t.Run("a file that goes away while it is measured says why, and every worker works on", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "gone.npy")
+		const rows, dim = 1 << 22, 64 // 1 GiB, sparse on disk
+		hdr, _ := npy.HeaderBytes(formats.F32, []int64{rows, dim})
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write(hdr)
+		f.Truncate(int64(len(hdr)) + rows*dim*4)
+		f.Close()
+		if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID("file"), []string{path})); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `document.getElementById('file-title').textContent === 'gone.npy' && document.querySelector('#plan-rows button') !== null`, 2*time.Minute)
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#plan-rows button"))); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `!document.getElementById('plan-busy').hidden`, time.Minute)
+		time.Sleep(300 * time.Millisecond)
+		os.Remove(path)
+		waitJS(t, ctx, `document.getElementById('plan-busy').hidden && document.getElementById('budget-note').textContent.includes('reading gone.npy')`, time.Minute)
+		t.Logf("the page says: %s", eval[string](t, ctx, `document.getElementById('budget-note').textContent`))
+		drop(t, ctx, "big.npz", big)
+		waitJS(t, ctx, `document.getElementById('file-title').textContent === 'big.npz' && document.getElementById('plan-rows').dataset.measured === '1' && !document.getElementById('go').disabled`, 3*time.Minute)
+		cores := eval[int](t, ctx, `Math.min(8, navigator.hardwareConcurrency || 1)`)
+		if w := eval[string](t, ctx, `document.getElementById('plan-rows').dataset.workers`); w != fmt.Sprint(cores) {
+			t.Fatalf("after the file went away, measured on %s Web Workers of %d", w, cores)
+		}
+		if warn := eval[string](t, ctx, `document.getElementById('plan-warn').hidden ? '' : document.getElementById('plan-warn').textContent`); strings.Contains(warn, "measured here") {
+			t.Fatalf("a helper failed: %s", warn)
+		}
+	})
+
 	t.Run("the smallest budget is on the slider, and a budget change leaves no stale result", func(t *testing.T) {
 		drop(t, ctx, "narrow.npz", tableNPZ(t, 20_000, 8, "gmf_user", "gmf_item"))
 		waitJS(t, ctx, `document.getElementById('file-title').textContent === 'narrow.npz' && document.getElementById('plan-rows').dataset.measured === '1' && !document.getElementById('go').disabled`, 3*time.Minute)

@@ -11,14 +11,24 @@
 // first here and the others on the helpers, at the same time.
 importScripts('wasm_exec.js');
 
+const isHelper = self.name === 'helper';
+
+// lastWords keeps what the Go program printed last: if it ever stops, a
+// helper tells the primary why, and the primary the user.
+const lastWords = [];
+for (const level of ['log', 'error']) {
+  const print = console[level].bind(console);
+  console[level] = (...a) => { lastWords.push(a.join(' ')); if (lastWords.length > 20) lastWords.shift(); print(...a); };
+}
+
 const go = new Go();
 let instance = null;
 const ready = WebAssembly.instantiateStreaming(fetch('shark.wasm'), go.importObject).then((r) => {
   instance = r.instance;
-  go.run(instance); // sets self.sharkAPI and keeps running
+  go.run(instance).then(() => { // the program stopped: it never returns otherwise
+    if (isHelper) self.postMessage({ exited: lastWords.join('\n') || 'the program stopped' });
+  });
 });
-
-const isHelper = self.name === 'helper';
 const helpers = isHelper ? [] : makeHelpers(Math.min(7, (navigator.hardwareConcurrency || 1) - 1));
 
 function makeHelpers(n) {
@@ -26,7 +36,14 @@ function makeHelpers(n) {
   for (let i = 0; i < n; i++) {
     const h = { worker: new Worker('worker.js', { name: 'helper' }), next: 1, pending: new Map() };
     h.worker.onmessage = (e) => {
-      const { id, progress, ok, result, error } = e.data;
+      const { id, progress, ok, result, error, exited } = e.data;
+      if (exited !== undefined) { // every question to it fails from now on, saying why
+        h.dead = 'worker ' + (i + 2) + ' stopped: ' + exited;
+        console.error(h.dead);
+        for (const p of h.pending.values()) p.reject(new Error(h.dead));
+        h.pending.clear();
+        return;
+      }
       const p = h.pending.get(id);
       if (!p) return;
       if (progress) { p.progress(progress.done); return; }
@@ -41,6 +58,7 @@ function makeHelpers(n) {
 // ask sends an operation to helper h; its answer settles the promise.
 function ask(h, op, args, progress) {
   const id = h.next++;
+  if (h.dead) return Promise.reject(new Error(h.dead));
   return new Promise((resolve, reject) => {
     h.pending.set(id, { resolve, reject, progress: progress || (() => {}) });
     h.worker.postMessage({ id, op, args });
@@ -90,11 +108,23 @@ async function run({ id, op, args }) {
   }
 }
 
+// A cancel stops the job running. On a helper it also drops the measuring
+// asked of it before the cancel and not started yet: the primary stopped
+// waiting for it.
 let queue = Promise.resolve();
+let cancels = 0;
 self.onmessage = (e) => {
   if (e.data.op === 'cancel') {
+    cancels++;
     ready.then(() => sharkAPI.cancel());
     return;
   }
-  queue = queue.then(() => run(e.data));
+  const asked = cancels;
+  queue = queue.then(() => {
+    if (isHelper && e.data.op === 'measureRange' && asked !== cancels) {
+      self.postMessage({ id: e.data.id, ok: false, error: 'cancelled' });
+      return;
+    }
+    return run(e.data);
+  });
 };
