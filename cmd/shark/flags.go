@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"shark/compress"
 	"shark/ctr/dataset"
 	"shark/ctr/modelfile"
 )
@@ -25,35 +26,13 @@ type budget struct {
 func (b *budget) String() string { return b.text }
 func (b *budget) Type() string   { return "size" }
 
-var units = []struct {
-	suffix string
-	mul    float64
-}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
-
 func (b *budget) Set(s string) error {
-	s = strings.TrimSpace(s)
-	if p, ok := strings.CutSuffix(s, "%"); ok {
-		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || !(v > 0 && v <= 1000) {
-			return fmt.Errorf("%q: want a percentage above 0, e.g. 30%%", s)
-		}
-		*b = budget{share: v / 100, text: s}
-		return nil
+	share, bytes, err := compress.ParseBudget(s)
+	if err != nil {
+		return err
 	}
-	for _, u := range units {
-		if p, ok := strings.CutSuffix(s, u.suffix); ok {
-			v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-			if err != nil || !(v > 0) || v*u.mul > 1<<62 {
-				return fmt.Errorf("%q: want a positive size, e.g. 1.5MB or 800KiB", s)
-			}
-			*b = budget{bytes: int64(v * u.mul), text: s}
-			return nil
-		}
-	}
-	if _, err := strconv.ParseFloat(s, 64); err == nil {
-		return fmt.Errorf("%q has no unit: write %s%% for a share of the tables' fp32 bytes, or %sMB (%sMiB, %sB) for a size", s, s, s, s, s)
-	}
-	return fmt.Errorf("%q: want a percentage (30%%) or a size with a unit (1.5MB, 800KiB, 2GiB)", s)
+	*b = budget{share: share, bytes: bytes, text: strings.TrimSpace(s)}
+	return nil
 }
 
 // optFloat is a float flag with no default: unset until given, so that the

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"shark/compress"
 	"shark/dist/pipelines"
-	"strconv"
 	"strings"
 )
 
@@ -43,8 +43,8 @@ writes for the shards joined into one table.`)
 	if len(pos) < 1 || o.Out == "" {
 		return usageErr{fmt.Errorf("want at least one PATTERN and -o DIR")}
 	}
-	if o.Budget, o.BudgetBytes, err = parseBudget(budget); err != nil {
-		return usageErr{err}
+	if o.Budget, o.BudgetBytes, err = compress.ParseBudget(budget); err != nil {
+		return usageErr{fmt.Errorf("--budget %w", err)}
 	}
 	if o.Shards, err = pipelines.Expand(ctx, pos...); err != nil {
 		return err
@@ -70,27 +70,4 @@ writes for the shards joined into one table.`)
 	fmt.Fprintf(out, "%d rows x %d in %d parts: %d bytes for a budget of %d, %d passes over the data, %d bytes of summaries crossed; %s\n",
 		res.Rows, res.Dim, res.Parts, res.Bytes, res.BudgetBytes, res.Passes, res.SummaryByte, res.Manifest)
 	return nil
-}
-
-// parseBudget reads "30%" or a size with units ("1.5GB", "800KiB").
-func parseBudget(s string) (float64, int64, error) {
-	if v, ok := strings.CutSuffix(s, "%"); ok {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || !(f > 0 && f <= 100) {
-			return 0, 0, fmt.Errorf("--budget %q: want a share in (0%%, 100%%]", s)
-		}
-		return f / 100, 0, nil
-	}
-	for _, u := range []struct {
-		suffix string
-		mult   float64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}} {
-		if v, ok := strings.CutSuffix(s, u.suffix); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err == nil && f > 0 {
-				return 0, int64(f * u.mult), nil
-			}
-		}
-	}
-	return 0, 0, fmt.Errorf("--budget %q: want a share (30%%) or a size with units (1.5GB)", s)
 }
