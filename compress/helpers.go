@@ -78,24 +78,32 @@ func (p *Plan) measureRows(table string, rows core.RowSource, prio core.Priority
 				return ctx.Err()
 			}
 		}
-		if res.err == nil {
-			for i, s := range res.stats {
-				if err := emit(cut(r)+i, s); err != nil {
-					return err
-				}
-			}
-			continue
-		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		// A helper that failed (a Worker the browser stopped, say) costs
-		// time, not the job: its rows are measured here.
-		p.warn(fmt.Sprintf("table %q: rows %d..%d were measured here, as a helper could not: %v", table, cut(r), cut(r+1), res.err))
-		lo := cut(r)
-		if err := p.measureOf()(core.Range(rows, lo, cut(r+1)), shifted(prio, lo),
-			func(i int, s core.RowStat) error { return emit(lo+i, s) },
-			func(d int) { done[r].Store(int64(d)); report() }); err != nil {
+		lo, hi := cut(r), cut(r+1)
+		if res.err != nil {
+			// A helper that failed (a Worker the browser stopped, say)
+			// costs time, not the job: its rows are measured here.
+			p.warn(fmt.Sprintf("table %q: rows %d..%d were measured here, as a helper could not: %v", table, lo, hi, res.err))
+			res.stats = nil
+		}
+		if err := p.takeRange(rows, prio, lo, hi, res.stats, emit, func(d int) { done[r].Store(int64(d)); report() }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// takeRange emits rows [lo, hi)'s stats: those a helper measured, or,
+// when stats is nil, those measured here.
+func (p *Plan) takeRange(rows core.RowSource, prio core.PriorityFunc, lo, hi int, stats []core.RowStat, emit func(int, core.RowStat) error, progress func(int)) error {
+	at := func(i int, s core.RowStat) error { return emit(lo+i, s) }
+	if stats == nil {
+		return p.measureOf()(core.Range(rows, lo, hi), shifted(prio, lo), at, progress)
+	}
+	for i, s := range stats {
+		if err := at(i, s); err != nil {
 			return err
 		}
 	}
