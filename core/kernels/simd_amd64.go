@@ -139,23 +139,7 @@ func quantizeRowAVX512(bits int, dst []byte, src []float32) {
 	per := 8 / bits
 	nb := (n + per - 1) / per
 	dst = dst[:nb+4]
-	vmin := archsimd.LoadFloat32x16Slice(src)
-	vmax := vmin
-	i := 16
-	for ; i+16 <= n; i += 16 {
-		v := archsimd.LoadFloat32x16Slice(src[i:])
-		vmin, vmax = vmin.Min(v), vmax.Max(v)
-	}
-	l8, h8 := vmin.GetLo().Min(vmin.GetHi()), vmax.GetLo().Max(vmax.GetHi())
-	l4, h4 := l8.GetLo().Min(l8.GetHi()), h8.GetLo().Max(h8.GetHi())
-	mn := min(min(l4.GetElem(0), l4.GetElem(1)), min(l4.GetElem(2), l4.GetElem(3)))
-	mx := max(max(h4.GetElem(0), h4.GetElem(1)), max(h4.GetElem(2), h4.GetElem(3)))
-	for ; i < n; i++ {
-		mn, mx = min(mn, src[i]), max(mx, src[i])
-	}
-	if mn == 0 {
-		mn = firstZero(src)
-	}
+	mn, mx := minMaxAVX512(src)
 	mn, _, inv, maxq, hs, hb := rowParams(bits, mn, mx)
 	putScaleBias(dst[nb:], hs, hb)
 	codesAVX512(bits, dst[:nb], src, mn, inv, maxq)
