@@ -69,7 +69,7 @@ type dataFlags struct {
 // add defines the reading flags; withTest adds --test.
 func (d *dataFlags) add(fs *pflag.FlagSet, withTest bool) {
 	fs.StringVar(&d.format, "format", "", "data format: criteo, csv, libsvm or libffm (sniffed from the first line when not given)")
-	fs.StringVar(&d.label, "label", "", "csv: the label column, optionally with a threshold, e.g. 'rating>=4'")
+	fs.StringVar(&d.label, "label", "", "the label: csv: its column, optionally with a threshold, e.g. 'rating>=4'; other formats: a threshold alone, e.g. '>=4' (default: 0/1 labels, and -1/+1 in libsvm/libfm/libffm)")
 	fs.StringSliceVar(&d.ignore, "ignore", nil, "csv: columns to leave out")
 	fs.StringSliceVar(&d.numeric, "numeric", nil, "csv: numeric columns, bucketised as floor(ln(x)^2)")
 	fs.IntVar(&d.minCount, "min-count", 2, "values seen fewer times share the out-of-vocabulary row")

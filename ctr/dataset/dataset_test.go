@@ -110,7 +110,8 @@ func TestLibSVMAndFFM(t *testing.T) {
 		"libffm twice":    "1 0:3:1 0:4:1\n",
 		"libffm field":    "1 a:3:1 0:1\n",
 		"bad label":       "yes 3:1\n",
-		"label -1":        "-1 3:1\n",
+		"label 2":         "2 3:1\n",
+		"labels 0 and -1": "1 3:1\n0 3:1\n-1 3:1\n",
 	} {
 		if _, err := readAll(t, data, Options{}); !errors.Is(err, ErrBadRow) {
 			t.Errorf("%s: %v", name, err)
@@ -169,7 +170,10 @@ func FuzzReaders(f *testing.F) {
 	f.Add(byte(3), "1 0:3:1 2:9:1\n")
 	f.Fuzz(func(t *testing.T, kind byte, data string) {
 		fuzzcap.Run(t, len(data), func() {
-			opt := Options{Format: []string{"criteo", "csv", "libsvm", "libffm"}[kind%4], Label: "y"}
+			opt := Options{Format: []string{"criteo", "csv", "libsvm", "libffm"}[kind%4]}
+			if opt.Format == "csv" {
+				opt.Label = "y"
+			}
 			r, err := Open(strings.NewReader(data), opt)
 			if err != nil {
 				return
@@ -190,18 +194,30 @@ func FuzzReaders(f *testing.F) {
 	})
 }
 
-// Labels other than 0 and 1 are malformed rows in every format: a file of
-// 2, -1 or 0.5 does not become clicks silently (a CSV threshold says how
-// to count other values).
+// Labels other than 0 and 1 (and, in the libSVM family, -1 and +1) are
+// malformed rows in every format: a file of 2 or 0.5 does not become
+// clicks silently (a threshold says how to count other values).
 func TestLabelsAreZeroOrOne(t *testing.T) {
-	for _, y := range []string{"2", "-1", "0.5", "nan", "1e300"} {
+	for _, y := range []string{"2", "-1", "0.5", "nan", "1e300", "-2"} {
 		for format, data := range map[string]string{
 			"criteo": criteoRow(y, make([]string, 13), make([]string, 26)),
 			"csv":    "y,x\n" + y + ",a\n",
 			"libsvm": y + " 3:1\n",
 			"libffm": y + " 0:3:1\n",
 		} {
-			if _, err := readAll(t, data, Options{Format: format, Label: "y"}); !errors.Is(err, ErrBadRow) {
+			opt := Options{Format: format}
+			if format == "csv" {
+				opt.Label = "y"
+			}
+			_, err := readAll(t, data, opt)
+			if y == "-1" && (format == "libsvm" || format == "libffm") {
+				if err != nil {
+					t.Errorf("%s label -1: %v", format, err)
+				}
+				continue
+			}
+			var re *RowError
+			if !errors.Is(err, ErrBadRow) || !errors.As(err, &re) || re.Line == 0 || !strings.Contains(err.Error(), "--label") {
 				t.Errorf("%s label %q: %v", format, y, err)
 			}
 		}
@@ -319,5 +335,42 @@ func TestParsePeriod(t *testing.T) {
 		if _, err := ParsePeriod(s); err == nil {
 			t.Errorf("%q read as a period", s)
 		}
+	}
+}
+
+// The libSVM family's own binary labels, -1 and +1 (also written 1), read
+// as 0 and 1 as libFM and libSVM tools write them; --label takes a
+// threshold in every format, and a column name only in CSV.
+func TestSignedLabelsAndThresholds(t *testing.T) {
+	for format, data := range map[string]string{
+		"libsvm": "+1 3:1 7:1\n-1 4:1 7:1\n1 4:1 8:1\n-1.0 3:1 8:1\n",
+		"libffm": "+1 0:3:1 1:7:1\n-1 0:4:1 1:7:1\n1 0:4:1\n-1 1:8:1\n",
+	} {
+		recs, err := readAll(t, data, Options{Format: format})
+		var got []float32
+		for _, r := range recs {
+			got = append(got, r.Label)
+		}
+		if err != nil || !slices.Equal(got, []float32{1, 0, 1, 0}) {
+			t.Errorf("%s: labels %v, %v", format, got, err)
+		}
+	}
+	for format, data := range map[string]string{
+		"libsvm": "5 3:1\n3 4:1\n4 3:1\n",
+		"libffm": "5 0:3:1\n3 0:4:1\n4 1:3:1\n",
+		"criteo": criteoRow("5", make([]string, 13), make([]string, 26)) + criteoRow("3", make([]string, 13), make([]string, 26)) + criteoRow("4", make([]string, 13), make([]string, 26)),
+	} {
+		recs, err := readAll(t, data, Options{Format: format, Label: ">=4"})
+		if err != nil || len(recs) != 3 || recs[0].Label != 1 || recs[1].Label != 0 || recs[2].Label != 1 {
+			t.Errorf("%s with a threshold: %v %v", format, recs, err)
+		}
+		if _, err := Open(strings.NewReader(data), Options{Format: format, Label: "rating>=4"}); !errors.Is(err, ErrFormat) {
+			t.Errorf("%s with a column name: %v", format, err)
+		}
+	}
+	_, err := readAll(t, "1 3:1\n0 3:1\n-1 3:1\n", Options{Format: "libsvm"})
+	var re *RowError
+	if !errors.As(err, &re) || re.Line != 3 || !strings.Contains(err.Error(), "line 2 has label 0") {
+		t.Errorf("0 and -1 in one file: %v", err)
 	}
 }

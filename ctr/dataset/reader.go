@@ -57,7 +57,7 @@ type Reader interface {
 // Options describe how to read a file.
 type Options struct {
 	Format  string   // criteo, csv, libsvm, libffm; "" to sniff
-	Label   string   // csv: label column, optionally with a threshold: rating>=4
+	Label   string   // csv: label column, optionally with a threshold: rating>=4; other formats: a threshold alone, >=4
 	Ignore  []string // csv: columns to leave out
 	Numeric []string // csv: numeric columns, bucketised like Criteo's integers
 	MaxLine int      `msgpack:",omitempty"` // the longest line read, in bytes; 0: DefaultMaxLine
@@ -119,14 +119,17 @@ func Open(r io.Reader, opt Options) (Reader, error) {
 	}
 	l := &lines{r: br, max: opt.MaxLine}
 	switch opt.Format {
-	case "criteo":
-		return newCriteo(l), nil
+	case "criteo", "libsvm", "libfm", "libffm":
+		lb, err := newLabeler(opt.Format, opt.Label, opt.Format != "criteo")
+		if err != nil {
+			return nil, err
+		}
+		if opt.Format == "criteo" {
+			return newCriteo(l, lb), nil
+		}
+		return newLibSVM(l, opt.Format == "libffm", lb), nil
 	case "csv":
 		return newCSV(l, opt)
-	case "libsvm", "libfm":
-		return newLibSVM(l, false), nil
-	case "libffm":
-		return newLibSVM(l, true), nil
 	}
 	return nil, fmt.Errorf("%w: %q (criteo, csv, libsvm, libffm)", ErrFormat, opt.Format)
 }
@@ -177,24 +180,15 @@ func (l *lines) read() (string, error) {
 	}
 }
 
-// parseLabel reads a click label: 0 or 1, nothing else (a CSV label with a
-// threshold says how other values count).
-func parseLabel(s string, line int64) (float32, error) {
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || (v != 0 && v != 1) {
-		return 0, bad(line, "label %q is not 0 or 1", s)
-	}
-	return float32(v), nil
-}
-
 // Criteo: label, I1..I13 (integers, may be empty), C1..C26 (hashed, may be empty).
 type criteo struct {
 	l      *lines
+	lb     *labeler
 	fields []string
 }
 
-func newCriteo(l *lines) *criteo {
-	c := &criteo{l: l}
+func newCriteo(l *lines, lb *labeler) *criteo {
+	c := &criteo{l: l, lb: lb}
 	for i := 1; i <= 13; i++ {
 		c.fields = append(c.fields, fmt.Sprintf("I%d", i))
 	}
@@ -216,11 +210,8 @@ func (c *criteo) Next() (*Record, error) {
 		return nil, bad(c.l.line, "%d tab-separated columns, Criteo rows have 40", len(cols))
 	}
 	rec := &Record{Line: c.l.line, Tokens: make([]string, 39)}
-	if cols[0] != "0" && cols[0] != "1" {
-		return nil, bad(c.l.line, "label %q is not 0 or 1", cols[0])
-	}
-	if cols[0] == "1" {
-		rec.Label = 1
+	if rec.Label, err = c.lb.of(cols[0], c.l.line); err != nil {
+		return nil, err
 	}
 	for i := 1; i <= 13; i++ {
 		if cols[i] == "" {
@@ -243,13 +234,14 @@ func (c *criteo) Next() (*Record, error) {
 // is its index.
 type libsvm struct {
 	l    *lines
+	lb   *labeler
 	ffm  bool
 	nf   int          // libsvm: fields, fixed by the first row
 	seen map[int]bool // libffm: the field ids seen so far
 }
 
-func newLibSVM(l *lines, ffm bool) *libsvm {
-	return &libsvm{l: l, ffm: ffm, nf: -1, seen: map[int]bool{}}
+func newLibSVM(l *lines, ffm bool, lb *labeler) *libsvm {
+	return &libsvm{l: l, lb: lb, ffm: ffm, nf: -1, seen: map[int]bool{}}
 }
 
 // Fields is known after the first row for libSVM; for libFFM it is the
@@ -286,7 +278,7 @@ func (s *libsvm) Next() (*Record, error) {
 	if len(parts) == 0 {
 		return s.Next() // a line of blanks
 	}
-	y, err := parseLabel(parts[0], s.l.line)
+	y, err := s.lb.of(parts[0], s.l.line)
 	if err != nil {
 		return nil, err
 	}
@@ -352,8 +344,7 @@ type csvReader struct {
 	label   int
 	period  int // the period column, -1 for none
 	width   int // columns in the header
-	op      string
-	thr     float64
+	lb      *labeler
 	row     []string
 }
 
@@ -372,18 +363,12 @@ func newCSV(l *lines, opt Options) (*csvReader, error) {
 	if opt.Label == "" {
 		return nil, fmt.Errorf("%w: CSV needs --label COLUMN (e.g. --label clicked, or --label 'rating>=4')", ErrFormat)
 	}
-	c := &csvReader{l: l, label: -1, period: -1, width: len(head)}
-	name := opt.Label
-	for _, op := range []string{">=", "<=", "==", ">", "<"} {
-		if i := strings.Index(opt.Label, op); i > 0 {
-			name, c.op = strings.TrimSpace(opt.Label[:i]), op
-			c.thr, err = strconv.ParseFloat(strings.TrimSpace(opt.Label[i+len(op):]), 64)
-			if err != nil || math.IsNaN(c.thr) {
-				return nil, fmt.Errorf("%w: --label %q: threshold is not a number", ErrFormat, opt.Label)
-			}
-			break
-		}
+	c := &csvReader{l: l, label: -1, period: -1, width: len(head), lb: &labeler{}}
+	name, op, thr, err := parseThreshold(opt.Label)
+	if err != nil {
+		return nil, err
 	}
+	c.lb.op, c.lb.thr = op, thr
 	for _, l := range [][]string{opt.Ignore, opt.Numeric, {name}} {
 		for _, x := range l {
 			if !slices.Contains(head, x) {
@@ -468,7 +453,7 @@ func (c *csvReader) Next() (*Record, error) {
 		return nil, bad(n, "%d columns, the header has %d", len(c.row), c.width)
 	}
 	rec := &Record{Line: n, Tokens: make([]string, len(c.fields))}
-	if rec.Label, err = c.labelOf(strings.TrimSpace(c.row[c.label]), n); err != nil {
+	if rec.Label, err = c.lb.of(c.row[c.label], n); err != nil {
 		return nil, err
 	}
 	if c.period >= 0 {
@@ -488,33 +473,4 @@ func (c *csvReader) Next() (*Record, error) {
 		rec.Tokens[k] = v
 	}
 	return rec, nil
-}
-
-// labelOf reads the label: 0 or 1, or, with a threshold, whether the value
-// meets it.
-func (c *csvReader) labelOf(v string, line int64) (float32, error) {
-	if c.op == "" {
-		return parseLabel(v, line)
-	}
-	x, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(x) {
-		return 0, bad(line, "label %q is not a number", v)
-	}
-	var yes bool
-	switch c.op {
-	case ">=":
-		yes = x >= c.thr
-	case "<=":
-		yes = x <= c.thr
-	case "==":
-		yes = x == c.thr
-	case ">":
-		yes = x > c.thr
-	case "<":
-		yes = x < c.thr
-	}
-	if yes {
-		return 1, nil
-	}
-	return 0, nil
 }
