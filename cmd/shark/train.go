@@ -12,6 +12,7 @@ import (
 	"shark/core"
 	"shark/core/kernels"
 	"shark/ctr/dataset"
+	"shark/ctr/importance"
 	"shark/ctr/model"
 	"shark/ctr/modelfile"
 	"shark/ctr/pipeline"
@@ -86,7 +87,10 @@ refuse rows the model was trained on. Prints the held-out AUC and logloss.
 
 --json prints {auc, logloss, rows, train_rows, test_rows, fields,
 embedding_bytes, epochs, seconds, train_seconds, samples_per_sec, model,
-kernels}; rows says which rows the AUC came from.`,
+kernels, leaks}; rows says which rows the AUC came from. leaks lists
+[{field, auc}] for every column that alone separates the held-out labels
+with AUC >= 0.99 (also a warning): such a column gives the label away, and
+the AUC of a model trained beside it means nothing.`,
 		Args: exactArgs(1, "one data file DATA"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			cfg.Hidden = hidden
@@ -139,6 +143,7 @@ func (c *cli) train(data, test, out string, d *dataFlags, cfg model.Config) erro
 	if tr.Skipped > 0 {
 		c.warn("skipped %d malformed rows", tr.Skipped)
 	}
+	c.warnLeaks(tr.Leaks)
 	prov := compress.Provenance(compress.Origin{Step: "train", Data: filepath.Base(data)})
 	if err := modelfile.Save(out, tr.Model, tr.Encoding, modelfile.Record{Training: tr.Training, Provenance: prov}, data, test); err != nil {
 		return err
@@ -148,7 +153,8 @@ func (c *cli) train(data, test, out string, d *dataFlags, cfg model.Config) erro
 	if c.json {
 		return c.result(map[string]any{"auc": met.AUC, "logloss": met.LogLoss, "rows": tr.Rows, "train_rows": tr.Train.Rows(), "test_rows": tr.Test.Rows(),
 			"fields": len(tr.Encoding.Fields), "embedding_bytes": m.EmbeddingBytes(), "epochs": tr.History, "seconds": secs, "model": out,
-			"train_seconds": tr.TrainSeconds, "samples_per_sec": float64(tr.Train.Rows()*m.Cfg.Epochs) / tr.TrainSeconds, "kernels": kernels.Impl()})
+			"train_seconds": tr.TrainSeconds, "samples_per_sec": float64(tr.Train.Rows()*m.Cfg.Epochs) / tr.TrainSeconds, "kernels": kernels.Impl(),
+			"leaks": leaksJSON(tr.Leaks)})
 	}
 	for _, e := range tr.History {
 		fmt.Fprintf(c.stdout, "epoch %d: train logloss %.4f, test AUC %.4f logloss %.4f\n", e.Epoch, e.TrainLoss, e.Valid.AUC, e.Valid.LogLoss)
@@ -156,4 +162,20 @@ func (c *cli) train(data, test, out string, d *dataFlags, cfg model.Config) erro
 	fmt.Fprintf(c.stdout, "test AUC %.4f, logloss %.4f on %s (trained on %s rows, %d fields, %s of embeddings) in %.1fs; saved %s\n",
 		met.AUC, met.LogLoss, tr.Rows.Text, dataset.Count(tr.Train.Rows()), len(tr.Encoding.Fields), compress.Size(m.EmbeddingBytes()), secs, out)
 	return nil
+}
+
+// warnLeaks names every column that alone gives the held-out labels away.
+func (c *cli) warnLeaks(leaks []importance.Leak) {
+	for _, l := range leaks {
+		c.warn("column %q alone separates the held-out labels (AUC %.4f): it gives the label away, so the held-out AUC says nothing of the other columns; leave it out (--ignore %s, in CSV)",
+			l.Field, l.AUC, l.Field)
+	}
+}
+
+// leaksJSON is leaks for --json: a list, empty when there are none.
+func leaksJSON(leaks []importance.Leak) []importance.Leak {
+	if leaks == nil {
+		return []importance.Leak{}
+	}
+	return leaks
 }

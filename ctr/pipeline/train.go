@@ -6,6 +6,7 @@ import (
 
 	"shark/core"
 	"shark/ctr/dataset"
+	"shark/ctr/importance"
 	"shark/ctr/model"
 )
 
@@ -31,6 +32,9 @@ type Trained struct {
 	TrainSeconds float64
 	Training     *dataset.Training // the rows it was trained on, for the model file
 	Rows         dataset.Rows      // what Test is
+	// Leaks are the fields that alone separate the test rows' labels
+	// (importance.LeakAUC): a column that gives the label away.
+	Leaks []importance.Leak
 }
 
 // Train builds the feature encoding from the data file, encodes it (and
@@ -69,6 +73,7 @@ func Train(o TrainOptions) (*Trained, error) {
 	if t.Test == nil || t.Test.Rows() == 0 {
 		return nil, fmt.Errorf("%w: no test rows: give a test file or a split above 0", core.ErrInvalid)
 	}
+	t.Leaks = importance.Leaks(t.Train, t.Test)
 	if t.Model, err = model.New(cfg, t.Train); err != nil {
 		return nil, err
 	}
