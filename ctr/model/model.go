@@ -22,8 +22,15 @@ type Config struct {
 	L2        float64 `json:"l2"` // on looked-up embedding rows
 	Seed      uint64  `json:"seed"`
 	Split     float64 `json:"split"` // held-out share of the training file; later commands hold out the same rows
-	Workers   int     `json:"-"`     // 0: every core; results do not depend on it
+	// Workers is this run's goroutines, never saved: a count read from a
+	// file would size another machine's run. 0: every core; results do not
+	// depend on it.
+	Workers int `json:"-" msgpack:"-"`
 }
+
+// MaxWorkers bounds Config.Workers: more goroutines than this only cost
+// memory (each holds its own work buffers).
+const MaxWorkers = 4096
 
 // DefaultConfig: small enough to train on a laptop in seconds, large enough
 // to reach the usual AUC on Criteo samples.
@@ -42,6 +49,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: learning rate must be positive", core.ErrInvalid)
 	case c.Batch < 1 || c.Epochs < 0:
 		return fmt.Errorf("%w: batch %d, epochs %d", core.ErrInvalid, c.Batch, c.Epochs)
+	case c.Workers < 0 || c.Workers > MaxWorkers:
+		return fmt.Errorf("%w: workers %d outside 0..%d", core.ErrInvalid, c.Workers, MaxWorkers)
 	}
 	for _, h := range c.Hidden {
 		if h < 1 || h > 1<<16 {
@@ -223,6 +232,10 @@ func (m *Model) Predict(ds *Dataset) ([]float32, error) {
 	out := make([]float32, ds.Rows())
 	shards := (ds.Rows() + ShardSize - 1) / ShardSize
 	errs := make([]error, shards)
+	// Buffers are reused through pool; one that finds the pool full is
+	// dropped, so that a goroutine never waits to give one back, whatever
+	// the worker count against the cores (it deadlocked with more workers
+	// than the pool held).
 	pool := make(chan *work, par.Workers()+1)
 	par.For(shards, m.Cfg.Workers, func(k int) {
 		var w *work
@@ -231,7 +244,12 @@ func (m *Model) Predict(ds *Dataset) ([]float32, error) {
 		default:
 			w = m.newWork()
 		}
-		defer func() { pool <- w }()
+		defer func() {
+			select {
+			case pool <- w:
+			default:
+			}
+		}()
 		for s := k * ShardSize; s < min((k+1)*ShardSize, ds.Rows()); s++ {
 			if err := m.lookup(ds.Sample(s), w.x); err != nil {
 				errs[k] = err

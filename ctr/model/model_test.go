@@ -3,7 +3,9 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"time"
 
 	"shark/core"
 )
@@ -148,5 +150,42 @@ func TestPruneShrinksInput(t *testing.T) {
 	}
 	if err := m.Prune(1); err == nil {
 		t.Fatal("pruned twice")
+	}
+}
+
+// More workers than the cores (and than the buffer pool holds) predict
+// the same probabilities as one, and return: Predict deadlocked when more
+// goroutines gave back buffers than the pool had room for.
+func TestPredictWorkersBeyondCores(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	// Shards long enough that goroutines are preempted holding buffers.
+	ds := toy(200*ShardSize, 4)
+	cfg := DefaultConfig()
+	cfg.Workers, cfg.Hidden = 1, []int{256, 256}
+	m, err := New(cfg, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := m.Predict(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []int{4, 19} {
+		m.Cfg.Workers = w
+		done := make(chan []float32, 1)
+		go func() { p, _ := m.Predict(ds); done <- p }()
+		select {
+		case p := <-done:
+			for i := range p {
+				if math.Float32bits(p[i]) != math.Float32bits(ref[i]) {
+					t.Fatalf("workers=%d: sample %d differs", w, i)
+				}
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("workers=%d on 1 core: Predict never returned", w)
+		}
+	}
+	if err := (Config{Dim: 8, Optimizer: "adam", LR: 1, Batch: 1, Workers: MaxWorkers + 1}).Validate(); err == nil {
+		t.Fatal("a worker count past MaxWorkers was taken")
 	}
 }
