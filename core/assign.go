@@ -47,8 +47,9 @@ type StatTable struct {
 
 // Assign chooses the tier of every row of every table by rule: the one
 // quantization path every caller takes, whether the stats are in memory or
-// spilled to disk. A row holding a NaN or an infinity stays at fp32
-// whatever the rule says: no quantized tier can represent it.
+// spilled to disk. A row goes to a lossy tier only if that tier holds it:
+// a row holding a NaN or an infinity stays at fp32 whatever the rule says,
+// and so does a row the chosen tier cannot hold (lossless).
 func Assign(tables []StatTable, rule Rule, st Storage) ([]TierFunc, error) {
 	out := make([]TierFunc, len(tables))
 	switch rule.By {
@@ -86,14 +87,17 @@ func Assign(tables []StatTable, rule Rule, st Storage) ([]TierFunc, error) {
 	return out, nil
 }
 
-// lossless keeps rows that hold a NaN or an infinity (measured as an
-// infinite int4 error) at fp32.
+// lossless keeps each row out of the lossy tiers that cannot hold it
+// (measured as an infinite error: a NaN or an infinity in the row, or a
+// value, scale or bias past binary16's range): where the rule chose one,
+// the row stays at fp32, whatever the rule asked.
 func lossless(tier TierFunc) TierFunc {
 	return func(r int, s *RowStat) Tier {
-		if math.IsInf(float64(s.SSE[INT4-1]), 0) {
+		t := tier(r, s)
+		if math.IsInf(s.Err(t), 1) {
 			return FP32
 		}
-		return tier(r, s)
+		return t
 	}
 }
 

@@ -10,14 +10,28 @@ import (
 
 // RowError is the reconstruction error of one row in each tier.
 type RowError struct {
-	SSE    [NumTiers]float64 // sum of squared differences
+	SSE    [NumTiers]float64 // sum of squared differences; +Inf where the tier cannot hold the row
 	MaxAbs [NumTiers]float64
+	// Zero marks the lossy tiers in which a row that is not all zeros
+	// decodes to all zeros (every value below what the tier resolves).
+	Zero [NumTiers]bool
+}
+
+// unfit marks every lossy tier as unable to hold a row.
+func (e *RowError) unfit() {
+	for t := FP16; t < NumTiers; t++ {
+		e.SSE[t], e.MaxAbs[t] = math.Inf(1), math.Inf(1)
+	}
 }
 
 // MeasureRow is the error of row in every tier, what encoding it and
 // decoding it gives, and its L2 norm (kernels.RowErrors, in one pass). A
 // row with a NaN or an infinity can only be stored exactly: its lossy tiers
-// get an infinite error so that no assignment picks them.
+// get an infinite error so that no assignment picks them. So does each tier
+// that cannot hold a finite row: a value past binary16's largest (fp16), or
+// a scale or bias that is (int8, int4). Such a tier decodes the row to an
+// infinity or a NaN, so its measured error is not finite: the error says
+// it, with no second look at the row.
 func MeasureRow(row []float32) (RowError, float64) {
 	var e RowError
 	if len(row) == 0 {
@@ -25,15 +39,69 @@ func MeasureRow(row []float32) (RowError, float64) {
 	}
 	k, ok := kernels.RowErrors(row)
 	if !ok {
-		for t := FP16; t < NumTiers; t++ {
-			e.SSE[t], e.MaxAbs[t] = math.Inf(1), math.Inf(1)
-		}
+		e.unfit()
 		return e, math.Inf(1)
 	}
 	for t := FP16; t < NumTiers; t++ {
 		e.SSE[t], e.MaxAbs[t] = k.SSE[t-1], k.MaxAbs[t-1]
+		if !finite(e.SSE[t]) {
+			e.SSE[t], e.MaxAbs[t] = math.Inf(1), math.Inf(1)
+		}
 	}
+	e.Zero = zeroTiers(row, k.SumSquares)
 	return e, math.Sqrt(k.SumSquares)
+}
+
+func finite(x float64) bool { return x <= math.MaxFloat64 && x >= -math.MaxFloat64 }
+
+// tinyValue bounds the values of a row that some lossy tier decodes to all
+// zeros: an int8 row's scale, (max-min)/255, must round to binary16's zero
+// (at most 2^-25) for every code to be 0, so every value is below
+// 255*2^-25 < 1e-5 (fp16 and int4 zero rows below less). A row whose sum of
+// squares is above dim*tinyValue^2 has a larger value, and no tier zeroes it.
+const tinyValue = 1e-5
+
+// zeroTiers marks the lossy tiers in which a row, not all zeros, decodes to
+// all zeros. Only rows of tiny values are encoded to see (sumSquares, the
+// row's sum of squares, rules the rest out), so the common row costs a
+// compare.
+func zeroTiers(row []float32, sumSquares float64) [NumTiers]bool {
+	var z [NumTiers]bool
+	if sumSquares == 0 || sumSquares > float64(len(row))*tinyValue*tinyValue {
+		return z
+	}
+	z[FP16] = true
+	for _, v := range row {
+		if kernels.FloatToHalf(v)&0x7fff != 0 {
+			z[FP16] = false
+			break
+		}
+	}
+	var small [256]byte // the codes of rows up to 252 wide, without an allocation
+	buf := small[:]
+	if n := kernels.RowBytes(8, len(row)); n > len(buf) {
+		buf = make([]byte, n)
+	}
+	z[INT8], z[INT4] = decodesToZero(8, row, buf), decodesToZero(4, row, buf)
+	return z
+}
+
+// decodesToZero reports whether a finite row encoded with the bits-bit
+// rowwise codec decodes to all zeros: every code 0 and a zero bias, as its
+// scale is never 0 (the codec puts 1 in its place).
+func decodesToZero(bits int, row []float32, buf []byte) bool {
+	b := buf[:kernels.RowBytes(bits, len(row))]
+	kernels.QuantizeRow(bits, b, row)
+	_, bias := kernels.ScaleBias(bits, len(row), b)
+	if bias != 0 {
+		return false
+	}
+	for _, c := range b[:len(b)-4] {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // MeasureChunk is the number of rows read and measured as one unit of
@@ -183,15 +251,31 @@ func (m *measurer) chunk(lo, hi int, rows []float32, out []RowStat) ([]RowStat, 
 }
 
 // priorityOnly is MeasureRow without the errors: the norm, and infinite
-// errors for a row that is not finite.
+// errors in the tiers that cannot hold the row (all of them, for a row that
+// is not finite). A row whose norm is below hugeNorm has no value near
+// binary16's largest, and every tier holds it; the rare larger row is
+// measured in full to see which do.
 func priorityOnly(row []float32) (RowError, float64) {
 	var e RowError
 	s, ok := kernels.RowNorm(row)
 	if !ok {
-		for t := FP16; t < NumTiers; t++ {
-			e.SSE[t], e.MaxAbs[t] = math.Inf(1), math.Inf(1)
-		}
+		e.unfit()
 		return e, math.Inf(1)
 	}
+	if s >= hugeNorm*hugeNorm {
+		full, _ := MeasureRow(row)
+		for t := FP16; t < NumTiers; t++ {
+			if math.IsInf(full.SSE[t], 1) {
+				e.SSE[t], e.MaxAbs[t] = full.SSE[t], full.MaxAbs[t]
+			}
+		}
+	}
+	e.Zero = zeroTiers(row, s)
 	return e, math.Sqrt(s)
 }
+
+// hugeNorm is a norm below which every lossy tier holds a row: each value
+// is then below 32768, so rounds to a finite binary16, and so do an int8 or
+// int4 row's bias (its minimum) and scale (its range, under 65536, over 15
+// or 255).
+const hugeNorm = 32768

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -8,9 +9,11 @@ import (
 
 // RowStat is all that is kept of a row between passes: its priority, and the
 // squared error and largest absolute error of each lossy tier (fp16, int8,
-// int4), +Inf where the row cannot be stored lossily. 28 bytes, so that the
+// int4), +Inf where the tier cannot hold the row. 28 bytes, so that the
 // stats of a table too large for memory can be spilled to disk and scanned
-// again.
+// again. A largest error is never negative, so its sign bit carries one
+// more fact without a byte more: set, the tier decodes the row (not all
+// zeros) to all zeros (Zeroes).
 type RowStat struct {
 	P      float32
 	SSE    [3]float32
@@ -25,11 +28,40 @@ func (s *RowStat) Err(t Tier) float64 {
 	return float64(s.SSE[t-1])
 }
 
+// AbsErr is the largest absolute error of tier t (0 for fp32).
+func (s *RowStat) AbsErr(t Tier) float64 {
+	if t == FP32 {
+		return 0
+	}
+	return math.Abs(float64(s.MaxAbs[t-1]))
+}
+
+// Zeroes reports whether tier t decodes the row, which is not all zeros,
+// to all zeros.
+func (s *RowStat) Zeroes(t Tier) bool { return t != FP32 && math.Signbit(float64(s.MaxAbs[t-1])) }
+
+// Unfit reports whether some lossy tier cannot hold the row (a NaN or an
+// infinity in it, or values, a scale or a bias past binary16's range).
+func (s *RowStat) Unfit() bool {
+	for _, e := range s.SSE {
+		if math.IsInf(float64(e), 1) {
+			return true
+		}
+	}
+	return false
+}
+
 // StatOf packs a priority and a measured row error.
 func StatOf(p float64, e RowError) RowStat {
-	return RowStat{P: float32(p),
+	s := RowStat{P: float32(p),
 		SSE:    [3]float32{float32(e.SSE[FP16]), float32(e.SSE[INT8]), float32(e.SSE[INT4])},
 		MaxAbs: [3]float32{float32(e.MaxAbs[FP16]), float32(e.MaxAbs[INT8]), float32(e.MaxAbs[INT4])}}
+	for t := FP16; t < NumTiers; t++ {
+		if e.Zero[t] {
+			s.MaxAbs[t-1] = float32(math.Copysign(float64(s.MaxAbs[t-1]), -1))
+		}
+	}
+	return s
 }
 
 // StatStore holds one table's row stats and can be scanned in row order any

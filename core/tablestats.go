@@ -16,6 +16,13 @@ type TableStats struct {
 	RMSE        float64         // over all values
 	MaxAbsErr   float64
 	WeightedErr float64 // sum P_r * SSE_r
+	// Unfit is the rows that some lossy tier cannot hold (RowStat.Unfit):
+	// each is kept out of those tiers, at fp32 where none holds it.
+	Unfit int64
+	// Zeroed is the rows stored in a tier that decodes them to all zeros
+	// (RowStat.Zeroes): values too small for it, such as an optimizer's
+	// squared-gradient averages.
+	Zeroed int64
 }
 
 // StatsOf summarises a table from its row stats and a tier for each row,
@@ -29,6 +36,8 @@ type part struct {
 	lo        int
 	tiers     []Tier
 	counts    [NumTiers]int64
+	unfit     int64
+	zeroed    int64
 	sse, werr float64
 	maxAbs    float64
 	err       error
@@ -37,9 +46,15 @@ type part struct {
 func (p *part) add(t Tier, s *RowStat) {
 	p.tiers = append(p.tiers, t)
 	p.counts[t]++
+	if s.Unfit() {
+		p.unfit++
+	}
+	if s.Zeroes(t) {
+		p.zeroed++
+	}
 	if t != FP32 {
 		p.sse += float64(s.SSE[t-1])
-		p.maxAbs = math.Max(p.maxAbs, float64(s.MaxAbs[t-1]))
+		p.maxAbs = math.Max(p.maxAbs, s.AbsErr(t))
 		p.werr += float64(s.P) * float64(s.SSE[t-1])
 	}
 }
@@ -94,6 +109,8 @@ func Resolve(dim int, rows StatStore, tier TierFunc, st Storage, put func(lo int
 			ts.Tiers[t] += c
 		}
 		sse += p.sse
+		ts.Unfit += p.unfit
+		ts.Zeroed += p.zeroed
 		ts.WeightedErr += p.werr
 		ts.MaxAbsErr = math.Max(ts.MaxAbsErr, p.maxAbs)
 	}
