@@ -64,9 +64,30 @@ func (a *File) Abort() {
 	a.discard()
 }
 
-// CheckOutput refuses an output path that is a directory or one of inputs
-// (whatever its spelling: links, "..", hard links), before any work.
-func CheckOutput(path string, inputs ...string) error { return checkOutput(path, inputs) }
+// ErrSpecialOutput: the output names a device, a pipe or a socket. An
+// output is placed by renaming a finished file over its name, which would
+// replace the special file itself (a FIFO, /dev/null), so it is refused.
+var ErrSpecialOutput = errors.New("not a regular file")
+
+// ErrUnwritable: no file can be created in the output's folder.
+var ErrUnwritable = errors.New("its folder takes no new file")
+
+// CheckOutput refuses, before any work, an output path that is a
+// directory, a special file or one of inputs (whatever its spelling:
+// links, "..", hard links), and one whose folder takes no new file: it
+// creates the temporary file the output would be written to, and removes
+// it, so that a read-only folder fails now rather than after the work.
+func CheckOutput(path string, inputs ...string) error {
+	if err := checkOutput(path, inputs); err != nil {
+		return err
+	}
+	t, err := newTemp(filepath.Dir(path), filepath.Base(path))
+	if err != nil {
+		return fmt.Errorf("output %s: %w (%w)", path, ErrUnwritable, err)
+	}
+	t.discard()
+	return nil
+}
 
 func checkOutput(path string, inputs []string) error {
 	st, err := os.Stat(path)
@@ -76,10 +97,29 @@ func checkOutput(path string, inputs []string) error {
 	if st.IsDir() {
 		return fmt.Errorf("%s is a directory", path)
 	}
+	if err := checkRegular(path, st); err != nil {
+		return err
+	}
 	for _, in := range inputs {
 		if ist, err := os.Stat(in); err == nil && os.SameFile(st, ist) {
 			return fmt.Errorf("%w: %s", ErrSameFile, path)
 		}
 	}
 	return nil
+}
+
+// checkRegular refuses an existing output that is not a regular file
+// (st is what it, or the file a link names, is).
+func checkRegular(path string, st os.FileInfo) error {
+	if st.Mode().IsRegular() || st.IsDir() {
+		return nil
+	}
+	kind := "a device"
+	switch {
+	case st.Mode()&os.ModeNamedPipe != 0:
+		kind = "a pipe (FIFO)"
+	case st.Mode()&os.ModeSocket != 0:
+		kind = "a socket"
+	}
+	return fmt.Errorf("%w: %s is %s, which shark would replace with a file: write to a regular file instead", ErrSpecialOutput, path, kind)
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestCreateCommitAbort(t *testing.T) {
@@ -78,5 +80,73 @@ func TestTempSaveAs(t *testing.T) {
 	tmp.Remove()
 	if ents, _ := os.ReadDir(dir); len(ents) != 3 {
 		t.Fatalf("left behind: %v", ents)
+	}
+}
+
+// A pipe or a device named as the output is refused, before writing and
+// again at the rename (one made after Create), and stays what it was: the
+// rename replaced it with a regular file.
+func TestSpecialOutputsRefused(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := unix.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip(err)
+	}
+	specials := []string{fifo}
+	dev := filepath.Join(dir, "null")
+	if err := unix.Mknod(dev, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err == nil {
+		specials = append(specials, dev)
+	} else {
+		t.Logf("no device node (%v): pipes only", err)
+	}
+	for _, p := range specials {
+		if err := CheckOutput(p); !errors.Is(err, ErrSpecialOutput) {
+			t.Errorf("CheckOutput %s: %v", p, err)
+		}
+		if _, err := Create(p); !errors.Is(err, ErrSpecialOutput) {
+			t.Errorf("Create %s: %v", p, err)
+		}
+	}
+	late := filepath.Join(dir, "late")
+	f, err := Create(late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Mkfifo(late, 0o644)
+	if err := f.Commit(); !errors.Is(err, ErrSpecialOutput) {
+		t.Errorf("Commit over a pipe made since: %v", err)
+	}
+	for _, p := range append(specials, late) {
+		if st, err := os.Lstat(p); err != nil || st.Mode().IsRegular() {
+			t.Errorf("%s was replaced: %v", p, err)
+		}
+	}
+}
+
+// unwritableDir is a folder this process cannot create files in.
+func unwritableDir(t *testing.T) string {
+	if os.Geteuid() != 0 {
+		d := t.TempDir()
+		os.Chmod(d, 0o555)
+		t.Cleanup(func() { os.Chmod(d, 0o755) })
+		return d
+	}
+	// root writes in any folder its mode forbids; sysfs takes no new file.
+	if f, err := os.CreateTemp("/sys", "probe"); err == nil {
+		f.Close()
+		os.Remove(f.Name())
+		t.Skip("no read-only folder")
+	}
+	return "/sys"
+}
+
+// An output whose folder takes no file fails CheckOutput, before any work.
+func TestUnwritableFolder(t *testing.T) {
+	out := filepath.Join(unwritableDir(t), "out.shark")
+	if err := CheckOutput(out); !errors.Is(err, ErrUnwritable) {
+		t.Fatalf("CheckOutput in a read-only folder: %v", err)
+	}
+	if err := CheckOutput(filepath.Join(t.TempDir(), "out.shark")); err != nil {
+		t.Fatal(err)
 	}
 }

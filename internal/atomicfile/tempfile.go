@@ -34,6 +34,13 @@ func newTemp(dir, base string) (*tempFile, error) {
 // place gives the file the name final, atomically: a file of that name is
 // replaced whole. A nameless file is linked under a hidden name first.
 func (t *tempFile) place(final string) error {
+	// Checked again at the last moment: a pipe or device made under the
+	// name since the run began must not be renamed over either.
+	if st, err := os.Stat(final); err == nil {
+		if err := checkRegular(final, st); err != nil {
+			return err
+		}
+	}
 	if t.name == "" {
 		name, err := linkNameless(t.File, filepath.Dir(final), "."+filepath.Base(final)+".tmp-")
 		if err != nil {
