@@ -360,6 +360,9 @@ func newCSV(l *lines, opt Options) (*csvReader, error) {
 	if err != nil {
 		return nil, bad(l.line, "the header: %v", err)
 	}
+	if err := uniqueColumns(head, l.line); err != nil {
+		return nil, err
+	}
 	if opt.Label == "" {
 		return nil, fmt.Errorf("%w: CSV needs --label COLUMN (e.g. --label clicked, or --label 'rating>=4')", ErrFormat)
 	}
@@ -393,6 +396,20 @@ func newCSV(l *lines, opt Options) (*csvReader, error) {
 		}
 	}
 	return c, nil
+}
+
+// uniqueColumns refuses a header naming a column twice: the two would be
+// one table's name (and "label,a,a,label" one label twice), found only when
+// the trained model was written.
+func uniqueColumns(head []string, line int64) error {
+	seen := make(map[string]int, len(head))
+	for i, h := range head {
+		if j, ok := seen[h]; ok {
+			return bad(line, "the header names column %q twice (columns %d and %d)", h, j+1, i+1)
+		}
+		seen[h] = i
+	}
+	return nil
 }
 
 // splitCSV splits one line of CSV (RFC 4180, without line breaks in
