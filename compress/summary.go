@@ -19,6 +19,10 @@ const (
 	// RoleRecord is a .shark file's own record (a model's training and
 	// encoding), not a weight.
 	RoleRecord = "model record"
+	// RoleOptimizer is a training checkpoint's optimizer state (Adam's
+	// moments): shaped like a table, but passed through bit for bit unless
+	// named by --tables.
+	RoleOptimizer = "optimizer state (dense, not a table)"
 )
 
 // TensorSummary is one tensor as every face lists it.
@@ -97,6 +101,8 @@ func Summarize(in *Input) *Summary {
 			if st := errs[t.Name]; st != nil {
 				ts.RMSE, ts.MaxAbsErr = st.RMSE, st.MaxAbsErr
 			}
+		case t.OptimizerState:
+			ts.Role = RoleOptimizer
 		case t.IsTable(DefaultMinRows):
 			ts.Role = RoleTable
 		case len(t.Name) > 4 && strings.HasPrefix(t.Name, "__") && strings.HasSuffix(t.Name, "__") && s.Format == "shark":

@@ -22,6 +22,13 @@ type Tensor struct {
 	// ONNX model's Gather nodes): the mark of an embedding table.
 	GatheredBy []string
 
+	// OptimizerState marks a training checkpoint's optimizer state (Adam's
+	// exp_avg and exp_avg_sq, momentum buffers): shaped like the tables
+	// whose moments they are, but no table, and their values (exp_avg_sq
+	// near 1e-9) do not survive the lossy tiers. Kept bit for bit unless
+	// named explicitly.
+	OptimizerState bool
+
 	// at/off give random access to raw little-endian data in the file, when
 	// the data is stored contiguously and uncompressed.
 	at  io.ReaderAt
@@ -108,8 +115,11 @@ func (cr *crcReader) Read(p []byte) (int, error) {
 
 // IsTable reports whether t is a candidate embedding table: a 2-D float
 // tensor with at least minRows rows, or one a graph's Gather node reads
-// rows from, whatever its size.
+// rows from, whatever its size; never an optimizer's state.
 func (t *Tensor) IsTable(minRows int64) bool {
+	if t.OptimizerState {
+		return false
+	}
 	return len(t.Shape) == 2 && t.DType.IsFloat() && (t.Shape[0] >= minRows || len(t.GatheredBy) > 0) && t.Shape[0] > 0 && t.Shape[1] > 0
 }
 

@@ -7,6 +7,7 @@ package pytorch
 
 import (
 	"archive/zip"
+	"bytes"
 	"errors"
 	"io"
 	"strings"
@@ -172,5 +173,22 @@ func (c *checkpoint) unpickle() (any, int, error) {
 		}
 	}
 	root, err := unpickle(data, base)
+	if errors.Is(err, formats.ErrUnsupported) && wholeModule(data) {
+		return nil, 0, formats.Errorf(name, -1, formats.ErrUnsupported,
+			"a whole pickled model (torch.save(model)), whose classes shark never runs: "+
+				"save the weights with torch.save(model.state_dict(), path) and open that")
+	}
 	return root, len(data), err
+}
+
+// wholeModule reports the pickle of a torch.nn.Module itself: its state
+// holds the attributes every Module has (the unpickler stops at its class,
+// before them).
+func wholeModule(pkl []byte) bool {
+	for _, attr := range []string{"_parameters", "_buffers", "_modules"} {
+		if !bytes.Contains(pkl, []byte(attr)) {
+			return false
+		}
+	}
+	return true
 }

@@ -3,6 +3,7 @@ package pytorch
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"shark/formats"
 )
@@ -19,6 +20,7 @@ const maxMeta = 64
 type named struct {
 	path string
 	t    *tensor
+	opt  bool // an optimizer's state (see optimizerKey)
 }
 
 // walker collects the tensors of an unpickled object by dotted path, as
@@ -34,7 +36,11 @@ type walker struct {
 	budget int
 }
 
-func (w *walker) walk(v any, path string, depth int) error {
+// walk collects what v holds, found at path.
+func (w *walker) walk(v any, path string, depth int) error { return w.visit(v, path, depth, false) }
+
+// visit is walk with opt saying whether v is an optimizer's state.
+func (w *walker) visit(v any, path string, depth int, opt bool) error {
 	if w.budget--; w.budget < 0 {
 		return formats.Errorf(name, -1, formats.ErrUnsupported, "the pickle shows its objects more times than it has bytes (a list repeating itself)")
 	}
@@ -43,13 +49,13 @@ func (w *walker) walk(v any, path string, depth int) error {
 	}
 	switch v := v.(type) {
 	case *tensor:
-		w.tensors = append(w.tensors, named{path, v})
+		w.tensors = append(w.tensors, named{path, v, opt})
 	case *pyDict:
-		return w.container(v, path, depth, v.keys, v.vals)
+		return w.container(v, path, depth, v.keys, v.vals, opt)
 	case *pyList:
-		return w.container(v, path, depth, nil, v.items)
+		return w.container(v, path, depth, nil, v.items, opt)
 	case pyTuple:
-		return w.container(nil, path, depth, nil, v)
+		return w.container(nil, path, depth, nil, v, opt)
 	case string, int64, float64, bool:
 		if len(w.meta) < maxMeta && path != "" {
 			w.meta[path] = fmt.Sprint(v)
@@ -58,8 +64,11 @@ func (w *walker) walk(v any, path string, depth int) error {
 	return nil
 }
 
-// container walks a dict's values by key, or a list's by index.
-func (w *walker) container(id any, path string, depth int, keys, vals []any) error {
+// container walks a dict's values by key, or a list's by index; opt says
+// they are an optimizer's state, as is what an optimizer key or the
+// "state" of an Optimizer.state_dict() holds.
+func (w *walker) container(id any, path string, depth int, keys, vals []any, opt bool) error {
+	optDict := keys != nil && isOptimizerStateDict(keys, vals)
 	if id != nil {
 		if w.open[id] {
 			return formats.Errorf(name, -1, formats.ErrCorrupt, "%q holds itself", path)
@@ -69,17 +78,19 @@ func (w *walker) container(id any, path string, depth int, keys, vals []any) err
 	}
 	for i, v := range vals {
 		key := strconv.Itoa(i)
+		inOpt := opt
 		if keys != nil {
 			k, ok := keyString(keys[i])
 			if !ok {
 				continue // a key shark cannot name (a tuple) holds no state_dict entry
 			}
 			key = k
+			inOpt = opt || optimizerKey(keys[i]) || (optDict && k == "state")
 		}
 		if path != "" {
 			key = path + "." + key
 		}
-		if err := w.walk(v, key, depth+1); err != nil {
+		if err := w.visit(v, key, depth+1, inOpt); err != nil {
 			return err
 		}
 	}
@@ -98,26 +109,65 @@ func keyString(k any) (string, bool) {
 
 // wrappers are the keys under which training scripts save a state_dict
 // beside other things ({"state_dict": ..., "epoch": 3}); when every tensor
-// is under one, the names drop it, so that they are the state_dict's keys.
+// of the model (every one that is no optimizer's state) is under one, the
+// names drop it, so that they are the state_dict's keys. Optimizer state
+// keeps its whole path ("optimizer_states.0.state.3.exp_avg").
 var wrappers = []string{"state_dict", "model_state_dict"}
 
 func unwrap(ts []named) (string, []named) {
 	for _, w := range wrappers {
-		p := w + "."
-		all := len(ts) > 0
-		for _, t := range ts {
-			if len(t.path) <= len(p) || t.path[:len(p)] != p {
-				all = false
-				break
-			}
-		}
-		if all {
-			out := make([]named, len(ts))
-			for i, t := range ts {
-				out[i] = named{t.path[len(p):], t.t}
-			}
+		if out, ok := unwrapUnder(ts, w+"."); ok {
 			return w, out
 		}
 	}
 	return "", ts
+}
+
+// unwrapUnder drops prefix p from the model's tensors, if all of them have
+// it and no name then meets an optimizer tensor's.
+func unwrapUnder(ts []named, p string) ([]named, bool) {
+	out := make([]named, len(ts))
+	names := map[string]bool{}
+	model := 0
+	for i, t := range ts {
+		out[i] = t
+		if t.opt {
+			continue
+		}
+		rest, ok := strings.CutPrefix(t.path, p)
+		if !ok || rest == "" {
+			return nil, false
+		}
+		out[i].path = rest
+		model++
+	}
+	for _, t := range out {
+		if names[t.path] {
+			return nil, false
+		}
+		names[t.path] = true
+	}
+	return out, model > 0
+}
+
+// optimizerKey reports a dict key naming an optimizer's state: "optimizer",
+// "optimizer_states" (Lightning), "optimizer_state_dict", "optim".
+func optimizerKey(k any) bool {
+	s, ok := k.(string)
+	return ok && strings.Contains(strings.ToLower(s), "optim")
+}
+
+// isOptimizerStateDict reports the shape of Optimizer.state_dict(): a dict
+// holding "state" (a dict by parameter index) and "param_groups" (a list).
+func isOptimizerStateDict(keys, vals []any) bool {
+	var state, groups bool
+	for i, k := range keys {
+		switch k {
+		case "state":
+			_, state = vals[i].(*pyDict)
+		case "param_groups":
+			_, groups = vals[i].(*pyList)
+		}
+	}
+	return state && groups
 }

@@ -30,6 +30,7 @@ func (c *checkpoint) file(root any, meta map[string]string, pickleBytes int) (*f
 		if err != nil {
 			return nil, err
 		}
+		t.OptimizerState = nt.opt
 		f.Tensors = append(f.Tensors, t)
 	}
 	return f, nil

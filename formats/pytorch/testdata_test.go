@@ -94,7 +94,7 @@ func expected(t *testing.T, dir, file string) map[string][]byte {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, d := range []string{realDir, hostileDir} {
+	for _, d := range []string{realDir, hostileDir, trainingDir} {
 		if d != "" {
 			os.RemoveAll(d)
 		}
