@@ -65,15 +65,20 @@ func (f *File) Close() error {
 }
 
 // Open opens path for serving: memory-mapped where the system allows,
-// through ReadAt otherwise.
+// through ReadAt otherwise. A parts manifest opens as its one table, its
+// parts read from the manifest's folder alone (openParts).
 func Open(path string) (*File, error) {
-	osf, err := os.Open(path)
+	// Stat before opening: opening a pipe blocks until it has a writer, and
+	// a device never ends.
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
-	st, err := osf.Stat()
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w: it is a directory, a pipe or a device", path, formats.ErrNotRegular)
+	}
+	osf, err := os.Open(path)
 	if err != nil {
-		osf.Close()
 		return nil, err
 	}
 	head := make([]byte, len(ManifestMagic))
@@ -81,16 +86,26 @@ func Open(path string) (*File, error) {
 		defer osf.Close()
 		return openParts(path, st.Size(), osf)
 	}
+	f, err := openMapped(osf, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// openMapped reads the .shark file osf of size bytes, mapped where the
+// system allows; it closes osf when it fails.
+func openMapped(osf *os.File, size int64) (*File, error) {
 	var r io.ReaderAt = osf
 	closer := osf.Close
-	if m, unmap, err := mapFile(osf, st.Size()); err == nil {
+	if m, unmap, err := mapFile(osf, size); err == nil {
 		r = m
 		closer = func() error { unmap(); return osf.Close() }
 	}
-	rd, err := NewReader(r, st.Size())
+	rd, err := NewReader(r, size)
 	if err != nil {
 		closer()
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	return &File{Reader: rd, close: closer}, nil
 }

@@ -3,8 +3,10 @@ package sharkfile
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 
@@ -213,12 +215,21 @@ func (t *Table) poolParts(ids, offsets []int, mean bool, dst []float32) error {
 func isManifest(head []byte) bool { return bytes.HasPrefix(head, []byte(ManifestMagic)) }
 
 // openParts opens a manifest at path and its parts beside it, each
-// memory-mapped where the system allows.
+// memory-mapped where the system allows. Parts are opened through an
+// os.Root of the manifest's folder, as formats opens a file's siblings: a
+// part that names or links its way out of the folder is refused, and so is
+// a part that is itself a manifest (one naming itself recursed until no
+// file could be opened).
 func openParts(path string, size int64, r io.ReaderAt) (*File, error) {
 	m, err := ReadManifest(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	root, err := os.OpenRoot(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
 	var files []*File
 	closeAll := func() error {
 		var first error
@@ -231,14 +242,10 @@ func openParts(path string, size int64, r io.ReaderAt) (*File, error) {
 	}
 	var readers []*Reader
 	for _, p := range m.Parts {
-		if !filepath.IsLocal(p.File) {
-			closeAll()
-			return nil, formats.Errorf(name, -1, formats.ErrUnsupported, "part %q is not a file beside the manifest", p.File)
-		}
-		f, err := Open(filepath.Join(filepath.Dir(path), p.File))
+		f, err := openPart(root, p.File)
 		if err != nil {
 			closeAll()
-			return nil, err
+			return nil, fmt.Errorf("%s: part %q: %w", path, p.File, err)
 		}
 		files, readers = append(files, f), append(readers, f.Reader)
 	}
@@ -248,4 +255,31 @@ func openParts(path string, size int64, r io.ReaderAt) (*File, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &File{Reader: rd, close: closeAll}, nil
+}
+
+// ErrPartOutside: a manifest's part is not a file of the manifest's folder.
+var ErrPartOutside = errors.New("a part must be a regular .shark file in the manifest's folder")
+
+// openPart opens the part file through root.
+func openPart(root *os.Root, file string) (*File, error) {
+	if !filepath.IsLocal(file) {
+		return nil, formats.Errorf(name, -1, formats.ErrUnsupported, "%v", ErrPartOutside)
+	}
+	st, err := root.Stat(file) // links are followed only inside the folder
+	if err != nil {
+		return nil, fmt.Errorf("%w (%w)", ErrPartOutside, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %w", ErrPartOutside, formats.ErrNotRegular)
+	}
+	osf, err := root.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	head := make([]byte, len(ManifestMagic))
+	if n, _ := osf.ReadAt(head, 0); isManifest(head[:n]) {
+		osf.Close()
+		return nil, fmt.Errorf("%w: it is a parts manifest itself", ErrPartOutside)
+	}
+	return openMapped(osf, st.Size())
 }

@@ -2,12 +2,16 @@ package sharkfile
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"shark/core"
 	"shark/formats"
@@ -102,4 +106,66 @@ func TestPartsAreOneTable(t *testing.T) {
 	}
 	f.Close()
 	osf.Close()
+}
+
+// A manifest's parts are read from its folder alone, by the opener that
+// serving and model loading use as inspect does: a part linked from outside
+// the folder, a manifest naming itself (it recursed until no file could be
+// opened), two manifests naming each other, and a pipe are refused, at
+// once; a link inside the folder is followed.
+func TestPartsStayInFolder(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "model")
+	os.Mkdir(dir, 0o755)
+	var buf bytes.Buffer
+	w, _ := NewWriter(&buf)
+	if err := w.WriteTable("emb", &core.Table{R: 10, D: 4, Data: make([]float32, 40)}, make([]core.Tier, 10), TableInfo{SourceDType: formats.F32}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	os.WriteFile(filepath.Join(root, "outside.shark"), buf.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(dir, "inside.shark"), buf.Bytes(), 0o644)
+	os.Symlink("../outside.shark", filepath.Join(dir, "escape.shark"))
+	os.Symlink("inside.shark", filepath.Join(dir, "link.shark"))
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.shark"), 0o644); err != nil {
+		t.Skip(err)
+	}
+	manifest := func(name string, part string) string {
+		var mb bytes.Buffer
+		WriteManifest(&mb, &Manifest{Table: "emb", Rows: 10, Dim: 4, Parts: []ManifestPart{{File: part, Rows: 10}}})
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, mb.Bytes(), 0o644)
+		return p
+	}
+	manifest("b.manifest", "a.manifest")
+	for _, part := range []string{"escape.shark", "self.manifest", "b.manifest", "pipe.shark", "../outside.shark"} {
+		done := make(chan error, 1)
+		go func() {
+			f, err := Open(manifest("self.manifest", part))
+			if err == nil {
+				f.Close()
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "manifest's folder") {
+				t.Errorf("part %s: %v", part, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("part %s: Open hangs", part)
+		}
+	}
+	manifest("a.manifest", "b.manifest")
+	if _, err := Open(filepath.Join(dir, "a.manifest")); err == nil {
+		t.Error("two manifests naming each other opened")
+	}
+	f, err := Open(manifest("ok.manifest", "link.shark"))
+	if err != nil {
+		t.Fatalf("a link inside the folder: %v", err)
+	}
+	f.Close()
+	if _, err := Open(filepath.Join(dir, "pipe.shark")); !errors.Is(err, formats.ErrNotRegular) {
+		t.Errorf("a pipe opened alone: %v", err)
+	}
 }
