@@ -81,12 +81,28 @@ func CheckOutput(path string, inputs ...string) error {
 	if err := checkOutput(path, inputs); err != nil {
 		return err
 	}
-	t, err := newTemp(filepath.Dir(path), filepath.Base(path))
+	t, err := newTemp(existingDir(path), filepath.Base(path))
 	if err != nil {
 		return fmt.Errorf("output %s: %w (%w)", path, ErrUnwritable, err)
 	}
 	t.discard()
 	return nil
+}
+
+// existingDir is path's folder, or its nearest ancestor that exists when a
+// command is to make the folder (an experiment's report folder).
+func existingDir(path string) string {
+	dir := filepath.Dir(path)
+	for {
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+			return dir
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return dir
+		}
+		dir = up
+	}
 }
 
 func checkOutput(path string, inputs []string) error {

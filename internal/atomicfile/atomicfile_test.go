@@ -146,7 +146,12 @@ func TestUnwritableFolder(t *testing.T) {
 	if err := CheckOutput(out); !errors.Is(err, ErrUnwritable) {
 		t.Fatalf("CheckOutput in a read-only folder: %v", err)
 	}
-	if err := CheckOutput(filepath.Join(t.TempDir(), "out.shark")); err != nil {
-		t.Fatal(err)
+	if err := CheckOutput(filepath.Join(unwritableDir(t), "new", "out.shark")); !errors.Is(err, ErrUnwritable) {
+		t.Fatalf("CheckOutput in a folder to make in a read-only one: %v", err)
+	}
+	for _, p := range []string{"out.shark", "new/deeper/out.shark"} { // folders a command makes
+		if err := CheckOutput(filepath.Join(t.TempDir(), p)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
