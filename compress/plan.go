@@ -103,6 +103,9 @@ type Plan struct {
 	// TablesOnly writes the compressed tables alone, without the input's
 	// other tensors (a row shard's part).
 	TablesOnly bool
+	// tierWarnings is how many of Warnings, the last ones, the latest
+	// assignment made: a new assignment replaces them.
+	tierWarnings int
 }
 
 // Close removes temporary files.
@@ -405,7 +408,35 @@ func (p *Plan) resolve(fns []core.TierFunc) error {
 		}
 	}
 	p.assigned = true
+	p.warnTiers()
 	return nil
+}
+
+// warnTiers replaces the last assignment's warnings with this one's: rows
+// kept out of tiers that cannot hold them, and rows stored where every
+// value rounds to zero.
+func (p *Plan) warnTiers() {
+	p.Warnings = p.Warnings[:len(p.Warnings)-p.tierWarnings]
+	n := len(p.Warnings)
+	for _, t := range p.Tables {
+		if u := t.Summary.Unfit; u > 0 {
+			p.warn(fmt.Sprintf("table %q: %d %s a NaN, an infinity or values past binary16's ±65504, which some lossy tiers cannot hold; kept out of those tiers, at fp32 where none holds them",
+				t.Name, u, plural(u, "row holds", "rows hold")))
+		}
+		if z := t.Summary.Zeroed; z > 0 {
+			p.warn(fmt.Sprintf("table %q: %d %s stored in a tier in which every value rounds to zero (values too small for it, such as an optimizer's squared-gradient averages); leave the table out (--tables) or keep it at fp32 if its values matter",
+				t.Name, z, plural(z, "row is", "rows are")))
+		}
+	}
+	p.tierWarnings = len(p.Warnings) - n
+}
+
+// plural is one or many by n.
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // Assigned reports whether the plan's tables have their tiers (a face's
@@ -507,9 +538,17 @@ type TableResult struct {
 	BytesBefore int64            `json:"bytes_before"`
 	BytesAfter  int64            `json:"bytes_after"`
 	Tiers       map[string]int64 `json:"tiers"`
-	RMSE        float64          `json:"rmse"`
-	MaxAbsErr   float64          `json:"max_abs_err"`
+	RMSE        Number           `json:"rmse"`
+	MaxAbsErr   Number           `json:"max_abs_err"`
 	Priority    string           `json:"priority"`
+	// UnfitRows is the rows that some lossy tier cannot hold (a NaN or an
+	// infinity, or values, an int8/int4 scale or bias past binary16's
+	// +-65504): kept out of those tiers, at fp32 where no tier holds them,
+	// whatever fractions or thresholds asked.
+	UnfitRows int64 `json:"unfit_rows"`
+	// ZeroedRows is the rows stored in a tier in which every value rounds
+	// to zero.
+	ZeroedRows int64 `json:"zeroed_rows"`
 }
 
 // Result summarises the plan; OutputBytes is set once it is written.
@@ -519,7 +558,8 @@ func (p *Plan) Result() Result {
 		s := t.Summary
 		r.Tables = append(r.Tables, TableResult{
 			Name: t.Name, Rows: s.Rows, Dim: s.Dim, BytesBefore: s.BytesBefore, BytesAfter: s.BytesAfter,
-			Tiers: TierMap(s.Tiers), RMSE: s.RMSE, MaxAbsErr: s.MaxAbsErr, Priority: t.PrioritySource,
+			Tiers: TierMap(s.Tiers), RMSE: Number(s.RMSE), MaxAbsErr: Number(s.MaxAbsErr), Priority: t.PrioritySource,
+			UnfitRows: s.Unfit, ZeroedRows: s.Zeroed,
 		})
 	}
 	return r

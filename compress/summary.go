@@ -41,8 +41,8 @@ type TensorSummary struct {
 	GatheredBy []string `json:"gathered_by,omitempty"`
 	// RMSE and MaxAbsErr are a compressed table's error against its source,
 	// as its .shark header records them.
-	RMSE      float64 `json:"rmse,omitempty"`
-	MaxAbsErr float64 `json:"max_abs_err,omitempty"`
+	RMSE      Number `json:"rmse,omitempty"`
+	MaxAbsErr Number `json:"max_abs_err,omitempty"`
 }
 
 // Summary is what every face shows of an opened file ("shark inspect --json").
@@ -99,7 +99,7 @@ func Summarize(in *Input) *Summary {
 		case t.Tiers != nil:
 			ts.Role, ts.Tiers, ts.DType = RoleCompressed, TierMap(*t.Tiers), "mixed"
 			if st := errs[t.Name]; st != nil {
-				ts.RMSE, ts.MaxAbsErr = st.RMSE, st.MaxAbsErr
+				ts.RMSE, ts.MaxAbsErr = Number(st.RMSE), Number(st.MaxAbsErr)
 			}
 		case t.OptimizerState:
 			ts.Role = RoleOptimizer

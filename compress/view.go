@@ -28,7 +28,7 @@ func (r Result) Rows() []PlanRow {
 		}
 		out = append(out, PlanRow{Name: t.Name, Shape: ShapeText([]int64{int64(t.Rows), int64(t.Dim)}), FP32: Size(t.BytesBefore),
 			Stored: Size(t.BytesAfter), Share: Percent(t.BytesAfter, t.BytesBefore), Tiers: t.Tiers,
-			RMSE: fmt.Sprintf("%.3g", t.RMSE), MaxAbs: fmt.Sprintf("%.3g", t.MaxAbsErr)})
+			RMSE: fmt.Sprintf("%.3g", float64(t.RMSE)), MaxAbs: fmt.Sprintf("%.3g", float64(t.MaxAbsErr))})
 	}
 	return append(out, PlanRow{Name: "all tables", FP32: Size(before), Stored: Size(after), Share: Percent(after, before), Tiers: total})
 }

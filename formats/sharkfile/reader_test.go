@@ -232,15 +232,17 @@ func TestHostileHeaders(t *testing.T) {
 	}
 }
 
-// verify refuses non-zero padding and a quantized row whose scale is not a
-// finite number, wherever the checksums are made to match.
+// verify refuses non-zero padding, a quantized row whose scale is not a
+// finite number, and an fp16 row holding an infinity (a writer keeps a row
+// out of a tier that cannot hold it), wherever the checksums are made to
+// match.
 func TestVerifyPaddingAndScales(t *testing.T) {
 	file, cases, _ := build(t, 4)
 	rd, err := NewReader(bytes.NewReader(file), int64(len(file)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var padAt, scaleAt int64 = -1, -1
+	var padAt, scaleAt, halfAt int64 = -1, -1, -1
 	for _, tb := range rd.Tables() {
 		e := tb.Entry()
 		for tier, b := range e.Rows {
@@ -250,13 +252,16 @@ func TestVerifyPaddingAndScales(t *testing.T) {
 			if core.Tier(tier) == core.INT8 && b.Len > 0 && scaleAt < 0 {
 				scaleAt = b.Off + int64(core.INT8.RowBytes(tb.Dim())) - 4
 			}
+			if core.Tier(tier) == core.FP16 && b.Len > 0 && halfAt < 0 {
+				halfAt = b.Off + 2 // the row's second value
+			}
 		}
 	}
 	_ = cases
-	if padAt < 0 || scaleAt < 0 {
-		t.Fatal("no padding or int8 row to spoil")
+	if padAt < 0 || scaleAt < 0 || halfAt < 0 {
+		t.Fatal("no padding, int8 or fp16 row to spoil")
 	}
-	for name, at := range map[string]int64{"padding": padAt, "scale": scaleAt} {
+	for name, at := range map[string]int64{"padding": padAt, "scale": scaleAt, "fp16": halfAt} {
 		b := append([]byte{}, file...)
 		if name == "padding" {
 			b[at] = 1
@@ -268,7 +273,7 @@ func TestVerifyPaddingAndScales(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := r.Verify(); err == nil || !strings.Contains(err.Error(), map[string]string{"padding": "padding", "scale": "finite"}[name]) {
+		if err := r.Verify(); err == nil || !strings.Contains(err.Error(), map[string]string{"padding": "padding", "scale": "finite", "fp16": "fp16 row's value is not a finite"}[name]) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

@@ -198,14 +198,15 @@ func (t *Table) TierReader(tier core.Tier) io.Reader {
 	return &blockReader{rd: t.rd, b: t.e.Rows[tier]}
 }
 
-// verifyScales checks that every int8 and int4 row's fp16 scale and bias
-// are finite numbers: a row with an infinite or NaN one decodes to no
-// number at all.
+// verifyScales checks that every fp16 row's values, and every int8 and
+// int4 row's fp16 scale and bias, are finite numbers: a writer keeps a row
+// out of a tier that cannot hold it, so an infinity or a NaN there is one
+// the source did not hold (a row with one is stored at fp32).
 func (t *Table) verifyScales() error {
 	if t.parts != nil {
 		return t.eachPart((*Table).verifyScales)
 	}
-	for _, tier := range []core.Tier{core.INT8, core.INT4} {
+	for _, tier := range []core.Tier{core.FP16, core.INT8, core.INT4} {
 		b := t.e.Rows[tier]
 		rb := int64(tier.RowBytes(t.dim))
 		rows := max(1, ChunkSize/rb)
@@ -215,15 +216,33 @@ func (t *Table) verifyScales() error {
 			if err := t.rd.readChecked(b, p, off); err != nil {
 				return fmt.Errorf("table %q: %w", t.e.Name, err)
 			}
-			for r := int64(0); r*rb < int64(len(p)); r++ {
-				row := p[r*rb : (r+1)*rb]
-				for _, h := range []uint16{binary.LittleEndian.Uint16(row[rb-4:]), binary.LittleEndian.Uint16(row[rb-2:])} {
-					if h&0x7c00 == 0x7c00 {
-						return corrupt(b.Off+off+r*rb+rb-4, "table %q: an %v row's scale or bias is not a finite number", t.e.Name, tier)
-					}
+			if i := nonFiniteHalf(tier, p, rb); i >= 0 {
+				what := "scale or bias"
+				if tier == core.FP16 {
+					what = "value"
 				}
+				return corrupt(b.Off+off+i, "table %q: an %v row's %s is not a finite number", t.e.Name, tier, what)
 			}
 		}
 	}
 	return nil
+}
+
+// nonFiniteHalf is the offset in p, rows of rb bytes of tier, of the first
+// binary16 that is an infinity or a NaN (every half of an fp16 row; the
+// scale and bias at the end of an int8 or int4 row), or -1.
+func nonFiniteHalf(tier core.Tier, p []byte, rb int64) int64 {
+	for r := int64(0); r*rb < int64(len(p)); r++ {
+		row := p[r*rb : (r+1)*rb]
+		from := rb - 4
+		if tier == core.FP16 {
+			from = 0
+		}
+		for i := from; i+1 < rb; i += 2 {
+			if binary.LittleEndian.Uint16(row[i:])&0x7c00 == 0x7c00 {
+				return r*rb + i
+			}
+		}
+	}
+	return -1
 }
