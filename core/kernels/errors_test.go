@@ -31,9 +31,9 @@ func errorRows() [][]float32 {
 		}
 		mixed := make([]float32, dim)
 		for i := range mixed {
-			mixed[i] = []float32{0, -0.0, 65519, 65520, -65504, 6e-8, 1e-5, 2.5}[i%8]
+			mixed[i] = []float32{0, negZero, 65519, 65520, -65504, 6e-8, 1e-5, 2.5}[i%8]
 		}
-		mixed[0] = float32(math.Copysign(0, -1))
+		mixed[0] = negZero
 		rows = append(rows, zeros, neg, same, mixed)
 	}
 	return rows

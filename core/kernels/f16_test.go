@@ -60,10 +60,13 @@ func TestFloatToHalfMatchesX448(t *testing.T) {
 			check(-f)
 		}
 	}
-	for _, f := range []float32{0, -0.0, 65504, 65519.99, 65520, 1e-8, 2.98e-8, 2.99e-8, 5.96e-8, float32(math.Inf(1)), float32(math.Inf(-1))} {
+	for _, f := range []float32{0, negZero, 65504, 65519.99, 65520, 1e-8, 2.98e-8, 2.99e-8, 5.96e-8, float32(math.Inf(1)), float32(math.Inf(-1))} {
 		check(f)
 	}
 }
+
+// negZero is -0: the literal -0.0 is +0 in Go.
+var negZero = float32(math.Copysign(0, -1))
 
 func TestBulkHalfConversions(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
