@@ -240,6 +240,7 @@ func (c *cli) compressCmd() *cobra.Command {
 	var out, report string
 	var b budget
 	var wpos, wneg, gamma float64
+	var noInt4 bool
 	b.Set("40%")
 	cmd := &cobra.Command{
 		Use:   "compress MODEL DATA -o OUT",
@@ -248,7 +249,8 @@ func (c *cli) compressCmd() *cobra.Command {
 its fields (with fine-tuning), then F-Quantization accumulates row priorities
 over the training rows (w_pos for clicks, w_neg otherwise, decayed by gamma per
 epoch) and stores the kept tables within --budget of their fp32 bytes,
-minimising the priority-weighted error. The AUC is measured before and after,
+minimising the priority-weighted error (--no-int4: fp32, fp16 and int8 only,
+as in the paper). The AUC is measured before and after,
 the compressed tables read with dequantize-on-lookup, exactly as OUT stores
 them.
 
@@ -267,6 +269,7 @@ dropped_fields, tiers, prune, seconds, rows}.`,
 			opt.KeepFraction, opt.Rounds, opt.FinetuneEpochs, opt.Tolerance, opt.Scorer = p.frac, p.rounds, p.finetune, p.tolerance, p.scorer
 			opt.Keep = p.keep
 			opt.Budget = b.share
+			opt.Allowed[core.INT4] = !noInt4
 			opt.Priority = core.PriorityParams{WPos: wpos, WNeg: wneg, Gamma: gamma}
 			if err := opt.Priority.Validate(); err != nil {
 				return usageError{err}
@@ -278,6 +281,7 @@ dropped_fields, tiers, prune, seconds, rows}.`,
 	p.add(cmd, 0.5)
 	fs := cmd.Flags()
 	fs.Var(&b, "budget", "share of the kept tables' fp32 bytes")
+	fs.BoolVar(&noInt4, "no-int4", false, "fp32, fp16 and int8 only, as in the SHARK paper")
 	def := core.DefaultPriorityParams()
 	fs.Float64Var(&wpos, "w-pos", def.WPos, "priority weight of an access by a positive sample")
 	fs.Float64Var(&wneg, "w-neg", def.WNeg, "priority weight of an access by a negative sample")
