@@ -70,8 +70,9 @@ func TestSmallestBudgetAndNoStaleResult(t *testing.T) {
 }
 
 // An export runs off the window's goroutine with its progress shown; one
-// that fails leaves no empty file where the save dialog made one.
-func TestExportProgressAndNoEmptyFile(t *testing.T) {
+// that fails leaves the file it would have replaced (even an empty one)
+// and makes none where there was none.
+func TestExportProgressAndFailureLeavesFiles(t *testing.T) {
 	needNCF(t)
 	a := fynetest.NewApp()
 	defer a.Quit()
@@ -87,13 +88,18 @@ func TestExportProgressAndNoEmptyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.Open(saved)
-	// The dialog has made an empty file; the export fails (an unknown layout).
-	target := filepath.Join(dir, "back.npz")
+	// The export fails (an unknown layout).
+	target, fresh := filepath.Join(dir, "back.npz"), filepath.Join(dir, "new.npz")
 	os.WriteFile(target, nil, 0o644)
-	u.Export(target, compress.Layout("sideways"))
-	waitFor(t, "the failed export", func() bool { return !u.working })
-	if _, err := os.Stat(target); !os.IsNotExist(err) {
-		t.Fatal("the failed export left its empty file")
+	for _, p := range []string{target, fresh} {
+		u.Export(p, compress.Layout("sideways"))
+		settle(t, u)
+	}
+	if st, err := os.Stat(target); err != nil || st.Size() != 0 {
+		t.Fatalf("the failed export changed the file it would have replaced: %v", err)
+	}
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Fatal("the failed export left a file")
 	}
 	good := filepath.Join(dir, "good.npz")
 	u.Export(good, compress.Dequantized)
@@ -103,7 +109,7 @@ func TestExportProgressAndNoEmptyFile(t *testing.T) {
 			t.Fatal("the export runs with no progress shown")
 		}
 	}
-	waitFor(t, "the export", func() bool { return !u.working })
+	settle(t, u)
 	if f, osf, err := formats.OpenFile(good); err != nil || len(f.Tensors) != 10 {
 		t.Fatalf("export: %v", err)
 	} else {

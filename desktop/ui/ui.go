@@ -11,10 +11,10 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -43,9 +43,11 @@ type UI struct {
 	cancel   context.CancelFunc
 	result   *atomicfile.Temp // the last compressed file, until saved
 	working  bool             // a job runs
+	jobs     atomic.Int32     // jobs whose goroutine has not ended, done callback included
 	dataPath string
 	testPath string
 	counts   *compress.Input // access counts that rank rows, if given
+	unsafe   error           // why the save dialog cannot be trusted with a name, if it cannot
 
 	// Widgets, exported to tests through methods.
 	title    *widget.Label
@@ -81,6 +83,7 @@ var tierColor = [core.NumTiers]color.NRGBA{{0x1f, 0x4e, 0x8c, 0xff}, {0x3a, 0x8d
 // New builds the window. It does not show it.
 func New(a fyne.App) *UI {
 	u := &UI{App: a, Window: a.NewWindow("shark")}
+	u.unsafe = guardFileScheme()
 	u.title = widget.NewLabelWithStyle("Open a model file (.pt, .onnx, .npz, .npy, .safetensors, .shark), or drop one here", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	u.tensors = widget.NewTable(
 		func() (int, int) { return len(u.rows) + 1, 5 },
@@ -262,7 +265,9 @@ func (u *UI) work(label string, fn func(ctx context.Context, progress func(stage
 	u.working = true
 	u.cancelB.Enable()
 	u.compress.Disable()
+	u.jobs.Add(1)
 	go func() {
+		defer u.jobs.Add(-1)
 		err := fn(ctx, func(stage string, d, t int64) {
 			fyne.Do(func() {
 				if t > 0 {
@@ -274,7 +279,10 @@ func (u *UI) work(label string, fn func(ctx context.Context, progress func(stage
 		if ctx.Err() != nil && err == nil {
 			err = ctx.Err()
 		}
-		fyne.Do(func() {
+		// Waited for, so that a job is over only when its results are
+		// shown (the test driver runs this on this goroutine, beside the
+		// test's own).
+		fyne.DoAndWait(func() {
 			u.cancelB.Disable()
 			u.progress.Hide()
 			u.working = false
@@ -571,6 +579,15 @@ func (u *UI) ResultFile() string {
 	return u.result.Name()
 }
 
+// inputs are the files open in the app, which no output may replace.
+func (u *UI) inputs() []string {
+	in := []string{u.path, u.dataPath, u.testPath}
+	if u.counts != nil {
+		in = append(in, u.counts.Path)
+	}
+	return in
+}
+
 // SaveTo puts the compressed file at path: renamed there when it can be,
 // copied through a temporary file otherwise; a failure (disk full,
 // permission denied) leaves every file as it was.
@@ -578,7 +595,7 @@ func (u *UI) SaveTo(path string) error {
 	if u.result == nil {
 		return errors.New("nothing compressed yet")
 	}
-	if err := u.result.SaveAs(path, u.path, u.dataPath, u.testPath); err != nil {
+	if err := u.result.SaveAs(path, u.inputs()...); err != nil {
 		return err
 	}
 	u.status.SetText("Saved " + path)
@@ -590,6 +607,12 @@ func (u *UI) saveDialog() {
 	if u.result == nil {
 		return
 	}
+	if u.unsafe != nil {
+		u.ShowError(u.unsafe)
+		return
+	}
+	// The writer names the file and has written nothing (see savefile.go):
+	// closing it leaves the disk as it was, and SaveTo checks and places.
 	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
 		if err != nil || w == nil {
 			return
@@ -623,21 +646,23 @@ func (u *UI) exportTo(ctx context.Context, path string, layout compress.Layout) 
 	case ".pt", ".pth":
 		to = "pt"
 	}
-	return compress.ExportFileContext(ctx, u.in, to, layout, path)
+	return compress.ExportFileContext(ctx, u.in, to, layout, path, u.inputs()...)
 }
 
-// Export writes the export in the background, with progress and Cancel;
-// the empty file the save dialog made at path goes if the export fails.
+// Export writes the export in the background, with progress and Cancel.
+// The file at path, if there is one, is replaced only when the export is
+// whole: a refusal, failure or cancel leaves it as it was.
 func (u *UI) Export(path string, layout compress.Layout) {
+	if err := atomicfile.CheckOutput(path, u.inputs()...); err != nil {
+		u.ShowError(err)
+		return
+	}
 	u.work("Exporting to "+filepath.Base(path)+"…", func(ctx context.Context, _ func(string, int64, int64)) error {
 		fyne.Do(func() { u.progress.Hide(); u.busy.Show() })
 		defer fyne.Do(func() { u.busy.Hide() })
 		return u.exportTo(ctx, path, layout)
 	}, func(err error) {
 		if err != nil {
-			if st, serr := os.Stat(path); serr == nil && st.Size() == 0 {
-				os.Remove(path)
-			}
 			if !errors.Is(err, context.Canceled) {
 				u.ShowError(err)
 			}
@@ -649,6 +674,10 @@ func (u *UI) Export(path string, layout compress.Layout) {
 
 func (u *UI) exportDialog() {
 	if u.in == nil || !hasCompressed(u.summary) {
+		return
+	}
+	if u.unsafe != nil {
+		u.ShowError(u.unsafe)
 		return
 	}
 	layoutSel := widget.NewSelect([]string{string(compress.Dequantized), string(compress.Tiers), string(compress.Torch)}, nil)

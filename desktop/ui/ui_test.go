@@ -35,6 +35,13 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	waitWithin(t, time.Minute, what, cond)
 }
 
+// settle waits until no job of u runs, its done callback included: in the
+// test driver that callback runs on the job's goroutine, beside the test.
+func settle(t *testing.T, u *UI) {
+	t.Helper()
+	waitFor(t, "the job's end", func() bool { return u.jobs.Load() == 0 })
+}
+
 func waitWithin(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
@@ -188,15 +195,18 @@ func TestPipelinePanel(t *testing.T) {
 	u.OpenData(train)
 	fynetest.Tap(u.pipeScore)
 	waitFor(t, "the refusal", func() bool { return strings.Contains(u.status.Text, "--test test.tsv") })
+	settle(t, u)
 	if !u.pipeRun.Disabled() {
 		t.Fatal("the pipeline runs on training rows")
 	}
 	u.OpenTest(test)
 	fynetest.Tap(u.pipeScore)
 	waitFor(t, "scores", func() bool { return !u.pipeRun.Disabled() })
+	settle(t, u)
 	u.pipeKeep.SetValue(5)
 	fynetest.Tap(u.pipeRun)
 	waitFor(t, "the pipeline", func() bool { return u.lastPipeline != nil })
+	settle(t, u)
 	r := u.lastPipeline
 	if len(r.KeptFields) != 5 || r.EmbeddingBytesAfter >= r.EmbeddingBytesFP32 || r.AUCBefore != tr.Metrics.AUC {
 		t.Fatalf("pipeline result %+v; the model's AUC on the test file is %v", r, tr.Metrics.AUC)
