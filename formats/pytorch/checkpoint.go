@@ -17,10 +17,6 @@ import (
 
 const name = "pytorch"
 
-// maxPickle bounds data.pkl: a state_dict's pickle names its tensors, and
-// is small next to them.
-const maxPickle = 1 << 30
-
 func init() {
 	formats.Register(formats.Format{
 		Name:  name,
@@ -162,6 +158,9 @@ func (c *checkpoint) read(f *zip.File, limit uint64) ([]byte, error) {
 // unpickle runs data.pkl, and says how long it is.
 func (c *checkpoint) unpickle() (any, int, error) {
 	f := c.records[c.dir+"data.pkl"]
+	if err := pickleSize(f); err != nil {
+		return nil, 0, err
+	}
 	data, err := c.read(f, maxPickle)
 	if err != nil {
 		return nil, 0, err

@@ -168,8 +168,12 @@ func (m *machine) collection(code byte) (bool, error) {
 		if len(m.stack) < n {
 			return true, m.errf(formats.ErrCorrupt, "stack underflow")
 		}
-		t := append(pyTuple{}, m.stack[len(m.stack)-n:]...)
-		m.stack = append(m.stack[:len(m.stack)-n], t)
+		t, err := m.newTuple(append([]any{}, m.stack[len(m.stack)-n:]...))
+		if err != nil {
+			return true, err
+		}
+		m.stack = m.stack[:len(m.stack)-n]
+		m.push(t)
 	case opTuple, opList, opDict, opFrozenSet:
 		return true, m.fromMark(code)
 	case opAppend, opAppends, opAddItems:
@@ -188,16 +192,25 @@ func (m *machine) fromMark(code byte) error {
 	if err != nil {
 		return err
 	}
+	if code == opTuple {
+		t, err := m.newTuple(items)
+		if err == nil {
+			m.push(t)
+		}
+		return err
+	}
+	inner, err := m.nest(items)
+	if err != nil {
+		return err
+	}
 	switch code {
-	case opTuple:
-		m.push(pyTuple(items))
 	case opList, opFrozenSet:
-		m.push(&pyList{items: items})
+		m.push(&pyList{items: items, inner: inner})
 	case opDict:
 		if len(items)%2 != 0 {
 			return m.errf(formats.ErrCorrupt, "DICT of an odd number of items")
 		}
-		d := &pyDict{}
+		d := &pyDict{inner: inner}
 		for i := 0; i < len(items); i += 2 {
 			d.set(items[i], items[i+1])
 		}
@@ -228,6 +241,14 @@ func (m *machine) appendItems(code byte) error {
 	if !ok {
 		return m.errf(formats.ErrCorrupt, "APPEND to a %s, not a list", kind(t))
 	}
+	if err := m.fill(l.held, "list"); err != nil {
+		return err
+	}
+	inner, err := m.nest(items)
+	if err != nil {
+		return err
+	}
+	l.inner = max(l.inner, inner)
 	l.items = append(l.items, items...)
 	return nil
 }
@@ -254,6 +275,14 @@ func (m *machine) setItems(code byte) error {
 	if !ok || len(items)%2 != 0 {
 		return m.errf(formats.ErrCorrupt, "SETITEMS on a %s", kind(t))
 	}
+	if err := m.fill(d.held, "dict"); err != nil {
+		return err
+	}
+	inner, err := m.nest(items)
+	if err != nil {
+		return err
+	}
+	d.inner = max(d.inner, inner)
 	for i := 0; i < len(items); i += 2 {
 		d.set(items[i], items[i+1])
 	}
@@ -313,6 +342,9 @@ func (m *machine) memoOp(code byte) error {
 		return nil
 	}
 	v, err := m.top()
+	if _, ok := m.memo[uint32(idx)]; !ok {
+		m.objects++
+	}
 	m.memo[uint32(idx)] = v
 	return err
 }

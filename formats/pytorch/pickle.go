@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"shark/formats"
 )
@@ -20,11 +21,17 @@ import (
 // The values a checkpoint's pickle builds.
 type (
 	pyTuple []any
-	pyList  struct{ items []any }
+	pyList  struct {
+		items []any
+		inner int  // the depth of its deepest item (see limits.go)
+		held  bool // it is in another container
+	}
 	// pyDict keeps insertion order, as a state_dict's OrderedDict does.
 	pyDict struct {
 		keys, vals []any
 		index      map[any]int // of the keys that are strings or ints
+		inner      int
+		held       bool
 	}
 	// pyGlobal is an allowed global, named module.name.
 	pyGlobal struct{ module, name string }
@@ -72,12 +79,22 @@ type machine struct {
 	meta     [][]any
 	memo     map[uint32]any
 	storages map[string]*storage
+	objects  int          // values pushed and memo entries made
+	tdepth   map[*any]int // tuples' depths (see depthOf)
 }
 
 // unpickle runs data (which lies at file offset base, or -1 if it was
 // inflated) and returns the object it builds.
 func unpickle(data []byte, base int64) (any, error) {
-	m := &machine{data: data, base: base, memo: map[uint32]any{}, storages: map[string]*storage{}}
+	return newMachine(data, base).run()
+}
+
+func newMachine(data []byte, base int64) *machine {
+	return &machine{data: data, base: base, memo: map[uint32]any{}, storages: map[string]*storage{}}
+}
+
+// run runs the pickle to its STOP.
+func (m *machine) run() (any, error) {
 	for m.pos < len(m.data) {
 		m.op = m.pos
 		code := m.data[m.pos]
@@ -86,6 +103,9 @@ func unpickle(data []byte, base int64) (any, error) {
 			return m.pop()
 		}
 		if err := m.step(code); err != nil {
+			return nil, err
+		}
+		if err := m.checkObjects(); err != nil {
 			return nil, err
 		}
 	}
@@ -102,7 +122,15 @@ func (m *machine) errf(kind error, format string, args ...any) error {
 	return &formats.Error{Format: name, Offset: off, Msg: msg, Err: kind}
 }
 
-func (m *machine) push(v any) { m.stack = append(m.stack, v) }
+func (m *machine) push(v any) {
+	m.objects++
+	if len(m.stack) == cap(m.stack) {
+		// Doubling, where append grows a long slice by a quarter: a pickle
+		// of DUPs then allocates twice its final stack, not five times.
+		m.stack = slices.Grow(m.stack, len(m.stack)+1)
+	}
+	m.stack = append(m.stack, v)
+}
 
 func (m *machine) pop() (any, error) {
 	if len(m.stack) == 0 {

@@ -46,7 +46,7 @@ func (m *machine) rebuildTensor(args pyTuple) (any, error) {
 	st, ok := args[0].(*storage)
 	off, ok2 := args[1].(int64)
 	if !ok || !ok2 || off < 0 {
-		return nil, m.errf(formats.ErrCorrupt, "_rebuild_tensor of a %s at offset %v", kind(args[0]), args[1])
+		return nil, m.errf(formats.ErrCorrupt, "_rebuild_tensor of a %s at offset %s", kind(args[0]), show(args[1]))
 	}
 	shape, err := m.ints(args[2], "size")
 	if err != nil {
@@ -72,7 +72,7 @@ func (m *machine) ints(v any, what string) ([]int64, error) {
 	for i, e := range t {
 		n, ok := e.(int64)
 		if !ok || n < 0 {
-			return nil, m.errf(formats.ErrCorrupt, "a tensor %s holding %v", what, e)
+			return nil, m.errf(formats.ErrCorrupt, "a tensor %s holding %s", what, show(e))
 		}
 		out[i] = n
 	}

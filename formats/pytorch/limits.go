@@ -1,0 +1,194 @@
+package pytorch
+
+import (
+	"archive/zip"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"shark/formats"
+)
+
+// A pickle is a program: a few bytes can nest a tuple a million levels deep
+// (TUPLE1 repeated), or, with DUP and TUPLE2, make a value whose printing
+// shows 2^60 leaves. The unpickler bounds what it builds, and nothing that
+// reads its values may recurse without a bound of its own.
+
+const (
+	// maxNesting bounds how deeply values nest. A state_dict nests two to
+	// five levels (a checkpoint's dict, the state_dict, a tensor's
+	// arguments); anything that walks the values recursively stays far
+	// from Go's stack limit at this depth.
+	maxNesting = 1000
+	// maxObjects bounds the values and memo entries a pickle builds. Each
+	// opcode builds at most one, so a pickle builds fewer than its bytes; a
+	// state_dict's pickle builds about 25 per tensor, so this is room for
+	// 160,000 tensors, and at most a few hundred MiB of memory.
+	maxObjects = 1 << 22
+	// maxPickle bounds data.pkl, which is read whole before it runs. A
+	// state_dict's pickle takes about 150 bytes a tensor: a few MiB for the
+	// largest checkpoints.
+	maxPickle = 64 << 20
+	// maxShown bounds the bytes of a value printed in an error message.
+	maxShown = 64
+)
+
+var (
+	// ErrTooDeep: the pickle nests values deeper than maxNesting.
+	ErrTooDeep = fmt.Errorf("%w: values nested deeper than %d levels, shark's limit", formats.ErrUnsupported, maxNesting)
+	// ErrTooManyObjects: the pickle builds more than maxObjects values.
+	ErrTooManyObjects = fmt.Errorf("%w: a pickle building more than %d objects, shark's limit", formats.ErrTooLarge, maxObjects)
+	// ErrPickleTooLarge: data.pkl is longer than maxPickle.
+	ErrPickleTooLarge = fmt.Errorf("%w: a data.pkl over %d MiB, shark's limit", formats.ErrTooLarge, maxPickle>>20)
+)
+
+// pickleSize refuses a data.pkl record longer than maxPickle before it is
+// read (an inflated one may declare less than it holds: read stops there).
+func pickleSize(f *zip.File) error {
+	if f.UncompressedSize64 > maxPickle {
+		return formats.Errorf(name, -1, ErrPickleTooLarge, "record %q holds %d bytes", f.Name, f.UncompressedSize64)
+	}
+	return nil
+}
+
+// checkObjects fails once the pickle has built more than maxObjects values
+// and memo entries (push and memoOp count them).
+func (m *machine) checkObjects() error {
+	if m.objects > maxObjects {
+		return m.errf(ErrTooManyObjects, "the pickle's object %d", m.objects)
+	}
+	return nil
+}
+
+// depthOf is how deeply v nests: 0 for a scalar, 1 for a container of
+// scalars. A tuple's depth is kept by its first element's address (tuples
+// never change), a list's and a dict's in the value.
+func (m *machine) depthOf(v any) int {
+	switch v := v.(type) {
+	case *pyList:
+		return v.inner + 1
+	case *pyDict:
+		return v.inner + 1
+	case pyTuple:
+		if len(v) > 0 && m.tdepth[&v[0]] > 0 {
+			return m.tdepth[&v[0]]
+		}
+		return 1
+	case *tensor, *storage:
+		return 1
+	}
+	return 0
+}
+
+// nest is the depth of the deepest of items, which are being put in a
+// container; lists and dicts among them are marked held. It fails if the
+// container would nest deeper than maxNesting.
+func (m *machine) nest(items []any) (int, error) {
+	inner := 0
+	for _, v := range items {
+		inner = max(inner, m.depthOf(v))
+		switch v := v.(type) {
+		case *pyList:
+			v.held = true
+		case *pyDict:
+			v.held = true
+		}
+	}
+	if inner+1 > maxNesting {
+		return 0, m.errf(ErrTooDeep, "a value nesting %d levels deep", inner+1)
+	}
+	return inner, nil
+}
+
+// fill checks that a list or dict receiving items is not yet inside
+// another container: its depth is counted when it is put in one, as
+// pickle.py writes them (a container's items before the container is
+// used). A pickle that fills one later could nest without bound unseen.
+func (m *machine) fill(held bool, what string) error {
+	if held {
+		return m.errf(formats.ErrUnsupported, "a %s filled after it was put in another container (torch.save writes a container's items first)", what)
+	}
+	return nil
+}
+
+// newTuple makes a tuple of items, keeping its depth.
+func (m *machine) newTuple(items []any) (pyTuple, error) {
+	inner, err := m.nest(items)
+	if err != nil {
+		return nil, err
+	}
+	t := pyTuple(items)
+	if inner > 0 && len(t) > 0 {
+		if m.tdepth == nil {
+			m.tdepth = map[*any]int{}
+		}
+		m.tdepth[&t[0]] = inner + 1
+	}
+	return t, nil
+}
+
+// show prints v for an error message in at most maxShown bytes: a value
+// nested a million levels deep or repeated 2^60 times prints its start.
+func show(v any) string {
+	p := &printer{left: maxShown}
+	p.value(v)
+	if p.left < 0 {
+		return p.b.String() + "…"
+	}
+	return p.b.String()
+}
+
+type printer struct {
+	b    strings.Builder
+	left int // bytes left; negative once something was cut
+}
+
+// put writes s or as much of it as fits.
+func (p *printer) put(s string) bool {
+	if p.left < 0 {
+		return false
+	}
+	if len(s) > p.left {
+		p.b.WriteString(s[:p.left])
+		p.left = -1
+		return false
+	}
+	p.b.WriteString(s)
+	p.left -= len(s)
+	return true
+}
+
+// value prints v. Each level writes a bracket before going deeper, so the
+// recursion is no deeper than maxShown.
+func (p *printer) value(v any) {
+	switch v := v.(type) {
+	case pyTuple:
+		p.items("(", []any(v), ")")
+	case *pyList:
+		p.items("[", v.items, "]")
+	case *pyDict:
+		p.items("{", v.keys, "}") // the keys say which dict it is
+	case string:
+		p.put(strconv.Quote(v[:min(len(v), maxShown)])) // the quoted prefix is cut to fit
+	case nil, bool, int64, float64:
+		p.put(fmt.Sprint(v))
+	default:
+		p.put(kind(v))
+	}
+}
+
+func (p *printer) items(open string, vs []any, closing string) {
+	if !p.put(open) {
+		return
+	}
+	for i, v := range vs {
+		if i > 0 && !p.put(", ") {
+			return
+		}
+		p.value(v)
+		if p.left < 0 {
+			return
+		}
+	}
+	p.put(closing)
+}
