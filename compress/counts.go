@@ -30,17 +30,12 @@ func countsTensor(counts *formats.File, name, suffix string, rows int) (*formats
 	return t, periods, nil
 }
 
-// countsPriorities computes a table's priorities from its counts into pst:
-// the .pos and .neg streams are read side by side, a stretch of rows at a
-// time, and each period's share is added to the priorities (core.AddCounts:
-// the sums of core.FromCounts, in the same order). Only a stretch of the
-// counts is held at once.
-func countsPriorities(counts *formats.File, name string, rows int, pp core.PriorityParams, pst priorityStore) error {
-	return countsPrioritiesOf(counts, name, rows, 0, rows, pp, pst)
-}
-
-// countsPrioritiesOf is countsPriorities of rows [offset, offset+rows) of
-// counts of a table of total rows (a row shard's).
+// countsPrioritiesOf computes the priorities of rows [offset, offset+rows)
+// of a table of total rows (all of it, or a row shard) from its counts into
+// pst: the .pos and .neg streams are read side by side, a stretch of rows at
+// a time, and each period's share is added to the priorities
+// (core.AddCounts: the sums of core.FromCounts, in the same order). Only a
+// stretch of the counts is held at once.
 func countsPrioritiesOf(counts *formats.File, name string, rows, offset, total int, pp core.PriorityParams, pst priorityStore) error {
 	pt, K, err := countsTensor(counts, name, ".pos", total)
 	if err != nil {

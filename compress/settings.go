@@ -110,9 +110,3 @@ func (s Settings) rule(fp32 int64) core.Rule {
 	}
 	return r
 }
-
-// sameMeasure reports whether plans under s and o measure the same stats:
-// the same tables, with the same priorities.
-func (s Settings) sameMeasure(o Settings) bool {
-	return s.Tables == o.Tables && s.MinRows == o.MinRows && s.Priority() == o.Priority()
-}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -38,7 +37,11 @@ func buildWasm(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building the wasm core: %v\n%s", err, out)
 	}
-	src := filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js")
+	root, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	src := filepath.Join(strings.TrimSpace(string(root)), "lib", "wasm", "wasm_exec.js")
 	b, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)

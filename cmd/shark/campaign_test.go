@@ -165,7 +165,6 @@ func (c *campaign) try(category, name, ext string, b []byte, commands ...[]strin
 			case "FILE":
 				a[i] = in
 			case "OUT":
-				out = filepath.Join(c.dir, "out"+filepath.Ext(strings.Join(args, "")))
 				if args[0] == "export" {
 					out = filepath.Join(c.dir, "out.npz")
 				} else {
