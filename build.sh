@@ -145,39 +145,66 @@ fuzz_one() {
   return 1
 }
 
+# stage NAME closes the stage before, printing its time, and opens NAME, so
+# that a long run says where it is and where its time went.
+stage() {
+  if [ -n "${STAGE_NAME:-}" ]; then echo "   ($STAGE_NAME: $((SECONDS - STAGE_START)) s)"; fi
+  STAGE_NAME="$1"; STAGE_START=$SECONDS
+  [ -n "$1" ] && echo "== $1 (at $((SECONDS / 60)) min $((SECONDS % 60)) s)"
+  return 0
+}
+
+# gotest ARGS... runs go test -json ARGS through internal/testsum: each
+# package's result, failures in full, every skip with its reason (also
+# appended to $SKIPS), and "N passed, N failed, N skipped".
+gotest() {
+  go test -json "$@" 2>&1 | "$TESTSUM" -skips "$SKIPS"
+}
+
 run_tests() {
   need_go
+  SECONDS=0
+  stage "installing what the tests need"
   # NumPy, PyTorch, ONNX and msgpack for the interop tests; Chromium for
   # the browser tests; X11/GL headers and Xvfb for the desktop app's
   # real-window test.
   apt_install python3-numpy python3-torch python3-onnx python3-msgpack chromium $DESKTOP_PKGS xvfb xauth x11-apps
+  local tmp
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  TESTSUM="$tmp/testsum" SKIPS="$tmp/skips"
+  : > "$SKIPS"
+  stage "building the page's wasm core and the test summariser"
   build_wasm
-  echo "== go vet"
+  go build -o "$TESTSUM" ./internal/testsum
+  stage "go vet"
   go vet ./...
-  echo "== gofmt"
+  stage "gofmt"
   local bad
   bad="$(gofmt -l $(git ls-files -co --exclude-standard '*.go' 2>/dev/null || find . -name '*.go'))"
   if [ -n "$bad" ]; then echo "gofmt would change: $bad" >&2; exit 1; fi
-  echo "== go test (portable build)"
-  go test -count=1 ./...
+  stage "go test (portable build)"
+  gotest -count=1 ./...
   if [ -n "$(simd_env)" ]; then
-    echo "== go test (GOEXPERIMENT=simd build: SIMD kernels against the portable ones)"
+    stage "go test (GOEXPERIMENT=simd build: SIMD kernels against the portable ones)"
     env $(simd_env) go vet ./core/kernels/
-    env $(simd_env) go test -count=1 ./core/... ./formats/sharkfile/ ./compress/
-    echo "== go test -tags purego (every non-portable path off)"
-    env $(simd_env) go test -count=1 -tags purego ./core/kernels/
+    GOEXPERIMENT=simd gotest -count=1 ./core/... ./formats/sharkfile/ ./compress/
+    stage "go test -tags purego (every non-portable path off)"
+    GOEXPERIMENT=simd gotest -count=1 -tags purego ./core/kernels/
   fi
-  echo "== desktop UI, headless (fyne test driver, CGO_ENABLED=0)"
-  CGO_ENABLED=0 go test -count=1 ./desktop/ui/
-  echo "== go test -race (concurrent readers)"
-  go test -count=1 -race -short ./formats/sharkfile/ ./core/...
-  echo "== dist/: the Beam pipelines on the prism runner"
+  stage "desktop UI, headless (fyne test driver, CGO_ENABLED=0)"
+  CGO_ENABLED=0 gotest -count=1 ./desktop/ui/
+  stage "go test -race (concurrent readers)"
+  gotest -count=1 -race -short ./formats/sharkfile/ ./core/...
+  stage "dist/: the Beam pipelines on the prism runner"
   dist
-  (cd dist && go vet ./... && go test -count=1 ./...)
-  echo "== fuzz: every reader's fuzz target, ${FUZZTIME:-20s} each, allocation capped (internal/fuzzcap)"
+  (cd dist && go vet ./... && gotest -count=1 ./...)
+  stage "fuzz: every reader's fuzz target, ${FUZZTIME:-20s} each, allocation capped (internal/fuzzcap)"
   fuzz_all
-  echo "== build"
+  stage "build"
   build
+  stage ""
+  echo "== every test passed in $((SECONDS / 60)) min $((SECONDS % 60)) s; $(grep -c . "$SKIPS" || true) skipped, each named above with its reason"
 }
 
 case "${1:-build}" in
