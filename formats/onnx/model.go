@@ -27,8 +27,16 @@ const (
 	nodeInput       = 1
 	nodeName        = 3
 	nodeOpType      = 4
+	nodeAttribute   = 5
 	nodeDomain      = 7
+	attrGraph       = 6  // AttributeProto.g: a Loop's or Scan's body, an If's branch
+	attrGraphs      = 11 // AttributeProto.graphs
 )
+
+// maxDepth bounds how deep subgraphs (a Loop body inside an If branch...)
+// are followed: exporters nest a few levels; a crafted model nesting
+// thousands would cost a stack frame each.
+const maxDepth = 64
 
 // maxName bounds the names and strings read from a model.
 const maxName = 1 << 16
@@ -128,7 +136,7 @@ func (m *model) graph(s *scanner) error {
 		}
 		switch f.num {
 		case graphNode:
-			err = m.node(s.sub(f))
+			err = m.node(s.sub(f), 0)
 		case graphInit:
 			var in *initializer
 			if in, err = readInitializer(s.sub(f)); err == nil {
@@ -148,8 +156,45 @@ func (m *model) graph(s *scanner) error {
 	}
 }
 
-// node notes a Gather node's data input (its first).
-func (m *model) node(s *scanner) error {
+// subgraph notes the Gather nodes of a graph held by a node's attribute, at
+// the given depth: a Loop body's Gather reads an embedding table of the
+// outer graph by name (nn.EmbeddingBag with offsets, as torch.onnx.export
+// writes it). Its own initializers are not the model's tensors.
+func (m *model) subgraph(s *scanner, depth int) error {
+	if depth > maxDepth {
+		return formats.Errorf(name, s.pos, formats.ErrUnsupported, "graphs nested more than %d deep", maxDepth)
+	}
+	for {
+		f, ok, err := s.next()
+		if err != nil || !ok {
+			return err
+		}
+		if f.num == graphNode && f.typ == protowire.BytesType {
+			if err := m.node(s.sub(f), depth); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// attribute follows the graphs a node's attribute holds.
+func (m *model) attribute(s *scanner, depth int) error {
+	for {
+		f, ok, err := s.next()
+		if err != nil || !ok {
+			return err
+		}
+		if (f.num == attrGraph || f.num == attrGraphs) && f.typ == protowire.BytesType {
+			if err := m.subgraph(s.sub(f), depth+1); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// node notes a Gather node's data input (its first), in the graph at the
+// given depth and in any graph its attributes hold.
+func (m *model) node(s *scanner, depth int) error {
 	var op, nm, domain, data string
 	inputs := 0
 	for {
@@ -159,6 +204,12 @@ func (m *model) node(s *scanner) error {
 		}
 		if !ok {
 			break
+		}
+		if f.num == nodeAttribute && f.typ == protowire.BytesType {
+			if err := m.attribute(s.sub(f), depth); err != nil {
+				return err
+			}
+			continue
 		}
 		if f.typ != protowire.BytesType || (f.num != nodeInput && f.num != nodeName && f.num != nodeOpType && f.num != nodeDomain) {
 			continue
