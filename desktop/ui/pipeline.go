@@ -187,5 +187,9 @@ func (u *UI) saveModel(st *pipelineState, res *pipeline.Result) (*atomicfile.Tem
 		t.Remove()
 		return nil, err
 	}
+	if err := verifyResult(t); err != nil {
+		t.Remove()
+		return nil, err
+	}
 	return t, nil
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"crypto/sha256"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"shark/compress"
 	"shark/formats"
+	"shark/internal/atomicfile"
 )
 
 // The save dialog, the checks after it, a refusal, a cancel or a failure
@@ -312,5 +314,37 @@ func TestFileSchemeWritesWhole(t *testing.T) {
 	w, _ = storage.Writer(storage.NewFileURI(dir))
 	if _, err := w.Write([]byte("x")); err == nil || w.Close() == nil {
 		t.Fatal("wrote over a folder")
+	}
+}
+
+// A result is offered for Save only when it reads back whole: one flipped
+// byte on the disk is caught.
+func TestResultVerifiedBeforeSave(t *testing.T) {
+	u, dir := compressedExample(t)
+	saved := filepath.Join(dir, "model.shark")
+	if err := u.SaveTo(saved); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := append([]byte(nil), good...)
+	bad[len(bad)/2] ^= 1
+	for _, c := range []struct {
+		name  string
+		bytes []byte
+		want  error
+	}{{"as written", good, nil}, {"one byte flipped", bad, ErrResultCorrupt}} {
+		tmp, err := atomicfile.CreateTemp(dir, "result.shark")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmp.Write(c.bytes)
+		tmp.Finish()
+		if err := verifyResult(tmp); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+		tmp.Remove()
 	}
 }

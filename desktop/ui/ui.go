@@ -539,6 +539,10 @@ func (u *UI) Compress() {
 			t.Remove()
 			return err
 		}
+		if err := verifyResult(t); err != nil {
+			t.Remove()
+			return err
+		}
 		out = t
 		return nil
 	}, func(err error) {
@@ -553,6 +557,33 @@ func (u *UI) Compress() {
 		u.progress.SetValue(1)
 		u.status.SetText(fmt.Sprintf("Compressed: %s → %s. Save it to keep it.", compress.Size(u.in.File.Size), compress.Size(size)))
 	})
+}
+
+// ErrResultCorrupt: a result read back from the disk does not verify, so
+// Save does not offer it.
+var ErrResultCorrupt = errors.New("the result written to the disk does not read back whole")
+
+// verifyResult reads a finished result back from the disk as the .shark it
+// must be, every checksum checked: only a file that verifies can replace
+// one by Save.
+func verifyResult(t *atomicfile.Temp) error {
+	size, err := t.Size()
+	if err != nil {
+		return err
+	}
+	in, err := compress.OpenReaderAt(t.File, size, "result.shark")
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrResultCorrupt, err)
+	}
+	defer in.Close()
+	rd, ok := in.Shark()
+	if !ok {
+		return fmt.Errorf("%w: not a .shark file", ErrResultCorrupt)
+	}
+	if err := rd.Verify(); err != nil {
+		return fmt.Errorf("%w: %w", ErrResultCorrupt, err)
+	}
+	return nil
 }
 
 // setResult keeps a new result (or none), removing the one it replaces.
