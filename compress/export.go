@@ -52,6 +52,10 @@ func exportItems(rd *sharkfile.Reader, layout Layout) ([]item, error) {
 	var items []item
 	for _, t := range f.Tensors {
 		t := t
+		if t.SameAs != "" {
+			items = append(items, aliasItems(items, t)...)
+			continue
+		}
 		if t.Tiers == nil || layout == Dequantized {
 			items = append(items, item{t.Name, t.DType, t.Shape, func() (io.Reader, error) { return t.Open() }})
 			continue
@@ -143,7 +147,14 @@ func Export(rd *sharkfile.Reader, to string, layout Layout, w io.Writer) error {
 		return safetensors.Write(w, specs, rd.Header.Provenance)
 	case "pt":
 		pw := pytorch.NewWriter(w, "archive")
+		same := sameItems(rd.File(), items)
 		for _, it := range items {
+			if of, ok := same[it.name]; ok {
+				if err := pw.WriteAlias(it.name, of); err != nil {
+					return err
+				}
+				continue
+			}
 			r, err := it.data()
 			if err != nil {
 				return err

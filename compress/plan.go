@@ -139,6 +139,9 @@ func Select(f *formats.File, s Settings) ([]*formats.Tensor, error) {
 		if (t.Tiers != nil && t.Tiers[core.FP32] != t.Shape[0]) || (len(t.Shape) == 2 && t.Shape[0] == 0) {
 			continue // already compressed, or no rows to compress
 		}
+		if t.SameAs != "" {
+			continue // tied to an earlier tensor: planned, and budgeted, as that one
+		}
 		if re != nil {
 			if !re.MatchString(t.Name) {
 				continue

@@ -87,6 +87,8 @@ func Summarize(in *Input) *Summary {
 			ts.Bytes = b
 		}
 		switch {
+		case t.SameAs != "":
+			ts.Role, ts.Bytes = sameAsRole(t), 0 // stored once, under the other name
 		case t.Tiers != nil && t.Tiers[core.FP32] == t.Shape[0]:
 			// Every row at fp32 (a model shark train wrote): a table to
 			// compress, not a compressed one.

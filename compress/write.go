@@ -44,6 +44,12 @@ func (p *Plan) Write(w io.Writer) error {
 		total += int64(t.Rows.Rows())
 	}
 	for _, t := range p.In.File.Tensors {
+		if t.SameAs != "" {
+			if err := p.writeAlias(sw, t); err != nil {
+				return err
+			}
+			continue
+		}
 		tp, ok := byName[t.Name]
 		if !ok {
 			if p.TablesOnly {

@@ -29,6 +29,12 @@ type Tensor struct {
 	// named explicitly.
 	OptimizerState bool
 
+	// SameAs names an earlier tensor of the file whose data this one is
+	// (tied weights: one storage under two names, as a model whose output
+	// layer reuses its embedding saves them). Its own data reads the same;
+	// writers that can share store it once.
+	SameAs string
+
 	// at/off give random access to raw little-endian data in the file, when
 	// the data is stored contiguously and uncompressed.
 	at  io.ReaderAt

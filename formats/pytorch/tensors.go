@@ -33,6 +33,7 @@ func (c *checkpoint) file(root any, meta map[string]string, pickleBytes int) (*f
 		t.OptimizerState = nt.opt
 		f.Tensors = append(f.Tensors, t)
 	}
+	markTied(f.Tensors, ts)
 	return f, nil
 }
 

@@ -87,6 +87,10 @@ func (rd *Reader) File() *formats.File {
 	f := &formats.File{Meta: rd.Header.Provenance, Reader: rd}
 	for i := range rd.Header.Tensors {
 		e := &rd.Header.Tensors[i]
+		if e.Kind == KindAlias {
+			f.Tensors = append(f.Tensors, aliasTensor(e, f))
+			continue
+		}
 		if e.Kind == KindDense {
 			d := formats.DType(e.DType)
 			f.Tensors = append(f.Tensors, formats.NewTensorStream(e.Name, d, e.Shape, e.Data.Len, func() (io.ReadCloser, error) {

@@ -93,6 +93,8 @@ type Entry struct {
 	Stats  *Stats             `msgpack:"stats,omitempty"`
 	Scores map[string]float64 `msgpack:"scores,omitempty"` // e.g. importance
 	Extra  map[string]string  `msgpack:"extra,omitempty"`
+
+	SameAs string `msgpack:"same_as,omitempty"` // KindAlias: the tensor it is
 }
 
 const (

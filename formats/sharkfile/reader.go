@@ -133,6 +133,8 @@ func (rd *Reader) check(hoff int64) error {
 			err = c.dense(e)
 		case KindTable:
 			err = c.table(e)
+		case KindAlias:
+			err = c.alias(e)
 		default:
 			err = corrupt(hoff, "tensor %q has unknown kind %q", e.Name, e.Kind)
 		}
