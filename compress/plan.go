@@ -158,7 +158,7 @@ func Select(f *formats.File, s Settings) ([]*formats.Tensor, error) {
 		return nil, fmt.Errorf("%w: no 2-D float tensor with rows matches --tables %q", ErrNoTables, s.Tables)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no 2-D float tensor with at least %d rows (name tables with --tables)", ErrNoTables, s.MinRows)
+		return nil, fmt.Errorf("%w: no 2-D float tensor is read by a Gather node, named as an embedding module's weight, or has at least %d rows (shark inspect says why for each; lower --min-rows, or name tables with --tables)", ErrNoTables, s.MinRows)
 	}
 	return out, nil
 }

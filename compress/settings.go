@@ -8,7 +8,8 @@ import (
 )
 
 // DefaultMinRows: a 2-D float tensor with fewer rows is taken for a dense
-// weight, not an embedding table, unless Settings.Tables names it.
+// weight, not an embedding table, unless other evidence (a Gather node, an
+// embedding module's name) or Settings.Tables says it is one.
 const DefaultMinRows = 1000
 
 // Settings are everything a user chooses about a compression, the same in
@@ -16,7 +17,9 @@ const DefaultMinRows = 1000
 // worker), the desktop's widgets. Start from DefaultSettings.
 type Settings struct {
 	// Tables selects the tables by name (a regular expression); empty:
-	// every 2-D float tensor with at least MinRows rows.
+	// every tensor formats.Tensor.IsTable(MinRows) takes for one (read by
+	// a Gather node, named as an embedding module's weight, or with at
+	// least MinRows rows: the size rule).
 	Tables  string `json:"tables,omitempty"`
 	MinRows int64  `json:"min_rows,omitempty"`
 
@@ -66,6 +69,9 @@ func (s Settings) Validate() error {
 	}
 	if err := s.Priority().Validate(); err != nil {
 		return err
+	}
+	if s.MinRows < 0 {
+		return fmt.Errorf("%w: the size rule's rows must be at least 0, got %d", core.ErrInvalid, s.MinRows)
 	}
 	switch s.Assign {
 	case "budget":

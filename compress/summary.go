@@ -27,15 +27,18 @@ const (
 
 // TensorSummary is one tensor as every face lists it.
 type TensorSummary struct {
-	Name      string           `json:"name"`
-	Shape     []int64          `json:"shape"`
-	ShapeText string           `json:"shape_text"` // "3706 × 32", "scalar"
-	DType     string           `json:"dtype"`
-	Bytes     int64            `json:"bytes"` // stored bytes (compressed, for a .shark table)
-	Size      string           `json:"size"`  // Bytes for people
-	Role      string           `json:"role"`
-	Table     bool             `json:"table"` // an embedding table: compressed, or what quantize would compress
-	Tiers     map[string]int64 `json:"tiers,omitempty"`
+	Name      string  `json:"name"`
+	Shape     []int64 `json:"shape"`
+	ShapeText string  `json:"shape_text"` // "3706 × 32", "scalar"
+	DType     string  `json:"dtype"`
+	Bytes     int64   `json:"bytes"` // stored bytes (compressed, for a .shark table)
+	Size      string  `json:"size"`  // Bytes for people
+	Role      string  `json:"role"`
+	Table     bool    `json:"table"` // an embedding table: compressed, or what quantize would compress
+	// Why says what makes the tensor a table or not (a Gather node, an
+	// embedding module's name, its size), the same words in every face.
+	Why   string           `json:"why"`
+	Tiers map[string]int64 `json:"tiers,omitempty"`
 	// GatheredBy names the graph nodes that look rows up in the tensor
 	// (an ONNX model's Gather nodes).
 	GatheredBy []string `json:"gathered_by,omitempty"`
@@ -60,8 +63,13 @@ type Summary struct {
 	TablesFP32Size string `json:"tables_fp32_size"`
 }
 
-// Summarize describes an opened file from its headers alone.
-func Summarize(in *Input) *Summary {
+// Summarize describes an opened file from its headers alone, with the
+// default size rule for tables.
+func Summarize(in *Input) *Summary { return SummarizeRows(in, DefaultMinRows) }
+
+// SummarizeRows is Summarize with tables of at least minRows rows by the
+// size rule (Settings.MinRows).
+func SummarizeRows(in *Input, minRows int64) *Summary {
 	f := in.File
 	s := &Summary{Name: in.Name, Format: f.Format, Bytes: f.Size, Size: Size(f.Size), Meta: f.Meta, Tensors: []TensorSummary{}}
 	stored := map[string]int64{}
@@ -83,6 +91,8 @@ func Summarize(in *Input) *Summary {
 		if ts.Shape == nil {
 			ts.Shape = []int64{}
 		}
+		table, why := t.TableReason(minRows)
+		ts.Why = why
 		if b, ok := stored[t.Name]; ok {
 			ts.Bytes = b
 		}
@@ -93,22 +103,23 @@ func Summarize(in *Input) *Summary {
 			// Every row at fp32 (a model shark train wrote): a table to
 			// compress, not a compressed one.
 			ts.Tiers = TierMap(*t.Tiers)
-			if t.IsTable(DefaultMinRows) {
+			if table {
 				ts.Role = RoleTable
 			} else {
 				ts.Role = RoleFP32Table
 			}
 		case t.Tiers != nil:
 			ts.Role, ts.Tiers, ts.DType = RoleCompressed, TierMap(*t.Tiers), "mixed"
+			ts.Why = "compressed: its rows are stored at mixed precision"
 			if st := errs[t.Name]; st != nil {
 				ts.RMSE, ts.MaxAbsErr = Number(st.RMSE), Number(st.MaxAbsErr)
 			}
 		case t.OptimizerState:
 			ts.Role = RoleOptimizer
-		case t.IsTable(DefaultMinRows):
+		case table:
 			ts.Role = RoleTable
 		case len(t.Name) > 4 && strings.HasPrefix(t.Name, "__") && strings.HasSuffix(t.Name, "__") && s.Format == "shark":
-			ts.Role = RoleRecord
+			ts.Role, ts.Why = RoleRecord, "the model's own record, not a weight"
 		}
 		ts.Table = ts.Role == RoleTable || ts.Role == RoleCompressed || ts.Role == RoleFP32Table
 		ts.Size = Size(ts.Bytes)

@@ -119,14 +119,13 @@ func (cr *crcReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// IsTable reports whether t is a candidate embedding table: a 2-D float
-// tensor with at least minRows rows, or one a graph's Gather node reads
-// rows from, whatever its size; never an optimizer's state.
+// IsTable reports whether t is a candidate embedding table (TableReason):
+// a 2-D float tensor with rows that a graph's Gather node reads, or named
+// as an embedding module's weight, whatever its size, or with at least
+// minRows rows; never an optimizer's state.
 func (t *Tensor) IsTable(minRows int64) bool {
-	if t.OptimizerState {
-		return false
-	}
-	return len(t.Shape) == 2 && t.DType.IsFloat() && (t.Shape[0] >= minRows || len(t.GatheredBy) > 0) && t.Shape[0] > 0 && t.Shape[1] > 0
+	ok, _ := t.TableReason(minRows)
+	return ok
 }
 
 // Float32s reads the whole tensor converted to float32. The caller is
@@ -164,6 +163,10 @@ type File struct {
 	Tensors []*Tensor
 	// Meta holds free-form metadata (safetensors __metadata__, .shark provenance).
 	Meta map[string]string
+	// Structure, if set, is how the file nests its tensors among other
+	// values (a training checkpoint's dicts, lists and scalars); nil for a
+	// flat set of named tensors.
+	Structure *Node
 	// Reader is the format's own reader of the file, for callers that need
 	// more than its tensors (a .shark file's *sharkfile.Reader), as
 	// image.Decode hands back the concrete image: nobody opens a file twice.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -13,7 +12,8 @@ import (
 )
 
 func (c *cli) inspectCmd() *cobra.Command {
-	return &cobra.Command{
+	var minRows int64
+	cmd := &cobra.Command{
 		Use:   "inspect FILE",
 		Short: "list a model file's tensors (npy, npz, safetensors, pt, onnx, shark)",
 		Long: `Lists the tensors of a model file: .npy, .npz (np.savez or np.savez_compressed),
@@ -24,12 +24,16 @@ checkpoint's tensors are named by their state_dict keys (a {"state_dict": ...}
 wrapper is dropped); nothing in it is run: only what
 torch.load(weights_only=True) allows is read. An ONNX model's initializers are
 its tensors, and the Gather nodes reading one are shown. The role "embedding
-table" marks what quantize compresses by default (2-D float, at least 1000
-rows or read by a Gather node); for a .shark file, bytes are the stored bytes and tiers the rows per
-precision. Run "shark verify" to check the data's checksums.
+table" marks what quantize compresses by default: a 2-D float tensor read by
+a Gather node (at any depth of an ONNX model's subgraphs), named as the weight
+of a PyTorch embedding module (emb_user.weight, emb_l.0.weight,
+embedding_bags.t0.weight), or with at least --min-rows rows (1000); WHY says
+which, or why a tensor is not a table. For a .shark file, bytes are the
+stored bytes and tiers the rows per precision. Run "shark verify" to check
+the data's checksums.
 
 --json prints {name, format, bytes, size, facts, meta, tensors: [{name, shape,
-shape_text, dtype, bytes, size, role, table, tiers, gathered_by}],
+shape_text, dtype, bytes, size, role, table, why, tiers, gathered_by}],
 tables_fp32}.`,
 		Args: exactArgs(1, "one FILE"),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -38,7 +42,7 @@ tables_fp32}.`,
 				return err
 			}
 			defer in.Close()
-			s := compress.Summarize(in)
+			s := compress.SummarizeRows(in, minRows)
 			if c.json {
 				return c.result(s)
 			}
@@ -48,15 +52,14 @@ tables_fp32}.`,
 			}
 			fmt.Fprintln(c.stdout)
 			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tSHAPE\tDTYPE\tBYTES\tROLE\tTIERS (fp32/fp16/int8/int4)")
+			fmt.Fprintln(tw, "NAME\tSHAPE\tDTYPE\tBYTES\tROLE\tTIERS (fp32/fp16/int8/int4)\tWHY")
 			for _, t := range s.Tensors {
-				role := t.Role
-				if len(t.GatheredBy) > 0 {
-					role += " (Gather: " + terminalSafe(strings.Join(t.GatheredBy, ", ")) + ")"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", terminalSafe(t.Name), t.ShapeText, t.DType, t.Size, role, compress.TierText(t.Tiers))
+				// WHY names the Gather nodes that read a table.
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", terminalSafe(t.Name), t.ShapeText, t.DType, t.Size, t.Role, compress.TierText(t.Tiers), terminalSafe(t.Why))
 			}
 			return tw.Flush()
 		},
 	}
+	cmd.Flags().Int64Var(&minRows, "min-rows", compress.DefaultMinRows, "the size rule: 2-D float tensors with at least this many rows are tables")
+	return cmd
 }

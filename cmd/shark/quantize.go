@@ -17,8 +17,12 @@ fp32, fp16, int8 or int4 (FBGEMM/TorchRec fused rowwise codes with fp16 scale
 and bias) according to its priority. Every other tensor is copied bit for bit. OUT is written to a temporary file and
 renamed into place when complete; IN is never modified.
 
-Tables: by default every 2-D float tensor with at least 1000 rows; --tables
-REGEX selects by name instead.
+Tables: by default every 2-D float tensor that a graph's Gather node reads
+(an ONNX model, at any depth of its subgraphs), that is named as the weight
+of a PyTorch embedding module (emb_user.weight, emb_l.0.weight,
+embedding_bags.t0.weight), or that has at least --min-rows rows (1000);
+never an optimizer's state; "shark inspect" says why for each tensor.
+--tables REGEX selects by name instead.
 
 Priorities (F-Quantization): from --counts, an .npz or .safetensors holding
 <table>.pos and <table>.neg per-row access counts by positive and negative
@@ -47,6 +51,7 @@ type quantizeFlags struct {
 	fractions           [core.NumTiers]optFloat
 	thresholds          thresholds
 	noInt4              bool
+	minRows             int64
 	wpos, wneg, gamma   float64
 }
 
@@ -70,6 +75,7 @@ func (c *cli) quantizeCmd() *cobra.Command {
 	fs.StringVarP(&f.out, "output", "o", "", "the .shark file to write (required)")
 	cmd.MarkFlagRequired("output")
 	fs.StringVar(&f.tables, "tables", "", "a regular expression selecting the tables by name")
+	fs.Int64Var(&f.minRows, "min-rows", compress.DefaultMinRows, "the size rule: 2-D float tensors with at least this many rows are tables")
 	fs.StringVar(&f.counts, "counts", "", "access counts (<table>.pos, <table>.neg) in an .npz or .safetensors")
 	fs.Var(&f.budget, "budget", "a share of the tables' fp32 bytes (30%) or a size (1.5MB, 800KiB)")
 	for t := core.Tier(0); t < core.NumTiers; t++ {
@@ -87,7 +93,7 @@ func (c *cli) quantizeCmd() *cobra.Command {
 // settings turns the flags into compress.Settings.
 func (f *quantizeFlags) settings(cmd *cobra.Command) (compress.Settings, error) {
 	s := compress.DefaultSettings()
-	s.Tables, s.NoInt4 = f.tables, f.noInt4
+	s.Tables, s.NoInt4, s.MinRows = f.tables, f.noInt4, f.minRows
 	s.WPos, s.WNeg, s.Gamma = f.wpos, f.wneg, f.gamma
 	s.Budget, s.BudgetBytes = f.budget.share, f.budget.bytes
 	modes := 0
