@@ -194,6 +194,8 @@ run_tests() {
   fi
   stage "desktop UI, headless (fyne test driver, CGO_ENABLED=0)"
   CGO_ENABLED=0 gotest -count=1 ./desktop/ui/
+  stage "the page in Chromium (www/browsertest: a module of its own, so that chromedp is no dependency of shark's)"
+  (cd www/browsertest && go vet ./... && gotest -count=1 ./...)
   stage "go test -race (concurrent readers)"
   gotest -count=1 -race -short ./formats/sharkfile/ ./core/...
   stage "dist/: the Beam pipelines on the prism runner"

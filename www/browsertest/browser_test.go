@@ -1,4 +1,4 @@
-package www
+package browsertest
 
 import (
 	"bytes"
@@ -21,18 +21,19 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"shark/compress"
+	"shark/www"
 	"shark/facetest"
 	"shark/formats"
 	_ "shark/formats/all"
 	"shark/formats/npy"
 )
 
-const ncf = "../../shared/data/ncf-ml1m-mlp.npz"
+const ncf = "../../../shared/data/ncf-ml1m-mlp.npz"
 
 // buildWasm compiles the core for the browser into static/, as build.sh does.
 func buildWasm(t *testing.T) {
 	t.Helper()
-	cmd := exec.Command("go", "build", "-o", "static/shark.wasm", "../wasm")
+	cmd := exec.Command("go", "build", "-o", "../static/shark.wasm", "../../wasm")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building the wasm core: %v\n%s", err, out)
@@ -46,7 +47,7 @@ func buildWasm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile("static/wasm_exec.js", b, 0o644); err != nil {
+	if err := os.WriteFile("../static/wasm_exec.js", b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -82,7 +83,7 @@ func (l *requestLog) wrap(h http.Handler) http.Handler {
 func artifacts(t *testing.T) string {
 	dir := os.Getenv("SHARK_ARTIFACTS")
 	if dir == "" {
-		dir = filepath.Join("..", "artifacts", "browser")
+		dir = filepath.Join("..", "..", "artifacts", "browser")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -148,7 +149,7 @@ func TestBrowser(t *testing.T) {
 	}
 	buildWasm(t)
 	log := &requestLog{paths: map[string]int{}}
-	srv := httptest.NewServer(log.wrap(Handler(os.DirFS("static"))))
+	srv := httptest.NewServer(log.wrap(www.Handler(os.DirFS("../static"))))
 	defer srv.Close()
 
 	downloads := t.TempDir()

@@ -1,4 +1,4 @@
-package www
+package browsertest
 
 import (
 	"bytes"
