@@ -21,11 +21,11 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"shark/compress"
-	"shark/www"
 	"shark/facetest"
 	"shark/formats"
 	_ "shark/formats/all"
 	"shark/formats/npy"
+	"shark/www"
 )
 
 const ncf = "../../../shared/data/ncf-ml1m-mlp.npz"
