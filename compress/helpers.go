@@ -3,9 +3,7 @@ package compress
 import (
 	"cmp"
 	"context"
-	"encoding/binary"
 	"fmt"
-	"math"
 	"sync/atomic"
 	"time"
 
@@ -163,38 +161,4 @@ func MeasureRange(in *Input, s Settings, env Env, table string, lo, hi int, prog
 		return nil
 	}
 	return out, p.measureOf()(core.Range(rows, lo, hi), prio, emit, progress)
-}
-
-// RowStatBytes is a row's stats as a Helper's answer crosses: 7 float32s.
-const RowStatBytes = 28
-
-// AppendRowStats appends stats, little-endian, to b.
-func AppendRowStats(b []byte, stats []core.RowStat) []byte {
-	for _, s := range stats {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(s.P))
-		for _, v := range s.SSE {
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
-		}
-		for _, v := range s.MaxAbs {
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
-		}
-	}
-	return b
-}
-
-// ReadRowStats reads what AppendRowStats wrote.
-func ReadRowStats(b []byte) ([]core.RowStat, error) {
-	if len(b)%RowStatBytes != 0 {
-		return nil, fmt.Errorf("%w: %d bytes of row stats, not a multiple of %d", core.ErrInvalid, len(b), RowStatBytes)
-	}
-	out := make([]core.RowStat, len(b)/RowStatBytes)
-	f := func(i int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])) }
-	for r := range out {
-		s := &out[r]
-		s.P = f(7 * r)
-		for j := range 3 {
-			s.SSE[j], s.MaxAbs[j] = f(7*r+1+j), f(7*r+4+j)
-		}
-	}
-	return out, nil
 }

@@ -24,7 +24,7 @@ type fileStats struct {
 	f   *os.File
 	w   *bufio.Writer
 	n   int
-	buf [28]byte
+	buf [RowStatBytes]byte
 }
 
 func newFileStats() (*fileStats, error) {
@@ -35,16 +35,9 @@ func newFileStats() (*fileStats, error) {
 	return &fileStats{f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
 }
 
-func put(b []byte, vals ...float32) {
-	for i, v := range vals {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
-	}
-}
-
 func (fs *fileStats) add(s core.RowStat) error {
-	put(fs.buf[:], s.P, s.SSE[0], s.SSE[1], s.SSE[2], s.MaxAbs[0], s.MaxAbs[1], s.MaxAbs[2])
 	fs.n++
-	_, err := fs.w.Write(fs.buf[:])
+	_, err := fs.w.Write(appendRowStat(fs.buf[:0], &s))
 	return err
 }
 
@@ -56,21 +49,21 @@ func (fs *fileStats) Scan(fn func(r int, s *core.RowStat)) error { return fs.Sca
 
 // ScanRange reads rows [lo, hi) back in blocks with ReadAt, so that several
 // ranges can be read at once (core.RangeStats). The records are read
-// straight into RowStats: a RowStat is the 28 bytes add writes, seven
-// little-endian float32s, on the little-endian machines Go targets
-// (hostLittle; others decode each).
+// straight into RowStats: a RowStat in memory is the RowStatBytes add
+// writes, seven little-endian float32s, on the little-endian machines Go
+// targets (hostLittle; others decode each).
 func (fs *fileStats) ScanRange(lo, hi int, fn func(r int, s *core.RowStat)) error {
 	const block = 4096 // rows read at once
 	stats := make([]core.RowStat, min(block, max(hi-lo, 0)))
-	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(stats))), len(stats)*28)
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(stats))), len(stats)*RowStatBytes)
 	for r0 := lo; r0 < hi; r0 += block {
 		k := min(block, hi-r0)
-		b := raw[:k*28]
-		if _, err := fs.f.ReadAt(b, int64(r0)*28); err != nil {
+		b := raw[:k*RowStatBytes]
+		if _, err := fs.f.ReadAt(b, int64(r0)*RowStatBytes); err != nil {
 			return fmt.Errorf("reading spilled row stats %d..%d: %w", r0, r0+k, err)
 		}
 		if !hostLittle {
-			decodeStats(stats[:k], b)
+			decodeRowStats(stats[:k], b)
 		}
 		for i := range k {
 			fn(r0+i, &stats[i])
@@ -81,15 +74,6 @@ func (fs *fileStats) ScanRange(lo, hi int, fn func(r int, s *core.RowStat)) erro
 
 // hostLittle: the machine stores a float32 as its little-endian bytes.
 var hostLittle = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
-
-// decodeStats decodes records in place where the host is big-endian.
-func decodeStats(stats []core.RowStat, b []byte) {
-	for i := range stats {
-		rec := b[28*i : 28*i+28]
-		f := func(j int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(rec[4*j:])) }
-		stats[i] = core.RowStat{P: f(0), SSE: [3]float32{f(1), f(2), f(3)}, MaxAbs: [3]float32{f(4), f(5), f(6)}}
-	}
-}
 
 // remove frees the spilled stats (the file has no name).
 func (fs *fileStats) remove() error { return fs.f.Close() }
@@ -145,4 +129,4 @@ func (pf *priorityFile) write(lo int, vals []float64) error {
 func (pf *priorityFile) remove() { pf.f.Close() }
 
 // The records are RowStats in memory: 28 bytes, no padding.
-var _ = [1]struct{}{}[unsafe.Sizeof(core.RowStat{})-28]
+var _ = [1]struct{}{}[unsafe.Sizeof(core.RowStat{})-RowStatBytes]
