@@ -52,6 +52,9 @@ ratio, ratio_best_fp32}]}.`,
 			if o.Bags < 1 || o.BagSize < 1 || !(o.Zipf > 1) {
 				return usagef("want --bags >= 1, --bag-size >= 1 and --zipf > 1")
 			}
+			if o.Bags > maxBagIDs/o.BagSize { // the ids are drawn up front
+				return usagef("--bags %d x --bag-size %d is over %d ids", o.Bags, o.BagSize, maxBagIDs)
+			}
 			o.Progress = c.updater()
 			res, err := compress.BenchLookup(args[0], o)
 			c.prog.done()

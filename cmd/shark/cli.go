@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +18,8 @@ import (
 // and the progress line.
 type cli struct {
 	stdout, stderr io.Writer
-	args           []string // the command line, for the reports that quote it
+	rawErr         io.Writer // stderr unfiltered, for the progress line's own escapes
+	args           []string  // the command line, for the reports that quote it
 	json           bool
 	prog           progress
 }
@@ -52,10 +54,10 @@ func onTerminal(w io.Writer) bool {
 // updater is the callback long work reports to: a stage, counts done and
 // the total.
 func (c *cli) updater() func(stage string, done, total int64) {
-	if !onTerminal(c.stderr) {
+	if !onTerminal(c.rawErr) {
 		return nil
 	}
-	c.prog.w = c.stderr
+	c.prog.w = c.rawErr
 	return c.prog.update
 }
 
@@ -85,13 +87,17 @@ func (p *progress) done() {
 }
 
 // outputs refuses, before any work, an output that would replace one of
-// the command's inputs, whatever its spelling (a link, "..").
+// the command's inputs, whatever its spelling (a link, ".."), or a special
+// file (usage errors), and one whose folder takes no new file (a failure).
 func outputs(out []string, inputs ...string) error {
 	for _, o := range out {
 		if o == "" {
 			continue
 		}
 		if err := atomicfile.CheckOutput(o, inputs...); err != nil {
+			if errors.Is(err, atomicfile.ErrUnwritable) {
+				return err
+			}
 			return usageError{err}
 		}
 	}

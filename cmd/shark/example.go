@@ -27,8 +27,11 @@ instead (big.npy, streamed) with its counts (big-counts.npz).
 			var err error
 			if big != "" {
 				var rows, dim int
-				if _, err := fmt.Sscanf(big, "%dx%d", &rows, &dim); err != nil || rows < 1 || dim < 1 {
+				if _, err := fmt.Sscanf(big, "%dx%d", &rows, &dim); err != nil {
 					return usagef("--big %q: want ROWSxDIM, e.g. 8000000x64", big)
+				}
+				if err := checkBig(rows, dim); err != nil {
+					return err
 				}
 				model, counts, err = compress.BigExample(out, rows, dim, seed)
 			} else {
@@ -40,7 +43,7 @@ instead (big.npy, streamed) with its counts (big-counts.npz).
 			if c.json {
 				return c.result(map[string]string{"model": model, "counts": counts})
 			}
-			fmt.Fprintf(c.stdout, "wrote %s and %s\n", model, counts)
+			fmt.Fprintf(c.stdout, "wrote %s and %s\n", quoteName(model), quoteName(counts))
 			return nil
 		},
 	}

@@ -65,7 +65,7 @@ OUT is written to a temporary file and renamed into place when complete.
 			if c.json {
 				return c.result(map[string]any{"file": out, "to": to, "layout": layout, "bytes": st.Size()})
 			}
-			fmt.Fprintf(c.stdout, "wrote %s (%s, %s layout, %s)\n", out, to, layout, compress.Size(st.Size()))
+			fmt.Fprintf(c.stdout, "wrote %s (%s, %s layout, %s)\n", quoteName(out), to, layout, compress.Size(st.Size()))
 			return nil
 		},
 	}

@@ -46,7 +46,7 @@ tables_fp32}.`,
 			if c.json {
 				return c.result(s)
 			}
-			fmt.Fprintf(c.stdout, "%s: %s\n", args[0], s.Facts)
+			fmt.Fprintf(c.stdout, "%s: %s\n", quoteName(args[0]), s.Facts)
 			for _, k := range slices.Sorted(maps.Keys(s.Meta)) {
 				fmt.Fprintf(c.stdout, "  %s: %s\n", terminalSafe(k), terminalSafe(s.Meta[k]))
 			}

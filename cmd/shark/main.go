@@ -48,7 +48,11 @@ const (
 // run runs the command line args and returns the exit status. Results go
 // to stdout; progress, warnings and errors to stderr.
 func run(args []string, stdout, stderr io.Writer) int {
-	c := &cli{stdout: stdout, stderr: stderr, args: args}
+	raw := stderr
+	// What is printed passes through terminalWriter: names from outside
+	// reach it in results, warnings and errors.
+	stdout, stderr = terminalWriter{stdout}, terminalWriter{stderr}
+	c := &cli{stdout: stdout, stderr: stderr, rawErr: raw, args: args}
 	root := c.root()
 	root.SetArgs(args)
 	cmd, err := root.ExecuteC()
@@ -57,7 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	var ue usageError
-	if errors.As(err, &ue) || isCobraUsage(err) || errors.Is(err, atomicfile.ErrSameFile) {
+	if errors.As(err, &ue) || isCobraUsage(err) || errors.Is(err, atomicfile.ErrSameFile) || errors.Is(err, atomicfile.ErrSpecialOutput) {
 		fmt.Fprintf(stderr, "%s: %v\n", cmd.CommandPath(), err)
 		fmt.Fprintf(stderr, "Usage: %s\nRun '%s --help' for more.\n", cmd.UseLine(), cmd.CommandPath())
 		return exitUsage
@@ -105,6 +109,14 @@ func (c *cli) root() *cobra.Command {
 	root.SetErr(c.stderr)
 	root.SetVersionTemplate(fmt.Sprintf("shark {{.Version}}\nkernels: %s\n", kernels.Impl()))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	// Before any command's work: its numeric flags in range, its inputs
+	// files that can be read (guard.go).
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkRanges(cmd); err != nil {
+			return err
+		}
+		return checkInputs(cmd, args)
+	}
 	root.PersistentFlags().BoolVar(&c.json, "json", false, "print the result as one JSON object on stdout")
 	root.AddGroup(&cobra.Group{ID: "files", Title: "Compress exported tables:"},
 		&cobra.Group{ID: "method", Title: "The SHARK method on the reference CTR model:"},

@@ -32,7 +32,7 @@ all is well; otherwise prints what is wrong and where, and exits 1.
 					return err
 				}
 			} else if verr == nil {
-				fmt.Fprintf(c.stdout, "%s: ok\n", args[0])
+				fmt.Fprintf(c.stdout, "%s: ok\n", quoteName(args[0]))
 			}
 			return verr
 		},

@@ -91,7 +91,10 @@ func NewPartsReader(m *Manifest, open func(file string) (io.ReaderAt, int64, err
 	for _, p := range m.Parts {
 		r, size, err := open(p.File)
 		if err != nil {
-			return nil, fmt.Errorf("part %s: %w", p.File, err)
+			return nil, fmt.Errorf("part %q: %w (%w)", p.File, ErrPartOutside, err)
+		}
+		if err := notManifest(r); err != nil {
+			return nil, fmt.Errorf("part %q: %w", p.File, err)
 		}
 		rd, err := NewReader(r, size)
 		if err != nil {
@@ -276,10 +279,19 @@ func openPart(root *os.Root, file string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	head := make([]byte, len(ManifestMagic))
-	if n, _ := osf.ReadAt(head, 0); isManifest(head[:n]) {
+	if err := notManifest(osf); err != nil {
 		osf.Close()
-		return nil, fmt.Errorf("%w: it is a parts manifest itself", ErrPartOutside)
+		return nil, err
 	}
 	return openMapped(osf, st.Size())
+}
+
+// notManifest refuses a part that is a manifest: one naming itself, or
+// two naming each other, would be opened without end.
+func notManifest(r io.ReaderAt) error {
+	head := make([]byte, len(ManifestMagic))
+	if n, _ := r.ReadAt(head, 0); isManifest(head[:n]) {
+		return fmt.Errorf("%w: it is a parts manifest itself", ErrPartOutside)
+	}
+	return nil
 }
