@@ -2,11 +2,11 @@ package compress
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"shark/core"
 	"shark/formats/sharkfile"
+	"shark/internal/numfmt"
 )
 
 // Roles of a tensor in a summary.
@@ -150,18 +150,7 @@ func ShapeText(shape []int64) string {
 }
 
 // Count writes a number with thousands separators: "6,040".
-func Count(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	if neg {
-		s = "-" + s
-	}
-	return s
-}
+func Count(n int64) string { return numfmt.Count(n) }
 
 // TierMap names tier counts for JSON.
 func TierMap(c [core.NumTiers]int64) map[string]int64 {
