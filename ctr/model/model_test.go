@@ -1,11 +1,14 @@
 package model
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/vmihailenco/msgpack/v5"
 
 	"shark/core"
 )
@@ -187,5 +190,22 @@ func TestPredictWorkersBeyondCores(t *testing.T) {
 	}
 	if err := (Config{Dim: 8, Optimizer: "adam", LR: 1, Batch: 1, Workers: MaxWorkers + 1}).Validate(); err == nil {
 		t.Fatal("a worker count past MaxWorkers was taken")
+	}
+}
+
+// The worker count is this run's and never read from a file: a model
+// saved with --workers 8 hung eval on smaller machines, and a crafted
+// count of a billion would start as many goroutines.
+func TestWorkersNotSaved(t *testing.T) {
+	b, err := msgpack.Marshal(map[string]any{"Dim": 8, "Workers": 1 << 30, "workers": 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Config
+	if err := msgpack.Unmarshal(b, &c); err != nil || c.Workers != 0 || c.Dim != 8 {
+		t.Fatalf("decoded %+v, %v", c, err)
+	}
+	if b, _ = msgpack.Marshal(Config{Workers: 8}); bytes.Contains(bytes.ToLower(b), []byte("workers")) {
+		t.Fatal("the worker count is saved")
 	}
 }
