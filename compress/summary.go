@@ -80,8 +80,8 @@ func SummarizeRows(in *Input, minRows int64) *Summary {
 				errs[e.Name] = e.Stats
 			}
 			for _, blk := range append([]*sharkfile.Block{e.Data, e.Codes, e.Dir}, e.Rows...) {
-				if blk != nil {
-					stored[e.Name] += blk.Len
+				if blk != nil { // each block padded to Align, as the budget counts it
+					stored[e.Name] += sharkfile.AlignUp(blk.Len)
 				}
 			}
 		}

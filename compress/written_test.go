@@ -55,3 +55,42 @@ func TestFractionsMeasureAsTheyWrite(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Abs(b) }
+
+// A compressed table's size is one number everywhere: the plan's stored
+// bytes (what quantize prints and the budget holds) are the bytes inspect
+// counts in the written file, padding included.
+func TestStoredBytesAgree(t *testing.T) {
+	dir := t.TempDir()
+	model, _, err := ExampleFiles(dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := Open(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	plan, err := NewPlan(in, DefaultSettings(), Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plan.Close()
+	out := filepath.Join(dir, "m.shark")
+	if err := plan.WriteFile(out); err != nil {
+		t.Fatal(err)
+	}
+	written, err := Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer written.Close()
+	inspected := map[string]int64{}
+	for _, ts := range Summarize(written).Tensors {
+		inspected[ts.Name] = ts.Bytes
+	}
+	for _, tb := range plan.Result().Tables {
+		if inspected[tb.Name] != tb.BytesAfter {
+			t.Errorf("%s: planned %d bytes, inspect counts %d", tb.Name, tb.BytesAfter, inspected[tb.Name])
+		}
+	}
+}
