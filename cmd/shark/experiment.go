@@ -10,6 +10,7 @@ import (
 
 	"shark/core"
 	"shark/ctr/experiment"
+	"shark/ctr/dataset"
 	"shark/ctr/modelfile"
 	"shark/ctr/pipeline"
 )
@@ -94,6 +95,9 @@ func (c *cli) experiment(kind string, args []string, f *experimentFlags, cmdline
 	base.KeepFraction, base.Budget, base.Repeats = f.keep, f.budget.share, f.repeats
 	base.PriorityEpochs = m.Cfg.Epochs
 	base.Seed = m.Cfg.Seed
+	if data.ValidRows.Kind == dataset.RowsValid {
+		base.Validation = data.Valid // pruning's choices never come from the test file
+	}
 	r := experiment.Report{Dir: f.out, Cmd: cmdline, Rows: data.Rows, Inputs: inputs}
 	if err := runKind(kind, l, data, base, f, r, c.updater()); err != nil {
 		return err

@@ -117,6 +117,9 @@ func (c *cli) modelData(modelPath, dataPath string, d *dataFlags, dense, fineTun
 	if data.Skipped > 0 {
 		c.warn("skipped %d malformed rows", data.Skipped)
 	}
+	for _, n := range data.Notes {
+		c.warn("%s", n)
+	}
 	return l, data, nil
 }
 

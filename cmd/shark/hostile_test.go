@@ -116,10 +116,12 @@ func slicesEqual(a, b [][32]byte) bool {
 }
 
 // Row 2: a line over the limit is a malformed row, counted once by
-// --skip-bad, and the run ends (it spun forever on a 16 MiB line).
+// --skip-bad, and the run ends (it spun forever on a 16 MiB line). The
+// other rows are the test file's: the training rows in another file are
+// not held-out rows.
 func TestLongLineEnds(t *testing.T) {
-	_, train, _, model, _ := heldOutFiles(t)
-	b, _ := os.ReadFile(train)
+	_, _, test, model, _ := heldOutFiles(t)
+	b, _ := os.ReadFile(test)
 	long := filepath.Join(t.TempDir(), "long.tsv")
 	os.WriteFile(long, append(append(b, bytes.Repeat([]byte("9"), 17<<20)...), '\n'), 0o644)
 	done := make(chan struct{})

@@ -17,10 +17,14 @@ import (
 	"shark/ctr/pipeline"
 )
 
-const heldOutHelp = `Scores come from rows the model was not trained on: with --test, every row
-of that file; otherwise the rows of DATA the model held out when it was
-trained (its split share and seed), or every row of a file it never saw. A
-model trained on every row of DATA (with --test) is refused without --test.`
+const heldOutHelp = `Scores come from rows the model was not trained on, told by their content
+(the model records a hash of every row it trained on), whatever file they
+arrive in, with whatever line ends or order: with --test, the rows of that
+file; otherwise the rows of DATA the model was not trained on. The training
+rows left out are counted (rows.excluded in --json). A model trained on
+every row of DATA (with --test) is refused without --test. With --test,
+prune and compress choose tables and rollbacks on a validation share of DATA
+kept out of fine-tuning, never on the test file.`
 
 func (c *cli) evalCmd() *cobra.Command {
 	var d dataFlags
@@ -206,7 +210,11 @@ out and the rest fine-tuned on.
 			if err != nil {
 				return err
 			}
-			pr, err := importance.Prune(m, data.Train, data.Eval, importance.PruneOptions{Keep: n, Rounds: p.rounds, FinetuneEpochs: p.finetune,
+			base, err := m.Evaluate(data.Eval)
+			if err != nil {
+				return err
+			}
+			pr, err := importance.Prune(m, data.Train, data.Valid, importance.PruneOptions{Keep: n, Rounds: p.rounds, FinetuneEpochs: p.finetune,
 				Tolerance: p.tolerance, Scorer: p.scorer, Repeats: 3, Seed: m.Cfg.Seed, Progress: c.updater()})
 			c.prog.done()
 			if err != nil {
@@ -221,9 +229,13 @@ out and the rest fine-tuned on.
 				return err
 			}
 			if c.json {
-				return c.result(map[string]any{"base_auc": pr.BaseAUC, "auc": met.AUC, "logloss": met.LogLoss, "kept": pr.Kept, "dropped": pr.Dropped, "rounds": pr.Rounds, "rows": data.Rows})
+				return c.result(map[string]any{"base_auc": base.AUC, "auc": met.AUC, "logloss": met.LogLoss, "kept": pr.Kept, "dropped": pr.Dropped, "rounds": pr.Rounds,
+					"rows": data.Rows, "validation_rows": data.ValidRows})
 			}
-			fmt.Fprintf(c.stdout, "kept %d fields %v\ndropped %v\nAUC %.4f -> %.4f on %s; saved %s\n", len(pr.Kept), pr.Kept, pr.Dropped, pr.BaseAUC, met.AUC, data.Rows.Text, out)
+			fmt.Fprintf(c.stdout, "kept %d fields %v\ndropped %v\nAUC %.4f -> %.4f on %s; saved %s\n", len(pr.Kept), pr.Kept, pr.Dropped, base.AUC, met.AUC, data.Rows.Text, out)
+			if data.ValidRows.Kind == dataset.RowsValid {
+				fmt.Fprintf(c.stdout, "tables chosen on the %s\n", data.ValidRows.Text)
+			}
 			return nil
 		},
 	}
@@ -307,6 +319,7 @@ func (c *cli) compress(args []string, d *dataFlags, opt pipeline.Options, out, r
 	opt.PriorityEpochs = l.Model.Cfg.Epochs
 	opt.Seed = l.Model.Cfg.Seed
 	opt.Progress = c.updater()
+	opt.Validation = data.Valid
 	res, err := pipeline.Compress(l.Model, data.Train, data.Eval, opt)
 	c.prog.done()
 	if err != nil {
@@ -326,9 +339,13 @@ func (c *cli) compress(args []string, d *dataFlags, opt pipeline.Options, out, r
 	if c.json {
 		return c.result(struct {
 			*pipeline.Result
-			Rows dataset.Rows `json:"rows"`
-		}{res, data.Rows})
+			Rows      dataset.Rows `json:"rows"`
+			ValidRows dataset.Rows `json:"validation_rows"`
+		}{res, data.Rows, data.ValidRows})
 	}
 	fmt.Fprintf(c.stdout, "%s, on %s\nsaved %s\n", res.Describe(), data.Rows.Text, out)
+	if data.ValidRows.Kind == dataset.RowsValid {
+		fmt.Fprintf(c.stdout, "tables chosen on the %s\n", data.ValidRows.Text)
+	}
 	return nil
 }

@@ -80,10 +80,14 @@ func (c *cli) trainCmd() *cobra.Command {
 concatenated into an MLP with ReLU, a sigmoid output and logloss, with Adam or
 Adagrad. Deterministic for a seed whatever the number of cores. The feature
 encoding (each field's values -> table rows, rare values sharing an
-out-of-vocabulary row) is built from DATA and saved in MODEL, and so is what
-the model was trained on: the held-out share and seed of DATA (--split), or
-the test file (--test). Later commands score the same held-out rows, and
-refuse rows the model was trained on. Prints the held-out AUC and logloss.
+out-of-vocabulary row) is built from the training rows of DATA and saved in
+MODEL, and so is what the model was trained on: a hash of every training
+row's content (labels and values, whatever the line ends), and the held-out
+share and seed of DATA (--split) or the test file (--test). --split holds
+out rows by that hash, not by position, so a row is held out wherever it is
+read. Rows of the test file that are training rows are left out of its
+score and counted. Later commands never score a training row as held-out.
+Prints the held-out AUC and logloss.
 
 --json prints {auc, logloss, rows, train_rows, test_rows, fields,
 embedding_bytes, epochs, seconds, train_seconds, samples_per_sec, model,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -372,5 +373,58 @@ func TestSignedLabelsAndThresholds(t *testing.T) {
 	var re *RowError
 	if !errors.As(err, &re) || re.Line != 3 || !strings.Contains(err.Error(), "line 2 has label 0") {
 		t.Errorf("0 and -1 in one file: %v", err)
+	}
+}
+
+// A RowSet holds every key added, and holds a key never added at about its
+// false-positive rate.
+func TestRowSet(t *testing.T) {
+	s := NewRowSet(20000)
+	r := rand.New(rand.NewPCG(1, 2))
+	keys := make([]RowKey, 20000)
+	for i := range keys {
+		keys[i] = RowKey{r.Uint64(), r.Uint64()}
+		s.Add(keys[i])
+	}
+	for _, k := range keys {
+		if !s.Has(k) {
+			t.Fatal("a key added is missing")
+		}
+	}
+	fp := 0
+	for i := 0; i < 200000; i++ {
+		if s.Has(RowKey{r.Uint64(), r.Uint64()}) {
+			fp++
+		}
+	}
+	if fp > 2 || s.Check() != nil || len(s.Bits) > 20000*30/8+8 {
+		t.Fatalf("%d false positives in 200,000; %d bytes; %v", fp, len(s.Bits), s.Check())
+	}
+}
+
+// A row's key is its content: line ends, blanks around values and CSV
+// quoting do not change it; a value or the label does.
+func TestRowKey(t *testing.T) {
+	key := func(data string, opt Options) RowKey {
+		recs, err := readAll(t, data, opt)
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("%q: %v", data, err)
+		}
+		return recs[0].Key
+	}
+	csv := Options{Format: "csv", Label: "y"}
+	a := key("y,a,b\n1,x,p\n", csv)
+	for _, same := range []string{"y,a,b\r\n1,x,p\r\n", "y,a,b\n1, x ,\"p\"\n", "a,y,b\nx,1,p\n"} {
+		if key(same, csv) != a {
+			t.Errorf("%q has another key", same)
+		}
+	}
+	for _, other := range []string{"y,a,b\n0,x,p\n", "y,a,b\n1,x,q\n", "y,a,b\n1,p,x\n"} {
+		if key(other, csv) == a {
+			t.Errorf("%q has the same key", other)
+		}
+	}
+	if key("1 0:3:1 2:9:1\n", Options{}) != key("1 2:9:1 0:3:1\n", Options{}) {
+		t.Error("libFFM features in another order give another key")
 	}
 }

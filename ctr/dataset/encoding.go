@@ -113,9 +113,21 @@ func each(open Opener, skipBad bool, fn func(*Record) error) (Reader, Stats, err
 // Memory grows with the number of distinct values, not with the file; a
 // libFFM file gets a table for each field it holds, whatever its ids.
 func Build(open Opener, opt Options, minCount int, skipBad bool) (*Encoding, Stats, error) {
+	return BuildFrom(open, opt, minCount, skipBad, nil)
+}
+
+// BuildFrom is Build from the rows train accepts (nil: every row): a model
+// trained on part of a file has a table row only for values its training
+// rows hold, never for values only its held-out rows have.
+func BuildFrom(open Opener, opt Options, minCount int, skipBad bool, train func(*Record) bool) (*Encoding, Stats, error) {
 	var counts []map[string]int        // by position
 	sparse := map[int]map[string]int{} // by libFFM field id
+	var used int64
 	r, st, err := each(open, skipBad, func(rec *Record) error {
+		if train != nil && !train(rec) {
+			return nil
+		}
+		used++
 		for i, t := range rec.Tokens {
 			var c map[string]int
 			if rec.Fields != nil {
@@ -138,8 +150,8 @@ func Build(open Opener, opt Options, minCount int, skipBad bool) (*Encoding, Sta
 	if err != nil {
 		return nil, st, err
 	}
-	if st.Rows == 0 {
-		return nil, st, fmt.Errorf("%w: no rows", ErrFormat)
+	if used == 0 {
+		return nil, st, fmt.Errorf("%w: no rows to train on (%d rows read)", ErrFormat, st.Rows)
 	}
 	e := &Encoding{Options: opt, MinCount: minCount, Fields: append([]string{}, r.Fields()...)}
 	for f, name := range e.Fields {
@@ -198,7 +210,14 @@ func (e *Encoding) slot(id int) (int, bool) {
 
 // Encode reads the data into a dataset with this encoding.
 func (e *Encoding) Encode(open Opener, skipBad bool) (*model.Dataset, Stats, error) {
+	ds, _, st, err := e.EncodeKeys(open, skipBad)
+	return ds, st, err
+}
+
+// EncodeKeys is Encode with each row's key (RowKey), in row order.
+func (e *Encoding) EncodeKeys(open Opener, skipBad bool) (*model.Dataset, []RowKey, Stats, error) {
 	ds := &model.Dataset{Fields: e.Fields, Vocab: e.Vocab()}
+	var keys []RowKey
 	n := len(e.Fields)
 	row := make([]string, n)
 	_, st, err := each(open, skipBad, func(rec *Record) error {
@@ -209,12 +228,13 @@ func (e *Encoding) Encode(open Opener, skipBad bool) (*model.Dataset, Stats, err
 			ds.IDs = append(ds.IDs, e.id(f, tok))
 		}
 		ds.Labels = append(ds.Labels, rec.Label)
+		keys = append(keys, rec.Key)
 		return nil
 	})
 	if err != nil {
-		return nil, st, err
+		return nil, nil, st, err
 	}
-	return ds, st, nil
+	return ds, keys, st, nil
 }
 
 // place puts a record's tokens in the encoding's field order.

@@ -56,6 +56,60 @@ type TrainedOn struct {
 type Training struct {
 	On   []TrainedOn `msgpack:"on" json:"on"`
 	Test *FileID     `msgpack:"test,omitempty" json:"test,omitempty"` // the test file it was scored on, if any
+	// Rows holds the keys of every row the model was trained on, a set per
+	// training pass (train, then each fine-tuning), whatever files they
+	// came from. Models saved before shark recorded them have none: for
+	// those, only the file identities above tell training rows apart.
+	Rows []*RowSet `msgpack:"rows,omitempty" json:"rows,omitempty"`
+}
+
+// RowsKnown reports whether the record holds the training rows' keys.
+func (t *Training) RowsKnown() bool { return t != nil && len(t.Rows) > 0 }
+
+// Trained reports whether the row of key k is one the model was trained on.
+func (t *Training) Trained(k RowKey) bool {
+	for _, s := range t.Rows {
+		if s.Has(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// Check refuses a record whose row sets are malformed.
+func (t *Training) Check() error {
+	if t == nil {
+		return nil
+	}
+	for _, s := range t.Rows {
+		if s == nil {
+			return fmt.Errorf("%w: an empty set", ErrRowSet)
+		}
+		if err := s.Check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WithRows is t with the rows of keys recorded as trained on, in a set of
+// their own holding those it did not already have.
+func (t *Training) WithRows(keys []RowKey) *Training {
+	out := *t
+	var fresh []RowKey
+	for _, k := range keys {
+		if !t.Trained(k) {
+			fresh = append(fresh, k)
+		}
+	}
+	if len(fresh) > 0 {
+		s := NewRowSet(len(fresh))
+		for _, k := range fresh {
+			s.Add(k)
+		}
+		out.Rows = append(append([]*RowSet{}, t.Rows...), s)
+	}
+	return &out
 }
 
 // Find is the record of file f, if the model was trained on it.
@@ -71,7 +125,7 @@ func (t *Training) Find(f FileID) (TrainedOn, bool) {
 // With is t with on recorded (replacing an earlier record of its file),
 // and test as the test file if set.
 func (t *Training) With(on TrainedOn, test *FileID) *Training {
-	out := &Training{Test: t.Test}
+	out := &Training{Test: t.Test, Rows: t.Rows}
 	for _, o := range t.On {
 		if !o.File.Same(on.File) {
 			out.On = append(out.On, o)

@@ -46,6 +46,7 @@ type Record struct {
 	Tokens []string
 	Fields []int
 	Period int64 // the period column's value (Options.Period), in days or as written
+	Key    RowKey // the row's identity (RowKey)
 }
 
 // Reader yields records; Next returns io.EOF at the end.
@@ -184,11 +185,12 @@ func (l *lines) read() (string, error) {
 type criteo struct {
 	l      *lines
 	lb     *labeler
+	k      *keyer
 	fields []string
 }
 
 func newCriteo(l *lines, lb *labeler) *criteo {
-	c := &criteo{l: l, lb: lb}
+	c := &criteo{l: l, lb: lb, k: newKeyer()}
 	for i := 1; i <= 13; i++ {
 		c.fields = append(c.fields, fmt.Sprintf("I%d", i))
 	}
@@ -226,6 +228,11 @@ func (c *criteo) Next() (*Record, error) {
 	for i := 14; i < 40; i++ {
 		rec.Tokens[i-1] = cols[i]
 	}
+	c.k.start(rec.Label)
+	for i, v := range cols[1:] {
+		c.k.field(i, v)
+	}
+	rec.Key = c.k.key()
 	return rec, nil
 }
 
@@ -235,13 +242,14 @@ func (c *criteo) Next() (*Record, error) {
 type libsvm struct {
 	l    *lines
 	lb   *labeler
+	k    *keyer
 	ffm  bool
 	nf   int          // libsvm: fields, fixed by the first row
 	seen map[int]bool // libffm: the field ids seen so far
 }
 
 func newLibSVM(l *lines, ffm bool, lb *labeler) *libsvm {
-	return &libsvm{l: l, lb: lb, ffm: ffm, nf: -1, seen: map[int]bool{}}
+	return &libsvm{l: l, lb: lb, k: newKeyer(), ffm: ffm, nf: -1, seen: map[int]bool{}}
 }
 
 // Fields is known after the first row for libSVM; for libFFM it is the
@@ -284,7 +292,10 @@ func (s *libsvm) Next() (*Record, error) {
 	}
 	rec := &Record{Line: s.l.line, Label: y}
 	if s.ffm {
-		return rec, s.ffmFeatures(rec, parts[1:])
+		if err := s.ffmFeatures(rec, parts[1:]); err != nil {
+			return nil, err
+		}
+		return rec, nil
 	}
 	if s.nf < 0 {
 		s.nf = len(parts) - 1
@@ -302,6 +313,11 @@ func (s *libsvm) Next() (*Record, error) {
 		}
 		rec.Tokens = append(rec.Tokens, idx)
 	}
+	s.k.start(rec.Label)
+	for i, p := range parts[1:] {
+		s.k.field(i, p)
+	}
+	rec.Key = s.k.key()
 	return rec, nil
 }
 
@@ -330,7 +346,24 @@ func (s *libsvm) ffmFeatures(rec *Record, parts []string) error {
 	for _, f := range rec.Fields {
 		s.seen[f] = true
 	}
+	s.ffmKey(rec, parts)
 	return nil
+}
+
+// ffmKey sets a libFFM row's key from its features in field order, so that
+// the order they are written in within the line does not matter.
+func (s *libsvm) ffmKey(rec *Record, parts []string) {
+	order := make([]int, len(parts))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return rec.Fields[order[a]] < rec.Fields[order[b]] })
+	s.k.start(rec.Label)
+	for _, i := range order {
+		_, v, _ := strings.Cut(parts[i], ":")
+		s.k.field(rec.Fields[i], v)
+	}
+	rec.Key = s.k.key()
 }
 
 // CSV with a header row. A record is one line: a quoted field may hold
@@ -345,6 +378,7 @@ type csvReader struct {
 	period  int // the period column, -1 for none
 	width   int // columns in the header
 	lb      *labeler
+	k       *keyer
 	row     []string
 }
 
@@ -366,7 +400,7 @@ func newCSV(l *lines, opt Options) (*csvReader, error) {
 	if opt.Label == "" {
 		return nil, fmt.Errorf("%w: CSV needs --label COLUMN (e.g. --label clicked, or --label 'rating>=4')", ErrFormat)
 	}
-	c := &csvReader{l: l, label: -1, period: -1, width: len(head), lb: &labeler{}}
+	c := &csvReader{l: l, label: -1, period: -1, width: len(head), lb: &labeler{}, k: newKeyer()}
 	name, op, thr, err := parseThreshold(opt.Label)
 	if err != nil {
 		return nil, err
@@ -489,5 +523,10 @@ func (c *csvReader) Next() (*Record, error) {
 		}
 		rec.Tokens[k] = v
 	}
+	c.k.start(rec.Label)
+	for k, col := range c.cols {
+		c.k.field(k, c.row[col])
+	}
+	rec.Key = c.k.key()
 	return rec, nil
 }

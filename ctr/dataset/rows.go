@@ -1,6 +1,10 @@
 package dataset
 
-import "fmt"
+import (
+	"fmt"
+
+	"shark/internal/numfmt"
+)
 
 // Rows says which rows a score came from.
 type Rows struct {
@@ -10,6 +14,9 @@ type Rows struct {
 	Of    int     `json:"of,omitempty"` // rows in the file, when Count is a part of them
 	Split float64 `json:"split,omitempty"`
 	Seed  uint64  `json:"seed,omitempty"`
+	// Excluded is the rows of the file left out because the model was
+	// trained on them (by their content, RowKey), not counted in Count.
+	Excluded int `json:"excluded"`
 	Text  string  `json:"text"` // for people: "held-out 2,000 of 10,000 rows of d.tsv, split 0.2 seed 1"
 }
 
@@ -19,16 +26,25 @@ const (
 	RowsTestFile = "test file"      // every row of a separate test file
 	RowsUnseen   = "unseen file"    // a file the model was never trained on
 	RowsAll      = "all rows"       // every row, asked for, training rows included
+	RowsValid    = "validation"     // a share of the training file kept from fine-tuning, for pruning's choices
 )
 
-// Count writes n with thousands separators: 28,860.
-func Count(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
+// Excluding is r with n training rows of its file left out, and its text
+// saying so.
+func (r Rows) Excluding(n int) Rows {
+	r.Excluded = n
+	switch {
+	case n == 0:
+	case r.Kind == RowsUnseen:
+		r.Text = fmt.Sprintf("the %s rows of %s the model was not trained on; %s rows it was trained on left out", Count(r.Count), r.File, Count(n))
+	default:
+		r.Text += fmt.Sprintf("; %s rows the model was trained on left out", Count(n))
 	}
-	return s
+	return r
 }
+
+// Count writes n with thousands separators: 28,860.
+func Count(n int) string { return numfmt.Count(int64(n)) }
 
 // HeldOutRows is n rows held out of all rows of file by split and seed.
 func HeldOutRows(file string, n, all int, split float64, seed uint64) Rows {
@@ -49,4 +65,11 @@ func UnseenRows(file string, n int) Rows {
 // AllRows is every one of the n rows of a file, training rows included.
 func AllRows(file string, n int) Rows {
 	return Rows{Kind: RowsAll, File: file, Count: n, Text: fmt.Sprintf("all %s rows of %s, training rows included", Count(n), file)}
+}
+
+// ValidationRows is n rows of file, share split chosen by seed, kept out of
+// fine-tuning for pruning's choices.
+func ValidationRows(file string, n int, split float64, seed uint64) Rows {
+	return Rows{Kind: RowsValid, File: file, Count: n, Split: split, Seed: seed,
+		Text: fmt.Sprintf("validation %s rows of %s, split %g seed %d, kept out of fine-tuning", Count(n), file, split, seed)}
 }

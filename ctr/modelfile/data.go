@@ -26,7 +26,17 @@ type DataOptions struct {
 type Data struct {
 	Train, Eval *model.Dataset
 	Rows        dataset.Rows // what Eval is
-	Skipped     int64        // malformed rows skipped
+	// Valid is the rows pruning makes its choices on (which tables to
+	// drop, whether to roll a round back). With a test file and
+	// fine-tuning, it is a share of the data file kept out of the
+	// fine-tuning, so that the test file's score is independent of those
+	// choices; otherwise it is Eval.
+	Valid     *model.Dataset
+	ValidRows dataset.Rows // what Valid is
+	Skipped   int64        // malformed rows skipped
+	// Notes tell the user what the rows cannot guarantee (a model saved
+	// before shark recorded its training rows).
+	Notes []string
 	// Training is the model's record once it has trained on Train: what
 	// a file saved after fine-tuning keeps.
 	Training *dataset.Training
@@ -34,10 +44,12 @@ type Data struct {
 
 // Data reads the data file at path with the model's feature encoding and
 // chooses its held-out rows, for every command and face that scores a
-// model: with a test file, all of its rows; else, on the file the model
-// was trained on, the rows it held out (an error if it held out none);
-// on a file it never saw, all of them, or a held-out share when the
-// command fine-tunes.
+// model. A row the model was trained on is never held out, whatever file
+// it comes in: rows are told by their content (dataset.RowKey) against the
+// model's record of its training rows, and those left out are counted.
+// With a test file, its rows are scored; else the rows of the data file
+// the model was not trained on (an error if there are none), less, when
+// the command fine-tunes, the share of them it fine-tunes on.
 func (l *Loaded) Data(path string, o DataOptions) (*Data, error) {
 	if l.Encoding == nil {
 		return nil, fmt.Errorf("the model has no feature encoding")
@@ -47,36 +59,101 @@ func (l *Loaded) Data(path string, o DataOptions) (*Data, error) {
 		return nil, err
 	}
 	d := &Data{Training: l.training(id)}
-	ds, err := l.encode(path, o, &d.Skipped)
+	all, err := l.encode(path, o, &d.Skipped)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case o.Test != "":
-		return d, l.withTest(d, ds, id, o)
-	case o.AllRows:
-		d.Train, d.Eval = ds, ds
-		d.Rows = dataset.AllRows(id.Name, ds.Rows())
-		return d, nil
+	if o.AllRows {
+		d.Train, d.Eval = all.Dataset, all.Dataset
+		d.Rows = dataset.AllRows(id.Name, all.Rows())
+	} else if d.Training.RowsKnown() {
+		err = l.byRows(d, all, id, o)
+	} else {
+		d.Notes = append(d.Notes, OldModelNote)
+		err = l.byFile(d, all, id, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if d.Valid == nil {
+		d.Valid, d.ValidRows = d.Eval, d.Rows
+	}
+	return d, nil
+}
+
+// OldModelNote is what a model saved without its training rows' keys
+// cannot guarantee.
+const OldModelNote = "the model was saved before shark recorded the rows it was trained on: its held-out rows are told by the data file's identity only, so its training rows in another file (other line ends, another order, mixed with other rows) would be scored as held-out; train it again to record them"
+
+// byRows chooses the rows by the model's record of its training rows.
+func (l *Loaded) byRows(d *Data, all dataset.Part, id dataset.FileID, o DataOptions) error {
+	if o.Test != "" {
+		return l.withTest(d, all, id, o)
+	}
+	trained, fresh := dataset.Partition(all.Dataset, all.Keys, d.Training.Trained)
+	if fresh.Rows() == 0 {
+		return l.allTrained(id)
+	}
+	on, known := d.Training.Find(id)
+	if !o.FineTune {
+		d.Train, d.Eval = trained.Dataset, fresh.Dataset
+		d.Rows = dataset.UnseenRows(id.Name, fresh.Rows())
+		if known && on.Split > 0 {
+			d.Rows = dataset.HeldOutRows(id.Name, fresh.Rows(), all.Rows(), on.Split, on.Seed)
+		}
+		d.Rows = d.Rows.Excluding(trained.Rows())
+		return nil
+	}
+	split, seed := l.fineTuneSplit()
+	if known && on.Split > 0 {
+		split, seed = on.Split, on.Seed
+	}
+	tune, held := dataset.SplitByKey(fresh.Dataset, fresh.Keys, split, seed)
+	if held.Rows() == 0 {
+		return fmt.Errorf("%w: of the %d rows of %s the model was not trained on, the held-out share %g (seed %d) holds none", ErrTrainingRows, fresh.Rows(), id.Name, split, seed)
+	}
+	d.Train, d.Eval = dataset.Join(trained, tune).Dataset, held.Dataset
+	d.Rows = dataset.HeldOutRows(id.Name, held.Rows(), all.Rows(), split, seed).Excluding(trained.Rows())
+	d.Training = d.Training.WithRows(tune.Keys)
+	if !known {
+		d.Training = d.Training.With(dataset.TrainedOn{File: id, Split: split, Seed: seed}, nil)
+	}
+	return nil
+}
+
+// fineTuneSplit is the held-out share and seed of a file the model fine-tunes on.
+func (l *Loaded) fineTuneSplit() (float64, uint64) {
+	split := l.Model.Cfg.Split
+	if split <= 0 {
+		split = model.DefaultConfig().Split
+	}
+	return split, l.Model.Cfg.Seed
+}
+
+// byFile chooses the rows of a model without a record of its training rows
+// by the data file's identity: on the file it was trained on, the rows it
+// held out (an error if it held out none); on a file it never saw, all of
+// them, or a held-out share when the command fine-tunes.
+func (l *Loaded) byFile(d *Data, all dataset.Part, id dataset.FileID, o DataOptions) error {
+	ds := all.Dataset
+	if o.Test != "" {
+		return l.withTest(d, all, id, o)
 	}
 	on, trained := d.Training.Find(id)
 	switch {
 	case trained && on.Split == 0:
-		return nil, l.allTrained(id)
+		return l.allTrained(id)
 	case trained:
 		d.split(ds, id, on.Split, on.Seed)
 	case o.FineTune:
-		split := l.Model.Cfg.Split
-		if split <= 0 {
-			split = model.DefaultConfig().Split
-		}
-		d.split(ds, id, split, l.Model.Cfg.Seed)
-		d.Training = d.Training.With(dataset.TrainedOn{File: id, Split: split, Seed: l.Model.Cfg.Seed}, nil)
+		split, seed := l.fineTuneSplit()
+		d.split(ds, id, split, seed)
+		d.Training = d.Training.With(dataset.TrainedOn{File: id, Split: split, Seed: seed}, nil)
 	default:
 		d.Train, d.Eval = ds, ds
 		d.Rows = dataset.UnseenRows(id.Name, ds.Rows())
 	}
-	return d, nil
+	return nil
 }
 
 // training is the model's record; a file written before shark kept one was
@@ -88,22 +165,25 @@ func (l *Loaded) training(data dataset.FileID) *dataset.Training {
 	return &dataset.Training{On: []dataset.TrainedOn{{File: data, Split: l.Model.Cfg.Split, Seed: l.Model.Cfg.Seed}}}
 }
 
-func (l *Loaded) encode(path string, o DataOptions, skipped *int64) (*model.Dataset, error) {
+func (l *Loaded) encode(path string, o DataOptions, skipped *int64) (dataset.Part, error) {
 	opt := l.Encoding.Options
 	if o.Read != nil {
 		opt = *o.Read
 	}
-	ds, st, err := l.Encoding.Encode(dataset.FileOpener(path, opt), o.SkipBad)
+	ds, keys, st, err := l.Encoding.EncodeKeys(dataset.FileOpener(path, opt), o.SkipBad)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return dataset.Part{}, fmt.Errorf("%s: %w", path, err)
 	}
 	*skipped += st.Skipped
-	return ds, nil
+	return dataset.Part{Dataset: ds, Keys: keys}, nil
 }
 
-// withTest holds out every row of the test file; the data file's rows are
-// all for training.
-func (l *Loaded) withTest(d *Data, ds *model.Dataset, data dataset.FileID, o DataOptions) error {
+// withTest scores the rows of the test file the model was not trained on
+// (by their keys, when the model records them); the data file's rows are
+// for training. When the command fine-tunes, a share of them is kept out
+// of it for pruning's choices (Valid), so that nothing the command decides
+// comes from the test file.
+func (l *Loaded) withTest(d *Data, all dataset.Part, data dataset.FileID, o DataOptions) error {
 	tid, err := dataset.Identify(o.Test)
 	if err != nil {
 		return err
@@ -115,11 +195,30 @@ func (l *Loaded) withTest(d *Data, ds *model.Dataset, data dataset.FileID, o Dat
 	if err != nil {
 		return err
 	}
-	d.Train, d.Eval = ds, test
-	d.Rows = dataset.TestFileRows(tid.Name, test.Rows())
-	if o.FineTune {
-		d.Training = d.Training.With(dataset.TrainedOn{File: data}, &tid)
+	excluded := 0
+	if d.Training.RowsKnown() {
+		var trained dataset.Part
+		trained, test = dataset.Partition(test.Dataset, test.Keys, d.Training.Trained)
+		if excluded = trained.Rows(); test.Rows() == 0 {
+			return fmt.Errorf("%w: the model was trained on every row of %s, so it cannot be the test file", ErrTrainingRows, tid.Name)
+		}
 	}
+	d.Train, d.Eval = all.Dataset, test.Dataset
+	d.Rows = dataset.TestFileRows(tid.Name, test.Rows()).Excluding(excluded)
+	if !o.FineTune {
+		return nil
+	}
+	split, seed := l.fineTuneSplit()
+	tune, valid := dataset.SplitByKey(all.Dataset, all.Keys, split, seed)
+	if valid.Rows() == 0 || tune.Rows() == 0 {
+		return fmt.Errorf("%w: %s has too few rows (%d) to keep a validation share %g out of fine-tuning", ErrTrainingRows, data.Name, all.Rows(), split)
+	}
+	d.Train, d.Valid = tune.Dataset, valid.Dataset
+	d.ValidRows = dataset.ValidationRows(data.Name, valid.Rows(), split, seed)
+	if d.Training.RowsKnown() {
+		d.Training = d.Training.WithRows(tune.Keys)
+	}
+	d.Training = d.Training.With(dataset.TrainedOn{File: data}, &tid)
 	return nil
 }
 

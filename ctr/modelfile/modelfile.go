@@ -207,6 +207,9 @@ func readMeta(f *sharkfile.File) (*meta, error) {
 	if err := md.Config.Validate(); err != nil {
 		return nil, err
 	}
+	if err := md.Training.Check(); err != nil {
+		return nil, fmt.Errorf("model metadata: %w", err)
+	}
 	if len(md.Vocab) != len(md.Fields) || len(md.Layers) == 0 {
 		return nil, fmt.Errorf("model metadata: %d fields, %d vocabularies, %d layers", len(md.Fields), len(md.Vocab), len(md.Layers))
 	}

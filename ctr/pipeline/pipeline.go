@@ -35,6 +35,11 @@ type Options struct {
 	// accumulate priorities, the time unit being one epoch.
 	PriorityEpochs int
 
+	// Validation is the rows pruning makes its choices on (scores,
+	// rollbacks); nil: the scored rows. A test file's score is independent
+	// of those choices only when they come from other rows.
+	Validation *model.Dataset
+
 	Seed     uint64
 	Progress func(stage string, done, total int64)
 }
@@ -169,7 +174,8 @@ func (o Options) Method(fp32 int64) sharkfile.Method {
 }
 
 // Compress runs the pipeline on m (modified in place: clone it to keep the
-// original). valid scores the model; train fine-tunes it and feeds priorities.
+// original). valid scores the model (and, unless opt.Validation is set,
+// guides pruning); train fine-tunes it and feeds priorities.
 func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result, error) {
 	res := &Result{Seconds: map[string]float64{}}
 	before, err := m.Evaluate(valid)
@@ -186,7 +192,11 @@ func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result
 		if opt.Keep > 0 {
 			keep = min(opt.Keep, len(m.Slots))
 		}
-		pr, err := importance.Prune(m, train, valid, importance.PruneOptions{
+		decide := valid
+		if opt.Validation != nil {
+			decide = opt.Validation
+		}
+		pr, err := importance.Prune(m, train, decide, importance.PruneOptions{
 			Keep: keep, Rounds: opt.Rounds, FinetuneEpochs: opt.FinetuneEpochs, Tolerance: opt.Tolerance,
 			Scorer: opt.Scorer, Repeats: opt.Repeats, Seed: opt.Seed, Progress: opt.Progress})
 		if err != nil {

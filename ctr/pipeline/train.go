@@ -52,24 +52,23 @@ func Train(o TrainOptions) (*Trained, error) {
 	if err := t.record(o, cfg); err != nil {
 		return nil, err
 	}
-	enc, _, err := dataset.Build(dataset.FileOpener(o.Data, o.Read), o.Read, o.MinCount, o.SkipBad)
+	// The rows are split by their content (dataset.HeldOut), so the
+	// vocabulary can come from the training rows alone.
+	training := func(rec *dataset.Record) bool { return !dataset.HeldOut(rec.Key, cfg.Split, cfg.Seed) }
+	enc, _, err := dataset.BuildFrom(dataset.FileOpener(o.Data, o.Read), o.Read, o.MinCount, o.SkipBad, training)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.Data, err)
 	}
 	t.Encoding = enc
-	ds, err := t.encode(o.Data, o)
+	all, err := t.encode(o.Data, o)
 	if err != nil {
 		return nil, err
 	}
-	t.Train = ds
-	if o.Test != "" {
-		if t.Test, err = t.encode(o.Test, o); err != nil {
-			return nil, err
-		}
-	} else if cfg.Split > 0 {
-		t.Train, t.Test = ds.Split(cfg.Split, cfg.Seed)
+	excluded, err := t.testRows(o, all, cfg)
+	if err != nil {
+		return nil, err
 	}
-	t.describe(o, ds.Rows(), cfg)
+	t.describe(o, all.Rows(), cfg, excluded)
 	if t.Test == nil || t.Test.Rows() == 0 {
 		return nil, fmt.Errorf("%w: no test rows: give a test file or a split above 0", core.ErrInvalid)
 	}
@@ -86,14 +85,35 @@ func Train(o TrainOptions) (*Trained, error) {
 	return t, err
 }
 
-// encode reads a file with the encoding, counting the rows it skips.
-func (t *Trained) encode(path string, o TrainOptions) (*model.Dataset, error) {
-	ds, st, err := t.Encoding.Encode(dataset.FileOpener(path, o.Read), o.SkipBad)
+// testRows sets the training and test rows from the data file's rows and
+// records the training rows' keys: a test file's rows the model trains on
+// (the same content in both files) are left out of it, and counted.
+func (t *Trained) testRows(o TrainOptions, all dataset.Part, cfg model.Config) (excluded int, err error) {
+	if o.Test == "" {
+		train, held := dataset.SplitByKey(all.Dataset, all.Keys, cfg.Split, cfg.Seed)
+		t.Train, t.Test = train.Dataset, held.Dataset
+		t.Training = t.Training.WithRows(train.Keys)
+		return 0, nil
+	}
+	t.Train = all.Dataset
+	t.Training = t.Training.WithRows(all.Keys)
+	test, err := t.encode(o.Test, o)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return 0, err
+	}
+	trained, held := dataset.Partition(test.Dataset, test.Keys, t.Training.Trained)
+	t.Test = held.Dataset
+	return trained.Rows(), nil
+}
+
+// encode reads a file with the encoding, counting the rows it skips.
+func (t *Trained) encode(path string, o TrainOptions) (dataset.Part, error) {
+	ds, keys, st, err := t.Encoding.EncodeKeys(dataset.FileOpener(path, o.Read), o.SkipBad)
+	if err != nil {
+		return dataset.Part{}, fmt.Errorf("%s: %w", path, err)
 	}
 	t.Skipped += st.Skipped
-	return ds, nil
+	return dataset.Part{Dataset: ds, Keys: keys}, nil
 }
 
 // record notes which rows of which files the model trains on, refusing a
@@ -118,12 +138,12 @@ func (t *Trained) record(o TrainOptions, cfg model.Config) error {
 }
 
 // describe says which rows the test rows are.
-func (t *Trained) describe(o TrainOptions, all int, cfg model.Config) {
+func (t *Trained) describe(o TrainOptions, all int, cfg model.Config, excluded int) {
 	if t.Test == nil {
 		return
 	}
 	if o.Test != "" {
-		t.Rows = dataset.TestFileRows(t.Training.Test.Name, t.Test.Rows())
+		t.Rows = dataset.TestFileRows(t.Training.Test.Name, t.Test.Rows()).Excluding(excluded)
 		return
 	}
 	t.Rows = dataset.HeldOutRows(t.Training.On[0].File.Name, t.Test.Rows(), all, cfg.Split, cfg.Seed)

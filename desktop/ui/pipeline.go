@@ -118,6 +118,7 @@ func (u *UI) refreshPipeline() {
 			opt.Keep, opt.Budget = n, budget
 			opt.PriorityEpochs = st.loaded.Model.Cfg.Epochs
 			opt.Progress = progress
+			opt.Validation = st.data.Valid // with a test file, pruning chooses on a share of the data file
 			if res, err = pipeline.Compress(st.loaded.Model, st.data.Train, st.data.Eval, opt); err != nil {
 				return err
 			}
