@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"shark/core"
-	"shark/ctr/experiment"
 	"shark/ctr/dataset"
+	"shark/ctr/experiment"
 	"shark/ctr/modelfile"
 	"shark/ctr/pipeline"
 )

@@ -45,7 +45,7 @@ type Record struct {
 	Label  float32
 	Tokens []string
 	Fields []int
-	Period int64 // the period column's value (Options.Period), in days or as written
+	Period int64  // the period column's value (Options.Period), in days or as written
 	Key    RowKey // the row's identity (RowKey)
 }
 

@@ -16,8 +16,8 @@ type Rows struct {
 	Seed  uint64  `json:"seed,omitempty"`
 	// Excluded is the rows of the file left out because the model was
 	// trained on them (by their content, RowKey), not counted in Count.
-	Excluded int `json:"excluded"`
-	Text  string  `json:"text"` // for people: "held-out 2,000 of 10,000 rows of d.tsv, split 0.2 seed 1"
+	Excluded int    `json:"excluded"`
+	Text     string `json:"text"` // for people: "held-out 2,000 of 10,000 rows of d.tsv, split 0.2 seed 1"
 }
 
 // Kinds of Rows.
