@@ -28,6 +28,10 @@ var ErrSameFile = errors.New("output is the same file as an input")
 // Create starts writing path. inputs are files the output must not
 // replace (an output equal to an input is refused before anything is written).
 func Create(path string, inputs ...string) (*File, error) {
+	path, err := throughLink(path)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkOutput(path, inputs); err != nil {
 		return nil, err
 	}
@@ -78,6 +82,10 @@ var ErrUnwritable = errors.New("its folder takes no new file")
 // creates the temporary file the output would be written to, and removes
 // it, so that a read-only folder fails now rather than after the work.
 func CheckOutput(path string, inputs ...string) error {
+	path, err := throughLink(path)
+	if err != nil {
+		return err
+	}
 	if err := checkOutput(path, inputs); err != nil {
 		return err
 	}
@@ -122,6 +130,21 @@ func checkOutput(path string, inputs []string) error {
 		}
 	}
 	return nil
+}
+
+// throughLink is the file an output path names: a symbolic link's target,
+// so that the file the link names is replaced and the link stays (the
+// rename replaced the link itself). A link to nothing is refused.
+func throughLink(path string) (string, error) {
+	st, err := os.Lstat(path)
+	if err != nil || st.Mode()&os.ModeSymlink == 0 {
+		return path, nil
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s is a link to nothing (%w)", ErrSpecialOutput, path, err)
+	}
+	return real, nil
 }
 
 // checkRegular refuses an existing output that is not a regular file

@@ -155,3 +155,44 @@ func TestUnwritableFolder(t *testing.T) {
 		}
 	}
 }
+
+// An output named through a symbolic link replaces the file the link
+// names, and the link stays a link (the rename replaced the link itself);
+// a link to nothing is refused.
+func TestOutputThroughLink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "v1.shark")
+	os.WriteFile(target, []byte("old"), 0o644)
+	link := filepath.Join(dir, "current.shark")
+	os.Symlink("v1.shark", link)
+	f, err := Create(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("new")
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v", err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "new" {
+		t.Fatalf("the link's file holds %q", b)
+	}
+	tmp, _ := CreateTemp(dir, "r")
+	tmp.WriteString("saved")
+	if err := tmp.SaveAs(link); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "saved" {
+		t.Fatalf("SaveAs through the link: %q", b)
+	}
+	dangling := filepath.Join(dir, "dangling")
+	os.Symlink("nowhere/x", dangling)
+	if _, err := Create(dangling); !errors.Is(err, ErrSpecialOutput) {
+		t.Fatalf("a link to nothing: %v", err)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Fatal("SaveAs replaced the link")
+	}
+}

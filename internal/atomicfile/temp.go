@@ -44,6 +44,10 @@ func (t *Temp) Size() (int64, error) {
 // time), copied through a temporary file beside dest otherwise. Either way
 // dest appears whole or not at all.
 func (t *Temp) SaveAs(dest string, inputs ...string) error {
+	dest, err := throughLink(dest)
+	if err != nil {
+		return err
+	}
 	if err := checkOutput(dest, inputs); err != nil {
 		return err
 	}

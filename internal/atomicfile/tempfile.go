@@ -34,9 +34,13 @@ func newTemp(dir, base string) (*tempFile, error) {
 // place gives the file the name final, atomically: a file of that name is
 // replaced whole. A nameless file is linked under a hidden name first.
 func (t *tempFile) place(final string) error {
-	// Checked again at the last moment: a pipe or device made under the
-	// name since the run began must not be renamed over either.
-	if st, err := os.Stat(final); err == nil {
+	// Checked again at the last moment: a pipe, a device or a link made
+	// under the name since the run began must not be renamed over either
+	// (a link's target was resolved when the output was created).
+	if st, err := os.Lstat(final); err == nil {
+		if st.Mode()&os.ModeSymlink != 0 {
+			return fmt.Errorf("%w: %s became a link while it was written", ErrSpecialOutput, final)
+		}
 		if err := checkRegular(final, st); err != nil {
 			return err
 		}
