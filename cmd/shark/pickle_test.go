@@ -86,18 +86,21 @@ func TestHostilePicklesRefused(t *testing.T) {
 		{"deep.pt", "nested deeper than 1000 levels"},
 		{"dup.pt", "_rebuild_tensor of a None at offset ((("},
 		{"dupbig.pt", "a data.pkl over 64 MiB"},
-		{"dup60.pt", "more than 4194304 objects"},
+		{"dup60.pt", "more than 4194304 values and memo entries"},
+		{"memo.pt", "more than 4194304 values and memo entries"},
 	}
 	pickleZip(t, filepath.Join(dir, "deep.pt"), rebuildOf(bytes.Repeat([]byte{0x85}, 1e6)), zip.Store)
 	pickleZip(t, filepath.Join(dir, "dup.pt"), rebuildOf(bytes.Repeat([]byte("2\x86"), 60)), zip.Store)
 	dups := func(n int) []byte { return append(append([]byte("\x80\x02N"), bytes.Repeat([]byte("2"), n)...), '.') }
 	pickleZip(t, filepath.Join(dir, "dupbig.pt"), dups(600<<20), zip.Deflate)
 	pickleZip(t, filepath.Join(dir, "dup60.pt"), dups(60<<20), zip.Deflate)
+	memos := append(append([]byte("\x80\x02N"), bytes.Repeat([]byte{0x94}, 60<<20)...), '.') // MEMOIZE
+	pickleZip(t, filepath.Join(dir, "memo.pt"), memos, zip.Deflate)
 	for _, f := range files {
 		in := filepath.Join(dir, f.name)
 		cmds := [][]string{{"inspect", in}, {"verify", in}, {"quantize", in, "-o", filepath.Join(dir, "out.shark")}}
-		if f.name == "dup60.pt" {
-			cmds = cmds[:1] // it takes a few seconds: building 4 Mi objects is the work refused
+		if f.name == "dup60.pt" || f.name == "memo.pt" {
+			cmds = cmds[:1] // a second each: building 4 Mi values is the work refused
 		}
 		for _, args := range cmds {
 			code, e, took, peak := limitedRun(t, args...)

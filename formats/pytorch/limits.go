@@ -35,12 +35,23 @@ const (
 
 var (
 	// ErrTooDeep: the pickle nests values deeper than maxNesting.
-	ErrTooDeep = fmt.Errorf("%w: values nested deeper than %d levels, shark's limit", formats.ErrUnsupported, maxNesting)
-	// ErrTooManyObjects: the pickle builds more than maxObjects values.
-	ErrTooManyObjects = fmt.Errorf("%w: a pickle building more than %d objects, shark's limit", formats.ErrTooLarge, maxObjects)
+	ErrTooDeep error = &limitError{fmt.Sprintf("values nested deeper than %d levels, shark's limit", maxNesting), formats.ErrUnsupported}
+	// ErrTooManyObjects: the pickle builds more than maxObjects values and
+	// memo entries.
+	ErrTooManyObjects error = &limitError{fmt.Sprintf("more than %d values and memo entries, shark's limit", maxObjects), formats.ErrTooLarge}
 	// ErrPickleTooLarge: data.pkl is longer than maxPickle.
-	ErrPickleTooLarge = fmt.Errorf("%w: a data.pkl over %d MiB, shark's limit", formats.ErrTooLarge, maxPickle>>20)
+	ErrPickleTooLarge error = &limitError{fmt.Sprintf("a data.pkl over %d MiB, shark's limit", maxPickle>>20), formats.ErrTooLarge}
 )
+
+// limitError is one of shark's limits, and is also the formats error of its
+// kind (errors.Is finds both).
+type limitError struct {
+	msg  string
+	kind error
+}
+
+func (e *limitError) Error() string { return e.msg }
+func (e *limitError) Unwrap() error { return e.kind }
 
 // pickleSize refuses a data.pkl record longer than maxPickle before it is
 // read (an inflated one may declare less than it holds: read stops there).
@@ -55,7 +66,7 @@ func pickleSize(f *zip.File) error {
 // and memo entries (push and memoOp count them).
 func (m *machine) checkObjects() error {
 	if m.objects > maxObjects {
-		return m.errf(ErrTooManyObjects, "the pickle's object %d", m.objects)
+		return m.errf(ErrTooManyObjects, "the pickle builds its value or memo entry number %d", m.objects)
 	}
 	return nil
 }

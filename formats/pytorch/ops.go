@@ -328,13 +328,13 @@ func (m *machine) memoOp(code byte) error {
 	case opLongBinGet, opLongBinPut:
 		idx, err = m.uint(4)
 	case opMemoize:
-		idx = uint64(len(m.memo))
+		idx = uint64(m.memo.len())
 	}
 	if err != nil {
 		return err
 	}
 	if code == opBinGet || code == opLongBinGet {
-		v, ok := m.memo[uint32(idx)]
+		v, ok := m.memo.get(uint32(idx))
 		if !ok {
 			return m.errf(formats.ErrCorrupt, "memo %d is not set", idx)
 		}
@@ -342,10 +342,9 @@ func (m *machine) memoOp(code byte) error {
 		return nil
 	}
 	v, err := m.top()
-	if _, ok := m.memo[uint32(idx)]; !ok {
+	if m.memo.put(uint32(idx), v) {
 		m.objects++
 	}
-	m.memo[uint32(idx)] = v
 	return err
 }
 

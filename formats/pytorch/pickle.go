@@ -77,7 +77,7 @@ type machine struct {
 	base     int64 // data's offset in the file, or -1
 	stack    []any
 	meta     [][]any
-	memo     map[uint32]any
+	memo     memo
 	storages map[string]*storage
 	objects  int          // values pushed and memo entries made
 	tdepth   map[*any]int // tuples' depths (see depthOf)
@@ -90,7 +90,7 @@ func unpickle(data []byte, base int64) (any, error) {
 }
 
 func newMachine(data []byte, base int64) *machine {
-	return &machine{data: data, base: base, memo: map[uint32]any{}, storages: map[string]*storage{}}
+	return &machine{data: data, base: base, storages: map[string]*storage{}}
 }
 
 // run runs the pickle to its STOP.
