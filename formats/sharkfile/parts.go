@@ -84,21 +84,30 @@ func ReadManifest(r io.ReaderAt, size int64) (*Manifest, error) {
 	return &m, nil
 }
 
-// NewPartsReader opens the parts a manifest names, each through open, as
-// one Reader holding the one table.
+// NewPartsReader opens the parts a manifest names, each through open (a
+// file beside the manifest, as formats' Siblings open them), as one Reader
+// holding the one table.
 func NewPartsReader(m *Manifest, open func(file string) (io.ReaderAt, int64, error)) (*Reader, error) {
-	var parts []*Reader
-	for _, p := range m.Parts {
-		r, size, err := open(p.File)
+	return readParts(m, func(file string) (*Reader, error) {
+		r, size, err := open(file)
 		if err != nil {
-			return nil, fmt.Errorf("part %q: %w (%w)", p.File, ErrPartOutside, err)
+			return nil, fmt.Errorf("%w (%w)", ErrPartOutside, err)
 		}
 		if err := notManifest(r); err != nil {
-			return nil, fmt.Errorf("part %q: %w", p.File, err)
+			return nil, err
 		}
-		rd, err := NewReader(r, size)
+		return NewReader(r, size)
+	})
+}
+
+// readParts reads each part of m through read, in order, and joins them:
+// the one loop of every opener of parts.
+func readParts(m *Manifest, read func(file string) (*Reader, error)) (*Reader, error) {
+	var parts []*Reader
+	for _, p := range m.Parts {
+		rd, err := read(p.File)
 		if err != nil {
-			return nil, fmt.Errorf("part %s: %w", p.File, err)
+			return nil, fmt.Errorf("part %q: %w", p.File, err)
 		}
 		parts = append(parts, rd)
 	}
@@ -243,16 +252,14 @@ func openParts(path string, size int64, r io.ReaderAt) (*File, error) {
 		}
 		return first
 	}
-	var readers []*Reader
-	for _, p := range m.Parts {
-		f, err := openPart(root, p.File)
+	rd, err := readParts(m, func(file string) (*Reader, error) {
+		f, err := openPart(root, file)
 		if err != nil {
-			closeAll()
-			return nil, fmt.Errorf("%s: part %q: %w", path, p.File, err)
+			return nil, err
 		}
-		files, readers = append(files, f), append(readers, f.Reader)
-	}
-	rd, err := joinParts(m, readers)
+		files = append(files, f)
+		return f.Reader, nil
+	})
 	if err != nil {
 		closeAll()
 		return nil, fmt.Errorf("%s: %w", path, err)
