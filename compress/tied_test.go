@@ -2,6 +2,7 @@ package compress
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,12 +100,27 @@ func checkTiedExports(t *testing.T, dir string, sin *Input) {
 	for _, c := range []struct {
 		to     string
 		layout Layout
-	}{{"pt", Dequantized}, {"pt", Tiers}, {"npz", Dequantized}} {
+	}{{"pt", Dequantized}, {"pt", Tiers}, {"npz", Dequantized}, {"safetensors", Dequantized}} {
 		p := filepath.Join(dir, string(c.layout)+"."+c.to)
 		if err := ExportFile(sin, c.to, c.layout, p); err != nil {
 			t.Fatal(err)
 		}
 		paths[string(c.layout)+"."+c.to] = p
+	}
+	st, err := Open(paths["dequantized.safetensors"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a, errA := st.File.Tensor("emb.weight")
+	b, errB := st.File.Tensor("out.weight")
+	if errA != nil || errB != nil || a.Bytes != 3000*16*4 || b.Bytes != a.Bytes {
+		t.Fatalf("safetensors: %v %v %v", a, errA, errB)
+	}
+	av, _ := a.Float32s()
+	bv, _ := b.Float32s()
+	if !slices.Equal(av, bv) {
+		t.Fatal("safetensors: the copies differ")
 	}
 	pyref.RunWith(t, []string{"torch", "numpy"}, `
 import sys, warnings, torch, numpy as np
