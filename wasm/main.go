@@ -32,6 +32,10 @@ var state struct {
 	// helped counts the row ranges the pool measured for the plan: the
 	// plan says on how many workers it was measured.
 	helped int
+	// pace is a test hook (sharkAPI.pace): each progress report of a job
+	// waits this long, so that a browser test can act while a small
+	// table's job runs, as a user does during a large one's.
+	pace time.Duration
 }
 
 func main() {
@@ -44,6 +48,10 @@ func main() {
 	api.Set("export", promised(export))
 	api.Set("pool", js.FuncOf(setPool))
 	api.Set("measureRange", promisedValue(measureRange))
+	api.Set("pace", js.FuncOf(func(_ js.Value, a []js.Value) any {
+		state.pace = time.Duration(arg(a, 0).Float() * float64(time.Millisecond))
+		return nil
+	}))
 	api.Set("cancel", js.FuncOf(func(js.Value, []js.Value) any {
 		if state.cancel != nil {
 			state.cancel()
@@ -72,6 +80,24 @@ func yield() {
 	f = js.FuncOf(func(js.Value, []js.Value) any { close(done); f.Release(); return nil })
 	js.Global().Call("setTimeout", f, 0)
 	<-done
+}
+
+// report is a job's progress callback: it tells onProgress at most ten
+// times a second (every time when paced), and yields to the worker's event
+// loop as often, so that a cancel can arrive.
+func report(onProgress js.Value) func(stage string, done, total int64) {
+	last := time.Now()
+	return func(stage string, done, total int64) {
+		if state.pace == 0 && time.Since(last) <= 100*time.Millisecond && done != total {
+			return
+		}
+		last = time.Now()
+		if onProgress.Type() == js.TypeFunction {
+			onProgress.Invoke(stage, float64(done), float64(total))
+		}
+		time.Sleep(state.pace)
+		yield()
+	}
 }
 
 // cancelled maps a job's context error to errCancelled.
@@ -150,10 +176,7 @@ func dropPlan() {
 // CLI's --counts): the next plan measures again with them.
 func setCounts(args []js.Value) (any, error) {
 	dropPlan()
-	if state.counts != nil {
-		state.counts.Close()
-		state.counts = nil
-	}
+	dropCounts()
 	blob := arg(args, 0)
 	if blob.Type() != js.TypeObject {
 		return map[string]any{"counts": nil}, nil
@@ -165,6 +188,13 @@ func setCounts(args []js.Value) (any, error) {
 	}
 	state.counts = c
 	return map[string]any{"counts": c.Name, "facts": compress.Summarize(c).Facts}, nil
+}
+
+func dropCounts() {
+	if state.counts != nil {
+		state.counts.Close()
+	}
+	state.counts = nil
 }
 
 // settings reads the page's settings (JSON over the defaults) and wires
@@ -184,16 +214,7 @@ func settings(ctx context.Context, raw js.Value, progress js.Value) (compress.Se
 	if raw.Type() == js.TypeString {
 		env.Helpers = state.pool.helpers(raw.String())
 	}
-	last := time.Now()
-	env.Progress = func(stage string, done, total int64) {
-		if time.Since(last) > 100*time.Millisecond || done == total {
-			last = time.Now()
-			if progress.Type() == js.TypeFunction {
-				progress.Invoke(stage, float64(done), float64(total))
-			}
-			yield()
-		}
-	}
+	env.Progress = report(progress)
 	return s, env, nil
 }
 
@@ -266,9 +287,20 @@ type chunkWriter struct {
 	buf     []byte
 	onChunk js.Value
 	n       int64
+	// ctx and progress, when set, stop the writing at a cancel and report
+	// the bytes written of about total: the export's only progress.
+	ctx      context.Context
+	progress func(stage string, done, total int64)
+	total    int64
 }
 
 func (w *chunkWriter) Write(p []byte) (int, error) {
+	if w.ctx != nil {
+		if err := w.ctx.Err(); err != nil {
+			return 0, err
+		}
+		w.progress("writing", w.n, max(w.total, w.n+1))
+	}
 	n := len(p)
 	for len(p) > 0 {
 		k := min(len(p), cap(w.buf)-len(w.buf))
@@ -332,9 +364,11 @@ func norms(args []js.Value) (any, error) {
 	return compress.Norms(state.in.File, arg(args, 0).String(), bins)
 }
 
-// export(to, layout, onChunk) writes the open .shark file as npz,
-// safetensors or pt.
+// export(to, layout, onChunk, onProgress) writes the open .shark file as
+// npz, safetensors or pt. A cancel stops the writing.
 func export(args []js.Value) (any, error) {
+	ctx, done := job()
+	defer done()
 	if state.in == nil {
 		return nil, fmt.Errorf("no file is open")
 	}
@@ -342,12 +376,35 @@ func export(args []js.Value) (any, error) {
 	if !ok {
 		return nil, fmt.Errorf("export needs an open .shark file")
 	}
-	w := &chunkWriter{buf: make([]byte, 0, 4<<20), onChunk: arg(args, 2)}
-	if err := compress.Export(rd, arg(args, 0).String(), compress.Layout(arg(args, 1).String()), w); err != nil {
-		return nil, err
+	layout := compress.Layout(arg(args, 1).String())
+	w := &chunkWriter{buf: make([]byte, 0, 4<<20), onChunk: arg(args, 2),
+		ctx: ctx, progress: report(arg(args, 3)), total: exportBytes(state.in, layout)}
+	if err := compress.Export(rd, arg(args, 0).String(), layout, w); err != nil {
+		return nil, cancelled(ctx, err)
 	}
 	w.flush()
 	return map[string]any{"bytes": w.n, "size": compress.Size(w.n)}, nil
+}
+
+// exportBytes is about the size of an export, for its progress: the
+// tensors' bytes read back (tables as float32) when dequantized, each
+// tier's ids and encoded rows in the tiers layouts.
+func exportBytes(in *compress.Input, layout compress.Layout) int64 {
+	var n int64
+	for _, t := range in.File.Tensors {
+		if t.Tiers == nil || layout == compress.Dequantized || len(t.Shape) != 2 {
+			n += t.Bytes
+			continue
+		}
+		d := t.Shape[1]
+		// ids (8 bytes a row) and rows: fp32, fp16, int8 (codes and scale
+		// and bias, 8 bytes of them in the torch layout), int4.
+		per := [4]int64{8 + 4*d, 8 + 2*d, 8 + d + 8, 8 + (d+1)/2 + 4}
+		for k, rows := range t.Tiers {
+			n += rows * per[k]
+		}
+	}
+	return n
 }
 
 // blobReader is io.ReaderAt over a JavaScript Blob, read with

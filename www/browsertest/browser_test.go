@@ -375,6 +375,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	products(t, ctx)
+	moments(t, ctx)
 
 	t.Run("no request leaves the page's own assets", func(t *testing.T) {
 		v := eval[[]string](t, ctx, `window.violations`)

@@ -37,10 +37,13 @@ class Shark {
     return { result, blob: new Blob(chunks, { type: 'application/octet-stream' }) };
   }
   async norms(name, bins) { return (await this.call('norms', [name, bins])).result; }
-  async exportAs(to, layout) {
-    const { result, chunks } = await this.call('export', [to, layout]);
+  async exportAs(to, layout, onProgress) {
+    const { result, chunks } = await this.call('export', [to, layout], onProgress);
     return { size: result.size, blob: new Blob(chunks, { type: 'application/octet-stream' }) };
   }
+  // pace is a test hook: each progress report of later jobs waits ms, so a
+  // test acts during a small table's job as a user does during a large one's.
+  async pace(ms) { await this.call('pace', [ms]); }
   async workerMemory() { await this.call('memory', []); return this.memory; }
   // cancel stops the running job where it next reports progress; the file
   // and what was measured of it stay (a measurement cut short does not).
@@ -57,6 +60,8 @@ let gen = 0; // the opened file's generation
 let running = null; // the job running: {kind, gen, done: Promise}
 let source = null; // the file a result came from, to go back to
 let resultFor = null; // {gen, blob, name}: the last result, of this generation only
+let countsSet = 0; // counts every change of the access counts, for settingsKey
+let writing = null; // the compression running: {gen, key}
 
 function el(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);
@@ -71,6 +76,7 @@ function el(tag, attrs = {}, ...kids) {
 }
 function showError(msg) { const e = $('error'); e.textContent = msg; e.hidden = !msg; }
 const fmt = (n) => Number(n).toLocaleString('en-US');
+const mib = (n) => `${(n / (1 << 20)).toFixed(1)} MiB`;
 
 // A job's progress shows beside the control that started it: the drop
 // area's for opening, the budget's for measuring, the button's for
@@ -86,7 +92,8 @@ function progressTo(kind, my) {
   return (p) => {
     if (my !== gen) return;
     const [, lab, bar] = places[kind];
-    $(lab).textContent = `${p.stage}: ${fmt(p.done)} of ${fmt(p.total)} rows`;
+    $(lab).textContent = kind === 'export' ? `${p.stage}: ${mib(p.done)} of about ${mib(p.total)}`
+      : `${p.stage}: ${fmt(p.done)} of ${fmt(p.total)} rows`;
     $(bar).value = p.total ? p.done / p.total : 0;
   };
 }
@@ -263,6 +270,17 @@ function stale() {
   $('result').hidden = true;
 }
 
+// settingsKey names every setting a result depends on: a result is shown
+// and saved only under the settings it was made with.
+function settingsKey() { return JSON.stringify(options()) + ' counts ' + countsSet; }
+
+// settingsChanged marks the prediction and result stale and stops a
+// compression running under the settings before.
+function settingsChanged() {
+  stale();
+  if (writing && writing.gen === gen && writing.key !== settingsKey()) shark.cancel();
+}
+
 let planning = 0;
 async function replan() {
   const my = gen, mine = ++planning;
@@ -327,14 +345,14 @@ function showPlan(p) {
 }
 
 async function compress() {
-  const my = gen, file = shark.file;
+  const my = gen, file = shark.file, key = settingsKey(), mine = writing = { gen: my, key };
   showError('');
   $('go').disabled = true;
   $('result').hidden = true;
   const t0 = performance.now();
   try {
     const { result, blob } = await job('compress', 'Compressing…', (progress) => shark.compress(options(), progress));
-    if (my !== gen) return; // another file was opened meanwhile
+    if (my !== gen || key !== settingsKey()) return; // another file was opened, or the settings changed, meanwhile
     const name = file.name.replace(/\.(npz|npy|safetensors|pt|pth|bin|onnx|shark)$/i, '') + '.shark';
     resultFor = { gen: my, blob, name, from: file };
     const a = $('download');
@@ -348,28 +366,40 @@ async function compress() {
     $('plan-rows').dataset.measured = '1';
     a.click();
   } catch (e) {
-    if (my === gen) note(e.message === 'cancelled' ? 'Compression cancelled.' : e.message, e.message !== 'cancelled');
-  } finally { if (my === gen) $('go').disabled = false; }
+    if (my === gen && key === settingsKey()) note(e.message === 'cancelled' ? 'Compression cancelled.' : e.message, e.message !== 'cancelled');
+  } finally {
+    if (writing === mine) writing = null;
+    if (my === gen && key === settingsKey()) $('go').disabled = false; // else the new settings' plan enables it
+  }
 }
 
 async function exportAs(to) {
   const my = gen, file = shark.file, layout = $('layout').value;
   showError('');
+  const a = $('export-link');
+  a.hidden = true; // the export before is not offered while another runs
+  $('export-note').hidden = true;
+  const buttons = document.querySelectorAll('.export');
+  for (const b of buttons) b.disabled = true;
   try {
-    const { size, blob } = await job('export', `Exporting to ${to}…`, () => shark.exportAs(to, layout));
+    const { size, blob } = await job('export', `Exporting to ${to}…`, (progress) => shark.exportAs(to, layout, progress));
     if (my !== gen) return;
-    const a = $('export-link');
     if (a.href) URL.revokeObjectURL(a.href);
     a.href = URL.createObjectURL(blob);
     a.download = `${file.name.replace(/\.shark$/i, '')}.${layout}.${to}`;
     a.textContent = `Download ${a.download} (${size})`;
     a.hidden = false;
-  } catch (e) { if (my === gen) showError(e.message); }
+  } catch (e) {
+    if (my !== gen) return;
+    if (e.message !== 'cancelled') showError(e.message);
+    else { $('export-note').textContent = 'Export cancelled.'; $('export-note').hidden = false; }
+  } finally { for (const b of buttons) b.disabled = false; }
 }
 
 async function setCounts(file) {
   const my = gen;
-  stale();
+  countsSet++;
+  settingsChanged();
   try {
     const c = await shark.counts(file);
     if (my !== gen) return;
@@ -390,9 +420,9 @@ drop.addEventListener('drop', (e) => {
 });
 drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); $('file').click(); } });
 $('file').addEventListener('change', (e) => { if (e.target.files[0]) openFile(e.target.files[0]); });
-$('budget').addEventListener('input', () => { $('budget-out').value = $('budget').value + '%'; stale(); });
+$('budget').addEventListener('input', () => { $('budget-out').value = $('budget').value + '%'; settingsChanged(); });
 $('budget').addEventListener('change', replan);
-$('no-int4').addEventListener('change', replan);
+$('no-int4').addEventListener('change', () => { settingsChanged(); replan(); });
 $('go').addEventListener('click', compress);
 for (const id of ['cancel', 'plan-cancel', 'go-cancel', 'export-cancel']) $(id).addEventListener('click', () => shark.cancel());
 $('open-result').addEventListener('click', () => {

@@ -93,7 +93,8 @@ async function run({ id, op, args }) {
       case 'plan': out = await sharkAPI.plan(JSON.stringify(args[0]), progress); break;
       case 'compress': out = await sharkAPI.compress(JSON.stringify(args[0]), progress, chunk); break;
       case 'norms': out = await sharkAPI.norms(args[0], args[1]); break;
-      case 'export': out = await sharkAPI.export(args[0], args[1], chunk); break;
+      case 'export': out = await sharkAPI.export(args[0], args[1], chunk, progress); break;
+      case 'pace': sharkAPI.pace(args[0]); out = 'null'; break; // a test hook: see wasm/main.go
       case 'measureRange': {
         const u8 = await sharkAPI.measureRange(args[0], args[1], args[2], args[3], (done) => progress('measure', done, 0));
         self.postMessage({ id, ok: true, result: u8 }, [u8.buffer]);

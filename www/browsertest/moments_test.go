@@ -1,0 +1,117 @@
+package browsertest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"shark/compress"
+)
+
+// created is the creation time the page and the references record.
+const created = 1700000000
+
+// reference is what the CLI writes for data (a file called name) at budget.
+func reference(t *testing.T, name string, data []byte, budget float64) []byte {
+	t.Helper()
+	in, err := compress.OpenReaderAt(bytes.NewReader(data), int64(len(data)), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	s := compress.DefaultSettings()
+	s.Created, s.Budget = created, budget
+	plan, err := compress.NewPlan(in, s, compress.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plan.Close()
+	var buf bytes.Buffer
+	if err := plan.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// pace slows every progress report of the page's later jobs by ms (the
+// page's test hook), so that a small table's job lasts seconds.
+func pace(t *testing.T, ctx context.Context, ms int) {
+	t.Helper()
+	eval[bool](t, ctx, fmt.Sprintf(`shark.pace(%d).then(() => true)`, ms))
+}
+
+// dropMeasured drops data as name and waits for its plan.
+func dropMeasured(t *testing.T, ctx context.Context, name string, data []byte) {
+	t.Helper()
+	drop(t, ctx, name, data)
+	waitJS(t, ctx, fmt.Sprintf(`document.getElementById('file-title').textContent === %q && document.getElementById('plan-rows').dataset.measured === '1' && !document.getElementById('go').disabled`, name), 2*time.Minute)
+}
+
+func click(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+		t.Fatalf("click %s: %v", sel, err)
+	}
+}
+
+// moments checks that what the page shows and saves is right at every
+// moment (issue 25): a result only under the settings it was made with, an
+// export that stops at Cancel.
+func moments(t *testing.T, ctx context.Context) {
+	t.Run("a budget change during compression delivers no old result", func(t *testing.T) {
+		dir := downloadsTo(t, ctx)
+		data := tableNPZ(t, 20_000, 16, "paced_emb")
+		eval[bool](t, ctx, fmt.Sprintf(`(shark.created = %d, true)`, created))
+		dropMeasured(t, ctx, "paced.npz", data)
+		pace(t, ctx, 150)
+		defer pace(t, ctx, 0)
+		click(t, ctx, "#go")
+		waitJS(t, ctx, `!document.getElementById('go-busy').hidden && document.getElementById('go-label').textContent.startsWith('write')`, time.Minute)
+		eval[bool](t, ctx, `(() => { const b = document.getElementById('budget'); b.value = 57;
+			b.dispatchEvent(new Event('input')); b.dispatchEvent(new Event('change')); return true; })()`)
+		waitJS(t, ctx, `document.getElementById('go-busy').hidden && !document.getElementById('plan-table').classList.contains('stale') && !document.getElementById('go').disabled`, time.Minute)
+		time.Sleep(500 * time.Millisecond) // a download, if one was started, lands
+		if ents, _ := os.ReadDir(dir); len(ents) != 0 || !eval[bool](t, ctx, `document.getElementById('result').hidden`) {
+			t.Fatalf("the 30%% result was delivered under 57%%: downloads %v, result shown: %q", ents,
+				eval[string](t, ctx, `document.getElementById('result').hidden ? '' : document.getElementById('result-text').textContent`))
+		}
+		// Compress now writes what the CLI writes at 57%.
+		click(t, ctx, "#go")
+		got := download(t, filepath.Join(dir, "paced.shark"))
+		if want := reference(t, "paced.npz", data, 0.57); !bytes.Equal(got, want) {
+			t.Fatalf("the page wrote %d bytes, the CLI at 57%% %d", len(got), len(want))
+		}
+	})
+
+	t.Run("cancel stops an export, whose bar moves, and the export before is not offered meanwhile", func(t *testing.T) {
+		data := tableNPZ(t, 20_000, 16, "exp_emb")
+		drop(t, ctx, "exp.shark", reference(t, "exp.npz", data, 0.3))
+		waitJS(t, ctx, `document.getElementById('file-title').textContent === 'exp.shark' && !document.getElementById('export').hidden`, time.Minute)
+		click(t, ctx, `button[data-to="npz"]`)
+		waitJS(t, ctx, `!document.getElementById('export-link').hidden`, time.Minute)
+		pace(t, ctx, 100)
+		defer pace(t, ctx, 0)
+		click(t, ctx, `button[data-to="npz"]`)
+		waitJS(t, ctx, `document.getElementById('export-progress').value > 0`, time.Minute)
+		v := eval[float64](t, ctx, `document.getElementById('export-progress').value`)
+		waitJS(t, ctx, fmt.Sprintf(`document.getElementById('export-progress').value > %v`, v), time.Minute)
+		if !eval[bool](t, ctx, `document.getElementById('export-link').hidden && !document.getElementById('export-busy').hidden`) {
+			t.Fatal("the export before stays offered while another runs")
+		}
+		shot(t, ctx, "11-export-progress")
+		click(t, ctx, "#export-cancel")
+		waitJS(t, ctx, `document.getElementById('export-busy').hidden`, 10*time.Second)
+		if !eval[bool](t, ctx, `document.getElementById('export-link').hidden && document.getElementById('export-note').textContent.includes('cancelled')`) {
+			t.Fatalf("after Cancel the page offers %q", eval[string](t, ctx, `document.getElementById('export-link').textContent`))
+		}
+		if msg := eval[string](t, ctx, `document.getElementById('error').hidden ? '' : document.getElementById('error').textContent`); msg != "" {
+			t.Fatalf("error after Cancel: %s", msg)
+		}
+	})
+}
