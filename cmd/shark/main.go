@@ -107,7 +107,7 @@ func (c *cli) root() *cobra.Command {
 	}
 	root.SetOut(c.stdout)
 	root.SetErr(c.stderr)
-	root.SetVersionTemplate(fmt.Sprintf("shark {{.Version}}\nkernels: %s\n", kernels.Impl()))
+	root.SetVersionTemplate(versionText())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	// Before any command's work: its numeric flags in range, its inputs
 	// files that can be read (guard.go).
@@ -164,6 +164,18 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 	}
 }
 
+// versionText is what shark version prints: the version, the kernels in
+// use, their set and the sets this CPU allows (SHARK_KERNELS picks one),
+// and what SHARK_KERNELS asked for when it is set.
+func versionText() string {
+	s := fmt.Sprintf("shark %s\nkernels: %s (set %s; available: %s)\n",
+		compress.Version, kernels.Impl(), kernels.Set(), strings.Join(kernels.Sets(), ", "))
+	if r := kernels.Requested(); r != "" {
+		s += "requested: " + r + "\n"
+	}
+	return s
+}
+
 func (c *cli) versionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
@@ -172,9 +184,10 @@ func (c *cli) versionCmd() *cobra.Command {
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if c.json {
-				return c.result(map[string]string{"version": compress.Version, "kernels": kernels.Impl()})
+				return c.result(map[string]any{"version": compress.Version, "kernels": kernels.Impl(),
+					"kernel_set": kernels.Set(), "kernel_sets": kernels.Sets(), "kernels_requested": kernels.Requested()})
 			}
-			fmt.Fprintf(c.stdout, "shark %s\nkernels: %s\n", compress.Version, kernels.Impl())
+			fmt.Fprint(c.stdout, versionText())
 			return nil
 		},
 	}

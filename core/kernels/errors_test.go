@@ -95,7 +95,9 @@ func TestRoundHalf(t *testing.T) {
 // The kernel in use (SIMD when built with GOEXPERIMENT=simd on a capable
 // CPU) equals the portable one bit for bit, at every length to 300 and
 // some large ones, and on the rows of every path.
-func TestRowErrorsKernelEqualsGeneric(t *testing.T) {
+func TestRowErrorsKernelEqualsGeneric(t *testing.T) { eachSet(t, rowErrorsKernelEqualsGeneric) }
+
+func rowErrorsKernelEqualsGeneric(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
 	rows := errorRows()
 	for _, n := range lengths() {
@@ -126,7 +128,9 @@ func TestRowErrorsKernelEqualsGeneric(t *testing.T) {
 
 // RowNorm and TierError are RowErrors' sum of squares and one tier's error
 // alone, in the kernel in use as in the portable one.
-func TestRowNormAndTierError(t *testing.T) {
+func TestRowNormAndTierError(t *testing.T) { eachSet(t, rowNormAndTierError) }
+
+func rowNormAndTierError(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 5))
 	rows := errorRows()
 	for _, n := range lengths() {

@@ -4,42 +4,50 @@ package kernels
 
 import (
 	"simd/archsimd"
+	"strings"
 	"unsafe"
 )
 
-func init() {
-	simdInit = func() {
-		x := archsimd.X86
-		var parts []string
-		prefetch = prefetchSSE // PREFETCHT0 is in every amd64 CPU
-		if x.AVX2() {
-			dot, axpy = dotAVX2, axpyAVX2
-			addRowF32 = addRowF32AVX2
-			parts = append(parts, "avx2")
-		}
-		if x.AVX512() {
-			quantizeRow, dequantizeRow = quantizeRowAVX512, dequantizeRowAVX512
-			newRowQuantizer = newRowQuantizerAVX512
-			sumSquaredDiff = sumSquaredDiffAVX512
-			addRowNBit = addRowNBitAVX512
-			rowErrors, rowNorm, tierError = rowErrorsAVX512, rowNormAVX512, tierErrorAVX512
-			parts = append(parts, "avx512")
-		}
-		if hasF16C() {
-			floatsToHalves, halvesToFloats, halfBytesToFloats = floatsToHalvesF16C, halvesToFloatsF16C, halfBytesToFloatsF16C
-			addRowF16 = addRowF16F16C
-			floatsToHalfBytes = floatsToHalfBytesF16C
-			parts = append(parts, "f16c")
-		}
+// registerSIMD, run while the package's variables are initialized (before
+// dispatch.go's init reads SHARK_KERNELS), adds the sets this CPU can run.
+// The SIMD sets need AVX2 (every AVX-512 CPU has it); F16C, where the CPU
+// has it, is part of both.
+var _ = registerSIMD()
 
-		if len(parts) > 0 {
-			impl = parts[0]
-			for _, p := range parts[1:] {
-				impl += "+" + p
-			}
+func registerSIMD() bool {
+	x := archsimd.X86
+	if x.AVX2() {
+		allowed = append([]string{SetAVX2}, allowed...)
+		if x.AVX512() {
+			allowed = append([]string{SetAVX512}, allowed...)
 		}
 	}
-	simdInit()
+	simdInit = installSIMD
+	return true
+}
+
+// installSIMD installs the kernels of set (avx2 or avx512, one this CPU
+// can run) over the portable ones.
+func installSIMD(set string) {
+	parts := []string{"avx2"}
+	prefetch = prefetchSSE // PREFETCHT0 is in every amd64 CPU
+	dot, axpy = dotAVX2, axpyAVX2
+	addRowF32 = addRowF32AVX2
+	if set == SetAVX512 {
+		quantizeRow, dequantizeRow = quantizeRowAVX512, dequantizeRowAVX512
+		newRowQuantizer = newRowQuantizerAVX512
+		sumSquaredDiff = sumSquaredDiffAVX512
+		addRowNBit = addRowNBitAVX512
+		rowErrors, rowNorm, tierError = rowErrorsAVX512, rowNormAVX512, tierErrorAVX512
+		parts = append(parts, "avx512")
+	}
+	if hasF16C() {
+		floatsToHalves, halvesToFloats, halfBytesToFloats = floatsToHalvesF16C, halvesToFloatsF16C, halfBytesToFloatsF16C
+		addRowF16 = addRowF16F16C
+		floatsToHalfBytes = floatsToHalfBytesF16C
+		parts = append(parts, "f16c")
+	}
+	impl = strings.Join(parts, "+")
 }
 
 // dotAVX2 equals dotGeneric up to the order of the additions (four 8-wide

@@ -40,7 +40,9 @@ func randRow(r *rand.Rand, n int) []float32 {
 
 const guard = 16
 
-func TestSIMDMatchesPortable(t *testing.T) {
+func TestSIMDMatchesPortable(t *testing.T) { eachSet(t, sIMDMatchesPortable) }
+
+func sIMDMatchesPortable(t *testing.T) {
 	t.Logf("kernels in use: %s", Impl())
 	r := rand.New(rand.NewPCG(9, 9))
 	for _, n := range lengths() {
@@ -195,7 +197,9 @@ func checkGuards(t *testing.T, x []float32, n int) {
 
 // Every one of the 65,536 halves, and tens of millions of floats, against
 // x448/float16, through the bulk kernels in use.
-func TestBulkHalvesAgainstX448(t *testing.T) {
+func TestBulkHalvesAgainstX448(t *testing.T) { eachSet(t, bulkHalvesAgainstX448) }
+
+func bulkHalvesAgainstX448(t *testing.T) {
 	all := make([]uint16, 1<<16)
 	for i := range all {
 		all[i] = uint16(i)
@@ -257,7 +261,9 @@ func TestAllFloats(t *testing.T) {
 
 // SumSquaredDiff equals the portable lane-ordered sum bit for bit, NaN,
 // infinite and signed-zero differences included: tier choices rest on it.
-func TestSumSquaredDiffMatchesPortable(t *testing.T) {
+func TestSumSquaredDiffMatchesPortable(t *testing.T) { eachSet(t, sumSquaredDiffMatchesPortable) }
+
+func sumSquaredDiffMatchesPortable(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 21))
 	specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 65504, -1e-40}
 	for _, n := range lengths() {
@@ -282,7 +288,9 @@ func TestSumSquaredDiffMatchesPortable(t *testing.T) {
 // A row whose minimum is zero and holds both +0 and -0: the portable scan
 // keeps the first zero as the bias, and so must every kernel, or the bias's
 // sign bit would depend on the lanes (it did in the AVX-512 kernel).
-func TestQuantizeZeroMinSign(t *testing.T) {
+func TestQuantizeZeroMinSign(t *testing.T) { eachSet(t, quantizeZeroMinSign) }
+
+func quantizeZeroMinSign(t *testing.T) {
 	negz := float32(math.Copysign(0, -1))
 	for _, n := range []int{16, 33, 64, 128} {
 		for pos := range n {
@@ -313,7 +321,9 @@ func TestQuantizeZeroMinSign(t *testing.T) {
 // more than once, and rows whose parameters leave the common case (zero or
 // tiny minimum, constant rows, values near the largest half, ranges whose
 // scale rounds to a subnormal half), with guard bands around the output.
-func TestQuantizeRowsMatchesPortable(t *testing.T) {
+func TestQuantizeRowsMatchesPortable(t *testing.T) { eachSet(t, quantizeRowsMatchesPortable) }
+
+func quantizeRowsMatchesPortable(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 17))
 	special := func(x []float32) {
 		switch r.IntN(8) {

@@ -1,0 +1,46 @@
+//go:build goexperiment.simd && amd64 && !purego
+
+package kernels
+
+import (
+	"reflect"
+	"testing"
+)
+
+// checkKernels fails unless the kernels in use are those of set s: every
+// dispatch point against the function that set installs.
+func checkKernels(t *testing.T, s string) {
+	t.Helper()
+	type point struct {
+		name     string
+		got      any
+		portable any
+		avx2     any
+		avx512   any
+	}
+	points := []point{
+		{"rowErrors", rowErrors, rowErrorsGeneric, rowErrorsGeneric, rowErrorsAVX512},
+		{"rowNorm", rowNorm, rowNormGeneric, rowNormGeneric, rowNormAVX512},
+		{"tierError", tierError, tierErrorGeneric, tierErrorGeneric, tierErrorAVX512},
+		{"quantizeRow", quantizeRow, quantizeRowGeneric, quantizeRowGeneric, quantizeRowAVX512},
+		{"dequantizeRow", dequantizeRow, dequantizeRowGeneric, dequantizeRowGeneric, dequantizeRowAVX512},
+		{"addRowNBit", addRowNBit, addRowNBitGeneric, addRowNBitGeneric, addRowNBitAVX512},
+		{"sumSquaredDiff", sumSquaredDiff, sumSquaredDiffGeneric, sumSquaredDiffGeneric, sumSquaredDiffAVX512},
+		{"newRowQuantizer", newRowQuantizer, newRowQuantizerGeneric, newRowQuantizerGeneric, newRowQuantizerAVX512},
+		{"dot", dot, dotGeneric, dotAVX2, dotAVX2},
+		{"axpy", axpy, axpyGeneric, axpyAVX2, axpyAVX2},
+		{"addRowF32", addRowF32, addRowF32Generic, addRowF32AVX2, addRowF32AVX2},
+		{"prefetch", prefetch, prefetchGeneric, prefetchSSE, prefetchSSE},
+	}
+	if hasF16C() {
+		points = append(points,
+			point{"floatsToHalves", floatsToHalves, floatsToHalvesGeneric, floatsToHalvesF16C, floatsToHalvesF16C},
+			point{"addRowF16", addRowF16, addRowF16Generic, addRowF16F16C, addRowF16F16C})
+	}
+	for _, p := range points {
+		want := map[string]any{SetPortable: p.portable, SetAVX2: p.avx2, SetAVX512: p.avx512}[s]
+		if reflect.ValueOf(p.got).Pointer() != reflect.ValueOf(want).Pointer() {
+			t.Errorf("set %s: %s is not that set's kernel", s, p.name)
+		}
+	}
+}
