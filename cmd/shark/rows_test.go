@@ -121,6 +121,11 @@ func TestTrainingRowsMixedWithNewRows(t *testing.T) {
 	if alone.AUC < 0.6 || mixed.Rows.Count != alone.Rows.Count || mixed.Rows.Excluded != alone.Rows.Excluded+4000 || math.Abs(mixed.AUC-alone.AUC) > 1e-9 {
 		t.Fatalf("mixed file %v on %+v; the new rows alone %v on %+v", mixed.AUC, mixed.Rows, alone.AUC, alone.Rows)
 	}
+	// train itself leaves them out of a test file, and says so.
+	tm := runRows(t, "train", train, "--test", mix, "-o", filepath.Join(dir, "m2.shark"), "--epochs", "1")
+	if tm.Rows.Count != alone.Rows.Count || tm.Rows.Excluded != mixed.Rows.Excluded || !strings.Contains(tm.Rows.Text, "rows the model was trained on left out") {
+		t.Fatalf("train --test mix.tsv scored %+v", tm.Rows)
+	}
 	// The training rows alone, in a file of their own: nothing to score.
 	lf := writeLines(t, filepath.Join(dir, "lf.tsv"), shuffled(lines[:4000]), false)
 	for _, args := range [][]string{{"eval", model, lf}, {"eval", model, newRows, "--test", lf}} {
