@@ -235,11 +235,11 @@ func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 // status is 130 or 143.
 func TestKilledQuantize(t *testing.T) {
 	if testing.Short() {
-		t.Skip("quantizes a 1 GiB table twenty times")
+		t.Skip("quantizes a 256 MiB table twenty times")
 	}
 	dir := t.TempDir()
 	in := filepath.Join(dir, "big.npy")
-	writeBigNpy(t, in, 1<<22, 64)
+	writeBigNpy(t, in, 1<<20, 64)
 	sum := digest(t, in)
 	tmp, outDir := filepath.Join(dir, "tmp"), filepath.Join(dir, "out")
 	os.Mkdir(tmp, 0o755)
@@ -253,57 +253,89 @@ func TestKilledQuantize(t *testing.T) {
 		}
 		return cmd
 	}
-	// The second run, with the input in the page cache as for the runs
-	// that follow, sets the points to interrupt at.
+	// The points to interrupt at are shares of a whole run's CPU time, not
+	// of its wall time: other tests sharing the cores stretch the wall
+	// time of the runs that follow, not the work each does.
 	var full time.Duration
 	for range 2 {
-		t0 := time.Now()
-		if err := start().Wait(); err != nil {
+		cmd := start()
+		if err := cmd.Wait(); err != nil {
 			t.Fatal(err)
 		}
-		full = time.Since(t0)
+		full = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		os.Remove(out)
 	}
 	interrupted := 0
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL} {
 		for _, at := range []float64{0.05, 0.2, 0.4, 0.6, 0.75, 0.9} {
 			cmd := start()
-			time.Sleep(time.Duration(at * float64(full)))
+			waitCPU(cmd.Process.Pid, time.Duration(at*float64(full)))
 			cmd.Process.Signal(sig)
-			err := cmd.Wait()
-			if err == nil { // it finished first
+			if err := cmd.Wait(); err == nil { // it finished first
 				os.Remove(out)
 				continue
 			}
 			interrupted++
-			ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
-			if sig != syscall.SIGKILL && ws.ExitStatus() != 128+int(sig) {
-				t.Errorf("%v at %.0f%%: exit %d", sig, 100*at, ws.ExitStatus())
-			}
-			if _, err := os.Stat(out); !os.IsNotExist(err) {
-				// Written whole and placed before the signal came: a
-				// complete file is all that may stand under the name.
-				if code, _, e := shark(t, "verify", out); code != 0 {
-					t.Fatalf("%v at %.0f%%: a broken file under the output's name: %s", sig, 100*at, e)
-				}
-				os.Remove(out)
-			}
-			for _, d := range []string{outDir, tmp} {
-				if ents, _ := os.ReadDir(d); len(ents) > 0 {
-					t.Errorf("%v at %.0f%%: left in %s: %v", sig, 100*at, filepath.Base(d), ents)
-					for _, e := range ents {
-						os.Remove(filepath.Join(d, e.Name()))
-					}
-				}
-			}
+			checkInterrupted(t, cmd, sig, at, out, outDir, tmp)
 		}
 	}
 	if !slicesEqual(sum, digest(t, in)) {
 		t.Fatal("the input changed")
 	}
-	t.Logf("a full run took %v; %d of 18 runs were interrupted", full.Round(time.Millisecond), interrupted)
+	t.Logf("a full run took %v of CPU; %d of 18 runs were interrupted", full.Round(time.Millisecond), interrupted)
 	if interrupted < 15 {
 		t.Fatalf("only %d runs were interrupted", interrupted)
+	}
+}
+
+// waitCPU returns once process pid has used cpu of CPU time (user and
+// system, from /proc/PID/stat), or has ended.
+func waitCPU(pid int, cpu time.Duration) {
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return
+		}
+		// Fields after the command's name, which is in parentheses and may
+		// hold spaces: state is the 1st, utime the 12th, stime the 13th.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		var ut, st int64
+		if len(f) > 12 {
+			fmt.Sscan(f[11], &ut)
+			fmt.Sscan(f[12], &st)
+		}
+		if len(f) == 0 || f[0] == "Z" || time.Duration(ut+st)*tick >= cpu {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// checkInterrupted checks what a run stopped by sig leaves: the exit
+// status of a caught signal, no broken file under the output's name, and
+// nothing in the output's or the temporary folder.
+func checkInterrupted(t *testing.T, cmd *exec.Cmd, sig syscall.Signal, at float64, out string, dirs ...string) {
+	t.Helper()
+	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if sig != syscall.SIGKILL && ws.ExitStatus() != 128+int(sig) {
+		t.Errorf("%v at %.0f%%: exit %d", sig, 100*at, ws.ExitStatus())
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		// Written whole and placed before the signal came: a complete
+		// file is all that may stand under the name.
+		if code, _, e := shark(t, "verify", out); code != 0 {
+			t.Fatalf("%v at %.0f%%: a broken file under the output's name: %s", sig, 100*at, e)
+		}
+		os.Remove(out)
+	}
+	for _, d := range dirs {
+		if ents, _ := os.ReadDir(d); len(ents) > 0 {
+			t.Errorf("%v at %.0f%%: left in %s: %v", sig, 100*at, filepath.Base(d), ents)
+			for _, e := range ents {
+				os.Remove(filepath.Join(d, e.Name()))
+			}
+		}
 	}
 }
 
