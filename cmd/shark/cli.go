@@ -90,11 +90,20 @@ func (p *progress) done() {
 // the command's inputs, whatever its spelling (a link, ".."), or a special
 // file (usage errors), and one whose folder takes no new file (a failure).
 func outputs(out []string, inputs ...string) error {
+	return checkOutputs(atomicfile.CheckOutput, out, inputs)
+}
+
+// folderOutputs is outputs for files of a folder the command makes.
+func folderOutputs(out []string, inputs ...string) error {
+	return checkOutputs(atomicfile.CheckOutputInNewFolder, out, inputs)
+}
+
+func checkOutputs(check func(string, ...string) error, out, inputs []string) error {
 	for _, o := range out {
 		if o == "" {
 			continue
 		}
-		if err := atomicfile.CheckOutput(o, inputs...); err != nil {
+		if err := check(o, inputs...); err != nil {
 			if errors.Is(err, atomicfile.ErrUnwritable) {
 				return err
 			}

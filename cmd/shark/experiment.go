@@ -82,7 +82,7 @@ func (c *cli) experiment(kind string, args []string, f *experimentFlags, cmdline
 	for _, name := range experiment.ReportFiles(kind) {
 		out = append(out, filepath.Join(f.out, name))
 	}
-	if err := outputs(out, inputs...); err != nil {
+	if err := folderOutputs(out, inputs...); err != nil {
 		return err
 	}
 	l, data, err := c.modelData(args[0], args[1], &f.data, true, kind != "taylor", false)

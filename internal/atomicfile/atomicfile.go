@@ -78,10 +78,22 @@ var ErrUnwritable = errors.New("its folder takes no new file")
 
 // CheckOutput refuses, before any work, an output path that is a
 // directory, a special file or one of inputs (whatever its spelling:
-// links, "..", hard links), and one whose folder takes no new file: it
-// creates the temporary file the output would be written to, and removes
-// it, so that a read-only folder fails now rather than after the work.
+// links, "..", hard links), and one whose folder takes no new file (or
+// does not exist): it creates the temporary file the output would be
+// written to, and removes it, so that a read-only folder fails now rather
+// than after the work.
 func CheckOutput(path string, inputs ...string) error {
+	return checkWritable(path, inputs, filepath.Dir)
+}
+
+// CheckOutputInNewFolder is CheckOutput for an output whose folder the
+// command makes (an experiment's report folder): the nearest folder above
+// it that exists must take a file.
+func CheckOutputInNewFolder(path string, inputs ...string) error {
+	return checkWritable(path, inputs, existingDir)
+}
+
+func checkWritable(path string, inputs []string, dirOf func(string) string) error {
 	path, err := throughLink(path)
 	if err != nil {
 		return err
@@ -89,7 +101,7 @@ func CheckOutput(path string, inputs ...string) error {
 	if err := checkOutput(path, inputs); err != nil {
 		return err
 	}
-	t, err := newTemp(existingDir(path), filepath.Base(path))
+	t, err := newTemp(dirOf(path), filepath.Base(path))
 	if err != nil {
 		return fmt.Errorf("output %s: %w (%w)", path, ErrUnwritable, err)
 	}

@@ -146,13 +146,18 @@ func TestUnwritableFolder(t *testing.T) {
 	if err := CheckOutput(out); !errors.Is(err, ErrUnwritable) {
 		t.Fatalf("CheckOutput in a read-only folder: %v", err)
 	}
-	if err := CheckOutput(filepath.Join(unwritableDir(t), "new", "out.shark")); !errors.Is(err, ErrUnwritable) {
-		t.Fatalf("CheckOutput in a folder to make in a read-only one: %v", err)
+	if err := CheckOutputInNewFolder(filepath.Join(unwritableDir(t), "new", "out.shark")); !errors.Is(err, ErrUnwritable) {
+		t.Fatalf("CheckOutputInNewFolder in a folder to make in a read-only one: %v", err)
 	}
-	for _, p := range []string{"out.shark", "new/deeper/out.shark"} { // folders a command makes
-		if err := CheckOutput(filepath.Join(t.TempDir(), p)); err != nil {
-			t.Fatal(err)
-		}
+	dir := t.TempDir()
+	if err := CheckOutput(filepath.Join(dir, "none", "out.shark")); !errors.Is(err, ErrUnwritable) {
+		t.Fatalf("CheckOutput in a folder that does not exist: %v", err)
+	}
+	if err := CheckOutput(filepath.Join(dir, "out.shark")); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckOutputInNewFolder(filepath.Join(dir, "new/deeper/out.shark")); err != nil { // folders a command makes
+		t.Fatal(err)
 	}
 }
 
