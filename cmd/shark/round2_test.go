@@ -221,6 +221,7 @@ func TestRound2EarlyFailures(t *testing.T) {
 	for _, args := range [][]string{
 		{"train", data, "-o", filepath.Join(ro, "m.shark"), "--epochs", "2"},
 		{"quantize", table, "-o", filepath.Join(ro, "q.shark")},
+		{"quantize", table, "-o", filepath.Join(dir, "no-such-folder", "q.shark")},
 	} {
 		o := sharkIn(t, dir, limits{}, args...)
 		if o.code != 1 || !strings.Contains(o.stderr, "takes no new file") || strings.Contains(o.stdout, "epoch") {
