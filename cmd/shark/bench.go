@@ -64,7 +64,7 @@ ratio, ratio_best_fp32}]}.`,
 			if c.json {
 				return c.result(res)
 			}
-			fmt.Fprintf(c.stdout, "table %s: %d × %d, rows stored in %s (fp32 %s)\n", res.Table, res.Rows, res.Dim, compress.Size(res.CompressedBytes), compress.Size(res.FP32Bytes))
+			fmt.Fprintf(c.stdout, "table %s: %d × %d, rows stored in %s (fp32 %s)\n", terminalSafe(res.Table), res.Rows, res.Dim, compress.Size(res.CompressedBytes), compress.Size(res.FP32Bytes))
 			fmt.Fprintf(c.stdout, "%d bags of %d Zipf(%.2f) ids on %d goroutine(s), kernels %s\n", res.Bags, res.BagSize, o.Zipf, res.Workers, res.Kernels)
 			fmt.Fprintf(c.stdout, "compressed: %.0f bags/s   fp32: %.0f bags/s   ratio %.2fx\n", res.CompressedPerSec, res.FP32PerSec, res.Ratio)
 			fmt.Fprintf(c.stdout, "fp32 with the prefetching loop: %.0f bags/s   ratio to fp32's faster loop %.2fx\n", res.FP32PrefetchPerSec, res.RatioBestFP32)

@@ -68,7 +68,7 @@ bytes.
 				return c.result(map[string]any{"file": out, "tables": len(cs.Tables), "periods": cs.Periods, "samples": st.Rows, "skipped": st.Skipped})
 			}
 			fmt.Fprintf(c.stdout, "counted %s samples of %d file(s) into %d tables over %d period(s): %s\n",
-				compress.Count(st.Rows), len(args)-1, len(cs.Tables), cs.Periods, out)
+				compress.Count(st.Rows), len(args)-1, len(cs.Tables), cs.Periods, quoteName(out))
 			return nil
 		},
 	}

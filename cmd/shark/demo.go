@@ -50,7 +50,7 @@ keep, compress, compressed, seconds}.`,
 
 func (c *cli) printDemo(res *experiment.DemoResult) error {
 	m, sc, r := res.Trained.Model, res.Scores, res.Compress
-	fmt.Fprintf(c.stdout, "1. data: %d Criteo-format rows in %s, signal in %v (strongest first), noise in %v\n", res.Rows, res.Data, res.Signal, res.Noise)
+	fmt.Fprintf(c.stdout, "1. data: %d Criteo-format rows in %s, signal in %v (strongest first), noise in %v\n", res.Rows, quoteName(res.Data), res.Signal, res.Noise)
 	fmt.Fprintf(c.stdout, "2. model: %d fields x %d dims, MLP %v; AUC %.4f on %s; %s of embeddings\n",
 		len(m.Fields), m.Cfg.Dim, m.Cfg.Hidden, res.Trained.Metrics.AUC, res.Trained.Rows.Text, compress.Size(r.EmbeddingBytesFP32))
 	fmt.Fprintf(c.stdout, "3. F-Permutation: Taylor ranks %v on top; Spearman with exact permutation %.3f; Taylor %.3fs vs exact %.3fs (%.0fx)\n",
@@ -61,6 +61,6 @@ func (c *cli) printDemo(res *experiment.DemoResult) error {
 	}
 	fmt.Fprintf(c.stdout, "4. compress (keep the best %d of the %d fields with values, 40%% budget): %s\n", res.Keep, res.Varying, r.Describe())
 	fmt.Fprintf(c.stdout, "   kept %v\n", r.KeptFields)
-	fmt.Fprintf(c.stdout, "   models %s and %s (%s); done in %.1fs. The files stay there.\n", res.ModelFile, res.CompressedFile, compress.Size(st.Size()), res.Seconds)
+	fmt.Fprintf(c.stdout, "   models %s and %s (%s); done in %.1fs. The files stay there.\n", quoteName(res.ModelFile), quoteName(res.CompressedFile), compress.Size(st.Size()), res.Seconds)
 	return nil
 }

@@ -107,7 +107,7 @@ func (c *cli) experiment(kind string, args []string, f *experimentFlags, cmdline
 	if c.json {
 		return c.result(map[string]any{"report": report, "results": filepath.Join(f.out, "results.json"), "rows": data.Rows})
 	}
-	fmt.Fprintf(c.stdout, "wrote %s (scores on %s)\n", report, data.Rows.Text)
+	fmt.Fprintf(c.stdout, "wrote %s (scores on %s)\n", quoteName(report), data.Rows.Text)
 	return nil
 }
 

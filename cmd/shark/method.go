@@ -131,9 +131,9 @@ func (c *cli) printScores(res *experiment.Scores, rows dataset.Rows) error {
 	}
 	for _, f := range sorted {
 		if f.Exact != nil {
-			fmt.Fprintf(tw, "%s\t%.6f\t%.6f\t%.6f\n", f.Name, f.Taylor, *f.Exact, *f.AUCDrop)
+			fmt.Fprintf(tw, "%s\t%.6f\t%.6f\t%.6f\n", terminalSafe(f.Name), f.Taylor, *f.Exact, *f.AUCDrop)
 		} else {
-			fmt.Fprintf(tw, "%s\t%.6f\n", f.Name, f.Taylor)
+			fmt.Fprintf(tw, "%s\t%.6f\n", terminalSafe(f.Name), f.Taylor)
 		}
 	}
 	tw.Flush()
@@ -232,7 +232,7 @@ out and the rest fine-tuned on.
 				return c.result(map[string]any{"base_auc": base.AUC, "auc": met.AUC, "logloss": met.LogLoss, "kept": pr.Kept, "dropped": pr.Dropped, "rounds": pr.Rounds,
 					"rows": data.Rows, "validation_rows": data.ValidRows})
 			}
-			fmt.Fprintf(c.stdout, "kept %d fields %v\ndropped %v\nAUC %.4f -> %.4f on %s; saved %s\n", len(pr.Kept), pr.Kept, pr.Dropped, base.AUC, met.AUC, data.Rows.Text, out)
+			fmt.Fprintf(c.stdout, "kept %d fields %v\ndropped %v\nAUC %.4f -> %.4f on %s; saved %s\n", len(pr.Kept), pr.Kept, pr.Dropped, base.AUC, met.AUC, data.Rows.Text, quoteName(out))
 			if data.ValidRows.Kind == dataset.RowsValid {
 				fmt.Fprintf(c.stdout, "tables chosen on the %s\n", data.ValidRows.Text)
 			}
@@ -343,7 +343,7 @@ func (c *cli) compress(args []string, d *dataFlags, opt pipeline.Options, out, r
 			ValidRows dataset.Rows `json:"validation_rows"`
 		}{res, data.Rows, data.ValidRows})
 	}
-	fmt.Fprintf(c.stdout, "%s, on %s\nsaved %s\n", res.Describe(), data.Rows.Text, out)
+	fmt.Fprintf(c.stdout, "%s, on %s\nsaved %s\n", res.Describe(), data.Rows.Text, quoteName(out))
 	if data.ValidRows.Kind == dataset.RowsValid {
 		fmt.Fprintf(c.stdout, "tables chosen on the %s\n", data.ValidRows.Text)
 	}

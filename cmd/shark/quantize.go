@@ -176,6 +176,6 @@ func (c *cli) printPlan(res compress.Result, out string) error {
 		budget = ", budget " + compress.Size(res.BudgetBytes)
 	}
 	fmt.Fprintf(c.stdout, "\ntables: %s -> %s (%s of fp32%s); file: %s -> %s, written to %s\n", total.FP32, total.Stored, total.Share,
-		budget, compress.Size(res.InputBytes), compress.Size(res.OutputBytes), out)
+		budget, compress.Size(res.InputBytes), compress.Size(res.OutputBytes), quoteName(out))
 	return nil
 }

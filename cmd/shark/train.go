@@ -54,7 +54,7 @@ the rest are pure noise; every column's values follow a Zipf law over 50 to
 			if c.json {
 				return c.result(map[string]any{"file": out, "rows": rows, "signal": sig, "noise": noise, "strength": truth.Strength, "vocab": truth.Vocab})
 			}
-			fmt.Fprintf(c.stdout, "wrote %d rows to %s; signal fields %v, noise fields %v\n", rows, out, sig, noise)
+			fmt.Fprintf(c.stdout, "wrote %d rows to %s; signal fields %v, noise fields %v\n", rows, quoteName(out), sig, noise)
 			return nil
 		},
 	}
@@ -164,7 +164,7 @@ func (c *cli) train(data, test, out string, d *dataFlags, cfg model.Config) erro
 		fmt.Fprintf(c.stdout, "epoch %d: train logloss %.4f, test AUC %.4f logloss %.4f\n", e.Epoch, e.TrainLoss, e.Valid.AUC, e.Valid.LogLoss)
 	}
 	fmt.Fprintf(c.stdout, "test AUC %.4f, logloss %.4f on %s (trained on %s rows, %d fields, %s of embeddings) in %.1fs; saved %s\n",
-		met.AUC, met.LogLoss, tr.Rows.Text, dataset.Count(tr.Train.Rows()), len(tr.Encoding.Fields), compress.Size(m.EmbeddingBytes()), secs, out)
+		met.AUC, met.LogLoss, tr.Rows.Text, dataset.Count(tr.Train.Rows()), len(tr.Encoding.Fields), compress.Size(m.EmbeddingBytes()), secs, quoteName(out))
 	return nil
 }
 
