@@ -147,6 +147,9 @@ func Export(rd *sharkfile.Reader, to string, layout Layout, w io.Writer) error {
 		return safetensors.Write(w, specs, rd.Header.Provenance)
 	case "pt":
 		pw := pytorch.NewWriter(w, "archive")
+		if s := rd.Structure(); s != nil {
+			pw.SetStructure(ptStructure(s, items))
+		}
 		same := sameItems(rd.File(), items)
 		for _, it := range items {
 			if of, ok := same[it.name]; ok {

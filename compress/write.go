@@ -39,9 +39,16 @@ func (p *Plan) Write(w io.Writer) error {
 	sw.SetProvenance(Provenance(Origin{Step: "quantize", Input: p.In.Name, Created: p.Settings.Created}))
 	byName := map[string]*TablePlan{}
 	var total, done int64
+	renamed := false
 	for _, t := range p.Tables {
 		byName[t.Name] = t
 		total += int64(t.Rows.Rows())
+		renamed = renamed || t.OutName != ""
+	}
+	if !p.TablesOnly && !renamed {
+		// The source's nesting (a checkpoint's dicts and scalars), for an
+		// export to write back; a file of some tensors alone has none.
+		sw.SetStructure(p.In.File.Structure)
 	}
 	for _, t := range p.In.File.Tensors {
 		if t.SameAs != "" {

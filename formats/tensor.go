@@ -163,6 +163,10 @@ type File struct {
 	Tensors []*Tensor
 	// Meta holds free-form metadata (safetensors __metadata__, .shark provenance).
 	Meta map[string]string
+	// Structure, if set, is how the file nests its tensors among other
+	// values (a training checkpoint's dicts, lists and scalars); nil for a
+	// flat set of named tensors.
+	Structure *Node
 	// Reader is the format's own reader of the file, for callers that need
 	// more than its tensors (a .shark file's *sharkfile.Reader), as
 	// image.Decode hands back the concrete image: nobody opens a file twice.

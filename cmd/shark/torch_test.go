@@ -10,7 +10,8 @@ import (
 )
 
 // A PyTorch checkpoint goes through the CLI and comes back as one PyTorch
-// opens with weights_only=True: quantize, then export in both layouts.
+// opens with weights_only=True, in its own structure: quantize, then export
+// in both layouts.
 func TestPyTorchThroughTheCLI(t *testing.T) {
 	dir := t.TempDir()
 	pt := facetest.Torch(t, dir)
@@ -32,8 +33,11 @@ func TestPyTorchThroughTheCLI(t *testing.T) {
 import sys, warnings, torch
 warnings.simplefilter("error")
 src = torch.load(sys.argv[1], weights_only=True)["state_dict"]
+# The exports keep the checkpoint's own structure: {"state_dict": ..., "epoch": 3}.
 deq = torch.load(sys.argv[2], weights_only=True)
 tiers = torch.load(sys.argv[3], weights_only=True)
+assert deq["epoch"] == 3 and tiers["epoch"] == 3 and len(deq) == 2 and len(tiers) == 2
+deq, tiers = deq["state_dict"], tiers["state_dict"]
 for k, v in src.items():
     assert deq[k].shape == v.shape and deq[k].dtype == torch.float32, k
     assert (deq[k] - v).abs().max() < 0.05 * v.abs().max(), k

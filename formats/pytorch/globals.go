@@ -27,7 +27,7 @@ var calls map[string]func(m *machine, args pyTuple) (any, error)
 
 func init() {
 	calls = map[string]func(m *machine, args pyTuple) (any, error){
-		"collections.OrderedDict":                    func(*machine, pyTuple) (any, error) { return &pyDict{}, nil },
+		"collections.OrderedDict":                    func(*machine, pyTuple) (any, error) { return &pyDict{ordered: true}, nil },
 		"torch._utils._rebuild_tensor_v2":            (*machine).rebuildTensor,
 		"torch._utils._rebuild_tensor":               (*machine).rebuildTensor,
 		"torch._utils._rebuild_parameter":            (*machine).firstTensor,

@@ -30,6 +30,7 @@ type (
 	pyDict struct {
 		keys, vals []any
 		index      map[any]int // of the keys that are strings or ints
+		ordered    bool        // a collections.OrderedDict, not a {}
 		inner      int
 		held       bool
 	}

@@ -34,7 +34,21 @@ func (c *checkpoint) file(root any, meta map[string]string, pickleBytes int) (*f
 		f.Tensors = append(f.Tensors, t)
 	}
 	markTied(f.Tensors, ts)
+	keepStructure(f, root, w.tensors, ts)
 	return f, nil
+}
+
+// keepStructure records how root nests the tensors, found at the paths of
+// found and named as in named, for an export to write back.
+func keepStructure(f *formats.File, root any, found, named []named) {
+	names := make(map[string]string, len(found))
+	for i, nt := range found {
+		names[nt.path] = named[i].path
+	}
+	var why string
+	if f.Structure, why = structure(root, names); why != "" {
+		f.Meta["pytorch.structure"] = "not kept for export: " + why
+	}
 }
 
 // tensor describes a tensor's data in its storage record: in place when it

@@ -34,6 +34,8 @@ type Writer struct {
 	// open is the size of the record being written, whose data descriptor
 	// (16 bytes, 24 from 4 GiB) archive/zip writes when the next begins.
 	open int64
+	// structure, if set, is what data.pkl holds (see SetStructure).
+	structure *formats.Node
 }
 
 // NewWriter writes to w, under the archive folder dir ("archive").
@@ -90,11 +92,15 @@ func (w *Writer) record(rec string, aligned bool) (io.Writer, error) {
 
 // Close writes the pickle, the small records and the zip's directory.
 func (w *Writer) Close() error {
+	pkl, err := w.pickle()
+	if err != nil {
+		return err
+	}
 	for _, r := range []struct {
 		name string
 		data []byte
 	}{
-		{"data.pkl", stateDict(w.entries)},
+		{"data.pkl", pkl},
 		{"byteorder", []byte("little")},
 		{"version", []byte("3\n")},
 	} {

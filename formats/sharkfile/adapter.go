@@ -84,7 +84,7 @@ func FromFile(f *formats.File) (*Reader, bool) {
 // File describes the container as a formats.File: dense tensors as stored,
 // compressed tables as float32 read back dequantized.
 func (rd *Reader) File() *formats.File {
-	f := &formats.File{Meta: rd.Header.Provenance, Reader: rd}
+	f := &formats.File{Meta: rd.Header.Provenance, Reader: rd, Structure: rd.structure}
 	for i := range rd.Header.Tensors {
 		e := &rd.Header.Tensors[i]
 		if e.Kind == KindAlias {

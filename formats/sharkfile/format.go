@@ -38,6 +38,7 @@ import (
 	"hash/crc32"
 
 	"shark/core"
+	"shark/formats"
 )
 
 const (
@@ -123,6 +124,10 @@ type Header struct {
 	Method     *Method           `msgpack:"method,omitempty"`
 	Provenance map[string]string `msgpack:"provenance,omitempty"`
 	Tensors    []Entry           `msgpack:"tensors"`
+	// Structure is how the source nested its tensors among other values
+	// (a training checkpoint's dicts, lists and scalars), flat in preorder;
+	// absent from files of flat sources and from files before it existed.
+	Structure []formats.FlatNode `msgpack:"structure,omitempty"`
 }
 
 // NewMethod is the record of a compression by rule, with priorities from

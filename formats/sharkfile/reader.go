@@ -32,6 +32,8 @@ type Reader struct {
 	tables map[string]*Table
 	dense  map[string]*Entry
 	parts  []*Reader // a table stored as parts: their readers (parts.go)
+	// structure is Header.Structure, rebuilt and checked (structure.go).
+	structure *formats.Node
 }
 
 // verified remembers which chunks of a block have passed their checksum
@@ -108,6 +110,9 @@ func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
 		return nil, formats.Errorf(name, hoff, formats.ErrUnsupported, "row codec %q (this shark reads %q)", rd.Header.Codec, Codec)
 	}
 	if err := rd.check(hoff); err != nil {
+		return nil, err
+	}
+	if err := rd.checkStructure(hoff); err != nil {
 		return nil, err
 	}
 	return rd, nil

@@ -566,6 +566,9 @@ func (w *Writer) Close() error {
 	if w.err != nil {
 		return w.err
 	}
+	if _, err := structureOf(w.h.Structure, w.names); err != nil {
+		return err
+	}
 	// Map keys in order: the same header, byte for byte, from every run.
 	var hbuf bytes.Buffer
 	enc := msgpack.NewEncoder(&hbuf)

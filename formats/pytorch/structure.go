@@ -1,0 +1,132 @@
+package pytorch
+
+import (
+	"fmt"
+	"strconv"
+
+	"shark/formats"
+)
+
+// maxStructure bounds the nodes of a structure kept for export; the walk
+// has bounded them by the pickle's bytes already, this by what a header
+// should carry.
+const maxStructure = 1 << 22
+
+// structure describes root for export: its dicts, lists, tuples and
+// scalars, its tensors by the names the file gives them (names maps a
+// tensor's dotted path to its name). It is nil, with no reason, for a flat
+// dict of tensors under their own names (a state_dict), which the writer
+// makes anyway; nil with a reason when root holds what cannot be written
+// back as torch.load(weights_only=True) reads it.
+func structure(root any, names map[string]string) (*formats.Node, string) {
+	if flat(root, names) {
+		return nil, ""
+	}
+	b := &structBuilder{names: names}
+	n, err := b.node(root, "", 0)
+	if err != nil {
+		return nil, err.Error()
+	}
+	return n, ""
+}
+
+// flat reports a dict of tensors, each named by its key.
+func flat(root any, names map[string]string) bool {
+	d, ok := root.(*pyDict)
+	if !ok || len(d.keys) == 0 {
+		return false
+	}
+	for i, k := range d.keys {
+		ks, ok := k.(string)
+		if _, isT := d.vals[i].(*tensor); !ok || !isT || names[ks] != ks {
+			return false
+		}
+	}
+	return true
+}
+
+type structBuilder struct {
+	names map[string]string
+	nodes int
+}
+
+func (b *structBuilder) node(v any, path string, depth int) (*formats.Node, error) {
+	if b.nodes++; b.nodes > maxStructure {
+		return nil, fmt.Errorf("more than %d values", maxStructure)
+	}
+	if depth > formats.MaxStructureDepth {
+		return nil, fmt.Errorf("%q nests deeper than %d levels", path, formats.MaxStructureDepth)
+	}
+	switch v := v.(type) {
+	case *tensor:
+		name, ok := b.names[path]
+		if !ok {
+			return nil, fmt.Errorf("the tensor at %q has no name", path)
+		}
+		return &formats.Node{Kind: formats.NodeTensor, Str: name}, nil
+	case *pyDict:
+		nk := formats.NodeDict
+		if v.ordered {
+			nk = formats.NodeOrderedDict
+		}
+		return b.container(nk, path, depth, v.keys, v.vals)
+	case *pyList:
+		return b.container(formats.NodeList, path, depth, nil, v.items)
+	case pyTuple:
+		return b.container(formats.NodeTuple, path, depth, nil, v)
+	case pyGlobal:
+		return &formats.Node{Kind: formats.NodeGlobal, Str: v.String()}, nil
+	}
+	if n, ok := scalarNode(v); ok {
+		return n, nil
+	}
+	return nil, fmt.Errorf("%q is a %s", path, kind(v))
+}
+
+// scalarNode is the leaf of a string, number, bool or None.
+func scalarNode(v any) (*formats.Node, bool) {
+	switch v := v.(type) {
+	case string:
+		return &formats.Node{Kind: formats.NodeStr, Str: v}, true
+	case int64:
+		return &formats.Node{Kind: formats.NodeInt, Int: v}, true
+	case float64:
+		return &formats.Node{Kind: formats.NodeFloat, Float: v}, true
+	case bool:
+		return &formats.Node{Kind: formats.NodeBool, Bool: v}, true
+	case nil:
+		return &formats.Node{Kind: formats.NodeNone}, true
+	}
+	return nil, false
+}
+
+// container builds a dict (keys set) or a list or tuple, naming paths as
+// the walker does.
+func (b *structBuilder) container(nk formats.NodeKind, path string, depth int, keys, vals []any) (*formats.Node, error) {
+	n := &formats.Node{Kind: nk}
+	for i, v := range vals {
+		key := strconv.Itoa(i)
+		if keys != nil {
+			kn, ok := scalarNode(keys[i])
+			if !ok {
+				return nil, fmt.Errorf("a key of %q is a %s", path, kind(keys[i]))
+			}
+			n.Keys = append(n.Keys, kn)
+			// A key the walker does not name (True, None, 0.5) names no
+			// tensor: a tensor under it is found by no path.
+			key = "\x00" + key
+			if ks, ok := keyString(keys[i]); ok {
+				key = ks
+			}
+		}
+		if path != "" {
+			key = path + "." + key
+		}
+		c, err := b.node(v, key, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		n.Items = append(n.Items, c)
+	}
+	return n, nil
+}
