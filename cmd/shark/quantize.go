@@ -40,9 +40,17 @@ Tiers, one of:
   --thresholds T32,T16,T8
                     P >= T32 fp32, >= T16 fp16, >= T8 int8, else int4
 
+A row goes to a lossy tier only if that tier holds it (values, and an int8 or
+int4 row's scale and bias, finite once rounded to binary16: |x| < 65520); otherwise it
+stays at fp32, as rows holding a NaN or an infinity do, whatever the
+fractions or thresholds ask. Such rows are counted (unfit_rows), and so are
+rows stored in a tier in which every value rounds to zero (zeroed_rows, such
+as an optimizer's squared-gradient averages near 1e-9); both are warned of.
+
 --json prints {input_bytes, output_bytes, budget_bytes, fp32_bytes, tables:
 [{name, rows, dim, bytes_before, bytes_after, tiers, rmse, max_abs_err,
-priority}]}.`
+priority, unfit_rows, zeroed_rows}]}; an error that is not a finite number
+is null.`
 
 // quantizeFlags are quantize's options.
 type quantizeFlags struct {
