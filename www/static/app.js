@@ -209,10 +209,11 @@ function showSummary(s) {
   body.replaceChildren();
   for (const t of s.tensors) {
     const role = t.tiers ? el('span', {}, el('span', { class: 'badge', text: t.role }), tierBar(t.tiers),
-      t.rmse ? el('span', { class: 'tiercounts', text: `RMSE ${t.rmse.toPrecision(3)}, max abs ${t.max_abs_err.toPrecision(3)}` }) : '')
+      t.rmse ? el('span', { class: 'tiercounts', text: `RMSE ${t.rmse.toPrecision(3)}, max abs ${t.max_abs_err == null ? 'not a number' : t.max_abs_err.toPrecision(3)}` }) : '')
       : t.table ? el('span', { class: 'badge', text: t.role }) : el('span', { class: 'muted', text: t.role });
     const name = el('td', {}, el('code', { text: t.name }));
-    if (t.gathered_by) name.append(el('div', { class: 'tiercounts', text: `Gather: ${t.gathered_by.join(', ')}` }));
+    // Why it is a table or not (a Gather node, an embedding module's name, its size), as inspect says.
+    if (t.why) name.append(el('div', { class: 'tiercounts', text: t.why }));
     body.append(el('tr', { 'data-name': t.name }, name, el('td', { text: t.shape_text }),
       el('td', { text: t.dtype }), el('td', { class: 'num', text: t.size }), el('td', {}, role)));
   }
