@@ -743,16 +743,25 @@ func (u *UI) openDialog(open func(path string)) {
 	d.Show()
 }
 
-// showTable draws a table's row-norm histogram and, when compressed, its tiers.
+// showTable says why a tensor is a table or not (the summary's words, as
+// every face shows them), and draws a table's row-norm histogram and, when
+// compressed, its tiers.
 func (u *UI) showTable(name string) {
 	if u.in == nil {
 		return
 	}
+	objs := []fyne.CanvasObject{bold(name)}
+	for _, ts := range u.summary.Tensors {
+		if ts.Name == name && ts.Why != "" {
+			objs = append(objs, widget.NewLabel(ts.Why))
+		}
+	}
 	t, err := u.in.File.Tensor(name)
 	if err != nil || (!t.IsTable(1) && t.Tiers == nil) {
+		u.details.Objects = objs
+		u.details.Refresh()
 		return
 	}
-	objs := []fyne.CanvasObject{bold(name)}
 	if t.Tiers != nil {
 		objs = append(objs, TierBar(*t.Tiers), widget.NewLabel("fp32 · fp16 · int8 · int4, dark to light"))
 	}
