@@ -43,6 +43,10 @@ const (
 // MaxStructureDepth bounds a structure's nesting, read or written.
 const MaxStructureDepth = 64
 
+// MaxStructureNodes bounds a structure's values (a state_dict of a million
+// tensors has a few million), read or written.
+const MaxStructureNodes = 1 << 22
+
 // IsContainer reports dicts, lists and tuples.
 func (k NodeKind) IsContainer() bool {
 	return k == NodeDict || k == NodeOrderedDict || k == NodeList || k == NodeTuple
@@ -104,6 +108,9 @@ func (n *Node) Flatten() []FlatNode {
 // Unflatten rebuilds the Node that Flatten listed, checking every count
 // against the nodes left, every kind, every key, and the depth.
 func Unflatten(fl []FlatNode) (*Node, error) {
+	if len(fl) > MaxStructureNodes {
+		return nil, fmt.Errorf("%w: structure of %d values, more than %d", ErrCorrupt, len(fl), MaxStructureNodes)
+	}
 	u := &unflattener{fl: fl}
 	n, err := u.node(0, false)
 	if err != nil {

@@ -68,3 +68,12 @@ func TestStructureFlatRefused(t *testing.T) {
 		}
 	}
 }
+
+// A structure of more values than a header should carry is refused before
+// anything is built of it.
+func TestStructureTooLarge(t *testing.T) {
+	fl := make([]FlatNode, MaxStructureNodes+1)
+	if _, err := Unflatten(fl); !errors.Is(err, ErrCorrupt) {
+		t.Fatal(err)
+	}
+}

@@ -7,11 +7,6 @@ import (
 	"shark/formats"
 )
 
-// maxStructure bounds the nodes of a structure kept for export; the walk
-// has bounded them by the pickle's bytes already, this by what a header
-// should carry.
-const maxStructure = 1 << 22
-
 // structure describes root for export: its dicts, lists, tuples and
 // scalars, its tensors by the names the file gives them (names maps a
 // tensor's dotted path to its name). It is nil, with no reason, for a flat
@@ -51,8 +46,10 @@ type structBuilder struct {
 }
 
 func (b *structBuilder) node(v any, path string, depth int) (*formats.Node, error) {
-	if b.nodes++; b.nodes > maxStructure {
-		return nil, fmt.Errorf("more than %d values", maxStructure)
+	// The walk has bounded the values by the pickle's bytes already; this
+	// bounds them by what a .shark header carries.
+	if b.nodes++; b.nodes > formats.MaxStructureNodes {
+		return nil, fmt.Errorf("more than %d values", formats.MaxStructureNodes)
 	}
 	if depth > formats.MaxStructureDepth {
 		return nil, fmt.Errorf("%q nests deeper than %d levels", path, formats.MaxStructureDepth)
@@ -112,6 +109,7 @@ func (b *structBuilder) container(nk formats.NodeKind, path string, depth int, k
 				return nil, fmt.Errorf("a key of %q is a %s", path, kind(keys[i]))
 			}
 			n.Keys = append(n.Keys, kn)
+			b.nodes++ // a key is a value of the flat structure too
 			// A key the walker does not name (True, None, 0.5) names no
 			// tensor: a tensor under it is found by no path.
 			key = "\x00" + key
