@@ -109,9 +109,9 @@ func keyString(k any) (string, bool) {
 
 // wrappers are the keys under which training scripts save a state_dict
 // beside other things ({"state_dict": ..., "epoch": 3}); when every tensor
-// of the model (every one that is no optimizer's state) is under one, the
-// names drop it, so that they are the state_dict's keys. Optimizer state
-// keeps its whole path ("optimizer_states.0.state.3.exp_avg").
+// but optimizer state and one-value tensors (metrics) is under one, the
+// names under it drop it, so that they are the state_dict's keys; the
+// others keep their whole path ("optimizer_states.0.state.3.exp_avg").
 var wrappers = []string{"state_dict", "model_state_dict"}
 
 func unwrap(ts []named) (string, []named) {
@@ -131,10 +131,10 @@ func unwrapUnder(ts []named, p string) ([]named, bool) {
 	model := 0
 	for i, t := range ts {
 		out[i] = t
-		if t.opt {
-			continue
-		}
 		rest, ok := strings.CutPrefix(t.path, p)
+		if !ok && (t.opt || oneValue(t.t)) {
+			continue // beside the model: its optimizer, a metric (Lightning's best_model_score)
+		}
 		if !ok || rest == "" {
 			return nil, false
 		}
@@ -148,6 +148,18 @@ func unwrapUnder(ts []named, p string) ([]named, bool) {
 		names[t.path] = true
 	}
 	return out, model > 0
+}
+
+// oneValue reports a tensor of one element or none: a step or a metric.
+func oneValue(t *tensor) bool {
+	n := int64(1)
+	for _, d := range t.shape {
+		n *= d
+		if n > 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // optimizerKey reports a dict key naming an optimizer's state: "optimizer",

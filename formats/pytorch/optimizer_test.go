@@ -38,6 +38,7 @@ opt.step()
 sd, osd = m.state_dict(), opt.state_dict()
 torch.save({"model": sd, "optimizer": osd, "epoch": 3}, os.path.join(out, "ckpt.pt"))
 torch.save({"state_dict": sd, "optimizer_states": [osd], "epoch": 3, "global_step": 1,
+            "callbacks": {"ModelCheckpoint{'monitor': 'val_loss'}": {"best_model_score": torch.tensor(0.25)}},
             "hyper_parameters": {"lr": 1e-3, "dims": [16, 8], "name": "net", "amp": False, "sched": None}},
            os.path.join(out, "lightning.pt"))
 torch.save(osd, os.path.join(out, "opt.pt"))
