@@ -158,6 +158,7 @@ func open(args []js.Value) (any, error) {
 		return nil, err
 	}
 	dropPlan()
+	dropCounts() // they were the file before's: a model's counts never rank another's rows
 	if state.in != nil {
 		state.in.Close()
 	}

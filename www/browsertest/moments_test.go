@@ -3,6 +3,7 @@ package browsertest
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"shark/compress"
+	"shark/formats"
+	"shark/formats/npz"
 )
 
 // created is the creation time the page and the references record.
@@ -112,6 +115,68 @@ func moments(t *testing.T, ctx context.Context) {
 		}
 		if msg := eval[string](t, ctx, `document.getElementById('error').hidden ? '' : document.getElementById('error').textContent`); msg != "" {
 			t.Fatalf("error after Cancel: %s", msg)
+		}
+	})
+
+	fileBefore(t, ctx)
+}
+
+// countsNPZ writes access counts for a table of rows rows: every row seen
+// (row+1) times, clicked once.
+func countsNPZ(t *testing.T, table string, rows int) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w := npz.NewWriter(&buf, false)
+	for k, suffix := range []string{".pos", ".neg"} {
+		b := make([]byte, 0, 8*rows)
+		for r := range rows {
+			b = binary.LittleEndian.AppendUint64(b, uint64(1+r*(1-k)))
+		}
+		if err := w.Write(table+suffix, formats.I64, []int64{int64(rows)}, bytes.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	path := filepath.Join(t.TempDir(), table+".counts.npz")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// fileBefore checks that nothing of the file before shows under the next:
+// its plan rows, its access counts, its hints; and that after a cancelled
+// measurement Compress can be pressed, as the page then says.
+func fileBefore(t *testing.T, ctx context.Context) {
+	t.Run("the file before leaves nothing under the next", func(t *testing.T) {
+		dropMeasured(t, ctx, "alpha.npz", tableNPZ(t, 3000, 8, "alpha_emb"))
+		if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID("counts-file"), []string{countsNPZ(t, "alpha_emb", 3000)})); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `document.getElementById('compress-hint').textContent.includes('access counts') && !document.getElementById('go').disabled`, time.Minute)
+		pace(t, ctx, 1000)
+		defer pace(t, ctx, 0)
+		drop(t, ctx, "beta.npz", tableNPZ(t, 20_000, 8, "beta_emb"))
+		waitJS(t, ctx, `document.getElementById('file-title').textContent === 'beta.npz' && !document.getElementById('compress').hidden`, time.Minute)
+		left := eval[[]string](t, ctx, `(() => { const l = [];
+			if (document.querySelector('#plan-rows tr[data-name="alpha_emb"]')) l.push('alpha_emb plan row');
+			if (document.getElementById('compress-hint').textContent.includes('access counts')) l.push('hint: ' + document.getElementById('compress-hint').textContent);
+			if (!document.getElementById('counts-name').textContent.startsWith('none')) l.push('counts: ' + document.getElementById('counts-name').textContent);
+			return l; })()`)
+		if len(left) > 0 {
+			t.Fatalf("alpha.npz's state shows under beta.npz: %q", left)
+		}
+		waitJS(t, ctx, `!document.getElementById('plan-busy').hidden`, time.Minute)
+		click(t, ctx, "#plan-cancel")
+		waitJS(t, ctx, `document.getElementById('plan-busy').hidden && document.getElementById('budget-note').textContent.includes('press Compress')`, 30*time.Second)
+		if eval[bool](t, ctx, `document.getElementById('go').disabled`) {
+			t.Fatal("the page says press Compress, and Compress is disabled")
+		}
+		pace(t, ctx, 0)
+		click(t, ctx, "#go") // measures, with beta's own norms, and writes
+		waitJS(t, ctx, `!document.getElementById('result').hidden && document.getElementById('download').download === 'beta.shark'`, time.Minute)
+		if msg := eval[string](t, ctx, `document.getElementById('budget-note').className === 'note' && !document.getElementById('budget-note').hidden ? document.getElementById('budget-note').textContent : ''`); msg != "" {
+			t.Fatalf("the page says: %s", msg)
 		}
 	})
 }

@@ -163,9 +163,10 @@ async function openFile(file, from) {
   resultFor = null;
   $('go').disabled = true;
   showError('');
-  delete $('plan-rows').dataset.measured;
-  for (const id of ['summary', 'tables', 'compress', 'export', 'result', 'export-link']) $(id).hidden = true;
+  forgetFile();
+  for (const id of ['summary', 'tables', 'compress', 'export', 'result', 'export-link', 'export-note']) $(id).hidden = true;
   for (const k of Object.keys(places)) showBusy(k, '');
+  showBusy('open', `Opening ${file.name}…`); // at once: the job before may take a moment to stop
   await stopRunning();
   if (my !== gen) return;
   let s;
@@ -193,6 +194,22 @@ async function openFile(file, from) {
   measure.addEventListener('click', replan);
   $('plan-rows').replaceChildren(el('tr', {}, el('td', { colspan: '6' }, measure)));
   $('go').disabled = false;
+}
+
+// forgetFile clears what the page showed of the file before: its plan, its
+// access counts (the worker drops them on open too) and its hints.
+const firstHint = $('compress-hint').textContent, noCounts = $('counts-name').textContent;
+function forgetFile() {
+  delete $('plan-rows').dataset.measured;
+  $('plan-rows').replaceChildren(el('tr', {}, el('td', { colspan: '6', class: 'muted', text: 'Measuring every row…' })));
+  $('plan-table').classList.remove('stale');
+  $('compress-hint').textContent = firstHint;
+  $('counts-name').textContent = noCounts;
+  $('counts-clear').hidden = true;
+  $('counts-file').value = '';
+  countsSet++;
+  note('');
+  $('plan-warn').hidden = true;
 }
 
 function showSummary(s) {
@@ -291,7 +308,9 @@ async function replan() {
   let p;
   try { p = await job('plan', label, (progress) => shark.plan(options(), progress)); } catch (e) {
     if (my !== gen || mine !== planning) return;
-    note(e.message === 'cancelled' ? 'Measuring cancelled: change the budget, or press Compress, to measure again.' : e.message, e.message !== 'cancelled');
+    const cut = e.message === 'cancelled';
+    note(cut ? 'Measuring cancelled: change the budget, or press Compress, to measure again.' : e.message, !cut);
+    if (cut) $('go').disabled = false; // as the note says: Compress measures, then writes
     return;
   }
   if (my !== gen || mine !== planning) return;
