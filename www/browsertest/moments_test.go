@@ -119,6 +119,7 @@ func moments(t *testing.T, ctx context.Context) {
 	})
 
 	fileBefore(t, ctx)
+	slider(t, ctx)
 }
 
 // countsNPZ writes access counts for a table of rows rows: every row seen
@@ -179,4 +180,64 @@ func fileBefore(t *testing.T, ctx context.Context) {
 			t.Fatalf("the page says: %s", msg)
 		}
 	})
+}
+
+// slider checks the budget slider at a budget that cannot be met: the
+// thumb, its label and the plan agree, and the smallest-budget mark sits
+// under the slider's lowest place, covering nothing, on a phone too.
+func slider(t *testing.T, ctx context.Context) {
+	t.Run("at an impossible budget the slider, its label and the plan agree", func(t *testing.T) {
+		dropMeasured(t, ctx, "narrow2.npz", tableNPZ(t, 20_000, 8, "gmf_user", "gmf_item"))
+		eval[bool](t, ctx, `(() => { const b = document.getElementById('budget'); b.value = 30; b.dispatchEvent(new Event('input')); b.dispatchEvent(new Event('change')); return true; })()`)
+		waitJS(t, ctx, `!document.getElementById('go').disabled && document.getElementById('budget-out').value === '30%'`, time.Minute)
+		eval[bool](t, ctx, `(document.getElementById('no-int4').click(), true)`)
+		defer eval[bool](t, ctx, `(document.getElementById('no-int4').click(), true)`)
+		waitJS(t, ctx, `!document.getElementById('plan-busy').hidden || !document.getElementById('budget-note').hidden`, time.Minute)
+		waitJS(t, ctx, `document.getElementById('plan-busy').hidden && Number(document.getElementById('budget').min) > 30`, time.Minute)
+		time.Sleep(300 * time.Millisecond) // any plan the slider's move starts
+		waitJS(t, ctx, `document.getElementById('plan-busy').hidden`, time.Minute)
+		state := eval[string](t, ctx, `(() => { const b = document.getElementById('budget');
+			return [b.value, b.min, document.getElementById('budget-out').value, document.getElementById('go').disabled,
+				document.getElementById('plan-table').classList.contains('stale'), document.getElementById('budget-note').textContent].join(' | '); })()`)
+		if !eval[bool](t, ctx, `(() => { const b = document.getElementById('budget');
+			return b.value === b.min && document.getElementById('budget-out').value === b.value + '%' && !document.getElementById('go').disabled &&
+				!document.getElementById('plan-table').classList.contains('stale'); })()`) {
+			t.Fatalf("value | min | label | Compress disabled | plan stale | note: %s", state)
+		}
+		t.Logf("value | min | label | Compress disabled | plan stale | note: %s", state)
+		checkMark(t, ctx)
+		shot(t, ctx, "12-impossible-budget-1280")
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
+			t.Fatal(err)
+		}
+		defer chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900))
+		checkMark(t, ctx)
+		if !eval[bool](t, ctx, `(() => { const r = document.getElementById('budget-min').getBoundingClientRect(); return r.left >= 0 && r.right <= window.innerWidth; })()`) {
+			t.Fatal("the smallest-budget mark is cut off at 390 px")
+		}
+		shot(t, ctx, "12-impossible-budget-390")
+	})
+}
+
+// checkMark checks that the smallest-budget mark's triangle points at the
+// thumb's centre at the slider's lowest value, and covers neither the note
+// nor the int4 box.
+func checkMark(t *testing.T, ctx context.Context) {
+	t.Helper()
+	off := eval[float64](t, ctx, `(() => { const b = document.getElementById('budget'), m = document.getElementById('budget-min');
+		const r = b.getBoundingClientRect(), th = parseFloat(getComputedStyle(b).getPropertyValue('--thumb')) || 16;
+		const tri = (m.querySelector('.tri') || m).getBoundingClientRect();
+		return tri.left + tri.width / 2 - (r.left + th / 2); })()`)
+	if off < -3 || off > 3 {
+		t.Fatalf("the smallest-budget mark is %.1f px from the thumb at the slider's lowest value", off)
+	}
+	over := eval[[]string](t, ctx, `(() => { const m = document.getElementById('budget-min').getBoundingClientRect(), l = [];
+		for (const e of [document.getElementById('no-int4').parentElement, document.getElementById('budget-note'), document.getElementById('budget')]) {
+			const r = e.getBoundingClientRect();
+			if (r.width && r.height && m.left < r.right && r.left < m.right && m.top < r.bottom && r.top < m.bottom) l.push(e.id || e.textContent);
+		}
+		return l; })()`)
+	if len(over) > 0 {
+		t.Fatalf("the smallest-budget mark covers %q", over)
+	}
 }

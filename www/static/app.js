@@ -301,8 +301,8 @@ function settingsChanged() {
 
 let planning = 0;
 async function replan() {
-  const my = gen, mine = ++planning;
-  $('budget-out').value = $('budget').value + '%';
+  const my = gen, mine = ++planning, asked = $('budget').value;
+  $('budget-out').value = asked + '%';
   stale();
   const label = $('plan-rows').dataset.measured ? 'Assigning tiers…' : 'Measuring every row in every tier…';
   let p;
@@ -317,6 +317,7 @@ async function replan() {
   $('plan-rows').dataset.measured = '1';
   $('plan-rows').dataset.workers = p.workers;
   showMin(p);
+  if ($('budget').value !== asked) { await movedUp(p, asked, my, mine); return; }
   $('plan-warn').hidden = !(p.warnings && p.warnings.length);
   $('plan-warn').textContent = (p.warnings || []).join('\n');
   $('compress-hint').textContent = `Each row is stored at fp32, fp16, int8 or int4 by its priority (here ${p.priority === 'counts' ? 'its access counts' : 'its L2 norm'}), within the budget; dense tensors pass through bit for bit.${p.workers > 1 ? ` Measured on ${p.workers} Web Workers, one a core.` : ''}`;
@@ -340,15 +341,23 @@ function note(msg, bad) {
 }
 
 // showMin puts the smallest feasible budget on the slider: its lower end,
-// marked where it falls.
+// marked under the thumb's lowest place (the slider's left end).
 function showMin(p) {
   if (!(p.min_budget > 0)) return;
   const pct = p.min_budget * 100, b = $('budget');
   b.min = Math.max(1, Math.ceil(pct));
-  const m = $('budget-min');
-  m.textContent = `smallest possible: ${pct.toFixed(1)}%`;
-  m.style.left = `${100 * (b.min - 1) / 99}%`;
-  m.hidden = false;
+  $('budget-min').replaceChildren(el('span', { class: 'tri', 'aria-hidden': 'true', text: '▲' }), `smallest possible: ${pct.toFixed(1)}%`);
+  $('budget-min').hidden = false;
+}
+
+// movedUp plans again where the slider moved itself: the budget asked fell
+// below its new lower end, and the thumb, the label and the plan all say
+// the smallest budget, with the note saying why.
+async function movedUp(p, asked, my, mine) {
+  const now = $('budget').value;
+  const why = `${asked}% is below the smallest possible budget${$('no-int4').checked ? ' without int4' : ''} (${(p.min_budget * 100).toFixed(1)}%): the budget is now ${now}%.`;
+  await replan();
+  if (my === gen && planning === mine + 1 && !$('go').disabled) note(why);
 }
 
 function showPlan(p) {
