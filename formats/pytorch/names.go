@@ -85,7 +85,7 @@ func (w *walker) container(id any, path string, depth int, keys, vals []any, opt
 				continue // a key shark cannot name (a tuple) holds no state_dict entry
 			}
 			key = k
-			inOpt = opt || optimizerKey(keys[i]) || (optDict && k == "state")
+			inOpt = opt || (optimizerKey(keys[i]) && holds(v)) || (optDict && k == "state")
 		}
 		if path != "" {
 			key = path + "." + key
@@ -160,6 +160,16 @@ func oneValue(t *tensor) bool {
 		}
 	}
 	return true
+}
+
+// holds reports a dict or list: an optimizer key holds one, where a
+// state_dict's key naming a parameter ("optim_gate.weight") holds a tensor.
+func holds(v any) bool {
+	switch v.(type) {
+	case *pyDict, *pyList:
+		return true
+	}
+	return false
 }
 
 // optimizerKey reports a dict key naming an optimizer's state: "optimizer",

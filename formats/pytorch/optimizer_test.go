@@ -27,8 +27,9 @@ class Net(torch.nn.Module):
         super().__init__()
         self.emb_l = torch.nn.ModuleList([torch.nn.Embedding(1200, 16), torch.nn.Embedding(1000, 8)])
         self.top = torch.nn.Linear(24, 1)
+        self.optim_gate = torch.nn.Linear(1, 1)
     def forward(self, a, b):
-        return self.top(torch.cat([self.emb_l[0](a), self.emb_l[1](b)], 1))
+        return self.optim_gate(self.top(torch.cat([self.emb_l[0](a), self.emb_l[1](b)], 1)))
 
 m = Net()
 opt = torch.optim.Adam(m.parameters(), lr=1e-3)
@@ -89,10 +90,10 @@ func TestOptimizerStateIsNoTable(t *testing.T) {
 		nopt   int
 		opt0   string
 	}{
-		{"ckpt.pt", []string{"model.emb_l.0.weight", "model.emb_l.1.weight"}, 12, "optimizer.state.0.step"},
+		{"ckpt.pt", []string{"model.emb_l.0.weight", "model.emb_l.1.weight"}, 18, "optimizer.state.0.step"},
 		// The wrapper goes from the model's names though the optimizer sits beside it.
-		{"lightning.pt", []string{"emb_l.0.weight", "emb_l.1.weight"}, 12, "optimizer_states.0.state.0.step"},
-		{"opt.pt", nil, 12, "state.0.step"},
+		{"lightning.pt", []string{"emb_l.0.weight", "emb_l.1.weight"}, 18, "optimizer_states.0.state.0.step"},
+		{"opt.pt", nil, 18, "state.0.step"},
 	}
 	for _, c := range cases {
 		f := openPT(t, filepath.Join(dir, c.file))
