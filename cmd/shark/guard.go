@@ -165,10 +165,11 @@ func (t terminalWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// isControl: C0 controls but for tab, line feed and carriage return (the
-// progress line's), DEL and C1 controls.
+// isControl: C0 controls but for tab and line feed (a carriage return
+// could overwrite a line: the progress line writes its own unfiltered),
+// DEL and C1 controls.
 func isControl(r rune) bool {
-	return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f || (r >= 0x80 && r < 0xa0)
+	return (r < 0x20 && r != '\t' && r != '\n') || r == 0x7f || (r >= 0x80 && r < 0xa0)
 }
 
 func safeText(p []byte) bool {

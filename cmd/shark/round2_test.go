@@ -338,3 +338,20 @@ func mustQuantize(t *testing.T, dir, in string) string {
 	}
 	return out
 }
+
+// The writer under every command's output escapes what could drive a
+// terminal and passes everything else byte for byte.
+func TestTerminalWriter(t *testing.T) {
+	for in, want := range map[string]string{
+		"ROWS × DIM\tok\n":     "ROWS × DIM\tok\n",
+		`{"name": "a\u001b"}`:  `{"name": "a\u001b"}`,
+		"x\x1b]0;pwn\x07.npz":  `x\u001b]0;pwn\u0007.npz`,
+		"a\rb\u009b2Jc\x7f":    `a\u000db\u009b2Jc\u007f`,
+		"bad \xff\xfe bytes\n": `bad \xff\xfe bytes` + "\n",
+	} {
+		var b bytes.Buffer
+		if n, err := (terminalWriter{&b}).Write([]byte(in)); err != nil || n != len(in) || b.String() != want {
+			t.Errorf("%q: wrote %q (%d, %v), want %q", in, b.String(), n, err, want)
+		}
+	}
+}
