@@ -222,3 +222,33 @@ func BenchmarkAddRow(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) { variants(b, n, k, k, nil) })
 	}
 }
+
+// benchRowKernel runs f on every 64-value row of n values: the kernels a
+// writer runs once a row.
+func benchRowKernel(b *testing.B, f func(row []float32)) {
+	for _, n := range benchSizes {
+		if n < 64 {
+			continue
+		}
+		src := randRow(rand.New(rand.NewPCG(2, 2)), n)
+		k := func() {
+			for r := 0; r < n/64; r++ {
+				f(src[r*64 : (r+1)*64])
+			}
+		}
+		variants(b, n, k, k, nil)
+	}
+}
+
+// BenchmarkRowErrors: a row measured in every lossy tier, what a budget
+// plan runs on every row.
+func BenchmarkRowErrors(b *testing.B) { benchRowKernel(b, func(r []float32) { RowErrors(r) }) }
+
+// BenchmarkRowNorm and BenchmarkTierError: what a fixed-fraction plan runs.
+func BenchmarkRowNorm(b *testing.B) { benchRowKernel(b, func(r []float32) { RowNorm(r) }) }
+
+func BenchmarkTierError(b *testing.B) {
+	for k, name := range []string{"fp16", "int8", "int4"} {
+		b.Run(name, func(b *testing.B) { benchRowKernel(b, func(r []float32) { TierError(k, r) }) })
+	}
+}

@@ -19,14 +19,14 @@ func checkKernels(t *testing.T, s string) {
 		avx512   any
 	}
 	points := []point{
-		{"rowErrors", rowErrors, rowErrorsGeneric, rowErrorsGeneric, rowErrorsAVX512},
-		{"rowNorm", rowNorm, rowNormGeneric, rowNormGeneric, rowNormAVX512},
-		{"tierError", tierError, tierErrorGeneric, tierErrorGeneric, tierErrorAVX512},
-		{"quantizeRow", quantizeRow, quantizeRowGeneric, quantizeRowGeneric, quantizeRowAVX512},
-		{"dequantizeRow", dequantizeRow, dequantizeRowGeneric, dequantizeRowGeneric, dequantizeRowAVX512},
-		{"addRowNBit", addRowNBit, addRowNBitGeneric, addRowNBitGeneric, addRowNBitAVX512},
-		{"sumSquaredDiff", sumSquaredDiff, sumSquaredDiffGeneric, sumSquaredDiffGeneric, sumSquaredDiffAVX512},
-		{"newRowQuantizer", newRowQuantizer, newRowQuantizerGeneric, newRowQuantizerGeneric, newRowQuantizerAVX512},
+		{"rowErrors", rowErrors, rowErrorsGeneric, rowErrorsAVX2, rowErrorsAVX512},
+		{"rowNorm", rowNorm, rowNormGeneric, rowNormAVX2, rowNormAVX512},
+		{"tierError", tierError, tierErrorGeneric, tierErrorAVX2, tierErrorAVX512},
+		{"quantizeRow", quantizeRow, quantizeRowGeneric, quantizeRowAVX2, quantizeRowAVX512},
+		{"dequantizeRow", dequantizeRow, dequantizeRowGeneric, dequantizeRowAVX2, dequantizeRowAVX512},
+		{"addRowNBit", addRowNBit, addRowNBitGeneric, addRowNBitAVX2, addRowNBitAVX512},
+		{"sumSquaredDiff", sumSquaredDiff, sumSquaredDiffGeneric, sumSquaredDiffAVX2, sumSquaredDiffAVX512},
+		{"newRowQuantizer", newRowQuantizer, newRowQuantizerGeneric, newRowQuantizerAVX2, newRowQuantizerAVX512},
 		{"dot", dot, dotGeneric, dotAVX2, dotAVX2},
 		{"axpy", axpy, axpyGeneric, axpyAVX2, axpyAVX2},
 		{"addRowF32", addRowF32, addRowF32Generic, addRowF32AVX2, addRowF32AVX2},

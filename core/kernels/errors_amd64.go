@@ -24,25 +24,18 @@ func rowErrorsAVX512(row []float32) (TierErrors, bool) {
 	b4, s4, i4, q4, _, _ := rowParams(4, mn, mx)
 	// A pass per tier, over the row in the L1 cache: one pass for all
 	// three keeps too many vectors live for the registers.
-	a16, t16, sq, finite := halfErrors(row)
-	if !finite {
+	// Each pass stores its sums and leaves the registers clean
+	// (rows_avx2_amd64.go), as the next one's float arguments are moved by
+	// legacy-SSE instructions.
+	var e TierErrors
+	var l16, l8, l4, lsq, m16, m8, m4 [8]float64
+	if !halfErrors(row, &l16, &m16, &lsq) {
 		return TierErrors{}, false
 	}
-	a8, t8 := codecErrors(row, b8, s8, i8, q8)
-	a4, t4 := codecErrors(row, b4, s4, i4, q4)
+	codecErrors(row, b8, s8, i8, q8, &l8, &m8)
+	codecErrors(row, b4, s4, i4, q4, &l4, &m4)
 	i := n &^ 15
-	var e TierErrors
-	var l16, l8, l4, lsq, m [8]float64
-	sq.Store(&lsq)
-	a16.Store(&l16)
-	a8.Store(&l8)
-	a4.Store(&l4)
-	t16.Store(&m)
-	e.MaxAbs[0] = max8(&m)
-	t8.Store(&m)
-	e.MaxAbs[1] = max8(&m)
-	t4.Store(&m)
-	e.MaxAbs[2] = max8(&m)
+	e.MaxAbs = [3]float64{max8(&m16), max8(&m8), max8(&m4)}
 	for ; i < n; i++ {
 		v := row[i]
 		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
@@ -69,17 +62,20 @@ func rowErrorsAVX512(row []float32) (TierErrors, bool) {
 	return e, true
 }
 
-// halfErrors is the fp16 round trip's squared differences and largest
-// magnitude in lanes, over the row's whole steps of 16. Each value is
+// halfErrors stores the fp16 round trip's squared differences in lanes
+// (into l) and their largest magnitude (in the lanes of m), and the squares
+// (into sq8), over the row's whole steps of 16; it returns false if one
+// holds a NaN or an infinity. Each value is
 // rounded as roundHalf rounds it, to nearest even: in place at bit 13 where
 // it rounds to a normal half; as a multiple of 2^-24 (the subnormal halves'
 // step; both scalings are exact) below 2^-14; and to infinity from 65520
 // up. (The constants are locals: a struct of vectors is copied through
 // memory at every use.)
-func halfErrors(row []float32) (acc, top, sq archsimd.Float64x8, finite bool) {
+func halfErrors(row []float32, l, m, sq8 *[8]float64) bool {
+	var acc, top, sq archsimd.Float64x8
 	b := archsimd.BroadcastUint32x16
 	magnitude, signBit, low, one, keep := b(0x7fffffff), b(0x80000000), b(0xfff), b(1), b(0xffffe000)
-	least, limit, inf := b(113<<23), b(0x477ff000), b(0x7f800000)
+	least, limit, inf, thirteen := b(113<<23), b(0x477ff000), b(0x7f800000), b(13)
 	up, down := archsimd.BroadcastFloat32x16(0x1p24), archsimd.BroadcastFloat32x16(0x1p-24)
 	absMask := archsimd.BroadcastUint64x8(1<<63 - 1)
 	var big archsimd.Uint32x16 // the largest magnitude's bits seen
@@ -91,19 +87,26 @@ func halfErrors(row []float32) (acc, top, sq archsimd.Float64x8, finite bool) {
 		lo, hi := v.GetLo().ConvertToFloat64(), v.GetHi().ConvertToFloat64()
 		sq = sq.Add(lo.Mul(lo)).Add(hi.Mul(hi))
 		sign := u.And(signBit)
-		normal := m.Add(low).Add(m.ShiftAllRight(13).And(one)).And(keep).Or(sign)
+		// A shift by a vector of counts, as in halfErrorsAVX2.
+		normal := m.Add(low).Add(m.ShiftRight(thirteen).And(one)).And(keep).Or(sign)
 		small := v.Mul(up).RoundToEvenScaled(0).Mul(down).AsUint32x16()
 		r := normal.Merge(small, m.GreaterEqual(least)).Merge(sign.Or(inf), m.Less(limit))
 		acc, top = addDiff(v, r.AsFloat32x16(), acc, top, absMask)
 	}
+	acc.Store(l)
+	top.Store(m)
+	sq.Store(sq8)
 	// NaNs and infinities have the largest magnitudes' bits.
-	return acc, top, sq, big.Less(inf).ToBits() == 0xffff
+	finite := big.Less(inf).ToBits() == 0xffff
+	archsimd.ClearAVXUpperBits()
+	return finite
 }
 
-// codecErrors is halfErrors for an N-bit codec: each value's code and its
+// codecErrors is halfErrors for an N-bit codec (into l and m): each value's code and its
 // decoded value, scale*q + bias, by the roundings of code16 and
 // nbitAVX512.
-func codecErrors(row []float32, bias, scale, inv float32, maxq int32) (acc, top archsimd.Float64x8) {
+func codecErrors(row []float32, bias, scale, inv float32, maxq int32, l, m *[8]float64) {
+	var acc, top archsimd.Float64x8
 	vb, vs, vi := archsimd.BroadcastFloat32x16(bias), archsimd.BroadcastFloat32x16(scale), archsimd.BroadcastFloat32x16(inv)
 	zero, vtop := archsimd.BroadcastInt32x16(0), archsimd.BroadcastInt32x16(maxq)
 	absMask := archsimd.BroadcastUint64x8(1<<63 - 1)
@@ -112,7 +115,9 @@ func codecErrors(row []float32, bias, scale, inv float32, maxq int32) (acc, top 
 		q := v.Sub(vb).Mul(vi).RoundToEvenScaled(0).ConvertToInt32().Max(zero).Min(vtop)
 		acc, top = addDiff(v, q.ConvertToFloat32().Mul(vs).Add(vb), acc, top, absMask)
 	}
-	return acc, top
+	acc.Store(l)
+	top.Store(m)
+	archsimd.ClearAVXUpperBits()
 }
 
 // max8 is the largest of the lanes' maxima, which are never NaN: by
@@ -154,10 +159,12 @@ func minMaxAVX512(src []float32) (float32, float32) {
 		v := archsimd.LoadFloat32x16Slice(src[i:])
 		vmin, vmax = vmin.Min(v), vmax.Max(v)
 	}
-	l8, h8 := vmin.GetLo().Min(vmin.GetHi()), vmax.GetLo().Max(vmax.GetHi())
-	l4, h4 := l8.GetLo().Min(l8.GetHi()), h8.GetLo().Max(h8.GetHi())
-	mn := min(min(l4.GetElem(0), l4.GetElem(1)), min(l4.GetElem(2), l4.GetElem(3)))
-	mx := max(max(h4.GetElem(0), h4.GetElem(1)), max(h4.GetElem(2), h4.GetElem(3)))
+	var lo, hi [8]float32
+	vmin.GetLo().Min(vmin.GetHi()).Store(&lo)
+	vmax.GetLo().Max(vmax.GetHi()).Store(&hi)
+	archsimd.ClearAVXUpperBits()
+	mn := min(min(min(lo[0], lo[1]), min(lo[2], lo[3])), min(min(lo[4], lo[5]), min(lo[6], lo[7])))
+	mx := max(max(max(hi[0], hi[1]), max(hi[2], hi[3])), max(max(hi[4], hi[5]), max(hi[6], hi[7])))
 	for ; i < n; i++ {
 		mn, mx = min(mn, src[i]), max(mx, src[i])
 	}
@@ -185,10 +192,12 @@ func rowNormAVX512(row []float32) (float64, bool) {
 		sq = sq.Add(lo.Mul(lo)).Add(hi.Mul(hi))
 	}
 	if big.Less(inf).ToBits() != 0xffff {
+		archsimd.ClearAVXUpperBits()
 		return 0, false
 	}
 	var l [8]float64
 	sq.Store(&l)
+	archsimd.ClearAVXUpperBits()
 	for ; i < n; i++ {
 		v := row[i]
 		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
@@ -211,21 +220,18 @@ func tierErrorAVX512(k int, row []float32) (float64, float64) {
 	if n < 16 {
 		return tierErrorGeneric(k, row)
 	}
-	var acc, top archsimd.Float64x8
+	var l, m, sq [8]float64
 	var back func(v float32) float32
 	if k == 0 {
-		acc, top, _, _ = halfErrors(row)
+		halfErrors(row, &l, &m, &sq)
 		back = roundHalf
 	} else {
 		bits := 8 >> (k - 1)
 		mn, mx := minMaxAVX512(row)
 		b, s, inv, q, _, _ := rowParams(bits, mn, mx)
-		acc, top = codecErrors(row, b, s, inv, q)
+		codecErrors(row, b, s, inv, q, &l, &m)
 		back = func(v float32) float32 { return float32(s*float32(quantizeOne(v, b, inv, q))) + b }
 	}
-	var l, m [8]float64
-	acc.Store(&l)
-	top.Store(&m)
 	maxAbs := max8(&m)
 	for i := n &^ 15; i < n; i++ {
 		d := float64(row[i]) - float64(back(row[i]))

@@ -59,7 +59,7 @@ func rowParams16(bits int, mn, mx archsimd.Float32x16) (bias, inv archsimd.Float
 	scale = scale.Merge(one, nz)
 	hs = hs.Merge(archsimd.BroadcastUint32x16(0x3c00), nz)
 	inv = one.Div(scale)
-	return bias, inv, hs.Or(hb.ShiftAllLeft(16)), okB.And(okS).ToBits()
+	return bias, inv, hs.Or(hb.ShiftLeft(archsimd.BroadcastUint32x16(16))), okB.And(okS).ToBits()
 }
 
 // roundHalf16 rounds each lane of v to the nearest binary16 value, ties to
@@ -74,9 +74,11 @@ func roundHalf16(v archsimd.Float32x16, zeroOK bool) (archsimd.Float32x16, archs
 	m := b.And(archsimd.BroadcastUint32x16(0x7fffffff))
 	lo, hi := archsimd.BroadcastUint32x16(113<<23), archsimd.BroadcastUint32x16(143<<23)
 	// Normal: m += 0xfff + (m>>13)&1, then the low 13 bits dropped.
-	r := m.Add(archsimd.BroadcastUint32x16(0xfff)).Add(m.ShiftAllRight(13).And(archsimd.BroadcastUint32x16(1))).
+	// Shifts by vectors of counts, as in halfErrorsAVX2.
+	thirteen := archsimd.BroadcastUint32x16(13)
+	r := m.Add(archsimd.BroadcastUint32x16(0xfff)).Add(m.ShiftRight(thirteen).And(archsimd.BroadcastUint32x16(1))).
 		AndNot(archsimd.BroadcastUint32x16(0x1fff))
-	h := r.ShiftAllRight(13).Sub(archsimd.BroadcastUint32x16(112 << 10))
+	h := r.ShiftRight(thirteen).Sub(archsimd.BroadcastUint32x16(112 << 10))
 	normal := m.GreaterEqual(lo)
 	ok := r.Less(hi)
 	// Subnormal: k = rint(|v| * 2^24) is the half's bits, k * 2^-24 its value.
@@ -87,7 +89,7 @@ func roundHalf16(v archsimd.Float32x16, zeroOK bool) (archsimd.Float32x16, archs
 	if !zeroOK {
 		sub = sub.And(m.NotEqual(archsimd.BroadcastUint32x16(0)))
 	}
-	return s.Or(r).AsFloat32x16(), s.ShiftAllRight(16).Or(h), ok.And(normal).Or(sub)
+	return s.Or(r).AsFloat32x16(), s.ShiftRight(archsimd.BroadcastUint32x16(16)).Or(h), ok.And(normal).Or(sub)
 }
 
 // rowQuantizerAVX512 is the RowQuantizer of the SIMD build for widths that
@@ -113,6 +115,7 @@ func (q *rowQuantizerAVX512) Add(dst []byte, src []float32) {
 		vmin, vmax = vmin.Min(v), vmax.Max(v)
 	}
 	q.mins[q.n], q.maxs[q.n] = vmin, vmax
+	archsimd.ClearAVXUpperBits() // the caller's scalar code follows (rows_avx2_amd64.go)
 	q.dst[q.n], q.src[q.n] = dst, src
 	if q.n++; q.n == 16 {
 		q.encode()
@@ -148,11 +151,16 @@ func (q *rowQuantizerAVX512) encode() {
 		out, row := q.dst[j][:nb+4], q.src[j]
 		q.dst[j], q.src[j] = nil, nil
 		if ok&(1<<j) == 0 {
+			archsimd.ClearAVXUpperBits() // its float code follows (rows_avx2_amd64.go)
 			quantizeRowAVX512(q.bits, out, row)
 			continue
 		}
 		binary.LittleEndian.PutUint32(out[nb:], tails[j])
-		vmn, vinv := archsimd.BroadcastFloat32x16(biases[j]), archsimd.BroadcastFloat32x16(invs[j])
+		// Row j's parameters taken from the vectors: loading them from
+		// biases and invs is a legacy-SSE MOVSS, which pays the transition
+		// of BenchmarkVectorToScalar at every row.
+		idx := archsimd.BroadcastUint32x16(uint32(j))
+		vmn, vinv := bias.Permute(idx), inv.Permute(idx)
 		switch {
 		case q.bits == 8:
 			for i := 0; i+16 <= len(row); i += 16 {
@@ -164,9 +172,11 @@ func (q *rowQuantizerAVX512) encode() {
 					Store((*[16]uint8)(out[i/2 : i/2+16]))
 			}
 		default:
+			archsimd.ClearAVXUpperBits() // before float arguments move
 			codesAVX512(q.bits, out[:nb], row, biases[j], invs[j], maxq)
 		}
 	}
+	archsimd.ClearAVXUpperBits()
 	q.n = 0
 }
 

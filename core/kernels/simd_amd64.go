@@ -33,6 +33,11 @@ func installSIMD(set string) {
 	prefetch = prefetchSSE // PREFETCHT0 is in every amd64 CPU
 	dot, axpy = dotAVX2, axpyAVX2
 	addRowF32 = addRowF32AVX2
+	quantizeRow, dequantizeRow = quantizeRowAVX2, dequantizeRowAVX2
+	newRowQuantizer = newRowQuantizerAVX2
+	sumSquaredDiff = sumSquaredDiffAVX2
+	addRowNBit = addRowNBitAVX2
+	rowErrors, rowNorm, tierError = rowErrorsAVX2, rowNormAVX2, tierErrorAVX2
 	if set == SetAVX512 {
 		quantizeRow, dequantizeRow = quantizeRowAVX512, dequantizeRowAVX512
 		newRowQuantizer = newRowQuantizerAVX512
@@ -68,6 +73,7 @@ func dotAVX2(x, y []float32) float32 {
 	}
 	var lanes [8]float32
 	a0.Add(a1).Add(a2.Add(a3)).StoreSlice(lanes[:])
+	archsimd.ClearAVXUpperBits() // before scalar float code (rows_avx2_amd64.go)
 	s := ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
 	for ; i < n; i++ {
 		s += x[i] * y[i]
@@ -97,6 +103,7 @@ func sumSquaredDiffAVX512(a, b []float32) (float64, float64) {
 	var lane, m [8]float64
 	acc.Store(&lane)
 	mx.Store(&m)
+	archsimd.ClearAVXUpperBits()
 	maxAbs := 0.0
 	for _, v := range m {
 		if v > maxAbs {
@@ -130,6 +137,7 @@ func axpyAVX2(a float32, x, y []float32) {
 	for ; i+8 <= n; i += 8 {
 		archsimd.LoadFloat32x8Slice(y[i:]).Add(va.Mul(archsimd.LoadFloat32x8Slice(x[i:]))).StoreSlice(y[i:])
 	}
+	archsimd.ClearAVXUpperBits()
 	for ; i < n; i++ {
 		y[i] += a * x[i]
 	}
@@ -181,6 +189,7 @@ func codesAVX512(bits int, dst []byte, src []float32, mn, inv float32, maxq int3
 		p := u.And(archsimd.BroadcastInt16x8(0x0f)).Or(u.ShiftAllRight(4).And(archsimd.BroadcastInt16x8(0xf0)))
 		p.TruncateToInt8().AsUint8x16().StoreSlicePart(dst[i/2 : i/2+8])
 	}
+	archsimd.ClearAVXUpperBits()
 	if bits == 4 {
 		clear(dst[i/2 : nb])
 	}
@@ -250,6 +259,7 @@ func nbitAVX512(bits int, dst []float32, src []byte, add bool) {
 			addCodes32(x, vs, vb, (*[16]float32)(dst[i:i+16]), (*[16]float32)(dst[i+16:i+32]), add)
 		}
 	}
+	archsimd.ClearAVXUpperBits()
 	if i < n {
 		nbitTail(bits, dst, src, i, scale, bias, add)
 	}
@@ -280,6 +290,7 @@ func nbitTail(bits int, dst []float32, src []byte, i int, scale, bias float32, a
 		}
 		v.StoreSlice(dst[i:])
 	}
+	archsimd.ClearAVXUpperBits()
 	per := 8 / bits
 	mask := byte(1)<<bits - 1
 	for ; i < n; i++ {
@@ -318,6 +329,7 @@ func addRowF32AVX2(dst []float32, src []byte) {
 	for ; i+8 <= n; i += 8 {
 		archsimd.LoadFloat32x8Slice(dst[i:]).Add(archsimd.LoadFloat32x8Slice(x[i:])).StoreSlice(dst[i:])
 	}
+	archsimd.ClearAVXUpperBits()
 	for ; i < n; i++ {
 		dst[i] += x[i]
 	}
