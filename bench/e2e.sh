@@ -7,6 +7,8 @@
 #
 #   bench/e2e.sh                       # 2,097,152 x 64: 512 MiB
 #   ROWS=16777216 bench/e2e.sh         # 4 GiB
+#   SETS="avx2 portable" bench/e2e.sh  # these kernel sets only (default:
+#                                      # every set the CPU allows)
 #
 # Needs bin/shark (./build.sh), GNU time (apt-get install time) and, for
 # the peers, Debian's python3-numpy and python3-torch. The files go to
@@ -70,13 +72,28 @@ op = {"8": torch.ops.quantized.embedding_bag_byte_prepack, "4": torch.ops.quanti
 torch.save(op(torch.from_numpy(np.load(sys.argv[1]))), sys.argv[2])
 PYEOF
 
-names=(cp "shark --budget 30%" "shark --int8 1" "shark --int4 1" "shark --fp16 1" "NumPy fp16 cast, np.save" "NumPy int8 rowwise, np.savez" "PyTorch byte_prepack, torch.save" "PyTorch 4bit_prepack, torch.save")
-cmds=(
-  "cp $IN $D/copy.npy"
-  "$SHARK quantize $IN -o $D/budget.shark --budget 30%"
-  "$SHARK quantize $IN -o $D/int8.shark --fp32 0 --fp16 0 --int8 1 --int4 0"
-  "$SHARK quantize $IN -o $D/int4.shark --fp32 0 --fp16 0 --int8 0 --int4 1"
-  "$SHARK quantize $IN -o $D/fp16.shark --fp32 0 --fp16 1 --int8 0 --int4 0"
+# The kernel sets to measure: every set this CPU allows (shark version
+# --json), or SETS="avx2 portable"; each shark command runs under each, by
+# SHARK_KERNELS.
+"$SHARK" version
+if [ -z "${SETS:-}" ]; then
+  SETS="$("$SHARK" version --json | $PY -c 'import json, sys; print(" ".join(json.load(sys.stdin).get("kernel_sets", [])))')"
+fi
+names=(cp)
+cmds=("cp $IN $D/copy.npy")
+for set in ${SETS:-default}; do
+  run="$SHARK"
+  [ "$set" = default ] || run="env SHARK_KERNELS=$set $SHARK"
+  names+=("shark --budget 30% [$set]" "shark --int8 1 [$set]" "shark --int4 1 [$set]" "shark --fp16 1 [$set]")
+  cmds+=(
+    "$run quantize $IN -o $D/budget.shark --budget 30%"
+    "$run quantize $IN -o $D/int8.shark --fp32 0 --fp16 0 --int8 1 --int4 0"
+    "$run quantize $IN -o $D/int4.shark --fp32 0 --fp16 0 --int8 0 --int4 1"
+    "$run quantize $IN -o $D/fp16.shark --fp32 0 --fp16 1 --int8 0 --int4 0"
+  )
+done
+names+=("NumPy fp16 cast, np.save" "NumPy int8 rowwise, np.savez" "PyTorch byte_prepack, torch.save" "PyTorch 4bit_prepack, torch.save")
+cmds+=(
   "$PY $D/np_fp16.py $IN $D/np16.npy"
   "$PY $D/np_int8.py $IN $D/np8.npz"
   "$PY $D/torch_prepack.py $IN $D/t8.pt 8"
@@ -100,10 +117,10 @@ median() { sort -n "$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 peak() { sort -n -k2 "$1" | tail -1 | cut -d' ' -f2; }
 cp_best="$(best "$D/runs.0")"
 printf '\n%s x %s float32 (%s MiB), %s runs each, alternating; wall seconds\n\n' "$ROWS" "$DIM" "$((ROWS * DIM * 4 >> 20))" "$RUNS"
-printf '| %-34s | %7s | %7s | %8s | %9s |\n' command best median "vs cp" "peak MiB"
-printf '|%s|%s|%s|%s|%s|\n' "------------------------------------" "---------" "---------" "----------" "-----------"
+printf '| %-40s | %7s | %7s | %8s | %9s |\n' command best median "vs cp" "peak MiB"
+printf '|%s|%s|%s|%s|%s|\n' "------------------------------------------" "---------" "---------" "----------" "-----------"
 for i in "${!cmds[@]}"; do
   b="$(best "$D/runs.$i")"
   awk -v n="${names[$i]}" -v b="$b" -v m="$(median "$D/runs.$i")" -v c="$cp_best" -v p="$(peak "$D/runs.$i")" \
-    'BEGIN { printf "| %-34s | %7s | %7s | %7.2fx | %9.1f |\n", n, b, m, b / c, p / 1024 }'
+    'BEGIN { printf "| %-40s | %7s | %7s | %7.2fx | %9.1f |\n", n, b, m, b / c, p / 1024 }'
 done
