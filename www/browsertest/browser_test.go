@@ -182,7 +182,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("drop lists tensors", func(t *testing.T) {
 		drop(t, ctx, "ncf-ml1m-mlp.npz", npz)
 		waitJS(t, ctx, `document.querySelectorAll('#tensor-rows tr').length === 10`, time.Minute)
-		rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#tensor-rows tr')].map(r => r.cells[0].textContent + ' ' + r.cells[1].textContent)`))
+		rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#tensor-rows tr')].map(r => r.cells[0].querySelector('code').textContent + ' ' + r.cells[1].textContent)`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -431,9 +431,12 @@ func checkSummary(t *testing.T, ctx context.Context, path string) {
 	sum := compress.Summarize(in)
 	var want []string
 	for _, ts := range sum.Tensors {
-		want = append(want, strings.Join([]string{ts.Name, ts.ShapeText, ts.DType, ts.Size, ts.Role}, "|"))
+		want = append(want, strings.Join([]string{ts.Name, ts.Why, ts.ShapeText, ts.DType, ts.Size, ts.Role}, "|"))
 	}
-	got := eval[[]string](t, ctx, `[...document.querySelectorAll('#tensor-rows tr')].map(r => [...r.cells].map(c => c.querySelector('.badge,.muted') ? c.querySelector('.badge,.muted').textContent : c.textContent).join('|'))`)
+	// The first cell is the name and why it is a table or not.
+	got := eval[[]string](t, ctx, `[...document.querySelectorAll('#tensor-rows tr')].map(r => [...r.cells].map((c, i) => i === 0
+		? c.querySelector('code').textContent + '|' + (c.querySelector('.tiercounts') ? c.querySelector('.tiercounts').textContent : '')
+		: c.querySelector('.badge,.muted') ? c.querySelector('.badge,.muted').textContent : c.textContent).join('|'))`)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("the page lists\n%s\nthe summary is\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
