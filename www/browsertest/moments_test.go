@@ -120,6 +120,7 @@ func moments(t *testing.T, ctx context.Context) {
 
 	fileBefore(t, ctx)
 	slider(t, ctx)
+	longNames(t, ctx)
 }
 
 // countsNPZ writes access counts for a table of rows rows: every row seen
@@ -210,7 +211,7 @@ func slider(t *testing.T, ctx context.Context) {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
 			t.Fatal(err)
 		}
-		defer chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900))
+		defer chromedp.Do(ctx, chromedp.EmulateReset())
 		checkMark(t, ctx)
 		if !eval[bool](t, ctx, `(() => { const r = document.getElementById('budget-min').getBoundingClientRect(); return r.left >= 0 && r.right <= window.innerWidth; })()`) {
 			t.Fatal("the smallest-budget mark is cut off at 390 px")
@@ -240,4 +241,50 @@ func checkMark(t *testing.T, ctx context.Context) {
 	if len(over) > 0 {
 		t.Fatalf("the smallest-budget mark covers %q", over)
 	}
+}
+
+// longNames checks a model of TorchRec-named tables at 1280 and 390 px:
+// every name's distinguishing part (t_cat_N.weight) shows whole inside its
+// cell or card, the full name is its tooltip, and the page never scrolls
+// sideways.
+func longNames(t *testing.T, ctx context.Context) {
+	t.Run("long names show their distinguishing part, and the page fits a phone", func(t *testing.T) {
+		var names []string
+		for i := range 26 {
+			names = append(names, fmt.Sprintf("model.sparse_arch.embedding_bag_collection.embedding_bags.t_cat_%d.weight", i))
+		}
+		dropMeasured(t, ctx, "torchrec.npz", tableNPZ(t, 1000, 4, names...))
+		waitJS(t, ctx, `document.querySelectorAll('#table-cards svg').length === 26 && document.querySelectorAll('#plan-rows tr[data-name]').length === 26`, time.Minute)
+		defer chromedp.Do(ctx, chromedp.EmulateReset())
+		for _, w := range []int64{1280, 390} {
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, 844)); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Millisecond) // the layout settles
+			bad := eval[[]string](t, ctx, `(() => {
+				const l = [], W = document.documentElement.scrollWidth;
+				if (W > window.innerWidth) l.push('the page is ' + W + ' px wide in ' + window.innerWidth);
+				let n = 0;
+				for (const row of document.querySelectorAll('#tensor-rows tr, #table-cards .card, #plan-rows tr[data-name]')) {
+					const full = row.dataset.name, box = (row.tagName === 'TR' ? row.cells[0] : row).getBoundingClientRect();
+					const shown = row.querySelector('[title]'), want = full.split('.').slice(-2).join('.');
+					const tail = shown && [...shown.querySelectorAll('*')].find((e) => e.textContent === want);
+					if (!shown || shown.title !== full) { l.push(full + ': no tooltip'); continue; }
+					if (!tail) { l.push(full + ': ' + want + ' is not shown whole'); continue; }
+					const r = tail.getBoundingClientRect();
+					if (r.width === 0 || r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.right > window.innerWidth)
+						l.push(full + ': ' + want + ' at ' + r.left.toFixed(0) + '..' + r.right.toFixed(0) + ' outside ' + box.left.toFixed(0) + '..' + box.right.toFixed(0));
+					n++;
+				}
+				if (n !== 3 * 26) l.push(n + ' names checked');
+				return l; })()`)
+			shot(t, ctx, fmt.Sprintf("13-long-names-%d", w))
+			if len(bad) > 0 {
+				if len(bad) > 6 {
+					bad = append(bad[:6], fmt.Sprintf("and %d more", len(bad)-6))
+				}
+				t.Fatalf("at %d px: %q", w, bad)
+			}
+		}
+	})
 }

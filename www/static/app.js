@@ -74,6 +74,19 @@ function el(tag, attrs = {}, ...kids) {
   for (const k of kids) e.append(k);
   return e;
 }
+// nameEl shows a tensor's name with its distinguishing part, the tail
+// (TorchRec's "t_cat_0.weight" of
+// "model.sparse_arch.embedding_bag_collection.embedding_bags.t_cat_0.weight"),
+// always whole: when the name does not fit, the head before it is cut short
+// with an ellipsis, by CSS, at whatever width the page has. The full name is
+// its tooltip.
+function nameEl(name) {
+  const parts = name.split('.');
+  const k = Math.min(2, parts.length - 1);
+  const tail = k > 0 ? parts.slice(-k).join('.') : name.length > 24 ? name.slice(-12) : name;
+  const head = name.slice(0, name.length - tail.length);
+  return el('span', { class: 'name', title: name }, el('span', { class: 'nhead', text: head }), el('span', { class: 'ntail', text: tail }));
+}
 function showError(msg) { const e = $('error'); e.textContent = msg; e.hidden = !msg; }
 const fmt = (n) => Number(n).toLocaleString('en-US');
 const mib = (n) => `${(n / (1 << 20)).toFixed(1)} MiB`;
@@ -228,11 +241,11 @@ function showSummary(s) {
     const role = t.tiers ? el('span', {}, el('span', { class: 'badge', text: t.role }), tierBar(t.tiers),
       t.rmse ? el('span', { class: 'tiercounts', text: `RMSE ${t.rmse.toPrecision(3)}, max abs ${t.max_abs_err == null ? 'not a number' : t.max_abs_err.toPrecision(3)}` }) : '')
       : t.table ? el('span', { class: 'badge', text: t.role }) : el('span', { class: 'muted', text: t.role });
-    const name = el('td', {}, el('code', { text: t.name }));
+    const name = el('td', { class: 'namecell' }, el('code', {}, nameEl(t.name)));
     // Why it is a table or not (a Gather node, an embedding module's name, its size), as inspect says.
     if (t.why) name.append(el('div', { class: 'tiercounts', text: t.why }));
     body.append(el('tr', { 'data-name': t.name }, name, el('td', { text: t.shape_text }),
-      el('td', { text: t.dtype }), el('td', { class: 'num', text: t.size }), el('td', {}, role)));
+      el('td', { class: 'opt', text: t.dtype }), el('td', { class: 'num', text: t.size }), el('td', {}, role)));
   }
   $('filter').value = '';
   filter();
@@ -244,7 +257,7 @@ function showTables(s, my) {
   const cards = $('table-cards');
   cards.replaceChildren();
   for (const t of tables) {
-    const card = el('div', { class: 'card', 'data-name': t.name }, el('h3', { text: t.name }), el('p', { class: 'sub', text: `${t.shape_text} · ${t.size}` }));
+    const card = el('div', { class: 'card', 'data-name': t.name }, el('h3', {}, nameEl(t.name)), el('p', { class: 'sub', text: `${t.shape_text} · ${t.size}` }));
     if (t.tiers) card.append(tierBar(t.tiers), legend());
     const chart = el('div', { class: 'muted', text: 'row norms…' });
     card.append(el('p', { class: 'sub', text: 'Row L2 norms (rows per bin)' }), chart);
@@ -365,12 +378,12 @@ function showPlan(p) {
   body.replaceChildren();
   const total = p.rows[p.rows.length - 1];
   for (const t of p.rows.slice(0, -1)) {
-    body.append(el('tr', { 'data-name': t.name }, el('td', {}, el('code', { text: t.name })), el('td', { class: 'num', text: t.fp32 }),
-      el('td', { class: 'num', text: t.stored }), el('td', { class: 'num', text: t.share }),
+    body.append(el('tr', { 'data-name': t.name }, el('td', { class: 'namecell' }, el('code', {}, nameEl(t.name))), el('td', { class: 'num opt', text: t.fp32 }),
+      el('td', { class: 'num', text: t.stored }), el('td', { class: 'num opt', text: t.share }),
       el('td', {}, tierBar(t.tiers)), el('td', { class: 'num', text: t.rmse })));
   }
-  body.append(el('tr', {}, el('td', {}, el('strong', { text: total.name })), el('td', { class: 'num', text: total.fp32 }),
-    el('td', { class: 'num', text: total.stored }), el('td', { class: 'num', text: total.share }), el('td', {}, legend()), el('td')));
+  body.append(el('tr', {}, el('td', {}, el('strong', { text: total.name })), el('td', { class: 'num opt', text: total.fp32 }),
+    el('td', { class: 'num', text: total.stored }), el('td', { class: 'num opt', text: total.share }), el('td', {}, legend()), el('td')));
 }
 
 async function compress() {
