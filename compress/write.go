@@ -101,7 +101,13 @@ func writeDense(sw *sharkfile.Writer, t *formats.Tensor) error {
 		return err
 	}
 	defer rc.Close()
-	return sw.WriteDense(t.Name, t.DType, t.Shape, rc)
+	if err := sw.WriteDense(t.Name, t.DType, t.Shape, rc); err != nil {
+		return err
+	}
+	if t.OptimizerState {
+		return sw.SetExtra(t.Name, sharkfile.ExtraRole, sharkfile.RoleOptimizerState)
+	}
+	return nil
 }
 
 // WriteFile writes the container to path through a temporary file renamed

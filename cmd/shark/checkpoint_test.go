@@ -79,6 +79,11 @@ func TestCheckpointOptimizerState(t *testing.T) {
 			t.Fatalf("%s: tables %v, want %s", c.file, names, want)
 		}
 		sameOptimizerBytes(t, src, sh)
+		// The .shark keeps the optimizer state's role: inspected, it is
+		// still no table.
+		if code, out, errOut := shark(t, "inspect", sh); code != 0 || strings.Count(out, "optimizer state (dense, not a table)") != 12 {
+			t.Fatalf("inspect %s: %d %s %s", sh, code, out, errOut)
+		}
 	}
 }
 

@@ -93,9 +93,11 @@ func (rd *Reader) File() *formats.File {
 		}
 		if e.Kind == KindDense {
 			d := formats.DType(e.DType)
-			f.Tensors = append(f.Tensors, formats.NewTensorStream(e.Name, d, e.Shape, e.Data.Len, func() (io.ReadCloser, error) {
+			t := formats.NewTensorStream(e.Name, d, e.Shape, e.Data.Len, func() (io.ReadCloser, error) {
 				return io.NopCloser(&blockReader{rd: rd, b: e.Data}), nil
-			}))
+			})
+			t.OptimizerState = e.Extra[ExtraRole] == RoleOptimizerState
+			f.Tensors = append(f.Tensors, t)
 			continue
 		}
 		t := rd.tables[e.Name]

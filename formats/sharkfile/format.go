@@ -103,6 +103,14 @@ const (
 	KindTable = "table"
 )
 
+// Extra["role"] of a dense tensor that is a training checkpoint's optimizer
+// state (formats.Tensor.OptimizerState), so that a file read back, or
+// compressed again, still takes it for no table.
+const (
+	ExtraRole          = "role"
+	RoleOptimizerState = "optimizer state"
+)
+
 // Method records how the tables were compressed.
 type Method struct {
 	WPos           float64   `msgpack:"w_pos"`

@@ -148,6 +148,21 @@ func (w *Writer) WriteDense(name string, d formats.DType, shape []int64, data io
 	return nil
 }
 
+// SetExtra records key = value in the header entry of tensor name, written
+// before.
+func (w *Writer) SetExtra(name, key, value string) error {
+	for i := range w.h.Tensors {
+		if e := &w.h.Tensors[i]; e.Name == name {
+			if e.Extra == nil {
+				e.Extra = map[string]string{}
+			}
+			e.Extra[key] = value
+			return nil
+		}
+	}
+	return fmt.Errorf("sharkfile: no tensor %q written to mark", name)
+}
+
 // TableInfo is what a compressed table records beside its rows.
 type TableInfo struct {
 	SourceDType formats.DType
