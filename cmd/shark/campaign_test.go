@@ -31,7 +31,6 @@ func TestCampaign(t *testing.T) {
 	if os.Getenv("SHARK_CAMPAIGN") == "" {
 		t.Skip("set SHARK_CAMPAIGN=1 to run the adversarial campaign")
 	}
-	needNCF(t)
 	c := &campaign{t: t, dir: t.TempDir(), tally: map[string]*tally{}}
 	c.prepare()
 	c.sharkFlips()

@@ -10,7 +10,6 @@ import (
 )
 
 func TestQuantizeInspectVerifyExport(t *testing.T) {
-	needNCF(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "ncf.shark")
 	code, stdout, stderr := shark(t, "quantize", ncf, "-o", out, "--budget", "30%", "--json")
@@ -102,7 +101,6 @@ func TestQuantizeInspectVerifyExport(t *testing.T) {
 }
 
 func TestNothingLostOnError(t *testing.T) {
-	needNCF(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.shark")
 	os.WriteFile(out, []byte("precious"), 0o644)
@@ -136,7 +134,6 @@ func TestNothingLostOnError(t *testing.T) {
 }
 
 func TestFractionsAndThresholds(t *testing.T) {
-	needNCF(t)
 	dir := t.TempDir()
 	code, stdout, stderr := shark(t, "quantize", ncf, "-o", filepath.Join(dir, "a.shark"), "--json",
 		"--fp32", "0.1", "--fp16", "0.2", "--int8", "0.3", "--int4", "0.4")
@@ -155,7 +152,6 @@ func TestFractionsAndThresholds(t *testing.T) {
 // bench lookup runs on a real compressed table and reports what it says,
 // in text and JSON; bad use is an error, not a run.
 func TestBenchLookup(t *testing.T) {
-	needNCF(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "ncf.shark")
 	if code, _, stderr := shark(t, "quantize", ncf, "-o", out, "--budget", "30%"); code != 0 {

@@ -41,7 +41,6 @@ func schema(v any) any {
 // change for every script that reads it, and must be made on purpose (go
 // test -run Golden -update rewrites the files).
 func TestGoldenJSON(t *testing.T) {
-	needNCF(t)
 	dir, train, test, model, _ := heldOutFiles(t)
 	q := filepath.Join(dir, "ncf.shark")
 	ex := filepath.Join(dir, "ex")

@@ -178,7 +178,6 @@ func child(t *testing.T, env []string, args ...string) ([]byte, int64, error) {
 // CRC-32: verify fails and quantize writes nothing (it quantized the
 // corrupt values into a file that verified).
 func TestNpzMemberCRC(t *testing.T) {
-	needNCF(t)
 	dir := t.TempDir()
 	b, _ := os.ReadFile(ncf)
 	i := bytes.Index(b, []byte("item_embedding_W.npy"))
@@ -457,7 +456,6 @@ func TestCSVQuotesAndBOM(t *testing.T) {
 
 // Row 12: two tensors of one name in a .shark file: verify refuses it.
 func TestDuplicateNamesRefused(t *testing.T) {
-	needNCF(t)
 	dir := t.TempDir()
 	good := filepath.Join(dir, "g.shark")
 	if code, _, e := shark(t, "quantize", ncf, "-o", good); code != 0 {
