@@ -10,23 +10,32 @@ import (
 	"fyne.io/fyne/v2/theme"
 )
 
-// Column widths of the tensor list: each fits its widest cell, the name
-// column at most maxNameWidth (longer names end in an ellipsis and show
-// whole when their row is selected).
-const maxNameWidth = 260
+// Column widths of the tensor list: each fits its widest cell, and the
+// name column takes what the others leave of listWidth (the list's width
+// in a 1024 px window), between minNameWidth and maxNameWidth; a longer
+// name gives up its middle (elideMiddle), keeps the part that tells it
+// apart, and shows whole when its row is selected.
+const (
+	listWidth    = 490
+	minNameWidth = 130
+	maxNameWidth = 260
+)
 
 func (u *UI) fitColumns() {
 	headers := []string{"Tensor", "Shape", "Type", "Bytes", "Role"}
-	pad := 2*theme.Padding() + 4*theme.InnerPadding()
+	pad := 2*theme.InnerPadding() + theme.Padding() // a label's insets and the line between cells
+	var w [5]float32
 	for c := range headers {
-		w := textWidth(headers[c], true)
+		w[c] = textWidth(headers[c], true)
 		for _, r := range u.rows {
-			w = max(w, textWidth(r[c], false))
+			w[c] = max(w[c], textWidth(r[c], false))
 		}
-		if c == 0 {
-			w = min(w, maxNameWidth)
-		}
-		u.tensors.SetColumnWidth(c, w+pad)
+	}
+	others := w[1] + w[2] + w[3] + w[4] + 5*pad
+	w[0] = min(w[0], maxNameWidth, max(minNameWidth, listWidth-others))
+	u.nameWidth = w[0]
+	for c := range w {
+		u.tensors.SetColumnWidth(c, w[c]+pad)
 	}
 }
 

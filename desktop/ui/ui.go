@@ -20,7 +20,6 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
 	"shark/compress"
@@ -72,6 +71,8 @@ type UI struct {
 	right    *fyne.Container
 	recent   *fyne.Menu
 
+	nameWidth float32 // the tensor list's name column, text only (fitColumns)
+
 	pipeScore, pipeRun *widget.Button
 	pipeKeep           *widget.Slider
 	lastPipeline       *pipeline.Result
@@ -100,6 +101,10 @@ func New(a fyne.App) *UI {
 				return
 			}
 			l.TextStyle = fyne.TextStyle{}
+			if id.Col == 0 {
+				l.SetText(elideMiddle(u.rows[id.Row-1][0], u.nameWidth))
+				return
+			}
 			l.SetText(u.rows[id.Row-1][id.Col])
 		})
 	u.fitColumns()
@@ -472,20 +477,25 @@ func (u *UI) showMin(plan *compress.Plan, be *compress.BudgetError) {
 }
 
 func (u *UI) showPlan(plan *compress.Plan) {
-	grid := container.New(layout.NewGridLayout(6),
-		bold("Table"), bold("fp32"), bold("Predicted"), bold("Share"), bold("Tiers"), bold("RMSE"))
+	// No fp32 column: the tensor list's Bytes says it, and at 1024 px the
+	// names need the room.
+	cols := &planColumns{n: 5, names: []string{"Table"}}
+	grid := container.New(cols,
+		bold("Table"), bold("Predicted"), bold("Share"), bold("Tiers"), bold("RMSE"))
 	rows := plan.Result().Rows()
 	for i, r := range rows {
+		if i < len(rows)-1 {
+			cols.names = append(cols.names, r.Name)
+		}
 		name := widget.NewLabel(r.Name)
 		name.Truncation = fyne.TextTruncateEllipsis
 		if i == len(rows)-1 {
 			name = bold(r.Name) // the total
 		}
 		grid.Add(name)
-		grid.Add(widget.NewLabel(r.FP32))
 		grid.Add(widget.NewLabel(r.Stored))
 		grid.Add(widget.NewLabel(r.Share))
-		grid.Add(container.NewCenter(tierBarOf(r.Tiers, 90)))
+		grid.Add(container.NewCenter(tierBarOf(r.Tiers, 72)))
 		grid.Add(widget.NewLabel(r.RMSE))
 	}
 	u.planBox.Objects = []fyne.CanvasObject{grid, Legend()}
@@ -763,7 +773,7 @@ func (u *UI) showTable(name string) {
 		return
 	}
 	if t.Tiers != nil {
-		objs = append(objs, TierBar(*t.Tiers), widget.NewLabel("fp32 · fp16 · int8 · int4, dark to light"))
+		objs = append(objs, TierBar(*t.Tiers), Legend()) // its colours by name: they do not run dark to light
 	}
 	if h, err := compress.Norms(u.in.File, name, 40); err == nil {
 		objs = append(objs, widget.NewLabel(fmt.Sprintf("Row L2 norms (%d rows): %.3g to %.3g", h.Sample, h.Min, h.Max)), Histogram(h.Counts))
