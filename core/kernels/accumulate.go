@@ -35,9 +35,22 @@ func addRowF16Generic(dst []float32, src []byte) {
 //	for i := range dst { dst[i] += float32(scale*float32(q[i])) + bias }
 func addRowNBitGeneric(bits int, dst []float32, src []byte) {
 	scale, bias := ScaleBias(bits, len(dst), src)
-	if bits == 8 {
-		for i := range dst {
-			dst[i] += float32(scale*float32(src[i])) + bias
+	// 8 and 4 bits without the division by a variable code count a byte.
+	switch bits {
+	case 8:
+		for i, q := range src[:len(dst)] {
+			dst[i] += float32(scale*float32(q)) + bias
+		}
+		return
+	case 4:
+		even := dst[:len(dst)&^1]
+		for i := 0; i+1 < len(even); i += 2 {
+			b := src[i>>1]
+			even[i] += float32(scale*float32(b&15)) + bias
+			even[i+1] += float32(scale*float32(b>>4)) + bias
+		}
+		if n := len(dst); n%2 == 1 {
+			dst[n-1] += float32(scale*float32(src[n/2]&15)) + bias
 		}
 		return
 	}

@@ -38,13 +38,8 @@ func sumSquaredDiffGeneric(a, b []float32) (sse float64, maxAbs float64) {
 	var lane [8]float64
 	for i, v := range a {
 		d := float64(v) - float64(b[i])
-		lane[i%8] += float64(d * d) // the conversion forbids a fused multiply-add
-		if d < 0 {
-			d = -d
-		}
-		if d > maxAbs {
-			maxAbs = d
-		}
+		lane[i&7] += float64(d * d) // the conversion forbids a fused multiply-add
+		maxAbs = maxAbsOf(maxAbs, d)
 	}
 	for _, l := range lane {
 		sse += l

@@ -36,13 +36,14 @@ func rowErrorsGeneric(row []float32) (TierErrors, bool) {
 	var e TierErrors
 	for i, v := range row {
 		x := float64(v)
-		sq[i%8] += float64(x * x)
+		k := i & 7 // lane i%8, without a signed modulo or a bounds check
+		sq[k] += float64(x * x)
 		d16 := x - float64(roundHalf(v))
 		d8 := x - float64(float32(s8*float32(quantizeOne(v, b8, i8, q8)))+b8)
 		d4 := x - float64(float32(s4*float32(quantizeOne(v, b4, i4, q4)))+b4)
-		l16[i%8] += float64(d16 * d16) // the conversions forbid fused multiply-adds
-		l8[i%8] += float64(d8 * d8)
-		l4[i%8] += float64(d4 * d4)
+		l16[k] += float64(d16 * d16) // the conversions forbid fused multiply-adds
+		l8[k] += float64(d8 * d8)
+		l4[k] += float64(d4 * d4)
 		e.MaxAbs[0] = maxAbsOf(e.MaxAbs[0], d16)
 		e.MaxAbs[1] = maxAbsOf(e.MaxAbs[1], d8)
 		e.MaxAbs[2] = maxAbsOf(e.MaxAbs[2], d4)
@@ -56,12 +57,11 @@ func rowErrorsGeneric(row []float32) (TierErrors, bool) {
 	return e, true
 }
 
-// maxAbs is sumSquaredDiffGeneric's running maximum of |d|.
+// maxAbsOf is sumSquaredDiffGeneric's running maximum of |d| (a NaN d
+// leaves it). math.Abs clears the sign bit, with no branch: a branch on the
+// sign of a difference is mispredicted half the time.
 func maxAbsOf(m, d float64) float64 {
-	if d < 0 {
-		d = -d
-	}
-	if d > m {
+	if d = math.Abs(d); d > m {
 		return d
 	}
 	return m
@@ -98,7 +98,7 @@ func rowNormGeneric(row []float32) (float64, bool) {
 			return 0, false
 		}
 		x := float64(v)
-		sq[i%8] += float64(x * x)
+		sq[i&7] += float64(x * x)
 	}
 	s := 0.0
 	for _, l := range sq {
@@ -111,20 +111,24 @@ func rowNormGeneric(row []float32) (float64, bool) {
 // (k: 0 fp16, 1 int8, 2 int4) for a finite, non-empty row: what a writer
 // that knows a row's tier measures of it.
 func tierErrorGeneric(k int, row []float32) (sse, maxAbs float64) {
-	var back func(v float32) float32
+	var l [8]float64
+	// A loop per tier, each with its decoding in line (a function value
+	// called per value cost a third of the time).
 	if k == 0 {
-		back = roundHalf
+		for i, v := range row {
+			d := float64(v) - float64(roundHalf(v))
+			l[i&7] += float64(d * d)
+			maxAbs = maxAbsOf(maxAbs, d)
+		}
 	} else {
 		bits := 8 >> (k - 1)
 		mn, mx := rowMinMax(row)
 		b, s, inv, q, _, _ := rowParams(bits, mn, mx)
-		back = func(v float32) float32 { return float32(s*float32(quantizeOne(v, b, inv, q))) + b }
-	}
-	var l [8]float64
-	for i, v := range row {
-		d := float64(v) - float64(back(v))
-		l[i%8] += float64(d * d)
-		maxAbs = maxAbsOf(maxAbs, d)
+		for i, v := range row {
+			d := float64(v) - float64(float32(s*float32(quantizeOne(v, b, inv, q)))+b)
+			l[i&7] += float64(d * d)
+			maxAbs = maxAbsOf(maxAbs, d)
+		}
 	}
 	for _, x := range l {
 		sse += x
