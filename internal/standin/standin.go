@@ -21,17 +21,20 @@ import (
 // NCFName is the real model's file name in ../shared/data.
 const NCFName = "ncf-ml1m-mlp.npz"
 
-// ncfArrays are the arrays of ncf-ml1m-mlp.npz, in its order: two
-// embedding tables and the MLP tower (see ../shared/data/README.md).
+// ncfArrays are the arrays of ncf-ml1m-mlp.npz in the order of its
+// members (alphabetical, as the converter wrote them; tests rely on the
+// order of tables): two embedding tables and the MLP tower (see
+// ../shared/data/README.md).
 var ncfArrays = []struct {
 	name  string
 	shape []int64
 }{
-	{"user_embedding_W", []int64{6040, 32}}, {"item_embedding_W", []int64{3706, 32}},
+	{"item_embedding_W", []int64{3706, 32}},
 	{"layer1_W", []int64{64, 32}}, {"layer1_b", []int64{32}},
 	{"layer2_W", []int64{32, 16}}, {"layer2_b", []int64{16}},
 	{"layer3_W", []int64{16, 8}}, {"layer3_b", []int64{8}},
 	{"prediction_W", []int64{8, 1}}, {"prediction_b", []int64{1}},
+	{"user_embedding_W", []int64{6040, 32}},
 }
 
 // NCF writes dir/ncf-ml1m-mlp.npz as numpy.savez writes the real one
