@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -121,6 +124,7 @@ func moments(t *testing.T, ctx context.Context) {
 	fileBefore(t, ctx)
 	slider(t, ctx)
 	longNames(t, ctx)
+	timesAndCharts(t, ctx)
 }
 
 // countsNPZ writes access counts for a table of rows rows: every row seen
@@ -285,6 +289,44 @@ func longNames(t *testing.T, ctx context.Context) {
 				}
 				t.Fatalf("at %d px: %q", w, bad)
 			}
+		}
+	})
+}
+
+// timesAndCharts checks that the time the page reports counts every phase
+// since the drop (the measuring done on opening too), and that the charts'
+// axis labels are drawn whole.
+func timesAndCharts(t *testing.T, ctx context.Context) {
+	t.Run("the time reported counts every phase since the drop, and chart labels are whole", func(t *testing.T) {
+		pace(t, ctx, 200) // measuring on opening takes a while
+		dropMeasured(t, ctx, "timed.npz", tableNPZ(t, 20_000, 16, "timed_emb"))
+		pace(t, ctx, 0)
+		click(t, ctx, "#go")
+		waitJS(t, ctx, `!document.getElementById('result').hidden`, time.Minute)
+		text := eval[string](t, ctx, `document.getElementById('result-text').textContent`)
+		m := regexp.MustCompile(`([0-9.]+) s of work since the drop \(opening ([0-9.]+) s \+ measuring ([0-9.]+) s \+ writing ([0-9.]+) s\)`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatalf("the page says %q", text)
+		}
+		var v [4]float64
+		for i := range v {
+			v[i], _ = strconv.ParseFloat(m[i+1], 64)
+		}
+		if v[2] < 0.3 || math.Abs(v[0]-v[1]-v[2]-v[3]) > 0.02 {
+			t.Fatalf("the page says %q: measuring took at least 0.4 s, and the parts add up to the whole", text)
+		}
+		t.Logf("the page says: %s", text)
+		cut := eval[[]string](t, ctx, `(() => { const l = [];
+			for (const svg of document.querySelectorAll('#table-cards svg')) {
+				const vb = svg.viewBox.baseVal;
+				for (const e of svg.querySelectorAll('text')) {
+					const b = e.getBBox();
+					if (b.y < vb.y - 0.5 || b.y + b.height > vb.y + vb.height + 0.5 || b.x < vb.x - 0.5 || b.x + b.width > vb.x + vb.width + 0.5) l.push(e.textContent + ' at ' + [b.x, b.y, b.width, b.height].map((x) => x.toFixed(1)).join(',') + ' in ' + [vb.x, vb.y, vb.width, vb.height].join(','));
+				}
+			}
+			return l; })()`)
+		if len(cut) > 0 {
+			t.Fatalf("chart labels drawn outside their chart: %q", cut)
 		}
 	})
 }

@@ -62,6 +62,7 @@ let source = null; // the file a result came from, to go back to
 let resultFor = null; // {gen, blob, name}: the last result, of this generation only
 let countsSet = 0; // counts every change of the access counts, for settingsKey
 let writing = null; // the compression running: {gen, key}
+let timing = {}; // seconds of the opened file's work before compressing: open, measure
 
 function el(tag, attrs = {}, ...kids) {
   const e = document.createElement(tag);
@@ -150,7 +151,7 @@ function svgEl(tag, attrs, text) {
 function histogram(h, log) {
   const L = 40, W = 300, H = 90, n = h.counts.length, top = Math.max(1, ...h.counts);
   const scale = (c) => log ? Math.log1p(c) / Math.log1p(top) : c / top;
-  const svg = svgEl('svg', { viewBox: `0 0 ${L + W} ${H + 16}`, role: 'img',
+  const svg = svgEl('svg', { viewBox: `0 -8 ${L + W} ${H + 24}`, role: 'img', // 8 above the plot: the top tick's label
     'aria-label': `Row L2 norms from ${h.min.toPrecision(3)} to ${h.max.toPrecision(3)} over ${h.sampled} rows${log ? ', log scale' : ''}` });
   svg.append(svgEl('line', { x1: L - 2, y1: 0, x2: L - 2, y2: H, stroke: '#9fb3c8' }));
   for (const v of log ? [top, Math.round(Math.sqrt(top)), 1] : [top, Math.round(top / 2), 0]) {
@@ -183,11 +184,14 @@ async function openFile(file, from) {
   await stopRunning();
   if (my !== gen) return;
   let s;
+  const t0 = performance.now();
+  timing = {};
   try { s = await job('open', `Opening ${file.name}…`, () => shark.open(file)); } catch (e) {
     if (my === gen) showError(`Could not open ${file.name}: ${e.message}`);
     return;
   }
   if (my !== gen) return;
+  timing.open = (performance.now() - t0) / 1000;
   showSummary(s);
   showTables(s, my);
   if (s.tensors.some((t) => t.role === 'compressed table')) $('export').hidden = false;
@@ -319,6 +323,7 @@ async function replan() {
   stale();
   const label = $('plan-rows').dataset.measured ? 'Assigning tiers…' : 'Measuring every row in every tier…';
   let p;
+  const t0 = performance.now(), measuring = !$('plan-rows').dataset.measured;
   try { p = await job('plan', label, (progress) => shark.plan(options(), progress)); } catch (e) {
     if (my !== gen || mine !== planning) return;
     const cut = e.message === 'cancelled';
@@ -327,6 +332,7 @@ async function replan() {
     return;
   }
   if (my !== gen || mine !== planning) return;
+  if (measuring) timing.measure = (performance.now() - t0) / 1000;
   $('plan-rows').dataset.measured = '1';
   $('plan-rows').dataset.workers = p.workers;
   showMin(p);
@@ -388,6 +394,7 @@ function showPlan(p) {
 
 async function compress() {
   const my = gen, file = shark.file, key = settingsKey(), mine = writing = { gen: my, key };
+  const measured = !!$('plan-rows').dataset.measured;
   showError('');
   $('go').disabled = true;
   $('result').hidden = true;
@@ -402,8 +409,7 @@ async function compress() {
     a.href = URL.createObjectURL(blob);
     a.download = name;
     a.textContent = `Download ${name} (${result.output_size})`;
-    const secs = (performance.now() - t0) / 1000;
-    $('result-text').textContent = `Done in ${secs.toFixed(2)} s, measuring and writing: ${result.input_size} → ${result.output_size}.`;
+    $('result-text').textContent = `Done: ${result.input_size} → ${result.output_size}, ${spent((performance.now() - t0) / 1000, measured ? 'writing' : 'measuring and writing')}.`;
     $('result').hidden = false;
     $('plan-rows').dataset.measured = '1';
     a.click();
@@ -413,6 +419,15 @@ async function compress() {
     if (writing === mine) writing = null;
     if (my === gen && key === settingsKey()) $('go').disabled = false; // else the new settings' plan enables it
   }
+}
+
+// spent says the time of every phase since the drop: opening, measuring
+// (on opening, or when the counts changed) and writing (with any measuring
+// it had to do itself); idle time between them is not counted.
+function spent(writing, what) {
+  const parts = [['opening', timing.open], ['measuring', timing.measure], [what, writing]].filter(([, t]) => t !== undefined);
+  const total = parts.reduce((a, [, t]) => a + t, 0);
+  return `${total.toFixed(2)} s of work since the drop (${parts.map(([k, t]) => `${k} ${t.toFixed(2)} s`).join(' + ')})`;
 }
 
 async function exportAs(to) {
