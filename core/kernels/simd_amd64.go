@@ -10,13 +10,13 @@ import (
 
 // registerSIMD, run while the package's variables are initialized (before
 // dispatch.go's init reads SHARK_KERNELS), adds the sets this CPU can run.
-// The SIMD sets need AVX2 (every AVX-512 CPU has it); F16C, where the CPU
-// has it, is part of both.
+// The SIMD sets need AVX2 and FMA (dotAVX2 uses it; every AVX-512 CPU has
+// both); F16C, where the CPU has it, is part of both.
 var _ = registerSIMD()
 
 func registerSIMD() bool {
 	x := archsimd.X86
-	if x.AVX2() {
+	if x.AVX2() && x.FMA() {
 		allowed = append([]string{SetAVX2}, allowed...)
 		if x.AVX512() {
 			allowed = append([]string{SetAVX512}, allowed...)
@@ -26,9 +26,9 @@ func registerSIMD() bool {
 	return true
 }
 
-// installSIMD installs the kernels of set (avx2 or avx512, one this CPU
-// can run) over the portable ones.
-func installSIMD(set string) {
+// installSIMD installs the kernels of the set named (avx2 or avx512, one
+// this CPU can run) over the portable ones.
+func installSIMD(name string) {
 	parts := []string{"avx2"}
 	prefetch = prefetchSSE // PREFETCHT0 is in every amd64 CPU
 	dot, axpy = dotAVX2, axpyAVX2
@@ -38,7 +38,7 @@ func installSIMD(set string) {
 	sumSquaredDiff = sumSquaredDiffAVX2
 	addRowNBit = addRowNBitAVX2
 	rowErrors, rowNorm, tierError = rowErrorsAVX2, rowNormAVX2, tierErrorAVX2
-	if set == SetAVX512 {
+	if name == SetAVX512 {
 		quantizeRow, dequantizeRow = quantizeRowAVX512, dequantizeRowAVX512
 		newRowQuantizer = newRowQuantizerAVX512
 		sumSquaredDiff = sumSquaredDiffAVX512
