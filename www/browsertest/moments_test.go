@@ -59,11 +59,13 @@ func dropMeasured(t *testing.T, ctx context.Context, name string, data []byte) {
 	waitJS(t, ctx, fmt.Sprintf(`document.getElementById('file-title').textContent === %q && document.getElementById('plan-rows').dataset.measured === '1' && !document.getElementById('go').disabled`, name), 2*time.Minute)
 }
 
+// click clicks the element sel names, which must be enabled. It clicks
+// through the DOM: a mouse click at the element's place can land on
+// another when the page moves meanwhile (a chart arriving).
 func click(t *testing.T, ctx context.Context, sel string) {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
-		t.Fatalf("click %s: %v", sel, err)
-	}
+	waitJS(t, ctx, fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && !e.disabled; })()`, sel), 30*time.Second)
+	eval[bool](t, ctx, fmt.Sprintf(`(document.querySelector(%q).click(), true)`, sel))
 }
 
 // moments checks that what the page shows and saves is right at every
@@ -118,6 +120,21 @@ func moments(t *testing.T, ctx context.Context) {
 		}
 		if msg := eval[string](t, ctx, `document.getElementById('error').hidden ? '' : document.getElementById('error').textContent`); msg != "" {
 			t.Fatalf("error after Cancel: %s", msg)
+		}
+		// A .shark file's view (tier bars, the export row) fits a phone.
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
+			t.Fatal(err)
+		}
+		defer chromedp.Do(ctx, chromedp.EmulateReset())
+		time.Sleep(200 * time.Millisecond)
+		shot(t, ctx, "11-shark-file-390")
+		if w := eval[float64](t, ctx, `document.documentElement.scrollWidth`); w > 390 {
+			t.Fatalf("at 390 px the page is %v px wide", w)
+		}
+		// A short name starts where its cell's text does: no blank before it.
+		if d := eval[float64](t, ctx, `(() => { const c = document.querySelector('#tensor-rows tr[data-name="exp_emb"] code');
+			return c.querySelector('.ntail').getBoundingClientRect().left - c.getBoundingClientRect().left; })()`); d > 0.5 {
+			t.Fatalf("exp_emb starts %.1f px into its name", d)
 		}
 	})
 
