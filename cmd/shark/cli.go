@@ -21,11 +21,13 @@ type cli struct {
 	rawErr         io.Writer // stderr unfiltered, for the progress line's own escapes
 	args           []string  // the command line, for the reports that quote it
 	json           bool
+	printed        bool // a result is on stdout: a later error adds no JSON object
 	prog           progress
 }
 
 // result prints v as indented JSON on stdout.
 func (c *cli) result(v any) error {
+	c.printed = true
 	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)

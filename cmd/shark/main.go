@@ -13,9 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"shark/compress"
 	"shark/core/kernels"
 	"shark/internal/atomicfile"
+	"shark/internal/provenance"
 )
 
 func main() {
@@ -60,14 +60,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
+	err = requiredError(cmd, err)
+	code := exitFailure
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) || errors.Is(err, atomicfile.ErrSameFile) || errors.Is(err, atomicfile.ErrSpecialOutput) {
-		fmt.Fprintf(stderr, "%s: %v\n", cmd.CommandPath(), err)
-		fmt.Fprintf(stderr, "Usage: %s\nRun '%s --help' for more.\n", cmd.UseLine(), cmd.CommandPath())
-		return exitUsage
+		code = exitUsage
 	}
-	fmt.Fprintf(stderr, "%s: %v\n", cmd.CommandPath(), err)
-	return exitFailure
+	msg := fmt.Sprintf("%s: %v", cmd.CommandPath(), err)
+	fmt.Fprintln(stderr, msg)
+	if code == exitUsage {
+		fmt.Fprintf(stderr, "Usage: %s\nRun '%s --help' for more.\n", cmd.UseLine(), cmd.CommandPath())
+	}
+	if jsonRequested(args) && !c.printed {
+		reportError(stdout, msg, err, code)
+	}
+	return code
 }
 
 // usageError marks a mistake in the command line.
@@ -101,14 +108,14 @@ func (c *cli) root() *cobra.Command {
 		Use:           "shark",
 		Short:         "compress the embedding tables of recommender models (SHARK)",
 		Long:          rootLong,
-		Version:       compress.Version,
+		Version:       provenance.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetOut(c.stdout)
 	root.SetErr(c.stderr)
 	root.SetVersionTemplate(versionText())
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(flagError)
 	// Before any command's work: its numeric flags in range, its inputs
 	// files that can be read (guard.go).
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
@@ -169,7 +176,7 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 // and what SHARK_KERNELS asked for when it is set.
 func versionText() string {
 	s := fmt.Sprintf("shark %s\nkernels: %s (set %s; available: %s)\n",
-		compress.Version, kernels.Impl(), kernels.Set(), strings.Join(kernels.Sets(), ", "))
+		provenance.Version, kernels.Impl(), kernels.Set(), strings.Join(kernels.Sets(), ", "))
 	if r := kernels.Requested(); r != "" {
 		s += "requested: " + r + "\n"
 	}
@@ -184,7 +191,7 @@ func (c *cli) versionCmd() *cobra.Command {
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if c.json {
-				return c.result(map[string]any{"version": compress.Version, "kernels": kernels.Impl(),
+				return c.result(map[string]any{"version": provenance.Version, "kernels": kernels.Impl(),
 					"kernel_set": kernels.Set(), "kernel_sets": kernels.Sets(), "kernels_requested": kernels.Requested()})
 			}
 			fmt.Fprint(c.stdout, versionText())
