@@ -1,6 +1,7 @@
 // Command testsum reads `go test -json` on standard input and prints what a
 // person reads: each package's result, the whole output of every test that
 // failed (and of builds that failed), every skipped test with its reason,
+// every test that took 20 s or more,
 // and a closing line "N passed, N failed, N skipped". With -skips FILE it
 // appends one line per skip to FILE, so that build.sh can count the skips
 // of all its runs at the end. It exits 1 when anything failed.
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -38,6 +40,10 @@ type summary struct {
 	skips                   []string
 	packageFailed           bool
 }
+
+// slow is the time past which a passing test is named with its time, so
+// that a run says where its time went.
+const slow = 20 // seconds
 
 func key(e event) string { return e.Package + "\x00" + e.Test }
 
@@ -63,6 +69,7 @@ func (s *summary) result(e event) {
 		switch {
 		case e.Action == "fail":
 			s.packageFailed = true
+			s.unfinished(e.Package)
 			fmt.Fprintf(s.out, "FAIL %s\n%s", e.Package, strings.Join(lines, ""))
 		case e.Action == "skip":
 			fmt.Fprintf(s.out, "ok   %s (no tests)\n", e.Package)
@@ -74,6 +81,9 @@ func (s *summary) result(e event) {
 	switch e.Action {
 	case "pass":
 		s.passed++
+		if e.Elapsed >= slow && !strings.Contains(e.Test, "/") {
+			fmt.Fprintf(s.out, "slow %s %s: %.0f s\n", e.Package, e.Test, e.Elapsed)
+		}
 	case "fail":
 		s.failed++
 		fmt.Fprintf(s.out, "--- FAIL %s %s\n%s", e.Package, e.Test, strings.Join(lines, ""))
@@ -82,6 +92,24 @@ func (s *summary) result(e event) {
 		why := reason(lines)
 		s.skips = append(s.skips, fmt.Sprintf("%s %s: %s", e.Package, e.Test, why))
 		fmt.Fprintf(s.out, "skip %s %s: %s\n", e.Package, e.Test, why)
+	}
+}
+
+// unfinished prints the output of pkg's tests that never ended: a test
+// binary that timed out or crashed writes its panic into the running
+// test's output, and no pass or fail follows.
+func (s *summary) unfinished(pkg string) {
+	var keys []string
+	for k := range s.output {
+		if strings.HasPrefix(k, pkg+"\x00") {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		s.failed++
+		fmt.Fprintf(s.out, "--- unfinished %s %s\n%s", pkg, strings.TrimPrefix(k, pkg+"\x00"), strings.Join(s.output[k], ""))
+		delete(s.output, k)
 	}
 }
 
