@@ -7,7 +7,8 @@
 // into a table's rows (Rows), takes the face's settings in one JSON-tagged
 // struct (Settings), measures and assigns tiers (NewPlan, Plan.Reassign),
 // writes the .shark container with one provenance and method record
-// (Plan.Write, Provenance), exports it for NumPy and serving stacks
+// (Plan.Write, with internal/provenance), prunes, quantizes and saves a
+// CTR model (CompressModel), exports it for NumPy and serving stacks
 // (Export), verifies files (Verify), and formats sizes the same way for
 // every face (Size).
 package compress

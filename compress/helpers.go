@@ -142,7 +142,7 @@ func MeasureRange(in *Input, s Settings, env Env, table string, lo, hi int, prog
 		return nil, fmt.Errorf("%w: rows %d..%d of a table of %d", core.ErrInvalid, lo, hi, rows.Rows())
 	}
 	env.Helpers = nil
-	p := &Plan{In: in, Settings: s, env: env, errorsMeasured: s.rule(0).By == core.ByBudget}
+	p := &Plan{In: in, Settings: s, env: env, errorsMeasured: s.Rule(0).By == core.ByBudget}
 	var prio core.PriorityFunc
 	if env.Counts != nil {
 		pst, cleanup, err := p.countsPriorities(t, false)

@@ -194,7 +194,7 @@ func Measure(in *Input, s Settings, env Env) (_ *Plan, err error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{In: in, Settings: s, env: env, errorsMeasured: s.rule(0).By == core.ByBudget}
+	p := &Plan{In: in, Settings: s, env: env, errorsMeasured: s.Rule(0).By == core.ByBudget}
 	defer func() {
 		if err != nil {
 			p.Close()
@@ -353,9 +353,12 @@ func (p *Plan) FP32Bytes() int64 {
 	return b
 }
 
+// rule is the plan's settings' rule for its tables.
+func (p *Plan) rule() core.Rule { return p.Settings.Rule(p.FP32Bytes()) }
+
 // assign chooses every row's tier by the settings, and summarises.
 func (p *Plan) assign() error {
-	rule := p.Settings.rule(p.FP32Bytes())
+	rule := p.rule()
 	var in []core.StatTable
 	for _, t := range p.Tables {
 		in = append(in, core.StatTable{Dim: t.Rows.Dim(), Stats: t.Stats})
@@ -376,7 +379,7 @@ func (p *Plan) assign() error {
 // found elsewhere (a core.Budget of a table's row shards, of which this
 // plan's table is one).
 func (p *Plan) AssignAt(lambda float64) error {
-	rule := p.Settings.rule(0)
+	rule := p.rule()
 	fns := make([]core.TierFunc, len(p.Tables))
 	for i, t := range p.Tables {
 		fns[i] = core.TierAt(lambda, rule.Allowed, t.Rows.Dim())
@@ -391,7 +394,7 @@ func (p *Plan) Summarize(pass core.Pass) (*core.Summary, error) {
 	for _, t := range p.Tables {
 		in = append(in, core.StatTable{Dim: t.Rows.Dim(), Stats: t.Stats})
 	}
-	return core.Summarize(pass, p.Settings.rule(0).Allowed, in)
+	return core.Summarize(pass, p.rule().Allowed, in)
 }
 
 // resolve gives every row of each table its tier by fns[i], into the
@@ -461,8 +464,8 @@ func (p *Plan) Reassign(s Settings) error {
 		(p.env.Counts != nil && s.Priority() != p.Settings.Priority()) {
 		return fmt.Errorf("%w: the tables or priority weights changed: make a new plan", core.ErrInvalid)
 	}
-	if !p.errorsMeasured && s.rule(0).By == core.ByBudget {
-		return fmt.Errorf("%w: a budget needs the rows' errors, which a plan by %s did not measure: make a new plan", core.ErrInvalid, p.Settings.rule(0).By)
+	if !p.errorsMeasured && s.Rule(0).By == core.ByBudget {
+		return fmt.Errorf("%w: a budget needs the rows' errors, which a plan by %s did not measure: make a new plan", core.ErrInvalid, p.rule().By)
 	}
 	keep, was := p.Settings, p.assigned
 	p.Settings = s
@@ -499,13 +502,13 @@ func (p *Plan) budgetError(err error) error {
 	if merr != nil {
 		return err
 	}
-	return &BudgetError{Budget: p.Settings.rule(p.FP32Bytes()).Budget, Min: minimum, FP32: p.FP32Bytes()}
+	return &BudgetError{Budget: p.rule().Budget, Min: minimum, FP32: p.FP32Bytes()}
 }
 
 // MinBytes is the smallest the plan's tables can be stored in under its
 // settings' tiers (int4 or not): the least budget that can be met.
 func (p *Plan) MinBytes() (int64, error) {
-	rule := p.Settings.rule(p.FP32Bytes())
+	rule := p.rule()
 	key := rule.Allowed
 	if b, ok := p.minBytes[key]; ok {
 		return b, nil

@@ -100,8 +100,11 @@ func (s Settings) tables() (*regexp.Regexp, error) {
 	return re, nil
 }
 
-// rule is the assignment for tables of fp32 bytes fp32.
-func (s Settings) rule(fp32 int64) core.Rule {
+// Rule is the assignment the settings choose for tables of fp32 bytes at
+// fp32 (a budget's share is of those bytes): the one mapping of a user's
+// settings to core's rule, for the tables' faces, the model wing
+// (CompressModel) and the distributed quantize alike.
+func (s Settings) Rule(fp32 int64) core.Rule {
 	r := core.Rule{Fractions: s.Fractions, Thresholds: s.Thresholds, Allowed: [core.NumTiers]bool{true, true, true, !s.NoInt4}}
 	switch s.Assign {
 	case "fractions":

@@ -9,6 +9,7 @@ import (
 	"shark/formats"
 	"shark/formats/sharkfile"
 	"shark/internal/atomicfile"
+	"shark/internal/provenance"
 )
 
 // Method is what the written file records of how its tables were compressed.
@@ -17,7 +18,7 @@ func (p *Plan) Method() sharkfile.Method {
 	if len(p.Tables) > 0 {
 		src = p.Tables[0].PrioritySource
 	}
-	return sharkfile.NewMethod(p.Settings.Priority(), p.Settings.rule(p.FP32Bytes()), src)
+	return sharkfile.NewMethod(p.Settings.Priority(), p.rule(), src)
 }
 
 // Write streams the container: tensors in input order, tables compressed,
@@ -36,7 +37,7 @@ func (p *Plan) Write(w io.Writer) error {
 		return err
 	}
 	sw.SetMethod(p.Method())
-	sw.SetProvenance(Provenance(Origin{Step: "quantize", Input: p.In.Name, Created: p.Settings.Created}))
+	sw.SetProvenance(provenance.Record(provenance.Origin{Step: "quantize", Input: p.In.Name, Created: p.Settings.Created}))
 	byName := map[string]*TablePlan{}
 	var total, done int64
 	renamed := false

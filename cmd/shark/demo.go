@@ -1,13 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"shark/compress"
-	"shark/ctr/experiment"
 )
 
 func (c *cli) demoCmd() *cobra.Command {
@@ -29,10 +29,7 @@ keep, compress, compressed, seconds}.`,
 			if rows < 100 {
 				return usagef("--rows must be at least 100")
 			}
-			res, err := experiment.Demo(experiment.DemoOptions{Dir: keep, Rows: rows, Progress: c.updater(),
-				Provenance: func(step, input string) map[string]string {
-					return compress.Provenance(compress.Origin{Step: step, Input: input, Data: "synth.tsv"})
-				}})
+			res, err := compress.Demo(context.Background(), compress.DemoOptions{Dir: keep, Rows: rows, Progress: c.updater()})
 			c.prog.done()
 			if err != nil {
 				return err
@@ -48,7 +45,7 @@ keep, compress, compressed, seconds}.`,
 	return cmd
 }
 
-func (c *cli) printDemo(res *experiment.DemoResult) error {
+func (c *cli) printDemo(res *compress.DemoResult) error {
 	m, sc, r := res.Trained.Model, res.Scores, res.Compress
 	fmt.Fprintf(c.stdout, "1. data: %d Criteo-format rows in %s, signal in %v (strongest first), noise in %v\n", res.Rows, quoteName(res.Data), res.Signal, res.Noise)
 	fmt.Fprintf(c.stdout, "2. model: %d fields x %d dims, MLP %v; AUC %.4f on %s; %s of embeddings\n",

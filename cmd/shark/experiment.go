@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"shark/compress"
 	"shark/core"
 	"shark/ctr/dataset"
 	"shark/ctr/experiment"
@@ -91,8 +92,8 @@ func (c *cli) experiment(kind string, args []string, f *experimentFlags, cmdline
 	}
 	defer l.Close()
 	m := l.Model
-	base := pipeline.DefaultOptions()
-	base.KeepFraction, base.Budget, base.Repeats = f.keep, f.budget.share, f.repeats
+	base := pipeline.DefaultOptions(budgetRule(f.budget.share))
+	base.KeepFraction, base.Repeats = f.keep, f.repeats
 	base.PriorityEpochs = m.Cfg.Epochs
 	base.Seed = m.Cfg.Seed
 	if data.ValidRows.Kind == dataset.RowsValid {
@@ -111,6 +112,14 @@ func (c *cli) experiment(kind string, args []string, f *experimentFlags, cmdline
 	return nil
 }
 
+// budgetRule is the rule of the model settings' default with a budget of
+// share of the kept tables' fp32 bytes.
+func budgetRule(share float64) func(fp32 int64) core.Rule {
+	s := compress.DefaultModelSettings().Quantize
+	s.Budget = share
+	return s.Rule
+}
+
 // runKind runs one experiment and writes its report.
 func runKind(kind string, l *modelfile.Loaded, data *modelfile.Data, base pipeline.Options, f *experimentFlags, r experiment.Report, prog func(string, int64, int64)) error {
 	m := l.Model
@@ -122,14 +131,14 @@ func runKind(kind string, l *modelfile.Loaded, data *modelfile.Data, base pipeli
 		}
 		return experiment.WriteTaylor(r, e)
 	case "ablation":
-		vs := experiment.Variants(f.keep, base.Budget)
+		vs := experiment.Variants(f.keep, f.budget.share)
 		outs, err := experiment.Ablation(m, data, base, vs, f.seeds, prog)
 		if err != nil {
 			return err
 		}
 		return experiment.WriteAblation(r, vs, outs, f.seeds, f.keep, f.budget.text)
 	}
-	pts, err := experiment.Sweep(m, data.Train, data.Eval, base, []float64{1, 0.75, 0.5, 0.25}, []float64{0.3, 0.4, 0.5, 0.6, 0.8, 1.0})
+	pts, err := experiment.Sweep(m, data.Train, data.Eval, base, []float64{1, 0.75, 0.5, 0.25}, []float64{0.3, 0.4, 0.5, 0.6, 0.8, 1.0}, budgetRule)
 	if err != nil && !errors.Is(err, core.ErrBudget) {
 		return err
 	}

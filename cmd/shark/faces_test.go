@@ -65,3 +65,28 @@ func TestInspectShowsTheSummary(t *testing.T) {
 		}
 	}
 }
+
+// shark compress writes, for a model, its data and a test file, the bytes
+// compress.CompressModel writes (and so the desktop's pipeline panel, whose
+// test compares with the same reference) given SOURCE_DATE_EPOCH: the seed
+// is the model's own in every face.
+func TestCompressWritesTheModelFacesBytes(t *testing.T) {
+	const created = 1700000000
+	t.Setenv("SOURCE_DATE_EPOCH", fmt.Sprint(created))
+	dir := t.TempDir()
+	m, data, test := facetest.CTRModel(t, dir)
+	s := compress.DefaultModelSettings()
+	s.Keep, s.Quantize.Budget = 5, 0.35
+	want := facetest.CompressedModel(t, m, data, test, s)
+	out := filepath.Join(dir, "small.shark")
+	if code, _, errOut := shark(t, "compress", m, data, "--test", test, "--keep", "5", "--budget", "35%", "--tolerance", "0", "-o", out); code != 0 {
+		t.Fatalf("%d %s", code, errOut)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("the CLI wrote %d bytes that differ from the application layer's %d", len(got), len(want))
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -14,7 +15,7 @@ import (
 	"shark/ctr/experiment"
 	"shark/ctr/importance"
 	"shark/ctr/modelfile"
-	"shark/ctr/pipeline"
+	"shark/internal/provenance"
 )
 
 const heldOutHelp = `Scores come from rows the model was not trained on, told by their content
@@ -224,7 +225,7 @@ out and the rest fine-tuned on.
 			if err != nil {
 				return err
 			}
-			prov := compress.Provenance(compress.Origin{Step: "prune", Input: filepath.Base(args[0]), Data: filepath.Base(args[1])})
+			prov := provenance.Record(provenance.Origin{Step: "prune", Input: filepath.Base(args[0]), Data: filepath.Base(args[1])})
 			if err := modelfile.Save(out, m, l.Encoding, modelfile.Record{Training: data.Training, Provenance: prov}, args[0], args[1], d.test); err != nil {
 				return err
 			}
@@ -277,16 +278,14 @@ dropped_fields, tiers, prune, seconds, rows}.`,
 			if b.share == 0 {
 				return usagef("--budget must be a percentage of the kept tables' fp32 bytes, e.g. 40%%")
 			}
-			opt := pipeline.DefaultOptions()
-			opt.KeepFraction, opt.Rounds, opt.FinetuneEpochs, opt.Tolerance, opt.Scorer = p.frac, p.rounds, p.finetune, p.tolerance, p.scorer
-			opt.Keep = p.keep
-			opt.Budget = b.share
-			opt.Allowed[core.INT4] = !noInt4
-			opt.Priority = core.PriorityParams{WPos: wpos, WNeg: wneg, Gamma: gamma}
-			if err := opt.Priority.Validate(); err != nil {
+			s := compress.DefaultModelSettings()
+			s.Keep, s.KeepFraction, s.Rounds, s.FinetuneEpochs, s.Tolerance, s.Scorer = p.keep, p.frac, p.rounds, p.finetune, p.tolerance, p.scorer
+			q := &s.Quantize
+			q.Budget, q.NoInt4, q.WPos, q.WNeg, q.Gamma = b.share, noInt4, wpos, wneg, gamma
+			if err := s.Validate(); err != nil {
 				return usageError{err}
 			}
-			return c.compress(args, &d, opt, out, report)
+			return c.compress(args, &d, s, out, report)
 		},
 	}
 	d.add(cmd.Flags(), true)
@@ -304,7 +303,7 @@ dropped_fields, tiers, prune, seconds, rows}.`,
 	return cmd
 }
 
-func (c *cli) compress(args []string, d *dataFlags, opt pipeline.Options, out, report string) error {
+func (c *cli) compress(args []string, d *dataFlags, s compress.ModelSettings, out, report string) error {
 	if err := outputs([]string{out, report}, args[0], args[1], d.test); err != nil {
 		return err
 	}
@@ -316,29 +315,21 @@ func (c *cli) compress(args []string, d *dataFlags, opt pipeline.Options, out, r
 		return err
 	}
 	defer l.Close()
-	opt.PriorityEpochs = l.Model.Cfg.Epochs
-	opt.Seed = l.Model.Cfg.Seed
-	opt.Progress = c.updater()
-	opt.Validation = data.Valid
-	res, err := pipeline.Compress(l.Model, data.Train, data.Eval, opt)
+	in := compress.ModelInput{Model: l.Model, Encoding: l.Encoding, Data: data, Name: args[0], DataName: args[1]}
+	res, err := compress.CompressModelFile(context.Background(), out, in, s, c.updater(), args[0], args[1], d.test)
 	c.prog.done()
 	if err != nil {
 		return err
 	}
-	prov := compress.Provenance(compress.Origin{Step: "compress", Input: filepath.Base(args[0]), Data: filepath.Base(args[1])})
-	rec := modelfile.Record{Training: data.Training, Method: res.Method, Provenance: prov, Scores: res.Scores}
-	if err := modelfile.Save(out, l.Model, l.Encoding, rec, args[0], args[1], d.test); err != nil {
-		return err
-	}
 	if report != "" {
-		text := res.Report(filepath.Base(args[0]), filepath.Base(args[1]), fmt.Sprintf("%g%%", 100*opt.Budget), opt.KeepFraction) + "\nScores on " + data.Rows.Text + ".\n"
+		text := res.Report(filepath.Base(args[0]), filepath.Base(args[1]), fmt.Sprintf("%g%%", 100*s.Quantize.Budget), s.KeepFraction) + "\nScores on " + data.Rows.Text + ".\n"
 		if err := writeFile(report, text, args[0], args[1], d.test, out); err != nil {
 			return err
 		}
 	}
 	if c.json {
 		return c.result(struct {
-			*pipeline.Result
+			*compress.ModelResult
 			Rows      dataset.Rows `json:"rows"`
 			ValidRows dataset.Rows `json:"validation_rows"`
 		}{res, data.Rows, data.ValidRows})

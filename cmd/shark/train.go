@@ -17,6 +17,7 @@ import (
 	"shark/ctr/modelfile"
 	"shark/ctr/pipeline"
 	"shark/internal/atomicfile"
+	"shark/internal/provenance"
 )
 
 func (c *cli) synthCmd() *cobra.Command {
@@ -148,7 +149,7 @@ func (c *cli) train(data, test, out string, d *dataFlags, cfg model.Config) erro
 		c.warn("skipped %d malformed rows", tr.Skipped)
 	}
 	c.warnLeaks(tr.Leaks)
-	prov := compress.Provenance(compress.Origin{Step: "train", Data: filepath.Base(data)})
+	prov := provenance.Record(provenance.Origin{Step: "train", Data: filepath.Base(data)})
 	if err := modelfile.Save(out, tr.Model, tr.Encoding, modelfile.Record{Training: tr.Training, Provenance: prov}, data, test); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"shark/core"
 	"shark/ctr/model"
 	"shark/ctr/pipeline"
 )
@@ -17,8 +18,9 @@ type SweepPoint struct {
 }
 
 // Sweep prunes once per keep fraction and quantizes the pruned model at
-// every budget (plus unquantized).
-func Sweep(m *model.Model, train, valid *model.Dataset, base pipeline.Options, keeps, budgets []float64) ([]SweepPoint, error) {
+// every budget (plus unquantized), a budget's rule made by rule (the
+// caller's settings with that share of the kept tables' fp32 bytes).
+func Sweep(m *model.Model, train, valid *model.Dataset, base pipeline.Options, keeps, budgets []float64, rule func(share float64) func(fp32 int64) core.Rule) ([]SweepPoint, error) {
 	var pts []SweepPoint
 	for _, k := range keeps {
 		o := base
@@ -31,7 +33,7 @@ func Sweep(m *model.Model, train, valid *model.Dataset, base pipeline.Options, k
 		pts = append(pts, SweepPoint{Keep: k, AUC: r.AUCAfter, LogLoss: r.LogLossAfter, EmbeddingBytes: r.EmbeddingBytesAfter, BytesFP32: r.EmbeddingBytesFP32, AUCBefore: r.AUCBefore})
 		for _, b := range budgets {
 			q := base
-			q.KeepFraction, q.Budget = 1, b
+			q.KeepFraction, q.Rule = 1, rule(b)
 			qm := pm.Clone()
 			qr, err := pipeline.Compress(qm, train, valid, q)
 			if err != nil {

@@ -32,7 +32,7 @@ func TestSaveLoad(t *testing.T) {
 	}
 	// Compressed: the file, read with dequantize-on-lookup, scores exactly
 	// what the in-memory compressed model scored.
-	opt := pipeline.DefaultOptions()
+	opt := pipeline.DefaultOptions(ctrtest.Budget(0.4))
 	res, err := pipeline.Compress(m, train, valid, opt)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -26,10 +27,13 @@ type Options struct {
 	Scorer         string  // taylor, exact, random
 	Repeats        int     // exact: shuffles per field
 
-	Quantize bool                // false: prune only, tables stay fp32
-	Budget   float64             // share of the kept tables' fp32 bytes
-	Allowed  [core.NumTiers]bool // tiers the solver may use
-	Uniform  int                 // >= 0: every row in this tier (a baseline); -1: the solver
+	Quantize bool // false: prune only, tables stay fp32
+	// Rule is how the kept tables' rows get their tiers, given the kept
+	// tables' fp32 bytes: compress.Settings.Rule, the one mapping of a
+	// user's settings (a budget's share, the tiers allowed) to a rule.
+	// Needed when Quantize (it also names the method a file records).
+	Rule     func(fp32 int64) core.Rule
+	Uniform  int // >= 0: every row in this tier (a baseline); -1: the solver
 	Priority core.PriorityParams
 	// PriorityEpochs replays the training stream this many times to
 	// accumulate priorities, the time unit being one epoch.
@@ -45,12 +49,14 @@ type Options struct {
 }
 
 // DefaultOptions: keep half the fields in one round with one epoch of
-// fine-tuning, then a 40% budget on what is kept.
-func DefaultOptions() Options {
+// fine-tuning, then quantize what is kept by rule.
+func DefaultOptions(rule func(fp32 int64) core.Rule) Options {
 	return Options{KeepFraction: 0.5, Rounds: 1, FinetuneEpochs: 1, Scorer: "taylor", Repeats: 3,
-		Quantize: true, Budget: 0.4, Allowed: [core.NumTiers]bool{true, true, true, true}, Uniform: -1,
-		Priority: core.DefaultPriorityParams(), PriorityEpochs: 1, Seed: 1}
+		Quantize: true, Rule: rule, Uniform: -1, Priority: core.DefaultPriorityParams(), PriorityEpochs: 1, Seed: 1}
 }
+
+// ErrNoRule: quantizing by the solver needs a rule.
+var ErrNoRule = errors.New("pipeline: quantizing needs a rule (Options.Rule)")
 
 // Result of Compress.
 type Result struct {
@@ -132,6 +138,9 @@ func assignTiers(m *model.Model, train *model.Dataset, opt Options) ([][]core.Ti
 		}
 		return out, nil
 	}
+	if opt.Rule == nil {
+		return nil, ErrNoRule
+	}
 	prio, err := Priorities(m, train, opt.Priority, opt.PriorityEpochs)
 	if err != nil {
 		return nil, err
@@ -149,7 +158,7 @@ func assignTiers(m *model.Model, train *model.Dataset, opt Options) ([][]core.Ti
 		tables = append(tables, core.StatTable{Dim: m.Cfg.Dim, Stats: st})
 		fp32 += int64(m.Emb[f].Rows()) * int64(m.Cfg.Dim) * 4
 	}
-	fns, err := core.Assign(tables, opt.rule(fp32), sharkfile.Storage)
+	fns, err := core.Assign(tables, opt.Rule(fp32), sharkfile.Storage)
 	if err != nil {
 		return nil, err
 	}
@@ -163,20 +172,18 @@ func assignTiers(m *model.Model, train *model.Dataset, opt Options) ([][]core.Ti
 	return out, nil
 }
 
-// rule is the budget assignment of opt for tables of fp32 bytes fp32.
-func (o Options) rule(fp32 int64) core.Rule {
-	return core.Rule{By: core.ByBudget, Budget: int64(o.Budget * float64(fp32)), Allowed: o.Allowed}
-}
-
 // Method is what a model file records of how Compress quantized it.
 func (o Options) Method(fp32 int64) sharkfile.Method {
-	return sharkfile.NewMethod(o.Priority, o.rule(fp32), "training stream")
+	return sharkfile.NewMethod(o.Priority, o.Rule(fp32), "training stream")
 }
 
 // Compress runs the pipeline on m (modified in place: clone it to keep the
 // original). valid scores the model (and, unless opt.Validation is set,
 // guides pruning); train fine-tunes it and feeds priorities.
 func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result, error) {
+	if opt.Quantize && opt.Rule == nil {
+		return nil, ErrNoRule
+	}
 	res := &Result{Seconds: map[string]float64{}}
 	before, err := m.Evaluate(valid)
 	if err != nil {

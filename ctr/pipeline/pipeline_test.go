@@ -34,7 +34,7 @@ func TestCriteoPipeline(t *testing.T) {
 	drop := 0.0
 	for seed := uint64(1); seed <= 3; seed++ {
 		m, train, valid := ctrtest.Trained(t, ds, seed)
-		o := DefaultOptions()
+		o := DefaultOptions(ctrtest.Budget(0.4))
 		o.PriorityEpochs = m.Cfg.Epochs
 		o.Seed = seed
 		r, err := Compress(m, train, valid, o)
@@ -61,8 +61,8 @@ func TestCriteoPipeline(t *testing.T) {
 func TestCompressMeetsBudget(t *testing.T) {
 	_, ds, _ := ctrtest.SynthData(t, 6000, 8)
 	m, train, valid := ctrtest.Trained(t, ds, 1)
-	o := DefaultOptions()
-	o.Keep, o.Budget = 6, 0.3
+	o := DefaultOptions(ctrtest.Budget(0.4))
+	o.Keep, o.Rule = 6, ctrtest.Budget(0.3)
 	r, err := Compress(m, train, valid, o)
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +90,7 @@ func TestCompressMeetsBudget(t *testing.T) {
 func TestUniform(t *testing.T) {
 	_, ds, _ := ctrtest.SynthData(t, 2000, 4)
 	m, train, valid := ctrtest.Trained(t, ds, 1)
-	o := DefaultOptions()
+	o := DefaultOptions(ctrtest.Budget(0.4))
 	o.KeepFraction, o.Uniform = 1, int(core.INT8)
 	r, err := Compress(m, train, valid, o)
 	if err != nil {

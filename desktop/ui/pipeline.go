@@ -15,7 +15,6 @@ import (
 	"shark/compress"
 	"shark/ctr/importance"
 	"shark/ctr/modelfile"
-	"shark/ctr/pipeline"
 	"shark/internal/atomicfile"
 )
 
@@ -103,27 +102,19 @@ func (u *UI) refreshPipeline() {
 		})
 	}
 	run.OnTapped = func() {
-		var res *pipeline.Result
+		var res *compress.ModelResult
 		var out *atomicfile.Temp
 		var rows string
-		n := int(keep.Value)
-		budget := u.budget.Value / 100
+		s := compress.DefaultModelSettings()
+		s.Keep, s.Quantize.Budget = int(keep.Value), u.budget.Value/100
 		u.work("Pruning and compressing…", func(ctx context.Context, progress func(string, int64, int64)) error {
 			st, err := u.loadPipeline()
 			if err != nil {
 				return err
 			}
 			defer st.loaded.Close()
-			opt := pipeline.DefaultOptions()
-			opt.Keep, opt.Budget = n, budget
-			opt.PriorityEpochs = st.loaded.Model.Cfg.Epochs
-			opt.Progress = progress
-			opt.Validation = st.data.Valid // with a test file, pruning chooses on a share of the data file
-			if res, err = pipeline.Compress(st.loaded.Model, st.data.Train, st.data.Eval, opt); err != nil {
-				return err
-			}
 			rows = st.data.Rows.Text
-			out, err = u.saveModel(st, res)
+			res, out, err = u.saveModel(ctx, st, s, progress)
 			return err
 		}, func(err error) {
 			if err != nil {
@@ -171,26 +162,25 @@ func ImportanceChart(fields []string, slots []int, scores []float64) fyne.Canvas
 	return rows
 }
 
-// saveModel writes the compressed model, with the same record the CLI's
-// compress writes, to a temporary file beside the model until it is saved.
-func (u *UI) saveModel(st *pipelineState, res *pipeline.Result) (*atomicfile.Temp, error) {
+// saveModel compresses the model as the CLI's compress does (with a test
+// file, pruning chooses on a share of the data file), into a temporary
+// file beside the model until it is saved.
+func (u *UI) saveModel(ctx context.Context, st *pipelineState, s compress.ModelSettings, progress func(string, int64, int64)) (*compress.ModelResult, *atomicfile.Temp, error) {
 	t, err := atomicfile.CreateTemp(filepath.Dir(u.path), "model.shark")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	prov := compress.Provenance(compress.Origin{Step: "compress", Input: filepath.Base(u.path), Data: filepath.Base(u.dataPath)})
-	rec := modelfile.Record{Training: st.data.Training, Method: res.Method, Provenance: prov, Scores: res.Scores}
-	if err := modelfile.Write(t, st.loaded.Model, st.loaded.Encoding, rec); err != nil {
+	in := compress.ModelInput{Model: st.loaded.Model, Encoding: st.loaded.Encoding, Data: st.data, Name: u.path, DataName: u.dataPath}
+	res, err := compress.CompressModel(ctx, in, s, t, progress)
+	if err == nil {
+		err = t.Finish()
+	}
+	if err == nil {
+		err = verifyResult(t)
+	}
+	if err != nil {
 		t.Remove()
-		return nil, err
+		return nil, nil, err
 	}
-	if err := t.Finish(); err != nil {
-		t.Remove()
-		return nil, err
-	}
-	if err := verifyResult(t); err != nil {
-		t.Remove()
-		return nil, err
-	}
-	return t, nil
+	return res, t, nil
 }

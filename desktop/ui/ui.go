@@ -24,7 +24,6 @@ import (
 
 	"shark/compress"
 	"shark/core"
-	"shark/ctr/pipeline"
 	_ "shark/formats/all"
 	"shark/internal/atomicfile"
 )
@@ -75,7 +74,7 @@ type UI struct {
 
 	pipeScore, pipeRun *widget.Button
 	pipeKeep           *widget.Slider
-	lastPipeline       *pipeline.Result
+	lastPipeline       *compress.ModelResult
 }
 
 // Tier colours, as in the web page.

@@ -18,6 +18,7 @@ import (
 	"shark/core"
 	"shark/formats"
 	"shark/formats/sharkfile"
+	"shark/internal/provenance"
 )
 
 // The quantize pipelines: a table stored as row shards, quantized under
@@ -245,21 +246,16 @@ func Quantize(ctx context.Context, o QuantizeOptions, run func(context.Context, 
 		return nil, err
 	}
 	total := specs[len(specs)-1].Offset + specs[len(specs)-1].Rows
-	fp32 := int64(total) * int64(dim) * 4
-	budget := o.BudgetBytes
-	if budget == 0 {
-		budget = int64(o.Budget * float64(fp32))
-	}
-	allowed := [core.NumTiers]bool{true, true, true, !o.NoInt4}
+	rule := o.settings().Rule(int64(total) * int64(dim) * 4)
 	job := ShardJob{Tensor: o.Tensor, CountsPath: o.Counts, CountsTable: o.CountsTable, TotalRows: total, NoInt4: o.NoInt4}
 	if o.Counts == "" {
 		job.CountsTable = ""
 	}
-	b, err := core.NewBudget([]int{dim}, budget, allowed, sharkfile.Storage)
+	b, err := core.NewBudget([]int{dim}, rule.Budget, rule.Allowed, sharkfile.Storage)
 	if err != nil {
 		return nil, err
 	}
-	res := &QuantizeResult{Rows: int64(total), Dim: dim, Parts: len(specs), BudgetBytes: budget}
+	res := &QuantizeResult{Rows: int64(total), Dim: dim, Parts: len(specs), BudgetBytes: rule.Budget}
 	for !b.Done() {
 		sum, n, err := runPass(ctx, o, job, specs, b.Next(), run)
 		if err != nil {
@@ -280,6 +276,14 @@ func Quantize(ctx context.Context, o QuantizeOptions, run func(context.Context, 
 	res.Passes++
 	res.Manifest = ManifestFile(o.Out, o.Table)
 	return res, nil
+}
+
+// settings are the options' budget as the settings of shark quantize, so
+// that the budget means the same here.
+func (o QuantizeOptions) settings() compress.Settings {
+	s := compress.DefaultSettings()
+	s.Budget, s.BudgetBytes, s.NoInt4 = o.Budget, o.BudgetBytes, o.NoInt4
+	return s
 }
 
 // shardSpecs reads every shard's header: its rows, and the table's width.
@@ -369,7 +373,7 @@ func writeParts(ctx context.Context, o QuantizeOptions, job ShardJob, specs []Sh
 		return fmt.Errorf("%d parts written of %d shards", len(written), len(specs))
 	}
 	m := &sharkfile.Manifest{Table: o.Table, Dim: dim, Parts: make([]sharkfile.ManifestPart, len(specs)),
-		Provenance: compress.Provenance(compress.Origin{Step: "shark-dist quantize", Input: filepath.Base(o.Shards[0])})}
+		Provenance: provenance.Record(provenance.Origin{Step: "shark-dist quantize", Input: filepath.Base(o.Shards[0])})}
 	for _, w := range written {
 		m.Parts[w.Index] = sharkfile.ManifestPart{File: w.File, Rows: w.Rows}
 		m.Rows += w.Rows

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"shark/core"
 	"shark/ctr/dataset"
 	"shark/ctr/model"
 )
@@ -49,4 +50,13 @@ func Trained(t testing.TB, ds *model.Dataset, seed uint64) (*model.Model, *model
 		t.Fatal(err)
 	}
 	return m, train, valid
+}
+
+// Budget is the rule of a budget of share of the tables' fp32 bytes on
+// every tier, as compress.Settings.Rule makes it (the ctr packages' tests
+// cannot import compress, which stands above them).
+func Budget(share float64) func(fp32 int64) core.Rule {
+	return func(fp32 int64) core.Rule {
+		return core.Rule{By: core.ByBudget, Budget: int64(share * float64(fp32)), Allowed: [core.NumTiers]bool{true, true, true, true}}
+	}
 }

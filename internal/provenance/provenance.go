@@ -1,4 +1,8 @@
-package compress
+// Package provenance is the record every file shark writes carries of its
+// origin, and shark's version. It stands below both the application layer
+// (compress) and the model wing (ctr), so that each writes the same keys
+// without handing the other a callback.
+package provenance
 
 import (
 	"os"
@@ -7,7 +11,7 @@ import (
 )
 
 // Version is shark's version, the same in every face: build.sh sets it
-// with -ldflags "-X shark/compress.Version=...".
+// with -ldflags "-X shark/internal/provenance.Version=...".
 var Version = "dev"
 
 // Origin is where a written file comes from.
@@ -20,9 +24,9 @@ type Origin struct {
 	Created int64
 }
 
-// Provenance is the record every file shark writes carries of its origin,
-// built here only, so that every face writes the same keys.
-func Provenance(o Origin) map[string]string {
+// Record is the provenance of a file of origin o, built here only, so
+// that every face writes the same keys.
+func Record(o Origin) map[string]string {
 	p := map[string]string{"tool": "shark " + Version, "step": o.Step, "created": CreatedTime(o.Created).Format(time.RFC3339)}
 	if o.Input != "" {
 		p["input"] = o.Input
