@@ -3,7 +3,6 @@ package compress
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"os"
@@ -32,20 +31,7 @@ func TestMain(m *testing.M) {
 
 // testsWithNCF runs the tests with ncf pointing at a model that exists.
 func testsWithNCF(m *testing.M) int {
-	if _, err := os.Stat(realNCF); err == nil {
-		return m.Run()
-	}
-	dir, err := os.MkdirTemp("", "shark-standin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	if ncf, err = standin.NCF(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return m.Run()
+	return standin.RunWithNCF(m, realNCF, &ncf)
 }
 
 func openNCF(t testing.TB) *Input {

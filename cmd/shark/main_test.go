@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
-	"os"
 	"testing"
 
 	"shark/internal/standin"
@@ -26,18 +24,5 @@ var ncf = realNCF
 
 // testsWithNCF runs the tests with ncf pointing at a model that exists.
 func testsWithNCF(m *testing.M) int {
-	if _, err := os.Stat(realNCF); err == nil {
-		return m.Run()
-	}
-	dir, err := os.MkdirTemp("", "shark-standin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	if ncf, err = standin.NCF(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return m.Run()
+	return standin.RunWithNCF(m, realNCF, &ncf)
 }

@@ -51,7 +51,6 @@ func texts(t *testing.T, w fyne.Window) []placedText {
 // At 1280 x 800 with a model open, no text runs past the space it was
 // given or over another text; a screenshot goes to artifacts/desktop/.
 func TestLayoutAt1280x800(t *testing.T) {
-	needNCF(t)
 	a := fynetest.NewApp()
 	defer a.Quit()
 	u := New(a)

@@ -73,7 +73,6 @@ func TestSmallestBudgetAndNoStaleResult(t *testing.T) {
 // that fails leaves the file it would have replaced (even an empty one)
 // and makes none where there was none.
 func TestExportProgressAndFailureLeavesFiles(t *testing.T) {
-	needNCF(t)
 	a := fynetest.NewApp()
 	defer a.Quit()
 	u := New(a)

@@ -12,7 +12,6 @@ import (
 // (those shark inspect and the page show): an embedding table by its size,
 // a dense weight by its too few rows.
 func TestSelectedTensorSaysWhy(t *testing.T) {
-	needNCF(t)
 	a := fynetest.NewApp()
 	defer a.Quit()
 	u := New(a)

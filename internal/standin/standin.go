@@ -9,10 +9,12 @@ package standin
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"testing"
 
 	"shark/formats"
 	"shark/formats/npz"
@@ -75,4 +77,26 @@ func values(r *rand.Rand, shape []int64) []float32 {
 		}
 	}
 	return out
+}
+
+// RunWithNCF runs a package's tests (from its TestMain) with *ncf naming a
+// model that exists: real, the path of the real file, when it is there,
+// else a stand-in written to a temporary folder removed afterwards.
+func RunWithNCF(m *testing.M, real string, ncf *string) int {
+	*ncf = real
+	if _, err := os.Stat(real); err == nil {
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "shark-standin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if *ncf, err = NCF(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Fprintf(os.Stderr, "%s is absent: the tests use a stand-in of its structure\n", real)
+	return m.Run()
 }
