@@ -108,12 +108,8 @@ func WriteSweep(r Report, pts []SweepPoint) error {
 
 func writeTaylor(w *reportWriter, e *TaylorExperiment) {
 	md, cmd := &w.md, w.cmd
-	var pts []report.Point
-	for i, f := range e.Fields {
-		pts = append(pts, report.Point{X: e.Exact[i], Y: e.Taylor[i], Label: f})
-	}
-	w.file("taylor-vs-exact.svg", report.Chart{Title: "Taylor against exact permutation importance",
-		XLabel: "exact: held-out logloss increase", YLabel: "Taylor Q_i", Series: []report.Series{{Name: "fields", Points: pts}}}.SVG())
+	scatter := taylorScatter(e)
+	w.file("taylor-vs-exact.svg", scatter.SVG())
 	idx := make([]int, len(e.Fields))
 	for i := range idx {
 		idx[i] = i
@@ -128,10 +124,42 @@ func writeTaylor(w *reportWriter, e *TaylorExperiment) {
 	fmt.Fprintf(md, "# Taylor against exact permutation importance\n\nCommand: `%s`\n\n", cmd)
 	fmt.Fprintf(md, "On %d rows: Spearman rank correlation **%.3f** over the %d fields that vary in the data (%.3f over all %d; constant fields score exactly 0 both ways). Taylor took %.3f s, exact permutation (%d repeats) %.3f s, **%.0fx** longer.\n\n",
 		e.Rows, e.Spearman, e.Varying, e.SpearmanAll, len(e.Fields), e.TaylorSeconds, e.Repeats, e.ExactSeconds, e.ExactSeconds/e.TaylorSeconds)
+	if scatter.Note != "" {
+		fmt.Fprintf(md, "The scatter leaves out the %s\n\n", scatter.Note)
+	}
 	fmt.Fprintf(md, "![scatter](taylor-vs-exact.svg)\n\n![scores](taylor-scores.svg)\n\n| field | Taylor | exact (logloss increase) | exact (AUC drop) |\n|---|---|---|---|\n")
 	for _, i := range idx {
 		fmt.Fprintf(md, "| %s | %.6f | %.6f | %.6f |\n", e.Fields[i], e.Taylor[i], e.Exact[i], e.ExactAUCDrop[i])
 	}
+}
+
+// taylorScatter plots each field's two importances. Fields scoring
+// exactly 0 both ways (constant in the data) would pile into one blob at
+// the origin: they are left out of the points and named in the note.
+func taylorScatter(e *TaylorExperiment) report.Chart {
+	var pts []report.Point
+	var zero []string
+	for i, f := range e.Fields {
+		if e.Exact[i] == 0 && e.Taylor[i] == 0 {
+			zero = append(zero, f)
+			continue
+		}
+		pts = append(pts, report.Point{X: e.Exact[i], Y: e.Taylor[i], Label: f})
+	}
+	c := report.Chart{Title: "Taylor against exact permutation importance",
+		XLabel: "exact: held-out logloss increase", YLabel: "Taylor Q_i", Series: []report.Series{{Name: "fields", Points: pts}}}
+	if len(zero) > 0 {
+		c.Note = fmt.Sprintf("%d fields with zero importance both ways: %s.", len(zero), listSome(zero, 8))
+	}
+	return c
+}
+
+// listSome joins the first n names, saying how many more there are.
+func listSome(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
 }
 
 func writeAblation(w *reportWriter, sum []Summary, seeds int, keep float64, budget string) {

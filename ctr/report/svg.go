@@ -31,11 +31,14 @@ type Series struct {
 	Line   bool // connect the points in X order
 }
 
-// Chart describes axes and series.
+// Chart describes axes and series. A legend is drawn for two series or
+// more (one entry would name nothing the title does not). Note, when set,
+// is a line under the plot, for what the chart leaves out.
 type Chart struct {
 	Title, XLabel, YLabel string
 	LogX, LogY            bool
 	Series                []Series
+	Note                  string
 }
 
 type scale struct {
@@ -146,6 +149,7 @@ func (c Chart) SVG() string {
 	fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#333"/>`+"\n", left, top, width-left-right, height-top-bott)
 	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">%s</text>`+"\n", (left+width-right)/2, height-18, html.EscapeString(c.XLabel))
 	fmt.Fprintf(&b, `<text transform="translate(16,%d) rotate(-90)" text-anchor="middle">%s</text>`+"\n", (top+height-bott)/2, html.EscapeString(c.YLabel))
+	var labelled []pixPoint
 	for i, s := range c.Series {
 		col := palette[i%len(palette)]
 		pts := append([]Point{}, s.Points...)
@@ -163,14 +167,31 @@ func (c Chart) SVG() string {
 		}
 		for _, p := range pts {
 			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s</title></circle>`, sx.at(p.X), sy.at(p.Y), col, html.EscapeString(fmt.Sprintf("%s (%s, %s)", p.Label, num(p.X), num(p.Y))))
-			if p.Label != "" && len(pts) <= 40 {
-				fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" fill="#444">%s</text>`, sx.at(p.X)+5, sy.at(p.Y)-5, html.EscapeString(p.Label))
-			}
+			labelled = append(labelled, pixPoint{sx.at(p.X), sy.at(p.Y), p.Label})
 		}
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n", width-right+12, top+8+16*i, col, width-right+27, top+17+16*i, html.EscapeString(s.Name))
+		if len(c.Series) > 1 {
+			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n", width-right+12, top+8+16*i, col, width-right+27, top+17+16*i, html.EscapeString(s.Name))
+		}
 	}
+	c.drawLabels(&b, labelled)
 	b.WriteString("</svg>\n")
 	return b.String()
+}
+
+// drawLabels writes the labels that fit beside their points, and a note
+// counting those left out so that no two overlap.
+func (c Chart) drawLabels(b *strings.Builder, pts []pixPoint) {
+	placed, omitted := placeLabels(pts, box{left, top, width - right, height - bott})
+	for _, l := range placed {
+		fmt.Fprintf(b, `<text class="label" x="%.1f" y="%.1f" font-size="%d" fill="#444">%s</text>`, l.x0, l.y1-labelDescent, labelFont, html.EscapeString(l.text))
+	}
+	note := c.Note
+	if omitted > 0 {
+		note = strings.TrimSpace(fmt.Sprintf("%s %d labels left out where they would overlap (a point's tooltip names it).", note, omitted))
+	}
+	if note != "" {
+		fmt.Fprintf(b, `<text class="note" x="%d" y="%d" font-size="11" fill="#444">%s</text>`+"\n", left, height-3, html.EscapeString(note))
+	}
 }
 
 // Bars renders a horizontal bar chart, one bar per name, in the given order.
@@ -190,6 +211,7 @@ func Bars(title, xlabel string, names []string, vals []float64) string {
 	x0, x1 := 130.0, float64(width-60)
 	at := func(v float64) float64 { return x0 + (v-lo)/(hi-lo)*(x1-x0) }
 	bh := math.Min(16, float64(h-top-bott)/float64(max(1, len(names))))
+	barTicks(&b, lo, hi, at, float64(top)+bh*float64(len(names)))
 	for i, n := range names {
 		y := float64(top) + float64(i)*bh
 		a, z := at(math.Min(0, vals[i])), at(math.Max(0, vals[i]))
@@ -198,7 +220,20 @@ func Bars(title, xlabel string, names []string, vals []float64) string {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10">%s</text>`+"\n", z+4, y+bh*0.75, num(vals[i]))
 	}
 	fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%.1f" stroke="#333"/>`, at(0), top, at(0), float64(top)+bh*float64(len(names)))
-	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", (x0+x1)/2, float64(top)+bh*float64(len(names))+30, html.EscapeString(xlabel))
+	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", (x0+x1)/2, float64(top)+bh*float64(len(names))+34, html.EscapeString(xlabel))
 	b.WriteString("</svg>\n")
 	return b.String()
+}
+
+// barTicks draws the value axis of a bar chart under its last bar (at
+// y=end): a grid line and a number at each tick, drawn before the bars so
+// that they cover the grid.
+func barTicks(b *strings.Builder, lo, hi float64, at func(float64) float64, end float64) {
+	fmt.Fprintf(b, `<g stroke="#ccc">`)
+	for _, t := range ticks(lo, hi, false) {
+		x := at(t)
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%.1f"/>`, x, top, x, end+4)
+		fmt.Fprintf(b, `<text class="tick" x="%.1f" y="%.1f" text-anchor="middle" stroke="none" fill="#333">%s</text>`, x, end+16, num(t))
+	}
+	fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333"/></g>`+"\n", at(lo), end, at(hi), end)
 }
