@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,5 +81,30 @@ func TestRequiredFlagSaysWhatFor(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "required flag(s)") {
 			t.Errorf("%v: exit %d, stderr %q; want %q", tc.args, code, errOut, tc.want)
 		}
+	}
+}
+
+// The error object's schema is kept as the results' are (go test -run
+// Golden -update rewrites it).
+func TestGoldenJSONError(t *testing.T) {
+	_, out, _ := shark(t, "quantize", filepath.Join(t.TempDir(), "missing.npz"), "-o", "x.shark", "--json")
+	var v any
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, out)
+	}
+	got, _ := json.MarshalIndent(schema(v), "", "  ")
+	file := filepath.Join("testdata", "json", "error.json")
+	if *update {
+		if err := os.WriteFile(file, append(got, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (go test -run Golden -update writes it)", err)
+	}
+	if strings.TrimSpace(string(want)) != string(got) {
+		t.Errorf("the error object changed its schema:\n%s\nwant\n%s", got, want)
 	}
 }
