@@ -25,6 +25,10 @@ type File struct {
 // ErrSameFile: the output would overwrite an input.
 var ErrSameFile = errors.New("output is the same file as an input")
 
+// ErrReadOnly: the output names a file nobody may write (no w bit), which
+// its owner made so to keep it; a rename could replace it all the same.
+var ErrReadOnly = errors.New("output is a read-only file")
+
 // Create starts writing path. inputs are files the output must not
 // replace (an output equal to an input is refused before anything is written).
 func Create(path string, inputs ...string) (*File, error) {
@@ -135,6 +139,9 @@ func checkOutput(path string, inputs []string) error {
 	}
 	if err := checkRegular(path, st); err != nil {
 		return err
+	}
+	if st.Mode().Perm()&0o222 == 0 {
+		return fmt.Errorf("%w: %s (%v): make it writable or choose another name", ErrReadOnly, path, st.Mode().Perm())
 	}
 	for _, in := range inputs {
 		if ist, err := os.Stat(in); err == nil && os.SameFile(st, ist) {

@@ -37,13 +37,16 @@ func (t *tempFile) place(final string) error {
 	// Checked again at the last moment: a pipe, a device or a link made
 	// under the name since the run began must not be renamed over either
 	// (a link's target was resolved when the output was created).
-	if st, err := os.Lstat(final); err == nil {
-		if st.Mode()&os.ModeSymlink != 0 {
+	old, err := os.Lstat(final)
+	if err == nil {
+		if old.Mode()&os.ModeSymlink != 0 {
 			return fmt.Errorf("%w: %s became a link while it was written", ErrSpecialOutput, final)
 		}
-		if err := checkRegular(final, st); err != nil {
+		if err := checkRegular(final, old); err != nil {
 			return err
 		}
+	} else {
+		old = nil
 	}
 	if t.name == "" {
 		name, err := linkNameless(t.File, filepath.Dir(final), "."+filepath.Base(final)+".tmp-")
@@ -53,7 +56,7 @@ func (t *tempFile) place(final string) error {
 		register(name)
 		t.name = name
 	}
-	if err := os.Chmod(t.name, 0o644); err != nil {
+	if err := t.takeMode(old); err != nil {
 		return err
 	}
 	if err := os.Rename(t.name, final); err != nil {
@@ -62,6 +65,20 @@ func (t *tempFile) place(final string) error {
 	unregister(t.name)
 	t.name = final
 	return nil
+}
+
+// takeMode gives the file the permissions of the file it replaces, old,
+// and its owner where the process may; or, for a new file, what any
+// program's new file gets: 0666 less the umask (a temporary file is made
+// 0600, so that nobody reads it half-written).
+func (t *tempFile) takeMode(old os.FileInfo) error {
+	if old == nil {
+		return os.Chmod(t.name, 0o666&^umask())
+	}
+	if err := keepOwner(t.name, old); err != nil {
+		return err
+	}
+	return os.Chmod(t.name, old.Mode().Perm())
 }
 
 // discard closes the file and removes its temporary name, if it has one.
