@@ -355,3 +355,24 @@ func TestTerminalWriter(t *testing.T) {
 		}
 	}
 }
+
+// Flags whose product is too large (--hidden 65536,65536 asks for 16 GiB):
+// refused before anything is allocated, not "fatal error: out of memory".
+func TestModelSizeBounded(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := round2Data(t, dir, 3000)
+	out := filepath.Join(dir, "big-model.shark")
+	for _, args := range [][]string{
+		{"train", data, "--hidden", "65536,65536", "-o", out},
+		{"train", data, "--dim", "4096", "--hidden", "30000", "-o", out},
+		{"train", data, "--hidden", strings.TrimSuffix(strings.Repeat("4096,", 200), ","), "-o", out},
+	} {
+		o := sharkIn(t, dir, limits{wall: 60 * time.Second, mem: 2 << 30}, args...)
+		if o.code == 0 || !strings.Contains(o.stderr, "parameters") && !strings.Contains(o.stderr, "weights") || strings.Contains(o.stderr, "fatal error") || strings.Contains(o.stderr, "goroutine") {
+			t.Errorf("%v: %v", args[2:4], o)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%v left %s", args[2:4], out)
+		}
+	}
+}

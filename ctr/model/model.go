@@ -32,6 +32,13 @@ type Config struct {
 // memory (each holds its own work buffers).
 const MaxWorkers = 4096
 
+// MaxParams bounds a model's parameters, tables and layers together: 2^28
+// float32s are 1 GiB, and training holds about four times that (Adam's two
+// moments, the gradients). Flags whose product passes it (--hidden
+// 65536,65536; --dim 4096 over a large vocabulary) are refused before
+// anything is allocated, instead of ending the process out of memory.
+const MaxParams = 1 << 28
+
 // DefaultConfig: small enough to train on a laptop in seconds, large enough
 // to reach the usual AUC on Criteo samples.
 func DefaultConfig() Config {
@@ -54,8 +61,38 @@ func (c Config) Validate() error {
 	}
 	for _, h := range c.Hidden {
 		if h < 1 || h > 1<<16 {
-			return fmt.Errorf("%w: hidden size %d", core.ErrInvalid, h)
+			return fmt.Errorf("%w: hidden size %d outside 1..65536", core.ErrInvalid, h)
 		}
+	}
+	if n := denseParams(0, c.Hidden); n > MaxParams {
+		return fmt.Errorf("%w: hidden layers %v have %d weights, more than %d (1 GiB): use fewer or smaller layers", core.ErrInvalid, c.Hidden, n, MaxParams)
+	}
+	return nil
+}
+
+// denseParams counts the weights and biases of the layers over an input
+// of width in, up to MaxParams+1 (so that no product overflows).
+func denseParams(in int, hidden []int) int64 {
+	var n int64
+	for _, h := range append(append([]int{}, hidden...), 1) {
+		n += int64(in)*int64(h) + int64(h)
+		if n > MaxParams {
+			return MaxParams + 1
+		}
+		in = h
+	}
+	return n
+}
+
+// checkSize refuses a model of more than MaxParams parameters.
+func checkSize(cfg Config, ds *Dataset) error {
+	var rows int64
+	for _, v := range ds.Vocab {
+		rows += int64(v)
+	}
+	n := rows*int64(cfg.Dim) + denseParams(len(ds.Fields)*cfg.Dim, cfg.Hidden)
+	if n > MaxParams {
+		return fmt.Errorf("%w: the model would have more than %d parameters (%d table rows of dim %d, hidden %v over %d fields): use a smaller --dim or --hidden, or a larger --min-count", core.ErrInvalid, MaxParams, rows, cfg.Dim, cfg.Hidden, len(ds.Fields))
 	}
 	return nil
 }
@@ -85,6 +122,9 @@ const ShardSize = 32
 // New initialises a model for the dataset's fields and vocabularies.
 func New(cfg Config, ds *Dataset) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkSize(cfg, ds); err != nil {
 		return nil, err
 	}
 	r := rand.New(rand.NewPCG(cfg.Seed, 0xe3b))
