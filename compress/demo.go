@@ -8,12 +8,9 @@ import (
 	"time"
 
 	"shark/ctr/dataset"
-	"shark/ctr/experiment"
 	"shark/ctr/model"
 	"shark/ctr/modelfile"
-	"shark/ctr/pipeline"
 	"shark/internal/atomicfile"
-	"shark/internal/provenance"
 )
 
 // DemoOptions configure Demo.
@@ -25,20 +22,20 @@ type DemoOptions struct {
 
 // DemoResult is what the demo found, step by step.
 type DemoResult struct {
-	Data           string             `json:"data"`
-	Rows           int                `json:"rows"`
-	Signal         []string           `json:"signal"` // strongest first
-	Noise          []string           `json:"noise"`
-	Trained        *pipeline.Trained  `json:"-"`
-	HeldOut        dataset.Rows       `json:"held_out"` // the rows every AUC came from
-	ModelFile      string             `json:"model"`
-	Scores         *experiment.Scores `json:"scores"`
-	Top            []string           `json:"top"` // Taylor's best fields, best first
-	Varying        int                `json:"varying_fields"`
-	Keep           int                `json:"keep"`
-	Compress       *ModelResult       `json:"compress"`
-	CompressedFile string             `json:"compressed"`
-	Seconds        float64            `json:"seconds"`
+	Data           string       `json:"data"`
+	Rows           int          `json:"rows"`
+	Signal         []string     `json:"signal"` // strongest first
+	Noise          []string     `json:"noise"`
+	Trained        *Trained     `json:"-"`
+	HeldOut        dataset.Rows `json:"held_out"` // the rows every AUC came from
+	ModelFile      string       `json:"model"`
+	Scores         *Scores      `json:"scores"`
+	Top            []string     `json:"top"` // Taylor's best fields, best first
+	Varying        int          `json:"varying_fields"`
+	Keep           int          `json:"keep"`
+	Compress       *ModelResult `json:"compress"`
+	CompressedFile string       `json:"compressed"`
+	Seconds        float64      `json:"seconds"`
 }
 
 // Demo is the whole method on data it makes itself: Criteo-format rows with
@@ -63,18 +60,14 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoResult, error) {
 		}
 	}
 	cfg := model.DefaultConfig()
-	tr, err := pipeline.Train(pipeline.TrainOptions{Data: res.Data, Read: dataset.Options{Format: "criteo"}, MinCount: 2, Config: cfg, Progress: progress})
+	res.ModelFile = filepath.Join(o.Dir, "model.shark")
+	tr, err := TrainModelFile(res.ModelFile, TrainOptions{Data: res.Data, Read: dataset.Options{Format: "criteo"}, MinCount: 2, Config: cfg, Progress: progress})
 	if err != nil {
 		return nil, err
 	}
 	res.Trained, res.HeldOut = tr, tr.Rows
 	m := tr.Model
-	res.ModelFile = filepath.Join(o.Dir, "model.shark")
-	prov := provenance.Record(provenance.Origin{Step: "train", Input: "synth.tsv", Data: "synth.tsv"})
-	if err := modelfile.Save(res.ModelFile, m, tr.Encoding, modelfile.Record{Training: tr.Training, Provenance: prov}); err != nil {
-		return nil, err
-	}
-	if res.Scores, err = experiment.Score(m, tr.Test, experiment.ScoreOptions{Exact: true, Repeats: 3, Seed: cfg.Seed}); err != nil {
+	if res.Scores, err = ScoreModel(m, tr.Test, true, 3, nil); err != nil {
 		return nil, err
 	}
 	res.Top = top(res.Scores, 7)
@@ -125,8 +118,8 @@ func CompressModelFile(ctx context.Context, path string, in ModelInput, s ModelS
 }
 
 // top is the n best fields by Taylor, best first.
-func top(s *experiment.Scores, n int) []string {
-	f := append([]experiment.FieldScore{}, s.Fields...)
+func top(s *Scores, n int) []string {
+	f := append([]FieldScore{}, s.Fields...)
 	sort.SliceStable(f, func(i, j int) bool { return f[i].Taylor > f[j].Taylor })
 	var out []string
 	for _, x := range f[:min(n, len(f))] {

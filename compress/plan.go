@@ -100,9 +100,6 @@ type Plan struct {
 	// Warnings say where the plan's choices rest on little (row norms that
 	// cannot rank rows).
 	Warnings []string
-	// Dense is the float64 tables kept dense, bit for bit, because they
-	// hold values no float32 can hold (keepExact).
-	Dense []DenseNote
 	// TablesOnly writes the compressed tables alone, without the input's
 	// other tensors (a row shard's part).
 	TablesOnly bool
@@ -203,9 +200,6 @@ func Measure(in *Input, s Settings, env Env) (_ *Plan, err error) {
 			p.Close()
 		}
 	}()
-	if sel, err = p.keepExact(sel); err != nil {
-		return nil, err
-	}
 	var total, done int64
 	for _, t := range sel {
 		total += t.Shape[0]
@@ -486,6 +480,36 @@ func (p *Plan) Reassign(s Settings) error {
 	return nil
 }
 
+// Fit is a plan's answer to a budget control: whether the budget asked
+// can be met, and the smallest that can.
+type Fit struct {
+	// Refused is the budget asked when the tables cannot meet it (the plan
+	// keeps the settings before); nil when it is met.
+	Refused *BudgetError
+	// Min is the smallest budget the tables can take under the settings
+	// asked, in bytes and as a share of their fp32 bytes, when MinKnown.
+	Min      int64
+	MinShare float64
+	MinKnown bool
+}
+
+// Fit chooses tiers again under s, as a budget control does on every
+// change (Reassign), for every face alike: a budget the tables cannot
+// meet is no error but Fit.Refused, and Fit says the smallest that can.
+func (p *Plan) Fit(s Settings) (Fit, error) {
+	var f Fit
+	if err := p.Reassign(s); err != nil && !errors.As(err, &f.Refused) {
+		return f, err
+	}
+	if f.Refused != nil {
+		f.Min, f.MinKnown = f.Refused.Min, true // the plan keeps the settings before
+	} else if b, err := p.MinBytes(); err == nil {
+		f.Min, f.MinKnown = b, true
+	}
+	f.MinShare = float64(f.Min) / float64(max(1, p.FP32Bytes()))
+	return f, nil
+}
+
 // BudgetError is a budget below the smallest the tables can take.
 type BudgetError struct {
 	Budget, Min, FP32 int64 // bytes
@@ -540,9 +564,6 @@ type Result struct {
 	BudgetBytes int64         `json:"budget_bytes,omitempty"`
 	FP32Bytes   int64         `json:"fp32_bytes"`
 	Tables      []TableResult `json:"tables"`
-	// KeptDense is the float64 tables left uncompressed, bit for bit,
-	// because they hold values no float32 can hold.
-	KeptDense []DenseNote `json:"kept_dense,omitempty"`
 }
 
 // TableResult is one table's line of Result.
@@ -568,7 +589,7 @@ type TableResult struct {
 
 // Result summarises the plan; OutputBytes is set once it is written.
 func (p *Plan) Result() Result {
-	r := Result{InputBytes: p.In.File.Size, BudgetBytes: p.Budget, FP32Bytes: p.FP32Bytes(), KeptDense: p.Dense}
+	r := Result{InputBytes: p.In.File.Size, BudgetBytes: p.Budget, FP32Bytes: p.FP32Bytes()}
 	for _, t := range p.Tables {
 		s := t.Summary
 		r.Tables = append(r.Tables, TableResult{

@@ -221,19 +221,14 @@ func settings(ctx context.Context, raw js.Value, progress js.Value) (compress.Se
 
 // planResult is a plan as the page shows it, or why its budget cannot be
 // met: ok false, the error, and the smallest budget that can.
-func planResult(p *compress.Plan, err error) any {
-	out := map[string]any{"ok": err == nil, "fp32_bytes": p.FP32Bytes(), "warnings": p.Warnings,
+func planResult(p *compress.Plan, fit compress.Fit) any {
+	out := map[string]any{"ok": fit.Refused == nil, "fp32_bytes": p.FP32Bytes(), "warnings": p.Warnings,
 		"priority": p.Tables[0].PrioritySource, "workers": 1 + min(state.helped, state.pool.size)}
-	least, merr := p.MinBytes()
-	var be *compress.BudgetError
-	if errors.As(err, &be) {
-		least, merr = be.Min, nil // for the settings refused (the plan keeps the ones before)
+	if fit.MinKnown {
+		out["min_budget_bytes"], out["min_budget"] = fit.Min, fit.MinShare
 	}
-	if merr == nil {
-		out["min_budget_bytes"], out["min_budget"] = least, float64(least)/float64(max(1, p.FP32Bytes()))
-	}
-	if err != nil {
-		out["error"] = err.Error()
+	if fit.Refused != nil {
+		out["error"] = fit.Refused.Error()
 		return out
 	}
 	r := p.Result()
@@ -267,12 +262,11 @@ func planWith(ctx context.Context, args []js.Value) (any, error) {
 		state.plan = p
 	}
 	state.plan.SetProgress(ctx, env.Progress)
-	err = state.plan.Reassign(s)
-	var be *compress.BudgetError
-	if err != nil && !errors.As(err, &be) {
+	fit, err := state.plan.Fit(s)
+	if err != nil {
 		return nil, err
 	}
-	return planResult(state.plan, err), nil
+	return planResult(state.plan, fit), nil
 }
 
 func arg(args []js.Value, i int) js.Value {

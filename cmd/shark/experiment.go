@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -9,11 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"shark/compress"
-	"shark/core"
-	"shark/ctr/dataset"
-	"shark/ctr/experiment"
-	"shark/ctr/modelfile"
-	"shark/ctr/pipeline"
 )
 
 // experimentFlags are the options the experiments share.
@@ -80,7 +74,7 @@ func (c *cli) experimentKind(kind, short, long string) *cobra.Command {
 func (c *cli) experiment(kind string, args []string, f *experimentFlags, cmdline string) error {
 	inputs := []string{args[0], args[1], f.data.test}
 	var out []string
-	for _, name := range experiment.ReportFiles(kind) {
+	for _, name := range compress.ExperimentFiles(kind) {
 		out = append(out, filepath.Join(f.out, name))
 	}
 	if err := folderOutputs(out, inputs...); err != nil {
@@ -91,16 +85,9 @@ func (c *cli) experiment(kind string, args []string, f *experimentFlags, cmdline
 		return err
 	}
 	defer l.Close()
-	m := l.Model
-	base := pipeline.DefaultOptions(budgetRule(f.budget.share))
-	base.KeepFraction, base.Repeats = f.keep, f.repeats
-	base.PriorityEpochs = m.Cfg.Epochs
-	base.Seed = m.Cfg.Seed
-	if data.ValidRows.Kind == dataset.RowsValid {
-		base.Validation = data.Valid // pruning's choices never come from the test file
-	}
-	r := experiment.Report{Dir: f.out, Cmd: cmdline, Rows: data.Rows, Inputs: inputs}
-	if err := runKind(kind, l, data, base, f, r, c.updater()); err != nil {
+	r := compress.ExperimentReport{Dir: f.out, Cmd: cmdline, Rows: data.Rows, Inputs: inputs}
+	es := compress.ExperimentSettings{Kind: kind, Keep: f.keep, Budget: f.budget.share, BudgetText: f.budget.text, Repeats: f.repeats, Seeds: f.seeds}
+	if err := compress.RunExperiment(l, data, es, r, c.updater()); err != nil {
 		return err
 	}
 	c.prog.done()
@@ -110,37 +97,4 @@ func (c *cli) experiment(kind string, args []string, f *experimentFlags, cmdline
 	}
 	fmt.Fprintf(c.stdout, "wrote %s (scores on %s)\n", quoteName(report), data.Rows.Text)
 	return nil
-}
-
-// budgetRule is the rule of the model settings' default with a budget of
-// share of the kept tables' fp32 bytes.
-func budgetRule(share float64) func(fp32 int64) core.Rule {
-	s := compress.DefaultModelSettings().Quantize
-	s.Budget = share
-	return s.Rule
-}
-
-// runKind runs one experiment and writes its report.
-func runKind(kind string, l *modelfile.Loaded, data *modelfile.Data, base pipeline.Options, f *experimentFlags, r experiment.Report, prog func(string, int64, int64)) error {
-	m := l.Model
-	switch kind {
-	case "taylor":
-		e, err := experiment.RunTaylor(m, data.Eval, base.Repeats, m.Cfg.Seed)
-		if err != nil {
-			return err
-		}
-		return experiment.WriteTaylor(r, e)
-	case "ablation":
-		vs := experiment.Variants(f.keep, f.budget.share)
-		outs, err := experiment.Ablation(m, data, base, vs, f.seeds, prog)
-		if err != nil {
-			return err
-		}
-		return experiment.WriteAblation(r, vs, outs, f.seeds, f.keep, f.budget.text)
-	}
-	pts, err := experiment.Sweep(m, data.Train, data.Eval, base, []float64{1, 0.75, 0.5, 0.25}, []float64{0.3, 0.4, 0.5, 0.6, 0.8, 1.0}, budgetRule)
-	if err != nil && !errors.Is(err, core.ErrBudget) {
-		return err
-	}
-	return experiment.WriteSweep(r, pts)
 }

@@ -12,7 +12,6 @@ import (
 	"shark/compress"
 	"shark/core"
 	"shark/ctr/dataset"
-	"shark/ctr/experiment"
 	"shark/ctr/importance"
 	"shark/ctr/modelfile"
 	"shark/internal/provenance"
@@ -93,19 +92,18 @@ spearman_all, varying_fields, seconds, repeats, rows}; rows says which rows.`,
 			}
 			defer l.Close()
 			prog := c.updater()
-			res, err := experiment.Score(l.Model, data.Eval, experiment.ScoreOptions{Exact: exact, Repeats: repeats, Seed: l.Model.Cfg.Seed,
-				Progress: func(n, t int) {
-					if prog != nil {
-						prog("exact permutation (fields)", int64(n), int64(t))
-					}
-				}})
+			res, err := compress.ScoreModel(l.Model, data.Eval, exact, repeats, func(n, t int) {
+				if prog != nil {
+					prog("exact permutation (fields)", int64(n), int64(t))
+				}
+			})
 			c.prog.done()
 			if err != nil {
 				return err
 			}
 			if c.json {
 				return c.result(struct {
-					*experiment.Scores
+					*compress.Scores
 					Rows dataset.Rows `json:"rows"`
 				}{res, data.Rows})
 			}
@@ -119,8 +117,8 @@ spearman_all, varying_fields, seconds, repeats, rows}; rows says which rows.`,
 }
 
 // printScores prints the fields best first, with their units.
-func (c *cli) printScores(res *experiment.Scores, rows dataset.Rows) error {
-	sorted := append([]experiment.FieldScore{}, res.Fields...)
+func (c *cli) printScores(res *compress.Scores, rows dataset.Rows) error {
+	sorted := append([]compress.FieldScore{}, res.Fields...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Taylor > sorted[j].Taylor })
 	fmt.Fprintf(c.stdout, "Table importance on %s, best first.\n", rows.Text)
 	fmt.Fprintf(c.stdout, "Taylor: mean |g . (ebar - e)| per row (a logloss change); exact: held-out logloss increase when shuffled.\n\n")

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,10 +13,7 @@ import (
 	"shark/ctr/dataset"
 	"shark/ctr/importance"
 	"shark/ctr/model"
-	"shark/ctr/modelfile"
-	"shark/ctr/pipeline"
 	"shark/internal/atomicfile"
-	"shark/internal/provenance"
 )
 
 func (c *cli) synthCmd() *cobra.Command {
@@ -132,25 +128,23 @@ func (c *cli) train(data, test, out string, d *dataFlags, cfg model.Config) erro
 	}
 	t0 := time.Now()
 	prog := c.updater()
-	tr, err := pipeline.Train(pipeline.TrainOptions{Data: data, Test: test, Read: d.options(), MinCount: d.minCount,
+	tr, err := compress.TrainModelFile(out, compress.TrainOptions{Data: data, Test: test, Read: d.options(), MinCount: d.minCount,
 		SkipBad: d.skipBad, Config: cfg, Progress: func(n, total int64) {
 			if prog != nil {
 				prog("train", n, total)
 			}
-		}})
+		}}, data, test)
 	c.prog.done()
 	if errors.Is(err, core.ErrInvalid) {
 		return usageError{err}
 	}
+	if tr != nil {
+		if tr.Skipped > 0 {
+			c.warn("skipped %d malformed rows", tr.Skipped)
+		}
+		c.warnLeaks(tr.Leaks)
+	}
 	if err != nil {
-		return err
-	}
-	if tr.Skipped > 0 {
-		c.warn("skipped %d malformed rows", tr.Skipped)
-	}
-	c.warnLeaks(tr.Leaks)
-	prov := provenance.Record(provenance.Origin{Step: "train", Data: filepath.Base(data)})
-	if err := modelfile.Save(out, tr.Model, tr.Encoding, modelfile.Record{Training: tr.Training, Provenance: prov}, data, test); err != nil {
 		return err
 	}
 	m, met := tr.Model, tr.Metrics

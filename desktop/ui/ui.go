@@ -370,7 +370,7 @@ func (u *UI) Replan() {
 	if plan == nil {
 		label = "Measuring every row in every tier…"
 	}
-	var budgetErr *compress.BudgetError
+	var fit compress.Fit
 	u.work(label, func(ctx context.Context, progress func(string, int64, int64)) error {
 		if plan == nil {
 			env := compress.Env{SpillRows: compress.DefaultSpillRows, Context: ctx, Progress: progress}
@@ -383,10 +383,8 @@ func (u *UI) Replan() {
 			}
 			plan = p
 		}
-		err := plan.Reassign(set)
-		if errors.As(err, &budgetErr) {
-			return nil
-		}
+		var err error
+		fit, err = plan.Fit(set)
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -400,12 +398,12 @@ func (u *UI) Replan() {
 			return
 		}
 		u.plan = plan
-		u.showMin(plan, budgetErr)
-		if budgetErr != nil {
+		u.showMin(plan, fit)
+		if fit.Refused != nil {
 			u.planBox.Objects = []fyne.CanvasObject{widget.NewLabel("No prediction: the budget cannot be met.")}
 			u.planBox.Refresh()
 			u.relayout()
-			u.setNote(budgetErr.Error())
+			u.setNote(fit.Refused.Error())
 			u.status.SetText("")
 			return
 		}
@@ -457,15 +455,11 @@ func compressible(s *compress.Summary) bool {
 }
 
 // showMin makes the smallest budget the slider's lower end, and says it.
-func (u *UI) showMin(plan *compress.Plan, be *compress.BudgetError) {
-	least, err := plan.MinBytes()
-	if be != nil {
-		least, err = be.Min, nil
-	}
-	if err != nil || plan.FP32Bytes() == 0 {
+func (u *UI) showMin(plan *compress.Plan, fit compress.Fit) {
+	if !fit.MinKnown || plan.FP32Bytes() == 0 {
 		return
 	}
-	pct := 100 * float64(least) / float64(plan.FP32Bytes())
+	pct := 100 * fit.MinShare
 	// The slider starts at the smallest budget, but keeps a refused one in
 	// reach, where the note under it explains.
 	u.budget.Min = math.Max(1, math.Min(math.Ceil(pct), u.budget.Value))
