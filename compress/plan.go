@@ -100,6 +100,9 @@ type Plan struct {
 	// Warnings say where the plan's choices rest on little (row norms that
 	// cannot rank rows).
 	Warnings []string
+	// Dense is the float64 tables kept dense, bit for bit, because they
+	// hold values no float32 can hold (keepExact).
+	Dense []DenseNote
 	// TablesOnly writes the compressed tables alone, without the input's
 	// other tensors (a row shard's part).
 	TablesOnly bool
@@ -200,6 +203,9 @@ func Measure(in *Input, s Settings, env Env) (_ *Plan, err error) {
 			p.Close()
 		}
 	}()
+	if sel, err = p.keepExact(sel); err != nil {
+		return nil, err
+	}
 	var total, done int64
 	for _, t := range sel {
 		total += t.Shape[0]
@@ -564,6 +570,9 @@ type Result struct {
 	BudgetBytes int64         `json:"budget_bytes,omitempty"`
 	FP32Bytes   int64         `json:"fp32_bytes"`
 	Tables      []TableResult `json:"tables"`
+	// KeptDense is the float64 tables left uncompressed, bit for bit,
+	// because they hold values no float32 can hold.
+	KeptDense []DenseNote `json:"kept_dense,omitempty"`
 }
 
 // TableResult is one table's line of Result.
@@ -589,7 +598,7 @@ type TableResult struct {
 
 // Result summarises the plan; OutputBytes is set once it is written.
 func (p *Plan) Result() Result {
-	r := Result{InputBytes: p.In.File.Size, BudgetBytes: p.Budget, FP32Bytes: p.FP32Bytes()}
+	r := Result{InputBytes: p.In.File.Size, BudgetBytes: p.Budget, FP32Bytes: p.FP32Bytes(), KeptDense: p.Dense}
 	for _, t := range p.Tables {
 		s := t.Summary
 		r.Tables = append(r.Tables, TableResult{

@@ -46,10 +46,15 @@ stays at fp32, as rows holding a NaN or an infinity do, whatever the
 fractions or thresholds ask. Such rows are counted (unfit_rows), and so are
 rows stored in a tier in which every value rounds to zero (zeroed_rows, such
 as an optimizer's squared-gradient averages near 1e-9); both are warned of.
+A float64 table holding a value no float32 can hold (past +-3.4e38, or a
+non-zero below 1.4e-45 that float32 would make 0) is not compressed: it
+is written dense, exactly as it is, with a warning naming it and its first
+such row (kept_dense); --tables naming it is refused.
 
 --json prints {input_bytes, output_bytes, budget_bytes, fp32_bytes, tables:
 [{name, rows, dim, bytes_before, bytes_after, tiers, rmse, max_abs_err,
-priority, unfit_rows, zeroed_rows}]}; an error that is not a finite number
+priority, unfit_rows, zeroed_rows}], kept_dense: [{name, row, reason}]};
+an error that is not a finite number
 is null.`
 
 // quantizeFlags are quantize's options.
@@ -185,5 +190,8 @@ func (c *cli) printPlan(res compress.Result, out string) error {
 	}
 	fmt.Fprintf(c.stdout, "\ntables: %s -> %s (%s of fp32%s); file: %s -> %s, written to %s\n", total.FP32, total.Stored, total.Share,
 		budget, compress.Size(res.InputBytes), compress.Size(res.OutputBytes), quoteName(out))
+	for _, d := range res.KeptDense {
+		fmt.Fprintf(c.stdout, "kept dense, exactly: %s (row %d: %s)\n", terminalSafe(d.Name), d.Row, d.Reason)
+	}
 	return nil
 }
