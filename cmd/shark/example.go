@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -23,21 +26,31 @@ instead (big.npy, streamed) with its counts (big-counts.npz).
 --json prints {model, counts}.`,
 		Args: noArgs,
 		RunE: func(*cobra.Command, []string) error {
-			var model, counts string
-			var err error
+			var rows, dim int
+			names := []string{"model.npz", "counts.npz"}
 			if big != "" {
-				var rows, dim int
 				if _, err := fmt.Sscanf(big, "%dx%d", &rows, &dim); err != nil {
 					return usagef("--big %q: want ROWSxDIM, e.g. 8000000x64", big)
 				}
 				if err := checkBig(rows, dim); err != nil {
 					return err
 				}
+				names = []string{"big.npy", "big-counts.npz"}
+			}
+			made, err := exampleDir(out, names)
+			if err != nil {
+				return err
+			}
+			var model, counts string
+			if big != "" {
 				model, counts, err = compress.BigExample(out, rows, dim, seed)
 			} else {
 				model, counts, err = compress.ExampleFiles(out, seed)
 			}
 			if err != nil {
+				if made {
+					os.Remove(out) // only if still empty: a folder of ours, nothing else
+				}
 				return err
 			}
 			if c.json {
@@ -52,4 +65,23 @@ instead (big.npy, streamed) with its counts (big-counts.npz).
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "random seed")
 	cmd.Flags().StringVar(&big, "big", "", "write one ROWSxDIM float32 table and its counts instead, e.g. 8000000x64")
 	return cmd
+}
+
+// exampleDir makes dir for example's files unless it exists, reporting
+// whether it made it. Files of those names already there are refused: an
+// example never replaces a file of the user's.
+func exampleDir(dir string, names []string) (made bool, err error) {
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		if _, err := os.Lstat(p); err == nil {
+			return false, usagef("%s exists: example writes new files only (remove it, or name another folder)", quoteName(p))
+		}
+	}
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o777); err != nil {
+			return false, err
+		}
+		return true, nil
+	}
+	return false, nil
 }

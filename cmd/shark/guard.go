@@ -125,7 +125,7 @@ const (
 // is made.
 func checkBig(rows, dim int) error {
 	if rows < 1 || dim < 1 || dim > maxBigDim || rows > maxBigValues/dim {
-		return usagef("--big %dx%d: want 1 <= DIM <= %d and ROWS x DIM <= 2^40 (%s of float32)", rows, dim, maxBigDim, compress.Size(4*maxBigValues))
+		return usagef("--big %dx%d: want ROWS >= 1, 1 <= DIM <= %d and ROWS x DIM <= 2^40 (%s of float32)", rows, dim, maxBigDim, compress.Size(4*maxBigValues))
 	}
 	return nil
 }

@@ -376,3 +376,28 @@ func TestModelSizeBounded(t *testing.T) {
 		}
 	}
 }
+
+// example writes new files only: a model.npz of the user's in the folder
+// is refused and kept; a --big that fails part-way leaves no folder.
+func TestExampleNeverReplaces(t *testing.T) {
+	dir := t.TempDir()
+	mine := filepath.Join(dir, "p", "model.npz")
+	os.MkdirAll(filepath.Dir(mine), 0o755)
+	os.WriteFile(mine, []byte("mine"), 0o644)
+	o := sharkIn(t, dir, limits{}, "example", "-o", "p")
+	if b, _ := os.ReadFile(mine); o.code != 2 || string(b) != "mine" || !strings.Contains(o.stderr, "exists") {
+		t.Fatalf("example over the user's model.npz: %v; it holds %d bytes, not its own 4", o, len(b))
+	}
+	bin := os.Args[0]
+	if b := os.Getenv("SHARK_HOSTILE_BINARY"); b != "" {
+		bin = b
+	}
+	cmd := exec.Command("sh", "-c", `ulimit -f 4096 && exec "$0" "$@"`, bin, "example", "--big", "100000x1000", "-o", "exbig")
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), "SHARK_TEST_MAIN=1")
+	if out, err := cmd.CombinedOutput(); err == nil {
+		t.Fatalf("example --big past a 4 MiB file size limit succeeded: %s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "exbig")); !os.IsNotExist(err) {
+		t.Fatalf("a failed example --big left its folder: %v", err)
+	}
+}
