@@ -169,10 +169,9 @@ run_tests() {
   # the browser tests; X11/GL headers and Xvfb for the desktop app's
   # real-window test.
   apt_install python3-numpy python3-torch python3-onnx python3-msgpack chromium $DESKTOP_PKGS xvfb xauth x11-apps
-  local tmp
-  tmp="$(mktemp -d)"
-  trap 'rm -rf "$tmp"' EXIT
-  TESTSUM="$tmp/testsum" SKIPS="$tmp/skips"
+  TEST_TMP="$(mktemp -d)"
+  trap 'rm -rf "$TEST_TMP"' EXIT
+  TESTSUM="$TEST_TMP/testsum" SKIPS="$TEST_TMP/skips"
   : > "$SKIPS"
   stage "building the page's wasm core and the test summariser"
   build_wasm
