@@ -235,7 +235,11 @@ func TestWriteNPZ(t *testing.T) {
 func TestPeriodSpanLimit(t *testing.T) {
 	_, _, l := synthModel(t, 100, 1)
 	ps := NewPeriods()
-	data := "label,C1,day\n1,a,3\n0,b,10003\n"
+	// A CSV's columns are the model's fields by name: all of them, empty
+	// but for the first.
+	fields := l.Encoding.Fields
+	blank := strings.Repeat(",", len(fields)-1)
+	data := "label,day," + strings.Join(fields, ",") + "\n1,3,a" + blank + "\n0,10003," + blank + "\n"
 	l.Encoding.Options.Label = "label"
 	_, err := ps.Reader(l, strings.NewReader(data), 0, Options{Column: "day"})
 	if !errors.Is(err, ErrPeriods) || !strings.Contains(err.Error(), "line 3") {

@@ -62,6 +62,9 @@ func (p *Periods) Reader(l *modelfile.Loaded, r io.Reader, period int64, o Optio
 	}
 	open := func() (dataset.Reader, io.Closer, error) {
 		rd, err := dataset.Open(r, opt)
+		if err == nil {
+			err = l.Encoding.Match(rd) // a CSV's columns by name
+		}
 		return rd, io.NopCloser(nil), err
 	}
 	if o.Column == "" {

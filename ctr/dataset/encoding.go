@@ -220,7 +220,7 @@ func (e *Encoding) EncodeKeys(open Opener, skipBad bool) (*model.Dataset, []RowK
 	var keys []RowKey
 	n := len(e.Fields)
 	row := make([]string, n)
-	_, st, err := each(open, skipBad, func(rec *Record) error {
+	_, st, err := each(e.matched(open), skipBad, func(rec *Record) error {
 		if err := e.place(rec, row); err != nil {
 			return err
 		}

@@ -377,6 +377,7 @@ type csvReader struct {
 	label   int
 	period  int // the period column, -1 for none
 	width   int // columns in the header
+	head    []string
 	lb      *labeler
 	k       *keyer
 	row     []string
@@ -400,7 +401,7 @@ func newCSV(l *lines, opt Options) (*csvReader, error) {
 	if opt.Label == "" {
 		return nil, fmt.Errorf("%w: CSV needs --label COLUMN (e.g. --label clicked, or --label 'rating>=4')", ErrFormat)
 	}
-	c := &csvReader{l: l, label: -1, period: -1, width: len(head), lb: &labeler{}, k: newKeyer()}
+	c := &csvReader{l: l, label: -1, period: -1, width: len(head), head: head, lb: &labeler{}, k: newKeyer()}
 	name, op, thr, err := parseThreshold(opt.Label)
 	if err != nil {
 		return nil, err
