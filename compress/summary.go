@@ -2,6 +2,7 @@ package compress
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"shark/core"
@@ -99,6 +100,7 @@ func SummarizeRows(in *Input, minRows int64) *Summary {
 		switch {
 		case t.SameAs != "":
 			ts.Role, ts.Bytes = sameAsRole(t), 0 // stored once, under the other name
+			ts.Why = "tied: the storage of " + strconv.Quote(t.SameAs) + ", stored and compressed once under that name"
 		case t.Tiers != nil && t.Tiers[core.FP32] == t.Shape[0]:
 			// Every row at fp32 (a model shark train wrote): a table to
 			// compress, not a compressed one.
@@ -107,6 +109,7 @@ func SummarizeRows(in *Input, minRows int64) *Summary {
 				ts.Role = RoleTable
 			} else {
 				ts.Role = RoleFP32Table
+				ts.Why = "stored as a table, every row fp32; not compressed by default (" + why + ")"
 			}
 		case t.Tiers != nil:
 			ts.Role, ts.Tiers, ts.DType = RoleCompressed, TierMap(*t.Tiers), "mixed"

@@ -42,12 +42,15 @@ func TestTiedWeightsStoredOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	roles := map[string]string{}
+	roles, whys := map[string]string{}, map[string]string{}
 	for _, ts := range Summarize(in).Tensors {
-		roles[ts.Name] = ts.Role
+		roles[ts.Name], whys[ts.Name] = ts.Role, ts.Why
 	}
 	if roles["out.weight"] != `same as "emb.weight"` || roles["part.weight"] != RoleTable {
 		t.Fatalf("roles %q", roles)
+	}
+	if !strings.HasPrefix(whys["out.weight"], `tied: the storage of "emb.weight"`) {
+		t.Fatalf("out.weight's reason %q does not say it is tied", whys["out.weight"])
 	}
 	s := DefaultSettings()
 	s.Budget = 0.40
