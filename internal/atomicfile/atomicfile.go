@@ -140,13 +140,13 @@ func checkOutput(path string, inputs []string) error {
 	if err := checkRegular(path, st); err != nil {
 		return err
 	}
-	if st.Mode().Perm()&0o222 == 0 {
-		return fmt.Errorf("%w: %s (%v): make it writable or choose another name", ErrReadOnly, path, st.Mode().Perm())
-	}
 	for _, in := range inputs {
 		if ist, err := os.Stat(in); err == nil && os.SameFile(st, ist) {
 			return fmt.Errorf("%w: %s", ErrSameFile, path)
 		}
+	}
+	if st.Mode().Perm()&0o222 == 0 {
+		return fmt.Errorf("%w: %s (%v): make it writable or choose another name", ErrReadOnly, path, st.Mode().Perm())
 	}
 	return nil
 }
