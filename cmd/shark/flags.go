@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -64,10 +65,12 @@ type dataFlags struct {
 	ignore, numeric     []string
 	minCount, maxLine   int
 	skipBad             bool
+	fs                  *pflag.FlagSet // to tell the flags given from defaults
 }
 
 // add defines the reading flags; withTest adds --test.
 func (d *dataFlags) add(fs *pflag.FlagSet, withTest bool) {
+	d.fs = fs
 	fs.StringVar(&d.format, "format", "", "data format: criteo, csv, libsvm or libffm (sniffed from the first line when not given)")
 	fs.StringVar(&d.label, "label", "", "the label: csv: its column, optionally with a threshold, e.g. 'rating>=4'; other formats: a threshold alone, e.g. '>=4' (default: 0/1 labels, and -1/+1 in libsvm/libfm/libffm)")
 	fs.StringSliceVar(&d.ignore, "ignore", nil, "csv: columns to leave out")
@@ -84,19 +87,72 @@ func (d *dataFlags) options() dataset.Options {
 	return dataset.Options{Format: d.format, Label: d.label, Ignore: d.ignore, Numeric: d.numeric, MaxLine: d.maxLine}
 }
 
-// read is the reading options given on the command line, nil for the
-// model's own (with the line limit given, if any).
-func (d *dataFlags) read(l *modelfile.Loaded) *dataset.Options {
-	if d.format == "" && d.label == "" {
-		if l.Encoding == nil {
-			return nil
-		}
-		o := l.Encoding.Options
-		o.MaxLine = d.maxLine
-		return &o
+// read is the options a model's data is read with: those saved with its
+// encoding, with the line limit given. The options that make the features
+// (--format, --ignore, --numeric, --min-count) or the labels (--label) may
+// be given only as the model was trained: other features would be scored
+// against tables that do not hold them, and another label, even another
+// threshold on the same column, changes the clicks and so the row keys,
+// letting training rows pass for held-out ones. So they are refused,
+// saying what the model was trained with; a new label is a new model.
+func (d *dataFlags) read(l *modelfile.Loaded) (*dataset.Options, error) {
+	if l.Encoding == nil {
+		o := d.options()
+		return &o, nil
 	}
-	o := d.options()
-	return &o
+	saved := l.Encoding.Options
+	if err := d.sameAs(saved, l.Encoding.MinCount); err != nil {
+		return nil, usageError{err}
+	}
+	saved.MaxLine = d.maxLine
+	return &saved, nil
+}
+
+// ErrModelOptions: a reading option given differs from the model's.
+var ErrModelOptions = errors.New("the model reads its data with the options it was trained with")
+
+// sameAs refuses a reading option given on the command line that is not
+// the model's saved one.
+func (d *dataFlags) sameAs(saved dataset.Options, minCount int) error {
+	given := func(name string) bool { return d.fs != nil && d.fs.Changed(name) }
+	refuse := func(flag, value, was string) error {
+		return fmt.Errorf("%w: --%s %s, but the model was trained with %s (leave --%s out to use the model's)", ErrModelOptions, flag, value, was, flag)
+	}
+	switch {
+	case given("format") && saved.Format != "" && d.format != saved.Format:
+		return refuse("format", d.format, "--format "+saved.Format)
+	case given("label") && !dataset.SameLabel(d.label, saved.Label):
+		return refuse("label", strconv.Quote(d.label), labelWas(saved.Label))
+	case given("ignore") && !sameSet(d.ignore, saved.Ignore):
+		return refuse("ignore", strings.Join(d.ignore, ","), listWas("ignore", saved.Ignore))
+	case given("numeric") && !sameSet(d.numeric, saved.Numeric):
+		return refuse("numeric", strings.Join(d.numeric, ","), listWas("numeric", saved.Numeric))
+	case given("min-count") && d.minCount != minCount:
+		return refuse("min-count", strconv.Itoa(d.minCount), fmt.Sprintf("--min-count %d", minCount))
+	}
+	return nil
+}
+
+func labelWas(label string) string {
+	if label == "" {
+		return "no --label (0/1 labels)"
+	}
+	return "--label " + strconv.Quote(label)
+}
+
+func listWas(flag string, l []string) string {
+	if len(l) == 0 {
+		return "no --" + flag
+	}
+	return "--" + flag + " " + strings.Join(l, ",")
+}
+
+// sameSet reports whether a and b hold the same names, in any order.
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
 
 // modelData opens a model and reads its data: the held-out rows to score,
@@ -106,7 +162,12 @@ func (c *cli) modelData(modelPath, dataPath string, d *dataFlags, dense, fineTun
 	if err != nil {
 		return nil, nil, err
 	}
-	data, err := l.Data(dataPath, modelfile.DataOptions{Test: d.test, AllRows: allRows, FineTune: fineTune, Read: d.read(l), SkipBad: d.skipBad})
+	read, err := d.read(l)
+	if err != nil {
+		l.Close()
+		return nil, nil, err
+	}
+	data, err := l.Data(dataPath, modelfile.DataOptions{Test: d.test, AllRows: allRows, FineTune: fineTune, Read: read, SkipBad: d.skipBad})
 	if err != nil {
 		l.Close()
 		if isHeldOutError(err) {

@@ -41,6 +41,17 @@ func parseThreshold(label string) (name, op string, thr float64, err error) {
 	return strings.TrimSpace(label), "", 0, nil
 }
 
+// SameLabel reports whether two --label values read the same labels from
+// the same column: 'rating >= 4' is 'rating>=4'.
+func SameLabel(a, b string) bool {
+	na, oa, ta, ea := parseThreshold(a)
+	nb, ob, tb, eb := parseThreshold(b)
+	if ea != nil || eb != nil {
+		return strings.TrimSpace(a) == strings.TrimSpace(b)
+	}
+	return na == nb && oa == ob && ta == tb
+}
+
 // newLabeler is the label reading of a format without named columns:
 // --label, if given, is a threshold alone.
 func newLabeler(format, label string, signed bool) (*labeler, error) {
