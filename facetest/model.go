@@ -70,3 +70,24 @@ func CompressedModel(t testing.TB, modelPath, data, test string, s compress.Mode
 	}
 	return buf.Bytes()
 }
+
+// ModelCase is what every model face's test compresses: the CTR test
+// model with its data and test file, the settings, and the bytes
+// compress.CompressModel writes for them with SOURCE_DATE_EPOCH set.
+type ModelCase struct {
+	Model, Data, Test string
+	Settings          compress.ModelSettings // keep 5 fields, a 35% budget
+	Want              []byte
+}
+
+// NewModelCase writes the case's files to dir, sets SOURCE_DATE_EPOCH for
+// the test and makes the reference bytes.
+func NewModelCase(t testing.TB, dir string) ModelCase {
+	t.Helper()
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	c := ModelCase{Settings: compress.DefaultModelSettings()}
+	c.Model, c.Data, c.Test = CTRModel(t, dir)
+	c.Settings.Keep, c.Settings.Quantize.Budget = 5, 0.35
+	c.Want = CompressedModel(t, c.Model, c.Data, c.Test, c.Settings)
+	return c
+}

@@ -68,25 +68,21 @@ func TestInspectShowsTheSummary(t *testing.T) {
 
 // shark compress writes, for a model, its data and a test file, the bytes
 // compress.CompressModel writes (and so the desktop's pipeline panel, whose
-// test compares with the same reference) given SOURCE_DATE_EPOCH: the seed
-// is the model's own in every face.
+// test compares with the same case) given SOURCE_DATE_EPOCH.
 func TestCompressWritesTheModelFacesBytes(t *testing.T) {
-	const created = 1700000000
-	t.Setenv("SOURCE_DATE_EPOCH", fmt.Sprint(created))
 	dir := t.TempDir()
-	m, data, test := facetest.CTRModel(t, dir)
-	s := compress.DefaultModelSettings()
-	s.Keep, s.Quantize.Budget = 5, 0.35
-	want := facetest.CompressedModel(t, m, data, test, s)
+	c := facetest.NewModelCase(t, dir)
 	out := filepath.Join(dir, "small.shark")
-	if code, _, errOut := shark(t, "compress", m, data, "--test", test, "--keep", "5", "--budget", "35%", "--tolerance", "0", "-o", out); code != 0 {
+	args := []string{"compress", c.Model, c.Data, "--test", c.Test, "--keep", fmt.Sprint(c.Settings.Keep),
+		"--budget", fmt.Sprintf("%g%%", 100*c.Settings.Quantize.Budget), "--tolerance", fmt.Sprint(c.Settings.Tolerance), "-o", out}
+	if code, _, errOut := shark(t, args...); code != 0 {
 		t.Fatalf("%d %s", code, errOut)
 	}
 	got, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("the CLI wrote %d bytes that differ from the application layer's %d", len(got), len(want))
+	if !bytes.Equal(got, c.Want) {
+		t.Fatalf("the CLI wrote %d bytes that differ from the application layer's %d", len(got), len(c.Want))
 	}
 }
