@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,5 +54,72 @@ func TestEvalModelOptions(t *testing.T) {
 		if code != 2 || !strings.Contains(e, c.want) {
 			t.Errorf("eval %s %v: exit %d, %q; want exit 2 saying %q", filepath.Base(c.model), c.args, code, e, c.want)
 		}
+	}
+}
+
+// evalResult is what TestEvalCSVColumnOrder compares of eval's JSON.
+type evalResult struct {
+	AUC  float64
+	Rows struct{ Count, Excluded int }
+}
+
+// reorderCSV writes a copy of the CSV at src with its columns in the order
+// of cols, given as indices into src's columns.
+func reorderCSV(t *testing.T, src, dst string, cols []int) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Split(line, ",")
+		for i, c := range cols {
+			if i > 0 {
+				out.WriteByte(',')
+			}
+			out.WriteString(f[c])
+		}
+		out.WriteByte('\n')
+	}
+	if err := os.WriteFile(dst, []byte(out.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eval of copies of the training CSV with two columns swapped, or all of
+// them moved, scores the same held-out rows with the same AUC, leaving out
+// the same training rows; a copy with a column renamed is refused naming it.
+func TestEvalCSVColumnOrder(t *testing.T) {
+	dir := t.TempDir()
+	data := csvFromSynth(t, dir, "2000", true) // clicked,a,b,c,d,e,f,outcome
+	m := filepath.Join(dir, "m.shark")
+	if code, _, e := shark(t, "train", data, "-o", m, "--label", "clicked", "--ignore", "outcome", "--epochs", "2", "--dim", "4"); code != 0 {
+		t.Fatal(e)
+	}
+	eval := func(path string) (evalResult, string) {
+		var r evalResult
+		code, out, e := shark(t, "eval", m, path, "--json")
+		if code != 0 || json.Unmarshal([]byte(out), &r) != nil {
+			return r, e
+		}
+		return r, ""
+	}
+	want, e := eval(data)
+	if e != "" || want.Rows.Excluded == 0 {
+		t.Fatalf("the training file: %+v %s", want, e)
+	}
+	for name, cols := range map[string][]int{"swapped.csv": {0, 2, 1, 3, 4, 5, 6, 7}, "moved.csv": {6, 7, 3, 0, 5, 1, 4, 2}} {
+		p := filepath.Join(dir, name)
+		reorderCSV(t, data, p, cols)
+		if got, e := eval(p); got != want {
+			t.Errorf("%s: %+v %s, want %+v as the training file", name, got, e, want)
+		}
+	}
+	b, _ := os.ReadFile(data)
+	renamed := filepath.Join(dir, "renamed.csv")
+	os.WriteFile(renamed, []byte(strings.Replace(string(b), "clicked,a,", "clicked,z,", 1)), 0o644)
+	if _, e := eval(renamed); !strings.Contains(e, `the model's fields "a" are not columns of the file; the file's columns "z" are not fields of the model`) {
+		t.Errorf("a renamed column: %q", e)
 	}
 }
