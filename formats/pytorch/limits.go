@@ -20,14 +20,19 @@ const (
 	// arguments); anything that walks the values recursively stays far
 	// from Go's stack limit at this depth.
 	maxNesting = 1000
-	// maxObjects bounds the values and memo entries a pickle builds. Each
-	// opcode builds at most one, so a pickle builds fewer than its bytes; a
-	// state_dict's pickle builds about 25 per tensor, so this is room for
-	// 160,000 tensors, and at most a few hundred MiB of memory.
-	maxObjects = 1 << 22
-	// maxPickle bounds data.pkl, which is read whole before it runs. A
-	// state_dict's pickle takes about 150 bytes a tensor: a few MiB for the
-	// largest checkpoints.
+	// maxStack bounds the values waiting on the stack (and the stacks
+	// saved under MARKs) at once. pickle.py leaves a container's items
+	// there in batches of 1000, so a checkpoint of any size keeps a few
+	// thousand; a run of DUPs keeps one per byte. The values a pickle
+	// builds are not bounded otherwise: each opcode builds at most one, so
+	// they are bounded by maxPickle (a dict id map of 5 M ints is 10 M
+	// values), and a memo reference builds nothing.
+	maxStack = 1 << 22
+	// maxPickle bounds data.pkl, which is read whole before it runs, and so
+	// the values it builds, one per byte at most: the Go values of a pickle
+	// take up to about 16 bytes per pickle byte. A state_dict's pickle takes
+	// about 150 bytes a tensor: a few MiB for the largest checkpoints; what
+	// comes near the bound is a big Python object saved beside the weights.
 	maxPickle = 64 << 20
 	// maxShown bounds the bytes of a value printed in an error message.
 	maxShown = 64
@@ -36,11 +41,13 @@ const (
 var (
 	// ErrTooDeep: the pickle nests values deeper than maxNesting.
 	ErrTooDeep error = &limitError{fmt.Sprintf("values nested deeper than %d levels, shark's limit", maxNesting), formats.ErrUnsupported}
-	// ErrTooManyObjects: the pickle builds more than maxObjects values and
-	// memo entries.
-	ErrTooManyObjects error = &limitError{fmt.Sprintf("more than %d values and memo entries, shark's limit", maxObjects), formats.ErrTooLarge}
+	// ErrTooManyObjects: the pickle keeps more than maxStack values on its
+	// stack at once, or memoizes more values than it builds (pickle.py
+	// memoizes each value once): a pickle no torch.save writes, growing
+	// faster than what it builds.
+	ErrTooManyObjects error = &limitError{fmt.Sprintf("more than %d values on the pickle's stack at once, or more memo entries than values built (torch.save keeps a few thousand and memoizes each value once)", maxStack), formats.ErrUnsupported}
 	// ErrPickleTooLarge: data.pkl is longer than maxPickle.
-	ErrPickleTooLarge error = &limitError{fmt.Sprintf("a data.pkl over %d MiB, shark's limit", maxPickle>>20), formats.ErrTooLarge}
+	ErrPickleTooLarge error = &limitError{fmt.Sprintf("a data.pkl over %d MiB, shark's limit (the weights themselves are not in data.pkl: a Python object saved beside them, such as a large id map, makes it this long; save that in a file of its own with torch.save or numpy, and the weights apart)", maxPickle>>20), formats.ErrTooLarge}
 )
 
 // limitError is one of shark's limits, and is also the formats error of its
@@ -62,11 +69,15 @@ func pickleSize(f *zip.File) error {
 	return nil
 }
 
-// checkObjects fails once the pickle has built more than maxObjects values
-// and memo entries (push and memoOp count them).
+// checkObjects fails once the pickle keeps more than maxStack values on
+// its stacks, or has made more memo entries than values it built: the two
+// ways a pickle grows faster than what it builds (DUP, MEMOIZE floods).
 func (m *machine) checkObjects() error {
-	if m.objects > maxObjects {
-		return m.errf(ErrTooManyObjects, "the pickle builds its value or memo entry number %d", m.objects)
+	if n := len(m.stack) + m.under; n > maxStack {
+		return m.errf(ErrTooManyObjects, "%d values on the stack", n)
+	}
+	if m.memos > m.built {
+		return m.errf(ErrTooManyObjects, "memo entry %d of %d values built", m.memos, m.built)
 	}
 	return nil
 }

@@ -29,10 +29,15 @@ type walker struct {
 	tensors []named
 	meta    map[string]string
 	open    map[any]bool // the dicts and lists on the current path
-	// budget bounds the values visited. A pickle can make one list hold
-	// another twice, that one a third twice, and so on: 64 such lists would
-	// take 2^64 steps to walk. Each value a pickle shows costs it a byte at
-	// least, so a walk of more values than its bytes is such a pickle.
+	// seen holds the containers walked. A memo reference shows a container
+	// again at no cost (a config dict in a list 200 times, or, in a hostile
+	// pickle, one list holding another twice, that one a third twice: 2^64
+	// paths for 64 lists), so each is walked once, at its first path; the
+	// tensors it holds are named by that path.
+	seen map[any]bool
+	// budget bounds the values visited. Each container is walked once, and
+	// each value in one costs the pickle a byte at least, so a walk of more
+	// values than its bytes would be a bug.
 	budget int
 }
 
@@ -42,7 +47,7 @@ func (w *walker) walk(v any, path string, depth int) error { return w.visit(v, p
 // visit is walk with opt saying whether v is an optimizer's state.
 func (w *walker) visit(v any, path string, depth int, opt bool) error {
 	if w.budget--; w.budget < 0 {
-		return formats.Errorf(name, -1, formats.ErrUnsupported, "the pickle shows its objects more times than it has bytes (a list repeating itself)")
+		return formats.Errorf(name, -1, formats.ErrCorrupt, "the walk visits more values than the pickle has bytes")
 	}
 	if depth > maxDepth {
 		return formats.Errorf(name, -1, formats.ErrUnsupported, "%q nests deeper than %d levels", path, maxDepth)
@@ -55,7 +60,7 @@ func (w *walker) visit(v any, path string, depth int, opt bool) error {
 	case *pyList:
 		return w.container(v, path, depth, nil, v.items, opt)
 	case pyTuple:
-		return w.container(nil, path, depth, nil, v, opt)
+		return w.container(tupleID(v), path, depth, nil, v, opt)
 	case string, int64, float64, bool:
 		if len(w.meta) < maxMeta && path != "" {
 			w.meta[path] = fmt.Sprint(v)
@@ -73,6 +78,13 @@ func (w *walker) container(id any, path string, depth int, keys, vals []any, opt
 		if w.open[id] {
 			return formats.Errorf(name, -1, formats.ErrCorrupt, "%q holds itself", path)
 		}
+		if w.seen[id] {
+			return nil // walked at its first path
+		}
+		if w.seen == nil {
+			w.seen = map[any]bool{}
+		}
+		w.seen[id] = true
 		w.open[id] = true
 		defer delete(w.open, id)
 	}
@@ -95,6 +107,16 @@ func (w *walker) container(id any, path string, depth int, keys, vals []any, opt
 		}
 	}
 	return nil
+}
+
+// tupleID is a tuple's identity, the address of its first element (a
+// tuple's items never change, and a memo reference shares them), or nil
+// for an empty one.
+func tupleID(t pyTuple) any {
+	if len(t) == 0 {
+		return nil
+	}
+	return &t[0]
 }
 
 func keyString(k any) (string, bool) {

@@ -293,6 +293,7 @@ func (m *machine) setItems(code byte) error {
 func (m *machine) stackOp(code byte) (bool, error) {
 	switch code {
 	case opMark:
+		m.under += len(m.stack)
 		m.meta = append(m.meta, m.stack)
 		m.stack = nil
 	case opPop:
@@ -303,7 +304,7 @@ func (m *machine) stackOp(code byte) (bool, error) {
 		return true, err
 	case opDup:
 		v, err := m.top()
-		m.push(v)
+		m.pushRef(v)
 		return true, err
 	case opProto:
 		_, err := m.take(1)
@@ -338,12 +339,13 @@ func (m *machine) memoOp(code byte) error {
 		if !ok {
 			return m.errf(formats.ErrCorrupt, "memo %d is not set", idx)
 		}
-		m.push(v)
+		m.pushRef(v)
 		return nil
 	}
 	v, err := m.top()
 	if m.memo.put(uint32(idx), v) {
 		m.objects++
+		m.memos++
 	}
 	return err
 }

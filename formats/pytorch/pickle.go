@@ -81,6 +81,9 @@ type machine struct {
 	memo     memo
 	storages map[string]*storage
 	objects  int          // values pushed and memo entries made
+	built    int          // values built (pushed, less DUP's and the memo's copies)
+	memos    int          // memo entries made
+	under    int          // values on the stacks saved under MARKs
 	tdepth   map[*any]int // tuples' depths (see depthOf)
 }
 
@@ -123,7 +126,15 @@ func (m *machine) errf(kind error, format string, args ...any) error {
 	return &formats.Error{Format: name, Offset: off, Msg: msg, Err: kind}
 }
 
+// push pushes a value just built.
 func (m *machine) push(v any) {
+	m.built++
+	m.pushRef(v)
+}
+
+// pushRef pushes a value built before (DUP, a memo entry): a reference,
+// which builds nothing.
+func (m *machine) pushRef(v any) {
 	m.objects++
 	if len(m.stack) == cap(m.stack) {
 		// Doubling, where append grows a long slice by a quarter: a pickle
@@ -158,6 +169,7 @@ func (m *machine) popMark() ([]any, error) {
 	items := m.stack
 	m.stack = m.meta[len(m.meta)-1]
 	m.meta = m.meta[:len(m.meta)-1]
+	m.under -= len(m.stack)
 	return items, nil
 }
 

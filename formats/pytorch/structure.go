@@ -40,20 +40,73 @@ func flat(root any, names map[string]string) bool {
 	return true
 }
 
+// structBuilder builds a container shown twice (a memo reference) once:
+// its Node is shared, as the walker named its tensors by its first path.
+// A .shark header and a pt export write each reference out in full, so
+// nodes counts the values written out: a shared Node's size each time.
 type structBuilder struct {
-	names map[string]string
-	nodes int
+	names   map[string]string
+	nodes   int
+	deepest int // the depth of the deepest value built so far
+	built   map[any]builtNode
+}
+
+// builtNode is a container's Node, its size written out and how many
+// levels it nests below itself.
+type builtNode struct {
+	n            *formats.Node
+	size, height int
+}
+
+// count adds n values to those written out, failing beyond what a .shark
+// header carries.
+func (b *structBuilder) count(n int) error {
+	if b.nodes += n; b.nodes > formats.MaxStructureNodes {
+		return fmt.Errorf("more than %d values written out (a value shown more than once counts each time)", formats.MaxStructureNodes)
+	}
+	return nil
 }
 
 func (b *structBuilder) node(v any, path string, depth int) (*formats.Node, error) {
-	// The walk has bounded the values by the pickle's bytes already; this
-	// bounds them by what a .shark header carries.
-	if b.nodes++; b.nodes > formats.MaxStructureNodes {
-		return nil, fmt.Errorf("more than %d values", formats.MaxStructureNodes)
+	id := containerID(v)
+	if bn, ok := b.built[id]; ok && id != nil {
+		if depth+bn.height > formats.MaxStructureDepth {
+			return nil, fmt.Errorf("%q nests deeper than %d levels", path, formats.MaxStructureDepth)
+		}
+		return bn.n, b.count(bn.size)
+	}
+	start, outer := b.nodes, b.deepest
+	b.deepest = depth
+	n, err := b.build(v, path, depth)
+	if err == nil && id != nil {
+		if b.built == nil {
+			b.built = map[any]builtNode{}
+		}
+		b.built[id] = builtNode{n, b.nodes - start, b.deepest - depth}
+	}
+	b.deepest = max(outer, b.deepest)
+	return n, err
+}
+
+// containerID is a dict's, list's or non-empty tuple's identity, or nil.
+func containerID(v any) any {
+	switch v := v.(type) {
+	case *pyDict, *pyList:
+		return v
+	case pyTuple:
+		return tupleID(v)
+	}
+	return nil
+}
+
+func (b *structBuilder) build(v any, path string, depth int) (*formats.Node, error) {
+	if err := b.count(1); err != nil {
+		return nil, err
 	}
 	if depth > formats.MaxStructureDepth {
 		return nil, fmt.Errorf("%q nests deeper than %d levels", path, formats.MaxStructureDepth)
 	}
+	b.deepest = max(b.deepest, depth)
 	switch v := v.(type) {
 	case *tensor:
 		name, ok := b.names[path]
@@ -109,7 +162,9 @@ func (b *structBuilder) container(nk formats.NodeKind, path string, depth int, k
 				return nil, fmt.Errorf("a key of %q is a %s", path, kind(keys[i]))
 			}
 			n.Keys = append(n.Keys, kn)
-			b.nodes++ // a key is a value of the flat structure too
+			if err := b.count(1); err != nil { // a key is a value of the flat structure too
+				return nil, err
+			}
 			// A key the walker does not name (True, None, 0.5) names no
 			// tensor: a tensor under it is found by no path.
 			key = "\x00" + key
