@@ -18,8 +18,10 @@ import (
 type Layout string
 
 const (
-	// Dequantized: each table as float32 under its own name, dense tensors
-	// unchanged.
+	// Dequantized: each table decoded under its own name, in the dtype of
+	// the tensor it was compressed from (float16, bfloat16 and float64
+	// tables round-trip in their dtype; see dequantizedItem), dense
+	// tensors unchanged.
 	Dequantized Layout = "dequantized"
 	// Tiers: per table and tier, <name>.<tier>.ids (int64 row ids, ascending)
 	// and <name>.<tier>.rows: float32 [n, D] for fp32, float16 [n, D] for
@@ -47,7 +49,7 @@ type item struct {
 	data  func() (io.Reader, error)
 }
 
-func exportItems(rd *sharkfile.Reader, layout Layout) ([]item, error) {
+func exportItems(rd *sharkfile.Reader, layout Layout, to string) ([]item, error) {
 	f := rd.File()
 	var items []item
 	for _, t := range f.Tensors {
@@ -56,8 +58,12 @@ func exportItems(rd *sharkfile.Reader, layout Layout) ([]item, error) {
 			items = append(items, aliasItems(items, t)...)
 			continue
 		}
-		if t.Tiers == nil || layout == Dequantized {
+		if t.Tiers == nil {
 			items = append(items, item{t.Name, t.DType, t.Shape, func() (io.Reader, error) { return t.Open() }})
+			continue
+		}
+		if layout == Dequantized {
+			items = append(items, dequantizedItem(rd, t, to))
 			continue
 		}
 		if layout != Tiers && layout != Torch {
@@ -82,6 +88,27 @@ func exportItems(rd *sharkfile.Reader, layout Layout) ([]item, error) {
 		}
 	}
 	return items, nil
+}
+
+// dequantizedItem is a table's rows decoded, in the dtype of the table it
+// was compressed from: an fp16 model comes back fp16, not twice its size.
+// A float64 source holds the float32 rows exactly; float16 and bfloat16
+// round each value to the nearest they hold (an fp32 or fp16 row of an
+// fp16 source is exact, an int8 or int4 row moves by at most half a unit
+// in the last place, far below its quantization error). NumPy has no
+// bfloat16, so an .npz gets a bfloat16 table as float32, exactly.
+func dequantizedItem(rd *sharkfile.Reader, t *formats.Tensor, to string) item {
+	d := sourceDType(rd, t.Name)
+	if d == formats.BF16 && to == "npz" {
+		d = formats.F32
+	}
+	return item{t.Name, d, t.Shape, func() (io.Reader, error) {
+		rc, err := t.Open()
+		if err != nil || d == formats.F32 {
+			return rc, err
+		}
+		return newCastReader(rc, d), nil
+	}}
 }
 
 // tierRows is the item of one tier's rows.
@@ -119,7 +146,7 @@ func Export(rd *sharkfile.Reader, to string, layout Layout, w io.Writer) error {
 	if to == "pt" && layout == Tiers {
 		layout = Torch
 	}
-	items, err := exportItems(rd, layout)
+	items, err := exportItems(rd, layout, to)
 	if err != nil {
 		return err
 	}
