@@ -58,8 +58,10 @@ func TestSmallestBudgetAndNoStaleResult(t *testing.T) {
 	}
 	u.budget.OnChangeEnded(31)
 	waitFor(t, "the plan at 31%", func() bool { return !u.compress.Disabled() })
+	settle(t, u)
 	fynetest.Tap(u.noInt4)
 	waitFor(t, "the refusal", func() bool { return u.note.Visible() && strings.Contains(u.note.Text, "smallest") })
+	settle(t, u)
 	if !u.compress.Disabled() || u.plan.Assigned() && u.plan.Settings.NoInt4 {
 		t.Fatal("a budget that cannot be met can be compressed")
 	}
