@@ -71,9 +71,11 @@ func (w *walker) visit(v any, path string, depth int, opt bool) error {
 
 // container walks a dict's values by key, or a list's by index; opt says
 // they are an optimizer's state, as is what an optimizer key or the
-// "state" of an Optimizer.state_dict() holds.
+// "state" of an Optimizer.state_dict() holds, and a dict keyed by the
+// optimizers' per-parameter state names (see isParamState).
 func (w *walker) container(id any, path string, depth int, keys, vals []any, opt bool) error {
 	optDict := keys != nil && isOptimizerStateDict(keys, vals)
+	paramState := keys != nil && isParamState(keys)
 	if id != nil {
 		if w.open[id] {
 			return formats.Errorf(name, -1, formats.ErrCorrupt, "%q holds itself", path)
@@ -97,7 +99,7 @@ func (w *walker) container(id any, path string, depth int, keys, vals []any, opt
 				continue // a key shark cannot name (a tuple) holds no state_dict entry
 			}
 			key = k
-			inOpt = opt || (optimizerKey(keys[i]) && holds(v)) || (optDict && k == "state")
+			inOpt = opt || paramState || (optimizerKey(keys[i]) && holds(v)) || (optDict && k == "state")
 		}
 		if path != "" {
 			key = path + "." + key
@@ -214,4 +216,36 @@ func isOptimizerStateDict(keys, vals []any) bool {
 		}
 	}
 	return state && groups
+}
+
+// paramStateNames are the per-parameter state of torch.optim's optimizers
+// (Adam's exp_avg, SGD's momentum_buffer, Adagrad's sum, ...): the keys of
+// Optimizer.state_dict()["state"][i]. Their tensors are shaped like the
+// parameters, tables' too, wherever a script saved them.
+var paramStateNames = map[string]bool{
+	"step": true, "exp_avg": true, "exp_avg_sq": true, "max_exp_avg_sq": true, "exp_inf": true,
+	"momentum_buffer": true, "sum": true, "square_avg": true, "acc_delta": true, "grad_avg": true,
+	"ax": true, "eta": true, "mu": true, "mu_product": true, "prev": true, "step_size": true,
+}
+
+// distinctStateNames are those no model names a parameter or a buffer
+// with: alone they make a dict an optimizer's state, where "sum" or "mu"
+// alone could be anything.
+var distinctStateNames = map[string]bool{
+	"exp_avg": true, "exp_avg_sq": true, "max_exp_avg_sq": true, "exp_inf": true, "momentum_buffer": true,
+	"square_avg": true, "acc_delta": true, "grad_avg": true, "mu_product": true, "step_size": true,
+}
+
+// isParamState reports a dict of one parameter's optimizer state: every
+// key a state name, and two of them or one no model would use.
+func isParamState(keys []any) bool {
+	distinct := false
+	for _, k := range keys {
+		s, ok := k.(string)
+		if !ok || !paramStateNames[s] {
+			return false
+		}
+		distinct = distinct || distinctStateNames[s]
+	}
+	return len(keys) >= 2 || distinct
 }
