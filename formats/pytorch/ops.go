@@ -352,7 +352,7 @@ func (m *machine) memoOp(code byte) error {
 
 // kind names a value's Python type for messages.
 func kind(v any) string {
-	switch v.(type) {
+	switch v := v.(type) {
 	case nil:
 		return "None"
 	case bool:
@@ -372,7 +372,7 @@ func kind(v any) string {
 	case *pyDict:
 		return "dict"
 	case pyGlobal:
-		return v.(pyGlobal).String()
+		return v.String()
 	case *storage:
 		return "storage"
 	case *tensor:
