@@ -178,6 +178,8 @@ run_tests() {
   go build -o "$TESTSUM" ./internal/testsum
   stage "go vet"
   go vet ./...
+  stage "staticcheck (honnef.co/go/tools, from the Go module proxy)"
+  go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
   stage "gofmt"
   local bad
   bad="$(gofmt -l $(git ls-files -co --exclude-standard '*.go' 2>/dev/null || find . -name '*.go'))"
