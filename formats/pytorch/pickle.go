@@ -29,10 +29,15 @@ type (
 	// pyDict keeps insertion order, as a state_dict's OrderedDict does.
 	pyDict struct {
 		keys, vals []any
-		index      map[any]int // of the keys that are strings or ints
-		ordered    bool        // a collections.OrderedDict, not a {}
-		inner      int
-		held       bool
+		// The positions of the keys that are strings, ints, bools or None,
+		// in maps by type: a map[any]int of a 5 M-int id map took 3.5 s of
+		// its 5.7 s to open.
+		strs    map[string]int
+		ints    map[int64]int
+		others  map[any]int
+		ordered bool // a collections.OrderedDict, not a {}
+		inner   int
+		held    bool
 	}
 	// pyGlobal is an allowed global, named module.name.
 	pyGlobal struct{ module, name string }
@@ -54,19 +59,35 @@ type (
 func (g pyGlobal) String() string { return g.module + "." + g.name }
 
 func (d *pyDict) set(k, v any) {
-	switch k.(type) {
-	case string, int64, bool, nil:
-		if d.index == nil {
-			d.index = map[any]int{}
-		}
-		if i, ok := d.index[k]; ok {
-			d.vals[i] = v
-			return
-		}
-		d.index[k] = len(d.keys)
+	var i int
+	var ok bool
+	switch k := k.(type) {
+	case string:
+		i, ok = position(&d.strs, k, len(d.keys))
+	case int64:
+		i, ok = position(&d.ints, k, len(d.keys))
+	case bool, nil:
+		i, ok = position(&d.others, any(k), len(d.keys))
+	}
+	if ok {
+		d.vals[i] = v
+		return
 	}
 	d.keys = append(d.keys, k)
 	d.vals = append(d.vals, v)
+}
+
+// position finds k's position in *m, or records it at next and says it was
+// not there.
+func position[K comparable](m *map[K]int, k K, next int) (int, bool) {
+	if *m == nil {
+		*m = map[K]int{}
+	}
+	if i, ok := (*m)[k]; ok {
+		return i, true
+	}
+	(*m)[k] = next
+	return 0, false
 }
 
 // machine runs a pickle: its stack, the stacks saved under MARKs and the

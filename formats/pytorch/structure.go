@@ -17,12 +17,48 @@ func structure(root any, names map[string]string) (*formats.Node, string) {
 	if flat(root, names) {
 		return nil, ""
 	}
+	// Counting first costs a walk of the distinct values; building a
+	// structure too large to keep cost 4 Mi Nodes (480 MB) before failing.
+	if n := writtenSize(root, map[any]int{}); n > formats.MaxStructureNodes {
+		return nil, fmt.Sprintf("more than %d values written out (a value shown more than once counts each time)", formats.MaxStructureNodes)
+	}
 	b := &structBuilder{names: names}
 	n, err := b.node(root, "", 0)
 	if err != nil {
 		return nil, err.Error()
 	}
 	return n, ""
+}
+
+// writtenSize is how many values v is when written out, each container
+// shown again counted again, up to MaxStructureNodes+1. sizes holds the
+// containers' sizes, so each is counted once; v holds no cycle (the walk
+// refused those) and nests at most maxNesting deep.
+func writtenSize(v any, sizes map[any]int) int {
+	id := containerID(v)
+	if n, ok := sizes[id]; ok && id != nil {
+		return n
+	}
+	var keys, vals []any
+	switch v := v.(type) {
+	case *pyDict:
+		keys, vals = v.keys, v.vals
+	case *pyList:
+		vals = v.items
+	case pyTuple:
+		vals = v
+	}
+	n := 1 + len(keys)
+	for _, c := range vals {
+		if n += writtenSize(c, sizes); n > formats.MaxStructureNodes {
+			n = formats.MaxStructureNodes + 1
+			break
+		}
+	}
+	if id != nil {
+		sizes[id] = n
+	}
+	return n
 }
 
 // flat reports a dict of tensors, each named by its key.
