@@ -37,6 +37,11 @@ func TestEvalModelOptions(t *testing.T) {
 			t.Errorf("eval %v, the options it was trained with: exit %d %s %s, want %s", args, code, out, e, want)
 		}
 	}
+	// The format was sniffed at training, so a format given is used, not
+	// dropped: criteo rows are not these.
+	if code, _, e := shark(t, "eval", m3, data, "--format", "criteo"); code != 1 || !strings.Contains(e, "criteo rows") {
+		t.Errorf("eval --format criteo of a CSV: exit %d %q", code, e)
+	}
 	for _, c := range []struct {
 		model string
 		args  []string

@@ -104,6 +104,9 @@ func (d *dataFlags) read(l *modelfile.Loaded) (*dataset.Options, error) {
 	if err := d.sameAs(saved, l.Encoding.MinCount); err != nil {
 		return nil, usageError{err}
 	}
+	if saved.Format == "" {
+		saved.Format = d.format // sniffed at training, and so here unless given
+	}
 	saved.MaxLine = d.maxLine
 	return &saved, nil
 }
