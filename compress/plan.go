@@ -565,10 +565,14 @@ func (p *Plan) MinBytes() (int64, error) {
 
 // Result is the machine-readable summary of a plan.
 type Result struct {
-	InputBytes  int64         `json:"input_bytes"`
-	OutputBytes int64         `json:"output_bytes"`
-	BudgetBytes int64         `json:"budget_bytes,omitempty"`
-	FP32Bytes   int64         `json:"fp32_bytes"`
+	InputBytes  int64 `json:"input_bytes"`
+	OutputBytes int64 `json:"output_bytes"`
+	BudgetBytes int64 `json:"budget_bytes,omitempty"`
+	FP32Bytes   int64 `json:"fp32_bytes"`
+	// SourceBytes is the tables' size in their own dtypes (half FP32Bytes
+	// for float16 and bfloat16 tables): a budget share stays one of
+	// FP32Bytes, for every face and every source alike.
+	SourceBytes int64         `json:"source_bytes"`
 	Tables      []TableResult `json:"tables"`
 	// KeptDense is the float64 tables left uncompressed, bit for bit,
 	// because they hold values no float32 can hold.
@@ -600,6 +604,7 @@ type TableResult struct {
 func (p *Plan) Result() Result {
 	r := Result{InputBytes: p.In.File.Size, BudgetBytes: p.Budget, FP32Bytes: p.FP32Bytes(), KeptDense: p.Dense}
 	for _, t := range p.Tables {
+		r.SourceBytes += int64(t.Rows.Rows()) * int64(t.Rows.Dim()) * int64(t.Source.DType.Size())
 		s := t.Summary
 		r.Tables = append(r.Tables, TableResult{
 			Name: t.Name, Rows: s.Rows, Dim: s.Dim, BytesBefore: s.BytesBefore, BytesAfter: s.BytesAfter,

@@ -83,3 +83,27 @@ func checkSize(t *testing.T, src, back string) {
 		t.Errorf("%s: %d bytes from a %d-byte model", back, b.Size(), a.Size())
 	}
 }
+
+// TestQuantizeHalfBudgetShare: a budget share is of fp32 bytes, and for a
+// float16 model the summary says what it is of the model's own bytes, and
+// warns of a budget that cannot shrink them. Before, nothing said so.
+func TestQuantizeHalfBudgetShare(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "h.npz")
+	pyref.Run(t, `
+import sys, numpy as np
+np.savez(sys.argv[1], t=np.random.default_rng(3).standard_normal((2000, 16)).astype(np.float16))
+`, src)
+	out := filepath.Join(dir, "h.shark")
+	code, stdout, stderr := shark(t, "quantize", src, "-o", out, "--min-rows", "10", "--budget", "30%")
+	if code != 0 || !strings.Contains(stdout, "30.0% of fp32 = 60.0% of their 62.5 KiB in the source's dtype") {
+		t.Errorf("--budget 30%%: %d %s %s", code, stdout, stderr)
+	}
+	if strings.Contains(stderr, "does not make them smaller") {
+		t.Errorf("--budget 30%% warned: %s", stderr)
+	}
+	code, _, stderr = shark(t, "quantize", src, "-o", out, "--min-rows", "10", "--budget", "60%")
+	if code != 0 || !strings.Contains(stderr, "is 120.0% of their 62.5 KiB in the source's 16-bit dtype: it does not make them smaller") {
+		t.Errorf("--budget 60%%: %d %s", code, stderr)
+	}
+}

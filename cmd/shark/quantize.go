@@ -34,7 +34,11 @@ Tiers, one of:
   --budget 30%      the tables' stored bytes (codes, scales, index and padding
                     included) within that share of their fp32 size, or within
                     a size (1.5MB, 800KiB, 2GiB); the priority-weighted squared
-                    error is minimised (the default, at 30%)
+                    error is minimised (the default, at 30%). A share is
+                    of fp32 bytes whatever the source's dtype, as on every
+                    face: for a float16 or bfloat16 model, 30% is 60% of
+                    its own bytes (the summary says both; a budget that
+                    cannot shrink the tables is warned of)
   --fp32 F --fp16 F --int8 F --int4 F
                     fixed fractions of rows, highest priority first, summing to 1
   --thresholds T32,T16,T8
@@ -51,7 +55,8 @@ non-zero below 1.4e-45 that float32 would make 0) is not compressed: it
 is written dense, exactly as it is, with a warning naming it and its first
 such row (kept_dense); --tables naming it is refused.
 
---json prints {input_bytes, output_bytes, budget_bytes, fp32_bytes, tables:
+--json prints {input_bytes, output_bytes, budget_bytes, fp32_bytes,
+source_bytes (the tables in their own dtype), tables:
 [{name, rows, dim, bytes_before, bytes_after, tiers, rmse, max_abs_err,
 priority, unfit_rows, zeroed_rows}], kept_dense: [{name, row, reason}]};
 an error that is not a finite number
@@ -168,10 +173,28 @@ func (c *cli) quantize(path string, s compress.Settings, f *quantizeFlags) error
 	}
 	res := plan.Result()
 	res.OutputBytes = st.Size()
+	if res.BudgetBytes >= res.SourceBytes && res.SourceBytes < res.FP32Bytes {
+		c.warn("the budget, %s (a share of the tables' fp32 bytes), is %s of their %s in the source's 16-bit dtype: it does not make them smaller; half the share does as much as that share of an fp32 model",
+			compress.Size(res.BudgetBytes), compress.Percent(res.BudgetBytes, res.SourceBytes), compress.Size(res.SourceBytes))
+	}
 	if c.json {
 		return c.result(res)
 	}
 	return c.printPlan(res, f.out)
+}
+
+// ofSource is what the tables' stored share is of their own bytes, when
+// those are not their fp32 bytes (a float16, bfloat16 or float64 model):
+// shares, budgets included, are of fp32 bytes.
+func ofSource(res compress.Result) string {
+	if res.SourceBytes == res.FP32Bytes || res.SourceBytes == 0 {
+		return ""
+	}
+	var after int64
+	for _, t := range res.Tables {
+		after += t.BytesAfter
+	}
+	return " = " + compress.Percent(after, res.SourceBytes) + " of their " + compress.Size(res.SourceBytes) + " in the source's dtype"
 }
 
 // printPlan prints a quantize result as a table.
@@ -188,8 +211,8 @@ func (c *cli) printPlan(res compress.Result, out string) error {
 	if res.BudgetBytes > 0 {
 		budget = ", budget " + compress.Size(res.BudgetBytes)
 	}
-	fmt.Fprintf(c.stdout, "\ntables: %s -> %s (%s of fp32%s); file: %s -> %s, written to %s\n", total.FP32, total.Stored, total.Share,
-		budget, compress.Size(res.InputBytes), compress.Size(res.OutputBytes), quoteName(out))
+	fmt.Fprintf(c.stdout, "\ntables: %s -> %s (%s of fp32%s%s); file: %s -> %s, written to %s\n", total.FP32, total.Stored, total.Share,
+		ofSource(res), budget, compress.Size(res.InputBytes), compress.Size(res.OutputBytes), quoteName(out))
 	for _, d := range res.KeptDense {
 		fmt.Fprintf(c.stdout, "kept dense, exactly: %s (row %d: %s)\n", terminalSafe(d.Name), d.Row, d.Reason)
 	}
