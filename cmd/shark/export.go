@@ -17,8 +17,12 @@ func (c *cli) exportCmd() *cobra.Command {
 		Long: `Writes a .shark file's contents for other tools: an .npz (np.load), a
 .safetensors, or a PyTorch checkpoint (pt: torch.load(OUT, weights_only=True)
 opens it). Every checksum is checked on the way. Layouts:
-  dequantized  each table as float32 under its original name (what
-               np.load(OUT)[name] or torch.load(OUT)[name] gives back), dense
+  dequantized  each table under its original name (what np.load(OUT)[name]
+               or torch.load(OUT)[name] gives back) in its source's dtype:
+               a float16 or bfloat16 model comes back float16 or bfloat16
+               (int8 and int4 rows rounded to that dtype's nearest value,
+               half a unit in its last place), float64 exactly; .npz gets
+               bfloat16 tables as float32 (NumPy lacks bfloat16); dense
                tensors unchanged
   tiers        per table and tier: <name>.<tier>.ids (int64 row ids) and
                <name>.<tier>.rows: float32 [n, D] (fp32), float16 [n, D]
