@@ -28,6 +28,18 @@ const (
 	// they are bounded by maxPickle (a dict id map of 5 M ints is 10 M
 	// values), and a memo reference builds nothing.
 	maxStack = 1 << 22
+	// maxMemory bounds the bytes the values a pickle builds take, as
+	// sizeOf counts them, garbage included (torch.save's pickles make
+	// none to speak of). A dict id map of 5 M ints counts 400 MB (its
+	// pickle 47.5 MiB; the largest data.pkl allowed holds 6.5 M); a
+	// state_dict about 1 KB a tensor. Go's slices and maps growing take
+	// up to about twice the count at their peak. Without it, 60 MiB of
+	// "}\x940" (EMPTY_DICT, MEMOIZE, POP; 61 KB deflated) took 2.4 GB.
+	maxMemory = 768 << 20
+	// slotBytes is a value's place on the stack, in a container or the
+	// memo (an interface); keyBytes a dict key's place in its index.
+	slotBytes = 16
+	keyBytes  = 32
 	// maxPickle bounds data.pkl, which is read whole before it runs, and so
 	// the values it builds, one per byte at most: the Go values of a pickle
 	// take up to about 16 bytes per pickle byte. A state_dict's pickle takes
@@ -46,9 +58,14 @@ var (
 	// memoizes each value once): a pickle no torch.save writes, growing
 	// faster than what it builds.
 	ErrTooManyObjects error = &limitError{fmt.Sprintf("more than %d values on the pickle's stack at once, or more memo entries than values built (torch.save keeps a few thousand and memoizes each value once)", maxStack), formats.ErrUnsupported}
+	// ErrPickleMemory: the pickle's values take more than maxMemory.
+	ErrPickleMemory error = &limitError{fmt.Sprintf("values taking more than %d MiB of memory, shark's limit (the weights themselves are not among them: a Python object saved beside them, such as a large id map, makes them this large; save that in a file of its own with torch.save or numpy, and the weights apart)", maxMemory>>20), formats.ErrTooLarge}
 	// ErrPickleTooLarge: data.pkl is longer than maxPickle.
 	ErrPickleTooLarge error = &limitError{fmt.Sprintf("a data.pkl over %d MiB, shark's limit (the weights themselves are not in data.pkl: a Python object saved beside them, such as a large id map, makes it this long; save that in a file of its own with torch.save or numpy, and the weights apart)", maxPickle>>20), formats.ErrTooLarge}
 )
+
+// memoryLimit is maxMemory; tests lower it to reach it with small pickles.
+var memoryLimit int64 = maxMemory
 
 // limitError is one of shark's limits, and is also the formats error of its
 // kind (errors.Is finds both).
@@ -76,10 +93,40 @@ func (m *machine) checkObjects() error {
 	if n := len(m.stack) + m.under; n > maxStack {
 		return m.errf(ErrTooManyObjects, "%d values on the stack", n)
 	}
+	if m.mem > memoryLimit {
+		return m.errf(ErrPickleMemory, "%d values built", m.built)
+	}
 	if m.memos > m.built {
 		return m.errf(ErrTooManyObjects, "memo entry %d of %d values built", m.memos, m.built)
 	}
 	return nil
+}
+
+// sizeOf is about how many bytes a value just built takes beside its slot
+// (Go keeps ints below 256 without allocating).
+func sizeOf(v any) int64 {
+	var n int64
+	switch v := v.(type) {
+	case int64:
+		if v < 0 || v > 255 {
+			n += 8
+		}
+	case float64:
+		n += 8
+	case string:
+		n += 16 + int64(len(v))
+	case []byte:
+		n += 24 + int64(len(v))
+	case pyTuple:
+		n += 24 // its items' slots were counted when they were pushed
+	case *pyList:
+		n += 64
+	case *pyDict:
+		n += 128
+	case *tensor, *storage, pyGlobal:
+		n += 96
+	}
+	return n
 }
 
 // depthOf is how deeply v nests: 0 for a scalar, 1 for a container of

@@ -211,6 +211,7 @@ func (m *machine) fromMark(code byte) error {
 			return m.errf(formats.ErrCorrupt, "DICT of an odd number of items")
 		}
 		d := &pyDict{inner: inner}
+		m.mem += int64(len(items)/2) * keyBytes
 		for i := 0; i < len(items); i += 2 {
 			d.set(items[i], items[i+1])
 		}
@@ -283,6 +284,7 @@ func (m *machine) setItems(code byte) error {
 		return err
 	}
 	d.inner = max(d.inner, inner)
+	m.mem += int64(len(items)/2) * keyBytes
 	for i := 0; i < len(items); i += 2 {
 		d.set(items[i], items[i+1])
 	}
@@ -346,6 +348,7 @@ func (m *machine) memoOp(code byte) error {
 	if m.memo.put(uint32(idx), v) {
 		m.objects++
 		m.memos++
+		m.mem += slotBytes
 	}
 	return err
 }

@@ -105,6 +105,7 @@ type machine struct {
 	built    int          // values built (pushed, less DUP's and the memo's copies)
 	memos    int          // memo entries made
 	under    int          // values on the stacks saved under MARKs
+	mem      int64        // bytes the values built take, as sizeOf counts them
 	tdepth   map[*any]int // tuples' depths (see depthOf)
 }
 
@@ -150,6 +151,7 @@ func (m *machine) errf(kind error, format string, args ...any) error {
 // push pushes a value just built.
 func (m *machine) push(v any) {
 	m.built++
+	m.mem += sizeOf(v)
 	m.pushRef(v)
 }
 
@@ -157,6 +159,7 @@ func (m *machine) push(v any) {
 // which builds nothing.
 func (m *machine) pushRef(v any) {
 	m.objects++
+	m.mem += slotBytes
 	if len(m.stack) == cap(m.stack) {
 		// Doubling, where append grows a long slice by a quarter: a pickle
 		// of DUPs then allocates twice its final stack, not five times.

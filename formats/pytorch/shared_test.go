@@ -126,3 +126,20 @@ func TestFloodsRefused(t *testing.T) {
 		t.Fatalf("took %v", took)
 	}
 }
+
+// The memory a pickle's values take is bounded, garbage included: 60 MiB of
+// EMPTY_DICT, MEMOIZE, POP (61 KB deflated) took 2.4 GB. The limit is
+// lowered here to reach it with a small pickle; a torch.save state_dict's
+// values count about 1 KB a tensor.
+func TestPickleMemoryBounded(t *testing.T) {
+	defer func(l int64) { memoryLimit = l }(memoryLimit)
+	memoryLimit = 16 << 20
+	flood := append(append([]byte{opProto, 2}, bytes.Repeat([]byte{opEmptyDict, opMemoize, opPop}, 200_000)...), opNone, opStop)
+	_, err := unpickle(flood, 0)
+	if !errors.Is(err, ErrPickleMemory) || !errors.Is(err, formats.ErrTooLarge) || !strings.Contains(err.Error(), "id map") {
+		t.Fatalf("dict flood: %v", err)
+	}
+	if _, err := unpickle(intList(1_000_000), 0); err != nil { // 16 MB counted: 1 M small ints' slots
+		t.Fatalf("a list of 1 M ints: %v", err)
+	}
+}
