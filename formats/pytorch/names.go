@@ -91,6 +91,14 @@ func (w *walker) container(id any, path string, depth int, keys, vals []any, opt
 		defer delete(w.open, id)
 	}
 	for i, v := range vals {
+		if !pathed(v) && len(w.meta) >= maxMeta {
+			// A scalar no longer kept as metadata needs no path: a list of
+			// 30 M Nones made 30 M strings to walk.
+			if err := w.visit(v, "", depth+1, opt); err != nil {
+				return err
+			}
+			continue
+		}
 		key := strconv.Itoa(i)
 		inOpt := opt
 		if keys != nil {
@@ -109,6 +117,16 @@ func (w *walker) container(id any, path string, depth int, keys, vals []any, opt
 		}
 	}
 	return nil
+}
+
+// pathed reports a value the walk names by its path: a tensor, or a
+// container that may hold one.
+func pathed(v any) bool {
+	switch v.(type) {
+	case *tensor, *pyDict, *pyList, pyTuple:
+		return true
+	}
+	return false
 }
 
 // tupleID is a tuple's identity, the address of its first element (a
