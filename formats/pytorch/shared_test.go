@@ -143,3 +143,21 @@ func TestPickleMemoryBounded(t *testing.T) {
 		t.Fatalf("a list of 1 M ints: %v", err)
 	}
 }
+
+// A list holding itself under a key the walk does not follow (None) is not
+// written out, and counting it ends.
+func TestSelfHoldingUnderNoneKey(t *testing.T) {
+	// {None: l, "w": 1} where l = [l]: EMPTY_LIST, MEMOIZE, GET 0, APPEND.
+	pkl := []byte("\x80\x02}\x94(N]\x94h\x01a\x8c\x01w\x94K\x01u.")
+	root, err := unpickle(pkl, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &walker{meta: map[string]string{}, open: map[any]bool{}, budget: len(pkl) + 1}
+	if err := w.walk(root, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	if n, why := structure(root, nil); n != nil || why == "" {
+		t.Fatalf("structure kept: %v %q", n != nil, why)
+	}
+}

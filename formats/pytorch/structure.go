@@ -32,12 +32,16 @@ func structure(root any, names map[string]string) (*formats.Node, string) {
 
 // writtenSize is how many values v is when written out, each container
 // shown again counted again, up to MaxStructureNodes+1. sizes holds the
-// containers' sizes, so each is counted once; v holds no cycle (the walk
-// refused those) and nests at most maxNesting deep.
+// containers' sizes, so each is counted once; v nests at most maxNesting
+// deep. A container holding itself (under a key the walk does not follow,
+// such as None) is too large: its size is that until it is counted.
 func writtenSize(v any, sizes map[any]int) int {
 	id := containerID(v)
 	if n, ok := sizes[id]; ok && id != nil {
 		return n
+	}
+	if id != nil {
+		sizes[id] = formats.MaxStructureNodes + 1
 	}
 	var keys, vals []any
 	switch v := v.(type) {
