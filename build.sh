@@ -161,6 +161,32 @@ gotest() {
   go test -json "$@" 2>&1 | "$TESTSUM" -skips "$SKIPS"
 }
 
+# ARM64_PKGS are the packages whose tests also run as arm64 binaries under
+# qemu-user-static: the kernels' portable path (what Apple's laptops run)
+# and the container's reader and writer.
+ARM64_PKGS="core core/kernels formats/sharkfile formats/npz formats/npy formats/safetensors"
+
+# arm64_tests cross-builds those packages' tests for linux/arm64 and runs
+# them under qemu-user-static, then quantizes the example model with an
+# arm64 shark and the amd64 one: the files must be the same bytes.
+arm64_tests() {
+  local d="$TEST_TMP/arm64" p
+  mkdir -p "$d"
+  for p in $ARM64_PKGS; do
+    GOARCH=arm64 go test -c -o "$d/pkg.test" "./$p"
+    (cd "$p" && qemu-aarch64-static "$d/pkg.test" -test.short -test.count=1 > "$d/out" 2>&1) || { cat "$d/out"; echo "FAIL $p (arm64)"; exit 1; }
+    echo "ok   shark/$p (arm64 under qemu-user-static)"
+  done
+  GOARCH=arm64 go build -o "$d/shark-arm64" ./cmd/shark
+  env $(simd_env) go build -o "$d/shark-amd64" ./cmd/shark
+  "$d/shark-amd64" example -o "$d/ex" > /dev/null
+  local args=("$d/ex/model.npz" --counts "$d/ex/counts.npz" --budget 30%)
+  SOURCE_DATE_EPOCH=1 "$d/shark-amd64" quantize "${args[@]}" -o "$d/amd64.shark" > /dev/null
+  SOURCE_DATE_EPOCH=1 qemu-aarch64-static "$d/shark-arm64" quantize "${args[@]}" -o "$d/arm64.shark" > /dev/null
+  cmp "$d/amd64.shark" "$d/arm64.shark"
+  echo "ok   quantize --budget 30% of the example model: arm64 and amd64 ($("$d/shark-amd64" version | tail -1)) write the same $(wc -c < "$d/amd64.shark") bytes"
+}
+
 run_tests() {
   need_go
   SECONDS=0
@@ -168,7 +194,7 @@ run_tests() {
   # NumPy, PyTorch, ONNX and msgpack for the interop tests; Chromium for
   # the browser tests; X11/GL headers and Xvfb for the desktop app's
   # real-window test.
-  apt_install python3-numpy python3-torch python3-onnx python3-msgpack chromium $DESKTOP_PKGS xvfb xauth x11-apps
+  apt_install python3-numpy python3-torch python3-onnx python3-msgpack chromium $DESKTOP_PKGS xvfb xauth x11-apps qemu-user-static
   TEST_TMP="$(mktemp -d)"
   trap 'rm -rf "$TEST_TMP"' EXIT
   TESTSUM="$TEST_TMP/testsum" SKIPS="$TEST_TMP/skips"
@@ -201,6 +227,8 @@ run_tests() {
   (cd www/browsertest && go vet ./... && gotest -count=1 ./...)
   stage "go test -race (concurrent readers)"
   gotest -count=1 -race -short ./formats/sharkfile/ ./core/...
+  stage "arm64: tests and a quantize under qemu-user-static"
+  arm64_tests
   stage "dist/: the Beam pipelines on the prism runner"
   dist
   (cd dist && go vet ./... && gotest -count=1 ./...)

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"shark/formats"
 )
@@ -38,13 +40,25 @@ func guardFault(err *error) func() {
 	return func() {
 		debug.SetPanicOnFault(old)
 		if r := recover(); r != nil {
-			if _, ok := r.(interface{ Addr() uintptr }); ok { // a memory fault's panic
+			if memoryFault(r) {
 				*err = formats.Errorf(name, -1, formats.ErrCorrupt, "%v", errShrunk)
 				return
 			}
 			panic(r)
 		}
 	}
+}
+
+// memoryFault reports a panic of a memory fault. The guarded code only
+// copies from the mapping, so any such fault is the mapping's: one with its
+// address (Addr), or a SIGBUS reported at address 0, which the runtime
+// takes for a nil dereference (qemu-user-static gives no fault address).
+func memoryFault(r any) bool {
+	if _, ok := r.(interface{ Addr() uintptr }); ok {
+		return true
+	}
+	e, ok := r.(runtime.Error)
+	return ok && strings.Contains(e.Error(), "invalid memory address")
 }
 
 // File is an opened .shark file; Close releases it.
