@@ -23,8 +23,10 @@ func TestPipelinePanelWritesTheModelFacesBytes(t *testing.T) {
 	u := New(a)
 	u.Window.Show()
 	u.Open(c.Model)
+	settle(t, u) // the job Open starts updates widgets beside this goroutine
 	u.OpenData(c.Data)
 	u.OpenTest(c.Test)
+	settle(t, u)
 	fynetest.Tap(u.pipeScore)
 	waitFor(t, "scores", func() bool { return !u.pipeRun.Disabled() })
 	settle(t, u)

@@ -203,8 +203,12 @@ func TestPipelinePanel(t *testing.T) {
 	defer a.Quit()
 	u := New(a)
 	u.Window.Show()
+	// Each step waits for the job it starts: the test driver runs a job's
+	// widget updates on the job's goroutine, beside this one.
 	u.Open(mpath)
+	settle(t, u)
 	u.OpenData(train)
+	settle(t, u)
 	fynetest.Tap(u.pipeScore)
 	waitFor(t, "the refusal", func() bool { return strings.Contains(u.status.Text, "--test test.tsv") })
 	settle(t, u)
@@ -212,6 +216,7 @@ func TestPipelinePanel(t *testing.T) {
 		t.Fatal("the pipeline runs on training rows")
 	}
 	u.OpenTest(test)
+	settle(t, u)
 	fynetest.Tap(u.pipeScore)
 	waitFor(t, "scores", func() bool { return !u.pipeRun.Disabled() })
 	settle(t, u)
