@@ -12,9 +12,9 @@ import (
 	"shark/core"
 	"shark/formats"
 	_ "shark/formats/all"
+	"shark/formats/formatstest"
 	"shark/formats/npz"
 	"shark/formats/sharkfile"
-	"shark/internal/standin"
 )
 
 // realNCF is the real trained model; a clone without ../shared has none.
@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 
 // testsWithNCF runs the tests with ncf pointing at a model that exists.
 func testsWithNCF(m *testing.M) int {
-	return standin.RunWithNCF(m, realNCF, &ncf)
+	return formatstest.RunWithNCF(m, realNCF, &ncf)
 }
 
 func openNCF(t testing.TB) *Input {

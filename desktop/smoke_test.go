@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"shark/internal/standin"
+	"shark/formats/formatstest"
 )
 
 // TestRealWindow builds the real app (cgo, OpenGL), runs it under Xvfb with
@@ -35,7 +35,7 @@ func TestRealWindow(t *testing.T) {
 	if _, err := os.Stat(ncf); err != nil {
 		// A clone without ../shared: the window opens a stand-in with
 		// the real model's tensors (the screenshot checks drawing, not values).
-		if ncf, err = standin.NCF(dir); err != nil {
+		if ncf, err = formatstest.NCF(dir); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"shark/internal/standin"
+	"shark/formats/formatstest"
 )
 
 func shark(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -24,5 +24,5 @@ var ncf = realNCF
 
 // testsWithNCF runs the tests with ncf pointing at a model that exists.
 func testsWithNCF(m *testing.M) int {
-	return standin.RunWithNCF(m, realNCF, &ncf)
+	return formatstest.RunWithNCF(m, realNCF, &ncf)
 }

@@ -15,8 +15,8 @@ import (
 	"shark/ctr/modelfile"
 	"shark/ctr/pipeline"
 	"shark/formats"
+	"shark/formats/formatstest"
 	"shark/formats/sharkfile"
-	"shark/internal/standin"
 )
 
 // realNCF is the real trained model; a clone without ../shared has none.
@@ -28,7 +28,7 @@ const realNCF = "../../../shared/data/ncf-ml1m-mlp.npz"
 var ncf = realNCF
 
 func TestMain(m *testing.M) {
-	os.Exit(standin.RunWithNCF(m, realNCF, &ncf))
+	os.Exit(formatstest.RunWithNCF(m, realNCF, &ncf))
 }
 
 // needRealNCF skips a test that checks the real model's values (the

@@ -1,11 +1,11 @@
-// Package standin writes synthetic stand-ins for the real files of
+// Package formatstest writes synthetic stand-ins for the real files of
 // ../shared/data, for tests run from a clone that has no ../shared beside
 // it. A stand-in has the real file's arrays, names, shapes and types, so
 // every test that looks at a model's structure (which tensors are tables,
 // the JSON a command prints, what a window shows) runs on it; its values
 // are random, so tests of the real model's numbers keep needing the file.
 // Only tests import it.
-package standin
+package formatstest
 
 import (
 	"bytes"

@@ -24,8 +24,8 @@ import (
 	"shark/facetest"
 	"shark/formats"
 	_ "shark/formats/all"
+	"shark/formats/formatstest"
 	"shark/formats/npy"
-	"shark/internal/standin"
 	"shark/www"
 )
 
@@ -36,7 +36,7 @@ const realNCF = "../../../shared/data/ncf-ml1m-mlp.npz"
 // ncf is the model the tests drop: realNCF or its stand-in.
 var ncf string
 
-func TestMain(m *testing.M) { os.Exit(standin.RunWithNCF(m, realNCF, &ncf)) }
+func TestMain(m *testing.M) { os.Exit(formatstest.RunWithNCF(m, realNCF, &ncf)) }
 
 // buildWasm compiles the core for the browser into static/, as build.sh does.
 func buildWasm(t *testing.T) {
