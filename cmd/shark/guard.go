@@ -78,9 +78,14 @@ var numericTypes = map[string]bool{"int": true, "int32": true, "int64": true, "u
 	"float32": true, "float64": true, "float": true, "intSlice": true, "float64Slice": true}
 
 // checkRanges refuses, as a usage error naming the range, a numeric flag
-// outside its range.
+// outside its range, and a file flag given an empty name (-o ”).
 func checkRanges(cmd *cobra.Command) error {
 	var bad error
+	for _, name := range []string{"output", "report", "counts", "test"} {
+		if f := cmd.Flags().Lookup(name); f != nil && f.Changed && f.Value.String() == "" {
+			return usagef("--%s names no file: give it a file name", name)
+		}
+	}
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
 		r, ok := flagRanges[f.Name]
 		if bad != nil || !ok || !numericTypes[f.Value.Type()] {

@@ -401,3 +401,26 @@ func TestExampleNeverReplaces(t *testing.T) {
 		t.Fatalf("a failed example --big left its folder: %v", err)
 	}
 }
+
+// An empty output name is a usage error before any work, and /dev/stdout
+// on a pipe is named as the pipe it is (it said "a link to nothing").
+func TestOutputNamesNoFile(t *testing.T) {
+	dir := t.TempDir()
+	_, model := round2Data(t, dir, 3000)
+	o := sharkIn(t, dir, limits{}, "export", model, "--to", "npz", "-o", "")
+	if o.code != 2 || !strings.Contains(o.stderr, "--output names no file") {
+		t.Errorf("-o '': %v", o)
+	}
+	bin := os.Args[0]
+	if b := os.Getenv("SHARK_HOSTILE_BINARY"); b != "" {
+		bin = b
+	}
+	cmd := exec.Command(bin, "export", model, "--to", "npz", "-o", "/dev/stdout")
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), "SHARK_TEST_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, _ := cmd.Output() // stdout is a pipe
+	if cmd.ProcessState.ExitCode() != 2 || !strings.Contains(stderr.String(), "is a pipe") || len(out) != 0 {
+		t.Errorf("-o /dev/stdout on a pipe: exit %d, %q, %d bytes out", cmd.ProcessState.ExitCode(), stderr.String(), len(out))
+	}
+}

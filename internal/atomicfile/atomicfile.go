@@ -155,12 +155,22 @@ func checkOutput(path string, inputs []string) error {
 // so that the file the link names is replaced and the link stays (the
 // rename replaced the link itself). A link to nothing is refused.
 func throughLink(path string) (string, error) {
+	if path == "" {
+		return "", errors.New("the output has no name")
+	}
 	st, err := os.Lstat(path)
 	if err != nil || st.Mode()&os.ModeSymlink == 0 {
 		return path, nil
 	}
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
+		// /dev/stdout on a pipe or socket links to "pipe:[N]" or "socket:[N]",
+		// which is no file: say what it is.
+		if st, serr := os.Stat(path); serr == nil {
+			if err := checkRegular(path, st); err != nil {
+				return "", err
+			}
+		}
 		return "", fmt.Errorf("%w: %s is a link to nothing (%w)", ErrSpecialOutput, path, err)
 	}
 	return real, nil
