@@ -78,7 +78,7 @@ var numericTypes = map[string]bool{"int": true, "int32": true, "int64": true, "u
 	"float32": true, "float64": true, "float": true, "intSlice": true, "float64Slice": true}
 
 // checkRanges refuses, as a usage error naming the range, a numeric flag
-// outside its range, and a file flag given an empty name (-o ”).
+// outside its range, and a file flag given an empty name.
 func checkRanges(cmd *cobra.Command) error {
 	var bad error
 	for _, name := range []string{"output", "report", "counts", "test"} {
