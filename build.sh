@@ -168,7 +168,8 @@ ARM64_PKGS="core core/kernels formats/sharkfile formats/npz formats/npy formats/
 
 # arm64_tests cross-builds those packages' tests for linux/arm64 and runs
 # them under qemu-user-static, then quantizes the example model with an
-# arm64 shark and the amd64 one: the files must be the same bytes.
+# arm64 shark and the amd64 one, and with the amd64 one under every kernel
+# set the CPU has: the files must be the same bytes.
 arm64_tests() {
   local d="$TEST_TMP/arm64" p
   mkdir -p "$d"
@@ -185,6 +186,15 @@ arm64_tests() {
   SOURCE_DATE_EPOCH=1 qemu-aarch64-static "$d/shark-arm64" quantize "${args[@]}" -o "$d/arm64.shark" > /dev/null
   cmp "$d/amd64.shark" "$d/arm64.shark"
   echo "ok   quantize --budget 30% of the example model: arm64 and amd64 ($("$d/shark-amd64" version | tail -1)) write the same $(wc -c < "$d/amd64.shark") bytes"
+  # Every kernel set this CPU has writes those bytes too.
+  local set
+  for set in avx512 avx2 portable; do
+    "$d/shark-amd64" version | grep -q "available:.*\b$set\b" || continue
+    SHARK_KERNELS=$set "$d/shark-amd64" version | grep -q "(set $set;" || { echo "SHARK_KERNELS=$set was not taken" >&2; exit 1; }
+    SHARK_KERNELS=$set SOURCE_DATE_EPOCH=1 "$d/shark-amd64" quantize "${args[@]}" -o "$d/$set.shark" > /dev/null
+    cmp "$d/amd64.shark" "$d/$set.shark"
+    echo "ok   the same quantize with SHARK_KERNELS=$set: the same bytes"
+  done
 }
 
 run_tests() {
@@ -227,7 +237,7 @@ run_tests() {
   (cd www/browsertest && go vet ./... && gotest -count=1 ./...)
   stage "go test -race (concurrent readers)"
   gotest -count=1 -race -short ./formats/sharkfile/ ./core/...
-  stage "arm64: tests and a quantize under qemu-user-static"
+  stage "arm64 under qemu-user-static, and every kernel set: tests, and quantize's bytes"
   arm64_tests
   stage "dist/: the Beam pipelines on the prism runner"
   dist
