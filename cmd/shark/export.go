@@ -1,19 +1,22 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"shark/compress"
+	"shark/formats/onnx"
 )
 
 func (c *cli) exportCmd() *cobra.Command {
-	var to, out, layout string
+	var to, out, layout, graph string
 	cmd := &cobra.Command{
-		Use:   "export IN.shark --to npz|safetensors|pt -o OUT",
-		Short: "write tables back out for NumPy, PyTorch or serving stacks",
+		Use:   "export IN.shark --to npz|safetensors|pt|onnx -o OUT",
+		Short: "write tables back out for NumPy, PyTorch, ONNX Runtime or serving stacks",
 		Long: `Writes a .shark file's contents for other tools: an .npz (np.load), a
 .safetensors, or a PyTorch checkpoint (pt: torch.load(OUT, weights_only=True)
 opens it). Every checksum is checked on the way. Layouts:
@@ -40,11 +43,35 @@ With --to pt, tiers means torch. The ids map a row of a tier back to the
 table's row: look up row r of a tier as the operators' index of r in ids.
 OUT is written to a temporary file and renamed into place when complete.
 
+--to onnx writes an ONNX model (opset 13 or later) that ONNX Runtime runs,
+each compressed table a quantized lookup of standard operators: each tier's
+rows as stored (fp32, fp16, uint8 int8 codes, uint8 int4 codes two a byte,
+fp16 scale and bias a row), an int32 a row locating it, and Gather, Clip,
+Cast, Mul, Add and Where, so a lookup gives exactly the dequantized rows
+(in the table's source dtype); --layout does not apply.
+  --graph MODEL.onnx  the ONNX model the .shark file was made from: OUT is
+               that graph with each Gather of a table replaced by its
+               quantized lookup, every other node and initializer as it
+               was. Without --graph, when the .shark file records an .onnx
+               input, that file beside IN.shark is taken if it is there.
+  otherwise    a model of the lookups alone: per table an input
+               "<table>.ids" (int64 ids, any shape) and an output
+               "<table>.rows" (ids' shape + [dim]); dense tensors are left out.
+A model past 2 GiB keeps its initializers of 1 KiB or more in OUT.data
+beside it (ONNX external data). inspect shows the tables of such a model
+as compressed.
+
 --json prints {file, to, layout, bytes}.`,
 		Args: exactArgs(1, "one input IN.shark"),
 		RunE: func(_ *cobra.Command, args []string) error {
+			if to == "onnx" {
+				return c.exportONNX(args[0], out, graph)
+			}
 			if to != "npz" && to != "safetensors" && to != "pt" {
-				return usagef("--to %q: want %s", to, compress.Formats)
+				return usagef("--to %q: want %s or onnx", to, compress.Formats)
+			}
+			if graph != "" {
+				return usagef("--graph is for --to onnx")
 			}
 			switch compress.Layout(layout) {
 			case compress.Dequantized, compress.Tiers, compress.Torch:
@@ -74,10 +101,69 @@ OUT is written to a temporary file and renamed into place when complete.
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&to, "to", "", "the format to write: npz, safetensors or pt (required)")
+	fs.StringVar(&to, "to", "", "the format to write: npz, safetensors, pt or onnx (required)")
 	fs.StringVarP(&out, "output", "o", "", "the file to write (required)")
 	fs.StringVar(&layout, "layout", string(compress.Dequantized), "dequantized, tiers or torch")
+	fs.StringVar(&graph, "graph", "", "with --to onnx: the .onnx model the .shark file was made from")
 	cmd.MarkFlagRequired("to")
 	cmd.MarkFlagRequired("output")
 	return cmd
+}
+
+// exportONNX writes the .shark file as an ONNX model, with the graph it
+// came from when there is one (--graph, or the .onnx its provenance
+// names, found beside it).
+func (c *cli) exportONNX(path, out, graphPath string) error {
+	if err := outputs([]string{out, out + ".data"}, path, graphPath); err != nil {
+		return err
+	}
+	in, err := compress.Open(path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if graphPath == "" {
+		graphPath = besideONNX(in)
+	}
+	var graph *compress.Input
+	if graphPath != "" {
+		if graph, err = compress.Open(graphPath); err != nil {
+			return err
+		}
+		defer graph.Close()
+	}
+	if err := compress.ExportONNXFile(context.Background(), in, graph, out, onnx.Options{}); err != nil {
+		return err
+	}
+	st, err := os.Stat(out)
+	if err != nil {
+		return err
+	}
+	what := "the lookups alone"
+	if graph != nil {
+		what = "the graph of " + quoteName(graphPath)
+	}
+	if c.json {
+		return c.result(map[string]any{"file": out, "to": "onnx", "graph": graphPath, "bytes": st.Size()})
+	}
+	fmt.Fprintf(c.stdout, "wrote %s (onnx, %s, %s)\n", quoteName(out), what, compress.Size(st.Size()))
+	return nil
+}
+
+// besideONNX is the .onnx file the .shark input records as its source,
+// when it is beside it, or "".
+func besideONNX(in *compress.Input) string {
+	rd, ok := in.Shark()
+	if !ok {
+		return ""
+	}
+	name := compress.ONNXSourceName(rd)
+	if name == "" {
+		return ""
+	}
+	p := filepath.Join(filepath.Dir(in.Path), name)
+	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+		return p
+	}
+	return ""
 }

@@ -23,7 +23,7 @@ import (
 
 // inputFlags are the flags that name input files; every positional
 // argument of every command names one too.
-var inputFlags = []string{"test", "counts"}
+var inputFlags = []string{"test", "counts", "graph"}
 
 // checkInputs refuses an input that is a pipe, a device or a socket, before
 // anything opens it: opening a pipe blocks until it has a writer, and
@@ -81,7 +81,7 @@ var numericTypes = map[string]bool{"int": true, "int32": true, "int64": true, "u
 // outside its range, and a file flag given an empty name.
 func checkRanges(cmd *cobra.Command) error {
 	var bad error
-	for _, name := range []string{"output", "report", "counts", "test"} {
+	for _, name := range []string{"output", "report", "counts", "test", "graph"} {
 		if f := cmd.Flags().Lookup(name); f != nil && f.Changed && f.Value.String() == "" {
 			return usagef("--%s names no file: give it a file name", name)
 		}
