@@ -13,6 +13,7 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local" // paths on this machine; a team registers gs:// or s3://
 
 	"shark/ctr/modelfile"
+	"shark/internal/atomicfile"
 )
 
 // Expand lists the files each pattern names, in order, each pattern's in
@@ -64,62 +65,48 @@ func (c closeBoth) Close() error {
 }
 
 // writeFile writes a file with fn through Beam's filesystem; on a local
-// path, through a temporary file renamed into place when fn succeeds, so
-// that a failed job leaves nothing under the name.
+// path, as the CLI writes its outputs (internal/atomicfile): a temporary
+// file with no name, placed under its name when fn succeeds, so that a
+// failed or killed worker leaves nothing under the name, with the mode
+// any program's new file gets (0666 less the umask: 0644 as a rule) or
+// that of the file it replaces, so that other workers and a serving user
+// can read it.
 func writeFile(ctx context.Context, path string, fn func(w io.Writer) error) error {
-	w, err := create(ctx, path)
+	if strings.Contains(path, "://") {
+		return writeRemote(ctx, path, fn)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return err
 	}
-	var target io.Writer = w
-	if p, ok := w.(*placed); ok {
-		target = p.f // a file, which writers can seek in (a .shark is written in one pass then)
+	// A file, which writers can seek in (a .shark is written in one pass then).
+	if err := fn(f.File); err != nil {
+		f.Abort()
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := fn(target); err != nil {
-		if p, ok := w.(*placed); ok {
-			p.f.Close()
-			os.Remove(p.f.Name())
-		}
+	return f.Commit()
+}
+
+// writeRemote writes a file through Beam's filesystem (an object store
+// shows an object whole once it is closed).
+func writeRemote(ctx context.Context, path string, fn func(w io.Writer) error) error {
+	fs, err := filesystem.New(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer fs.Close()
+	w, err := fs.OpenWrite(ctx, path)
+	if err != nil {
+		return err
+	}
+	if err := fn(w); err != nil {
+		w.Close()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return w.Close()
-}
-
-func create(ctx context.Context, path string) (io.WriteCloser, error) {
-	if !strings.Contains(path, "://") {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, err
-		}
-		f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-		if err != nil {
-			return nil, err
-		}
-		return &placed{f: f, to: path}, nil
-	}
-	fs, err := filesystem.New(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	return fs.OpenWrite(ctx, path)
-}
-
-type placed struct {
-	f  *os.File
-	to string
-}
-
-func (p *placed) Write(b []byte) (int, error) { return p.f.Write(b) }
-
-func (p *placed) Close() error {
-	if err := p.f.Close(); err != nil {
-		os.Remove(p.f.Name())
-		return err
-	}
-	if err := os.Rename(p.f.Name(), p.to); err != nil {
-		os.Remove(p.f.Name())
-		return err
-	}
-	return nil
 }
 
 // loadModel opens a model made by shark train: on a local path as it is,
