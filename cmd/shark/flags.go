@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,29 +32,6 @@ func (b *budget) Set(s string) error {
 		return err
 	}
 	*b = budget{share: share, bytes: bytes, text: strings.TrimSpace(s)}
-	return nil
-}
-
-// optFloat is a float flag with no default: unset until given, so that the
-// help shows no made-up default. NaN and infinities are refused.
-type optFloat struct {
-	v   float64
-	set bool
-}
-
-func (f *optFloat) String() string {
-	if !f.set {
-		return ""
-	}
-	return strconv.FormatFloat(f.v, 'g', -1, 64)
-}
-func (f *optFloat) Type() string { return "float" }
-func (f *optFloat) Set(s string) error {
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("%q is not a finite number", s)
-	}
-	f.v, f.set = v, true
 	return nil
 }
 
@@ -189,32 +165,3 @@ func (c *cli) modelData(modelPath, dataPath string, d *dataFlags, dense, fineTun
 
 // isHeldOutError reports an error the user mends with --test.
 func isHeldOutError(err error) bool { return errors.Is(err, modelfile.ErrTrainingRows) }
-
-// thresholds is a --thresholds value: three priorities T32,T16,T8.
-type thresholds struct {
-	v   [3]float64
-	set bool
-}
-
-func (t *thresholds) String() string {
-	if !t.set {
-		return ""
-	}
-	return fmt.Sprintf("%g,%g,%g", t.v[0], t.v[1], t.v[2])
-}
-func (t *thresholds) Type() string { return "T32,T16,T8" }
-func (t *thresholds) Set(s string) error {
-	parts := strings.Split(s, ",")
-	if len(parts) != 3 {
-		return fmt.Errorf("%q: want three numbers T32,T16,T8", s)
-	}
-	for i, p := range parts {
-		var f optFloat
-		if err := f.Set(strings.TrimSpace(p)); err != nil {
-			return err
-		}
-		t.v[i] = f.v
-	}
-	t.set = true
-	return nil
-}

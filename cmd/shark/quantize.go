@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"shark/compress"
-	"shark/core"
+	"shark/internal/quantizeflags"
 )
 
 const quantizeLong = `Compresses the embedding tables of IN (.npz, .npy, .safetensors, a PyTorch
@@ -62,29 +62,24 @@ priority, unfit_rows, zeroed_rows}], kept_dense: [{name, row, reason}]};
 an error that is not a finite number
 is null.`
 
-// quantizeFlags are quantize's options.
+// quantizeFlags are quantize's options: its files, and the choices of
+// tables and tiers shark-dist quantize takes too (internal/quantizeflags).
 type quantizeFlags struct {
-	out, tables, counts string
-	budget              budget
-	fractions           [core.NumTiers]optFloat
-	thresholds          thresholds
-	noInt4              bool
-	minRows             int64
-	wpos, wneg, gamma   float64
+	out, counts string
+	q           *quantizeflags.Flags
 }
 
 func (c *cli) quantizeCmd() *cobra.Command {
-	var f quantizeFlags
-	f.budget.Set("30%")
+	f := quantizeFlags{q: quantizeflags.New()}
 	cmd := &cobra.Command{
 		Use:   "quantize IN -o OUT.shark",
 		Short: "compress embedding tables to mixed precision",
 		Long:  quantizeLong,
 		Args:  exactArgs(1, "one input file IN"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := f.settings(cmd)
+			s, err := f.q.Settings()
 			if err != nil {
-				return err
+				return usageError{err}
 			}
 			return c.quantize(args[0], s, &f)
 		},
@@ -92,52 +87,9 @@ func (c *cli) quantizeCmd() *cobra.Command {
 	fs := cmd.Flags()
 	fs.StringVarP(&f.out, "output", "o", "", "the .shark file to write (required)")
 	cmd.MarkFlagRequired("output")
-	fs.StringVar(&f.tables, "tables", "", "a regular expression selecting the tables by name")
-	fs.Int64Var(&f.minRows, "min-rows", compress.DefaultMinRows, "the size rule: 2-D float tensors with at least this many rows are tables")
 	fs.StringVar(&f.counts, "counts", "", "access counts (<table>.pos, <table>.neg) in an .npz or .safetensors")
-	fs.Var(&f.budget, "budget", "a share of the tables' fp32 bytes (30%) or a size (1.5MB, 800KiB)")
-	for t := core.Tier(0); t < core.NumTiers; t++ {
-		fs.Var(&f.fractions[t], t.String(), "fraction of rows (highest priority first) stored in "+t.String())
-	}
-	fs.Var(&f.thresholds, "thresholds", "priority thresholds: P >= T32 fp32, >= T16 fp16, >= T8 int8, else int4")
-	fs.BoolVar(&f.noInt4, "no-int4", false, "with --budget: fp32, fp16 and int8 only, as in the SHARK paper")
-	def := core.DefaultPriorityParams()
-	fs.Float64Var(&f.wpos, "w-pos", def.WPos, "priority weight of an access by a positive sample")
-	fs.Float64Var(&f.wneg, "w-neg", def.WNeg, "priority weight of an access by a negative sample")
-	fs.Float64Var(&f.gamma, "gamma", def.Gamma, "decay per period of --counts, in (0, 1]")
+	f.q.Define(fs)
 	return cmd
-}
-
-// settings turns the flags into compress.Settings.
-func (f *quantizeFlags) settings(cmd *cobra.Command) (compress.Settings, error) {
-	s := compress.DefaultSettings()
-	s.Tables, s.NoInt4, s.MinRows = f.tables, f.noInt4, f.minRows
-	s.WPos, s.WNeg, s.Gamma = f.wpos, f.wneg, f.gamma
-	s.Budget, s.BudgetBytes = f.budget.share, f.budget.bytes
-	modes := 0
-	if cmd.Flags().Changed("budget") {
-		modes++
-	}
-	for t := range f.fractions {
-		if f.fractions[t].set {
-			s.Assign = "fractions"
-			s.Fractions[t] = f.fractions[t].v
-		}
-	}
-	if s.Assign == "fractions" {
-		modes++
-	}
-	if f.thresholds.set {
-		modes++
-		s.Assign, s.Thresholds = "thresholds", f.thresholds.v
-	}
-	if modes > 1 {
-		return s, usagef("choose one of --budget, the tier fractions, or --thresholds")
-	}
-	if err := s.Validate(); err != nil {
-		return s, usageError{err}
-	}
-	return s, nil
 }
 
 func (c *cli) quantize(path string, s compress.Settings, f *quantizeFlags) error {
