@@ -87,8 +87,12 @@ func (u *UI) refreshPipeline() {
 			return err
 		}, func(err error) {
 			if err != nil {
-				u.status.SetText(err.Error())
-				u.ShowError(err)
+				if st != nil {
+					st.loaded.Close() // loaded, then cancelled
+				}
+				if !errors.Is(err, context.Canceled) {
+					u.ShowError(err)
+				}
 				return
 			}
 			m := st.loaded.Model
@@ -118,7 +122,12 @@ func (u *UI) refreshPipeline() {
 			return err
 		}, func(err error) {
 			if err != nil {
-				u.ShowError(err)
+				if out != nil {
+					out.Remove() // written whole, but cancelled
+				}
+				if !errors.Is(err, context.Canceled) {
+					u.ShowError(err)
+				}
 				return
 			}
 			u.setResult(out)

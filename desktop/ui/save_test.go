@@ -253,7 +253,7 @@ func TestExportDialogLeavesFilesAlone(t *testing.T) {
 		export("old.npz", "Yes")
 		u.Cancel()
 		settle(t, u)
-		if cancelled = u.status.Text == "Cancelled."; !cancelled {
+		if cancelled = u.status.Text == "Exporting to old.npz cancelled."; !cancelled {
 			wholeExport(t, old)
 			os.WriteFile(old, []byte("an earlier export"), 0o644)
 		}

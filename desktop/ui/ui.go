@@ -39,6 +39,7 @@ type UI struct {
 	summary  *compress.Summary
 	plan     *compress.Plan
 	cancel   context.CancelFunc
+	job      int              // the latest job's number: an older one's end leaves the status to it
 	result   *atomicfile.Temp // the last compressed file, until saved
 	working  bool             // a job runs
 	jobs     atomic.Int32     // jobs whose goroutine has not ended, done callback included
@@ -255,6 +256,10 @@ func (u *UI) Settings() compress.Settings {
 }
 
 // work runs fn off the UI goroutine with progress and a cancel button.
+// When it ends the status says how (ended), before done adds its own
+// words; a job that a newer one replaced (work cancels it) runs done for
+// its clean-up only: the status, the bar and the buttons are the newer
+// job's.
 func (u *UI) work(label string, fn func(ctx context.Context, progress func(stage string, done, total int64)) error, done func(error)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	u.mu.Lock()
@@ -262,6 +267,8 @@ func (u *UI) work(label string, fn func(ctx context.Context, progress func(stage
 		u.cancel()
 	}
 	u.cancel = cancel
+	u.job++
+	job := u.job
 	u.mu.Unlock()
 	u.status.SetText(label)
 	u.progress.SetValue(0)
@@ -287,16 +294,43 @@ func (u *UI) work(label string, fn func(ctx context.Context, progress func(stage
 		// shown (the test driver runs this on this goroutine, beside the
 		// test's own).
 		fyne.DoAndWait(func() {
+			if !u.latest(job) {
+				done(errReplaced)
+				return
+			}
 			u.cancelB.Disable()
 			u.progress.Hide()
 			u.working = false
-			if errors.Is(err, context.Canceled) {
-				u.status.SetText("Cancelled.")
-			}
+			u.status.SetText(ended(label, err))
 			done(err)
 			u.idle()
 		})
 	}()
+}
+
+// errReplaced is the end of a job that a newer one cancelled: its done
+// cleans up and leaves the status alone.
+var errReplaced = fmt.Errorf("replaced by a newer job: %w", context.Canceled)
+
+// latest reports whether job is the last one work started.
+func (u *UI) latest(job int) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.job == job
+}
+
+// ended says how the job of label ("Compressing…") ended: what failed and
+// why, or that it was cancelled; never the label or a progress count,
+// which would say it still runs.
+func ended(label string, err error) string {
+	what := strings.TrimSuffix(label, "…")
+	switch {
+	case err == nil:
+		return what + ": done."
+	case errors.Is(err, context.Canceled):
+		return what + " cancelled."
+	}
+	return what + " failed: " + err.Error()
 }
 
 // idle sets what can be pressed when no job runs: Compress when the plan
@@ -366,8 +400,9 @@ func (u *UI) Replan() {
 	}
 	set := u.Settings()
 	plan, in := u.plan, u.in
+	measuring := plan == nil
 	label := "Assigning tiers…"
-	if plan == nil {
+	if measuring {
 		label = "Measuring every row in every tier…"
 	}
 	var fit compress.Fit
@@ -388,8 +423,11 @@ func (u *UI) Replan() {
 		return err
 	}, func(err error) {
 		if err != nil {
-			if !errors.Is(err, context.Canceled) {
-				u.status.SetText(err.Error())
+			if measuring && plan != nil {
+				plan.Close() // measured, then cancelled: kept by no one
+			}
+			if measuring && errors.Is(err, context.Canceled) && !errors.Is(err, errReplaced) {
+				u.status.SetText("Measuring cancelled: move the budget to measure again.")
 			}
 			return
 		}
@@ -550,6 +588,9 @@ func (u *UI) Compress() {
 		return nil
 	}, func(err error) {
 		if err != nil {
+			if out != nil {
+				out.Remove() // written whole, but cancelled: its settings may be gone
+			}
 			if !errors.Is(err, context.Canceled) {
 				u.ShowError(err)
 			}
