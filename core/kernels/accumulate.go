@@ -53,6 +53,21 @@ func addRowNBitGeneric(bits int, dst []float32, src []byte) {
 			dst[n-1] += float32(scale*float32(src[n/2]&15)) + bias
 		}
 		return
+	case 2:
+		// The four decoded values, bit for bit (dequantizeRowGeneric).
+		lut := [4]float32{float32(scale*0) + bias, float32(scale*1) + bias, float32(scale*2) + bias, float32(scale*3) + bias}
+		whole := dst[:len(dst)&^3]
+		for i := 0; i+3 < len(whole); i += 4 {
+			b := src[i>>2]
+			whole[i] += lut[b&3]
+			whole[i+1] += lut[b>>2&3]
+			whole[i+2] += lut[b>>4&3]
+			whole[i+3] += lut[b>>6]
+		}
+		for i := len(whole); i < len(dst); i++ {
+			dst[i] += lut[src[i>>2]>>(2*(i&3))&3]
+		}
+		return
 	}
 	per := 8 / bits
 	mask := byte(1)<<bits - 1

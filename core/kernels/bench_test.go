@@ -124,8 +124,10 @@ func BenchmarkQuantizeRowsInt4(b *testing.B) { benchRowsBatch(b, 4) }
 
 func BenchmarkQuantizeInt8(b *testing.B)   { benchRows(b, 8, false) }
 func BenchmarkQuantizeInt4(b *testing.B)   { benchRows(b, 4, false) }
+func BenchmarkQuantizeInt2(b *testing.B)   { benchRows(b, 2, false) }
 func BenchmarkDequantizeInt8(b *testing.B) { benchRows(b, 8, true) }
 func BenchmarkDequantizeInt4(b *testing.B) { benchRows(b, 4, true) }
+func BenchmarkDequantizeInt2(b *testing.B) { benchRows(b, 2, true) }
 
 func BenchmarkDot(b *testing.B) {
 	for _, n := range benchSizes {
@@ -209,6 +211,7 @@ func BenchmarkAddRow(b *testing.B) {
 		{"fp16", 2 * dim, func(d []byte, r []float32) { FloatsToHalfBytes(d, r) }, AddRowF16},
 		{"int8", RowBytes(8, dim), func(d []byte, r []float32) { quantizeRowGeneric(8, d, r) }, func(s []float32, e []byte) { AddRowNBit(8, s, e) }},
 		{"int4", RowBytes(4, dim), func(d []byte, r []float32) { quantizeRowGeneric(4, d, r) }, func(s []float32, e []byte) { AddRowNBit(4, s, e) }},
+		{"int2", RowBytes(2, dim), func(d []byte, r []float32) { quantizeRowGeneric(2, d, r) }, func(s []float32, e []byte) { AddRowNBit(2, s, e) }},
 	} {
 		enc := make([]byte, n/dim*c.rb)
 		for r := 0; r < n/dim; r++ {
@@ -248,7 +251,7 @@ func BenchmarkRowErrors(b *testing.B) { benchRowKernel(b, func(r []float32) { Ro
 func BenchmarkRowNorm(b *testing.B) { benchRowKernel(b, func(r []float32) { RowNorm(r) }) }
 
 func BenchmarkTierError(b *testing.B) {
-	for k, name := range []string{"fp16", "int8", "int4"} {
+	for k, name := range []string{"fp16", "int8", "int4", "int2"} {
 		b.Run(name, func(b *testing.B) { benchRowKernel(b, func(r []float32) { TierError(k, r) }) })
 	}
 }

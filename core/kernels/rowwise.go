@@ -11,14 +11,18 @@ func RowBytes(bits, dim int) int {
 }
 
 // quantizeRowGeneric encodes src with the fused N-bit rowwise codec
-// (bits = 8 or 4; 2 also works) into dst[:RowBytes(bits, len(src))], producing
-// the same bytes as FBGEMM's FloatToFusedNBitRowwiseQuantizedSBHalf reference:
+// (bits = 8, 4 or 2) into dst[:RowBytes(bits, len(src))], producing
+// the same bytes as FBGEMM's FloatToFusedNBitRowwiseQuantizedSBHalf reference
+// (and, for 4 and 2 bits, PyTorch's embedding_bag_4bit_prepack and
+// embedding_bag_2bit_prepack, FBGEMM's or their own fallback loop):
 //
 //	bias  = fp16(min(src))             // min is then taken as float32(bias)
 //	scale = fp16((max - bias) / (2^bits - 1)), or 1 if the range is 0,
 //	        or 1 if the rounded scale is 0 or its inverse overflows
 //	q[i]  = clamp(rint((src[i] - bias) * (1/scale)), 0, 2^bits - 1)
-//	codes packed little nibble first, then scale, then bias.
+//	codes packed from the low bits up (low nibble first; 2-bit codes at
+//	bits 0-1, 2-3, 4-5, 6-7), the last byte's unused slots zero,
+//	then scale, then bias.
 //
 // src must be finite (callers keep non-finite rows at fp32).
 func quantizeRowGeneric(bits int, dst []byte, src []float32) {
@@ -44,6 +48,20 @@ func quantizeRowGeneric(bits int, dst []byte, src []float32) {
 		}
 		if n%2 == 1 {
 			dst[n/2] = byte(quantizeOne(src[n-1], mn, inv, maxq))
+		}
+	case 2:
+		for i := 0; i+3 < n; i += 4 {
+			dst[i/4] = byte(quantizeOne(src[i], mn, inv, maxq)) | byte(quantizeOne(src[i+1], mn, inv, maxq))<<2 |
+				byte(quantizeOne(src[i+2], mn, inv, maxq))<<4 | byte(quantizeOne(src[i+3], mn, inv, maxq))<<6
+		}
+		if r := n % 4; r != 0 {
+			// The last byte's unused code slots stay zero, as FBGEMM's and
+			// PyTorch's reference loops leave them.
+			var b byte
+			for j, v := range src[n-r:] {
+				b |= byte(quantizeOne(v, mn, inv, maxq)) << (2 * j)
+			}
+			dst[n/4] = b
 		}
 	default:
 		clear(dst[:nb])
@@ -230,6 +248,20 @@ func dequantizeRowGeneric(bits int, dst []float32, src []byte) {
 			dst[n-1] = float32(scale*float32(src[n/2]&15)) + bias
 		}
 		return
+	case 2:
+		// Each code decodes to one of four values, each computed as the
+		// loop below computes it (scale*0 too: it is NaN for an infinite
+		// scale, and +0 + -0 is +0), so bit for bit the same.
+		lut := [4]float32{float32(scale*0) + bias, float32(scale*1) + bias, float32(scale*2) + bias, float32(scale*3) + bias}
+		whole := dst[:len(dst)&^3]
+		for i := 0; i+3 < len(whole); i += 4 {
+			b := src[i>>2]
+			whole[i], whole[i+1], whole[i+2], whole[i+3] = lut[b&3], lut[b>>2&3], lut[b>>4&3], lut[b>>6]
+		}
+		for i := len(whole); i < len(dst); i++ {
+			dst[i] = lut[src[i>>2]>>(2*(i&3))&3]
+		}
+		return
 	}
 	per := 8 / bits
 	mask := byte(1)<<bits - 1
@@ -276,7 +308,7 @@ type RowQuantizer interface {
 }
 
 // NewRowQuantizer returns the fastest RowQuantizer available for rows of
-// dim values in bits (8 or 4).
+// dim values in bits (8, 4 or 2).
 func NewRowQuantizer(bits, dim int) RowQuantizer { return newRowQuantizer(bits, dim) }
 
 var newRowQuantizer = newRowQuantizerGeneric

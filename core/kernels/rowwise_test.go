@@ -8,7 +8,7 @@ import (
 
 func TestQuantizeRowErrorBound(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, bits := range []int{8, 4} {
+	for _, bits := range []int{8, 4, 2} {
 		for dim := 0; dim <= 130; dim++ {
 			for trial := 0; trial < 20; trial++ {
 				src := make([]float32, dim)
@@ -117,7 +117,7 @@ func TestRowParamsRounding(t *testing.T) {
 		if mx < mn || math.Abs(float64(mn)) >= 65504 || math.Abs(float64(mx)) >= 65504 {
 			continue
 		}
-		for _, bits := range []int{4, 8} {
+		for _, bits := range []int{4, 8, 2} {
 			bias, scale, inv, maxq, hs, hb := rowParams(bits, mn, mx)
 			wbias := HalfToFloat(FloatToHalf(mn))
 			wscale := float32(1)

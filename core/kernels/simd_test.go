@@ -48,7 +48,7 @@ func sIMDMatchesPortable(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
 	for _, n := range lengths() {
 		src := randRow(r, n)
-		for _, bits := range []int{8, 4} {
+		for _, bits := range []int{8, 4, 2} {
 			nb := RowBytes(bits, n)
 			got := make([]byte, nb+2*guard)
 			want := make([]byte, nb+2*guard)
@@ -126,7 +126,8 @@ func sIMDMatchesPortable(t *testing.T) {
 		acc := randRow(r, n)
 		enc := make([]byte, 4*n+4)
 		for ti, f := range []func(dst []float32, src []byte){
-			AddRowF32, AddRowF16, func(d []float32, s []byte) { AddRowNBit(8, d, s) }, func(d []float32, s []byte) { AddRowNBit(4, d, s) }} {
+			AddRowF32, AddRowF16, func(d []float32, s []byte) { AddRowNBit(8, d, s) }, func(d []float32, s []byte) { AddRowNBit(4, d, s) },
+			func(d []float32, s []byte) { AddRowNBit(2, d, s) }} {
 			var raw []byte
 			dec := make([]float32, n)
 			switch ti {
@@ -140,7 +141,7 @@ func sIMDMatchesPortable(t *testing.T) {
 				raw = hb
 				halvesToFloatsGeneric(dec, hw)
 			default:
-				bits := []int{8, 4}[ti-2]
+				bits := []int{8, 4, 2}[ti-2]
 				raw = enc[:RowBytes(bits, n)]
 				quantizeRowGeneric(bits, raw, src)
 				dequantizeRowGeneric(bits, dec, raw)
@@ -314,7 +315,7 @@ func quantizeZeroMinSign(t *testing.T) {
 				}
 				src[pos] = first
 				src[(pos+17)%n] = -first
-				for _, bits := range []int{8, 4} {
+				for _, bits := range []int{8, 4, 2} {
 					nb := RowBytes(bits, n)
 					got, want := make([]byte, nb), make([]byte, nb)
 					QuantizeRow(bits, got, src)
@@ -390,7 +391,7 @@ func quantizeRowsMatchesPortable(t *testing.T) {
 			for i := range idx {
 				idx[i] = r.IntN(40)
 			}
-			for _, bits := range []int{8, 4} {
+			for _, bits := range []int{8, 4, 2} {
 				n := rows * RowBytes(bits, dim)
 				got, want := make([]byte, n+2*guard), make([]byte, n+2*guard)
 				for i := range got {
