@@ -231,6 +231,7 @@ run_tests() {
     stage "go test -tags purego (every non-portable path off)"
     GOEXPERIMENT=simd gotest -count=1 -tags purego ./core/kernels/
   fi
+  stage "ONNX Runtime runs the ONNX export (onnxruntime-node 1.30 from npm, in a temporary folder)"; scripts/onnxruntime.sh
   stage "desktop UI, headless (fyne test driver, CGO_ENABLED=0)"
   CGO_ENABLED=0 gotest -count=1 ./desktop/ui/
   stage "the page in Chromium (www/browsertest: a module of its own, so that chromedp is no dependency of shark's)"

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"shark/compress"
+	"shark/formats/onnx"
+	"shark/internal/pyref"
+)
+
+// The ONNX export is checked by ONNX Runtime itself: onnxruntime-node
+// 1.30, which scripts/onnxruntime.sh installs with npm into a folder it
+// names in SHARK_ONNXRUNTIME (./build.sh test runs it).
+
+// ortDir is the folder holding node_modules/onnxruntime-node, or the test
+// is skipped saying how to get it.
+func ortDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("SHARK_ONNXRUNTIME")
+	if dir == "" {
+		t.Skip("ONNX Runtime not installed: scripts/onnxruntime.sh installs onnxruntime-node 1.30 (npm install --ignore-scripts) and runs this test with SHARK_ONNXRUNTIME set")
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatalf("SHARK_ONNXRUNTIME is set but node is not on PATH: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "onnxruntime-node")); err != nil {
+		t.Fatalf("SHARK_ONNXRUNTIME=%s holds no node_modules/onnxruntime-node: %v", dir, err)
+	}
+	return dir
+}
+
+type ortInput struct {
+	Dims []int64 `json:"dims"`
+	Data []int64 `json:"data"`
+}
+
+type ortOutput struct {
+	Dims []int64   `json:"dims"`
+	Type string    `json:"type"`
+	Data []float64 `json:"data"`
+}
+
+// runORT runs model under ONNX Runtime on the inputs.
+func runORT(t *testing.T, dir, model string, in map[string]ortInput) map[string]ortOutput {
+	t.Helper()
+	work := t.TempDir()
+	inPath, outPath := filepath.Join(work, "in.json"), filepath.Join(work, "out.json")
+	b, _ := json.Marshal(in)
+	if err := os.WriteFile(inPath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script, _ := filepath.Abs(filepath.Join("testdata", "ort_run.js"))
+	cmd := exec.Command("node", script, model, inPath, outPath)
+	cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("onnxruntime on %s: %v\n%s", filepath.Base(model), err, out)
+	}
+	b, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]ortOutput
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// recommender is a model exported by torch.onnx.export: two embedding
+// tables, a bag table (nn.EmbeddingBag with offsets: torch 1.13 writes its
+// Gather inside a Loop's body) and an MLP.
+const recommender = `
+import sys, torch
+torch.manual_seed(0)
+class M(torch.nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.user_emb = torch.nn.Embedding(5000, 16)
+        s.item_emb = torch.nn.Embedding(3000, 16)
+        s.tag_emb = torch.nn.EmbeddingBag(2000, 16, mode="sum")
+        s.mlp = torch.nn.Sequential(torch.nn.Linear(48, 32), torch.nn.ReLU(), torch.nn.Linear(32, 1))
+    def forward(s, u, i, tags, offsets):
+        x = torch.cat([s.user_emb(u), s.item_emb(i), s.tag_emb(tags, offsets)], 1)
+        return torch.sigmoid(s.mlp(x))
+m = M().eval()
+with torch.no_grad():
+    for e in (m.user_emb, m.item_emb, m.tag_emb):
+        e.weight.mul_(0.1)
+u, i, t, o = torch.tensor([1, 2, 3]), torch.tensor([4, 5, 6]), torch.tensor([1, 2, 3, 4, 5]), torch.tensor([0, 2, 3])
+torch.onnx.export(m, (u, i, t, o), sys.argv[1], input_names=["u", "i", "tags", "offsets"], output_names=["p"],
+    dynamic_axes={"u": {0: "b"}, "i": {0: "b"}, "tags": {0: "n"}, "offsets": {0: "b"}, "p": {0: "b"}}, opset_version=14)
+`
+
+// dequantizedGraph writes the original model with its tables replaced by
+// shark's dequantized rows (what the exported model must compute), and
+// inputs; it prints a bound on how far the model's output may move, from
+// the tables' largest errors: the MLP's first layer moves by at most
+// sum_k |W1_jk| * err_k, ReLU does not add, and the sigmoid's slope is at
+// most 1/4.
+const dequantizedGraph = `
+import sys, json, numpy as np, onnx
+from onnx import numpy_helper
+rec, deq_npz, deq_onnx, inputs = sys.argv[1:5]
+d = np.load(deq_npz)
+m = onnx.load(rec)
+w = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+for init in m.graph.initializer:
+    if init.name in d.files:
+        init.CopyFrom(numpy_helper.from_array(d[init.name], init.name))
+onnx.save(m, deq_onnx)
+rng = np.random.default_rng(1)
+b, per = 64, 3
+tags = rng.integers(0, 2000, b * per)
+json.dump({"u": {"dims": [b], "data": rng.integers(0, 5000, b).tolist()},
+           "i": {"dims": [b], "data": rng.integers(0, 3000, b).tolist()},
+           "tags": {"dims": [b * per], "data": tags.tolist()},
+           "offsets": {"dims": [b], "data": list(range(0, b * per, per))}}, open(inputs, "w"))
+err = lambda n: float(np.abs(d[n].astype(np.float64) - w[n]).max())
+delta = np.concatenate([np.full(16, err("user_emb.weight")), np.full(16, err("item_emb.weight")), np.full(16, per * err("tag_emb.weight"))])
+print(0.25 * float(np.abs(w["mlp.2.weight"][0]) @ (np.abs(w["mlp.0.weight"]) @ delta)))
+`
+
+// A recommender from torch.onnx.export, quantized to all four tiers and
+// exported with its graph, runs under ONNX Runtime and computes what the
+// original graph computes with shark's dequantized tables; its output
+// stays within what the tables' errors allow of the original model's.
+func TestONNXRuntimeGraph(t *testing.T) {
+	ort := ortDir(t)
+	dir := t.TempDir()
+	rec, m, q := filepath.Join(dir, "rec.onnx"), filepath.Join(dir, "m.shark"), filepath.Join(dir, "q.onnx")
+	pyref.RunWith(t, []string{"torch", "onnx"}, recommender, rec)
+	mustShark(t, "quantize", rec, "--fp32", "0.1", "--fp16", "0.2", "--int8", "0.3", "--int4", "0.4", "-o", m)
+	mustShark(t, "export", m, "--to", "onnx", "--graph", rec, "-o", q)
+	deqNPZ, deqONNX, inputs := filepath.Join(dir, "deq.npz"), filepath.Join(dir, "deq.onnx"), filepath.Join(dir, "in.json")
+	mustShark(t, "export", m, "--to", "npz", "--layout", "dequantized", "-o", deqNPZ)
+	bound, err := strconv.ParseFloat(strings.TrimSpace(pyref.RunWith(t, []string{"onnx"}, dequantizedGraph, rec, deqNPZ, deqONNX, inputs)), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in map[string]ortInput
+	b, _ := os.ReadFile(inputs)
+	if err := json.Unmarshal(b, &in); err != nil {
+		t.Fatal(err)
+	}
+	orig, exp, want := runORT(t, ort, rec, in)["p"], runORT(t, ort, q, in)["p"], runORT(t, ort, deqONNX, in)["p"]
+	if len(exp.Data) != 64 || len(orig.Data) != 64 || len(want.Data) != 64 {
+		t.Fatalf("outputs of %d, %d, %d values", len(orig.Data), len(exp.Data), len(want.Data))
+	}
+	var rounding, moved float64
+	for i := range exp.Data {
+		rounding = max(rounding, math.Abs(exp.Data[i]-want.Data[i]))
+		moved = max(moved, math.Abs(exp.Data[i]-orig.Data[i]))
+	}
+	if rounding > 1e-6 {
+		t.Errorf("the exported model's outputs differ from the dequantized graph's by %g", rounding)
+	}
+	if moved > bound || moved == 0 {
+		t.Errorf("the exported model's outputs moved by %g from the original's; the tables' errors allow %g", moved, bound)
+	}
+	t.Logf("outputs: %g from the dequantized graph's, %g from the original's (bound %g); sizes: %s", rounding, moved, bound, sizes(t, rec, m, q))
+	if st, _ := os.Stat(q); st.Size()*2 > fileSize(t, rec) {
+		t.Errorf("the exported model takes %d bytes, more than half the fp32 model's %d", st.Size(), fileSize(t, rec))
+	}
+}
+
+// An .npz of an fp32 table of odd width and an fp16 table, quantized to
+// all four tiers, exported as lookups alone (inline, and with its data in
+// an external file): ONNX Runtime's rows are export --to npz --layout
+// dequantized's, exactly, in the tables' dtypes.
+func TestONNXRuntimeLookups(t *testing.T) {
+	ort := ortDir(t)
+	dir := t.TempDir()
+	src, m, l := filepath.Join(dir, "tables.npz"), filepath.Join(dir, "m.shark"), filepath.Join(dir, "l.onnx")
+	pyref.Run(t, `
+import sys, numpy as np
+rng = np.random.default_rng(2)
+np.savez(sys.argv[1], user_emb=(rng.standard_normal((4000, 13)) * 0.1).astype(np.float32),
+         item_emb=(rng.standard_normal((1500, 8)) * 0.1).astype(np.float16), scale=np.ones(4, np.float32))
+`, src)
+	mustShark(t, "quantize", src, "--fp32", "0.1", "--fp16", "0.2", "--int8", "0.3", "--int4", "0.4", "--min-rows", "1000", "-o", m)
+	mustShark(t, "export", m, "--to", "onnx", "-o", l)
+	deq := filepath.Join(dir, "deq.npz")
+	mustShark(t, "export", m, "--to", "npz", "--layout", "dequantized", "-o", deq)
+	in := map[string]ortInput{}
+	for name, rows := range map[string]int64{"user_emb": 4000, "item_emb": 1500} {
+		ids := make([]int64, rows+2)
+		for i := range rows {
+			ids[i] = i
+		}
+		ids[rows], ids[rows+1] = -1, -rows // ONNX Gather counts negative ids from the end
+		in[name+".ids"] = ortInput{Dims: []int64{rows + 2}, Data: ids}
+	}
+	got := runORT(t, ort, l, in)
+	checkRows(t, got, deq)
+	t.Logf("sizes: %s", sizes(t, src, m, l))
+
+	ext := filepath.Join(dir, "ext.onnx")
+	in2, err := compress.Open(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in2.Close()
+	if err := compress.ExportONNXFile(context.Background(), in2, nil, ext, onnx.Options{ExternalAbove: 4096}); err != nil {
+		t.Fatal(err)
+	}
+	if fileSize(t, ext) > 16<<10 || fileSize(t, ext+".data") < fileSize(t, l)-16<<10 {
+		t.Fatalf("external data: model %d bytes, data %d bytes", fileSize(t, ext), fileSize(t, ext+".data"))
+	}
+	checkRows(t, runORT(t, ort, ext, in), deq)
+}
+
+// checkRows compares ONNX Runtime's looked-up rows with the dequantized
+// export's, value for value.
+func checkRows(t *testing.T, got map[string]ortOutput, deqPath string) {
+	t.Helper()
+	deq, err := compress.Open(deqPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer deq.Close()
+	for _, name := range []string{"user_emb", "item_emb"} {
+		ft, err := deq.File.Tensor(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, _ := ft.Open()
+		raw, _ := io.ReadAll(rc)
+		rc.Close()
+		out := got[name+".rows"]
+		rows, dim := ft.Shape[0], ft.Shape[1]
+		if len(out.Dims) != 2 || out.Dims[0] != rows+2 || out.Dims[1] != dim {
+			t.Fatalf("%s: rows of shape %v", name, out.Dims)
+		}
+		size := int64(ft.DType.Size())
+		value := func(i int64) float64 { // element i of the export
+			if size == 2 {
+				return float64(binary.LittleEndian.Uint16(raw[2*i:]))
+			}
+			return float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
+		}
+		for i := int64(0); i < (rows+2)*dim; i++ {
+			r, c := i/dim, i%dim
+			switch r {
+			case rows:
+				r = rows - 1
+			case rows + 1:
+				r = 0
+			}
+			if want := value(r*dim + c); out.Data[i] != want {
+				t.Fatalf("%s (%s) row %d column %d: onnxruntime %v, the dequantized export %v", name, out.Type, r, c, out.Data[i], want)
+			}
+		}
+	}
+}
+
+func mustShark(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errOut := shark(t, args...)
+	if code != 0 {
+		t.Fatalf("shark %s: %d %s", strings.Join(args, " "), code, errOut)
+	}
+	return out
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
+}
+
+func sizes(t *testing.T, paths ...string) string {
+	var parts []string
+	for _, p := range paths {
+		parts = append(parts, filepath.Base(p)+" "+compress.Size(fileSize(t, p)))
+	}
+	return strings.Join(parts, ", ")
+}
