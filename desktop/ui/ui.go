@@ -78,7 +78,9 @@ type UI struct {
 	lastPipeline       *compress.ModelResult
 }
 
-// Tier colours, as in the web page.
+// Tier colours: fp32 dark blue, fp16 blue, int8 orange, int4 yellow (the
+// page's run dark to light in blues; these do not, so Legend shows each
+// by name, never "dark to light").
 var tierColor = [core.NumTiers]color.NRGBA{{0x1f, 0x4e, 0x8c, 0xff}, {0x3a, 0x8d, 0xde, 0xff}, {0xe0, 0x89, 0x1f, 0xff}, {0xf4, 0xcf, 0x5b, 0xff}}
 
 // New builds the window. It does not show it.
