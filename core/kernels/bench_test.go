@@ -247,6 +247,9 @@ func benchRowKernel(b *testing.B, f func(row []float32)) {
 // plan runs on every row.
 func BenchmarkRowErrors(b *testing.B) { benchRowKernel(b, func(r []float32) { RowErrors(r) }) }
 
+// BenchmarkRowErrors4: the same with the 2-bit tier.
+func BenchmarkRowErrors4(b *testing.B) { benchRowKernel(b, func(r []float32) { RowErrors4(r) }) }
+
 // BenchmarkRowNorm and BenchmarkTierError: what a fixed-fraction plan runs.
 func BenchmarkRowNorm(b *testing.B) { benchRowKernel(b, func(r []float32) { RowNorm(r) }) }
 

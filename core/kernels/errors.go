@@ -108,8 +108,12 @@ func rowNormGeneric(row []float32) (float64, bool) {
 }
 
 // tierErrorGeneric is rowErrorsGeneric's error of one lossy tier alone
-// (k: 0 fp16, 1 int8, 2 int4) for a finite, non-empty row: what a writer
-// that knows a row's tier measures of it.
+// (k: 0 fp16, 1 int8, 2 int4, 3 int2: the codec of 8>>(k-1) bits) for a
+// finite, non-empty row: what a writer that knows a row's tier measures of
+// it. For k = 3 it is the 2-bit codec's encode, decode and compare:
+//
+//	quantizeRowGeneric(2, buf, row); dequantizeRowGeneric(2, back, buf)
+//	sse, maxAbs = sumSquaredDiffGeneric(row, back)
 func tierErrorGeneric(k int, row []float32) (sse, maxAbs float64) {
 	var l [8]float64
 	// A loop per tier, each with its decoding in line (a function value
@@ -139,8 +143,32 @@ func tierErrorGeneric(k int, row []float32) (sse, maxAbs float64) {
 // RowNorm is rowNormGeneric with the kernel in use.
 func RowNorm(row []float32) (float64, bool) { return rowNorm(row) }
 
-// TierError is tierErrorGeneric with the kernel in use.
+// TierError is tierErrorGeneric with the kernel in use: k is 0 fp16,
+// 1 int8, 2 int4, 3 int2.
 func TierError(k int, row []float32) (sse, maxAbs float64) { return tierError(k, row) }
+
+// TierErrors4 is TierErrors with the 2-bit tier after the others: SSE and
+// MaxAbs in the order fp16, int8, int4, int2 (TierError's k).
+type TierErrors4 struct {
+	SSE, MaxAbs [4]float64
+	SumSquares  float64
+}
+
+// RowErrors4 measures a non-empty row in the four lossy tiers with the
+// kernels in use: RowErrors, and TierError(3, row) for the 2-bit tier, bit
+// for bit; false for a row holding a NaN or an infinity. (A separate type,
+// so RowErrors's callers keep their three tiers.)
+func RowErrors4(row []float32) (TierErrors4, bool) {
+	e, ok := rowErrors(row)
+	if !ok {
+		return TierErrors4{}, false
+	}
+	f := TierErrors4{SumSquares: e.SumSquares}
+	copy(f.SSE[:], e.SSE[:])
+	copy(f.MaxAbs[:], e.MaxAbs[:])
+	f.SSE[3], f.MaxAbs[3] = tierError(3, row)
+	return f, true
+}
 
 var (
 	rowNorm   = rowNormGeneric

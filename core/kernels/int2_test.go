@@ -177,3 +177,54 @@ func TestInt2RowBytes(t *testing.T) {
 		}
 	}
 }
+
+// int2Error is the 2-bit tier's error as the path TierError(3) replaces
+// takes it: encode, decode with the plain loops, compare.
+func int2Error(row []float32) (sse, maxAbs float64) {
+	return sumSquaredDiffGeneric(row, plainDequantize2(len(row), plainQuantize2(row)))
+}
+
+// TierError(3) is the 2-bit tier's error, bit for bit, in every kernel set
+// (each SIMD set's against the encode-decode path, so against portable),
+// and RowErrors4 is RowErrors with it: on the rows of every error path,
+// every length to 300 and some large ones, and fuzzed rows.
+func TestInt2TierError(t *testing.T) { eachSet(t, int2TierError) }
+
+func int2TierError(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	rows := errorRows()
+	for _, n := range lengths() {
+		if n > 0 {
+			rows = append(rows, randRow(r, n), fuzzRow(r, n))
+		}
+	}
+	for i, row := range rows {
+		wantSSE, wantMax := int2Error(row)
+		for _, te := range []func(int, []float32) (float64, float64){TierError, tierErrorGeneric} {
+			sse, mx := te(3, row)
+			if math.Float64bits(sse) != math.Float64bits(wantSSE) || math.Float64bits(mx) != math.Float64bits(wantMax) {
+				t.Fatalf("row %d (dim %d, %s): int2 error %v %v, encode-decode %v %v", i, len(row), Impl(), sse, mx, wantSSE, wantMax)
+			}
+		}
+		three, ok := RowErrors(row)
+		four, ok4 := RowErrors4(row)
+		if ok4 != ok || !ok {
+			t.Fatalf("row %d: RowErrors4 finite %v, RowErrors %v", i, ok4, ok)
+		}
+		same := math.Float64bits(four.SumSquares) == math.Float64bits(three.SumSquares) &&
+			math.Float64bits(four.SSE[3]) == math.Float64bits(wantSSE) && math.Float64bits(four.MaxAbs[3]) == math.Float64bits(wantMax)
+		for k := range 3 {
+			same = same && math.Float64bits(four.SSE[k]) == math.Float64bits(three.SSE[k]) && math.Float64bits(four.MaxAbs[k]) == math.Float64bits(three.MaxAbs[k])
+		}
+		if !same {
+			t.Fatalf("row %d (dim %d): RowErrors4 %+v, RowErrors %+v and int2 %v %v", i, len(row), four, three, wantSSE, wantMax)
+		}
+	}
+	for _, n := range []int{3, 16, 67} {
+		row := randRow(r, n)
+		row[n-1] = float32(math.NaN())
+		if _, ok := RowErrors4(row); ok {
+			t.Fatalf("dim %d: a NaN measured as finite", n)
+		}
+	}
+}
