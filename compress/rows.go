@@ -17,11 +17,7 @@ func Rows(f *formats.File, t *formats.Tensor) (core.RowSource, error) {
 	if len(t.Shape) != 2 || !t.DType.IsFloat() {
 		return nil, fmt.Errorf("%w: %q is %s %v, not a 2-D float table", core.ErrInvalid, t.Name, t.DType, t.Shape)
 	}
-	if t.Tiers != nil {
-		rd, ok := sharkfile.FromFile(f)
-		if !ok {
-			return nil, fmt.Errorf("%w: %q is a compressed table outside a .shark file", core.ErrInvalid, t.Name)
-		}
+	if rd, ok := sharkfile.FromFile(f); ok && t.Tiers != nil {
 		return rd.Table(t.Name)
 	}
 	if rows, ok := formats.TensorRows(t); ok {

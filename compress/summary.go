@@ -96,6 +96,8 @@ func SummarizeRows(in *Input, minRows int64) *Summary {
 		ts.Why = why
 		if b, ok := stored[t.Name]; ok {
 			ts.Bytes = b
+		} else if t.Stored > 0 {
+			ts.Bytes = t.Stored
 		}
 		switch {
 		case t.SameAs != "":

@@ -17,6 +17,9 @@ type Tensor struct {
 	// Tiers is set for a compressed table of a .shark file: rows per tier
 	// (fp32, fp16, int8, int4). Its data reads back dequantized as F32.
 	Tiers *[4]int64
+	// Stored is the bytes such a table takes in a file other than a
+	// .shark file (an ONNX model's quantized lookup), when known.
+	Stored int64
 
 	// GatheredBy names the graph nodes that look rows up in the tensor (an
 	// ONNX model's Gather nodes): the mark of an embedding table.

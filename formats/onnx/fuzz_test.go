@@ -81,6 +81,8 @@ func TestTinyModel(t *testing.T) {
 // hangs and allocations beyond the cap are not.
 func FuzzOnnx(f *testing.F) {
 	f.Add(tinyModel())
+	lookups, _, _ := lookupModel(f) // shark's quantized lookups, read back as tables
+	f.Add(lookups)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fuzzcap.Run(t, len(b), func() {
 			file, err := Open(formats.Source{R: bytes.NewReader(b), Size: int64(len(b))})

@@ -88,11 +88,12 @@ type model struct {
 	gathers map[string][]string // initializer name -> Gather nodes reading it
 	sparse  int
 	opened  map[string]openedFile // external data files, by location
+	lookups map[string]string     // quantized lookups shark wrote: table -> metadata
 }
 
 // Open reads the model's graph: its initializers and nodes.
 func Open(src formats.Source) (*formats.File, error) {
-	m := &model{src: src, meta: map[string]string{}, gathers: map[string][]string{}, opened: map[string]openedFile{}}
+	m := &model{src: src, meta: map[string]string{}, gathers: map[string][]string{}, opened: map[string]openedFile{}, lookups: map[string]string{}}
 	s := newScanner(src.R, 0, src.Size)
 	for {
 		f, ok, err := s.next()
@@ -121,6 +122,8 @@ func (m *model) modelField(s *scanner, f field) error {
 		m.meta["onnx.producer"] = string(b)
 	case f.num == modelGraph && f.typ == protowire.BytesType:
 		return m.graph(s.sub(f))
+	case f.num == modelMeta && f.typ == protowire.BytesType:
+		return m.metaEntry(s.sub(f))
 	}
 	return nil
 }

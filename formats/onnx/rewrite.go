@@ -34,8 +34,11 @@ func Replace(r io.ReaderAt, size int64, f *formats.File, tables []Table, opt Opt
 	if err := rw.checkNames(); err != nil {
 		return nil, err
 	}
+	if err := rw.checkOpset(); err != nil {
+		return nil, err
+	}
 	return build(opt, func(ext *extData) (*msg, error) {
-		rw.ext, rw.lookups, rw.opset = ext, 0, 0
+		rw.ext, rw.lookups = ext, 0
 		return rw.model(tables)
 	})
 }
@@ -98,11 +101,6 @@ func (rw *rewriter) model(tables []Table) (*msg, error) {
 			}
 			m.add(modelGraph, g)
 			graphs++
-		case f.num == modelOpset && f.typ == protowire.BytesType:
-			if err := rw.opsetEntry(s.sub(f)); err != nil {
-				return nil, err
-			}
-			m.copyField(s, f)
 		default:
 			m.copyField(s, f)
 		}
@@ -110,10 +108,31 @@ func (rw *rewriter) model(tables []Table) (*msg, error) {
 	if graphs != 1 {
 		return nil, corrupt(0, "%d graphs in the model", graphs)
 	}
-	if rw.opset < 13 {
-		return nil, fmt.Errorf("%w: the model imports the default opset %d; a quantized lookup needs 13 or later (torch.onnx.export(..., opset_version=13))", formats.ErrUnsupported, rw.opset)
-	}
 	return addMeta(m, tables), nil
+}
+
+// checkOpset refuses a model importing the default domain's operators
+// before opset 13 (Unsqueeze's axes an attribute, Clip of floats alone).
+func (rw *rewriter) checkOpset() error {
+	s := newScanner(rw.r, 0, rw.size)
+	for {
+		f, ok, err := s.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		if f.num == modelOpset && f.typ == protowire.BytesType {
+			if err := rw.opsetEntry(s.sub(f)); err != nil {
+				return err
+			}
+		}
+	}
+	if rw.opset < 13 {
+		return fmt.Errorf("%w: the model imports the default opset %d; a quantized lookup needs 13 or later (torch.onnx.export(..., opset_version=13))", formats.ErrUnsupported, rw.opset)
+	}
+	return nil
 }
 
 // opsetEntry notes the version of the default domain ("" or "ai.onnx").

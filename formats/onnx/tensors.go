@@ -42,6 +42,9 @@ func (m *model) file() (*formats.File, error) {
 	if m.sparse > 0 {
 		m.meta["onnx.sparse_initializers"] = strconv.Itoa(m.sparse) + " (not read)"
 	}
+	if err := m.quantizedTables(f); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 

@@ -1,0 +1,306 @@
+package onnx
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"shark/core/kernels"
+	"shark/formats"
+	"shark/internal/pyref"
+)
+
+// synth is a table of rows × dim in shark's tier layouts, row r in tier
+// (r*7+seed)%4, and the rows shark decodes from it.
+func synth(nm string, rows, dim int, d formats.DType, seed int) (Table, []float32) {
+	rng := rand.New(rand.NewPCG(uint64(seed), 1))
+	t := Table{Name: nm, Rows: int64(rows), Dim: dim, DType: d}
+	tier := func(r int) int { return (r*7 + seed) % 4 }
+	for r := range rows {
+		t.Counts[tier(r)]++
+	}
+	var start, rank [4]int64
+	for i := 1; i < 4; i++ {
+		start[i] = start[i-1] + t.Counts[i-1]
+	}
+	var bufs [4][]byte
+	var index []byte
+	want := make([]float32, rows*dim)
+	vals := make([]float32, dim)
+	for r := range rows {
+		for i := range vals {
+			vals[i] = float32(rng.NormFloat64() * 0.1)
+		}
+		dst := want[r*dim : (r+1)*dim]
+		switch k := tier(r); k {
+		case 0:
+			for _, v := range vals {
+				bufs[0] = binary.LittleEndian.AppendUint32(bufs[0], math.Float32bits(v))
+			}
+			copy(dst, vals)
+		case 1:
+			b := make([]byte, 2*dim)
+			kernels.FloatsToHalfBytes(b, vals)
+			kernels.HalfBytesToFloats(dst, b)
+			bufs[1] = append(bufs[1], b...)
+		default:
+			bits := 8 >> (k - 2)
+			b := make([]byte, kernels.RowBytes(bits, dim))
+			kernels.QuantizeRow(bits, b, vals)
+			kernels.DequantizeRow(bits, dst, b)
+			bufs[k] = append(bufs[k], b...)
+		}
+		index = binary.LittleEndian.AppendUint32(index, uint32(start[tier(r)]+rank[tier(r)]))
+		rank[tier(r)]++
+	}
+	t.Index = constant(index)
+	for k := range bufs {
+		t.Tiers[k] = constant(bufs[k])
+	}
+	return t, want
+}
+
+func encode(t testing.TB, md *Model) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := md.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	if int64(b.Len()) != md.Size() {
+		t.Fatalf("wrote %d bytes of a model of %d", b.Len(), md.Size())
+	}
+	return b.Bytes()
+}
+
+// readRows reads a tensor's float32 rows.
+func readRows(t *testing.T, ft *formats.Tensor) []float32 {
+	t.Helper()
+	rc, err := ft.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatalf("%s: %v", ft.Name, err)
+	}
+	out := make([]float32, len(b)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return out
+}
+
+func checkTable(t *testing.T, f *formats.File, tb Table, want []float32) {
+	t.Helper()
+	ft, err := f.Tensor(tb.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ft.Tiers == nil || *ft.Tiers != tb.Counts || ft.Stored <= 0 || len(ft.GatheredBy) == 0 {
+		t.Fatalf("%s read back as %+v", tb.Name, ft)
+	}
+	got := readRows(t, ft)
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s value %d: %v, shark decodes %v", tb.Name, i, got[i], want[i])
+		}
+	}
+	for _, other := range f.Tensors {
+		if strings.HasPrefix(other.Name, Prefix(tb.Name)+".") {
+			t.Fatalf("the lookup's part %q is listed beside its table", other.Name)
+		}
+	}
+}
+
+func lookupModel(t testing.TB) ([]byte, []Table, [][]float32) {
+	a, wa := synth("user", 37, 13, formats.F32, 1)
+	b, wb := synth("item.weight", 9, 4, formats.F16, 2)
+	tables := []Table{a, b}
+	md, err := Lookups(tables, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return encode(t, md), tables, [][]float32{wa, wb}
+}
+
+// A lookups-only model reads back as its compressed tables: tiers, stored
+// bytes, and rows bit for bit as shark decodes them.
+func TestLookupsReadBack(t *testing.T) {
+	b, tables, want := lookupModel(t)
+	f, err := formats.OpenReaderAt(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Tensors) != 2 || !strings.Contains(f.Meta["onnx.quantized_lookup.user"], "37 × 13 F32") {
+		t.Fatalf("%d tensors, meta %v", len(f.Tensors), f.Meta)
+	}
+	for i, tb := range tables {
+		checkTable(t, f, tb, want[i])
+	}
+}
+
+// Past the size given, the model keeps its initializers in a data file
+// beside it, which the reader follows.
+func TestLookupsExternalData(t *testing.T) {
+	a, wa := synth("user", 300, 16, formats.F32, 3)
+	md, err := Lookups([]Table{a}, Options{DataName: "m.onnx.data", ExternalAbove: 2048})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md.External() != "m.onnx.data" {
+		t.Fatalf("external data %q", md.External())
+	}
+	dir := t.TempDir()
+	model := encode(t, md)
+	var data bytes.Buffer
+	if err := md.WriteData(&data); err != nil {
+		t.Fatal(err)
+	}
+	if len(model) > 12<<10 || data.Len() < 300*8 {
+		t.Fatalf("model %d bytes, data %d", len(model), data.Len())
+	}
+	os.WriteFile(filepath.Join(dir, "m.onnx"), model, 0o644)
+	os.WriteFile(filepath.Join(dir, "m.onnx.data"), data.Bytes(), 0o644)
+	checkTable(t, open(t, filepath.Join(dir, "m.onnx")), a, wa)
+	if _, err := Lookups([]Table{a}, Options{DataName: "../x", ExternalAbove: 2048}); !errors.Is(err, formats.ErrUnsupported) {
+		t.Fatalf("a data file named ../x: %v", err)
+	}
+}
+
+// A lookup whose index points past its tiers, or whose metadata lies, is
+// an error, not a panic or a wrong row.
+func TestQuantizedLookupCorrupt(t *testing.T) {
+	a, _ := synth("t", 8, 4, formats.F32, 0)
+	bad := []byte{0xff, 0xff, 0, 0}
+	a.Index = func() (io.Reader, error) {
+		ix, _ := synthIndex(8, 0)
+		return io.MultiReader(bytes.NewReader(ix[:28]), bytes.NewReader(bad)), nil
+	}
+	md, err := Lookups([]Table{a}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := encode(t, md)
+	f, err := formats.OpenReaderAt(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ft, _ := f.Tensor("t")
+	rc, _ := ft.Open()
+	if _, err := io.ReadAll(rc); !errors.Is(err, formats.ErrCorrupt) || !strings.Contains(err.Error(), "row 7's index 65535") {
+		t.Fatalf("an index past the tiers: %v", err)
+	}
+	lied := bytes.Replace(b, []byte("rows=8 dim=4"), []byte("rows=8 dim=5"), 1)
+	if _, err := formats.OpenReaderAt(bytes.NewReader(lied), int64(len(lied))); !errors.Is(err, formats.ErrCorrupt) {
+		t.Fatalf("metadata of another width: %v", err)
+	}
+}
+
+// synthIndex is synth's index bytes.
+func synthIndex(rows, seed int) ([]byte, error) {
+	tb, _ := synth("x", rows, 1, formats.F32, seed)
+	r, _ := tb.Index()
+	return io.ReadAll(r)
+}
+
+// replaced is checked by onnx itself: the model passes check_model; every
+// node but the Gathers of the tables, and every initializer but theirs, is
+// the original's, in order; no node reads a table.
+const replaced = `
+import sys, onnx, onnx.numpy_helper
+orig, new, tables = onnx.load(sys.argv[1]), onnx.load(sys.argv[2]), set(sys.argv[3].split(","))
+onnx.checker.check_model(new, full_check=True)
+kept = [n for n in orig.graph.node if not (n.op_type == "Gather" and n.input[0] in tables)]
+ours = [n for n in new.graph.node if not n.name.startswith(tuple(t + ".shark/" for t in tables))]
+assert [n.SerializeToString() for n in kept] == [n.SerializeToString() for n in ours], "nodes"
+assert not any(i in tables for n in new.graph.node for i in n.input), "a node still reads a table"
+oi = {i.name: onnx.numpy_helper.to_array(i) for i in orig.graph.initializer if i.name not in tables}
+ni = {i.name: onnx.numpy_helper.to_array(i) for i in new.graph.initializer if i.name in oi}
+assert oi.keys() == ni.keys() and all((oi[k] == ni[k]).all() for k in oi), "initializers"
+print(len(kept), len(new.graph.node))
+`
+
+// Replace keeps a model's graph and swaps its tables' Gathers for lookups,
+// for a torch.onnx.export model, a model of every dtype, and a model whose
+// data is external (copied into the new model, or its own data file).
+func TestReplace(t *testing.T) {
+	dir := models(t)
+	cases := []struct {
+		path   string
+		tables map[string][2]int
+		limit  int64
+	}{
+		{"torch.onnx", map[string][2]int{"user.weight": {1000, 16}, "item.weight": {500, 8}}, 0},
+		{"typed.onnx", map[string][2]int{"table": {2000, 4}}, 0},
+		{"ext/model.onnx", map[string][2]int{"user.weight": {1000, 16}}, 0},
+		{"ext/model.onnx", map[string][2]int{"user.weight": {1000, 16}, "item.weight": {500, 8}}, 4096},
+	}
+	for i, c := range cases {
+		src := filepath.Join(dir, c.path)
+		f := open(t, src)
+		var tables []Table
+		var want [][]float32
+		var names []string
+		for nm, s := range c.tables {
+			tb, w := synth(nm, s[0], s[1], formats.F32, i)
+			tables, want, names = append(tables, tb), append(want, w), append(names, nm)
+		}
+		osf, _ := os.Open(src)
+		st, _ := osf.Stat()
+		md, err := Replace(osf, st.Size(), f, tables, Options{DataName: "new.onnx.data", ExternalAbove: c.limit})
+		if err != nil {
+			t.Fatalf("%s: %v", c.path, err)
+		}
+		out := t.TempDir()
+		newPath := filepath.Join(out, "new.onnx")
+		os.WriteFile(newPath, encode(t, md), 0o644)
+		if (md.External() != "") != (c.limit > 0) {
+			t.Fatalf("%s: external data %q at a limit of %d", c.path, md.External(), c.limit)
+		}
+		if md.External() != "" {
+			var data bytes.Buffer
+			if err := md.WriteData(&data); err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(out, md.External()), data.Bytes(), 0o644)
+		}
+		osf.Close()
+		nf := open(t, newPath)
+		for k, tb := range tables {
+			checkTable(t, nf, tb, want[k])
+		}
+		pyref.RunWith(t, []string{"onnx"}, replaced, src, newPath, strings.Join(names, ","))
+	}
+}
+
+// Replace refuses what it cannot do faithfully: a table of another shape,
+// a table the graph lacks, a model before opset 13.
+func TestReplaceRefuses(t *testing.T) {
+	src := filepath.Join(models(t), "torch.onnx")
+	f := open(t, src)
+	osf, _ := os.Open(src)
+	defer osf.Close()
+	st, _ := osf.Stat()
+	wrong, _ := synth("user.weight", 999, 16, formats.F32, 0)
+	if _, err := Replace(osf, st.Size(), f, []Table{wrong}, Options{}); !errors.Is(err, formats.ErrUnsupported) {
+		t.Fatalf("a table of another shape: %v", err)
+	}
+	missing, _ := synth("nobody", 10, 16, formats.F32, 0)
+	if _, err := Replace(osf, st.Size(), f, []Table{missing}, Options{}); !errors.Is(err, formats.ErrNotFound) {
+		t.Fatalf("a table the graph lacks: %v", err)
+	}
+	b := tinyModel() // no opset_import: opset 1
+	tf, _ := formats.OpenReaderAt(bytes.NewReader(b), int64(len(b)))
+	tiny, _ := synth("table", 4, 3, formats.F32, 0)
+	if _, err := Replace(bytes.NewReader(b), int64(len(b)), tf, []Table{tiny}, Options{}); !errors.Is(err, formats.ErrUnsupported) || !strings.Contains(err.Error(), "opset") {
+		t.Fatalf("a model of opset 1: %v", err)
+	}
+}
