@@ -62,7 +62,7 @@ func nibbles32(p, q archsimd.Uint8x16, even archsimd.Int8x32, order, four archsi
 // quantizeRowAVX512 does, 8 values a vector.
 func quantizeRowAVX2(bits int, dst []byte, src []float32) {
 	n := len(src)
-	if n < 8 || (bits != 8 && bits != 4) {
+	if n < 8 || (bits != 8 && bits != 4 && bits != 2) {
 		quantizeRowGeneric(bits, dst, src)
 		return
 	}
@@ -72,6 +72,11 @@ func quantizeRowAVX2(bits int, dst []byte, src []float32) {
 	mn, mx := minMaxAVX2(src)
 	mn, _, inv, maxq, hs, hb := rowParams(bits, mn, mx)
 	putScaleBias(dst[nb:], hs, hb)
+	if bits == 2 {
+		i := codes2AVX2(dst[:nb], src, mn, inv, maxq)
+		codes2Tail(dst[:nb], src, i, mn, inv, maxq)
+		return
+	}
 	codesAVX2(bits, dst[:nb], src, mn, inv, maxq)
 }
 
@@ -122,6 +127,10 @@ func addRowNBitAVX2(bits int, dst []float32, src []byte) { nbitAVX2(bits, dst, s
 // roundings.
 func nbitAVX2(bits int, dst []float32, src []byte, add bool) {
 	n := len(dst)
+	if n >= 8 && bits == 2 {
+		nbit2Tail(dst, src, nbit2AVX2(dst, src, add), add)
+		return
+	}
 	if n < 8 || (bits != 8 && bits != 4) {
 		if add {
 			addRowNBitGeneric(bits, dst, src)

@@ -148,7 +148,7 @@ func axpyAVX2(a float32, x, y []float32) {
 // roundings (subtract, multiply), round-to-even and clamp, 16 at a time.
 func quantizeRowAVX512(bits int, dst []byte, src []float32) {
 	n := len(src)
-	if n < 16 || (bits != 8 && bits != 4) {
+	if n < 16 || (bits != 8 && bits != 4 && bits != 2) {
 		quantizeRowGeneric(bits, dst, src)
 		return
 	}
@@ -158,6 +158,11 @@ func quantizeRowAVX512(bits int, dst []byte, src []float32) {
 	mn, mx := minMaxAVX512(src)
 	mn, _, inv, maxq, hs, hb := rowParams(bits, mn, mx)
 	putScaleBias(dst[nb:], hs, hb)
+	if bits == 2 {
+		i := codes2AVX512(dst[:nb], src, mn, inv, maxq)
+		codes2Tail(dst[:nb], src, i, mn, inv, maxq)
+		return
+	}
 	codesAVX512(bits, dst[:nb], src, mn, inv, maxq)
 }
 
@@ -227,6 +232,10 @@ func addRowNBitAVX512(bits int, dst []float32, src []byte) { nbitAVX512(bits, ds
 // adds it to dst.
 func nbitAVX512(bits int, dst []float32, src []byte, add bool) {
 	n := len(dst)
+	if n >= 16 && bits == 2 {
+		nbit2Tail(dst, src, nbit2AVX512(dst, src, add), add)
+		return
+	}
 	if n < 16 || (bits != 8 && bits != 4) {
 		if add {
 			addRowNBitGeneric(bits, dst, src)
