@@ -61,7 +61,9 @@ A model past 2 GiB keeps its initializers of 1 KiB or more in OUT.data
 beside it (ONNX external data). inspect shows the tables of such a model
 as compressed.
 
---json prints {file, to, layout, bytes}.`,
+--json prints {file, to, layout, bytes}; with --to onnx, layout is
+"quantized-lookup", and graph (the .onnx used, or "") and against_bytes
+(its size, or the tables' fp32 bytes) are added.`,
 		Args: exactArgs(1, "one input IN.shark"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if to == "onnx" {
@@ -139,15 +141,28 @@ func (c *cli) exportONNX(path, out, graphPath string) error {
 	if err != nil {
 		return err
 	}
-	what := "the lookups alone"
+	// Against what it replaces: the fp32 model, or the tables at fp32.
+	what, than, of := "the lookups alone", "the tables' fp32", tablesFP32(in)
 	if graph != nil {
-		what = "the graph of " + quoteName(graphPath)
+		what, than, of = "the graph of "+quoteName(graphPath), quoteName(graphPath), graph.File.Size
 	}
 	if c.json {
-		return c.result(map[string]any{"file": out, "to": "onnx", "graph": graphPath, "bytes": st.Size()})
+		return c.result(map[string]any{"file": out, "to": "onnx", "layout": "quantized-lookup", "bytes": st.Size(), "graph": graphPath, "against_bytes": of})
 	}
-	fmt.Fprintf(c.stdout, "wrote %s (onnx, %s, %s)\n", quoteName(out), what, compress.Size(st.Size()))
+	fmt.Fprintf(c.stdout, "wrote %s (onnx, %s, %s: %s of %s %s)\n", quoteName(out), what, compress.Size(st.Size()),
+		compress.Percent(st.Size(), of), than, compress.Size(of))
 	return nil
+}
+
+// tablesFP32 is the fp32 bytes of the .shark file's compressed tables.
+func tablesFP32(in *compress.Input) int64 {
+	var n int64
+	for _, t := range in.File.Tensors {
+		if t.Tiers != nil && t.SameAs == "" && len(t.Shape) == 2 {
+			n += t.Shape[0] * t.Shape[1] * 4
+		}
+	}
+	return n
 }
 
 // besideONNX is the .onnx file the .shark input records as its source,

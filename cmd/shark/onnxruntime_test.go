@@ -141,6 +141,9 @@ func TestONNXRuntimeGraph(t *testing.T) {
 	pyref.RunWith(t, []string{"torch", "onnx"}, recommender, rec)
 	mustShark(t, "quantize", rec, "--fp32", "0.1", "--fp16", "0.2", "--int8", "0.3", "--int4", "0.4", "-o", m)
 	mustShark(t, "export", m, "--to", "onnx", "--graph", rec, "-o", q)
+	if out := mustShark(t, "inspect", q); strings.Count(out, "compressed table") != 3 || !strings.Contains(out, "onnx.quantized_lookup.tag_emb.weight: 2,000 × 16 F32, tiers fp32/fp16/int8/int4 200/400/600/800") {
+		t.Errorf("inspect of the exported model:\n%s", out)
+	}
 	deqNPZ, deqONNX, inputs := filepath.Join(dir, "deq.npz"), filepath.Join(dir, "deq.onnx"), filepath.Join(dir, "in.json")
 	mustShark(t, "export", m, "--to", "npz", "--layout", "dequantized", "-o", deqNPZ)
 	bound, err := strconv.ParseFloat(strings.TrimSpace(pyref.RunWith(t, []string{"onnx"}, dequantizedGraph, rec, deqNPZ, deqONNX, inputs)), 64)
@@ -287,4 +290,36 @@ func sizes(t *testing.T, paths ...string) string {
 		parts = append(parts, filepath.Base(p)+" "+compress.Size(fileSize(t, p)))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Without --graph, export --to onnx takes the .onnx the .shark file
+// records, from beside it, and writes the lookups alone when it is not
+// there; --graph is refused for other formats and must name an ONNX model.
+func TestExportONNXGraphChoice(t *testing.T) {
+	dir := t.TempDir()
+	rec, m := filepath.Join(dir, "rec.onnx"), filepath.Join(dir, "m.shark")
+	pyref.RunWith(t, []string{"torch", "onnx"}, recommender, rec)
+	mustShark(t, "quantize", rec, "-o", m)
+	if out := mustShark(t, "export", m, "--to", "onnx", "-o", filepath.Join(dir, "a.onnx")); !strings.Contains(out, "the graph of") {
+		t.Errorf("with rec.onnx beside m.shark: %s", out)
+	}
+	if out := mustShark(t, "inspect", filepath.Join(dir, "a.onnx")); !strings.Contains(out, "mlp.0.weight") {
+		t.Errorf("the graph's dense tensors are not in the export:\n%s", out)
+	}
+	if err := os.Rename(rec, filepath.Join(dir, "elsewhere.onnx")); err != nil {
+		t.Fatal(err)
+	}
+	out := mustShark(t, "export", m, "--to", "onnx", "-o", filepath.Join(dir, "b.onnx"))
+	if !strings.Contains(out, "the lookups alone") {
+		t.Errorf("without rec.onnx: %s", out)
+	}
+	if out := mustShark(t, "inspect", filepath.Join(dir, "b.onnx")); strings.Contains(out, "mlp.0.weight") || strings.Count(out, "compressed table") != 3 {
+		t.Errorf("the lookups-only export:\n%s", out)
+	}
+	if code, _, errOut := shark(t, "export", m, "--to", "npz", "--graph", filepath.Join(dir, "elsewhere.onnx"), "-o", filepath.Join(dir, "c.npz")); code != 2 {
+		t.Errorf("--graph with --to npz: %d %s", code, errOut)
+	}
+	if code, _, errOut := shark(t, "export", m, "--to", "onnx", "--graph", m, "-o", filepath.Join(dir, "d.onnx")); code == 0 || !strings.Contains(errOut, "not an ONNX model") {
+		t.Errorf("--graph naming a .shark file: %d %s", code, errOut)
+	}
 }
