@@ -60,7 +60,7 @@ func Assign(tables []StatTable, rule Rule, st Storage) ([]TierFunc, error) {
 		}
 		for i, tb := range tables {
 			dim := tb.Dim
-			out[i] = lossless(func(_ int, s *RowStat) Tier { return d.Tier(dim, s) })
+			out[i] = lossless(d.TierFunc(dim))
 		}
 	case ByFractions:
 		if err := CheckFractions(rule.Fractions); err != nil {

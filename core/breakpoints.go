@@ -19,7 +19,15 @@ var maxListed int64 = 1 << 20
 // of non-negative floats order as the floats do.
 type window struct{ lo, hi uint64 }
 
-func (w window) width() uint64 { return max(1, (w.hi-w.lo+narrowBins-1)/narrowBins) }
+// shift is log2 of the window's bin width: a power of two, so that a
+// breakpoint's bin is a shift away.
+func (w window) shift() uint {
+	s := uint(0)
+	for (w.hi-w.lo-1)>>s >= narrowBins {
+		s++
+	}
+	return s
+}
 
 // hist is one scan's view of a window: each table's rows per tier below
 // it (and after every move, end), and the breakpoints in it binned: the
@@ -34,26 +42,31 @@ type hist struct {
 func (s *solver) histogram(w window) (*hist, error) {
 	h := &hist{below: make([][NumTiers]int64, len(s.tables)), end: make([][NumTiers]int64, len(s.tables)),
 		bytes: make([]int64, narrowBins), moves: make([]int64, narrowBins)}
-	width := w.width()
+	shift := w.shift()
 	for i, tb := range s.tables {
-		rb := rowBytes64(tb.Dim)
+		c := s.d.costs(tb.Dim)
+		rb := &c.rb
 		accs, err := scanAll(tb.Stats, func() *hist {
 			return &hist{below: make([][NumTiers]int64, 1), end: make([][NumTiers]int64, 1), bytes: make([]int64, narrowBins), moves: make([]int64, narrowBins)}
 		}, func(a *hist, _ int, rs *RowStat) {
-			s.d.moves(&rb, rs, func(from, to Tier, at float64) {
-				switch b := math.Float64bits(at); {
+			var p path
+			s.d.path(&c, rs, &p)
+			from := p.first
+			for m := 0; m < p.n; m++ {
+				to := p.to[m]
+				switch b := math.Float64bits(p.at[m]); {
 				case b < w.lo:
 					a.below[0][from]--
 					a.below[0][to]++
 				case b < w.hi:
-					k := (b - w.lo) / width
+					k := (b - w.lo) >> shift
 					a.bytes[k] += rb[to] - rb[from]
 					a.moves[k]++
 				}
-			}, func(first, last Tier) {
-				a.below[0][first]++
-				a.end[0][last]++
-			})
+				from = to
+			}
+			a.below[0][p.first]++
+			a.end[0][from]++
 		})
 		if err != nil {
 			return nil, err
@@ -68,23 +81,6 @@ func (s *solver) histogram(w window) (*hist, error) {
 		}
 	}
 	return h, nil
-}
-
-// moves calls move for each envelope move of a row, in order, and ends
-// with its first and last tiers.
-func (d *Decision) moves(rb *[NumTiers]int64, s *RowStat, move func(from, to Tier, at float64), ends func(first, last Tier)) {
-	w := d.weights(s)
-	first := d.start(rb, &w)
-	cur, at := first, 0.0
-	for {
-		next, b := d.next(rb, &w, cur, at)
-		if next == cur {
-			ends(first, cur)
-			return
-		}
-		move(cur, next, b)
-		cur, at = next, b
-	}
 }
 
 func addInto(dst, src []int64) {
@@ -121,8 +117,8 @@ func (s *solver) crossing(h *hist, w window) (window, bool) {
 	for k := kLo; k <= kHi; k++ {
 		n += h.moves[k]
 	}
-	width := w.width()
-	inner := window{w.lo + uint64(kLo)*width, min(w.hi, w.lo+uint64(kHi+1)*width)}
+	shift := w.shift()
+	inner := window{w.lo + uint64(kLo)<<shift, min(w.hi, w.lo+uint64(kHi+1)<<shift)}
 	return inner, n > maxListed
 }
 
@@ -149,21 +145,27 @@ func (s *solver) list(w window) ([][NumTiers]int64, map[moveKey]int64, error) {
 	counts := make([][NumTiers]int64, len(s.tables))
 	listed := map[moveKey]int64{}
 	for i, tb := range s.tables {
-		rb := rowBytes64(tb.Dim)
+		c := s.d.costs(tb.Dim)
 		type acc struct {
 			below [NumTiers]int64
 			moves map[moveKey]int64
 		}
 		accs, err := scanAll(tb.Stats, func() *acc { return &acc{moves: map[moveKey]int64{}} }, func(a *acc, _ int, rs *RowStat) {
-			s.d.moves(&rb, rs, func(from, to Tier, at float64) {
-				switch b := math.Float64bits(at); {
+			var p path
+			s.d.path(&c, rs, &p)
+			from := p.first
+			for m := 0; m < p.n; m++ {
+				to := p.to[m]
+				switch b := math.Float64bits(p.at[m]); {
 				case b < w.lo:
 					a.below[from]--
 					a.below[to]++
 				case b < w.hi:
 					a.moves[moveKey{b, i, from, to}]++
 				}
-			}, func(first, _ Tier) { a.below[first]++ })
+				from = to
+			}
+			a.below[p.first]++
 		})
 		if err != nil {
 			return nil, nil, err
@@ -216,9 +218,9 @@ func (s *solver) walkListed(w window, below [][NumTiers]int64, listed map[moveKe
 func (s *solver) countsAt(lambda float64) ([][NumTiers]int64, error) {
 	counts := make([][NumTiers]int64, len(s.tables))
 	for i, tb := range s.tables {
-		rb := rowBytes64(tb.Dim)
+		c := s.d.costs(tb.Dim)
 		accs, err := scanAll(tb.Stats, func() *[NumTiers]int64 { return new([NumTiers]int64) },
-			func(a *[NumTiers]int64, _ int, rs *RowStat) { a[s.d.tierAt(&rb, rs, lambda)]++ })
+			func(a *[NumTiers]int64, _ int, rs *RowStat) { a[s.d.tierAt(&c, rs, lambda)]++ })
 		if err != nil {
 			return nil, err
 		}

@@ -250,5 +250,5 @@ func (d *Decision) Lambda() float64 { return d.lambda }
 // Budget has decided.
 func TierAt(lambda float64, allowed [NumTiers]bool, dim int) TierFunc {
 	d := DecisionAt(lambda, allowed)
-	return lossless(func(_ int, s *RowStat) Tier { return d.Tier(dim, s) })
+	return lossless(d.TierFunc(dim))
 }

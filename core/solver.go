@@ -2,6 +2,7 @@ package core
 
 import (
 	"math"
+	"math/bits"
 )
 
 // Decision is a solved budget: the tier of every row follows from its stats
@@ -16,85 +17,144 @@ type Decision struct {
 
 // Tier is the tier of a row of a table of the given dim under d.
 func (d *Decision) Tier(dim int, s *RowStat) Tier {
-	rb := rowBytes64(dim)
-	return d.tierAt(&rb, s, d.lambda)
+	c := d.costs(dim)
+	return d.tierAt(&c, s, d.lambda)
 }
 
-func rowBytes64(dim int) [NumTiers]int64 {
+// TierFunc is Tier for the rows of one table of the given dim, with what
+// depends on the dim alone worked out once.
+func (d *Decision) TierFunc(dim int) TierFunc {
+	c := d.costs(dim)
+	return func(_ int, s *RowStat) Tier { return d.tierAt(&c, s, d.lambda) }
+}
+
+// costs are what a row's envelope walk needs of its table: each tier's row
+// bytes, the allowed tiers (as bits, 1<<t), and for each tier the allowed
+// tiers whose rows are smaller, the ones it can move to.
+type costs struct {
+	rb      [NumTiers]int64
+	allowed uint8
+	smaller [NumTiers]uint8
+}
+
+func (d *Decision) costs(dim int) costs {
+	var c costs
 	all := rowBytesAll(dim)
-	return [NumTiers]int64{int64(all[0]), int64(all[1]), int64(all[2]), int64(all[3])}
+	for t := range NumTiers {
+		c.rb[t] = int64(all[t])
+	}
+	for _, t := range d.tiers {
+		c.allowed |= 1 << t
+	}
+	for from := range NumTiers {
+		for _, t := range d.tiers {
+			if c.rb[t] < c.rb[from] {
+				c.smaller[from] |= 1 << t
+			}
+		}
+	}
+	return c
 }
 
 // A row's tier as the multiplier lambda grows is the lower envelope of its
 // cost lines, weight(t) + lambda*bytes(t): it starts at the least weighted
 // error and moves to smaller tiers at breakpoints. The solver and tierAt
-// follow the envelope with the same arithmetic (start, then next), so the
-// sizes the solver counts are exactly those the decision gives.
+// follow the envelope with the same walk (path), so the sizes the solver
+// counts are exactly those the decision gives.
 
 // tierAt is the row's tier at lambda: its moves at breakpoints up to lambda
 // taken.
-func (d *Decision) tierAt(rb *[NumTiers]int64, s *RowStat, lambda float64) Tier {
-	w := d.weights(s)
-	cur, at := d.start(rb, &w), 0.0
+func (d *Decision) tierAt(c *costs, s *RowStat, lambda float64) Tier {
+	var p path
+	d.path(c, s, &p)
+	cur := p.first
+	for i := 0; i < p.n && p.at[i] <= lambda; i++ {
+		cur = p.to[i]
+	}
+	return cur
+}
+
+// path is a row's envelope: its tier at lambda = 0, then its moves in
+// order, to tier to[i] at breakpoint at[i]. Every move is to a smaller row,
+// so there are fewer than NumTiers.
+type path struct {
+	n     int
+	first Tier
+	to    [NumTiers - 1]Tier
+	at    [NumTiers - 1]float64
+}
+
+// path walks the row's envelope into p. It starts at the least weighted
+// error (ties to the smaller row, then to the lower tier); from each tier
+// it moves to the smaller tier whose cost line crosses first (ties to the
+// smaller row, then to the lower tier), never at a multiplier below the
+// last move's. Every pass of the solver and every row the encoder writes
+// takes this walk, so the allowed tiers are walked as bits, without calls.
+func (d *Decision) path(c *costs, s *RowStat, p *path) {
+	var w [NumTiers]float64
+	open := weights(c.allowed, s, &w)
+	cur := start(c, &w)
+	p.first, p.n = cur, 0
+	at := 0.0
 	for {
-		next, b := d.next(rb, &w, cur, at)
-		if next == cur || b > lambda {
-			return cur
+		next, best := cur, math.Inf(1)
+		wc, rc := w[cur], c.rb[cur]
+		for m := c.smaller[cur] & open; m != 0; m &= m - 1 {
+			t := Tier(bits.TrailingZeros8(m))
+			l := (w[t] - wc) / float64(rc-c.rb[t])
+			if l < best || (l == best && c.rb[t] < c.rb[next]) {
+				next, best = t, l
+			}
 		}
-		cur, at = next, b
+		if next == cur {
+			return
+		}
+		at = max(best, at)
+		p.to[p.n], p.at[p.n] = next, at
+		p.n++
+		cur = next
 	}
 }
 
-// weights is the row's weighted error in each allowed tier (+Inf in the
-// others): +Inf for an error that is (whatever the priority), and 0 for a
-// row of priority 0.
-func (d *Decision) weights(s *RowStat) [NumTiers]float64 {
-	inf := math.Inf(1)
-	w := [NumTiers]float64{inf, inf, inf, inf}
+// weights sets w to the row's weighted error in each allowed tier (+Inf in
+// the others): +Inf for an error that is (whatever the priority), and 0
+// for a row of priority 0. It returns the tiers a row may move to: the
+// allowed ones whose weight is not +Inf.
+func weights(allowed uint8, s *RowStat, w *[NumTiers]float64) (open uint8) {
 	p := float64(s.P)
-	for _, t := range d.tiers {
-		e := s.Err(t)
+	for t := range NumTiers {
+		w[t] = math.Inf(1)
+		if allowed&(1<<t) == 0 {
+			continue
+		}
+		e := s.Err(Tier(t))
 		switch {
 		case e > math.MaxFloat64 || e < -math.MaxFloat64:
+			continue
 		case p == 0:
 			w[t] = 0
 		default:
 			w[t] = p * e
 		}
+		if !(w[t] > math.MaxFloat64) {
+			open |= 1 << t
+		}
 	}
-	return w
+	return open
 }
 
 // start is the row's tier at lambda = 0: the least weighted error, ties to
-// the smaller row.
-func (d *Decision) start(rb *[NumTiers]int64, w *[NumTiers]float64) Tier {
-	best := d.tiers[0]
-	for _, t := range d.tiers[1:] {
-		if w[t] < w[best] || (w[t] == w[best] && rb[t] < rb[best]) {
+// the smaller row, then to the lower tier.
+func start(c *costs, w *[NumTiers]float64) Tier {
+	m := c.allowed
+	best := Tier(bits.TrailingZeros8(m))
+	for m &= m - 1; m != 0; m &= m - 1 {
+		t := Tier(bits.TrailingZeros8(m))
+		if w[t] < w[best] || (w[t] == w[best] && c.rb[t] < c.rb[best]) {
 			best = t
 		}
 	}
 	return best
-}
-
-// next is the envelope's move from cur, whose breakpoint was at: the
-// smaller tier whose cost line crosses cur's first (ties to the smaller
-// row), and where, never before at; cur and +Inf if there is none.
-func (d *Decision) next(rb *[NumTiers]int64, w *[NumTiers]float64, cur Tier, at float64) (Tier, float64) {
-	next, best := cur, math.Inf(1)
-	for _, t := range d.tiers {
-		if rb[t] >= rb[cur] || w[t] > math.MaxFloat64 {
-			continue
-		}
-		l := (w[t] - w[cur]) / float64(rb[cur]-rb[t])
-		if l < best || (l == best && rb[t] < rb[next]) {
-			next, best = t, l
-		}
-	}
-	if next == cur {
-		return cur, math.Inf(1)
-	}
-	return next, max(best, at)
 }
 
 // SolveStream chooses a tier for every row of every table so that the

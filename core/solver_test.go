@@ -257,10 +257,12 @@ func TestSolveExactAndMinimal(t *testing.T) {
 			counts := make([][NumTiers]int64, len(in))
 			var lambdas []float64
 			for i, tb := range in {
-				rb := rowBytes64(tb.Dim)
+				c := d.costs(tb.Dim)
 				tb.Stats.Scan(func(_ int, s *RowStat) {
 					counts[i][d.Tier(tb.Dim, s)]++
-					d.moves(&rb, s, func(_, _ Tier, at float64) { lambdas = append(lambdas, at) }, func(_, _ Tier) {})
+					var p path
+					d.path(&c, s, &p)
+					lambdas = append(lambdas, p.at[:p.n]...)
 				})
 			}
 			s := &solver{d: d, tables: in, budget: budget, st: padded}
