@@ -55,8 +55,8 @@ Cast, Mul, Add and Where, so a lookup gives exactly the dequantized rows
                was. Without --graph, when the .shark file records an .onnx
                input, that file beside IN.shark is taken if it is there.
   otherwise    a model of the lookups alone: per table an input
-               "<table>.ids" (int64 ids, any shape) and an output
-               "<table>.rows" (ids' shape + [dim]); dense tensors are left out.
+               "<table>.ids" (a 1-D list of int64 ids) and an output
+               "<table>.rows" ([len(ids), dim]); dense tensors are left out.
 A model past 2 GiB keeps its initializers of 1 KiB or more in OUT.data
 beside it (ONNX external data). inspect shows the tables of such a model
 as compressed.
@@ -67,6 +67,9 @@ as compressed.
 		Args: exactArgs(1, "one input IN.shark"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if to == "onnx" {
+				if layout != string(compress.Dequantized) {
+					return usagef("--layout %q: an ONNX export has one layout, its quantized lookups", layout)
+				}
 				return c.exportONNX(args[0], out, graph)
 			}
 			if to != "npz" && to != "safetensors" && to != "pt" {

@@ -214,8 +214,9 @@ func (t *Table) metaValue() string {
 }
 
 // Lookups makes a model of the tables' lookups alone: per table an input
-// "<name>.ids" (int64 ids of any shape) and an output "<name>.rows" (the
-// rows, shaped ids.shape + [Dim], in the table's source dtype).
+// "<name>.ids" (a 1-D list of int64 ids; ONNX Gather counts negative ones
+// from the end) and an output "<name>.rows" ([len(ids), Dim], in the
+// table's source dtype).
 func Lookups(tables []Table, opt Options) (*Model, error) {
 	for i := range tables {
 		if err := tables[i].check(); err != nil {
