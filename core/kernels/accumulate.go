@@ -77,6 +77,30 @@ func addRowNBitGeneric(bits int, dst []float32, src []byte) {
 	}
 }
 
+// AddRowNBitTorch adds a fused 4- or 2-bit row to dst in the order of
+// roundings of PyTorch's embedding_bag_4bit_rowwise_offsets and
+// embedding_bag_2bit_rowwise_offsets (sum mode, no weights):
+//
+//	for i := range dst { dst[i] = (dst[i] + bias) + scale*q[i] }
+//
+// PyTorch computes fma(scale, q, dst + bias); scale*q is exact (an fp16
+// scale times a code below 16), so the fused multiply-add is these two
+// rounded sums. Pooling a bag with it from zeros gives the operator's
+// output bit for bit; AddRowNBit (decode the row, then add it) can differ
+// from it in the last bit of a sum of several rows.
+func AddRowNBitTorch(bits int, dst []float32, src []byte) {
+	scale, bias := ScaleBias(bits, len(dst), src)
+	per := 8 / bits
+	mask := byte(1)<<bits - 1
+	var sq [16]float32 // scale*q for each code, as the loop would compute it
+	for q := range int(mask) + 1 {
+		sq[q] = float32(scale * float32(q))
+	}
+	for i := range dst {
+		dst[i] = float32(dst[i]+bias) + sq[(src[i/per]>>(uint(i%per)*uint(bits)))&mask]
+	}
+}
+
 // prefetchGeneric is Prefetch where there is no instruction for it: a hint
 // may do nothing (a load instead would stall, which a prefetch is there to
 // avoid).

@@ -3,6 +3,7 @@ package kernels
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -131,28 +132,27 @@ func TestInt2MatchesTorchPrepack(t *testing.T) {
 	})
 }
 
-// A table of 2-bit rows and the bags pooled from it, for
-// embedding_bag_2bit_rowwise_offsets.
-type int2Table struct {
-	dim     int
-	rows    [][]float32
-	packed  []byte  // QuantizeRow(2) of each row, row after row
-	indices []int64 // the bags' rows, bag after bag
-	offsets []int64 // where each bag starts in indices
+// A table of 2- or 4-bit rows and the bags pooled from it, for PyTorch's
+// embedding_bag_2bit_rowwise_offsets (or 4bit).
+type nbitTable struct {
+	bits, dim int
+	packed    []byte  // QuantizeRow(bits) of each row, row after row
+	indices   []int64 // the bags' rows, bag after bag
+	offsets   []int64 // where each bag starts in indices
 }
 
-func newInt2Table(r *rand.Rand, dim, n, bags int) int2Table {
-	tb := int2Table{dim: dim}
-	rb := RowBytes(2, dim)
+// newNBitTable makes n rows (some of int2Rows's kinds among random ones)
+// and bags of 0 to 60 of them.
+func newNBitTable(r *rand.Rand, bits, dim, n, bags int, kinds [][]float32) nbitTable {
+	tb := nbitTable{bits: bits, dim: dim}
+	rb := RowBytes(bits, dim)
 	for k := range n {
 		row := randRow(r, dim)
 		if k%17 == 3 {
-			row = int2Rows()[k%40]
-			row = append(append([]float32(nil), row...), make([]float32, dim)...)[:dim]
+			row = append(append([]float32(nil), kinds[k%40]...), make([]float32, dim)...)[:dim]
 		}
-		tb.rows = append(tb.rows, row)
 		b := make([]byte, rb)
-		QuantizeRow(2, b, row)
+		QuantizeRow(bits, b, row)
 		tb.packed = append(tb.packed, b...)
 	}
 	for b := range bags {
@@ -165,30 +165,44 @@ func newInt2Table(r *rand.Rand, dim, n, bags int) int2Table {
 	return tb
 }
 
-// torchPool2 runs PyTorch's embedding_bag_2bit_rowwise_offsets (sum mode,
-// no per-sample weights) over each table's rows and bags, and returns each
-// table's pooled output, bags x 4*ceil(dim/4) values: PyTorch's width is
-// the codes' bytes times 4.
-func torchPool2(t *testing.T, tables []int2Table) [][]float32 {
+// width is the width of PyTorch's pooled rows: the code bytes times the
+// codes a byte, ceil(dim/4)*4 for 2 bits.
+func (tb nbitTable) width() int { return 8 / tb.bits * (RowBytes(tb.bits, tb.dim) - 4) }
+
+// row returns the encoded row r.
+func (tb nbitTable) row(r int64) []byte {
+	rb := RowBytes(tb.bits, tb.dim)
+	return tb.packed[int(r)*rb : int(r+1)*rb]
+}
+
+// torchPool runs PyTorch's embedding_bag_2bit_rowwise_offsets (or 4bit;
+// sum mode, no per-sample weights) over each table's rows and bags, and
+// returns each table's pooled output, bags x width() values.
+func torchPool(t *testing.T, tables []nbitTable) [][]float32 {
 	dir := t.TempDir()
 	var spec []map[string]any
 	for k, tb := range tables {
-		w := filepath.Join(dir, "w"+string(rune('a'+k)))
+		w := filepath.Join(dir, fmt.Sprintf("w%d", k))
 		if err := os.WriteFile(w, tb.packed, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		spec = append(spec, map[string]any{"w": w, "width": RowBytes(2, tb.dim), "indices": tb.indices, "offsets": tb.offsets, "out": w + ".out"})
+		spec = append(spec, map[string]any{"w": w, "bits": tb.bits, "width": RowBytes(tb.bits, tb.dim), "indices": tb.indices, "offsets": tb.offsets, "out": w + ".out"})
 	}
 	js, _ := json.Marshal(spec)
+	specPath := filepath.Join(dir, "spec.json")
+	if err := os.WriteFile(specPath, js, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	pyref.RunWith(t, []string{"torch", "numpy"}, `
 import sys, json, numpy as np, torch
-for s in json.loads(sys.argv[1]):
+ops = {2: torch.ops.quantized.embedding_bag_2bit_rowwise_offsets, 4: torch.ops.quantized.embedding_bag_4bit_rowwise_offsets}
+for s in json.load(open(sys.argv[1])):
     w = torch.from_numpy(np.fromfile(s["w"], dtype=np.uint8).reshape(-1, s["width"]))
-    got = torch.ops.quantized.embedding_bag_2bit_rowwise_offsets(
+    got = ops[s["bits"]](
         w, torch.tensor(s["indices"], dtype=torch.int64), torch.tensor(s["offsets"], dtype=torch.int64),
         False, 0, False, None, None, False)
     got.numpy().astype("<f4").tofile(s["out"])
-`, string(js))
+`, specPath)
 	var out [][]float32
 	for _, s := range spec {
 		b, err := os.ReadFile(s["out"].(string))
@@ -205,7 +219,7 @@ for s in json.loads(sys.argv[1]):
 }
 
 // bag returns the rows of bag b.
-func (tb int2Table) bag(b int) []int64 {
+func (tb nbitTable) bag(b int) []int64 {
 	end := int64(len(tb.indices))
 	if b+1 < len(tb.offsets) {
 		end = tb.offsets[b+1]
@@ -213,73 +227,85 @@ func (tb int2Table) bag(b int) []int64 {
 	return tb.indices[tb.offsets[b]:end]
 }
 
-// torchOrder is PyTorch's pooling of one bag, value by value (ATen's
-// embedding_lookup_fallback_impl, and FBGEMM's reference):
+// torchOrder is PyTorch's pooling of one bag written out as ATen's
+// embedding_lookup_fallback_impl (this build has no FBGEMM) and FBGEMM's
+// reference loop have it, value by value:
 //
 //	out[j] = fma(scale, q[j], out[j] + bias)
 //
-// scale*q is exact in float32 (an fp16 scale times a 2-bit code), so the
-// fused multiply-add is (out + bias) + scale*q, each sum rounded.
-func torchOrder(tb int2Table, b, width int) []float32 {
-	out := make([]float32, width)
-	rb := RowBytes(2, tb.dim)
+// computed in float64 (C's fma of a float and an integer code) and stored
+// as float32.
+func torchOrder(tb nbitTable, b int) []float32 {
+	out := make([]float32, tb.width())
+	per := 8 / tb.bits
 	for _, r := range tb.bag(b) {
-		row := tb.packed[int(r)*rb : int(r+1)*rb]
-		scale, bias := ScaleBias(2, tb.dim, row)
+		row := tb.row(r)
+		scale, bias := ScaleBias(tb.bits, tb.dim, row)
 		for j := range out {
-			q := row[j/4] >> (2 * (j % 4)) & 3
-			out[j] = float32(out[j]+bias) + float32(scale*float32(q))
+			q := row[j/per] >> (tb.bits * (j % per)) & (1<<tb.bits - 1)
+			out[j] = float32(math.FMA(float64(scale), float64(q), float64(out[j]+bias)))
 		}
 	}
 	return out
 }
 
 // PyTorch's 2-bit operator serves QuantizeRow's rows: a bag of one row is
-// DequantizeRow's values bit for bit, every bag is PyTorch's own order of
-// roundings (torchOrder) bit for bit, and shark's order (AddRowNBit: each
-// row decoded, then added) lies within a rounding per row of it.
+// DequantizeRow's values bit for bit; every bag is PyTorch's own order of
+// roundings (torchOrder) and AddRowNBitTorch's pooling bit for bit; and
+// shark's order (AddRowNBit: each row decoded, then added) lies within a
+// rounding per row of it. The same for 4-bit rows and PyTorch's 4-bit
+// operator.
 func TestInt2TorchPoolsDequantized(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
-	var tables []int2Table
+	kinds := int2Rows()
+	var tables []nbitTable
 	for _, dim := range []int{1, 3, 4, 5, 8, 13, 16, 32, 64, 67} {
-		tables = append(tables, newInt2Table(r, dim, 300, 200))
+		tables = append(tables, newNBitTable(r, 2, dim, 300, 200, kinds))
 	}
-	pooled := torchPool2(t, tables)
+	for _, dim := range []int{1, 8, 13, 64} {
+		tables = append(tables, newNBitTable(r, 4, dim, 300, 200, kinds))
+	}
+	pooled := torchPool(t, tables)
 	eachSet(t, func(t *testing.T) {
-		var values, differ int
+		var values, differ [5]int
 		for k, tb := range tables {
-			width := 4 * (RowBytes(2, tb.dim) - 4)
+			width := tb.width()
 			if len(pooled[k]) != len(tb.offsets)*width {
-				t.Fatalf("dim %d: PyTorch gave %d values, want %d bags of %d", tb.dim, len(pooled[k]), len(tb.offsets), width)
+				t.Fatalf("%d bits, dim %d: PyTorch gave %d values, want %d bags of %d", tb.bits, tb.dim, len(pooled[k]), len(tb.offsets), width)
 			}
 			for b := range tb.offsets {
-				differ += checkBag(t, tb, b, pooled[k][b*width:(b+1)*width])
-				values += tb.dim
+				differ[tb.bits] += checkBag(t, tb, b, pooled[k][b*width:(b+1)*width])
+				values[tb.bits] += tb.dim
 			}
 		}
-		t.Logf("shark's order of additions differs from PyTorch's in %d of %d pooled values", differ, values)
+		t.Logf("shark's order of additions (AddRowNBit) differs from PyTorch's in %d of %d pooled 2-bit values, %d of %d 4-bit",
+			differ[2], values[2], differ[4], values[4])
 	})
 }
 
 // checkBag compares PyTorch's pooled bag b (got, its padded width) with
-// DequantizeRow for bags of one row, torchOrder always, and AddRowNBit's
-// sum within a rounding per row; it returns how many of the sum's values
-// differ from PyTorch's.
-func checkBag(t *testing.T, tb int2Table, b int, got []float32) (differ int) {
+// torchOrder and AddRowNBitTorch bit for bit, DequantizeRow for bags of one
+// row, and AddRowNBit's sum within a rounding per row; it returns how many
+// of AddRowNBit's values differ from PyTorch's.
+func checkBag(t *testing.T, tb nbitTable, b int, got []float32) (differ int) {
 	t.Helper()
-	rb, dim := RowBytes(2, tb.dim), tb.dim
-	ids := tb.bag(b)
-	for j, w := range torchOrder(tb, b, len(got)) {
-		if math.Float32bits(got[j]) != math.Float32bits(w) {
-			t.Fatalf("dim %d bag %d value %d: PyTorch %v, its order of roundings %v", dim, b, j, got[j], w)
+	dim, ids := tb.dim, tb.bag(b)
+	plain := torchOrder(tb, b)
+	exact := make([]float32, len(got))
+	for _, r := range ids {
+		AddRowNBitTorch(tb.bits, exact[:dim], tb.row(r))
+	}
+	for j := range got {
+		if math.Float32bits(got[j]) != math.Float32bits(plain[j]) || (j < dim && math.Float32bits(got[j]) != math.Float32bits(exact[j])) {
+			t.Fatalf("%d bits, dim %d, bag %d, value %d: PyTorch %v, its loop %v, AddRowNBitTorch %v", tb.bits, dim, b, j, got[j], plain[j], exact[j])
 		}
 	}
 	sum := make([]float32, dim)
 	one := make([]float32, dim)
-	var bound float64 // a rounding of each partial sum and each decoded value
+	var bound float64 // the largest decoded value's magnitude
 	for _, r := range ids {
-		DequantizeRow(2, one, tb.packed[int(r)*rb:int(r+1)*rb])
-		AddRowNBit(2, sum, tb.packed[int(r)*rb:int(r+1)*rb])
+		DequantizeRow(tb.bits, one, tb.row(r))
+		AddRowNBit(tb.bits, sum, tb.row(r))
 		for _, v := range one {
 			bound = max(bound, math.Abs(float64(v)))
 		}
@@ -287,14 +313,16 @@ func checkBag(t *testing.T, tb int2Table, b int, got []float32) (differ int) {
 	if len(ids) == 1 {
 		for j := range one {
 			if math.Float32bits(got[j]) != math.Float32bits(one[j]) {
-				t.Fatalf("dim %d bag %d (row %d) value %d: PyTorch %v, DequantizeRow %v", dim, b, ids[0], j, got[j], one[j])
+				t.Fatalf("%d bits, dim %d, bag %d (row %d), value %d: PyTorch %v, DequantizeRow %v", tb.bits, dim, b, ids[0], j, got[j], one[j])
 			}
 		}
 	}
+	// Each order rounds two sums a row, each by at most half an ulp of a
+	// partial sum, itself at most len(ids)*bound.
 	lim := 2 * float64(len(ids)) * float64(len(ids)) * bound * 0x1p-24
 	for j := range sum {
 		if d := math.Abs(float64(sum[j]) - float64(got[j])); d > lim {
-			t.Fatalf("dim %d bag %d value %d: AddRowNBit %v, PyTorch %v (bound %g)", dim, b, j, sum[j], got[j], lim)
+			t.Fatalf("%d bits, dim %d, bag %d, value %d: AddRowNBit %v, PyTorch %v (bound %g)", tb.bits, dim, b, j, sum[j], got[j], lim)
 		}
 		if math.Float32bits(sum[j]) != math.Float32bits(got[j]) {
 			differ++
