@@ -16,8 +16,8 @@ import (
 // int2Rows are rows for the 2-bit codec's checks against PyTorch: every
 // width from 1 to 40 and some wide ones (widths that are not a multiple of
 // 4 included), at scales from 1e-9 to 3e4, offset rows, constant rows,
-// zeros of both signs, subnormal halves, and values at the edge of the
-// half range.
+// zeros of both signs, subnormal halves, and values at and past the edge
+// of the half range.
 func int2Rows() [][]float32 {
 	r := rand.New(rand.NewPCG(21, 22))
 	var rows [][]float32
@@ -35,12 +35,16 @@ func int2Rows() [][]float32 {
 			rows = append(rows, row)
 		}
 		same, zeros, neg, mixed := make([]float32, dim), make([]float32, dim), make([]float32, dim), make([]float32, dim)
+		huge, hugeNeg := make([]float32, dim), make([]float32, dim)
 		for i := range same {
 			same[i] = -0.7
 			neg[i] = negZero
 			mixed[i] = []float32{0, negZero, 65504, -65504, 6e-8, -1e-5, 2.5, 1}[(i+dim)%8]
+			// Past fp16's range: an infinite bias, or an infinite scale.
+			huge[i] = 7e4 + float32(i%5)*1e3
+			hugeNeg[i] = -7e4 + float32(i%3)*5e4
 		}
-		rows = append(rows, same, zeros, neg, mixed)
+		rows = append(rows, same, zeros, neg, mixed, huge, hugeNeg)
 	}
 	return rows
 }
