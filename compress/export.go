@@ -141,7 +141,9 @@ func (r *bytesReader) Read(p []byte) (int, error) {
 }
 
 // Export writes the container's contents as "npz", "safetensors" or "pt"
-// (a PyTorch checkpoint, whose tiers are always in the Torch layout).
+// (a PyTorch checkpoint, whose tiers are always in the Torch layout), or as
+// "onnx", a model of the tables' quantized lookups alone (layout unused;
+// see ONNXModel).
 func Export(rd *sharkfile.Reader, to string, layout Layout, w io.Writer) error {
 	if to == "pt" && layout == Tiers {
 		layout = Torch
@@ -194,6 +196,8 @@ func Export(rd *sharkfile.Reader, to string, layout Layout, w io.Writer) error {
 			}
 		}
 		return pw.Close()
+	case "onnx":
+		return exportONNX(rd, w)
 	}
 	return fmt.Errorf("%w: unknown export format %q (%s)", core.ErrInvalid, to, Formats)
 }
@@ -208,6 +212,9 @@ func ExportFile(in *Input, to string, layout Layout, path string, inputs ...stri
 // ExportFileContext is ExportFile that stops, leaving nothing under path,
 // when ctx is cancelled.
 func ExportFileContext(ctx context.Context, in *Input, to string, layout Layout, path string, inputs ...string) error {
+	if to == "onnx" {
+		return exportONNXFile(ctx, in, path, inputs)
+	}
 	rd, ok := in.Shark()
 	if !ok {
 		return fmt.Errorf("%w: %s is %s, not a .shark file: export reads .shark files", core.ErrInvalid, in.Name, in.File.Format)

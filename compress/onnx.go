@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"shark/core"
@@ -92,6 +93,50 @@ func ONNXModel(rd *sharkfile.Reader, graph *Input, opt onnx.Options) (*onnx.Mode
 		return nil, fmt.Errorf("%w: the graph %s is %s, not an ONNX model", core.ErrInvalid, graph.Name, graph.File.Format)
 	}
 	return onnx.Replace(graph.ReaderAt, graph.File.Size, graph.File, tables, opt)
+}
+
+// exportONNX writes the lookups-only model through one writer, as the page
+// gets it: a model that needs its data in a file beside it is refused.
+func exportONNX(rd *sharkfile.Reader, w io.Writer) error {
+	md, err := ONNXModel(rd, nil, onnx.Options{}) // no data file: refused past 2 GiB
+	if err != nil {
+		return err
+	}
+	return md.Write(w)
+}
+
+// exportONNXFile is ExportFileContext's ONNX export: with the .onnx the
+// .shark file was made from when it is beside it (ONNXBeside), else the
+// lookups alone.
+func exportONNXFile(ctx context.Context, in *Input, path string, inputs []string) error {
+	var graph *Input
+	if p := ONNXBeside(in); p != "" {
+		g, err := Open(p)
+		if err != nil {
+			return err
+		}
+		defer g.Close()
+		graph = g
+	}
+	return ExportONNXFile(ctx, in, graph, path, onnx.Options{}, inputs...)
+}
+
+// ONNXBeside is the .onnx file the .shark input records as its source
+// when it is a regular file beside the input, or "".
+func ONNXBeside(in *Input) string {
+	rd, ok := in.Shark()
+	if !ok || in.Path == "" {
+		return ""
+	}
+	name := ONNXSourceName(rd)
+	if name == "" {
+		return ""
+	}
+	p := filepath.Join(filepath.Dir(in.Path), name)
+	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+		return p
+	}
+	return ""
 }
 
 // ONNXSourceName is the name of the ONNX model the .shark file was made

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -128,7 +127,7 @@ func (c *cli) exportONNX(path, out, graphPath string) error {
 	}
 	defer in.Close()
 	if graphPath == "" {
-		graphPath = besideONNX(in)
+		graphPath = compress.ONNXBeside(in)
 	}
 	var graph *compress.Input
 	if graphPath != "" {
@@ -166,22 +165,4 @@ func tablesFP32(in *compress.Input) int64 {
 		}
 	}
 	return n
-}
-
-// besideONNX is the .onnx file the .shark input records as its source,
-// when it is beside it, or "".
-func besideONNX(in *compress.Input) string {
-	rd, ok := in.Shark()
-	if !ok {
-		return ""
-	}
-	name := compress.ONNXSourceName(rd)
-	if name == "" {
-		return ""
-	}
-	p := filepath.Join(filepath.Dir(in.Path), name)
-	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-		return p
-	}
-	return ""
 }

@@ -238,7 +238,10 @@ func build(opt Options, mk func(ext *extData) (*msg, error)) (*Model, error) {
 	if m.Size() <= limit {
 		return &Model{m: m}, nil
 	}
-	if opt.DataName == "" || path.Base(opt.DataName) != opt.DataName {
+	if opt.DataName == "" {
+		return nil, fmt.Errorf("%w: a model of %d bytes passes a protobuf's 2 GiB and needs a data file beside it, which this export cannot write (shark export --to onnx can)", formats.ErrTooLarge, m.Size())
+	}
+	if path.Base(opt.DataName) != opt.DataName {
 		return nil, fmt.Errorf("%w: a model of %d bytes needs an external data file, and %q is no file name", formats.ErrUnsupported, m.Size(), opt.DataName)
 	}
 	ext := &extData{name: opt.DataName, min: 1024}
