@@ -705,9 +705,9 @@ func (u *UI) saveDialog() {
 	d.Show()
 }
 
-// ExportTo writes the open .shark file as npz, safetensors or pt (by the
-// extension of path: .safetensors, .pt or .pth, else npz) in the given
-// layout.
+// ExportTo writes the open .shark file as npz, safetensors, pt or onnx (by
+// the extension of path: .safetensors, .pt or .pth, .onnx, else npz) in the
+// given layout (none for onnx).
 func (u *UI) ExportTo(path string, layout compress.Layout) error {
 	return u.exportTo(context.Background(), path, layout)
 }
@@ -722,6 +722,8 @@ func (u *UI) exportTo(ctx context.Context, path string, layout compress.Layout) 
 		to = "safetensors"
 	case ".pt", ".pth":
 		to = "pt"
+	case ".onnx": // quantized lookups, in the graph the .shark came from when it is beside it
+		to = "onnx"
 	}
 	return compress.ExportFileContext(ctx, u.in, to, layout, path, u.inputs()...)
 }
@@ -759,7 +761,7 @@ func (u *UI) exportDialog() {
 	}
 	layoutSel := widget.NewSelect([]string{string(compress.Dequantized), string(compress.Tiers), string(compress.Torch)}, nil)
 	layoutSel.SetSelected(string(compress.Dequantized))
-	dialog.ShowCustomConfirm("Export", "Choose file…", "Cancel", container.NewVBox(widget.NewLabel("Layout"), layoutSel, widget.NewLabel("The file name's extension picks the format: .pt, .npz or .safetensors.")), func(ok bool) {
+	dialog.ShowCustomConfirm("Export", "Choose file…", "Cancel", container.NewVBox(widget.NewLabel("Layout"), layoutSel, widget.NewLabel("The file name's extension picks the format: .pt, .npz, .safetensors, or .onnx (quantized lookups ONNX Runtime runs; no layout).")), func(ok bool) {
 		if !ok {
 			return
 		}
