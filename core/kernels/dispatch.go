@@ -115,6 +115,7 @@ func install(name string) {
 	newRowQuantizer = newRowQuantizerGeneric
 	dot, axpy, sumSquaredDiff = dotGeneric, axpyGeneric, sumSquaredDiffGeneric
 	rowErrors, rowNorm, tierError = rowErrorsGeneric, rowNormGeneric, tierErrorGeneric
+	rowErrors4 = rowErrors4Generic
 	prefetch = prefetchGeneric
 	addRowF32, addRowF16, addRowNBit = addRowF32Generic, addRowF16Generic, addRowNBitGeneric
 	impl, set = "portable", SetPortable

@@ -22,6 +22,7 @@ func checkKernels(t *testing.T, s string) {
 		{"rowErrors", rowErrors, rowErrorsGeneric, rowErrorsAVX2, rowErrorsAVX512},
 		{"rowNorm", rowNorm, rowNormGeneric, rowNormAVX2, rowNormAVX512},
 		{"tierError", tierError, tierErrorGeneric, tierErrorAVX2, tierErrorAVX512},
+		{"rowErrors4", rowErrors4, rowErrors4Generic, rowErrors4Composed, rowErrors4Composed},
 		{"quantizeRow", quantizeRow, quantizeRowGeneric, quantizeRowAVX2, quantizeRowAVX512},
 		{"dequantizeRow", dequantizeRow, dequantizeRowGeneric, dequantizeRowAVX2, dequantizeRowAVX512},
 		{"addRowNBit", addRowNBit, addRowNBitGeneric, addRowNBitAVX2, addRowNBitAVX512},

@@ -158,7 +158,57 @@ type TierErrors4 struct {
 // kernels in use: RowErrors, and TierError(3, row) for the 2-bit tier, bit
 // for bit; false for a row holding a NaN or an infinity. (A separate type,
 // so RowErrors's callers keep their three tiers.)
-func RowErrors4(row []float32) (TierErrors4, bool) {
+func RowErrors4(row []float32) (TierErrors4, bool) { return rowErrors4(row) }
+
+var rowErrors4 = rowErrors4Generic
+
+// rowErrors4Generic is rowErrorsGeneric with the 2-bit tier in the same
+// pass (its code and decoded value as tierErrorGeneric's), so equal to
+// rowErrors4Composed bit for bit: a fourth tier costs the portable loop
+// a third more, where a second pass cost it half again.
+func rowErrors4Generic(row []float32) (TierErrors4, bool) {
+	for _, v := range row {
+		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
+			return TierErrors4{}, false
+		}
+	}
+	mn, mx := rowMinMax(row)
+	b8, s8, i8, q8, _, _ := rowParams(8, mn, mx)
+	b4, s4, i4, q4, _, _ := rowParams(4, mn, mx)
+	b2, s2, i2, q2, _, _ := rowParams(2, mn, mx)
+	var l16, l8, l4, l2, sq [8]float64
+	var e TierErrors4
+	for i, v := range row {
+		x := float64(v)
+		k := i & 7
+		sq[k] += float64(x * x)
+		d16 := x - float64(roundHalf(v))
+		d8 := x - float64(float32(s8*float32(quantizeOne(v, b8, i8, q8)))+b8)
+		d4 := x - float64(float32(s4*float32(quantizeOne(v, b4, i4, q4)))+b4)
+		d2 := x - float64(float32(s2*float32(quantizeOne(v, b2, i2, q2)))+b2)
+		l16[k] += float64(d16 * d16)
+		l8[k] += float64(d8 * d8)
+		l4[k] += float64(d4 * d4)
+		l2[k] += float64(d2 * d2)
+		e.MaxAbs[0] = maxAbsOf(e.MaxAbs[0], d16)
+		e.MaxAbs[1] = maxAbsOf(e.MaxAbs[1], d8)
+		e.MaxAbs[2] = maxAbsOf(e.MaxAbs[2], d4)
+		e.MaxAbs[3] = maxAbsOf(e.MaxAbs[3], d2)
+	}
+	for k := range 8 {
+		e.SSE[0] += l16[k]
+		e.SSE[1] += l8[k]
+		e.SSE[2] += l4[k]
+		e.SSE[3] += l2[k]
+		e.SumSquares += sq[k]
+	}
+	return e, true
+}
+
+// rowErrors4Composed is RowErrors4 from the kernels in use: rowErrors, then
+// tierError(3). The SIMD sets use it: their passes are a tier each, so a
+// fourth costs a pass (and the minimum and maximum again) either way.
+func rowErrors4Composed(row []float32) (TierErrors4, bool) {
 	e, ok := rowErrors(row)
 	if !ok {
 		return TierErrors4{}, false

@@ -38,6 +38,7 @@ func installSIMD(name string) {
 	sumSquaredDiff = sumSquaredDiffAVX2
 	addRowNBit = addRowNBitAVX2
 	rowErrors, rowNorm, tierError = rowErrorsAVX2, rowNormAVX2, tierErrorAVX2
+	rowErrors4 = rowErrors4Composed
 	if name == SetAVX512 {
 		quantizeRow, dequantizeRow = quantizeRowAVX512, dequantizeRowAVX512
 		newRowQuantizer = newRowQuantizerAVX512
