@@ -174,6 +174,32 @@ func TestONNXRuntimeGraph(t *testing.T) {
 	if st, _ := os.Stat(q); st.Size()*2 > fileSize(t, rec) {
 		t.Errorf("the exported model takes %d bytes, more than half the fp32 model's %d", st.Size(), fileSize(t, rec))
 	}
+
+	// The same with its initializers in an external data file (as past
+	// 2 GiB): the same outputs.
+	ext := filepath.Join(dir, "ext.onnx")
+	sin, err := compress.Open(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sin.Close()
+	gin, err := compress.Open(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gin.Close()
+	if err := compress.ExportONNXFile(context.Background(), sin, gin, ext, onnx.Options{ExternalAbove: 64 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	if fileSize(t, ext) > 64<<10 {
+		t.Fatalf("the model with external data takes %d bytes", fileSize(t, ext))
+	}
+	got := runORT(t, ort, ext, in)["p"]
+	for i := range got.Data {
+		if got.Data[i] != exp.Data[i] {
+			t.Fatalf("output %d with external data: %v, inline %v", i, got.Data[i], exp.Data[i])
+		}
+	}
 }
 
 // An .npz of an fp32 table of odd width and an fp16 table, quantized to
