@@ -76,8 +76,9 @@ func (x *indexReader) Read(p []byte) (int, error) {
 // ONNXModel is the .shark file's tables as an ONNX model: with graph (an
 // opened .onnx, the model the .shark file was made from), that graph with
 // each table's Gather nodes replaced by quantized lookups; without, the
-// lookups alone. dataName is the external data file's name beside the
-// model, used when the model passes 2 GiB (or opt.ExternalAbove).
+// lookups alone. opt.DataName is the external data file's name beside the
+// model, used when the model passes 2 GiB (or opt.ExternalAbove); without
+// one such a model is refused.
 func ONNXModel(rd *sharkfile.Reader, graph *Input, opt onnx.Options) (*onnx.Model, error) {
 	tables, err := onnxTables(rd)
 	if err != nil {
