@@ -230,6 +230,12 @@ run_tests() {
     GOEXPERIMENT=simd gotest -count=1 ./core/... ./formats/sharkfile/ ./compress/
     stage "go test -tags purego (every non-portable path off)"
     GOEXPERIMENT=simd gotest -count=1 -tags purego ./core/kernels/
+    stage "the faces' golden files under every kernel set this CPU has (SHARK_KERNELS)"
+    local set
+    for set in $(env $(simd_env) go run ./cmd/shark version --json | sed -n 's/^ *"\(avx512\|avx2\|portable\)",\{0,1\}$/\1/p'); do
+      echo "-- SHARK_KERNELS=$set"
+      SHARK_KERNELS=$set GOEXPERIMENT=simd gotest -count=1 -run 'FacesBytes|GoldenBytes|GoldenJSON|JSONNamesKernelSet' ./cmd/shark/
+    done
   fi
   stage "ONNX Runtime runs the ONNX export (onnxruntime-node 1.30 from npm, in a temporary folder)"; scripts/onnxruntime.sh
   stage "desktop UI, headless (fyne test driver, CGO_ENABLED=0)"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"shark/core/kernels"
 	"shark/internal/atomicfile"
 
 	"github.com/schollz/progressbar/v3"
@@ -25,12 +27,34 @@ type cli struct {
 	prog           progress
 }
 
-// result prints v as indented JSON on stdout.
+// result prints v as indented JSON on stdout. An object gets the kernel
+// set it was computed with as its first field, kernel_set (unless it has
+// one): a figure or a file is only comparable with others of its set.
 func (c *cli) result(v any) error {
 	c.printed = true
-	enc := json.NewEncoder(c.stdout)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := c.stdout.Write(withKernelSet(buf.Bytes()))
+	return err
+}
+
+// withKernelSet puts "kernel_set" first in the indented JSON object obj,
+// if it is an object with fields and without that one.
+func withKernelSet(obj []byte) []byte {
+	var fields map[string]json.RawMessage
+	if !bytes.HasPrefix(obj, []byte("{\n")) || json.Unmarshal(obj, &fields) != nil {
+		return obj
+	}
+	if _, ok := fields["kernel_set"]; ok {
+		return obj
+	}
+	set, _ := json.Marshal(kernels.Set())
+	out := append([]byte("{\n  \"kernel_set\": "), set...)
+	return append(append(out, ",\n"...), obj[2:]...)
 }
 
 // warn prints a warning on stderr, clearing the progress line first.

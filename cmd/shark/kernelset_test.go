@@ -49,3 +49,47 @@ func TestVersionKernelSet(t *testing.T) {
 		t.Errorf("SHARK_KERNELS=portable shark version --json: %s", out)
 	}
 }
+
+// Every command's --json names the kernel set its figures and files came
+// from, first; a result that names its own is left as it is.
+func TestJSONNamesKernelSet(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) map[string]any {
+		t.Helper()
+		cmd := exec.Command(os.Args[0], append(args, "--json")...)
+		cmd.Env = append(os.Environ(), "SHARK_TEST_MAIN=1", "SHARK_KERNELS=portable")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("shark %v --json: %v\n%s", args, err, out)
+		}
+		var v map[string]any
+		if err := json.Unmarshal(out, &v); err != nil {
+			t.Fatalf("shark %v --json: %v\n%s", args, err, out)
+		}
+		if !strings.HasPrefix(string(out), "{\n  \"kernel_set\": \"portable\",\n") {
+			t.Errorf("shark %v --json does not start with kernel_set portable:\n%s", args, out)
+		}
+		return v
+	}
+	run("example", "-o", dir)
+	q := dir + "/q.shark"
+	run("quantize", dir+"/model.npz", "--counts", dir+"/counts.npz", "--budget", "30%", "-o", q)
+	run("inspect", q)
+	run("verify", q)
+	run("export", q, "--to", "npz", "-o", dir+"/out.npz")
+	if v := run("version"); v["kernel_sets"] == nil {
+		t.Errorf("shark version --json lost its own fields: %v", v)
+	}
+}
+
+func TestWithKernelSet(t *testing.T) {
+	for in, want := range map[string]string{
+		"{}\n":                            "{}\n",
+		"[\n  1\n]\n":                     "[\n  1\n]\n",
+		"{\n  \"kernel_set\": \"x\"\n}\n": "{\n  \"kernel_set\": \"x\"\n}\n",
+	} {
+		if got := string(withKernelSet([]byte(in))); got != want {
+			t.Errorf("withKernelSet(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
