@@ -3,6 +3,7 @@ package ui
 import (
 	"image/color"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -36,7 +37,7 @@ func legendOf(o fyne.CanvasObject) (names []string, colours map[string]color.Col
 	return names, colours
 }
 
-// A compressed table's details name the colour of each tier its bar
+// A compressed table's details say its error, and name the colour of each tier its bar
 // draws, with a swatch of that colour (the legend said "fp32 · fp16 ·
 // int8 · int4, dark to light" of blue, blue, orange and yellow).
 func TestLegendNamesTheBarsColours(t *testing.T) {
@@ -72,6 +73,11 @@ func TestLegendNamesTheBarsColours(t *testing.T) {
 				names, colours = legendOf(u.details.Objects[i+1])
 			}
 		}
+	}
+	// Its error against its source, as the .shark header records it and
+	// the page shows it.
+	if got := strings.Join(detailsOf(u), "\n"); !regexp.MustCompile(`Error against its source: RMSE [0-9.e+-]+, max abs [0-9.e+-]+`).MatchString(got) {
+		t.Errorf("the compressed table's details say %q", got)
 	}
 	if len(bar) < 2 {
 		t.Fatalf("the tier bar draws %d tiers", len(bar))

@@ -9,15 +9,19 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// nameTail is the part of a tensor name that tells it from its siblings:
-// the last two dotted parts (TorchRec's "t_cat_0.weight" of
+// nameTail is the part of a tensor or node name that tells it from its
+// siblings: the last two parts of a name of three or more, split at dots
+// or slashes (TorchRec's "t_cat_0.weight" of
 // "model.sparse_arch.embedding_bag_collection.embedding_bags.t_cat_0.weight",
-// a state_dict's "emb_user.weight"), or, for a long name without dots,
-// its last 12 characters.
+// an ONNX node's "t_cat_0/Gather" of "/model/sparse_arch/.../t_cat_0/Gather"),
+// the last of two ("weight" of "emb_user.weight", whose head then shows as
+// far as it fits), or, for a long name of one part, its last 12 characters.
 func nameTail(name string) string {
-	parts := strings.Split(name, ".")
-	if k := min(2, len(parts)-1); k > 0 {
-		return strings.Join(parts[len(parts)-k:], ".")
+	if i := strings.LastIndexAny(name, "./"); i >= 0 {
+		if j := strings.LastIndexAny(name[:i], "./"); j >= 0 {
+			return name[j+1:]
+		}
+		return name[i+1:]
 	}
 	if utf8.RuneCountInString(name) > 24 {
 		r := []rune(name)
@@ -26,9 +30,21 @@ func nameTail(name string) string {
 	return name
 }
 
+// maxTailWidth bounds the width a name's tail asks for (tailWidth): a
+// longer tail, one long module name, gives up its own start instead of
+// widening the list or the plan past a 1024 px window.
+const maxTailWidth = 140
+
+// tailWidth is the least width name is given: an ellipsis and its tail,
+// at most maxTailWidth.
+func tailWidth(name string) float32 {
+	return min(textWidth("…"+nameTail(name), false), maxTailWidth)
+}
+
 // elideMiddle fits name into width pixels of text by cutting the middle:
 // as much of its head as fits, an ellipsis, and its tail (nameTail) whole,
-// so that names sharing a long prefix stay apart. A name that fits is kept.
+// so that names sharing a long prefix stay apart. A name that fits is kept;
+// where even the tail does not fit, its end does (endOf).
 func elideMiddle(name string, width float32) string {
 	if textWidth(name, false) <= width {
 		return name
@@ -39,7 +55,7 @@ func elideMiddle(name string, width float32) string {
 		return name // all of it tells it apart: the label's own ellipsis ends it
 	}
 	if textWidth("…"+tail, false) > width {
-		return "…" + tail // the tail is never cut: the label's own ellipsis then ends it
+		return endOf(name, width)
 	}
 	lo, hi := 0, len(head) // the longest head prefix that fits
 	for lo < hi {
@@ -51,6 +67,22 @@ func elideMiddle(name string, width float32) string {
 		}
 	}
 	return string(head[:lo]) + "…" + tail
+}
+
+// endOf is an ellipsis and the longest end of name that fits in width
+// ("…e_ranking_tower.weight"): a name ends in what tells it apart.
+func endOf(name string, width float32) string {
+	r := []rune(name)
+	lo, hi := 1, len(r)-1 // the earliest start whose end fits; the last rune always shows
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if textWidth("…"+string(r[mid:]), false) <= width {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return "…" + string(r[lo:])
 }
 
 // planColumns lays the plan's grid out, n cells a row: every column as
@@ -75,12 +107,12 @@ func (l *planColumns) measure(objs []fyne.CanvasObject) (cols, rows []float32) {
 	return cols, rows
 }
 
-// minName is the width of the widest name's tail after an ellipsis: the
-// least the names can show.
+// minName is the width of the widest name's tail after an ellipsis (at
+// most maxTailWidth): the least the names can show.
 func (l *planColumns) minName() float32 {
 	var w float32
 	for _, n := range l.names {
-		w = max(w, textWidth("…"+nameTail(n), false))
+		w = max(w, tailWidth(n))
 	}
 	return w + 2*theme.InnerPadding()
 }

@@ -53,6 +53,7 @@ type UI struct {
 	tensors  *widget.Table
 	rows     [][5]string
 	details  *fyne.Container
+	meta     *widget.Accordion // the file's metadata, as the page lists it
 	budget   *widget.Slider
 	budgetL  *widget.Label
 	minL     *widget.Label // the smallest budget the tables can take
@@ -153,7 +154,9 @@ func New(a fyne.App) *UI {
 		u.budgetL, u.budget, u.minL, u.note, u.noInt4, u.planBox,
 		container.NewHBox(u.compress, u.cancelB, u.save, u.export),
 		u.progress, u.busy, u.status, widget.NewSeparator(), u.pipeBox)
-	u.right = container.NewVBox(u.details, widget.NewSeparator(), u.controls)
+	u.meta = widget.NewAccordion()
+	u.meta.Hide()
+	u.right = container.NewVBox(u.meta, u.details, widget.NewSeparator(), u.controls)
 	right := container.NewVScroll(u.right)
 	split := container.NewHSplit(container.NewBorder(u.title, nil, nil, nil, u.tensors), right)
 	split.Offset = 0.5
@@ -216,7 +219,7 @@ func (u *UI) Open(path string) {
 	u.title.SetText(fmt.Sprintf("%s — %s", sum.Name, strings.ReplaceAll(sum.Facts, " · ", ", ")))
 	u.rows = u.rows[:0]
 	for _, t := range sum.Tensors {
-		role := t.Role
+		role := listRole(in, t)
 		if t.Tiers != nil {
 			role += " " + compress.TierText(t.Tiers)
 		}
@@ -224,8 +227,8 @@ func (u *UI) Open(path string) {
 	}
 	u.fitColumns()
 	u.tensors.Refresh()
-	u.details.Objects = []fyne.CanvasObject{widget.NewLabel("Select an embedding table to see its row norms and tiers.")}
-	u.details.Refresh()
+	u.showMeta(sum.Meta)
+	u.setDetails([]fyne.CanvasObject{widget.NewLabel("Select an embedding table to see its row norms and tiers.")})
 	u.save.Disable()
 	u.export.Disable()
 	u.compress.Disable()
@@ -791,23 +794,24 @@ func (u *UI) openDialog(open func(path string)) {
 	d.Show()
 }
 
-// showTable says why a tensor is a table or not (the summary's words, as
-// every face shows them), and draws a table's row-norm histogram and, when
-// compressed, its tiers.
+// showTable says what a tensor is and why (the summary's words, as every
+// face shows them: the Gather nodes reading a table, the tensor a tied one
+// shares its storage with, an optimizer's state), and draws a table's
+// row-norm histogram and, when compressed, its tiers and error.
 func (u *UI) showTable(name string) {
 	if u.in == nil {
 		return
 	}
-	objs := []fyne.CanvasObject{bold(name)}
+	// The whole name, broken over lines: the list cuts its middle.
+	objs := []fyne.CanvasObject{wrapped(name, fyne.TextStyle{Bold: true})}
 	for _, ts := range u.summary.Tensors {
-		if ts.Name == name && ts.Why != "" {
-			objs = append(objs, widget.NewLabel(ts.Why))
+		if ts.Name == name {
+			objs = append(objs, u.tensorFacts(ts)...)
 		}
 	}
 	t, err := u.in.File.Tensor(name)
 	if err != nil || (!t.IsTable(1) && t.Tiers == nil) {
-		u.details.Objects = objs
-		u.details.Refresh()
+		u.setDetails(objs)
 		return
 	}
 	if t.Tiers != nil {
@@ -816,8 +820,15 @@ func (u *UI) showTable(name string) {
 	if h, err := compress.Norms(u.in.File, name, 40); err == nil {
 		objs = append(objs, widget.NewLabel(fmt.Sprintf("Row L2 norms (%d rows): %.3g to %.3g", h.Sample, h.Min, h.Max)), Histogram(h.Counts))
 	}
+	u.setDetails(objs)
+}
+
+// setDetails shows objs in the details pane and lays the right side out
+// again, so that what is under it moves down rather than under it.
+func (u *UI) setDetails(objs []fyne.CanvasObject) {
 	u.details.Objects = objs
 	u.details.Refresh()
+	u.relayout()
 }
 
 // TierBar draws rows per tier as one stacked bar.
