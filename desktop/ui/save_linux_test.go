@@ -3,6 +3,7 @@ package ui
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -40,6 +41,9 @@ func TestExportFailingMidwayLeavesFiles(t *testing.T) {
 	fynetest.Tap(button(t, top(t, u), "Choose file…"))
 	chooseInDialog(t, u, "old.npz", "Yes")
 	expectError(t, u, "an export failing mid-way", "file too large")
+	if s := u.status.Text; !strings.HasPrefix(s, "Exporting to old.npz failed: ") || !strings.Contains(s, "file too large") {
+		t.Errorf("after a failed export the status says %q", s) // it said "Exporting to old.npz…"
+	}
 	sameFiles(t, "an export failing mid-way", dir, before)
 }
 
