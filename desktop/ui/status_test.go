@@ -70,7 +70,8 @@ func TestCancelSaysWhat(t *testing.T) {
 }
 
 // A job replaced by a newer one (a budget moved while compressing) ends
-// after it without touching the newer one's status, bar or buttons.
+// after it, reporting progress on its way, without touching the newer
+// one's status, bar or buttons.
 func TestReplacedJobLeavesStatus(t *testing.T) {
 	a := fynetest.NewApp()
 	defer a.Quit()
@@ -81,8 +82,9 @@ func TestReplacedJobLeavesStatus(t *testing.T) {
 	settle(t, u)
 	release := make(chan struct{})
 	var oldEnd error
-	u.work("Compressing…", func(ctx context.Context, _ func(string, int64, int64)) error {
-		<-release // a write that notices its cancel only later
+	u.work("Compressing…", func(ctx context.Context, progress func(string, int64, int64)) error {
+		<-release // a write that notices its cancel only later, reporting on
+		progress("write", 5, 10)
 		return ctx.Err()
 	}, func(err error) { oldEnd = err })
 	u.budget.SetValue(40)

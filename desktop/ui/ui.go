@@ -286,6 +286,9 @@ func (u *UI) work(label string, fn func(ctx context.Context, progress func(stage
 		defer u.jobs.Add(-1)
 		err := fn(ctx, func(stage string, d, t int64) {
 			fyne.Do(func() {
+				if !u.latest(job) {
+					return // a replaced job writing on until it sees its cancel
+				}
 				if t > 0 {
 					u.progress.SetValue(float64(d) / float64(t))
 				}
