@@ -60,7 +60,7 @@ func (s *solver) histogram(w window) (*hist, error) {
 					a.below[0][to]++
 				case b < w.hi:
 					k := (b - w.lo) >> shift
-					a.bytes[k] += rb[to] - rb[from]
+					a.bytes[k] += rb[to&(slots-1)] - rb[from&(slots-1)]
 					a.moves[k]++
 				}
 				from = to

@@ -32,10 +32,15 @@ func (d *Decision) TierFunc(dim int) TierFunc {
 // bytes, the allowed tiers (as bits, 1<<t), and for each tier the allowed
 // tiers whose rows are smaller, the ones it can move to.
 type costs struct {
-	rb      [NumTiers]int64
+	rb      [slots]int64
 	allowed uint8
-	smaller [NumTiers]uint8
+	smaller [slots]uint8
 }
+
+// slots is the length of the walk's arrays indexed by tier: a power of two
+// above every tier, so that an index masked by slots-1 needs no bounds
+// check in the walk's loops.
+const slots = 8
 
 func (d *Decision) costs(dim int) costs {
 	var c costs
@@ -91,19 +96,19 @@ type path struct {
 // last move's. Every pass of the solver and every row the encoder writes
 // takes this walk, so the allowed tiers are walked as bits, without calls.
 func (d *Decision) path(c *costs, s *RowStat, p *path) {
-	var w [NumTiers]float64
+	var w [slots]float64
 	open := weights(c.allowed, s, &w)
 	cur := start(c, &w)
 	p.first, p.n = cur, 0
 	at := 0.0
 	for {
 		next, best := cur, math.Inf(1)
-		wc, rc := w[cur], c.rb[cur]
-		for m := c.smaller[cur] & open; m != 0; m &= m - 1 {
-			t := Tier(bits.TrailingZeros8(m))
+		wc, rc := w[cur&(slots-1)], c.rb[cur&(slots-1)]
+		for m := c.smaller[cur&(slots-1)] & open; m != 0; m &= m - 1 {
+			t := bits.TrailingZeros8(m) & (slots - 1)
 			l := (w[t] - wc) / float64(rc-c.rb[t])
-			if l < best || (l == best && c.rb[t] < c.rb[next]) {
-				next, best = t, l
+			if l < best || (l == best && c.rb[t] < c.rb[next&(slots-1)]) {
+				next, best = Tier(t), l
 			}
 		}
 		if next == cur {
@@ -120,7 +125,7 @@ func (d *Decision) path(c *costs, s *RowStat, p *path) {
 // the others): +Inf for an error that is (whatever the priority), and 0
 // for a row of priority 0. It returns the tiers a row may move to: the
 // allowed ones whose weight is not +Inf.
-func weights(allowed uint8, s *RowStat, w *[NumTiers]float64) (open uint8) {
+func weights(allowed uint8, s *RowStat, w *[slots]float64) (open uint8) {
 	p := float64(s.P)
 	for t := range NumTiers {
 		w[t] = math.Inf(1)
@@ -145,16 +150,16 @@ func weights(allowed uint8, s *RowStat, w *[NumTiers]float64) (open uint8) {
 
 // start is the row's tier at lambda = 0: the least weighted error, ties to
 // the smaller row, then to the lower tier.
-func start(c *costs, w *[NumTiers]float64) Tier {
+func start(c *costs, w *[slots]float64) Tier {
 	m := c.allowed
-	best := Tier(bits.TrailingZeros8(m))
+	best := bits.TrailingZeros8(m) & (slots - 1)
 	for m &= m - 1; m != 0; m &= m - 1 {
-		t := Tier(bits.TrailingZeros8(m))
+		t := bits.TrailingZeros8(m) & (slots - 1)
 		if w[t] < w[best] || (w[t] == w[best] && c.rb[t] < c.rb[best]) {
 			best = t
 		}
 	}
-	return best
+	return Tier(best)
 }
 
 // SolveStream chooses a tier for every row of every table so that the
