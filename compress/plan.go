@@ -36,6 +36,10 @@ type Env struct {
 	// (the page's other Web Workers, each with the same file open), while
 	// this one measures the first range: see Helper.
 	Helpers []Helper
+	// Encoders, if set, encode row ranges of the larger tables elsewhere
+	// as they are written (the page's other Web Workers), while this one
+	// encodes the first range: see Encoder.
+	Encoders []Encoder
 }
 
 // DefaultSpillRows is the SpillRows of a face with a disk.

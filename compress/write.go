@@ -80,7 +80,13 @@ func (p *Plan) Write(w io.Writer) error {
 		stats := &sharkfile.Stats{RMSE: s.RMSE, MaxAbsErr: s.MaxAbsErr, WeightedErr: s.WeightedErr, BytesBefore: s.BytesBefore}
 		info := sharkfile.TableInfo{SourceDType: t.DType, Stats: stats}
 		base := done
-		if err := sw.WriteTableFrom(name, src, tp, info, func(n int) { p.env.progress("write", base+int64(n), total) }); err != nil {
+		progress := func(n int) { p.env.progress("write", base+int64(n), total) }
+		if p.inParts(tp) {
+			err = p.writeParts(sw, name, tp, info, progress)
+		} else {
+			err = sw.WriteTableFrom(name, src, tp, info, progress)
+		}
+		if err != nil {
 			return err
 		}
 		if !p.errorsMeasured {
