@@ -32,6 +32,9 @@ var state struct {
 	// helped counts the row ranges the pool measured for the plan: the
 	// plan says on how many workers it was measured.
 	helped int
+	// encoded counts the row ranges the pool encoded for the file being
+	// written: the result says on how many workers it was written.
+	encoded int
 	// pace is a test hook (sharkAPI.pace): each progress report of a job
 	// waits this long, so that a browser test can act while a small
 	// table's job runs, as a user does during a large one's.
@@ -48,6 +51,7 @@ func main() {
 	api.Set("export", promised(export))
 	api.Set("pool", js.FuncOf(setPool))
 	api.Set("measureRange", promisedValue(measureRange))
+	api.Set("encodeRange", promisedValue(encodeRange))
 	api.Set("pace", js.FuncOf(func(_ js.Value, a []js.Value) any {
 		state.pace = time.Duration(arg(a, 0).Float() * float64(time.Millisecond))
 		return nil
@@ -214,6 +218,7 @@ func settings(ctx context.Context, raw js.Value, progress js.Value) (compress.Se
 	}
 	if raw.Type() == js.TypeString {
 		env.Helpers = state.pool.helpers(raw.String())
+		env.Encoders = state.pool.encoders()
 	}
 	env.Progress = report(progress)
 	return s, env, nil
@@ -337,13 +342,14 @@ func compressFile(args []js.Value) (any, error) {
 		return nil, fmt.Errorf("compress needs an onChunk function")
 	}
 	w := &chunkWriter{buf: make([]byte, 0, 4<<20), onChunk: onChunk}
+	state.encoded = 0
 	if err := state.plan.Write(w); err != nil {
 		return nil, cancelled(ctx, err)
 	}
 	w.flush()
 	r := state.plan.Result()
 	r.OutputBytes = w.n
-	return map[string]any{"result": r, "seconds": time.Since(t0).Seconds(),
+	return map[string]any{"result": r, "seconds": time.Since(t0).Seconds(), "write_workers": 1 + min(state.encoded, state.pool.size),
 		"input_size": compress.Size(r.InputBytes), "output_size": compress.Size(r.OutputBytes)}, nil
 }
 

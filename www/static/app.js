@@ -409,7 +409,7 @@ async function compress() {
     a.href = URL.createObjectURL(blob);
     a.download = name;
     a.textContent = `Download ${name} (${result.output_size})`;
-    $('result-text').textContent = `Done: ${result.input_size} → ${result.output_size}, ${spent((performance.now() - t0) / 1000, measured ? 'writing' : 'measuring and writing')}.`;
+    $('result-text').textContent = `Done: ${result.input_size} → ${result.output_size}, ${spent((performance.now() - t0) / 1000, measured ? 'writing' : 'measuring and writing')}${result.write_workers > 1 ? `, written on ${result.write_workers} Web Workers` : ''}.`;
     $('result').hidden = false;
     $('plan-rows').dataset.measured = '1';
     a.click();

@@ -8,7 +8,8 @@
 // same script, named "helper") for each other core the browser reports,
 // opens every file it opens on them too, and gives them to the wasm core
 // as a pool: a plan measures the rows of a large table in even ranges, the
-// first here and the others on the helpers, at the same time.
+// first here and the others on the helpers, at the same time, and writing
+// encodes them so, the primary joining the helpers' parts in row order.
 importScripts('wasm_exec.js');
 
 const isHelper = self.name === 'helper';
@@ -68,7 +69,8 @@ function ask(h, op, args, progress) {
 if (helpers.length > 0) {
   ready.then(() => sharkAPI.pool(helpers.length,
     (i, settings, table, lo, hi, onProgress) => ask(helpers[i], 'measureRange', [settings, table, lo, hi], onProgress),
-    (i) => helpers[i].worker.postMessage({ op: 'cancel' })));
+    (i) => helpers[i].worker.postMessage({ op: 'cancel' }),
+    (i, table, lo, hi, tiers, onProgress) => ask(helpers[i], 'encodeRange', [table, lo, tiers], onProgress)));
 }
 
 // share opens on every helper what the primary opens (in the order the
@@ -100,6 +102,11 @@ async function run({ id, op, args }) {
         self.postMessage({ id, ok: true, result: u8 }, [u8.buffer]);
         return;
       }
+      case 'encodeRange': { // a table's rows lo.. in the tiers given: four arrays (one a tier) of Uint8Array
+        const parts = await sharkAPI.encodeRange(args[0], args[1], args[2], (done) => progress('write', done, 0));
+        self.postMessage({ id, ok: true, result: parts }, parts.flat().map((u8) => u8.buffer));
+        return;
+      }
       case 'memory': out = 'null'; break;
       default: throw new Error('unknown operation ' + op);
     }
@@ -122,7 +129,7 @@ self.onmessage = (e) => {
   }
   const asked = cancels;
   queue = queue.then(() => {
-    if (isHelper && e.data.op === 'measureRange' && asked !== cancels) {
+    if (isHelper && (e.data.op === 'measureRange' || e.data.op === 'encodeRange') && asked !== cancels) {
       self.postMessage({ id: e.data.id, ok: false, error: 'cancelled' });
       return;
     }

@@ -1,0 +1,140 @@
+package browsertest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"shark/formats"
+	"shark/formats/npy"
+	"shark/www"
+)
+
+// page starts Chromium on the page and returns its context and the
+// folder its downloads go to.
+func page(t *testing.T) (context.Context, string) {
+	t.Helper()
+	exe := chromium(t)
+	buildWasm(t)
+	srv := newServer(t)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("no-first-run", true))
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv)); err != nil {
+		t.Fatal(err)
+	}
+	return ctx, downloadsTo(t, ctx)
+}
+
+func newServer(t *testing.T) string {
+	srv := httptest.NewServer(www.Handler(os.DirFS("../static")))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// gaussianNPY writes a rows x dim float32 .npy of Gaussian values.
+func gaussianNPY(t *testing.T, path string, rows, dim int) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	g := &gaussian{r: rand.New(rand.NewPCG(uint64(rows), 7)), left: rows * dim}
+	if err := npy.Write(f, formats.F32, []int64{int64(rows), int64(dim)}, g); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// downloaded waits until path holds a whole download (its size steady)
+// and returns when it first appeared.
+func downloaded(t *testing.T, path string, d time.Duration) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	var seen time.Time
+	last := int64(-1)
+	for ; time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		st, err := os.Stat(path)
+		if err != nil || st.Size() == 0 {
+			continue
+		}
+		if seen.IsZero() {
+			seen = time.Now()
+		}
+		if st.Size() == last {
+			return seen
+		}
+		last = st.Size()
+	}
+	t.Fatalf("no whole download at %s in %v", path, d)
+	return seen
+}
+
+// TestPageSpeed times a drop of a large float32 .npy to its download at
+// 30% (open, measure, write, download), as a user sees it. A benchmark, not
+// a check: it runs when SHARK_PAGE_SPEED names the table's MiB (256, 1024).
+func TestPageSpeed(t *testing.T) {
+	mibs, _ := strconv.Atoi(os.Getenv("SHARK_PAGE_SPEED"))
+	if mibs <= 0 {
+		t.Skip("SHARK_PAGE_SPEED=<MiB> times the page on a table that large")
+	}
+	ctx, downloads := page(t)
+	const dim = 64
+	rows := mibs << 20 / (4 * dim)
+	path := filepath.Join(t.TempDir(), "speed.npy")
+	gaussianNPY(t, path, rows, dim)
+	cores := eval[int](t, ctx, `navigator.hardwareConcurrency || 1`)
+	t0 := time.Now()
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID("file"), []string{path})); err != nil {
+		t.Fatal(err)
+	}
+	// Up to 256 MiB the page measures on drop; above, the user asks.
+	waitJS(t, ctx, `document.getElementById('file-title').textContent === 'speed.npy' && (document.getElementById('plan-rows').dataset.measured === '1' || document.querySelector('#plan-rows button') !== null)`, 10*time.Minute)
+	if eval[bool](t, ctx, `document.querySelector('#plan-rows button') !== null`) {
+		click(t, ctx, "#plan-rows button")
+	}
+	click(t, ctx, "#go")
+	got := downloaded(t, filepath.Join(downloads, "speed.shark"), 20*time.Minute)
+	said := eval[string](t, ctx, `document.getElementById('result-text').textContent`)
+	t.Logf("%d MiB float32 (%d x %d) at 30%%, drop to download: %.1f s (%d cores); the page says %q",
+		mibs, rows, dim, got.Sub(t0).Seconds(), cores, said)
+	fmt.Fprintf(os.Stderr, "page-speed %d MiB: %.2f s\n", mibs, got.Sub(t0).Seconds())
+}
+
+// A table large enough to be shared (65,536 rows or more) is written on
+// every Worker, each encoding a range of its rows, the primary joining
+// them: the download is the CLI's file, byte for byte.
+func TestBrowserWritesOnEveryWorker(t *testing.T) {
+	ctx, downloads := page(t)
+	cores := eval[int](t, ctx, `Math.min(8, navigator.hardwareConcurrency || 1)`)
+	if cores < 2 {
+		t.Skipf("the browser reports %d core: the page has no other Worker", cores)
+	}
+	data := tableNPZ(t, 70001, 24, "emb", "small")
+	eval[bool](t, ctx, fmt.Sprintf(`(shark.created = %d, true)`, created))
+	dropMeasured(t, ctx, "wide.npz", data)
+	click(t, ctx, "#go")
+	waitJS(t, ctx, `!document.getElementById('result').hidden`, 2*time.Minute)
+	said := eval[string](t, ctx, `document.getElementById('result-text').textContent`)
+	if want := fmt.Sprintf("written on %d Web Workers", cores); !strings.Contains(said, want) {
+		t.Fatalf("the page says %q, not %q", said, want)
+	}
+	got := download(t, filepath.Join(downloads, "wide.shark"))
+	if want := reference(t, "wide.npz", data, 0.3); !bytes.Equal(got, want) {
+		t.Fatalf("the page wrote %d bytes that differ from the CLI's %d", len(got), len(want))
+	}
+}
