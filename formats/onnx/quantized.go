@@ -197,12 +197,15 @@ func (m *model) replaceParts(f *formats.File, q *quantized) {
 
 // lookupReader streams a lookup's rows decoded, as float32.
 type lookupReader struct {
-	q   *quantized
-	row int64
-	out []byte
-	buf []byte
-	dst []float32
+	q     *quantized
+	row   int64
+	index []byte // the index's next rows, read ahead
+	out   []byte
+	buf   []byte
+	dst   []float32
 }
+
+const indexChunk = 4096
 
 func (lr *lookupReader) Read(p []byte) (int, error) {
 	for len(lr.out) == 0 {
@@ -221,11 +224,14 @@ func (lr *lookupReader) Read(p []byte) (int, error) {
 // next decodes the next row into out.
 func (lr *lookupReader) next() error {
 	q, dim := lr.q, lr.q.spec.dim
-	var ib [4]byte
-	if err := readPart(q.index, ib[:], 4*lr.row); err != nil {
-		return err
+	if len(lr.index) == 0 { // the index a few thousand rows at a time
+		lr.index = make([]byte, 4*min(indexChunk, q.spec.rows-lr.row))
+		if err := readPart(q.index, lr.index, 4*lr.row); err != nil {
+			return err
+		}
 	}
-	g := int64(int32(binary.LittleEndian.Uint32(ib[:])))
+	g := int64(int32(binary.LittleEndian.Uint32(lr.index)))
+	lr.index = lr.index[4:]
 	tier := -1
 	for t := range 4 {
 		if g >= q.start[t] && g < q.start[t]+q.spec.counts[t] {
