@@ -375,6 +375,9 @@ func (p *Plan) assign() error {
 	}
 	p.assigned = false
 	fns, err := core.Assign(in, rule, sharkfile.Storage)
+	if ue := (*core.UnheldError)(nil); errors.As(err, &ue) {
+		return fmt.Errorf("table %q: %w", p.Tables[ue.Table].Name, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -573,6 +576,8 @@ type Result struct {
 	OutputBytes int64 `json:"output_bytes"`
 	BudgetBytes int64 `json:"budget_bytes,omitempty"`
 	FP32Bytes   int64 `json:"fp32_bytes"`
+	// AllowedTiers names the tiers the settings let rows take.
+	AllowedTiers []string `json:"allowed_tiers"`
 	// SourceBytes is the tables' size in their own dtypes (half FP32Bytes
 	// for float16 and bfloat16 tables): a budget share stays one of
 	// FP32Bytes, for every face and every source alike.
@@ -606,7 +611,8 @@ type TableResult struct {
 
 // Result summarises the plan; OutputBytes is set once it is written.
 func (p *Plan) Result() Result {
-	r := Result{InputBytes: p.In.File.Size, BudgetBytes: p.Budget, FP32Bytes: p.FP32Bytes(), KeptDense: p.Dense}
+	r := Result{InputBytes: p.In.File.Size, BudgetBytes: p.Budget, FP32Bytes: p.FP32Bytes(), KeptDense: p.Dense,
+		AllowedTiers: core.AllowedNames(p.rule().Allowed)}
 	for _, t := range p.Tables {
 		r.SourceBytes += int64(t.Rows.Rows()) * int64(t.Rows.Dim()) * int64(t.Source.DType.Size())
 		s := t.Summary

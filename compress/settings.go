@@ -3,6 +3,7 @@ package compress
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"shark/core"
 )
@@ -31,6 +32,11 @@ type Settings struct {
 	BudgetBytes int64   `json:"budget_bytes,omitempty"`
 	// NoInt4 keeps the budget to the paper's fp32, fp16 and int8.
 	NoInt4 bool `json:"no_int4,omitempty"`
+	// Tiers names the tiers the budget's solver and the fractions may use
+	// (core.ParseTiers: "fp32,fp16,int8"); empty: every tier. NoInt4
+	// drops int4 from them. fp32 may be left out only if the others hold
+	// every row (core.UnheldError).
+	Tiers string `json:"tiers,omitempty"`
 	// Fractions of rows per tier (fp32, fp16, int8, int4), highest priority
 	// first, summing to 1.
 	Fractions [core.NumTiers]float64 `json:"fractions"`
@@ -73,14 +79,24 @@ func (s Settings) Validate() error {
 	if s.MinRows < 0 {
 		return fmt.Errorf("%w: the size rule's rows must be at least 0, got %d", core.ErrInvalid, s.MinRows)
 	}
+	allowed, err := s.Allowed()
+	if err != nil {
+		return err
+	}
 	switch s.Assign {
 	case "budget":
 		if s.BudgetBytes < 0 || (s.BudgetBytes == 0 && !(s.Budget > 0 && s.Budget <= 10)) {
 			return fmt.Errorf("%w: budget must be a share above 0%% (up to 1000%%) or a positive size, got %v", core.ErrInvalid, s.Budget)
 		}
 	case "fractions":
-		return core.CheckFractions(s.Fractions)
+		if err := core.CheckFractions(s.Fractions); err != nil {
+			return err
+		}
+		return fractionsAllowed(s.Fractions, allowed)
 	case "thresholds":
+		if allowed != allTiers {
+			return fmt.Errorf("%w: thresholds give rows every tier; only a budget or fractions can be kept to %s", ErrTiers, strings.Join(core.AllowedNames(allowed), ", "))
+		}
 		_, err := core.AssignThresholds(nil, s.Thresholds) // NaN fails its ordering
 		return err
 	default:
@@ -105,7 +121,8 @@ func (s Settings) tables() (*regexp.Regexp, error) {
 // settings to core's rule, for the tables' faces, the model wing
 // (CompressModel) and the distributed quantize alike.
 func (s Settings) Rule(fp32 int64) core.Rule {
-	r := core.Rule{Fractions: s.Fractions, Thresholds: s.Thresholds, Allowed: [core.NumTiers]bool{true, true, true, !s.NoInt4}}
+	allowed, _ := s.Allowed() // Validate reports a bad list
+	r := core.Rule{Fractions: s.Fractions, Thresholds: s.Thresholds, Allowed: allowed}
 	switch s.Assign {
 	case "fractions":
 		r.By = core.ByFractions
@@ -118,4 +135,43 @@ func (s Settings) Rule(fp32 int64) core.Rule {
 		}
 	}
 	return r
+}
+
+// ErrTiers: the tiers allowed cannot do what the other settings ask.
+var ErrTiers = fmt.Errorf("%w: tiers not allowed", core.ErrInvalid)
+
+var allTiers = func() (a [core.NumTiers]bool) {
+	for t := range a {
+		a[t] = true
+	}
+	return a
+}()
+
+// Allowed is the tiers the settings let rows take: Tiers (every tier when
+// empty), less int4 with NoInt4. An error names the valid tier names.
+func (s Settings) Allowed() ([core.NumTiers]bool, error) {
+	allowed := allTiers
+	if s.Tiers != "" {
+		var err error
+		if allowed, err = core.ParseTiers(s.Tiers); err != nil {
+			return allowed, fmt.Errorf("%w: %w", core.ErrInvalid, err)
+		}
+	}
+	if s.NoInt4 {
+		allowed[core.INT4] = false
+	}
+	if allowed == ([core.NumTiers]bool{}) {
+		return allowed, fmt.Errorf("%w: no tier left (--tiers %s with --no-int4)", ErrTiers, s.Tiers)
+	}
+	return allowed, nil
+}
+
+// fractionsAllowed refuses a share of rows in a tier not allowed.
+func fractionsAllowed(f [core.NumTiers]float64, allowed [core.NumTiers]bool) error {
+	for t, share := range f {
+		if share > 0 && !allowed[t] {
+			return fmt.Errorf("%w: a share %g of rows in %s, which is not among the tiers allowed (%s)", ErrTiers, share, core.Tier(t), strings.Join(core.AllowedNames(allowed), ", "))
+		}
+	}
+	return nil
 }

@@ -51,6 +51,19 @@ type StatTable struct {
 // a row holding a NaN or an infinity stays at fp32 whatever the rule says,
 // and so does a row the chosen tier cannot hold (lossless).
 func Assign(tables []StatTable, rule Rule, st Storage) ([]TierFunc, error) {
+	// A zero Allowed names no choice (fractions and thresholds need none);
+	// one leaving fp32 out is honoured only if every row fits elsewhere.
+	if rule.Allowed != ([NumTiers]bool{}) {
+		use, every := rule.Allowed, rule.By == ByFractions
+		if every {
+			for t, f := range rule.Fractions {
+				use[t] = f > 0
+			}
+		}
+		if err := checkHeld(tables, rule.Allowed, use, every); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]TierFunc, len(tables))
 	switch rule.By {
 	case ByBudget:

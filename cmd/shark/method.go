@@ -15,6 +15,7 @@ import (
 	"shark/ctr/importance"
 	"shark/ctr/modelfile"
 	"shark/internal/provenance"
+	"shark/internal/quantizeflags"
 )
 
 const heldOutHelp = `Scores come from rows the model was not trained on, told by their content
@@ -252,6 +253,7 @@ func (c *cli) compressCmd() *cobra.Command {
 	var b budget
 	var wpos, wneg, gamma float64
 	var noInt4 bool
+	var tiers string
 	b.Set("40%")
 	cmd := &cobra.Command{
 		Use:   "compress MODEL DATA -o OUT",
@@ -261,7 +263,7 @@ its fields (with fine-tuning), then F-Quantization accumulates row priorities
 over the training rows (w_pos for clicks, w_neg otherwise, decayed by gamma per
 epoch) and stores the kept tables within --budget of their fp32 bytes,
 minimising the priority-weighted error (--no-int4: fp32, fp16 and int8 only,
-as in the paper). The AUC is measured before and after,
+as in the paper; --tiers names the tiers allowed). The AUC is measured before and after,
 the compressed tables read with dequantize-on-lookup, exactly as OUT stores
 them.
 
@@ -270,7 +272,7 @@ out and the rest fine-tuned on.
 
 --json prints {auc_before, auc_after, logloss_before, logloss_after,
 auc_after_prune, embedding_bytes_before, embedding_bytes_after, kept_fields,
-dropped_fields, tiers, prune, seconds, rows}.`,
+dropped_fields, tiers, allowed_tiers, prune, seconds, rows}.`,
 		Args: exactArgs(2, "MODEL DATA"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if b.share == 0 {
@@ -280,6 +282,7 @@ dropped_fields, tiers, prune, seconds, rows}.`,
 			s.Keep, s.KeepFraction, s.Rounds, s.FinetuneEpochs, s.Tolerance, s.Scorer = p.keep, p.frac, p.rounds, p.finetune, p.tolerance, p.scorer
 			q := &s.Quantize
 			q.Budget, q.NoInt4, q.WPos, q.WNeg, q.Gamma = b.share, noInt4, wpos, wneg, gamma
+			q.Tiers = tiers
 			if err := s.Validate(); err != nil {
 				return usageError{err}
 			}
@@ -291,6 +294,7 @@ dropped_fields, tiers, prune, seconds, rows}.`,
 	fs := cmd.Flags()
 	fs.Var(&b, "budget", "share of the kept tables' fp32 bytes")
 	fs.BoolVar(&noInt4, "no-int4", false, "fp32, fp16 and int8 only, as in the SHARK paper")
+	quantizeflags.DefineTiers(fs, &tiers)
 	def := core.DefaultPriorityParams()
 	fs.Float64Var(&wpos, "w-pos", def.WPos, "priority weight of an access by a positive sample")
 	fs.Float64Var(&wneg, "w-neg", def.WNeg, "priority weight of an access by a negative sample")

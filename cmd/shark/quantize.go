@@ -43,6 +43,9 @@ Tiers, one of:
                     fixed fractions of rows, highest priority first, summing to 1
   --thresholds T32,T16,T8
                     P >= T32 fp32, >= T16 fp16, >= T8 int8, else int4
+--tiers fp32,fp16,int8 keeps the budget's solver and the fractions to the
+tiers named (--no-int4 is --tiers fp32,fp16,int8); fp32 may be left out
+only if the other tiers hold every row.
 
 A row goes to a lossy tier only if that tier holds it (values, and an int8 or
 int4 row's scale and bias, finite once rounded to binary16: |x| < 65520); otherwise it
@@ -56,7 +59,7 @@ is written dense, exactly as it is, with a warning naming it and its first
 such row (kept_dense); --tables naming it is refused.
 
 --json prints {input_bytes, output_bytes, budget_bytes, fp32_bytes,
-source_bytes (the tables in their own dtype), tables:
+allowed_tiers, source_bytes (the tables in their own dtype), tables:
 [{name, rows, dim, bytes_before, bytes_after, tiers, rmse, max_abs_err,
 priority, unfit_rows, zeroed_rows}], kept_dense: [{name, row, reason}]};
 an error that is not a finite number

@@ -69,7 +69,8 @@ type Result struct {
 	EmbeddingBytesAfter int64                         `json:"embedding_bytes_after"`
 	KeptFields          []string                      `json:"kept_fields"`
 	DroppedFields       []string                      `json:"dropped_fields"`
-	Tiers               []FieldTiers                  `json:"tiers"` // the kept fields' rows per tier, when quantized
+	Tiers               []FieldTiers                  `json:"tiers"`                   // the kept fields' rows per tier, when quantized
+	AllowedTiers        []string                      `json:"allowed_tiers,omitempty"` // the tiers the rule let rows take, when quantized by it
 	Prune               *importance.PruneResult       `json:"prune,omitempty"`
 	Seconds             map[string]float64            `json:"seconds"`
 	Scores              map[string]map[string]float64 `json:"-"`
@@ -241,6 +242,9 @@ func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result
 		}
 		meth := opt.Method(fp32)
 		res.Method = &meth
+		if opt.Uniform < 0 {
+			res.AllowedTiers = core.AllowedNames(opt.Rule(fp32).Allowed)
+		}
 	} else {
 		res.EmbeddingBytesAfter = m.EmbeddingBytes() // plain fp32 arrays, no index
 	}

@@ -24,6 +24,7 @@ type Flags struct {
 	Tables            string
 	MinRows           int64
 	NoInt4            bool
+	Tiers             string // --tiers, as compress.Settings.Tiers
 	WPos, WNeg, Gamma float64
 	budget            budget
 	fractions         [core.NumTiers]optFloat
@@ -74,6 +75,7 @@ func (f *Flags) Define(fs FlagSet) {
 	}
 	def(&f.thresholds, "thresholds", "priority thresholds: P >= T32 fp32, >= T16 fp16, >= T8 int8, else int4")
 	fs.BoolVar(&f.NoInt4, "no-int4", f.NoInt4, "with --budget: fp32, fp16 and int8 only, as in the SHARK paper")
+	DefineTiers(fs, &f.Tiers)
 	fs.Float64Var(&f.WPos, "w-pos", f.WPos, "priority weight of an access by a positive sample")
 	fs.Float64Var(&f.WNeg, "w-neg", f.WNeg, "priority weight of an access by a negative sample")
 	fs.Float64Var(&f.Gamma, "gamma", f.Gamma, "decay per period of --counts, in (0, 1]")
@@ -87,6 +89,7 @@ var ErrModes = errors.New("choose one of --budget, the tier fractions, or --thre
 func (f *Flags) Settings() (compress.Settings, error) {
 	s := compress.DefaultSettings()
 	s.Tables, s.NoInt4, s.MinRows = f.Tables, f.NoInt4, f.MinRows
+	s.Tiers = f.Tiers
 	s.WPos, s.WNeg, s.Gamma = f.WPos, f.WNeg, f.Gamma
 	s.Budget, s.BudgetBytes = f.budget.share, f.budget.bytes
 	modes := 0
@@ -184,4 +187,14 @@ func (t *thresholds) Set(s string) error {
 	}
 	t.set = true
 	return nil
+}
+
+// TiersUsage is --tiers's help.
+const TiersUsage = "the tiers rows may take, comma-separated (fp32,fp16,int8 is the paper's setting); with --budget or the tier fractions; fp32 may be left out only if the others hold every row (default: every tier)"
+
+// DefineTiers defines --tiers on fs into p: the one definition of the
+// flag for every command that takes --no-int4. Names are checked when the
+// settings are (compress.Settings.Allowed), so every face says the same.
+func DefineTiers(fs FlagSet, p *string) {
+	fs.StringVar(p, "tiers", *p, TiersUsage)
 }
