@@ -2,6 +2,7 @@ package compress
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -28,6 +29,13 @@ type ModelSettings struct {
 	// the unpruned model's (0: never).
 	Tolerance float64 `json:"tolerance"`
 	Scorer    string  `json:"scorer"` // taylor, exact or random
+	// MaxAUCDrop > 0 chooses the budget (Quantize's is then unused): the
+	// smallest whose AUC on validation rows of the training data stays
+	// within it of the unpruned model's, by bisection; pruning rolls
+	// back a round past it too. The test rows only report the result.
+	MaxAUCDrop float64 `json:"max_auc_drop,omitempty"`
+	// OnProbe is told each budget the search tries, as it is scored.
+	OnProbe func(pipeline.Probe) `json:"-"`
 	// Quantize is how the kept tables are stored: its budget is a share of
 	// the kept tables' fp32 bytes; its Tables and MinRows are unused (a
 	// model's tables are its fields).
@@ -47,6 +55,12 @@ func (s ModelSettings) Validate() error {
 	if s.Keep < 0 || !(s.KeepFraction >= 0) {
 		return fmt.Errorf("%w: keep a number of fields or a share of them, got %d and %v", core.ErrInvalid, s.Keep, s.KeepFraction)
 	}
+	if !(s.MaxAUCDrop >= 0 && s.MaxAUCDrop < 1) {
+		return fmt.Errorf("%w: the AUC drop allowed must be in [0, 1), got %v", core.ErrInvalid, s.MaxAUCDrop)
+	}
+	if s.MaxAUCDrop > 0 && s.Quantize.Assign != "budget" {
+		return fmt.Errorf("%w: an AUC drop chooses a budget, not %s", core.ErrInvalid, s.Quantize.Assign)
+	}
 	return s.Quantize.Validate()
 }
 
@@ -59,6 +73,7 @@ func (s ModelSettings) options(m *model.Model) pipeline.Options {
 	o.Priority = s.Quantize.Priority()
 	o.PriorityEpochs = m.Cfg.Epochs
 	o.Seed = m.Cfg.Seed
+	o.MaxAUCDrop, o.OnProbe = s.MaxAUCDrop, s.OnProbe
 	return o
 }
 
@@ -86,6 +101,11 @@ func CompressModel(ctx context.Context, in ModelInput, s ModelSettings, w io.Wri
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
+	if s.MaxAUCDrop > 0 {
+		if err := KeepValidation(in.Data, in.Model); err != nil {
+			return nil, err
+		}
+	}
 	opt := s.options(in.Model)
 	opt.Progress = progress
 	opt.Validation = in.Data.Valid
@@ -102,4 +122,32 @@ func CompressModel(ctx context.Context, in ModelInput, s ModelSettings, w io.Wri
 		return nil, err
 	}
 	return res, nil
+}
+
+// ErrValidationRows: the training rows are too few to keep a validation
+// share out of them.
+var ErrValidationRows = errors.New("too few training rows for a validation share")
+
+// KeepValidation gives d validation rows apart from the scored ones when
+// it has none (d.Valid is d.Eval: no test file): the model's split share of
+// its training rows (d.Train), by position with the model's seed, kept out
+// of fine-tuning. So a budget search chooses on training rows, never on
+// the rows that report the result.
+func KeepValidation(d *modelfile.Data, m *model.Model) error {
+	if d.Valid != d.Eval {
+		return nil
+	}
+	split, seed := m.Cfg.Split, m.Cfg.Seed
+	if !(split > 0 && split < 1) {
+		split = model.DefaultConfig().Split
+	}
+	train, valid := d.Train.Split(split, seed)
+	if valid.Rows() < 2 || train.Rows() == 0 {
+		return fmt.Errorf("%w: %d rows, split %g", ErrValidationRows, d.Train.Rows(), split)
+	}
+	all := d.Train.Rows()
+	d.Train, d.Valid = train, valid
+	d.ValidRows = dataset.ValidationRows(d.Rows.File, valid.Rows(), split, seed)
+	d.ValidRows.Text = fmt.Sprintf("validation %s of the %s training rows of %s, split %g seed %d, kept out of fine-tuning", dataset.Count(valid.Rows()), dataset.Count(all), d.Rows.File, split, seed)
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"shark/ctr/dataset"
 	"shark/ctr/importance"
 	"shark/ctr/modelfile"
+	"shark/ctr/pipeline"
 	"shark/internal/provenance"
 	"shark/internal/quantizeflags"
 )
@@ -254,6 +255,7 @@ func (c *cli) compressCmd() *cobra.Command {
 	var wpos, wneg, gamma float64
 	var noInt4 bool
 	var tiers string
+	var maxDrop float64
 	b.Set("40%")
 	cmd := &cobra.Command{
 		Use:   "compress MODEL DATA -o OUT",
@@ -272,17 +274,34 @@ out and the rest fine-tuned on.
 
 --json prints {auc_before, auc_after, logloss_before, logloss_after,
 auc_after_prune, embedding_bytes_before, embedding_bytes_after, kept_fields,
-dropped_fields, tiers, allowed_tiers, prune, seconds, rows}.`,
+dropped_fields, tiers, allowed_tiers, prune, seconds, rows}.
+
+--max-auc-drop 0.001 chooses the budget instead of --budget: the smallest
+whose AUC on a validation share of the training rows (never the scored
+rows: DATA's validation share with --test, else the model's split share of
+the rows it fine-tunes on, kept out of fine-tuning) stays within 0.001 of
+the unpruned model's, found by bisection between the least budget the tiers
+allow and 100%, to within 0.5% of the kept tables' fp32 bytes, the rows'
+measurements made once. Pruning rolls back a round that falls further (the
+fields kept are the fewest within it). Each probe is printed as it is
+scored; the result is then scored on the held-out (or --test) rows.
+--json adds budget_search: {max_auc_drop, validation_auc_before,
+validation_auc_after_prune, min_budget, resolution, budget, budget_bytes,
+met, probes: [{budget, budget_bytes, bytes, auc, drop, within}]}.`,
 		Args: exactArgs(2, "MODEL DATA"),
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if b.share == 0 {
 				return usagef("--budget must be a percentage of the kept tables' fp32 bytes, e.g. 40%%")
+			}
+			if maxDrop != 0 && cmd.Flags().Changed("budget") {
+				return usagef("--budget and --max-auc-drop exclude each other: the search chooses the budget")
 			}
 			s := compress.DefaultModelSettings()
 			s.Keep, s.KeepFraction, s.Rounds, s.FinetuneEpochs, s.Tolerance, s.Scorer = p.keep, p.frac, p.rounds, p.finetune, p.tolerance, p.scorer
 			q := &s.Quantize
 			q.Budget, q.NoInt4, q.WPos, q.WNeg, q.Gamma = b.share, noInt4, wpos, wneg, gamma
 			q.Tiers = tiers
+			s.MaxAUCDrop = maxDrop
 			if err := s.Validate(); err != nil {
 				return usageError{err}
 			}
@@ -295,6 +314,7 @@ dropped_fields, tiers, allowed_tiers, prune, seconds, rows}.`,
 	fs.Var(&b, "budget", "share of the kept tables' fp32 bytes")
 	fs.BoolVar(&noInt4, "no-int4", false, "fp32, fp16 and int8 only, as in the SHARK paper")
 	quantizeflags.DefineTiers(fs, &tiers)
+	fs.Float64Var(&maxDrop, "max-auc-drop", 0, "choose the smallest budget whose validation AUC stays within this of the unpruned model's (e.g. 0.001), by bisection")
 	def := core.DefaultPriorityParams()
 	fs.Float64Var(&wpos, "w-pos", def.WPos, "priority weight of an access by a positive sample")
 	fs.Float64Var(&wneg, "w-neg", def.WNeg, "priority weight of an access by a negative sample")
@@ -317,14 +337,26 @@ func (c *cli) compress(args []string, d *dataFlags, s compress.ModelSettings, ou
 		return err
 	}
 	defer l.Close()
+	if s.MaxAUCDrop > 0 && !c.json {
+		n := 0
+		s.OnProbe = func(p pipeline.Probe) {
+			n++
+			c.prog.clear()
+			fmt.Fprintln(c.stdout, p.Line(n))
+		}
+	}
 	in := compress.ModelInput{Model: l.Model, Encoding: l.Encoding, Data: data, Name: args[0], DataName: args[1]}
 	res, err := compress.CompressModelFile(context.Background(), out, in, s, c.updater(), args[0], args[1], d.test)
 	c.prog.done()
 	if err != nil {
 		return err
 	}
+	budget := fmt.Sprintf("%g%%", 100*s.Quantize.Budget)
+	if res.Search != nil {
+		budget = fmt.Sprintf("%.2f%% (found by the budget search)", 100*res.Search.Budget)
+	}
 	if report != "" {
-		text := res.Report(filepath.Base(args[0]), filepath.Base(args[1]), fmt.Sprintf("%g%%", 100*s.Quantize.Budget), s.KeepFraction) + "\nScores on " + data.Rows.Text + ".\n"
+		text := res.Report(filepath.Base(args[0]), filepath.Base(args[1]), budget, s.KeepFraction) + "\nScores on " + data.Rows.Text + ".\n"
 		if err := writeFile(report, text, args[0], args[1], d.test, out); err != nil {
 			return err
 		}
@@ -336,9 +368,16 @@ func (c *cli) compress(args []string, d *dataFlags, s compress.ModelSettings, ou
 			ValidRows dataset.Rows `json:"validation_rows"`
 		}{res, data.Rows, data.ValidRows})
 	}
+	if res.Search != nil {
+		fmt.Fprintln(c.stdout, res.Search.Verdict())
+	}
 	fmt.Fprintf(c.stdout, "%s, on %s\nsaved %s\n", res.Describe(), data.Rows.Text, quoteName(out))
 	if data.ValidRows.Kind == dataset.RowsValid {
-		fmt.Fprintf(c.stdout, "tables chosen on the %s\n", data.ValidRows.Text)
+		chosen := "tables"
+		if res.Search != nil {
+			chosen = "tables and budget"
+		}
+		fmt.Fprintf(c.stdout, "%s chosen on the %s\n", chosen, data.ValidRows.Text)
 	}
 	return nil
 }

@@ -44,6 +44,16 @@ type Options struct {
 	// of those choices only when they come from other rows.
 	Validation *model.Dataset
 
+	// MaxAUCDrop > 0 chooses the budget: the smallest whose AUC on
+	// Validation (which must be given, apart from the scored rows) stays
+	// within it of the unpruned model's, found by bisection to within
+	// Resolution (0: DefaultResolution) of the kept tables' fp32 bytes;
+	// Rule then gives only the tiers allowed. Pruning rolls back a round
+	// past it too. OnProbe is told each budget tried.
+	MaxAUCDrop float64
+	Resolution float64
+	OnProbe    func(Probe)
+
 	Seed     uint64
 	Progress func(stage string, done, total int64)
 }
@@ -72,6 +82,7 @@ type Result struct {
 	Tiers               []FieldTiers                  `json:"tiers"`                   // the kept fields' rows per tier, when quantized
 	AllowedTiers        []string                      `json:"allowed_tiers,omitempty"` // the tiers the rule let rows take, when quantized by it
 	Prune               *importance.PruneResult       `json:"prune,omitempty"`
+	Search              *Search                       `json:"budget_search,omitempty"` // with Options.MaxAUCDrop
 	Seconds             map[string]float64            `json:"seconds"`
 	Scores              map[string]map[string]float64 `json:"-"`
 	Method              *sharkfile.Method             `json:"-"` // how the tables were quantized, for the model file
@@ -114,6 +125,12 @@ func Quantize(m *model.Model, train *model.Dataset, opt Options) (int64, error) 
 	if err != nil {
 		return 0, err
 	}
+	return encode(m, tiers)
+}
+
+// encode swaps each active table of m for its rows in tiers (in slot
+// order), returning their stored bytes.
+func encode(m *model.Model, tiers [][]core.Tier) (int64, error) {
 	var bytes int64
 	for i, f := range m.Slots {
 		mx, err := core.Encode(m.Emb[f], tiers[i])
@@ -142,9 +159,20 @@ func assignTiers(m *model.Model, train *model.Dataset, opt Options) ([][]core.Ti
 	if opt.Rule == nil {
 		return nil, ErrNoRule
 	}
-	prio, err := Priorities(m, train, opt.Priority, opt.PriorityEpochs)
+	tables, fp32, err := measure(m, train, opt)
 	if err != nil {
 		return nil, err
+	}
+	return tiersBy(tables, opt.Rule(fp32))
+}
+
+// measure is every active table's row stats (priorities over train, each
+// row's error in each tier), in slot order, and the tables' fp32 bytes:
+// what any budget's tiers follow from, measured once.
+func measure(m *model.Model, train *model.Dataset, opt Options) ([]core.StatTable, int64, error) {
+	prio, err := Priorities(m, train, opt.Priority, opt.PriorityEpochs)
+	if err != nil {
+		return nil, 0, err
 	}
 	var tables []core.StatTable
 	var fp32 int64
@@ -154,12 +182,18 @@ func assignTiers(m *model.Model, train *model.Dataset, opt Options) ([][]core.Ti
 		read := func(lo, hi int, dst []float64) error { copy(dst, p[lo:hi]); return nil }
 		emit := func(_ int, s core.RowStat) error { st = append(st, s); return nil }
 		if err := core.MeasureStats(m.Emb[f], read, emit, nil); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		tables = append(tables, core.StatTable{Dim: m.Cfg.Dim, Stats: st})
 		fp32 += int64(m.Emb[f].Rows()) * int64(m.Cfg.Dim) * 4
 	}
-	fns, err := core.Assign(tables, opt.Rule(fp32), sharkfile.Storage)
+	return tables, fp32, nil
+}
+
+// tiersBy is every row's tier under rule, from measured stats.
+func tiersBy(tables []core.StatTable, rule core.Rule) ([][]core.Tier, error) {
+	out := make([][]core.Tier, len(tables))
+	fns, err := core.Assign(tables, rule, sharkfile.Storage)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +223,13 @@ func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result
 	before, err := m.Evaluate(valid)
 	if err != nil {
 		return nil, err
+	}
+	var base float64 // the unpruned model's validation AUC, for the budget search
+	if opt.MaxAUCDrop > 0 {
+		if base, err = searchBase(m, valid, opt); err != nil {
+			return nil, err
+		}
+		opt.Tolerance = pruneTolerance(opt)
 	}
 	res.AUCBefore, res.LogLossBefore = before.AUC, before.LogLoss
 	for _, f := range m.Slots {
@@ -231,6 +272,13 @@ func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result
 	t0 = time.Now()
 	if opt.Quantize {
 		fp32 := m.EmbeddingBytes()
+		if opt.MaxAUCDrop > 0 {
+			rule, s, err := search(m, train, opt.Validation, base, opt)
+			if err != nil {
+				return nil, err
+			}
+			res.Search, opt.Rule = s, func(int64) core.Rule { return rule }
+		}
 		bytes, err := Quantize(m, train, opt)
 		if err != nil {
 			return nil, err

@@ -20,5 +20,15 @@ func (r *Result) Report(modelName, dataName, budget string, frac float64) string
 	for _, c := range r.Tiers {
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d |\n", c.Field, c.FP32, c.FP16, c.INT8, c.INT4)
 	}
+	if s := r.Search; s != nil {
+		fmt.Fprintf(&b, "\n## Budget search\n\n%s.\n\n| probe | budget | stored bytes | validation AUC | drop | |\n|---|---|---|---|---|---|\n", s.Verdict())
+		for i, p := range s.Probes {
+			mark := "over"
+			if p.Within {
+				mark = "within"
+			}
+			fmt.Fprintf(&b, "| %d | %.2f%% | %d | %.5f | %+.5f | %s |\n", i+1, 100*p.Budget, p.Bytes, p.AUC, p.Drop, mark)
+		}
+	}
 	return b.String()
 }
