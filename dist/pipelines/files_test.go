@@ -20,7 +20,7 @@ func TestOutputsAreReadableByOthers(t *testing.T) {
 	dir := t.TempDir()
 	shards := shardedTable(t, dir, 4000, 8, 2)
 	out := filepath.Join(dir, "out")
-	res, err := Quantize(context.Background(), QuantizeOptions{Shards: shards, Budget: 0.3, Out: out, Work: t.TempDir()}, prismRun)
+	res, err := Quantize(context.Background(), QuantizeOptions{Shards: shards, Settings: budget(0.3), Out: out, Work: t.TempDir()}, prismRun)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestOutputsAreReadableByOthers(t *testing.T) {
 	}
 	part := filepath.Join(out, "part-00000.shark")
 	os.Chmod(part, 0o640)
-	if _, err := Quantize(context.Background(), QuantizeOptions{Shards: shards, Budget: 0.3, Out: out, Work: t.TempDir()}, prismRun); err != nil {
+	if _, err := Quantize(context.Background(), QuantizeOptions{Shards: shards, Settings: budget(0.3), Out: out, Work: t.TempDir()}, prismRun); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := os.Stat(part); st.Mode().Perm() != 0o640 {

@@ -36,12 +36,14 @@ import (
 
 // QuantizeOptions configure Quantize.
 type QuantizeOptions struct {
-	Shards      []string // the table's row shards, in row order
-	Tensor      string   // the tensor in each shard ("": its only table)
-	Table       string   // the table's name in the parts (default "table")
-	Budget      float64  // a share of the table's fp32 bytes
-	BudgetBytes int64    // or bytes
-	NoInt4      bool
+	Shards []string // the table's row shards, in row order
+	Tensor string   // the tensor in each shard ("": the one Settings select)
+	Table  string   // the table's name in the parts (default "table")
+	// Settings are shark quantize's for the table joined: its tiers by a
+	// budget, fixed fractions or thresholds, and the priority weights.
+	// Each shard's table is the one they select in it (Settings.Tables,
+	// Settings.MinRows), or Tensor.
+	Settings    compress.Settings
 	Counts      string // a counts .npz of the whole table, or ""
 	CountsTable string // the table's name in Counts (default Table)
 	Out         string // the folder for the parts and the manifest
@@ -79,9 +81,9 @@ func init() {
 
 // ShardJob is what every worker needs to measure a shard as the others.
 type ShardJob struct {
-	Tensor, CountsPath, CountsTable string
-	TotalRows                       int
-	NoInt4                          bool
+	Settings                compress.Settings // selecting the shard's one table
+	CountsPath, CountsTable string
+	TotalRows               int
 }
 
 // measure opens a shard and measures its table's rows, as shark quantize
@@ -97,13 +99,7 @@ func (j ShardJob) measure(spec ShardSpec) (*compress.Plan, *compress.Input, func
 			c()
 		}
 	}
-	s := compress.DefaultSettings()
-	s.NoInt4 = j.NoInt4
-	if j.Tensor != "" {
-		s.Tables = "^" + regexp.QuoteMeta(j.Tensor) + "$"
-	} else {
-		s.MinRows = 1
-	}
+	s := j.Settings
 	env := compress.Env{CountsTable: j.CountsTable, CountsOffset: spec.Offset, CountsRows: j.TotalRows}
 	if j.CountsPath != "" {
 		c, err := compress.Open(j.CountsPath)
@@ -122,7 +118,7 @@ func (j ShardJob) measure(spec ShardSpec) (*compress.Plan, *compress.Input, func
 	if len(p.Tables) != 1 {
 		p.Close()
 		done()
-		return nil, nil, nil, fmt.Errorf("shard %s: %d tables (name one with --tensor)", spec.Path, len(p.Tables))
+		return nil, nil, nil, fmt.Errorf("shard %s: %d tables (name one with --tensor or --tables)", spec.Path, len(p.Tables))
 	}
 	return p, in, done, nil
 }
@@ -177,12 +173,15 @@ func (f *writeBytesFn) ProcessElement(ctx context.Context, t Travelling) error {
 	return writeFile(ctx, f.Out, func(w io.Writer) error { return json.NewEncoder(w).Encode(t) })
 }
 
-// writePartFn writes a shard's part under the decision.
+// writePartFn writes a shard's part under the decision: a budget's
+// multiplier, the thresholds, or the fractions of its own rows that the
+// table's fractions cut (Fractions[spec.Index], see fractions.go).
 type writePartFn struct {
-	Job    ShardJob
-	Lambda float64
-	Table  string
-	Out    string
+	Job       ShardJob
+	Lambda    float64
+	Fractions [][]float64
+	Table     string
+	Out       string
 }
 
 func (f *writePartFn) ProcessElement(ctx context.Context, spec ShardSpec, emit func(PartInfo)) error {
@@ -192,7 +191,7 @@ func (f *writePartFn) ProcessElement(ctx context.Context, spec ShardSpec, emit f
 	}
 	defer done()
 	defer p.Close()
-	if err := p.AssignAt(f.Lambda); err != nil {
+	if err := f.assign(p, spec); err != nil {
 		return fmt.Errorf("shard %s: %w", spec.Path, err)
 	}
 	p.Tables[0].OutName, p.TablesOnly = f.Table, true
@@ -202,6 +201,18 @@ func (f *writePartFn) ProcessElement(ctx context.Context, spec ShardSpec, emit f
 	}
 	emit(PartInfo{Index: spec.Index, File: name, Rows: int64(spec.Rows)})
 	return nil
+}
+
+// assign gives the shard's rows their tiers.
+func (f *writePartFn) assign(p *compress.Plan, spec ShardSpec) error {
+	s := f.Job.Settings
+	switch s.Rule(0).By {
+	case core.ByBudget:
+		return p.AssignAt(f.Lambda)
+	case core.ByFractions:
+		copy(s.Fractions[:], f.Fractions[spec.Index])
+	}
+	return p.Reassign(s)
 }
 
 // collectPartsFn writes the written parts' list for the driver.
@@ -227,9 +238,10 @@ type QuantizeResult struct {
 	Parts       int     `json:"parts"`
 	Passes      int     `json:"passes"`        // over the data, to decide and to write
 	SummaryByte int64   `json:"summary_bytes"` // of every shard's summaries of every pass, as they crossed
+	Assign      string  `json:"assign"`        // budget, fractions or thresholds
 	BudgetBytes int64   `json:"budget_bytes"`
-	Bytes       int64   `json:"bytes"`  // of the decision, as one file would store it
-	Lambda      float64 `json:"lambda"` // the decision's multiplier
+	Bytes       int64   `json:"bytes"`  // of a budget's decision, as one file would store it
+	Lambda      float64 `json:"lambda"` // a budget decision's multiplier
 }
 
 // Quantize runs the passes with run: the table's shards quantized under
@@ -241,35 +253,35 @@ func Quantize(ctx context.Context, o QuantizeOptions, run func(context.Context, 
 	if o.CountsTable == "" {
 		o.CountsTable = o.Table
 	}
-	specs, dim, err := shardSpecs(o)
+	job := ShardJob{Settings: o.Settings, CountsPath: o.Counts, CountsTable: o.CountsTable}
+	if o.Tensor != "" {
+		job.Settings.Tables = "^" + regexp.QuoteMeta(o.Tensor) + "$"
+	}
+	if o.Counts == "" {
+		job.CountsTable = ""
+	}
+	if err := job.Settings.Validate(); err != nil {
+		return nil, err
+	}
+	specs, dim, err := shardSpecs(o.Shards, job.Settings)
 	if err != nil {
 		return nil, err
 	}
 	total := specs[len(specs)-1].Offset + specs[len(specs)-1].Rows
-	rule := o.settings().Rule(int64(total) * int64(dim) * 4)
-	job := ShardJob{Tensor: o.Tensor, CountsPath: o.Counts, CountsTable: o.CountsTable, TotalRows: total, NoInt4: o.NoInt4}
-	if o.Counts == "" {
-		job.CountsTable = ""
+	job.TotalRows = total
+	rule := job.Settings.Rule(int64(total) * int64(dim) * 4)
+	res := &QuantizeResult{Rows: int64(total), Dim: dim, Parts: len(specs), Assign: job.Settings.Assign}
+	w := &writePartFn{Job: job, Table: o.Table, Out: o.Out}
+	switch rule.By {
+	case core.ByBudget:
+		err = decideBudget(ctx, o, job, specs, dim, rule, res, w, run)
+	case core.ByFractions:
+		w.Fractions, err = cutFractions(ctx, o, job, specs, rule.Fractions, res, run)
 	}
-	b, err := core.NewBudget([]int{dim}, rule.Budget, rule.Allowed, sharkfile.Storage)
 	if err != nil {
 		return nil, err
 	}
-	res := &QuantizeResult{Rows: int64(total), Dim: dim, Parts: len(specs), BudgetBytes: rule.Budget}
-	for !b.Done() {
-		sum, n, err := runPass(ctx, o, job, specs, b.Next(), run)
-		if err != nil {
-			return nil, err
-		}
-		res.Passes++
-		res.SummaryByte += n
-		if err := b.Take(sum); err != nil {
-			return nil, err
-		}
-	}
-	d := b.Decision()
-	res.Lambda, res.Bytes = d.Lambda(), d.Bytes
-	if err := writeParts(ctx, o, job, specs, d.Lambda(), dim, run); err != nil {
+	if err := writeParts(ctx, o, w, specs, dim, run); err != nil {
 		removeParts(o.Out, len(specs))
 		return nil, err
 	}
@@ -278,24 +290,39 @@ func Quantize(ctx context.Context, o QuantizeOptions, run func(context.Context, 
 	return res, nil
 }
 
-// settings are the options' budget as the settings of shark quantize, so
-// that the budget means the same here.
-func (o QuantizeOptions) settings() compress.Settings {
-	s := compress.DefaultSettings()
-	s.Budget, s.BudgetBytes, s.NoInt4 = o.Budget, o.BudgetBytes, o.NoInt4
-	return s
+// decideBudget runs the budget's passes until it decides its multiplier.
+func decideBudget(ctx context.Context, o QuantizeOptions, job ShardJob, specs []ShardSpec, dim int, rule core.Rule, res *QuantizeResult, w *writePartFn, run func(context.Context, *beam.Pipeline) error) error {
+	b, err := core.NewBudget([]int{dim}, rule.Budget, rule.Allowed, sharkfile.Storage)
+	if err != nil {
+		return err
+	}
+	res.BudgetBytes = rule.Budget
+	for !b.Done() {
+		sum, n, err := runPass(ctx, o, job, specs, b.Next(), run)
+		if err != nil {
+			return err
+		}
+		res.Passes++
+		res.SummaryByte += n
+		if err := b.Take(sum); err != nil {
+			return err
+		}
+	}
+	d := b.Decision()
+	res.Lambda, res.Bytes, w.Lambda = d.Lambda(), d.Bytes, d.Lambda()
+	return nil
 }
 
 // shardSpecs reads every shard's header: its rows, and the table's width.
-func shardSpecs(o QuantizeOptions) ([]ShardSpec, int, error) {
+func shardSpecs(shards []string, s compress.Settings) ([]ShardSpec, int, error) {
 	var specs []ShardSpec
 	dim, offset := 0, 0
-	for i, p := range o.Shards {
+	for i, p := range shards {
 		in, err := compress.Open(p)
 		if err != nil {
 			return nil, 0, fmt.Errorf("shard %s: %w", p, err)
 		}
-		t, err := shardTensor(in.File, o.Tensor)
+		t, err := shardTensor(in.File, s)
 		in.Close()
 		if err != nil {
 			return nil, 0, fmt.Errorf("shard %s: %w", p, err)
@@ -313,25 +340,20 @@ func shardSpecs(o QuantizeOptions) ([]ShardSpec, int, error) {
 	return specs, dim, nil
 }
 
-// shardTensor is the shard's table: the named tensor, or its only 2-D
-// float tensor.
-func shardTensor(f *formats.File, name string) (*formats.Tensor, error) {
-	if name != "" {
-		return f.Tensor(name)
+// shardTensor is the shard's table: the one tensor the settings select,
+// as shark quantize selects its tables.
+func shardTensor(f *formats.File, s compress.Settings) (*formats.Tensor, error) {
+	sel, err := compress.Select(f, s)
+	if err != nil {
+		return nil, err
 	}
-	var found *formats.Tensor
-	for _, t := range f.Tensors {
-		if t.IsTable(1) {
-			if found != nil {
-				return nil, fmt.Errorf("tables %q and %q: name one with --tensor", found.Name, t.Name)
-			}
-			found = t
-		}
+	switch len(sel) {
+	case 0:
+		return nil, fmt.Errorf("no table (a 2-D float tensor of at least %d rows, or named by --tensor or --tables)", s.MinRows)
+	case 1:
+		return sel[0], nil
 	}
-	if found == nil {
-		return nil, fmt.Errorf("no 2-D float tensor")
-	}
-	return found, nil
+	return nil, fmt.Errorf("tables %q and %q: name one with --tensor or --tables", sel[0].Name, sel[1].Name)
 }
 
 // runPass runs one pass of the budget over every shard and reads the sum.
@@ -355,12 +377,12 @@ func runPass(ctx context.Context, o QuantizeOptions, job ShardJob, specs []Shard
 	return &sum, t.Bytes, nil
 }
 
-// writeParts writes every shard's part, then the manifest.
-func writeParts(ctx context.Context, o QuantizeOptions, job ShardJob, specs []ShardSpec, lambda float64, dim int, run func(context.Context, *beam.Pipeline) error) error {
+// writeParts writes every shard's part with w, then the manifest.
+func writeParts(ctx context.Context, o QuantizeOptions, w *writePartFn, specs []ShardSpec, dim int, run func(context.Context, *beam.Pipeline) error) error {
 	list := path.Join(o.Work, "parts.json")
 	p, s := beam.NewPipelineWithRoot()
 	shards := beam.Reshuffle(s, beam.CreateList(s, specs))
-	parts := beam.ParDo(s, &writePartFn{Job: job, Lambda: lambda, Table: o.Table, Out: o.Out}, shards)
+	parts := beam.ParDo(s, w, shards)
 	beam.ParDo0(s, &collectPartsFn{Out: list}, beam.GroupByKey(s, beam.AddFixedKey(s, parts)))
 	if err := run(ctx, p); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"shark/compress"
 	"shark/core"
 	"shark/formats"
 	"shark/formats/npy"
@@ -83,7 +84,7 @@ func TestQuantizeEqualsTheCLIs(t *testing.T) {
 			name := fmt.Sprintf("%d%%, counts %v", pct, counts)
 			single := filepath.Join(dir, fmt.Sprintf("single-%d-%v.shark", pct, counts))
 			args := []string{"quantize", filepath.Join(dir, "joined.npy"), "-o", single, "--budget", fmt.Sprintf("%d%%", pct)}
-			o := QuantizeOptions{Shards: shards, Budget: float64(pct) / 100, Table: "joined",
+			o := QuantizeOptions{Shards: shards, Settings: budget(float64(pct) / 100), Table: "joined",
 				Out: filepath.Join(dir, fmt.Sprintf("parts-%d-%v", pct, counts)), Work: t.TempDir()}
 			if counts {
 				args = append(args, "--counts", filepath.Join(dir, "counts.npz"))
@@ -98,6 +99,14 @@ func TestQuantizeEqualsTheCLIs(t *testing.T) {
 			t.Logf("%s: %d passes, %d bytes of summaries crossed", name, res.Passes, res.SummaryByte)
 		}
 	}
+}
+
+// budget is shark quantize's settings at a budget of share, each shard's
+// table its only 2-D float tensor (as shark-dist quantize's defaults).
+func budget(share float64) compress.Settings {
+	s := compress.DefaultSettings()
+	s.Budget, s.MinRows = share, 1
+	return s
 }
 
 // sameRows compares the parts with the single file, tier by tier.
@@ -146,7 +155,7 @@ func TestQuantizeFailsOnABadShard(t *testing.T) {
 	os.WriteFile(bad, b, 0o644)
 	shards[2] = bad
 	out := filepath.Join(dir, "out")
-	_, err := Quantize(context.Background(), QuantizeOptions{Shards: shards, Budget: 0.3, Out: out, Work: t.TempDir()}, prismRun)
+	_, err := Quantize(context.Background(), QuantizeOptions{Shards: shards, Settings: budget(0.3), Out: out, Work: t.TempDir()}, prismRun)
 	if err == nil || !strings.Contains(err.Error(), "shard-bad.npz") {
 		t.Fatalf("%v", err)
 	}

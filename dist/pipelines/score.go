@@ -3,11 +3,13 @@ package pipelines
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path"
 	"reflect"
 	"sort"
+	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -44,10 +46,12 @@ type FieldIDs struct {
 	N      int64 // the samples counted (the same for every field of a file)
 }
 
-// Sums are Taylor's per-field sums over some samples.
+// Sums are Taylor's per-field sums over some samples, and the rows of
+// their files left out as training rows.
 type Sums struct {
-	Q []float64
-	N int64
+	Q        []float64
+	N        int64
+	Excluded int64
 }
 
 func init() {
@@ -64,9 +68,57 @@ func init() {
 	register.DoFn2x1[context.Context, Sums, error](&writeSumsFn{})
 }
 
+// heldOut reads a data file with the model's encoding (its format sniffed)
+// and keeps the rows shark score scores: those the model was not trained
+// on, told by their content against the model's record of its training
+// rows (a Bloom filter of their dataset.RowKey), wherever they are. It
+// returns them and the count of the rows left out.
+func heldOut(ctx context.Context, l *modelfile.Loaded, path string, skipBad bool) (*model.Dataset, int64, error) {
+	ds, keys, err := encodeFile(ctx, l, path, skipBad)
+	if err != nil {
+		return nil, 0, err
+	}
+	if l.Training.RowsKnown() {
+		trained, fresh := dataset.Partition(ds, keys, l.Training.Trained)
+		return fresh.Dataset, int64(trained.Rows()), nil
+	}
+	return heldOutByFile(l, path, ds)
+}
+
+// ErrNoRowRecord: a model saved before shark recorded its training rows,
+// scored on files its workers cannot identify.
+var ErrNoRowRecord = errors.New("the model has no record of its training rows")
+
+// heldOutByFile chooses the rows of a model saved without a record of its
+// training rows as shark score does, by the file's identity: of the file
+// it was trained on, the share it held out; of another, every row.
+func heldOutByFile(l *modelfile.Loaded, path string, ds *model.Dataset) (*model.Dataset, int64, error) {
+	if strings.Contains(path, "://") {
+		return nil, 0, fmt.Errorf("%w, so its held-out rows are told by the data file's identity, which %s does not give here: train it again to record them", ErrNoRowRecord, path)
+	}
+	id, err := dataset.Identify(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	// A model with no record at all was trained on the data it is given,
+	// holding out its split share (modelfile.Loaded.Data).
+	on, trained := dataset.TrainedOn{Split: l.Model.Cfg.Split, Seed: l.Model.Cfg.Seed}, true
+	if l.Training != nil {
+		on, trained = l.Training.Find(id)
+	}
+	switch {
+	case !trained:
+		return ds, 0, nil
+	case on.Split == 0:
+		return ds.Subset(nil), int64(ds.Rows()), nil
+	}
+	_, eval := ds.Split(on.Split, on.Seed)
+	return eval, int64(ds.Rows() - eval.Rows()), nil
+}
+
 // encodeFile reads a data file with the model's encoding (its format
-// sniffed).
-func encodeFile(ctx context.Context, l *modelfile.Loaded, path string, skipBad bool) (*model.Dataset, error) {
+// sniffed), with its rows' keys.
+func encodeFile(ctx context.Context, l *modelfile.Loaded, path string, skipBad bool) (*model.Dataset, []dataset.RowKey, error) {
 	opt := l.Encoding.Options
 	opt.Format = ""
 	open := func() (dataset.Reader, io.Closer, error) {
@@ -81,11 +133,11 @@ func encodeFile(ctx context.Context, l *modelfile.Loaded, path string, skipBad b
 		}
 		return r, rc, nil
 	}
-	ds, _, err := l.Encoding.Encode(open, skipBad)
+	ds, keys, _, err := l.Encoding.EncodeKeys(open, skipBad)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return ds, nil
+	return ds, keys, nil
 }
 
 // ModelFn is a DoFn's model, loaded once per worker (embedded in the DoFns
@@ -113,7 +165,7 @@ type idCountsFn struct {
 }
 
 func (f *idCountsFn) ProcessElement(ctx context.Context, path string, emit func(int, FieldIDs)) error {
-	ds, err := encodeFile(ctx, f.l, path, f.SkipBad)
+	ds, _, err := heldOut(ctx, f.l, path, f.SkipBad)
 	if err != nil {
 		return err
 	}
@@ -171,7 +223,7 @@ type taylorFn struct {
 }
 
 func (f *taylorFn) ProcessElement(ctx context.Context, path string, emit func(Sums)) error {
-	ds, err := encodeFile(ctx, f.l, path, f.SkipBad)
+	ds, excluded, err := heldOut(ctx, f.l, path, f.SkipBad)
 	if err != nil {
 		return err
 	}
@@ -179,12 +231,12 @@ func (f *taylorFn) ProcessElement(ctx context.Context, path string, emit func(Su
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	emit(Sums{Q: q, N: int64(ds.Rows())})
+	emit(Sums{Q: q, N: int64(ds.Rows()), Excluded: excluded})
 	return nil
 }
 
 func addSums(a, b Sums) Sums {
-	out := Sums{Q: append([]float64(nil), a.Q...), N: a.N + b.N}
+	out := Sums{Q: append([]float64(nil), a.Q...), N: a.N + b.N, Excluded: a.Excluded + b.Excluded}
 	for i, v := range b.Q {
 		out.Q[i] += v
 	}
@@ -203,49 +255,73 @@ type FieldScore struct {
 	Taylor float64 `json:"taylor"`
 }
 
+// ScoreRows say which rows a score came from, as shark score's rows do.
+type ScoreRows struct {
+	Kind     string `json:"kind"` // "held-out": the rows the model was not trained on
+	Files    int    `json:"files"`
+	Count    int64  `json:"count"`
+	Excluded int64  `json:"excluded"` // rows left out as training rows, not in Count
+	Text     string `json:"text"`
+}
+
+// RowsHeldOut is the kind of ScoreRows.
+const RowsHeldOut = "held-out"
+
+func scoreRows(files int, s Sums) ScoreRows {
+	text := fmt.Sprintf("the %s rows of %d file(s) the model was not trained on", dataset.Count(int(s.N)), files)
+	if s.Excluded > 0 {
+		text += fmt.Sprintf("; %s rows it was trained on left out", dataset.Count(int(s.Excluded)))
+	}
+	return ScoreRows{Kind: RowsHeldOut, Files: files, Count: s.N, Excluded: s.Excluded, Text: text}
+}
+
+// ErrNoHeldOut: every row of the files is a training row of the model.
+var ErrNoHeldOut = errors.New("no held-out rows")
+
 // Score runs the two passes with run and returns every field's Taylor
-// importance over all the files' samples.
-func Score(ctx context.Context, o ScoreOptions, run func(context.Context, *beam.Pipeline) error) ([]FieldScore, int64, error) {
+// importance over the files' held-out rows, and which rows those are.
+func Score(ctx context.Context, o ScoreOptions, run func(context.Context, *beam.Pipeline) error) ([]FieldScore, ScoreRows, error) {
+	var none ScoreRows
 	idsPath, sumsPath := path.Join(o.Work, "ids.json"), path.Join(o.Work, "sums.json")
 	p, s := beam.NewPipelineWithRoot()
 	files := beam.Reshuffle(s, beam.CreateList(s, o.Files))
 	perField := beam.CombinePerKey(s, addFieldIDs, beam.ParDo(s, &idCountsFn{ModelFn: ModelFn{Model: o.Model}, SkipBad: o.SkipBad}, files))
 	beam.ParDo0(s, &writeIDsFn{Out: idsPath}, beam.GroupByKey(s, beam.AddFixedKey(s, beam.DropKey(s, perField))))
 	if err := run(ctx, p); err != nil {
-		return nil, 0, err
+		return nil, none, err
 	}
 	l, err := loadModel(ctx, o.Model)
 	if err != nil {
-		return nil, 0, err
+		return nil, none, err
 	}
 	defer l.Close()
 	counts, n, err := readIDs(ctx, idsPath)
 	if err != nil {
-		return nil, 0, err
+		return nil, none, err
 	}
 	if n == 0 {
-		return nil, 0, fmt.Errorf("no samples in %d file(s)", len(o.Files))
+		return nil, none, fmt.Errorf("%w: the model was trained on every row of the %d file(s)", ErrNoHeldOut, len(o.Files))
 	}
 	ebar, err := importance.Means(l.Model, counts, n)
 	if err != nil {
-		return nil, 0, err
+		return nil, none, err
 	}
 	p, s = beam.NewPipelineWithRoot()
 	files = beam.Reshuffle(s, beam.CreateList(s, o.Files))
 	sums := beam.Combine(s, addSums, beam.ParDo(s, &taylorFn{ModelFn: ModelFn{Model: o.Model}, Ebar: ebar, SkipBad: o.SkipBad}, files))
 	beam.ParDo0(s, &writeSumsFn{Out: sumsPath}, sums)
 	if err := run(ctx, p); err != nil {
-		return nil, 0, err
+		return nil, none, err
 	}
 	var total Sums
 	if err := readJSON(ctx, sumsPath, &total); err != nil {
-		return nil, 0, err
+		return nil, none, err
 	}
 	var out []FieldScore
 	for _, f := range l.Model.Slots {
 		out = append(out, FieldScore{Name: l.Model.Fields[f], Taylor: total.Q[f] / float64(total.N)})
 	}
-	return out, total.N, nil
+	return out, scoreRows(len(o.Files), total), nil
 }
 
 // readIDs reads the first pass's counts.

@@ -3,29 +3,29 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
-	"shark/compress"
 	"shark/dist/pipelines"
+	"shark/internal/quantizeflags"
 	"strings"
 )
 
 func quantizeCmd(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlags("quantize")
 	var o pipelines.QuantizeOptions
-	var budget string
+	q := quantizeflags.New()
 	asJSON := fs.Bool("json", false, "print {manifest, rows, dim, parts, passes, summary_bytes, budget_bytes, bytes, lambda}")
-	fs.StringVar(&budget, "budget", "30%", "the table's stored bytes: a share of its fp32 bytes (30%) or a size (1.5GB)")
-	fs.BoolVar(&o.NoInt4, "no-int4", false, "fp32, fp16 and int8 only")
+	q.Define(fs) // shark quantize's own: the same names, defaults and checks
 	fs.StringVar(&o.Counts, "counts", "", "a folder holding counts.npz (shark-dist counts), or a counts .npz, of the whole table")
 	fs.StringVar(&o.CountsTable, "counts-table", "", "the table's name in the counts (default: --table)")
-	fs.StringVar(&o.Tensor, "tensor", "", "the table's tensor in each shard (default: its only 2-D float tensor)")
+	fs.StringVar(&o.Tensor, "tensor", "", "the table's tensor in each shard, by name (default: the one --tables selects, else its only 2-D float tensor)")
 	fs.StringVar(&o.Table, "table", "table", "the table's name in the parts")
 	fs.StringVar(&o.Out, "o", "", "the folder for the parts and TABLE.manifest (required)")
 	fs.StringVar(&o.Work, "work", "", "a folder for the passes' summaries, readable by every worker (default: a temporary folder here)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `usage: shark-dist quantize PATTERN... --budget 30% [--counts DIR] -o DIR
+		fmt.Fprintln(fs.Output(), `usage: shark-dist quantize PATTERN... [--budget 30% | --fp32 F --fp16 F --int8 F --int4 F | --thresholds T32,T16,T8] [--counts DIR] -o DIR
 
 Quantizes a table stored as row shards (.npy, .npz, .safetensors or .pt files,
 in row order) under one budget: each worker measures its shards, and only
@@ -33,7 +33,11 @@ summaries (kilobytes a shard) cross to solve the budget's multiplier; then
 each worker writes its part. DIR gets part-NNNNN.shark files and
 TABLE.manifest, which sharkfile.Open, shark inspect, verify, export and bench
 lookup open as one table. Each row's tier and bytes are those shark quantize
-writes for the shards joined into one table.`)
+writes for the shards joined into one table, with the same flags: a budget
+(two or more passes to decide, one to write), fixed fractions of the whole
+table's ranking (two passes to cut it, one to write) or thresholds (one).
+Unless --min-rows is given, each shard's table is its only 2-D float tensor
+whatever its rows.`)
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args)
@@ -43,8 +47,14 @@ writes for the shards joined into one table.`)
 	if len(pos) < 1 || o.Out == "" {
 		return usageErr{fmt.Errorf("want at least one PATTERN and -o DIR")}
 	}
-	if o.Budget, o.BudgetBytes, err = compress.ParseBudget(budget); err != nil {
-		return usageErr{fmt.Errorf("--budget %w", err)}
+	if o.Settings, err = q.Settings(); err != nil {
+		return usageErr{err}
+	}
+	if o.Tensor != "" && q.Tables != "" {
+		return usageErr{fmt.Errorf("--tensor and --tables cannot go together")}
+	}
+	if !given(fs, "min-rows") { // a shard may hold few of the table's rows
+		o.Settings.MinRows = 1
 	}
 	if o.Shards, err = pipelines.Expand(ctx, pos...); err != nil {
 		return err
@@ -67,7 +77,19 @@ writes for the shards joined into one table.`)
 	if *asJSON {
 		return json.NewEncoder(out).Encode(res)
 	}
-	fmt.Fprintf(out, "%d rows x %d in %d parts: %d bytes for a budget of %d, %d passes over the data, %d bytes of summaries crossed; %s\n",
-		res.Rows, res.Dim, res.Parts, res.Bytes, res.BudgetBytes, res.Passes, res.SummaryByte, res.Manifest)
+	if res.Assign == "budget" {
+		fmt.Fprintf(out, "%d rows x %d in %d parts: %d bytes for a budget of %d, %d passes over the data, %d bytes of summaries crossed; %s\n",
+			res.Rows, res.Dim, res.Parts, res.Bytes, res.BudgetBytes, res.Passes, res.SummaryByte, res.Manifest)
+		return nil
+	}
+	fmt.Fprintf(out, "%d rows x %d in %d parts by %s: %d passes over the data, %d bytes of summaries crossed; %s\n",
+		res.Rows, res.Dim, res.Parts, res.Assign, res.Passes, res.SummaryByte, res.Manifest)
 	return nil
+}
+
+// given reports whether the flag name was on the command line.
+func given(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
 }
