@@ -20,9 +20,14 @@ simd_env() {
   if [ "$(go env GOARCH)" = amd64 ]; then echo "GOEXPERIMENT=simd"; fi
 }
 
-# The browser face: the core built for js/wasm (portable kernels) and Go's
-# wasm_exec.js, both beside the page so that the CLI can embed them.
+# The browser face: the core built for js/wasm (portable Go kernels, the
+# row-error kernel also as WebAssembly SIMD128) and Go's wasm_exec.js, both
+# beside the page so that the CLI can embed them.
 build_wasm() {
+  # The page's SIMD128 kernels, assembled from their text (Debian's wabt;
+  # without it the kernels.wasm kept beside the text, which
+  # wasm/simd's TestAssembled checks against it).
+  if command -v wat2wasm >/dev/null 2>&1; then wat2wasm wasm/simd/kernels.wat -o wasm/simd/kernels.wasm; fi
   GOOS=js GOARCH=wasm go build -ldflags "-s -w -X shark/internal/provenance.Version=$VERSION" -o www/static/shark.wasm ./wasm
   local exec_js
   exec_js="$(go env GOROOT)/lib/wasm/wasm_exec.js"
@@ -204,7 +209,7 @@ run_tests() {
   # NumPy, PyTorch, ONNX and msgpack for the interop tests; Chromium for
   # the browser tests; X11/GL headers and Xvfb for the desktop app's
   # real-window test.
-  apt_install python3-numpy python3-torch python3-onnx python3-msgpack chromium $DESKTOP_PKGS xvfb xauth x11-apps qemu-user-static
+  apt_install python3-numpy python3-torch python3-onnx python3-msgpack chromium wabt $DESKTOP_PKGS xvfb xauth x11-apps qemu-user-static
   TEST_TMP="$(mktemp -d)"
   trap 'rm -rf "$TEST_TMP"' EXIT
   TESTSUM="$TEST_TMP/testsum" SKIPS="$TEST_TMP/skips"

@@ -33,11 +33,16 @@ func (e *RowError) unfit() {
 // infinity or a NaN, so its measured error is not finite: the error says
 // it, with no second look at the row.
 func MeasureRow(row []float32) (RowError, float64) {
-	var e RowError
 	if len(row) == 0 {
-		return e, 0
+		return RowError{}, 0
 	}
 	k, ok := kernels.RowErrors(row)
+	return rowError(row, k, ok)
+}
+
+// rowError is MeasureRow of a non-empty row measured by the kernel as k, ok.
+func rowError(row []float32, k kernels.TierErrors, ok bool) (RowError, float64) {
+	var e RowError
 	if !ok {
 		e.unfit()
 		return e, math.Inf(1)
@@ -233,11 +238,19 @@ func (m *measurer) chunk(lo, hi int, rows []float32, out []RowStat) ([]RowStat, 
 		}
 	}
 	out = out[:0]
+	var ks []kernels.TierErrors
+	var oks []bool
+	if m.errors && d > 0 { // the chunk's rows in one batch: the page's SIMD module is called once
+		ks, oks = make([]kernels.TierErrors, hi-lo), make([]bool, hi-lo)
+		kernels.RowsErrors(rows, d, ks, oks)
+	}
 	for i := range pr {
 		row := rows[i*d : (i+1)*d]
 		var e RowError
 		var norm float64
-		if m.errors {
+		if m.errors && d > 0 {
+			e, norm = rowError(row, ks[i], oks[i])
+		} else if m.errors {
 			e, norm = MeasureRow(row)
 		} else {
 			e, norm = priorityOnly(row)

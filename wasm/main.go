@@ -52,6 +52,9 @@ func main() {
 	api.Set("pool", js.FuncOf(setPool))
 	api.Set("measureRange", promisedValue(measureRange))
 	api.Set("encodeRange", promisedValue(encodeRange))
+	useSIMD()
+	api.Set("kernels", kernelSet)
+	api.Set("checkKernels", promised(checkKernels)) // a test hook: see simd.go
 	api.Set("pace", js.FuncOf(func(_ js.Value, a []js.Value) any {
 		state.pace = time.Duration(arg(a, 0).Float() * float64(time.Millisecond))
 		return nil

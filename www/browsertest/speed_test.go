@@ -3,6 +3,7 @@ package browsertest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http/httptest"
@@ -136,5 +137,26 @@ func TestBrowserWritesOnEveryWorker(t *testing.T) {
 	got := download(t, filepath.Join(downloads, "wide.shark"))
 	if want := reference(t, "wide.npz", data, 0.3); !bytes.Equal(got, want) {
 		t.Fatalf("the page wrote %d bytes that differ from the CLI's %d", len(got), len(want))
+	}
+}
+
+// The page measures rows with its SIMD128 module (Chromium has SIMD128),
+// and the module's errors are the portable kernel's, bit for bit, on rows
+// of every width a multiple of 4 up to 128 and every kind of value
+// (wasm/simd.go's checkKernels).
+func TestBrowserSIMDKernels(t *testing.T) {
+	ctx, _ := page(t)
+	var res struct {
+		Kernels    string
+		Rows       int
+		Mismatched int
+		First      string
+	}
+	out := eval[string](t, ctx, `shark.call('checkKernels', [40000]).then(r => JSON.stringify(r.result), e => 'error: ' + e.message)`)
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("the page answered %q", out)
+	}
+	if res.Kernels != "simd128" || res.Rows != 40000 || res.Mismatched != 0 {
+		t.Fatalf("kernels %q: %d of %d rows differ from the portable kernel's; the first: %s", res.Kernels, res.Mismatched, res.Rows, res.First)
 	}
 }

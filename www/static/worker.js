@@ -26,6 +26,7 @@ const go = new Go();
 let instance = null;
 const ready = WebAssembly.instantiateStreaming(fetch('shark.wasm'), go.importObject).then((r) => {
   instance = r.instance;
+  self.sharkMemory = instance.exports.mem; // the Go program's SIMD128 kernels share it (wasm/simd.go)
   go.run(instance).then(() => { // the program stopped: it never returns otherwise
     if (isHelper) self.postMessage({ exited: lastWords.join('\n') || 'the program stopped' });
   });
@@ -108,6 +109,8 @@ async function run({ id, op, args }) {
         return;
       }
       case 'memory': out = 'null'; break;
+      case 'kernels': out = JSON.stringify(sharkAPI.kernels); break;
+      case 'checkKernels': out = await sharkAPI.checkKernels(args[0]); break; // a test hook: see wasm/simd.go
       default: throw new Error('unknown operation ' + op);
     }
     self.postMessage({ id, ok: true, result: JSON.parse(out), memory: memory() });
