@@ -24,12 +24,10 @@ type TierErrors struct {
 // value is loaded once. It returns false, and no errors, for a row holding
 // a NaN or an infinity, which no lossy tier can store.
 func rowErrorsGeneric(row []float32) (TierErrors, bool) {
-	for _, v := range row {
-		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
-			return TierErrors{}, false
-		}
+	mn, mx, ok := finiteMinMax(row)
+	if !ok {
+		return TierErrors{}, false
 	}
-	mn, mx := rowMinMax(row)
 	b8, s8, i8, q8, _, _ := rowParams(8, mn, mx)
 	b4, s4, i4, q4, _, _ := rowParams(4, mn, mx)
 	var l16, l8, l4, sq [8]float64
@@ -167,12 +165,10 @@ var rowErrors4 = rowErrors4Generic
 // rowErrors4Composed bit for bit: a fourth tier costs the portable loop
 // a third more, where a second pass cost it half again.
 func rowErrors4Generic(row []float32) (TierErrors4, bool) {
-	for _, v := range row {
-		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
-			return TierErrors4{}, false
-		}
+	mn, mx, ok := finiteMinMax(row)
+	if !ok {
+		return TierErrors4{}, false
 	}
-	mn, mx := rowMinMax(row)
 	b8, s8, i8, q8, _, _ := rowParams(8, mn, mx)
 	b4, s4, i4, q4, _, _ := rowParams(4, mn, mx)
 	b2, s2, i2, q2, _, _ := rowParams(2, mn, mx)
@@ -224,3 +220,61 @@ var (
 	rowNorm   = rowNormGeneric
 	tierError = tierErrorGeneric
 )
+
+// finiteMinMax is rowMinMax of a non-empty row and true, or false if the
+// row holds a NaN or an infinity:
+//
+//	for _, v := range row {
+//		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+//			return 0, 0, false
+//		}
+//	}
+//	mn, mx := rowMinMax(row)
+//	return mn, mx, true
+//
+// It compares the values' bits as integers ordered as the floats are (-0
+// below +0, which rowMinMax's zero rule then overrides), four lanes at a
+// time, so each step is a conditional move rather than a float min's NaN
+// handling, and it tests every exponent in the same walk.
+func finiteMinMax(row []float32) (mn, mx float32, ok bool) {
+	l0 := orderedBits(row[0])
+	l1, l2, l3, h0, h1, h2, h3 := l0, l0, l0, l0, l0, l0, l0
+	var exp uint32 // bit 31 set once some value's exponent is all ones
+	i := 0
+	for ; i+4 <= len(row); i += 4 {
+		s := row[i : i+4 : i+4]
+		b0, b1, b2, b3 := math.Float32bits(s[0]), math.Float32bits(s[1]), math.Float32bits(s[2]), math.Float32bits(s[3])
+		exp |= (b0&0x7f800000 + 0x00800000) | (b1&0x7f800000 + 0x00800000) | (b2&0x7f800000 + 0x00800000) | (b3&0x7f800000 + 0x00800000)
+		o0, o1, o2, o3 := ordered(b0), ordered(b1), ordered(b2), ordered(b3)
+		l0, l1, l2, l3 = min(l0, o0), min(l1, o1), min(l2, o2), min(l3, o3)
+		h0, h1, h2, h3 = max(h0, o0), max(h1, o1), max(h2, o2), max(h3, o3)
+	}
+	for ; i < len(row); i++ {
+		b := math.Float32bits(row[i])
+		exp |= b&0x7f800000 + 0x00800000
+		l0, h0 = min(l0, ordered(b)), max(h0, ordered(b))
+	}
+	if exp&0x80000000 != 0 {
+		return 0, 0, false
+	}
+	mn = fromOrdered(min(min(l0, l1), min(l2, l3)))
+	mx = fromOrdered(max(max(h0, h1), max(h2, h3)))
+	if mn == 0 {
+		mn = firstZero(row)
+	}
+	if mx == 0 {
+		mx = firstZero(row)
+	}
+	return mn, mx, true
+}
+
+// ordered maps a float32's bits to an int32 that orders as the floats do
+// (NaNs aside): negative floats' magnitude bits are flipped.
+func ordered(b uint32) int32 { return int32(b) ^ (int32(b)>>31)&0x7fffffff }
+
+func orderedBits(v float32) int32 { return ordered(math.Float32bits(v)) }
+
+// fromOrdered is orderedBits's inverse.
+func fromOrdered(o int32) float32 {
+	return math.Float32frombits(uint32(o ^ (o>>31)&0x7fffffff))
+}

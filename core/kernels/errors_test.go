@@ -163,3 +163,41 @@ func rowNormAndTierError(t *testing.T) {
 		t.Fatal("an infinity in the tail measured as finite")
 	}
 }
+
+// finiteMinMax is rowMinMax where the row is finite, bit for bit (zeros'
+// signs included), and false where it is not.
+func TestFiniteMinMax(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	special := []float32{0, float32(math.Copysign(0, -1)), math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32,
+		math.MaxFloat32, -math.MaxFloat32, 1, -1, 65504, -65504}
+	for n := 1; n < 70; n++ {
+		for trial := range 200 {
+			row := make([]float32, n)
+			for i := range row {
+				switch r.IntN(4) {
+				case 0:
+					row[i] = special[r.IntN(len(special))]
+				case 1:
+					row[i] = math.Float32frombits(r.Uint32())
+				default:
+					row[i] = float32(r.NormFloat64())
+				}
+			}
+			finite := true
+			for _, v := range row {
+				finite = finite && !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0)
+			}
+			mn, mx, ok := finiteMinMax(row)
+			if ok != finite {
+				t.Fatalf("n=%d trial %d: ok %v, finite %v: %v", n, trial, ok, finite, row)
+			}
+			if !finite {
+				continue
+			}
+			wn, wx := rowMinMax(row)
+			if math.Float32bits(mn) != math.Float32bits(wn) || math.Float32bits(mx) != math.Float32bits(wx) {
+				t.Fatalf("n=%d trial %d: (%v, %v), rowMinMax (%v, %v): %v", n, trial, mn, mx, wn, wx, row)
+			}
+		}
+	}
+}
