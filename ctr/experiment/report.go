@@ -103,7 +103,7 @@ func WriteSweep(r Report, pts []SweepPoint) error {
 		return err
 	}
 	writeSweep(w, pts)
-	return w.finish(map[string]any{"points": pts})
+	return w.finish(map[string]any{"points": pts, "frontier": Frontier(pts)})
 }
 
 func writeTaylor(w *reportWriter, e *TaylorExperiment) {
@@ -201,6 +201,12 @@ func writeSweep(w *reportWriter, pts []SweepPoint) {
 	for _, k := range keeps {
 		series = append(series, report.Series{Name: fmt.Sprintf("keep %.0f%% of fields", 100*k), Points: byKeep[k], Line: true})
 	}
+	front := Frontier(pts)
+	var fpts []report.Point
+	for _, p := range front {
+		fpts = append(fpts, report.Point{X: float64(p.EmbeddingBytes) / 1024, Y: p.AUC})
+	}
+	series = append(series, report.Series{Name: "frontier (fewest bytes for the AUC)", Points: fpts, Line: true})
 	w.file("sweep.svg", report.Chart{Title: "Held-out AUC against embedding size", XLabel: "embedding KiB", YLabel: "AUC", Series: series}.SVG())
 	fmt.Fprintf(md, "# Sweep: AUC against bytes\n\nCommand: `%s`\n\n![sweep](sweep.svg)\n\n| keep | budget | AUC | logloss | embedding bytes | reduction |\n|---|---|---|---|---|---|\n", cmd)
 	for _, p := range pts {
@@ -212,5 +218,22 @@ func writeSweep(w *reportWriter, pts []SweepPoint) {
 	}
 	if len(pts) > 0 {
 		fmt.Fprintf(md, "\nUncompressed held-out AUC: %.4f.\n", pts[0].AUCBefore)
+	}
+	writeFrontier(md, front)
+}
+
+// writeFrontier lists the frontier's points, smallest first: each the
+// fewest bytes of the sweep for its AUC.
+func writeFrontier(md *strings.Builder, front []SweepPoint) {
+	if len(front) == 0 {
+		return
+	}
+	fmt.Fprintf(md, "\n## Frontier\n\nThe settings no other beats with as few bytes and a higher AUC, smallest first (`frontier` in results.json):\n\n| embedding bytes | reduction | AUC | keep | budget |\n|---|---|---|---|---|\n")
+	for _, p := range front {
+		b := "fp32"
+		if p.Budget > 0 {
+			b = fmt.Sprintf("%.0f%%", 100*p.Budget)
+		}
+		fmt.Fprintf(md, "| %d | %.1f%% | %.4f | %.0f%% | %s |\n", p.EmbeddingBytes, 100*(1-float64(p.EmbeddingBytes)/float64(p.BytesFP32)), p.AUC, 100*p.Keep, b)
 	}
 }

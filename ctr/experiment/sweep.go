@@ -1,6 +1,9 @@
 package experiment
 
 import (
+	"cmp"
+	"slices"
+
 	"shark/core"
 	"shark/ctr/model"
 	"shark/ctr/pipeline"
@@ -43,4 +46,25 @@ func Sweep(m *model.Model, train, valid *model.Dataset, base pipeline.Options, k
 		}
 	}
 	return pts, nil
+}
+
+// Frontier is the sweep's bytes-against-AUC frontier: the points no other
+// point beats with as few bytes or fewer and a higher AUC, smallest first
+// (each then has a higher AUC than every point before it). A setting off
+// it is dominated: some setting stores fewer bytes at an AUC as high.
+func Frontier(pts []SweepPoint) []SweepPoint {
+	sorted := slices.Clone(pts)
+	slices.SortStableFunc(sorted, func(a, b SweepPoint) int {
+		if c := cmp.Compare(a.EmbeddingBytes, b.EmbeddingBytes); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.AUC, a.AUC) // at equal bytes, the best AUC first
+	})
+	var out []SweepPoint
+	for _, p := range sorted {
+		if len(out) == 0 || p.AUC > out[len(out)-1].AUC {
+			out = append(out, p)
+		}
+	}
+	return out
 }
