@@ -375,11 +375,8 @@ func (p *Plan) assign() error {
 	}
 	p.assigned = false
 	fns, err := core.Assign(in, rule, sharkfile.Storage)
-	if ue := (*core.UnheldError)(nil); errors.As(err, &ue) {
-		return fmt.Errorf("table %q: %w", p.Tables[ue.Table].Name, err)
-	}
 	if err != nil {
-		return err
+		return p.namedUnheld(err)
 	}
 	p.Budget = 0
 	if rule.By == core.ByBudget {
@@ -394,8 +391,14 @@ func (p *Plan) assign() error {
 func (p *Plan) AssignAt(lambda float64) error {
 	rule := p.rule()
 	fns := make([]core.TierFunc, len(p.Tables))
+	var in []core.StatTable
 	for i, t := range p.Tables {
 		fns[i] = core.TierAt(lambda, rule.Allowed, t.Rows.Dim())
+		in = append(in, core.StatTable{Dim: t.Rows.Dim(), Stats: t.Stats})
+	}
+	// As core.Assign does: leaving fp32 out needs every row held elsewhere.
+	if err := core.CheckHeld(in, rule.Allowed); err != nil {
+		return p.namedUnheld(err)
 	}
 	p.assigned = false
 	return p.resolve(fns)
@@ -623,4 +626,13 @@ func (p *Plan) Result() Result {
 		})
 	}
 	return r
+}
+
+// namedUnheld names the table of a core.UnheldError, which core knows by
+// its index alone; other errors pass as they are.
+func (p *Plan) namedUnheld(err error) error {
+	if ue := (*core.UnheldError)(nil); errors.As(err, &ue) && ue.Table < len(p.Tables) {
+		return fmt.Errorf("table %q: %w", p.Tables[ue.Table].Name, err)
+	}
+	return err
 }
