@@ -35,6 +35,12 @@ var state struct {
 	// encoded counts the row ranges the pool encoded for the file being
 	// written: the result says on how many workers it was written.
 	encoded int
+	// fitted is the settings (the page's JSON) the plan is assigned under
+	// now, and the answer then given; empty when not known.
+	fitted struct {
+		settings string
+		result   any
+	}
 	// pace is a test hook (sharkAPI.pace): each progress report of a job
 	// waits this long, so that a browser test can act while a small
 	// table's job runs, as a user does during a large one's.
@@ -178,6 +184,7 @@ func dropPlan() {
 		state.plan.Close()
 	}
 	state.plan = nil
+	state.fitted.settings = ""
 }
 
 // counts(file or null) sets the access counts that rank rows (as the
@@ -270,11 +277,22 @@ func planWith(ctx context.Context, args []js.Value) (any, error) {
 		state.plan = p
 	}
 	state.plan.SetProgress(ctx, env.Progress)
+	raw := arg(args, 0)
+	if raw.Type() == js.TypeString && raw.String() == state.fitted.settings {
+		// Assigned under these settings already (Compress after the plan
+		// shown): assigning again would take seconds for the same tiers.
+		return state.fitted.result, nil
+	}
+	state.fitted.settings = ""
 	fit, err := state.plan.Fit(s)
 	if err != nil {
 		return nil, err
 	}
-	return planResult(state.plan, fit), nil
+	res := planResult(state.plan, fit)
+	if fit.Refused == nil && raw.Type() == js.TypeString {
+		state.fitted.settings, state.fitted.result = raw.String(), res
+	}
+	return res, nil
 }
 
 func arg(args []js.Value, i int) js.Value {
