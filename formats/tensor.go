@@ -161,8 +161,12 @@ func (t *Tensor) Float32s() ([]float32, error) {
 
 // File is an opened model file.
 type File struct {
-	Format  string
-	Size    int64
+	Format string
+	Size   int64
+	// Beside is the bytes of the files beside this one that its tensors
+	// are read from (an ONNX model's external data), which a model's size
+	// on disk includes: see InputBytes.
+	Beside  int64
 	Tensors []*Tensor
 	// Meta holds free-form metadata (safetensors __metadata__, .shark provenance).
 	Meta map[string]string
@@ -190,6 +194,10 @@ func (f *File) Close() error {
 	f.closers = nil
 	return first
 }
+
+// InputBytes is the bytes the model takes on disk: the file and the files
+// beside it its tensors are read from.
+func (f *File) InputBytes() int64 { return f.Size + f.Beside }
 
 // AddCloser makes Close close c.
 func (f *File) AddCloser(c io.Closer) { f.closers = append(f.closers, c) }

@@ -188,3 +188,19 @@ func TestExternalAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A model's size on disk counts the external data files it reads
+// (File.Beside), each once; a model of its own data has none.
+func TestExternalBeside(t *testing.T) {
+	d := models(t)
+	st, err := os.Stat(filepath.Join(d, "ext", "model.data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := open(t, filepath.Join(d, "ext", "model.onnx")); f.Beside != st.Size() || f.InputBytes() != f.Size+st.Size() {
+		t.Fatalf("ext/model.onnx: beside %d bytes, model.data is %d", f.Beside, st.Size())
+	}
+	if f := open(t, filepath.Join(d, "torch.onnx")); f.Beside != 0 {
+		t.Fatalf("torch.onnx: beside %d bytes", f.Beside)
+	}
+}

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -19,6 +20,9 @@ import (
 // initializer whose data is in an external file beside the source is
 // written into the model (or the model's own external data file).
 func Replace(r io.ReaderAt, size int64, f *formats.File, tables []Table, opt Options) (*Model, error) {
+	if err := notExported(f); err != nil {
+		return nil, err
+	}
 	rw := &rewriter{r: r, size: size, f: f, tables: map[string]*Table{}}
 	for i := range tables {
 		t := &tables[i]
@@ -41,6 +45,22 @@ func Replace(r io.ReaderAt, size int64, f *formats.File, tables []Table, opt Opt
 		rw.ext, rw.lookups = ext, 0
 		return rw.model(tables)
 	})
+}
+
+// ErrExported: the graph given is a model shark exported already, its
+// tables quantized lookups: rewriting it would add each lookup's parts a
+// second time.
+var ErrExported = errors.New("the graph is already compressed by shark")
+
+// notExported refuses a graph holding a quantized lookup shark wrote (the
+// reader gives it back as a table with tiers).
+func notExported(f *formats.File) error {
+	for _, t := range f.Tensors {
+		if t.Tiers != nil {
+			return fmt.Errorf("%w (%q is a quantized lookup shark wrote): the graph must be the .onnx model the .shark file was made from, not an export of it", ErrExported, t.Name)
+		}
+	}
+	return nil
 }
 
 // matchInitializer checks that the model holds the table: an initializer
@@ -111,32 +131,51 @@ func (rw *rewriter) model(tables []Table) (*msg, error) {
 	return addMeta(m, tables), nil
 }
 
+// MinOpset is the default domain's opset a quantized lookup needs
+// (Unsqueeze's axes an input, Clip of any type), so that a graph must
+// import to be exported with its tables as lookups.
+const MinOpset = 13
+
 // checkOpset refuses a model importing the default domain's operators
-// before opset 13 (Unsqueeze's axes an attribute, Clip of floats alone).
+// before MinOpset.
 func (rw *rewriter) checkOpset() error {
-	s := newScanner(rw.r, 0, rw.size)
+	v, err := DefaultOpset(rw.r, rw.size)
+	if err != nil {
+		return err
+	}
+	rw.opset = v
+	if v < MinOpset {
+		return fmt.Errorf("%w: the model imports the default opset %d; a quantized lookup needs %d or later (torch.onnx.export(..., opset_version=%d))", formats.ErrUnsupported, v, MinOpset, MinOpset)
+	}
+	return nil
+}
+
+// DefaultOpset is the version of the default operator domain the model
+// read through r (size bytes) imports; 1 when it imports none.
+func DefaultOpset(r io.ReaderAt, size int64) (uint64, error) {
+	var o opsetReader
+	s := newScanner(r, 0, size)
 	for {
 		f, ok, err := s.next()
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if !ok {
 			break
 		}
 		if f.num == modelOpset && f.typ == protowire.BytesType {
-			if err := rw.opsetEntry(s.sub(f)); err != nil {
-				return err
+			if err := o.entry(s.sub(f)); err != nil {
+				return 0, err
 			}
 		}
 	}
-	if rw.opset < 13 {
-		return fmt.Errorf("%w: the model imports the default opset %d; a quantized lookup needs 13 or later (torch.onnx.export(..., opset_version=13))", formats.ErrUnsupported, rw.opset)
-	}
-	return nil
+	return max(o.opset, 1), nil
 }
 
-// opsetEntry notes the version of the default domain ("" or "ai.onnx").
-func (rw *rewriter) opsetEntry(s *scanner) error {
+type opsetReader struct{ opset uint64 }
+
+// entry notes the version of the default domain ("" or "ai.onnx").
+func (rw *opsetReader) entry(s *scanner) error {
 	var domain string
 	var version uint64
 	for {

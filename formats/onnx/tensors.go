@@ -45,6 +45,9 @@ func (m *model) file() (*formats.File, error) {
 	if err := m.quantizedTables(f); err != nil {
 		return nil, err
 	}
+	for _, o := range m.opened { // the external data files, each once
+		f.Beside += o.size
+	}
 	return f, nil
 }
 

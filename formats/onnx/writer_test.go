@@ -304,3 +304,45 @@ func TestReplaceRefuses(t *testing.T) {
 		t.Fatalf("a model of opset 1: %v", err)
 	}
 }
+
+// A graph shark exported already is refused as Replace's graph: its
+// tables are quantized lookups, and rewriting it would add each lookup's
+// parts a second time (a model with two initializers of one name).
+func TestReplaceRefusesExported(t *testing.T) {
+	src := filepath.Join(models(t), "torch.onnx")
+	f := open(t, src)
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, _ := synth("user.weight", 1000, 16, formats.F32, 0)
+	md, err := Replace(bytes.NewReader(b), int64(len(b)), f, []Table{tb}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := encode(t, md)
+	qf, err := formats.OpenReaderAt(bytes.NewReader(q), int64(len(q)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Replace(bytes.NewReader(q), int64(len(q)), qf, []Table{tb}, Options{})
+	if !errors.Is(err, ErrExported) || !strings.Contains(err.Error(), `"user.weight"`) {
+		t.Fatalf("an exported graph given again: %v", err)
+	}
+}
+
+// DefaultOpset reads the default domain's version, as a graph's export
+// needs it (MinOpset), and 1 of a model importing none.
+func TestDefaultOpset(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(models(t), "torch.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := DefaultOpset(bytes.NewReader(b), int64(len(b))); err != nil || v < MinOpset {
+		t.Fatalf("torch.onnx: opset %d, %v", v, err)
+	}
+	tiny := tinyModel()
+	if v, err := DefaultOpset(bytes.NewReader(tiny), int64(len(tiny))); err != nil || v != 1 {
+		t.Fatalf("a model importing no opset: %d, %v", v, err)
+	}
+}
