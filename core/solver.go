@@ -35,6 +35,9 @@ type costs struct {
 	rb      [slots]int64
 	allowed uint8
 	smaller [slots]uint8
+	// fast: every tier allowed, each row smaller than the one before, so
+	// that a row of finite positive weights can take walkFast.
+	fast bool
 }
 
 // slots is the length of the walk's arrays indexed by tier: a power of two
@@ -58,6 +61,7 @@ func (d *Decision) costs(dim int) costs {
 			}
 		}
 	}
+	c.fast = NumTiers == 4 && c.allowed == 0b1111 && c.rb[0] > c.rb[1] && c.rb[1] > c.rb[2] && c.rb[2] > c.rb[3]
 	return c
 }
 
@@ -96,6 +100,9 @@ type path struct {
 // last move's. Every pass of the solver and every row the encoder writes
 // takes this walk, so the allowed tiers are walked as bits, without calls.
 func (d *Decision) path(c *costs, s *RowStat, p *path) {
+	if c.fast && walkFast(c, s, p) {
+		return
+	}
 	var w [slots]float64
 	open := weights(c.allowed, s, &w)
 	cur := start(c, &w)
@@ -119,6 +126,42 @@ func (d *Decision) path(c *costs, s *RowStat, p *path) {
 		p.n++
 		cur = next
 	}
+}
+
+// walkFast is path's walk for the usual table and row, where it comes to
+// fewer steps: all four tiers allowed, each row smaller than the one
+// before, a positive priority and finite weights. fp32's weight is then
+// 0, the least, so the walk starts at the smallest tier of weight 0, and
+// every tier below the current one is a candidate, ties going to the later
+// (smaller) one. It returns false, and leaves p alone, for any other row.
+func walkFast(c *costs, s *RowStat, p *path) bool {
+	pr := float64(s.P)
+	w := [4]float64{0, pr * float64(s.SSE[0]), pr * float64(s.SSE[1]), pr * float64(s.SSE[2])}
+	if !(pr > 0 && w[1] <= math.MaxFloat64 && w[2] <= math.MaxFloat64 && w[3] <= math.MaxFloat64) {
+		return false
+	}
+	cur := 0
+	for t := 3; t > 0; t-- {
+		if w[t] == 0 {
+			cur = t
+			break
+		}
+	}
+	p.first, p.n = Tier(cur), 0
+	at := 0.0
+	for cur < 3 {
+		next, best := cur, math.Inf(1)
+		for t := cur + 1; t < 4; t++ {
+			if l := (w[t] - w[cur]) / float64(c.rb[cur]-c.rb[t]); l <= best {
+				next, best = t, l
+			}
+		}
+		at = max(best, at)
+		p.to[p.n], p.at[p.n] = Tier(next), at
+		p.n++
+		cur = next
+	}
+	return true
 }
 
 // weights sets w to the row's weighted error in each allowed tier (+Inf in

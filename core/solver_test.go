@@ -334,3 +334,53 @@ func TestBudgetFromShards(t *testing.T) {
 	}
 	maxListed = 1 << 20
 }
+
+// walkFast takes the same walk as path's general one, move for move and
+// bit for bit, on every row it takes.
+func TestWalkFastIsThePath(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	special := []float32{0, float32(math.Copysign(0, -1)), 1e-45, 1e-30, 1, 3.4e38, float32(math.Inf(1)), float32(math.NaN())}
+	val := func() float32 {
+		if r.IntN(5) == 0 {
+			return special[r.IntN(len(special))]
+		}
+		return float32(math.Exp(r.NormFloat64() * 6))
+	}
+	d := &Decision{tiers: []Tier{FP32, FP16, INT8, INT4}}
+	taken := 0
+	for dim := 1; dim < 80; dim++ {
+		c := d.costs(dim)
+		general := c
+		general.fast = false
+		for range 3000 {
+			s := RowStat{P: val(), SSE: [3]float32{val(), val(), val()}}
+			switch r.IntN(4) {
+			case 0:
+				s.SSE[1] = s.SSE[0] // equal weights
+			case 1:
+				// Lines that cross fp32's at one multiplier, k: a tie the
+				// walk must give to the smaller row.
+				k := float32(r.IntN(9) + 1)
+				s.P = 1
+				s.SSE = [3]float32{k * float32(c.rb[0]-c.rb[1]), k * float32(c.rb[0]-c.rb[2]), k * float32(c.rb[0]-c.rb[3])}
+			}
+			var got, want path
+			if !c.fast || !walkFast(&c, &s, &got) {
+				continue
+			}
+			taken++
+			d.path(&general, &s, &want)
+			if got.first != want.first || got.n != want.n {
+				t.Fatalf("dim %d, %+v: walkFast %+v, path %+v", dim, s, got, want)
+			}
+			for i := range got.n {
+				if got.to[i] != want.to[i] || math.Float64bits(got.at[i]) != math.Float64bits(want.at[i]) {
+					t.Fatalf("dim %d, %+v: walkFast %+v, path %+v", dim, s, got, want)
+				}
+			}
+		}
+	}
+	if taken < 100000 {
+		t.Fatalf("walkFast took only %d rows", taken)
+	}
+}
