@@ -31,11 +31,14 @@ type ModelSettings struct {
 	Scorer    string  `json:"scorer"` // taylor, exact or random
 	// MaxAUCDrop > 0 chooses the budget (Quantize's is then unused): the
 	// smallest whose AUC on validation rows of the training data stays
-	// within it of the unpruned model's, by bisection; pruning rolls
-	// back a round past it too. The test rows only report the result.
+	// within it of the unpruned model's, by bisection; when pruning, the
+	// keep count too (at least Keep or KeepFraction of the fields, the
+	// count of the fewest bytes). The test rows only report the result.
 	MaxAUCDrop float64 `json:"max_auc_drop,omitempty"`
-	// OnProbe is told each budget the search tries, as it is scored.
-	OnProbe func(pipeline.Probe) `json:"-"`
+	// OnProbe is told each budget the search tries, as it is scored;
+	// OnKeep each keep count, when the model is pruned.
+	OnProbe func(pipeline.Probe)     `json:"-"`
+	OnKeep  func(pipeline.KeepProbe) `json:"-"`
 	// Quantize is how the kept tables are stored: its budget is a share of
 	// the kept tables' fp32 bytes; its Tables and MinRows are unused (a
 	// model's tables are its fields).
@@ -73,7 +76,7 @@ func (s ModelSettings) options(m *model.Model) pipeline.Options {
 	o.Priority = s.Quantize.Priority()
 	o.PriorityEpochs = m.Cfg.Epochs
 	o.Seed = m.Cfg.Seed
-	o.MaxAUCDrop, o.OnProbe = s.MaxAUCDrop, s.OnProbe
+	o.MaxAUCDrop, o.OnProbe, o.OnKeep = s.MaxAUCDrop, s.OnProbe, s.OnKeep
 	return o
 }
 

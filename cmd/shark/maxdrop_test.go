@@ -22,7 +22,15 @@ type budgetSearch struct {
 		BudgetBytes int64   `json:"budget_bytes"`
 		MinBudget   float64 `json:"min_budget"`
 		Met         bool    `json:"met"`
-		Probes      []struct {
+		Bytes       int64   `json:"bytes"`
+		Keeps       []struct {
+			Keep   int     `json:"keep"`
+			AUC    float64 `json:"auc"`
+			Drop   float64 `json:"drop"`
+			Within bool    `json:"within"`
+			Bytes  int64   `json:"bytes"`
+		} `json:"keep_probes"`
+		Probes []struct {
 			Budget      float64 `json:"budget"`
 			BudgetBytes int64   `json:"budget_bytes"`
 			Bytes       int64   `json:"bytes"`
@@ -32,6 +40,7 @@ type budgetSearch struct {
 		} `json:"probes"`
 	} `json:"budget_search"`
 	Valid struct{ Kind, Text string } `json:"validation_rows"`
+	Kept  []string                    `json:"kept_fields"`
 }
 
 func compressSearch(t *testing.T, args ...string) budgetSearch {
@@ -116,7 +125,9 @@ func TestCompressMaxAUCDropNeverOnTest(t *testing.T) {
 
 // On the real Criteo sample, the search bisects to the smallest budget
 // within a tight tolerance on validation rows; the test rows' AUC then
-// drops by at most 0.001 with at least 70% fewer embedding bytes.
+// drops by at most 0.001 with at least 70% fewer embedding bytes. Pruning
+// too (half the fields asked, 0.001), it tries keep counts and keeps the
+// one of the fewest bytes within the tolerance.
 func TestCriteoMaxAUCDrop(t *testing.T) {
 	const criteo = "../../../shared/data/criteo-10k.tsv"
 	if _, err := os.Stat(criteo); err != nil {
@@ -136,5 +147,19 @@ func TestCriteoMaxAUCDrop(t *testing.T) {
 	t.Logf("budget %.2f%%: test AUC %.5f -> %.5f, %.1f%% fewer bytes", 100*r.Search.Budget, r.AUCBefore, r.AUCAfter, 100*less)
 	if r.AUCBefore-r.AUCAfter > 0.001 || less < 0.70 {
 		t.Fatalf("test AUC %.5f -> %.5f, %.1f%% fewer bytes", r.AUCBefore, r.AUCAfter, 100*less)
+	}
+	p := compressSearch(t, mdl, criteo, "-o", filepath.Join(dir, "p.shark"), "--max-auc-drop", "0.001")
+	checkSearch(t, p)
+	best := -1
+	for i, k := range p.Search.Keeps {
+		t.Logf("keep %d: validation AUC %.5f, drop %+.5f, within %v, %d bytes", k.Keep, k.AUC, k.Drop, k.Within, k.Bytes)
+		if k.Within && (best < 0 || k.Bytes < p.Search.Keeps[best].Bytes) {
+			best = i
+		}
+	}
+	less = 1 - float64(p.BytesOut)/float64(p.BytesFP32)
+	t.Logf("kept %d fields, budget %.2f%%: test AUC %.5f -> %.5f, %.1f%% fewer bytes", len(p.Kept), 100*p.Search.Budget, p.AUCBefore, p.AUCAfter, 100*less)
+	if len(p.Search.Keeps) < 3 || best < 0 || len(p.Kept) != p.Search.Keeps[best].Keep || p.BytesOut != p.Search.Keeps[best].Bytes || less < 0.70 {
+		t.Fatalf("keep probes %+v: kept %d fields, %d bytes", p.Search.Keeps, len(p.Kept), p.BytesOut)
 	}
 }

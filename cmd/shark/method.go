@@ -282,12 +282,16 @@ rows: DATA's validation share with --test, else the model's split share of
 the rows it fine-tunes on, kept out of fine-tuning) stays within 0.001 of
 the unpruned model's, found by bisection between the least budget the tiers
 allow and 100%, to within 0.5% of the kept tables' fp32 bytes, the rows'
-measurements made once. Pruning rolls back a round that falls further (the
-fields kept are the fewest within it). Each probe is printed as it is
-scored; the result is then scored on the held-out (or --test) rows.
---json adds budget_search: {max_auc_drop, validation_auc_before,
-validation_auc_after_prune, min_budget, resolution, budget, budget_bytes,
-met, probes: [{budget, budget_bytes, bytes, auc, drop, within}]}.`,
+measurements made once. When pruning, the keep count is searched too: by
+bisection between --keep (or --keep-fraction) and every field, for the
+fewest fields whose pruned, fine-tuned model stays within the drop at fp32,
+each such count's budget searched, and every field tried too; the count
+of the fewest bytes wins. Each probe is printed as it is scored; the result
+is then scored on the held-out (or --test) rows. --json adds budget_search:
+{max_auc_drop, validation_auc_before, validation_auc_after_prune,
+min_budget, resolution, budget, budget_bytes, bytes, met, probes: [{budget,
+budget_bytes, bytes, auc, drop, within}], keep_probes: [{keep, auc, drop,
+within, budget, bytes}]}.`,
 		Args: exactArgs(2, "MODEL DATA"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if b.share == 0 {
@@ -338,11 +342,16 @@ func (c *cli) compress(args []string, d *dataFlags, s compress.ModelSettings, ou
 	}
 	defer l.Close()
 	if s.MaxAUCDrop > 0 && !c.json {
-		n := 0
+		n, fields := 0, len(l.Model.Slots)
 		s.OnProbe = func(p pipeline.Probe) {
 			n++
 			c.prog.clear()
-			fmt.Fprintln(c.stdout, p.Line(n))
+			fmt.Fprintln(c.stdout, "  "+p.Line(n))
+		}
+		s.OnKeep = func(k pipeline.KeepProbe) {
+			n = 0
+			c.prog.clear()
+			fmt.Fprintln(c.stdout, k.Line(fields))
 		}
 	}
 	in := compress.ModelInput{Model: l.Model, Encoding: l.Encoding, Data: data, Name: args[0], DataName: args[1]}

@@ -53,6 +53,7 @@ type Options struct {
 	MaxAUCDrop float64
 	Resolution float64
 	OnProbe    func(Probe)
+	OnKeep     func(KeepProbe) // told each keep count tried, when pruning
 
 	Seed     uint64
 	Progress func(stage string, done, total int64)
@@ -229,13 +230,13 @@ func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result
 		if base, err = searchBase(m, valid, opt); err != nil {
 			return nil, err
 		}
-		opt.Tolerance = pruneTolerance(opt)
 	}
 	res.AUCBefore, res.LogLossBefore = before.AUC, before.LogLoss
 	for _, f := range m.Slots {
 		res.EmbeddingBytesFP32 += int64(m.Emb[f].Rows()) * int64(m.Cfg.Dim) * 4
 	}
 	t0 := time.Now()
+	var searched *core.Rule // the budget the keep count's search chose with it
 	if opt.KeepFraction < 1 || opt.Keep > 0 {
 		keep := max(1, int(math.Round(opt.KeepFraction*float64(len(m.Slots)))))
 		if opt.Keep > 0 {
@@ -245,15 +246,22 @@ func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result
 		if opt.Validation != nil {
 			decide = opt.Validation
 		}
-		pr, err := importance.Prune(m, train, decide, importance.PruneOptions{
-			Keep: keep, Rounds: opt.Rounds, FinetuneEpochs: opt.FinetuneEpochs, Tolerance: opt.Tolerance,
-			Scorer: opt.Scorer, Repeats: opt.Repeats, Seed: opt.Seed, Progress: opt.Progress})
+		var pr *importance.PruneResult
+		if opt.MaxAUCDrop > 0 {
+			var rule core.Rule
+			pr, res.Search, rule, err = searchKeep(m, train, keep, base, opt)
+			searched = &rule
+		} else {
+			pr, err = prune(m, train, decide, keep, opt.Tolerance, opt)
+		}
 		if err != nil {
 			return nil, err
 		}
 		res.Prune = pr
-		res.DroppedFields = pr.Dropped
-		if len(pr.Rounds) > 0 {
+		if pr != nil {
+			res.DroppedFields = pr.Dropped
+		}
+		if pr != nil && len(pr.Rounds) > 0 {
 			res.Scores = map[string]map[string]float64{}
 			for f, s := range pr.Rounds[0].Scores {
 				res.Scores[m.Fields[f]] = map[string]float64{opt.Scorer: s}
@@ -272,12 +280,16 @@ func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result
 	t0 = time.Now()
 	if opt.Quantize {
 		fp32 := m.EmbeddingBytes()
-		if opt.MaxAUCDrop > 0 {
+		if opt.MaxAUCDrop > 0 && searched == nil {
 			rule, s, err := search(m, train, opt.Validation, base, opt)
 			if err != nil {
 				return nil, err
 			}
-			res.Search, opt.Rule = s, func(int64) core.Rule { return rule }
+			res.Search, searched = s, &rule
+		}
+		if searched != nil {
+			rule := *searched
+			opt.Rule = func(int64) core.Rule { return rule }
 		}
 		bytes, err := Quantize(m, train, opt)
 		if err != nil {
@@ -303,6 +315,14 @@ func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result
 	}
 	res.AUCAfter, res.LogLossAfter = after.AUC, after.LogLoss
 	return res, nil
+}
+
+// prune drops m's fields down to keep, lowest score first, in opt's
+// rounds, choosing on decide and rolling a round back past tolerance.
+func prune(m *model.Model, train, decide *model.Dataset, keep int, tolerance float64, opt Options) (*importance.PruneResult, error) {
+	return importance.Prune(m, train, decide, importance.PruneOptions{
+		Keep: keep, Rounds: opt.Rounds, FinetuneEpochs: opt.FinetuneEpochs, Tolerance: tolerance,
+		Scorer: opt.Scorer, Repeats: opt.Repeats, Seed: opt.Seed, Progress: opt.Progress})
 }
 
 // FieldTiers is a field's table's rows per tier.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"shark/core"
+	"shark/ctr/importance"
 	"shark/ctr/model"
 	"shark/formats/sharkfile"
 )
@@ -43,8 +44,38 @@ type Search struct {
 	// tolerance (not when even the pruned model at fp32 is past it).
 	Budget      float64 `json:"budget"`
 	BudgetBytes int64   `json:"budget_bytes"`
+	Bytes       int64   `json:"bytes"` // stored at Budget
 	Met         bool    `json:"met"`
 	Probes      []Probe `json:"probes"`
+	// Keeps is the keep counts tried when the model is pruned: the one
+	// chosen is that of the fewest bytes within the tolerance, and
+	// Probes are its budget search's.
+	Keeps []KeepProbe `json:"keep_probes,omitempty"`
+}
+
+// Line is the keep count tried in a line, for a terminal.
+func (k KeepProbe) Line(fields int) string {
+	mark := "over: no budget can be within"
+	if k.Within {
+		mark = "within; its budget search:"
+	}
+	how := "pruned, fine-tuned"
+	if k.Keep == fields {
+		how = "unpruned"
+	}
+	return fmt.Sprintf("keep %d of %d fields (%s, fp32): validation AUC %.5f, drop %+.5f, %s", k.Keep, fields, how, k.AUC, k.Drop, mark)
+}
+
+// KeepProbe is one keep count the search tried: the model pruned to Keep
+// fields and fine-tuned, scored at fp32 on the validation rows, and when
+// within the tolerance, the smallest budget found for it.
+type KeepProbe struct {
+	Keep   int     `json:"keep"`
+	AUC    float64 `json:"auc"`
+	Drop   float64 `json:"drop"`
+	Within bool    `json:"within"`
+	Budget float64 `json:"budget"` // when within, else 0
+	Bytes  int64   `json:"bytes"`  // stored at Budget
 }
 
 // search finds the smallest budget for m's kept tables whose AUC on valid
@@ -112,6 +143,11 @@ func search(m *model.Model, train, valid *model.Dataset, base float64, opt Optio
 func (s *Search) found(rule core.Rule, bytes, fp32 int64, met bool) core.Rule {
 	rule.Budget = bytes
 	s.Budget, s.BudgetBytes, s.Met = share(bytes, fp32), bytes, met
+	for _, p := range s.Probes {
+		if p.BudgetBytes == bytes {
+			s.Bytes = p.Bytes
+		}
+	}
 	return rule
 }
 
@@ -147,8 +183,12 @@ func (s *Search) Verdict() string {
 	if !s.Met {
 		verdict = "NOT within: no budget is, the pruned model at fp32 is past"
 	}
-	return fmt.Sprintf("budget %.2f%% (%d bytes) after %d probes: %s the AUC drop %g of the unpruned model's validation AUC %.5f (to within %.1f%% of the fp32 bytes; the least budget the tiers allow is %.2f%%)",
-		100*s.Budget, s.BudgetBytes, len(s.Probes), verdict, s.MaxAUCDrop, s.BaseAUC, 100*s.Resolution, 100*s.MinBudget)
+	kept := ""
+	if len(s.Keeps) > 0 {
+		kept = fmt.Sprintf(" with the keep count of the fewest bytes of the %d tried", len(s.Keeps))
+	}
+	return fmt.Sprintf("budget %.2f%% (%d bytes)%s after %d probes: %s the AUC drop %g of the unpruned model's validation AUC %.5f (to within %.1f%% of the fp32 bytes; the least budget the tiers allow is %.2f%%)",
+		100*s.Budget, s.BudgetBytes, kept, len(s.Probes), verdict, s.MaxAUCDrop, s.BaseAUC, 100*s.Resolution, 100*s.MinBudget)
 }
 
 // Line is probe number n (from 1) in a line, for a terminal.
@@ -173,12 +213,92 @@ func searchBase(m *model.Model, scored *model.Dataset, opt Options) (float64, er
 	return met.AUC, err
 }
 
-// pruneTolerance is the rollback tolerance under a budget search: no
-// more than the AUC drop allowed, so a pruning round past it is undone
-// (a tolerance of 0 means never rolling back, so it becomes the drop).
-func pruneTolerance(opt Options) float64 {
-	if opt.Tolerance == 0 || opt.Tolerance > opt.MaxAUCDrop {
-		return opt.MaxAUCDrop
+// searchKeep prunes m to the keep count of the fewest stored bytes within
+// the tolerance, its budget found by search: a bisection over the keep
+// count between keep and every field, for the fewest fields whose pruned
+// model (fine-tuned, at fp32) stays within the tolerance on validation,
+// each such count's smallest budget searched; the count chosen is the one
+// of these of the fewest bytes. m ends pruned to it (unpruned if none of
+// fewer fields is within).
+func searchKeep(m *model.Model, train *model.Dataset, keep int, base float64, opt Options) (*importance.PruneResult, *Search, core.Rule, error) {
+	type cand struct {
+		m    *model.Model
+		pr   *importance.PruneResult
+		s    *Search
+		rule core.Rule
 	}
-	return opt.Tolerance
+	var best *cand
+	var keeps []KeepProbe
+	try := func(k int) (bool, error) {
+		c := m.Clone()
+		var pr *importance.PruneResult
+		if k < len(m.Slots) {
+			var err error
+			if pr, err = prune(c, train, opt.Validation, k, 0, opt); err != nil {
+				return false, err
+			}
+		}
+		met, err := c.Evaluate(opt.Validation)
+		if err != nil {
+			return false, err
+		}
+		kp := KeepProbe{Keep: k, AUC: met.AUC, Drop: base - met.AUC}
+		kp.Within = kp.Drop <= opt.MaxAUCDrop
+		if opt.OnKeep != nil {
+			opt.OnKeep(kp) // before its budget search, whose probes follow
+		}
+		if kp.Within {
+			rule, s, err := search(c, train, opt.Validation, base, opt)
+			if err != nil {
+				return false, err
+			}
+			kp.Budget, kp.Bytes = s.Budget, s.Bytes
+			if s.Met && (best == nil || s.Bytes < best.s.Bytes) {
+				best = &cand{c, pr, s, rule}
+			}
+		}
+		keeps = append(keeps, kp)
+		return kp.Within, nil
+	}
+	// Every field is tried too: the fewest fields within the tolerance
+	// may leave too little of it for quantization to beat them.
+	lo, hi := keep, len(m.Slots)
+	ok, err := try(lo)
+	if err == nil && hi != lo {
+		_, err = try(hi)
+	}
+	if err == nil && !ok {
+		err = bisectKeep(lo, hi, try)
+	}
+	if err != nil {
+		return nil, nil, core.Rule{}, err
+	}
+	if best == nil { // no budget within, even unpruned at fp32
+		rule, s, err := search(m, train, opt.Validation, base, opt)
+		if err != nil {
+			return nil, nil, core.Rule{}, err
+		}
+		s.Keeps = keeps
+		return nil, s, rule, nil
+	}
+	*m = *best.m
+	best.s.Keeps = keeps
+	return best.pr, best.s, best.rule, nil
+}
+
+// bisectKeep narrows (lo over, hi within) to neighbours, trying midpoints.
+func bisectKeep(lo, hi int, try func(int) (bool, error)) error {
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		ok, err := try(mid)
+		if err != nil {
+			return err
+		}
+		if ok {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return nil
 }

@@ -102,3 +102,48 @@ func lossyAtLeast(t *testing.T) (m *model.Model, tune, validation, scored *model
 	t.Fatal("no data set whose validation AUC drops at the least budget")
 	return
 }
+
+// Pruning under a budget search searches the keep count too: the asked
+// count and every field are tried, then the counts between bisected to
+// the fewest within the tolerance at fp32 (its neighbour below over),
+// and the count of the fewest stored bytes within it is the model kept.
+func TestKeepSearch(t *testing.T) {
+	m, tune, validation, scored, d0 := lossyAtLeast(t)
+	o := DefaultOptions(ctrtest.Budget(0.4))
+	o.KeepFraction, o.MaxAUCDrop, o.Validation = 0.25, 2*d0, validation
+	o.PriorityEpochs = m.Cfg.Epochs
+	pm := m.Clone()
+	r, err := Compress(pm, tune, scored, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, n := r.Search, len(m.Slots)
+	ks := s.Keeps
+	lo := max(1, int(0.25*float64(n)+0.5))
+	if len(ks) < 2 || ks[0].Keep != lo || ks[1].Keep != n || !ks[1].Within || ks[1].Drop != 0 {
+		t.Fatalf("keep probes %+v, want %d then %d first", ks, lo, n)
+	}
+	within, best := map[int]bool{}, ks[1]
+	for _, k := range ks {
+		within[k.Keep] = k.Within
+		if k.Within != (k.Drop <= o.MaxAUCDrop) || (k.Within && k.Bytes == 0) {
+			t.Fatalf("keep probe %+v", k)
+		}
+		if k.Within && k.Bytes < best.Bytes {
+			best = k
+		}
+	}
+	fewest := n
+	for k, ok := range within {
+		if ok && k < fewest {
+			fewest = k
+		}
+	}
+	if ok, tried := within[fewest-1]; fewest > lo && (!tried || ok) {
+		t.Fatalf("the fewest fields within, %d, has no neighbour over below it: %+v", fewest, ks)
+	}
+	if len(r.KeptFields) != best.Keep || s.Bytes != best.Bytes || r.EmbeddingBytesAfter != best.Bytes || len(pm.Slots) != best.Keep {
+		t.Fatalf("kept %d fields at %d bytes (search %d); the fewest bytes within were %+v", len(r.KeptFields), r.EmbeddingBytesAfter, s.Bytes, best)
+	}
+	t.Logf("%d keep probes %+v; %s", len(ks), ks, s.Verdict())
+}
