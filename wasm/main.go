@@ -60,7 +60,8 @@ func main() {
 	api.Set("encodeRange", promisedValue(encodeRange))
 	useSIMD()
 	api.Set("kernels", kernelSet)
-	api.Set("checkKernels", promised(checkKernels)) // a test hook: see simd.go
+	api.Set("checkKernels", promised(checkKernels)) // test hooks: see simd.go
+	api.Set("checkQuantize", promised(checkQuantize))
 	api.Set("pace", js.FuncOf(func(_ js.Value, a []js.Value) any {
 		state.pace = time.Duration(arg(a, 0).Float() * float64(time.Millisecond))
 		return nil

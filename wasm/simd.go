@@ -15,14 +15,15 @@ import (
 	"shark/wasm/simd"
 )
 
-// The row-error kernel runs as WebAssembly SIMD128 (wasm/simd's module)
-// where the browser has it: Go's wasm has none, and measuring every row in
-// three tiers is most of the page's work. The module shares this
+// The row-error kernel and the int8/int4 encoder run as WebAssembly
+// SIMD128 (wasm/simd's module) where the browser has it: Go's wasm has
+// none, and measuring every row in three tiers, then encoding it, is most
+// of the page's work. The module shares this
 // program's memory (worker.js gives it as self.sharkMemory), so a call
 // passes the offsets of Go slices, a chunk of thousands of rows a call.
 
 // simdKernels is the module's two functions.
-type simdKernels struct{ minmax, errors js.Value }
+type simdKernels struct{ minmax, errors, minmaxList, quantize js.Value }
 
 // kernelSet names the kernels in use: "simd128", or "portable" and why.
 var kernelSet = "portable"
@@ -31,7 +32,7 @@ var kernelSet = "portable"
 var simdOn *simdKernels
 
 // useSIMD instantiates the module on this program's memory and has
-// kernels.RowsErrors call it; where the browser cannot, the portable
+// kernels.RowsErrors and the row quantizers call it; where the browser cannot, the portable
 // kernels stay, and kernelSet says why.
 func useSIMD() {
 	mem := js.Global().Get("sharkMemory")
@@ -52,8 +53,9 @@ func useSIMD() {
 	imports.Set("go", goNS)
 	inst := wa.Get("Instance").New(wa.Get("Module").New(u8), imports)
 	ex := inst.Get("exports")
-	simdOn = &simdKernels{minmax: ex.Get("minmax"), errors: ex.Get("errors")}
+	simdOn = &simdKernels{minmax: ex.Get("minmax"), errors: ex.Get("errors"), minmaxList: ex.Get("minmaxList"), quantize: ex.Get("quantize")}
 	kernels.SetRowsErrors(simdOn.rowsErrors)
+	kernels.SetRowQuantizer(simdOn.newQuantizer)
 	kernelSet = "simd128"
 }
 
@@ -185,4 +187,107 @@ func fillRow(r *rand.Rand, row []float32) {
 		}
 		row[j] = v
 	}
+}
+
+// simdQuantizer is a kernels.RowQuantizer on the SIMD module: rows are
+// gathered as they are added and encoded a batch a call, from their
+// minimums and maximums (one call) and their parameters (worked out here,
+// with their binary16 tails).
+type simdQuantizer struct {
+	s         *simdKernels
+	bits, dim int
+	list      []int32 // each row's address and its codes'
+	rows      [][]float32
+	dsts      [][]byte
+	mm, par   []float32
+}
+
+// quantizeBatch is the most rows a call encodes.
+const quantizeBatch = 2048
+
+func (s *simdKernels) newQuantizer(bits, dim int) kernels.RowQuantizer {
+	if (bits != 8 && bits != 4) || dim <= 0 || dim%4 != 0 {
+		return nil // the portable quantizer's
+	}
+	return &simdQuantizer{s: s, bits: bits, dim: dim}
+}
+
+func (q *simdQuantizer) Add(dst []byte, src []float32) {
+	q.list = append(q.list, int32(addr(src)), int32(addr(dst)))
+	q.rows, q.dsts = append(q.rows, src), append(q.dsts, dst)
+	if len(q.rows) == quantizeBatch {
+		q.Flush()
+	}
+}
+
+func (q *simdQuantizer) Flush() {
+	n := len(q.rows)
+	if n == 0 {
+		return
+	}
+	if cap(q.mm) < 4*n {
+		q.mm, q.par = make([]float32, 4*quantizeBatch), make([]float32, 3*quantizeBatch)
+	}
+	mm, par := q.mm[:4*n], q.par[:3*n]
+	q.s.minmaxList.Invoke(addr(q.list), n, q.dim, addr(mm))
+	nb := kernels.RowBytes(q.bits, q.dim) - 4
+	var odd []int
+	for i, row := range q.rows {
+		if math.Float32bits(mm[4*i+2]) != 0 { // not finite (callers keep such rows at fp32): encoded below
+			odd = append(odd, i)
+			par[3*i], par[3*i+1], par[3*i+2] = 0, 0, 0
+			continue
+		}
+		par[3*i], par[3*i+1], par[3*i+2] = kernels.QuantizeParams(q.bits, row, mm[4*i], mm[4*i+1], q.dsts[i][nb:nb+4])
+	}
+	q.s.quantize.Invoke(addr(q.list), n, q.dim, addr(par), q.bits)
+	for _, i := range odd {
+		kernels.QuantizeRow(q.bits, q.dsts[i], q.rows[i]) // the portable bytes, over the module's
+	}
+	runtime.KeepAlive(q.rows)
+	runtime.KeepAlive(q.dsts)
+	q.list, q.rows, q.dsts = q.list[:0], q.rows[:0], q.dsts[:0]
+}
+
+// checkQuantize(rows) is a test hook: rows of many widths and kinds of
+// values (as checkKernels's) encoded in 8 and 4 bits by the SIMD module, in
+// batches cut short by Flush, and by the portable kernel, which must agree
+// byte for byte. It says what differed, if anything.
+func checkQuantize(args []js.Value) (any, error) {
+	if simdOn == nil {
+		return nil, fmt.Errorf("no SIMD kernels: %s", kernelSet)
+	}
+	total := arg(args, 0).Int()
+	r := rand.New(rand.NewPCG(25, 5))
+	checked, mismatched, first := 0, 0, ""
+	for _, bits := range []int{8, 4} {
+		for _, dim := range []int{4, 8, 12, 16, 20, 32, 60, 64, 100, 128} {
+			n := max(1, total/20)
+			rows := make([]float32, n*dim)
+			for i := range n {
+				fillRow(r, rows[i*dim:(i+1)*dim])
+			}
+			rb := kernels.RowBytes(bits, dim)
+			got, want := make([]byte, n*rb), make([]byte, n*rb)
+			q := simdOn.newQuantizer(bits, dim)
+			for i := range n {
+				q.Add(got[i*rb:(i+1)*rb], rows[i*dim:(i+1)*dim])
+				kernels.QuantizeRow(bits, want[i*rb:(i+1)*rb], rows[i*dim:(i+1)*dim])
+				if r.IntN(500) == 0 {
+					q.Flush()
+				}
+			}
+			q.Flush()
+			for i := range n {
+				checked++
+				if g, w := got[i*rb:(i+1)*rb], want[i*rb:(i+1)*rb]; string(g) != string(w) {
+					mismatched++
+					if first == "" {
+						first = fmt.Sprintf("%d bits, dim %d row %v: portable % x, SIMD % x", bits, dim, rows[i*dim:(i+1)*dim], w, g)
+					}
+				}
+			}
+		}
+	}
+	return map[string]any{"kernels": kernelSet, "rows": checked, "mismatched": mismatched, "first": first}, nil
 }

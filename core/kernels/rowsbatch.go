@@ -41,3 +41,33 @@ func ErrorParams(row []float32, mn, mx float32) [8]float32 {
 	b4, s4, i4, q4, _, _ := rowParams(4, mn, mx)
 	return [8]float32{b8, s8, i8, float32(q8), b4, s4, i4, float32(q4)}
 }
+
+// SetRowQuantizer has NewRowQuantizer (and QuantizeRows) take f's
+// quantizer for rows of bits and dim where f gives one, non-nil: the
+// page's SIMD128 module, which must write quantizeRowGeneric's bytes.
+func SetRowQuantizer(f func(bits, dim int) RowQuantizer) {
+	before := newRowQuantizer
+	newRowQuantizer = func(bits, dim int) RowQuantizer {
+		if q := f(bits, dim); q != nil {
+			return q
+		}
+		return before(bits, dim)
+	}
+}
+
+// QuantizeParams is what quantizeRowGeneric encodes a finite, non-empty
+// row in bits with, from the row's minimum mn and maximum mx as a
+// lane-wise minimum gives them (a zero's sign settled here): the bias,
+// inverse scale and largest code its codes are computed with. It writes
+// the row's last 4 bytes, its scale and bias as binary16, to tail.
+func QuantizeParams(bits int, row []float32, mn, mx float32, tail []byte) (bias, inv, maxq float32) {
+	if mn == 0 {
+		mn = firstZero(row)
+	}
+	if mx == 0 {
+		mx = firstZero(row)
+	}
+	bias, _, inv, q, hs, hb := rowParams(bits, mn, mx)
+	putScaleBias(tail, hs, hb)
+	return bias, inv, float32(q)
+}

@@ -1,11 +1,14 @@
-;; The row-error kernel as WebAssembly SIMD128, for the page (issue 25).
-;; kernels.rowErrorsGeneric (core/kernels/errors.go), bit for bit: each row's
+;; The page's SIMD128 kernels (issue 25): the row-error kernel and the 8-
+;; and 4-bit rowwise encoder (quantize, at the end), each bit for bit the
+;; portable Go kernel's. The row-error kernel is
+;; kernels.rowErrorsGeneric (core/kernels/errors.go): each row's
 ;; value i is measured in fp16, int8 and int4 (FBGEMM's rowwise codecs) and
 ;; its squared errors and its square are summed in float64 in lane i%8, the
 ;; lanes then added in order 0..7; the largest absolute error of each tier is
 ;; kept. Go's js/wasm emits no SIMD: the Go program (wasm/simd.go) calls
 ;; these functions through syscall/js with the linear-memory offsets of its
-;; slices, a chunk of rows a call. Rows must be a multiple of 4 values wide.
+;; slices, a chunk of rows a call. Rows must be a multiple of 4 values wide
+;; (the Go program keeps the portable kernels for others).
 ;; Assembled by wat2wasm (Debian's wabt) into kernels.wasm beside it.
 (module
   (import "go" "mem" (memory 1))
@@ -293,6 +296,85 @@
       (f64.store offset=48 (local.get $out) (f64.add (f64.add (f64.add (f64.add (f64.add (f64.add (f64.add (f64.add (f64.const 0) (f64x2.extract_lane 0 (local.get $sq0))) (f64x2.extract_lane 1 (local.get $sq0))) (f64x2.extract_lane 0 (local.get $sq1))) (f64x2.extract_lane 1 (local.get $sq1))) (f64x2.extract_lane 0 (local.get $sq2))) (f64x2.extract_lane 1 (local.get $sq2))) (f64x2.extract_lane 0 (local.get $sq3))) (f64x2.extract_lane 1 (local.get $sq3))))
         (local.set $par (i32.add (local.get $par) (i32.const 32)))
         (local.set $out (i32.add (local.get $out) (i32.const 56)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $rows))))
+
+  ;; minmaxList(list, n, dim, out) is minmax of n rows anywhere: list holds
+  ;; each row's address (and an int32 minmax does not read) in 8 bytes.
+  (func (export "minmaxList") (param $list i32) (param $n i32) (param $dim i32) (param $out i32)
+    (local $p i32) (local $end i32) (local $v v128) (local $mn v128) (local $mx v128) (local $bad v128)
+    (block $done
+      (loop $rows
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $p (i32.load (local.get $list)))
+        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $dim) (i32.const 2))))
+        (local.set $v (v128.load (local.get $p)))
+        (local.set $mn (local.get $v))
+        (local.set $mx (local.get $v))
+        (local.set $bad (v128.const i32x4 0 0 0 0))
+        (block $row
+          (loop $values
+            (local.set $bad (v128.or (local.get $bad)
+              (i32x4.eq (v128.and (local.get $v) (v128.const i32x4 0x7f800000 0x7f800000 0x7f800000 0x7f800000)) (v128.const i32x4 0x7f800000 0x7f800000 0x7f800000 0x7f800000))))
+            (local.set $mn (f32x4.min (local.get $mn) (local.get $v)))
+            (local.set $mx (f32x4.max (local.get $mx) (local.get $v)))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (br_if $row (i32.ge_u (local.get $p) (local.get $end)))
+            (local.set $v (v128.load (local.get $p)))
+            (br $values)))
+        (f32.store (local.get $out) (f32.min
+          (f32.min (f32x4.extract_lane 0 (local.get $mn)) (f32x4.extract_lane 1 (local.get $mn)))
+          (f32.min (f32x4.extract_lane 2 (local.get $mn)) (f32x4.extract_lane 3 (local.get $mn)))))
+        (f32.store offset=4 (local.get $out) (f32.max
+          (f32.max (f32x4.extract_lane 0 (local.get $mx)) (f32x4.extract_lane 1 (local.get $mx)))
+          (f32.max (f32x4.extract_lane 2 (local.get $mx)) (f32x4.extract_lane 3 (local.get $mx)))))
+        (i32.store offset=8 (local.get $out) (v128.any_true (local.get $bad)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $list (i32.add (local.get $list) (i32.const 8)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $rows))))
+
+  ;; quantize(list, n, dim, par, bits) writes the codes of n finite rows in
+  ;; FBGEMM's rowwise 8- or 4-bit codec (kernels.quantizeRowGeneric; the
+  ;; row's scale and bias after the codes are the caller's): list holds each
+  ;; row's address and its codes' (8 bytes), par its bias, inverse scale and
+  ;; largest code (12 bytes, float32). A code is quantizeOne's: 0 unless
+  ;; (v-bias)*inv > 0, the largest code from it up, else rounded to even;
+  ;; 4-bit codes two a byte, the first in the low half.
+  (func (export "quantize") (param $list i32) (param $n i32) (param $dim i32) (param $par i32) (param $bits i32)
+    (local $p i32) (local $end i32) (local $dst i32) (local $v v128) (local $t v128) (local $r v128)
+    (local $b v128) (local $inv v128) (local $q v128)
+    (block $done
+      (loop $rows
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $p (i32.load (local.get $list)))
+        (local.set $dst (i32.load offset=4 (local.get $list)))
+        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $dim) (i32.const 2))))
+        (local.set $b (v128.load32_splat (local.get $par)))
+        (local.set $inv (v128.load32_splat offset=4 (local.get $par)))
+        (local.set $q (v128.load32_splat offset=8 (local.get $par)))
+        (block $row
+          (loop $values
+            (br_if $row (i32.ge_u (local.get $p) (local.get $end)))
+            (local.set $v (v128.load (local.get $p)))
+            (local.set $t (f32x4.mul (f32x4.sub (local.get $v) (local.get $b)) (local.get $inv)))
+            (local.set $r (v128.and (f32x4.nearest (local.get $t)) (f32x4.gt (local.get $t) (v128.const f32x4 0 0 0 0))))
+            (local.set $r (i32x4.trunc_sat_f32x4_u (v128.bitselect (local.get $q) (local.get $r) (f32x4.ge (local.get $t) (local.get $q)))))
+            (if (i32.eq (local.get $bits) (i32.const 8))
+              (then
+                (local.set $r (i16x8.narrow_i32x4_u (local.get $r) (local.get $r)))
+                (v128.store32_lane 0 (local.get $dst) (i8x16.narrow_i16x8_u (local.get $r) (local.get $r)))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 4))))
+              (else
+                ;; codes 0,1 and 2,3 of the four: each pair's second moved up 4 bits
+                (local.set $r (v128.or (local.get $r) (i64x2.shr_u (local.get $r) (i32.const 28))))
+                (v128.store16_lane 0 (local.get $dst)
+                  (i8x16.shuffle 0 8 0 0 0 0 0 0 0 0 0 0 0 0 0 0 (local.get $r) (local.get $r)))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 2)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (br $values)))
+        (local.set $list (i32.add (local.get $list) (i32.const 8)))
+        (local.set $par (i32.add (local.get $par) (i32.const 12)))
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
         (br $rows))))
 )

@@ -160,3 +160,24 @@ func TestBrowserSIMDKernels(t *testing.T) {
 		t.Fatalf("kernels %q: %d of %d rows differ from the portable kernel's; the first: %s", res.Kernels, res.Mismatched, res.Rows, res.First)
 	}
 }
+
+// The page encodes int8 and int4 rows with its SIMD128 module, and its
+// bytes are the portable kernel's, on rows of every width a multiple of 4
+// up to 128 and every kind of value, in batches of any length
+// (wasm/simd.go's checkQuantize).
+func TestBrowserSIMDQuantize(t *testing.T) {
+	ctx, _ := page(t)
+	var res struct {
+		Kernels    string
+		Rows       int
+		Mismatched int
+		First      string
+	}
+	out := eval[string](t, ctx, `shark.call('checkQuantize', [40000]).then(r => JSON.stringify(r.result), e => 'error: ' + e.message)`)
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("the page answered %q", out)
+	}
+	if res.Kernels != "simd128" || res.Rows != 40000 || res.Mismatched != 0 {
+		t.Fatalf("kernels %q: %d of %d rows differ from the portable kernel's; the first: %s", res.Kernels, res.Mismatched, res.Rows, res.First)
+	}
+}

@@ -110,7 +110,8 @@ async function run({ id, op, args }) {
       }
       case 'memory': out = 'null'; break;
       case 'kernels': out = JSON.stringify(sharkAPI.kernels); break;
-      case 'checkKernels': out = await sharkAPI.checkKernels(args[0]); break; // a test hook: see wasm/simd.go
+      case 'checkKernels': out = await sharkAPI.checkKernels(args[0]); break; // test hooks: see wasm/simd.go
+      case 'checkQuantize': out = await sharkAPI.checkQuantize(args[0]); break;
       default: throw new Error('unknown operation ' + op);
     }
     self.postMessage({ id, ok: true, result: JSON.parse(out), memory: memory() });
