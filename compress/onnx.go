@@ -3,12 +3,16 @@ package compress
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"shark/core"
+	"shark/formats"
 	"shark/formats/onnx"
 	"shark/formats/sharkfile"
 	"shark/internal/atomicfile"
@@ -93,7 +97,83 @@ func ONNXModel(rd *sharkfile.Reader, graph *Input, opt onnx.Options) (*onnx.Mode
 	if graph.File.Format != "onnx" {
 		return nil, fmt.Errorf("%w: the graph %s is %s, not an ONNX model", core.ErrInvalid, graph.Name, graph.File.Format)
 	}
+	if err := checkGraphTables(rd, graph.File, tables); err != nil {
+		return nil, err
+	}
 	return onnx.Replace(graph.ReaderAt, graph.File.Size, graph.File, tables, opt)
+}
+
+// ErrOtherGraph: a table of the graph given for an ONNX export holds
+// other values than the .shark file's table compressed.
+var ErrOtherGraph = errors.New("the graph's tables are not the .shark file's")
+
+// checkGraphTables refuses a graph whose tables are not those the .shark
+// file compressed: each value must be within the table's largest error
+// (recorded at write time) of shark's dequantized row. Checks the graph
+// fails anyway (no such table, another shape, an exported graph) are
+// left to onnx.Replace, which words them.
+func checkGraphTables(rd *sharkfile.Reader, f *formats.File, tables []onnx.Table) error {
+	if err := onnx.NotExported(f); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		gt, err := f.Tensor(t.Name)
+		if err != nil || !slices.Equal(gt.Shape, []int64{t.Rows, int64(t.Dim)}) || gt.DType != t.DType {
+			continue
+		}
+		tbl, err := rd.Table(t.Name)
+		if err != nil {
+			return err
+		}
+		if err := sameTable(f, gt, tbl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sameTable compares a graph's table with the compressed one, a chunk of
+// rows at a time. A table without recorded stats (none written) is taken
+// as it is.
+func sameTable(f *formats.File, gt *formats.Tensor, tbl *sharkfile.Table) error {
+	st := tbl.Entry().Stats
+	if st == nil {
+		return nil
+	}
+	src, err := Rows(f, gt)
+	if err != nil {
+		return err
+	}
+	dim, rows := tbl.Dim(), tbl.Rows()
+	n := max(1, min(rows, (1<<20)/dim))
+	a, b := make([]float32, n*dim), make([]float32, n*dim)
+	for lo := 0; lo < rows; lo += n {
+		hi := min(rows, lo+n)
+		if err := core.ReadRows(src, lo, hi, a); err != nil {
+			return fmt.Errorf("the graph's %q: %w", gt.Name, err)
+		}
+		if err := core.ReadRows(tbl, lo, hi, b); err != nil {
+			return err
+		}
+		if i := firstApart(a[:(hi-lo)*dim], b, st.MaxAbsErr); i >= 0 {
+			return fmt.Errorf("%w: %q row %d, column %d is %g in the graph, %g in the .shark file, further apart than the table's largest error, %.3g: is it the model the .shark file was made from?",
+				ErrOtherGraph, gt.Name, lo+i/dim, i%dim, a[i], b[i], st.MaxAbsErr)
+		}
+	}
+	return nil
+}
+
+// firstApart is the first index where a and b differ by more than
+// maxErr, or -1. The slack, a millionth of the values, is the rounding by
+// which a row decoded here may differ from the one measured at write time.
+func firstApart(a, b []float32, maxErr float64) int {
+	for i, x := range a {
+		d := math.Abs(float64(x) - float64(b[i]))
+		if !(d <= maxErr+1e-6*(math.Abs(float64(x))+maxErr)) {
+			return i
+		}
+	}
+	return -1
 }
 
 // exportONNX writes the lookups-only model through one writer, as the page
@@ -138,6 +218,35 @@ func ONNXBeside(in *Input) string {
 		return p
 	}
 	return ""
+}
+
+// ONNXExpected is where ONNXBeside looks for the .onnx file the .shark
+// input records as its source, found there or not, or "" when it records
+// none.
+func ONNXExpected(in *Input) string {
+	rd, ok := in.Shark()
+	if !ok || in.Path == "" {
+		return ""
+	}
+	if name := ONNXSourceName(rd); name != "" {
+		return filepath.Join(filepath.Dir(in.Path), name)
+	}
+	return ""
+}
+
+// ONNXOpsetWarning is a warning for an ONNX input whose graph imports an
+// opset before onnx.MinOpset: its tables compress, but export --to onnx
+// cannot write its graph with them as quantized lookups. "" otherwise.
+func ONNXOpsetWarning(in *Input) string {
+	if in.File.Format != "onnx" || in.ReaderAt == nil {
+		return ""
+	}
+	v, err := onnx.DefaultOpset(in.ReaderAt, in.File.Size)
+	if err != nil || v >= onnx.MinOpset {
+		return ""
+	}
+	return fmt.Sprintf("%s imports opset %d: its tables compress, but export --to onnx will need opset %d or later to write the graph with them as quantized lookups (re-export it with torch.onnx.export(..., opset_version=%d)); the other exports work as they are",
+		in.Name, v, onnx.MinOpset, onnx.MinOpset)
 }
 
 // ONNXSourceName is the name of the ONNX model the .shark file was made

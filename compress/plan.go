@@ -161,6 +161,9 @@ func Select(f *formats.File, s Settings) ([]*formats.Tensor, error) {
 		}
 		out = append(out, t)
 	}
+	if done := compressedTables(f); len(out) == 0 && done != "" {
+		return nil, fmt.Errorf("%w: the model's tables are already compressed by shark (%s): quantize the model they were exported from", ErrNoTables, done)
+	}
 	if len(out) == 0 && re != nil {
 		return nil, fmt.Errorf("%w: no 2-D float tensor with rows matches --tables %q", ErrNoTables, s.Tables)
 	}
@@ -168,6 +171,21 @@ func Select(f *formats.File, s Settings) ([]*formats.Tensor, error) {
 		return nil, fmt.Errorf("%w: no 2-D float tensor is read by a Gather node, named as an embedding module's weight, or has at least %d rows (shark inspect says why for each; lower --min-rows, or name tables with --tables)", ErrNoTables, s.MinRows)
 	}
 	return out, nil
+}
+
+// compressedTables names the tables of f stored below fp32 already (an
+// ONNX model shark exported, its quantized lookups), quoted, or "".
+func compressedTables(f *formats.File) string {
+	names := ""
+	for _, t := range f.Tensors {
+		if t.Tiers != nil && t.Tiers[core.FP32] != t.Shape[0] {
+			if names != "" {
+				names += ", "
+			}
+			names += fmt.Sprintf("%q", t.Name)
+		}
+	}
+	return names
 }
 
 // NewPlan measures every row of the selected tables in every tier (one pass
@@ -614,7 +632,7 @@ type TableResult struct {
 
 // Result summarises the plan; OutputBytes is set once it is written.
 func (p *Plan) Result() Result {
-	r := Result{InputBytes: p.In.File.Size, BudgetBytes: p.Budget, FP32Bytes: p.FP32Bytes(), KeptDense: p.Dense,
+	r := Result{InputBytes: p.In.File.InputBytes(), BudgetBytes: p.Budget, FP32Bytes: p.FP32Bytes(), KeptDense: p.Dense,
 		AllowedTiers: core.AllowedNames(p.rule().Allowed)}
 	for _, t := range p.Tables {
 		r.SourceBytes += int64(t.Rows.Rows()) * int64(t.Rows.Dim()) * int64(t.Source.DType.Size())

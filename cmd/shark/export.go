@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -52,7 +53,10 @@ Cast, Mul, Add and Where, so a lookup gives exactly the dequantized rows
                that graph with each Gather of a table replaced by its
                quantized lookup, every other node and initializer as it
                was. Without --graph, when the .shark file records an .onnx
-               input, that file beside IN.shark is taken if it is there.
+               input, that file beside IN.shark is taken if it is there
+               (if not, a warning says so). The graph's tables must
+               hold the values compressed (each within the table's
+               largest error) and must not be an export's lookups.
   otherwise    a model of the lookups alone: per table an input
                "<table>.ids" (a 1-D list of int64 ids) and an output
                "<table>.rows" ([len(ids), dim]); dense tensors are left out.
@@ -62,7 +66,8 @@ as compressed.
 
 --json prints {file, to, layout, bytes}; with --to onnx, layout is
 "quantized-lookup", and graph (the .onnx used, or "") and against_bytes
-(its size, or the tables' fp32 bytes) are added.`,
+(its size with its external data, or the tables' fp32 bytes) are added,
+and warning when the .onnx the .shark file records is not beside it.`,
 		Args: exactArgs(1, "one input IN.shark"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if to == "onnx" {
@@ -126,8 +131,14 @@ func (c *cli) exportONNX(path, out, graphPath string) error {
 		return err
 	}
 	defer in.Close()
+	warning := ""
 	if graphPath == "" {
 		graphPath = compress.ONNXBeside(in)
+		if want := compress.ONNXExpected(in); graphPath == "" && want != "" {
+			warning = fmt.Sprintf("%s was made from %s, whose graph was not found at %s: wrote the quantized lookups alone (an input \"<table>.ids\" and an output \"<table>.rows\" a table); to export the whole model, pass the .onnx: shark export %s --to onnx --graph MODEL.onnx -o %s",
+				quoteName(in.Name), quoteName(filepath.Base(want)), quoteName(want), quoteName(path), quoteName(out))
+			c.warn("%s", warning)
+		}
 	}
 	var graph *compress.Input
 	if graphPath != "" {
@@ -146,10 +157,14 @@ func (c *cli) exportONNX(path, out, graphPath string) error {
 	// Against what it replaces: the fp32 model, or the tables at fp32.
 	what, than, of := "the lookups alone", "the tables' fp32", tablesFP32(in)
 	if graph != nil {
-		what, than, of = "the graph of "+quoteName(graphPath), quoteName(graphPath), graph.File.Size
+		what, than, of = "the graph of "+quoteName(graphPath), quoteName(graphPath), graph.File.InputBytes()
 	}
 	if c.json {
-		return c.result(map[string]any{"file": out, "to": "onnx", "layout": "quantized-lookup", "bytes": st.Size(), "graph": graphPath, "against_bytes": of})
+		res := map[string]any{"file": out, "to": "onnx", "layout": "quantized-lookup", "bytes": st.Size(), "graph": graphPath, "against_bytes": of}
+		if warning != "" {
+			res["warning"] = warning
+		}
+		return c.result(res)
 	}
 	fmt.Fprintf(c.stdout, "wrote %s (onnx, %s, %s: %s of %s %s)\n", quoteName(out), what, compress.Size(st.Size()),
 		compress.Percent(st.Size(), of), than, compress.Size(of))

@@ -118,6 +118,9 @@ func (c *cli) quantize(path string, s compress.Settings, f *quantizeFlags) error
 		return err
 	}
 	defer plan.Close()
+	if w := compress.ONNXOpsetWarning(in); w != "" {
+		c.warn("%s", w)
+	}
 	if err := plan.WriteFile(f.out, f.counts); err != nil {
 		return err
 	}

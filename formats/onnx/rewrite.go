@@ -20,7 +20,7 @@ import (
 // initializer whose data is in an external file beside the source is
 // written into the model (or the model's own external data file).
 func Replace(r io.ReaderAt, size int64, f *formats.File, tables []Table, opt Options) (*Model, error) {
-	if err := notExported(f); err != nil {
+	if err := NotExported(f); err != nil {
 		return nil, err
 	}
 	rw := &rewriter{r: r, size: size, f: f, tables: map[string]*Table{}}
@@ -52,9 +52,9 @@ func Replace(r io.ReaderAt, size int64, f *formats.File, tables []Table, opt Opt
 // second time.
 var ErrExported = errors.New("the graph is already compressed by shark")
 
-// notExported refuses a graph holding a quantized lookup shark wrote (the
+// NotExported refuses a graph holding a quantized lookup shark wrote (the
 // reader gives it back as a table with tiers).
-func notExported(f *formats.File) error {
+func NotExported(f *formats.File) error {
 	for _, t := range f.Tensors {
 		if t.Tiers != nil {
 			return fmt.Errorf("%w (%q is a quantized lookup shark wrote): the graph must be the .onnx model the .shark file was made from, not an export of it", ErrExported, t.Name)
