@@ -107,6 +107,7 @@ func TestPageSpeed(t *testing.T) {
 	waitJS(t, ctx, `document.getElementById('file-title').textContent === 'speed.npy' && (document.getElementById('plan-rows').dataset.measured === '1' || document.querySelector('#plan-rows button') !== null)`, 10*time.Minute)
 	if eval[bool](t, ctx, `document.querySelector('#plan-rows button') !== null`) {
 		click(t, ctx, "#plan-rows button")
+		waitJS(t, ctx, `document.getElementById('plan-rows').dataset.measured === '1' && !document.getElementById('go').disabled`, 20*time.Minute)
 	}
 	click(t, ctx, "#go")
 	got := downloaded(t, filepath.Join(downloads, "speed.shark"), 20*time.Minute)
