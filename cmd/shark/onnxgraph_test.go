@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -118,5 +119,37 @@ func TestQuantizeONNXVariants(t *testing.T) {
 	code, _, errOut = shark(t, "quantize", q, "-o", filepath.Join(dir, "again.shark"))
 	if code == 0 || !strings.Contains(errOut, "already compressed by shark") || !strings.Contains(errOut, `"user_emb.weight"`) {
 		t.Errorf("quantize of an exported model: exit %d, %s", code, errOut)
+	}
+}
+
+// The README's ONNX Runtime snippet runs as written: as served.js, with
+// node, on the recommender exported with its graph (a CommonJS script
+// cannot await at its top level).
+func TestONNXRuntimeREADMESnippet(t *testing.T) {
+	ort := ortDir(t)
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), "As `served.js`")
+	_, code, ok2 := strings.Cut(after, "```js\n")
+	code, _, ok3 := strings.Cut(code, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README.md has no ```js block after \"As `served.js`\"")
+	}
+	dir := t.TempDir()
+	rec, m := filepath.Join(dir, "rec.onnx"), filepath.Join(dir, "m.shark")
+	pyref.RunWith(t, []string{"torch", "onnx"}, recommender, rec)
+	mustShark(t, "quantize", rec, "-o", m)
+	mustShark(t, "export", m, "--to", "onnx", "--graph", rec, "-o", filepath.Join(dir, "served.onnx"))
+	if err := os.WriteFile(filepath.Join(dir, "served.js"), []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("node", "served.js")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(ort, "node_modules"))
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "[ 2, 1 ] Float32Array(2)") {
+		t.Fatalf("node served.js: %v\n%s", err, out)
 	}
 }
