@@ -26,6 +26,25 @@ m = M().eval()
 torch.onnx.export(m, (u, i, t, o), os.path.join(d, "other.onnx"), input_names=["u", "i", "tags", "offsets"], output_names=["p"], opset_version=14)
 `
 
+// moved writes two copies of a graph with item_emb.weight moved towards
+// shark's dequantized rows and past them: near.onnx halfway (each value
+// within half the table's largest error of shark's, to be accepted),
+// far.onnx three times as far (twice each error past shark's: the value
+// of the largest error is further than the table allows).
+const moved = `
+import sys, numpy as np, onnx
+from onnx import numpy_helper
+rec, deq, near, far = sys.argv[1:5]
+d = np.load(deq)["item_emb.weight"]
+for path, k in ((near, 0.5), (far, 3.0)):
+    m = onnx.load(rec)
+    for init in m.graph.initializer:
+        if init.name == "item_emb.weight":
+            w = numpy_helper.to_array(init)
+            init.CopyFrom(numpy_helper.from_array((w + k * (d - w)).astype(np.float32), init.name))
+    onnx.save(m, path)
+`
+
 // onnxVariants is a folder holding rec.onnx, its .shark (m.shark) and
 // the variants.
 func onnxVariants(t *testing.T) string {
@@ -59,6 +78,11 @@ func TestExportONNXGraphChecked(t *testing.T) {
 	}
 	refused(q, "already compressed by shark")
 	refused(filepath.Join(dir, "other.onnx"), "is it the model the .shark file was made from?")
+	deq := filepath.Join(dir, "deq.npz")
+	mustShark(t, "export", m, "--to", "npz", "-o", deq)
+	pyref.RunWith(t, []string{"onnx"}, moved, rec, deq, filepath.Join(dir, "near.onnx"), filepath.Join(dir, "far.onnx"))
+	mustShark(t, "export", m, "--to", "onnx", "--graph", filepath.Join(dir, "near.onnx"), "-o", filepath.Join(dir, "near.q.onnx"))
+	refused(filepath.Join(dir, "far.onnx"), `"item_emb.weight" row`)
 
 	alone := filepath.Join(dir, "alone")
 	if err := os.Mkdir(alone, 0o755); err != nil {
