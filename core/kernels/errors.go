@@ -201,21 +201,6 @@ func rowErrors4Generic(row []float32) (TierErrors4, bool) {
 	return e, true
 }
 
-// rowErrors4Composed is RowErrors4 from the kernels in use: rowErrors, then
-// tierError(3). The SIMD sets use it: their passes are a tier each, so a
-// fourth costs a pass (and the minimum and maximum again) either way.
-func rowErrors4Composed(row []float32) (TierErrors4, bool) {
-	e, ok := rowErrors(row)
-	if !ok {
-		return TierErrors4{}, false
-	}
-	f := TierErrors4{SumSquares: e.SumSquares}
-	copy(f.SSE[:], e.SSE[:])
-	copy(f.MaxAbs[:], e.MaxAbs[:])
-	f.SSE[3], f.MaxAbs[3] = tierError(3, row)
-	return f, true
-}
-
 var (
 	rowNorm   = rowNormGeneric
 	tierError = tierErrorGeneric

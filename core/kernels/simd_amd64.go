@@ -344,3 +344,18 @@ func addRowF32AVX2(dst []float32, src []byte) {
 		dst[i] += x[i]
 	}
 }
+
+// rowErrors4Composed is RowErrors4 from the kernels in use: rowErrors, then
+// tierError(3). The SIMD sets use it: their passes are a tier each, so a
+// fourth costs a pass (and the minimum and maximum again) either way.
+func rowErrors4Composed(row []float32) (TierErrors4, bool) {
+	e, ok := rowErrors(row)
+	if !ok {
+		return TierErrors4{}, false
+	}
+	f := TierErrors4{SumSquares: e.SumSquares}
+	copy(f.SSE[:], e.SSE[:])
+	copy(f.MaxAbs[:], e.MaxAbs[:])
+	f.SSE[3], f.MaxAbs[3] = tierError(3, row)
+	return f, true
+}
