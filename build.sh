@@ -4,6 +4,7 @@
 #   ./build.sh demo     build, then run the main job on data the program makes itself
 #   ./build.sh test     install what the tests need, then run every test
 #   ./build.sh desktop  build bin/shark-desktop (cgo; installs X11/GL headers as root)
+#   ./build.sh release  build release/: every platform's CLI and app, the page, SHA256SUMS (scripts/release.sh)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -251,6 +252,7 @@ run_tests() {
   gotest -count=1 -race -short ./formats/sharkfile/ ./core/...
   stage "arm64 under qemu-user-static, and every kernel set: tests, and quantize's bytes"
   arm64_tests
+  stage "every release target cross-built, each named by file(1), the arm64 CLI under qemu (scripts/release.sh --check)"; scripts/release.sh --check
   stage "dist/: the Beam pipelines on the prism runner"
   dist
   (cd dist && go vet ./... && gotest -count=1 ./...)
@@ -268,5 +270,6 @@ case "${1:-build}" in
   demo) demo ;;
   test) run_tests ;;
   dist) dist ;;
-  *) echo "usage: ./build.sh [build|demo|test|desktop|dist]" >&2; exit 2 ;;
+  release) scripts/release.sh ;;
+  *) echo "usage: ./build.sh [build|demo|test|desktop|dist|release]" >&2; exit 2 ;;
 esac
