@@ -125,16 +125,30 @@ wait:
 	return p.encodeHere(tp, lo, hi, progress)
 }
 
-// encodeHere encodes rows [lo, hi) of the table into memory.
+// PartBuffer holds the part of a table encoded here until it is written:
+// its tiers' writers, and the part they fill.
+type PartBuffer interface {
+	sharkfile.RowsPart
+	Writers() [core.NumTiers]io.Writer
+}
+
+// encodeHere encodes rows [lo, hi) of the table into a buffer of
+// env.PartBuffer's, or memory.
 func (p *Plan) encodeHere(tp *TablePlan, lo, hi int, progress func(int)) (sharkfile.RowsPart, error) {
 	tiers, err := tp.codes.get(lo, hi, nil)
 	if err != nil {
 		return nil, err
 	}
-	part := new(sharkfile.BufferedPart)
-	dim := tp.Rows.Dim()
-	for t, c := range core.Counts(tiers) {
-		part[t].Grow(c * core.Tier(t).RowBytes(dim)) // once: doubling would copy, and leave garbage
+	var part PartBuffer
+	if p.env.PartBuffer != nil {
+		part = p.env.PartBuffer()
+	} else {
+		mem := new(sharkfile.BufferedPart)
+		dim := tp.Rows.Dim()
+		for t, c := range core.Counts(tiers) {
+			mem[t].Grow(c * core.Tier(t).RowBytes(dim)) // once: doubling would copy, and leave garbage
+		}
+		part = mem
 	}
 	err = sharkfile.EncodePart(tp.Rows, lo, tiers, part.Writers(), func(d int) error {
 		progress(d)

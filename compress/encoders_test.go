@@ -99,6 +99,17 @@ func TestEncodersWriteTheSameBytes(t *testing.T) {
 					t.Fatalf("%s counts %q, %d encoders: %d bytes written, differing from the %d written alone", s.Assign, counts, n, len(got), len(want))
 				}
 			}
+			// The range encoded here waits in a buffer the face gives.
+			var buffers atomic.Int64
+			buffer := func() PartBuffer { buffers.Add(1); return new(sharkfile.BufferedPart) }
+			var calls atomic.Int64
+			got, err := writeEnv(t, mp, s, counts, Env{Encoders: encodersOf(t, mp, 1, &calls), PartBuffer: buffer})
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("%s counts %q, with the face's buffers: %v, or the bytes differ", s.Assign, counts, err)
+			}
+			if want := calls.Load(); buffers.Load() != want {
+				t.Fatalf("%s counts %q: %d buffers asked for, %d tables written in parts", s.Assign, counts, buffers.Load(), want)
+			}
 		}
 	}
 }

@@ -40,6 +40,10 @@ type Env struct {
 	// as they are written (the page's other Web Workers), while this one
 	// encodes the first range: see Encoder.
 	Encoders []Encoder
+	// PartBuffer, if set, gives the buffer a table's range encoded here
+	// waits in for the encoders' (the page keeps it in JavaScript's
+	// memory, not its own); nil: memory.
+	PartBuffer func() PartBuffer
 }
 
 // DefaultSpillRows is the SpillRows of a face with a disk.

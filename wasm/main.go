@@ -230,6 +230,7 @@ func settings(ctx context.Context, raw js.Value, progress js.Value) (compress.Se
 	if raw.Type() == js.TypeString {
 		env.Helpers = state.pool.helpers(raw.String())
 		env.Encoders = state.pool.encoders()
+		env.PartBuffer = newJSBuffer
 	}
 	env.Progress = report(progress)
 	return s, env, nil

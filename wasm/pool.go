@@ -265,3 +265,32 @@ func encodeRange(args []js.Value) (any, error) {
 	}
 	return out, nil
 }
+
+// jsBuffer is a compress.PartBuffer in JavaScript's memory: the range a
+// table's writing encodes here waits there for the helpers' ranges, and
+// this program's memory, which never shrinks, stays small.
+type jsBuffer struct{ tiers [core.NumTiers]jsChunks }
+
+func newJSBuffer() compress.PartBuffer {
+	b := &jsBuffer{}
+	for t := range b.tiers {
+		b.tiers[t] = jsChunks{js.Global().Get("Array").New()}
+	}
+	return b
+}
+
+func (b *jsBuffer) Writers() [core.NumTiers]io.Writer {
+	return [core.NumTiers]io.Writer{b.tiers[0], b.tiers[1], b.tiers[2], b.tiers[3]}
+}
+
+func (b *jsBuffer) part() *jsPart {
+	arr := js.Global().Get("Array").New()
+	for _, c := range b.tiers {
+		arr.Call("push", c.arr)
+	}
+	return newJSPart(arr)
+}
+
+func (b *jsBuffer) TierBytes(t core.Tier) int64 { return b.part().TierBytes(t) }
+
+func (b *jsBuffer) WriteTier(t core.Tier, w io.Writer) error { return b.part().WriteTier(t, w) }

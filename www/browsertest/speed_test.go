@@ -112,8 +112,9 @@ func TestPageSpeed(t *testing.T) {
 	click(t, ctx, "#go")
 	got := downloaded(t, filepath.Join(downloads, "speed.shark"), 20*time.Minute)
 	said := eval[string](t, ctx, `document.getElementById('result-text').textContent`)
-	t.Logf("%d MiB float32 (%d x %d) at 30%%, drop to download: %.1f s (%d cores); the page says %q",
-		mibs, rows, dim, got.Sub(t0).Seconds(), cores, said)
+	mem := eval[float64](t, ctx, `shark.workerMemory()`)
+	t.Logf("%d MiB float32 (%d x %d) at 30%%, drop to download: %.1f s (%d cores); the page says %q; the primary Worker's wasm memory %.0f MiB",
+		mibs, rows, dim, got.Sub(t0).Seconds(), cores, said, mem/(1<<20))
 	fmt.Fprintf(os.Stderr, "page-speed %d MiB: %.2f s\n", mibs, got.Sub(t0).Seconds())
 }
 
