@@ -66,7 +66,7 @@ var flagRanges = map[string][2]float64{
 	"max-line": {0, 1 << 30}, "min-count": {0, 1 << 30},
 	"rows": {1, 1e9}, "fields": {1, 26}, "seed": {0, math.MaxUint64}, "seeds": {1, 100},
 	"keep-fraction": {0, 1}, "keep": {0, 1 << 20}, "rounds": {1, 1000}, "finetune-epochs": {0, 1000},
-	"repeats": {1, 1000}, "tolerance": {0, 1},
+	"repeats": {1, 1000}, "tolerance": {0, 1}, "max-auc-drop": {0, 0.5},
 	"w-pos": {0, 1e9}, "w-neg": {0, 1e9}, "gamma": {0, 1},
 	"fp32": {0, 1}, "fp16": {0, 1}, "int8": {0, 1}, "int4": {0, 1},
 	"split": {0, 0.99}, "dim": {1, 4096}, "hidden": {1, 1 << 16}, "lr": {0, 100}, "batch": {1, 1 << 20},
