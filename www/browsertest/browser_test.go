@@ -386,7 +386,7 @@ func TestBrowser(t *testing.T) {
 		}
 		log.mu.Lock()
 		defer log.mu.Unlock()
-		allowed := map[string]bool{"/": true, "/app.js": true, "/style.css": true, "/worker.js": true, "/wasm_exec.js": true, "/shark.wasm": true}
+		allowed := map[string]bool{"/": true, "/app.js": true, "/style.css": true, "/worker.js": true, "/wasm_exec.js": true, "/shark.wasm": true, "/sw.js": true}
 		var paths []string
 		for p := range log.paths {
 			paths = append(paths, p)

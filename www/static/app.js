@@ -55,6 +55,10 @@ window.violations = [];
 document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.blockedURI + ' ' + e.violatedDirective));
 const shark = new Shark();
 window.shark = shark; // for tests and the curious
+// sw.js keeps the page working offline once loaded; where a browser allows
+// no service worker (file://, plain http to a host not this one) the page
+// works as before, online.
+if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js').catch(() => {});
 const TIERS = ['fp32', 'fp16', 'int8', 'int4'];
 let gen = 0; // the opened file's generation
 let running = null; // the job running: {kind, gen, done: Promise}
