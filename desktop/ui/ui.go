@@ -242,8 +242,12 @@ func (u *UI) Open(path string) {
 		u.export.Enable()
 		u.status.SetText("A compressed file: export it to .pt, .npz or .safetensors, or give a data file for the pipeline.")
 	}
-	u.Replan()
+	// The pipeline panel is laid out before the plan's job starts: that
+	// job's progress reaches the widgets from its own goroutine under the
+	// test driver, and a widget refreshed from two goroutines at once can
+	// panic inside fyne.
 	u.refreshPipeline()
+	u.Replan()
 }
 
 // Summary is the open file's summary, as every face shows it (for tests).
