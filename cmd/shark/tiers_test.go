@@ -38,6 +38,8 @@ func quantizeTiers(t *testing.T, out string, args ...string) (allowed []string, 
 // them; fp32 can be left out when every row fits elsewhere; --no-int4 is
 // --tiers fp32,fp16,int8, byte for byte.
 func TestQuantizeTiers(t *testing.T) {
+	// Two runs a second apart would record two creation times.
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
 	dir := t.TempDir()
 	all, rows := quantizeTiers(t, filepath.Join(dir, "all.shark"), "--budget", "25%")
 	if !slices.Equal(all, []string{"fp32", "fp16", "int8", "int4"}) || rows["int4"] == 0 || rows["int8"] == 0 {
