@@ -260,6 +260,9 @@ func Quantize(ctx context.Context, o QuantizeOptions, run func(context.Context, 
 	if o.Counts == "" {
 		job.CountsTable = ""
 	}
+	if job.Settings.Created == 0 { // one time for every part, the driver's, whatever the workers' clocks and environments
+		job.Settings.Created = provenance.CreatedTime(0).Unix()
+	}
 	if err := job.Settings.Validate(); err != nil {
 		return nil, err
 	}
@@ -395,7 +398,7 @@ func writeParts(ctx context.Context, o QuantizeOptions, w *writePartFn, specs []
 		return fmt.Errorf("%d parts written of %d shards", len(written), len(specs))
 	}
 	m := &sharkfile.Manifest{Table: o.Table, Dim: dim, Parts: make([]sharkfile.ManifestPart, len(specs)),
-		Provenance: provenance.Record(provenance.Origin{Step: "shark-dist quantize", Input: filepath.Base(o.Shards[0])})}
+		Provenance: provenance.Record(provenance.Origin{Step: "shark-dist quantize", Input: filepath.Base(o.Shards[0]), Created: w.Job.Settings.Created})}
 	for _, w := range written {
 		m.Parts[w.Index] = sharkfile.ManifestPart{File: w.File, Rows: w.Rows}
 		m.Rows += w.Rows

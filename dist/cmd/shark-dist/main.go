@@ -16,9 +16,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 )
 
@@ -28,6 +30,7 @@ Commands (each a Beam pipeline; prism runs it here unless --runner says where):
   counts MODEL PATTERN... -o DIR     access counts of many log files, as shark counts
   score MODEL PATTERN... [--json]    Taylor importance of data beyond one machine, as shark score
   quantize PATTERN... -o DIR         a table of row shards quantized under one budget
+  worker-pool --port N               serve Beam's external worker pool (--environment_type EXTERNAL)
 
 Run "shark-dist COMMAND -help" for a command's flags. Beam's own flags
 (--runner, --endpoint, --environment_type, --project, --region, ...) follow
@@ -35,6 +38,20 @@ the command's. Paths may be local, gs:// or s3:// (Beam's filesystems).
 `
 
 func main() {
+	switch args := os.Args[1:]; {
+	case isBoot(args): // started by a worker pool
+		if err := boot(args); err != nil {
+			fmt.Fprintf(os.Stderr, "shark-dist worker: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	case isWorker(args): // started by a boot or a runner's container
+		if err := runWorker(args); err != nil {
+			fmt.Fprintf(os.Stderr, "shark-dist worker: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) < 2 || strings.HasPrefix(os.Args[1], "-") {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
@@ -57,9 +74,10 @@ func main() {
 }
 
 var commands = map[string]func(context.Context, []string, io.Writer) error{
-	"counts":   countsCmd,
-	"score":    scoreCmd,
-	"quantize": quantizeCmd,
+	"counts":      countsCmd,
+	"score":       scoreCmd,
+	"quantize":    quantizeCmd,
+	"worker-pool": workerPoolCmd,
 }
 
 type usageErr struct{ error }
@@ -88,6 +106,9 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 	if err := flag.CommandLine.Parse(beamArgs(fs)); err != nil {
 		return nil, usageErr{err}
+	}
+	if err := selfAsWorker(); err != nil {
+		return nil, err
 	}
 	beam.Init()
 	return pos, nil
@@ -118,4 +139,20 @@ func newFlags(name string) *flag.FlagSet {
 		}
 	})
 	return fs
+}
+
+// selfAsWorker makes this binary the worker binary a job stages, unless
+// --worker_binary names another: on Linux it is one (Beam would otherwise
+// compile the command's source again, which a user's machine need not
+// hold). A cluster of another architecture is given --worker_binary.
+func selfAsWorker() error {
+	if *jobopts.WorkerBinary != "" || runtime.GOOS != "linux" {
+		return nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	*jobopts.WorkerBinary = exe
+	return nil
 }
