@@ -192,7 +192,8 @@ func startedWorkers(t *testing.T, log string) int {
 // EXTERNAL), each a process the pool starts that fetches the job's worker
 // binary and runs it; a quantize by a budget takes three jobs or more, so
 // three worker processes or more, and writes the bytes it writes in
-// process.
+// process. So it does with --environment_type PROCESS, prism starting
+// shark-dist as each job's boot with --id='ID', quotes included.
 func TestExternalWorkers(t *testing.T) {
 	endpoint := jobServer(t)
 	port := freePort(t)
@@ -207,6 +208,9 @@ func TestExternalWorkers(t *testing.T) {
 	if n := startedWorkers(t, poolLog); n < 3 {
 		t.Fatalf("the pool started %d worker processes, want one a job, 3 or more", n)
 	}
+	distIn(t, dir, append(args, "-o", filepath.Join(dir, "process"), "--runner", "universal", "--endpoint", endpoint,
+		"--environment_type", "PROCESS", "--environment_config", `{"command": "`+bins.dist+`"}`)...)
+	sameFiles(t, "process workers", filepath.Join(dir, "local"), filepath.Join(dir, "process"))
 }
 
 // children are the processes whose parent is pid.

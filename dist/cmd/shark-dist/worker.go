@@ -91,10 +91,21 @@ func boot(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// prism 2.77's PROCESS environment passes --id='ID', quotes included
+	// (no shell takes them off), and the provision endpoint alone.
+	*id = strings.Trim(*id, "'")
 	ctx := grpcx.WriteWorkerID(context.Background(), *id)
 	info, err := tools.ProvisionInfo(ctx, *provision)
 	if err != nil {
 		return fmt.Errorf("%w %s: provision: %v", ErrBoot, *id, err)
+	}
+	for _, e := range []struct {
+		flag *string
+		url  string
+	}{{control, info.GetControlEndpoint().GetUrl()}, {logging, info.GetLoggingEndpoint().GetUrl()}, {artifacts, info.GetArtifactEndpoint().GetUrl()}} {
+		if *e.flag == "" {
+			*e.flag = e.url
+		}
 	}
 	opts, err := tools.ProtoToJSON(info.GetPipelineOptions())
 	if err != nil {
