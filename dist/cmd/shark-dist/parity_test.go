@@ -78,7 +78,7 @@ func unevenTable(t *testing.T, dir string, sizes []int, dim int) []string {
 // quantize gives it in the joined table: fixed fractions (cut across
 // shards inside a tie of thousands of rows at priority 0), thresholds, a
 // budget without int4, each with priority weights and a decay of the
-// counts other than the defaults.
+// counts other than the defaults; and tiers restricted by --tiers.
 func TestQuantizeFlagsEqualTheCLIs(t *testing.T) {
 	dir := t.TempDir()
 	shards := unevenTable(t, dir, []int{7001, 9000, 7999}, 16)
@@ -89,6 +89,8 @@ func TestQuantizeFlagsEqualTheCLIs(t *testing.T) {
 		{"--fp32", "0.1", "--int4", "0.9", "--counts", counts, "--w-neg", "0"},
 		{"--thresholds", "4,1,0.2", "--counts", counts, "--w-neg", "0.5", "--gamma", "0.8"},
 		{"--budget", "40%", "--no-int4", "--counts", counts, "--gamma", "0.9", "--w-pos", "2"},
+		{"--budget", "30%", "--tiers", "fp16,int8,int4", "--counts", counts},
+		{"--fp16", "0.25", "--int8", "0.75", "--tiers", "fp16,int8"},
 	} {
 		name := strings.Join(flags, " ")
 		single := filepath.Join(dir, fmt.Sprintf("single-%d.shark", i))
