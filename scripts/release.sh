@@ -103,7 +103,7 @@ declare -A PLATFORMS=(
 # fails on any that is not the one its name says, or missing.
 check_platforms() {
   local name got
-  for name in "${!PLATFORMS[@]}"; do
+  for name in $(printf '%s\n' "${!PLATFORMS[@]}" | sort); do
     got="$(file -b "$1/$name")"
     if ! grep -Eq "${PLATFORMS[$name]}" <<< "$got"; then
       echo "FAIL $name: file(1) says '$got', not /${PLATFORMS[$name]}/" >&2
