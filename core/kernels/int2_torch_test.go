@@ -287,6 +287,13 @@ func TestInt2TorchPoolsDequantized(t *testing.T) {
 	})
 }
 
+// sameValue reports whether a and b are the same bits, or both NaN: a NaN
+// that arithmetic makes has the CPU's own bits (negative on amd64, where
+// PyTorch ran, positive on arm64, where the test may run).
+func sameValue(a, b float32) bool {
+	return math.Float32bits(a) == math.Float32bits(b) || a != a && b != b
+}
+
 // checkBag compares PyTorch's pooled bag b (got, its padded width) with
 // torchOrder and AddRowNBitTorch bit for bit, DequantizeRow for bags of one
 // row, and AddRowNBit's sum within a rounding per row; it returns how many
@@ -300,7 +307,7 @@ func checkBag(t *testing.T, tb nbitTable, b int, got []float32) (differ int) {
 		AddRowNBitTorch(tb.bits, exact[:dim], tb.row(r))
 	}
 	for j := range got {
-		if math.Float32bits(got[j]) != math.Float32bits(plain[j]) || (j < dim && math.Float32bits(got[j]) != math.Float32bits(exact[j])) {
+		if !sameValue(got[j], plain[j]) || (j < dim && !sameValue(got[j], exact[j])) {
 			t.Fatalf("%d bits, dim %d, bag %d, value %d: PyTorch %v, its loop %v, AddRowNBitTorch %v", tb.bits, dim, b, j, got[j], plain[j], exact[j])
 		}
 	}
@@ -316,7 +323,7 @@ func checkBag(t *testing.T, tb nbitTable, b int, got []float32) (differ int) {
 	}
 	if len(ids) == 1 {
 		for j := range one {
-			if math.Float32bits(got[j]) != math.Float32bits(one[j]) {
+			if !sameValue(got[j], one[j]) {
 				t.Fatalf("%d bits, dim %d, bag %d (row %d), value %d: PyTorch %v, DequantizeRow %v", tb.bits, dim, b, ids[0], j, got[j], one[j])
 			}
 		}
