@@ -117,6 +117,7 @@ check_platforms() {
 # version names the commit, and its quantize of a small example table
 # writes the linux/amd64 build's bytes (build.sh's arm64_tests compares
 # the example model's bytes for the test build; this, the release's).
+# shark-dist's version names the commit too.
 check_arm64() {
   local d="$1" v
   v="$(qemu-aarch64-static "$d/shark-linux-arm64" version | head -1)"
@@ -127,6 +128,9 @@ check_arm64() {
   qemu-aarch64-static "$d/shark-linux-arm64" quantize "${args[@]}" -o "$d/arm64.shark" > /dev/null
   cmp "$d/amd64.shark" "$d/arm64.shark"
   echo "ok   shark-linux-arm64 under qemu-user-static: '$v'; quantize --budget 30% of a 4000×32 table writes the amd64 build's $(wc -c < "$d/amd64.shark") bytes"
+  v="$("$d/shark-dist-linux-amd64" version)"
+  [ "$v" = "shark-dist $VERSION" ] || { echo "FAIL shark-dist-linux-amd64 version says '$v', not 'shark-dist $VERSION'" >&2; exit 1; }
+  echo "ok   shark-dist-linux-amd64: '$v'"
 }
 
 check() {

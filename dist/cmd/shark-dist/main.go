@@ -19,6 +19,8 @@ import (
 	"runtime"
 	"strings"
 
+	"shark/internal/provenance"
+
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
@@ -31,6 +33,7 @@ Commands (each a Beam pipeline; prism runs it here unless --runner says where):
   score MODEL PATTERN... [--json]    Taylor importance of data beyond one machine, as shark score
   quantize PATTERN... -o DIR         a table of row shards quantized under one budget
   worker-pool --port N               serve Beam's external worker pool (--environment_type EXTERNAL)
+  version                            print the version (the commit it was built from)
 
 Run "shark-dist COMMAND -help" for a command's flags. Beam's own flags
 (--runner, --endpoint, --environment_type, --project, --region, ...) follow
@@ -78,6 +81,17 @@ var commands = map[string]func(context.Context, []string, io.Writer) error{
 	"score":       scoreCmd,
 	"quantize":    quantizeCmd,
 	"worker-pool": workerPoolCmd,
+	"version":     versionCmd,
+}
+
+// versionCmd prints shark-dist's version: the shark commit it was built
+// from, as every face and the files it writes name it.
+func versionCmd(_ context.Context, args []string, w io.Writer) error {
+	if len(args) > 0 {
+		return usageErr{fmt.Errorf("version takes no arguments, got %q", args)}
+	}
+	_, err := fmt.Fprintf(w, "shark-dist %s\n", provenance.Version)
+	return err
 }
 
 type usageErr struct{ error }

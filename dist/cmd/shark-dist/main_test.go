@@ -115,3 +115,20 @@ func TestCountsCommand(t *testing.T) {
 		t.Fatal("a failed job wrote counts")
 	}
 }
+
+// shark-dist version names the commit it was built from, as build.sh and
+// release.sh stamp it (shark/internal/provenance.Version).
+func TestVersionCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "shark-dist")
+	cmd := exec.Command("go", "build", "-ldflags", "-X shark/internal/provenance.Version=abc1234", "-o", out, ".")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	got, err := exec.Command(out, "version").Output()
+	if err != nil || string(got) != "shark-dist abc1234\n" {
+		t.Fatalf("shark-dist version: %q, %v; want %q", got, err, "shark-dist abc1234\n")
+	}
+	if code, _, e := runDist(t, "version", "extra"); code != 2 || !strings.Contains(e, "no arguments") {
+		t.Fatalf("shark-dist version extra: exit %d, %q", code, e)
+	}
+}
