@@ -302,8 +302,12 @@ func killHarness(t *testing.T, pool int, ready func(found time.Time) bool) int {
 			}
 		}
 		if h != 0 && ready(found) {
-			if err := syscall.Kill(h, syscall.SIGKILL); err != nil {
+			// ESRCH: the harness ended on its own first (its job's work
+			// was done), and the caller then wants the whole output.
+			if err := syscall.Kill(h, syscall.SIGKILL); err != nil && err != syscall.ESRCH {
 				t.Fatalf("killing worker %d: %v", h, err)
+			} else if err != nil {
+				t.Logf("worker %d ended before it could be killed", h)
 			}
 			return h
 		}
