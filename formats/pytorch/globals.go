@@ -76,7 +76,8 @@ func (m *machine) pushGlobal(module, nm string) error {
 		m.push(g)
 		return nil
 	}
-	return m.errf(formats.ErrUnsupported, "global %q is not one torch.load(weights_only=True) allows; shark never runs what a file names", full)
+	// %.100q: a name is the file's to choose, and an error stays short.
+	return m.errf(formats.ErrUnsupported, "global %.100q is not one torch.load(weights_only=True) allows; shark never runs what a file names", full)
 }
 
 func (m *machine) global() error {
