@@ -203,6 +203,14 @@ arm64_tests() {
   done
 }
 
+# fetched DIR PID waits for the download of DIR's modules that run_tests
+# started in the background, and fails with its output if it failed.
+fetched() {
+  local log="$TEST_TMP/fetch-${1##*/}.log"
+  wait "$2" || { cat "$log" >&2; echo "fetching $1's modules failed" >&2; exit 1; }
+  echo "($1's modules: fetched in the background)"
+}
+
 run_tests() {
   need_go
   SECONDS=0
@@ -215,6 +223,13 @@ run_tests() {
   trap 'rm -rf "$TEST_TMP"' EXIT
   TESTSUM="$TEST_TMP/testsum" SKIPS="$TEST_TMP/skips"
   : > "$SKIPS"
+  # Fetching modules waits on the network, the stages below on the CPU: on
+  # a fresh machine dist/'s modules (Beam's: minutes of downloads) and the
+  # browser tests' come down while the first stages compile and test.
+  (cd www/browsertest && go mod download) > "$TEST_TMP/fetch-browsertest.log" 2>&1 &
+  FETCH_BROWSERTEST=$!
+  (cd dist && go mod download) > "$TEST_TMP/fetch-dist.log" 2>&1 &
+  FETCH_DIST=$!
   stage "building the page's wasm core and the test summariser"
   build_wasm
   go build -o "$TESTSUM" ./internal/testsum
@@ -247,6 +262,7 @@ run_tests() {
   stage "desktop UI, headless (fyne test driver, CGO_ENABLED=0)"
   CGO_ENABLED=0 gotest -count=1 ./desktop/ui/
   stage "the page in Chromium (www/browsertest: a module of its own, so that chromedp is no dependency of shark's)"
+  fetched www/browsertest "$FETCH_BROWSERTEST"
   (cd www/browsertest && go vet ./... && gotest -count=1 ./...)
   stage "go test -race (concurrent readers)"
   gotest -count=1 -race -short ./formats/sharkfile/ ./core/...
@@ -254,6 +270,7 @@ run_tests() {
   arm64_tests
   stage "every release target cross-built, each named by file(1), the arm64 CLI under qemu (scripts/release.sh --check)"; scripts/release.sh --check
   stage "dist/: the Beam pipelines on the prism runner"
+  fetched dist "$FETCH_DIST"
   dist
   (cd dist && go vet ./... && gotest -count=1 ./...)
   stage "fuzz: every reader's fuzz target, ${FUZZTIME:-20s} each, allocation capped (internal/fuzzcap)"
