@@ -6,6 +6,7 @@ import (
 	"math"
 	"testing"
 
+	"shark/core"
 	"shark/formats"
 	"shark/formats/safetensors"
 	"shark/formats/sharkfile"
@@ -13,7 +14,7 @@ import (
 
 // bf16Shark compresses a bfloat16 table of 300 x 8 under fractions, and
 // returns the .shark and the source's values.
-func bf16Shark(t *testing.T, fractions [4]float64) (*sharkfile.Reader, []float32) {
+func bf16Shark(t *testing.T, fractions [core.NumTiers]float64) (*sharkfile.Reader, []float32) {
 	t.Helper()
 	var raw []byte
 	for i := range 300 * 8 {
@@ -74,11 +75,11 @@ func exported(t *testing.T, rd *sharkfile.Reader, to string) (formats.DType, []f
 // int8's error and half a bfloat16 unit otherwise; an .npz, which NumPy
 // reads without bfloat16, gets shark's float32 rows.
 func TestExportBF16(t *testing.T) {
-	rd, src := bf16Shark(t, [4]float64{1, 0, 0, 0})
+	rd, src := bf16Shark(t, [core.NumTiers]float64{1, 0, 0, 0})
 	if d, got := exported(t, rd, "safetensors"); d != formats.BF16 || !equalFloats(got, src) {
 		t.Errorf("fp32 rows: %s, equal %v; want the source's bfloat16 values", d, equalFloats(got, src))
 	}
-	rd, src = bf16Shark(t, [4]float64{0, 0, 1, 0})
+	rd, src = bf16Shark(t, [core.NumTiers]float64{0, 0, 1, 0})
 	tbl, _ := rd.Table("emb")
 	var shark []float32
 	row := make([]float32, 8)

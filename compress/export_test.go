@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"shark/core"
 	"shark/formats"
 	"shark/formats/sharkfile"
 	"shark/internal/pyref"
@@ -16,7 +17,7 @@ import (
 func TestExportReadByNumPy(t *testing.T) {
 	in := openNCF(t)
 	s := DefaultSettings()
-	s.Assign, s.Fractions = "fractions", [4]float64{0.1, 0.2, 0.3, 0.4}
+	s.Assign, s.Fractions = "fractions", [core.NumTiers]float64{0.1, 0.2, 0.3, 0.4}
 	plan, err := NewPlan(in, s, Env{})
 	if err != nil {
 		t.Fatal(err)

@@ -32,9 +32,15 @@ func onnxTables(rd *sharkfile.Reader) ([]onnx.Table, error) {
 		if err != nil {
 			return nil, err
 		}
+		counts := tbl.Counts()
+		for tier := core.Tier(core.DefaultTiers); tier < core.NumTiers; tier++ {
+			if counts[tier] != 0 {
+				return nil, fmt.Errorf("%w: table %q has %s rows (export --layout torch or dequantized)", ErrONNXTiers, t.Name, tier)
+			}
+		}
 		ot := onnx.Table{Name: t.Name, Rows: int64(tbl.Rows()), Dim: tbl.Dim(), DType: sourceDType(rd, t.Name),
-			Counts: tbl.Counts(), Index: func() (io.Reader, error) { return &indexReader{t: tbl}, nil }}
-		for tier := core.Tier(0); tier < core.NumTiers; tier++ {
+			Counts: [4]int64(counts[:4]), Index: func() (io.Reader, error) { return &indexReader{t: tbl}, nil }}
+		for tier := core.Tier(0); tier < core.DefaultTiers; tier++ {
 			ot.Tiers[tier] = func() (io.Reader, error) { return tbl.TierReader(tier), nil }
 		}
 		out = append(out, ot)
@@ -106,6 +112,10 @@ func ONNXModel(rd *sharkfile.Reader, graph *Input, opt onnx.Options) (*onnx.Mode
 // ErrOtherGraph: a table of the graph given for an ONNX export holds
 // other values than the .shark file's table compressed.
 var ErrOtherGraph = errors.New("the graph's tables are not the .shark file's")
+
+// ErrONNXTiers: a table holds rows of a tier the ONNX lookup has no
+// tensors for (int2 and the block tiers).
+var ErrONNXTiers = errors.New("a tier the ONNX lookup does not take")
 
 // checkGraphTables refuses a graph whose tables are not those the .shark
 // file compressed: each value must be within the table's largest error

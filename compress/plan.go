@@ -16,7 +16,7 @@ type Env struct {
 	// Counts, if set, holds <table>.pos and <table>.neg: per-row access
 	// counts by positive and negative samples, [rows] or [periods, rows].
 	Counts *formats.File
-	// SpillRows: tables with more rows keep their per-row stats (28 bytes
+	// SpillRows: tables with more rows keep their per-row stats (60 bytes
 	// a row) in a temporary file instead of memory. 0 never spills.
 	SpillRows int
 	// Progress, if set, is told stage names and counts of rows done.

@@ -9,9 +9,10 @@ import (
 )
 
 // RowStatBytes is a row's stats as bytes, as spilled to disk and as a
-// Helper's answer crosses: P, then SSE and MaxAbs of each lossy tier, seven
-// little-endian float32s. This file is the one codec of that record.
-const RowStatBytes = 28
+// Helper's answer crosses: P, then SSE and MaxAbs of each lossy tier (fp16
+// to int2-block), fifteen little-endian float32s. This file is the one
+// codec of that record.
+const RowStatBytes = 4 + 8*(core.NumTiers-1)
 
 // appendRowStat appends s's record to b.
 func appendRowStat(b []byte, s *core.RowStat) []byte {
@@ -40,8 +41,9 @@ func decodeRowStats(dst []core.RowStat, b []byte) {
 		f := func(j int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(rec[4*j:])) }
 		s := &dst[r]
 		s.P = f(0)
-		for j := range 3 {
-			s.SSE[j], s.MaxAbs[j] = f(1+j), f(4+j)
+		const lossy = core.NumTiers - 1
+		for j := range lossy {
+			s.SSE[j], s.MaxAbs[j] = f(1+j), f(1+lossy+j)
 		}
 	}
 }

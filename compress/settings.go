@@ -33,7 +33,7 @@ type Settings struct {
 	// NoInt4 keeps the budget to the paper's fp32, fp16 and int8.
 	NoInt4 bool `json:"no_int4,omitempty"`
 	// Tiers names the tiers the budget's solver and the fractions may use
-	// (core.ParseTiers: "fp32,fp16,int8"); empty: every tier. NoInt4
+	// (core.ParseTiers: "fp32,fp16,int8", or "all"); empty: fp32, fp16, int8 and int4. NoInt4
 	// drops int4 from them. fp32 may be left out only if the others hold
 	// every row (core.UnheldError).
 	Tiers string `json:"tiers,omitempty"`
@@ -57,7 +57,7 @@ type Settings struct {
 }
 
 // DefaultSettings: tables by the default rule, priorities by the default
-// parameters, a budget of 30% of the tables' fp32 bytes, every tier allowed.
+// parameters, a budget of 30% of the tables' fp32 bytes, the default tiers (fp32 to int4) allowed.
 func DefaultSettings() Settings {
 	p := core.DefaultPriorityParams()
 	return Settings{MinRows: DefaultMinRows, Assign: "budget", Budget: 0.30, WPos: p.WPos, WNeg: p.WNeg, Gamma: p.Gamma}
@@ -94,7 +94,7 @@ func (s Settings) Validate() error {
 		}
 		return fractionsAllowed(s.Fractions, allowed)
 	case "thresholds":
-		if allowed != allTiers {
+		if allowed != defaultTiers {
 			return fmt.Errorf("%w: thresholds give rows every tier; only a budget or fractions can be kept to %s", ErrTiers, strings.Join(core.AllowedNames(allowed), ", "))
 		}
 		_, err := core.AssignThresholds(nil, s.Thresholds) // NaN fails its ordering
@@ -140,17 +140,15 @@ func (s Settings) Rule(fp32 int64) core.Rule {
 // ErrTiers: the tiers allowed cannot do what the other settings ask.
 var ErrTiers = fmt.Errorf("%w: tiers not allowed", core.ErrInvalid)
 
-var allTiers = func() (a [core.NumTiers]bool) {
-	for t := range a {
-		a[t] = true
-	}
-	return a
-}()
+// defaultTiers is the tiers allowed when Tiers is empty: fp32, fp16, int8
+// and int4; int2 and the block tiers are opt-in (Tiers "all").
+var defaultTiers = core.DefaultAllowed()
 
-// Allowed is the tiers the settings let rows take: Tiers (every tier when
-// empty), less int4 with NoInt4. An error names the valid tier names.
+// Allowed is the tiers the settings let rows take: Tiers (the default
+// tiers, fp32 to int4, when empty), less int4 with NoInt4. An error names
+// the valid tier names.
 func (s Settings) Allowed() ([core.NumTiers]bool, error) {
-	allowed := allTiers
+	allowed := defaultTiers
 	if s.Tiers != "" {
 		var err error
 		if allowed, err = core.ParseTiers(s.Tiers); err != nil {

@@ -17,7 +17,7 @@ type memStats struct{ core.MemStats }
 func (m *memStats) add(s core.RowStat) error { m.MemStats = append(m.MemStats, s); return nil }
 func (m *memStats) finish() error            { return nil }
 
-// fileStats spills row stats to a temporary file, 28 bytes a row, and scans
+// fileStats spills row stats to a temporary file, RowStatBytes a row, and scans
 // them back, in ranges on every core for the solver: a table's per-row state
 // then costs disk, not memory.
 type fileStats struct {
@@ -50,7 +50,7 @@ func (fs *fileStats) Scan(fn func(r int, s *core.RowStat)) error { return fs.Sca
 // ScanRange reads rows [lo, hi) back in blocks with ReadAt, so that several
 // ranges can be read at once (core.RangeStats). The records are read
 // straight into RowStats: a RowStat in memory is the RowStatBytes add
-// writes, seven little-endian float32s, on the little-endian machines Go
+// writes, fifteen little-endian float32s, on the little-endian machines Go
 // targets (hostLittle; others decode each).
 func (fs *fileStats) ScanRange(lo, hi int, fn func(r int, s *core.RowStat)) error {
 	const block = 4096 // rows read at once
@@ -128,5 +128,5 @@ func (pf *priorityFile) write(lo int, vals []float64) error {
 
 func (pf *priorityFile) remove() { pf.f.Close() }
 
-// The records are RowStats in memory: 28 bytes, no padding.
+// The records are RowStats in memory: RowStatBytes, no padding.
 var _ = [1]struct{}{}[unsafe.Sizeof(core.RowStat{})-RowStatBytes]

@@ -106,7 +106,7 @@ func SummarizeRows(in *Input, minRows int64) *Summary {
 		case t.Tiers != nil && t.Tiers[core.FP32] == t.Shape[0]:
 			// Every row at fp32 (a model shark train wrote): a table to
 			// compress, not a compressed one.
-			ts.Tiers = TierMap(*t.Tiers)
+			ts.Tiers = TierMap(tierCounts(t.Tiers))
 			if table {
 				ts.Role = RoleTable
 			} else {
@@ -114,7 +114,7 @@ func SummarizeRows(in *Input, minRows int64) *Summary {
 				ts.Why = "stored as a table, every row fp32; not compressed by default (" + why + ")"
 			}
 		case t.Tiers != nil:
-			ts.Role, ts.Tiers, ts.DType = RoleCompressed, TierMap(*t.Tiers), "mixed"
+			ts.Role, ts.Tiers, ts.DType = RoleCompressed, TierMap(tierCounts(t.Tiers)), "mixed"
 			ts.Why = "compressed: its rows are stored at mixed precision"
 			if st := errs[t.Name]; st != nil {
 				ts.RMSE, ts.MaxAbsErr = Number(st.RMSE), Number(st.MaxAbsErr)
@@ -157,11 +157,22 @@ func ShapeText(shape []int64) string {
 // Count writes a number with thousands separators: "6,040".
 func Count(n int64) string { return numfmt.Count(n) }
 
-// TierMap names tier counts for JSON.
+// tierCounts is a tensor's counts per tier as core's array (the tensor's
+// may name fewer tiers, the default ones).
+func tierCounts(c *[8]int64) (w [core.NumTiers]int64) {
+	copy(w[:], c[:])
+	return w
+}
+
+// TierMap names tier counts for JSON: the default tiers always, the later
+// (opt-in) ones where rows take them, so that a file of the default tiers
+// is described as before they existed.
 func TierMap(c [core.NumTiers]int64) map[string]int64 {
 	m := map[string]int64{}
 	for t := core.Tier(0); t < core.NumTiers; t++ {
-		m[t.String()] = c[t]
+		if t < core.DefaultTiers || c[t] != 0 {
+			m[t.String()] = c[t]
+		}
 	}
 	return m
 }

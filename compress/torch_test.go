@@ -31,7 +31,7 @@ torch.save(sd, sys.argv[1])
 	}
 	defer in.Close()
 	s := DefaultSettings()
-	s.Assign, s.Fractions = "fractions", [4]float64{0.25, 0.25, 0.25, 0.25}
+	s.Assign, s.Fractions = "fractions", [core.NumTiers]float64{0.25, 0.25, 0.25, 0.25}
 	plan, err := NewPlan(in, s, Env{})
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +133,7 @@ func sharkBags(t *testing.T, in *Input) []bagCase {
 func TestTorchLayoutNPZ(t *testing.T) {
 	in := openNCF(t)
 	s := DefaultSettings()
-	s.Assign, s.Fractions = "fractions", [4]float64{0.1, 0.2, 0.3, 0.4}
+	s.Assign, s.Fractions = "fractions", [core.NumTiers]float64{0.1, 0.2, 0.3, 0.4}
 	plan, err := NewPlan(in, s, Env{})
 	if err != nil {
 		t.Fatal(err)

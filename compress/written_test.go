@@ -5,6 +5,8 @@ import (
 	"math"
 	"path/filepath"
 	"testing"
+
+	"shark/core"
 )
 
 // A plan by fixed fractions measures no errors; writing it measures each
@@ -14,7 +16,7 @@ import (
 func TestFractionsMeasureAsTheyWrite(t *testing.T) {
 	in := openNCF(t)
 	s := DefaultSettings()
-	s.Assign, s.Fractions = "fractions", [4]float64{0.1, 0.2, 0.3, 0.4}
+	s.Assign, s.Fractions = "fractions", [core.NumTiers]float64{0.1, 0.2, 0.3, 0.4}
 	plan, err := NewPlan(in, s, Env{})
 	if err != nil {
 		t.Fatal(err)

@@ -14,22 +14,45 @@ var ErrTierNames = errors.New("bad list of tiers")
 func TierNames() []string { return tierNames[:] }
 
 // ParseTiers reads a comma-separated list of tier names ("fp32,fp16,int8")
-// into the set of tiers allowed. Blanks around names and repeats are
+// into the set of tiers allowed; "all" names every tier, the opt-in ones
+// (int2 and the block tiers) too. Blanks around names and repeats are
 // accepted; an empty list, an empty name or an unknown one is an error
 // naming the valid names.
 func ParseTiers(list string) ([NumTiers]bool, error) {
 	var allowed [NumTiers]bool
 	if strings.TrimSpace(list) == "" {
-		return allowed, fmt.Errorf("%w: no tier named (want some of %s)", ErrTierNames, strings.Join(tierNames[:], ", "))
+		return allowed, fmt.Errorf("%w: no tier named (want some of %s, or all)", ErrTierNames, strings.Join(tierNames[:], ", "))
 	}
 	for _, name := range strings.Split(list, ",") {
-		t, ok := tierByName(strings.TrimSpace(name))
+		name = strings.TrimSpace(name)
+		if strings.EqualFold(name, "all") {
+			allowed = AllTiers()
+			continue
+		}
+		t, ok := tierByName(name)
 		if !ok {
-			return allowed, fmt.Errorf("%w: %q is not a tier (want some of %s, comma-separated)", ErrTierNames, strings.TrimSpace(name), strings.Join(tierNames[:], ", "))
+			return allowed, fmt.Errorf("%w: %q is not a tier (want some of %s, comma-separated, or all)", ErrTierNames, name, strings.Join(tierNames[:], ", "))
 		}
 		allowed[t] = true
 	}
 	return allowed, nil
+}
+
+// AllTiers is every tier allowed: what --tiers all names.
+func AllTiers() (a [NumTiers]bool) {
+	for t := range a {
+		a[t] = true
+	}
+	return a
+}
+
+// DefaultAllowed is the tiers a rule allows unless told otherwise: fp32,
+// fp16, int8 and int4 (DefaultTiers).
+func DefaultAllowed() (a [NumTiers]bool) {
+	for t := range DefaultTiers {
+		a[t] = true
+	}
+	return a
 }
 
 func tierByName(s string) (Tier, bool) {

@@ -219,7 +219,7 @@ func MinBytes(tables []StatTable, allowed [NumTiers]bool, st Storage) (int64, er
 				counts[t] += c
 			}
 		}
-		total += st.TableBytes(tb.Dim, counts)
+		total += st.Bytes(tb.Dim, counts)
 	}
 	return total, nil
 }

@@ -8,7 +8,7 @@ import (
 
 func TestAssignFractionsAndThresholds(t *testing.T) {
 	p := []float64{5, 1, 4, 2, 3, 0, 0, 9, 8, 7}
-	tiers, err := AssignFractions(p, [4]float64{0.2, 0.3, 0.3, 0.2})
+	tiers, err := AssignFractions(p, [NumTiers]float64{0.2, 0.3, 0.3, 0.2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -18,7 +18,7 @@ func TestAssignFractionsAndThresholds(t *testing.T) {
 			t.Fatalf("row %d: %v want %v (all %v)", i, tiers[i], want[i], tiers)
 		}
 	}
-	if _, err := AssignFractions(p, [4]float64{0.5, 0.5, 0.5, 0}); err == nil {
+	if _, err := AssignFractions(p, [NumTiers]float64{0.5, 0.5, 0.5, 0}); err == nil {
 		t.Fatal("fractions summing to 1.5 accepted")
 	}
 	th, err := AssignThresholds(p, [3]float64{8, 4, 1})
@@ -38,8 +38,8 @@ func TestNonFiniteRowsStayFP32(t *testing.T) {
 	e, _ := MeasureRow(row)
 	st := MemStats{StatOf(0, e)}
 	for _, rule := range []Rule{
-		{By: ByBudget, Budget: 1 << 20, Allowed: [4]bool{true, true, true, true}},
-		{By: ByFractions, Fractions: [4]float64{0, 0, 0, 1}},
+		{By: ByBudget, Budget: 1 << 20, Allowed: [NumTiers]bool{true, true, true, true}},
+		{By: ByFractions, Fractions: [NumTiers]float64{0, 0, 0, 1}},
 		{By: ByThresholds, Thresholds: [3]float64{9, 9, 9}},
 	} {
 		tf, err := Assign([]StatTable{{Dim: 3, Stats: st}}, rule, RowsOnly)
@@ -55,8 +55,8 @@ func TestNonFiniteRowsStayFP32(t *testing.T) {
 func TestAssignRejectsBadRules(t *testing.T) {
 	st := MemStats{{P: 1}}
 	for _, rule := range []Rule{
-		{By: ByFractions, Fractions: [4]float64{math.NaN(), 0, 0, 1}},
-		{By: ByFractions, Fractions: [4]float64{0.5, 0.5, 0.5, 0}},
+		{By: ByFractions, Fractions: [NumTiers]float64{math.NaN(), 0, 0, 1}},
+		{By: ByFractions, Fractions: [NumTiers]float64{0.5, 0.5, 0.5, 0}},
 		{By: ByThresholds, Thresholds: [3]float64{1, 2, 3}},
 		{By: ByThresholds, Thresholds: [3]float64{math.NaN(), 0, 0}},
 		{By: ByBudget, Budget: 1 << 20},

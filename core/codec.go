@@ -20,6 +20,8 @@ func EncodeRow(t Tier, dst []byte, src []float32) {
 		kernels.QuantizeRow(8, dst, src)
 	case INT4:
 		kernels.QuantizeRow(4, dst, src)
+	case INT2:
+		kernels.QuantizeRow(2, dst, src)
 	}
 }
 
@@ -38,6 +40,8 @@ func EncodeRows(t Tier, dst []byte, src []float32, dim int, idx []int) {
 		kernels.QuantizeRows(8, dim, dst, src, idx)
 	case INT4:
 		kernels.QuantizeRows(4, dim, dst, src, idx)
+	case INT2:
+		kernels.QuantizeRows(2, dim, dst, src, idx)
 	default:
 		rb := t.RowBytes(dim)
 		for i, r := range idx {
@@ -59,5 +63,7 @@ func DecodeRow(t Tier, dst []float32, src []byte) {
 		kernels.DequantizeRow(8, dst, src)
 	case INT4:
 		kernels.DequantizeRow(4, dst, src)
+	case INT2:
+		kernels.DequantizeRow(2, dst, src)
 	}
 }

@@ -27,7 +27,8 @@ func NewTierEncoder(dim int) *TierEncoder {
 	// stream the memory prefetches for a core, so parts are large.
 	e := &TierEncoder{dim: dim, part: max(16, (1<<20)/(4*max(dim, 1)))}
 	e.quantizers.New = func() any {
-		return &[NumTiers]kernels.RowQuantizer{INT8: kernels.NewRowQuantizer(8, dim), INT4: kernels.NewRowQuantizer(4, dim)}
+		return &[NumTiers]kernels.RowQuantizer{INT8: kernels.NewRowQuantizer(8, dim), INT4: kernels.NewRowQuantizer(4, dim),
+			INT2: kernels.NewRowQuantizer(2, dim)}
 	}
 	return e
 }

@@ -24,6 +24,15 @@ func (e *RowError) unfit() {
 	}
 }
 
+// unmeasured marks the tiers after the default ones as unable to hold the
+// row: a measure that does not look at them keeps every rule from picking
+// them.
+func (e *RowError) unmeasured() {
+	for t := Tier(DefaultTiers); t < NumTiers; t++ {
+		e.SSE[t], e.MaxAbs[t] = math.Inf(1), math.Inf(1)
+	}
+}
+
 // MeasureRow is the error of row in every tier, what encoding it and
 // decoding it gives, and its L2 norm (kernels.RowErrors, in one pass). A
 // row with a NaN or an infinity can only be stored exactly: its lossy tiers
@@ -47,12 +56,13 @@ func rowError(row []float32, k kernels.TierErrors, ok bool) (RowError, float64) 
 		e.unfit()
 		return e, math.Inf(1)
 	}
-	for t := FP16; t < NumTiers; t++ {
+	for t := FP16; t < DefaultTiers; t++ {
 		e.SSE[t], e.MaxAbs[t] = k.SSE[t-1], k.MaxAbs[t-1]
 		if !finite(e.SSE[t]) {
 			e.SSE[t], e.MaxAbs[t] = math.Inf(1), math.Inf(1)
 		}
 	}
+	e.unmeasured()
 	e.Zero = zeroTiers(row, k.SumSquares)
 	return e, math.Sqrt(k.SumSquares)
 }

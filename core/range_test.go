@@ -16,14 +16,14 @@ var rangeRows = []struct {
 	holds [NumTiers]bool // fp32, fp16, int8, int4
 	zero  [NumTiers]bool
 }{
-	{"scaled by 1e6", []float32{1.5e6, -2e6, 3e5, 1e6}, [4]bool{true, false, false, false}, [4]bool{}},
-	{"0 to 1e6", []float32{0, 1e6, 5e5, 2e5}, [4]bool{true, false, true, false}, [4]bool{}},
-	{"just under 65520", []float32{65519, -65519, 1, 0}, [4]bool{true, true, true, true}, [4]bool{}},
-	{"65520", []float32{65520, 1, 2, 3}, [4]bool{true, false, true, true}, [4]bool{}},
-	{"Adam's exp_avg_sq", []float32{3e-9, 2.5e-9, 4e-9, 1e-9}, [4]bool{true, true, true, true}, [4]bool{false, true, true, true}},
-	{"0 to 1e-6", []float32{0, 1e-6, 5e-7, 2e-7}, [4]bool{true, true, true, true}, [4]bool{false, false, true, false}},
-	{"0 to 1e-7", []float32{0, 1e-7, 5e-8, 2e-8}, [4]bool{true, true, true, true}, [4]bool{false, false, true, true}},
-	{"ordinary", []float32{0.1, -0.2, 0.3, 0.05}, [4]bool{true, true, true, true}, [4]bool{}},
+	{"scaled by 1e6", []float32{1.5e6, -2e6, 3e5, 1e6}, [NumTiers]bool{true, false, false, false}, [NumTiers]bool{}},
+	{"0 to 1e6", []float32{0, 1e6, 5e5, 2e5}, [NumTiers]bool{true, false, true, false}, [NumTiers]bool{}},
+	{"just under 65520", []float32{65519, -65519, 1, 0}, [NumTiers]bool{true, true, true, true}, [NumTiers]bool{}},
+	{"65520", []float32{65520, 1, 2, 3}, [NumTiers]bool{true, false, true, true}, [NumTiers]bool{}},
+	{"Adam's exp_avg_sq", []float32{3e-9, 2.5e-9, 4e-9, 1e-9}, [NumTiers]bool{true, true, true, true}, [NumTiers]bool{false, true, true, true}},
+	{"0 to 1e-6", []float32{0, 1e-6, 5e-7, 2e-7}, [NumTiers]bool{true, true, true, true}, [NumTiers]bool{false, false, true, false}},
+	{"0 to 1e-7", []float32{0, 1e-7, 5e-8, 2e-8}, [NumTiers]bool{true, true, true, true}, [NumTiers]bool{false, false, true, true}},
+	{"ordinary", []float32{0.1, -0.2, 0.3, 0.05}, [NumTiers]bool{true, true, true, true}, [NumTiers]bool{}},
 }
 
 // decoded is row encoded in tier t and decoded: what a file would hold.
@@ -43,7 +43,7 @@ func TestTiersHoldRowsInBinary16Range(t *testing.T) {
 	for _, c := range rangeRows {
 		e, _ := MeasureRow(c.row)
 		p, _ := priorityOnly(c.row)
-		for tier := FP16; tier < NumTiers; tier++ {
+		for tier := FP16; tier < DefaultTiers; tier++ {
 			back := decoded(tier, c.row)
 			fin, zero := true, true
 			for _, v := range back {
@@ -76,7 +76,7 @@ func TestRulesKeepRowsOutOfTiersThatCannotHoldThem(t *testing.T) {
 		e, _ := MeasureRow(c.row)
 		st = append(st, StatOf(0, e))
 	}
-	all := [4]bool{true, true, true, true}
+	all := [NumTiers]bool{true, true, true, true}
 	least, err := MinBytes([]StatTable{{Dim: 4, Stats: st}}, all, RowsOnly)
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +84,7 @@ func TestRulesKeepRowsOutOfTiersThatCannotHoldThem(t *testing.T) {
 	rules := []Rule{{By: ByBudget, Budget: least, Allowed: all}, {By: ByBudget, Budget: 1 << 20, Allowed: all},
 		{By: ByThresholds, Thresholds: [3]float64{9, 9, 9}}, {By: ByThresholds, Thresholds: [3]float64{9, 9, 0}},
 		{By: ByThresholds, Thresholds: [3]float64{9, 0, 0}}}
-	for tier := FP16; tier < NumTiers; tier++ {
+	for tier := FP16; tier < DefaultTiers; tier++ {
 		var f [NumTiers]float64
 		f[tier] = 1
 		rules = append(rules, Rule{By: ByFractions, Fractions: f})

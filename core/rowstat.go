@@ -8,16 +8,18 @@ import (
 )
 
 // RowStat is all that is kept of a row between passes: its priority, and the
-// squared error and largest absolute error of each lossy tier (fp16, int8,
-// int4), +Inf where the tier cannot hold the row. 28 bytes, so that the
-// stats of a table too large for memory can be spilled to disk and scanned
-// again. A largest error is never negative, so its sign bit carries one
-// more fact without a byte more: set, the tier decodes the row (not all
-// zeros) to all zeros (Zeroes).
+// squared error and largest absolute error of each lossy tier (fp16 to
+// int2-block, Tier-1 the index), +Inf where the tier cannot hold the row.
+// A block tier's error is the row's under its block's parameters
+// (BlockParams). 60 bytes, so that the stats of a table too large for
+// memory can be spilled to disk and scanned again. A largest error is
+// never negative, so its sign bit carries one more fact without a byte
+// more: set, the tier decodes the row (not all zeros) to all zeros
+// (Zeroes).
 type RowStat struct {
 	P      float32
-	SSE    [3]float32
-	MaxAbs [3]float32
+	SSE    [NumTiers - 1]float32
+	MaxAbs [NumTiers - 1]float32
 }
 
 // Err is the squared error of tier t (0 for fp32).
@@ -40,10 +42,12 @@ func (s *RowStat) AbsErr(t Tier) float64 {
 // to all zeros.
 func (s *RowStat) Zeroes(t Tier) bool { return t != FP32 && math.Signbit(float64(s.MaxAbs[t-1])) }
 
-// Unfit reports whether some lossy tier cannot hold the row (a NaN or an
-// infinity in it, or values, a scale or a bias past binary16's range).
+// Unfit reports whether some default lossy tier (fp16, int8, int4) cannot
+// hold the row (a NaN or an infinity in it, or values, a scale or a bias
+// past binary16's range). The later tiers hold a finite row exactly when
+// their rowwise codec of the same width does.
 func (s *RowStat) Unfit() bool {
-	for _, e := range s.SSE {
+	for _, e := range s.SSE[:DefaultTiers-1] {
 		if math.IsInf(float64(e), 1) {
 			return true
 		}
@@ -53,10 +57,9 @@ func (s *RowStat) Unfit() bool {
 
 // StatOf packs a priority and a measured row error.
 func StatOf(p float64, e RowError) RowStat {
-	s := RowStat{P: float32(p),
-		SSE:    [3]float32{float32(e.SSE[FP16]), float32(e.SSE[INT8]), float32(e.SSE[INT4])},
-		MaxAbs: [3]float32{float32(e.MaxAbs[FP16]), float32(e.MaxAbs[INT8]), float32(e.MaxAbs[INT4])}}
+	s := RowStat{P: float32(p)}
 	for t := FP16; t < NumTiers; t++ {
+		s.SSE[t-1], s.MaxAbs[t-1] = float32(e.SSE[t]), float32(e.MaxAbs[t])
 		if e.Zero[t] {
 			s.MaxAbs[t-1] = float32(math.Copysign(float64(s.MaxAbs[t-1]), -1))
 		}

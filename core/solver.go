@@ -61,7 +61,7 @@ func (d *Decision) costs(dim int) costs {
 			}
 		}
 	}
-	c.fast = NumTiers == 4 && c.allowed == 0b1111 && c.rb[0] > c.rb[1] && c.rb[1] > c.rb[2] && c.rb[2] > c.rb[3]
+	c.fast = c.allowed == 0b1111 && c.rb[0] > c.rb[1] && c.rb[1] > c.rb[2] && c.rb[2] > c.rb[3]
 	return c
 }
 
@@ -249,7 +249,7 @@ type solver struct {
 func (s *solver) bytes(counts [][NumTiers]int64) int64 {
 	var total int64
 	for i, tb := range s.tables {
-		total += s.st.TableBytes(tb.Dim, counts[i])
+		total += s.st.Bytes(tb.Dim, counts[i])
 	}
 	return total
 }

@@ -96,7 +96,7 @@ func totalBytes(tables []statTable, tiers [][]Tier) (int64, float64) {
 }
 
 func TestSolveBudget(t *testing.T) {
-	all := [4]bool{true, true, true, true}
+	all := [NumTiers]bool{true, true, true, true}
 	tables := zipfTables(11, []int{3000, 1200, 517}, 32)
 	full := fp32Bytes(tables)
 	prevErr := math.Inf(1)
@@ -125,7 +125,7 @@ func TestSolveBudget(t *testing.T) {
 				}
 			}
 			n := cnt[0] + cnt[1] + cnt[2] + cnt[3]
-			f, _ := AssignFractions(tb.prio, [4]float64{cnt[0] / n, cnt[1] / n, cnt[2] / n, cnt[3] / n})
+			f, _ := AssignFractions(tb.prio, [NumTiers]float64{cnt[0] / n, cnt[1] / n, cnt[2] / n, cnt[3] / n})
 			fixed = append(fixed, f)
 		}
 		fb, ferr := totalBytes(tables, fixed)
@@ -137,15 +137,15 @@ func TestSolveBudget(t *testing.T) {
 		t.Fatalf("impossible budget: %v", err)
 	}
 	// Without int4 the floor rises.
-	if _, err := solveBudget(tables, int64(0.2*float64(full)), [4]bool{true, true, true, false}); !errors.Is(err, ErrBudget) {
+	if _, err := solveBudget(tables, int64(0.2*float64(full)), [NumTiers]bool{true, true, true, false}); !errors.Is(err, ErrBudget) {
 		t.Fatalf("int8 floor: %v", err)
 	}
 }
 
 func TestSolveBudgetBeatsCommonFractions(t *testing.T) {
-	all := [4]bool{true, true, true, true}
+	all := [NumTiers]bool{true, true, true, true}
 	tables := zipfTables(12, []int{4000}, 64)
-	for _, f := range [][4]float64{{0.1, 0.2, 0.3, 0.4}, {0.05, 0.15, 0.5, 0.3}, {0, 0.3, 0.7, 0}, {0.2, 0, 0, 0.8}} {
+	for _, f := range [][NumTiers]float64{{0.1, 0.2, 0.3, 0.4}, {0.05, 0.15, 0.5, 0.3}, {0, 0.3, 0.7, 0}, {0.2, 0, 0, 0.8}} {
 		var fixed [][]Tier
 		for _, tb := range tables {
 			x, err := AssignFractions(tb.prio, f)
@@ -197,7 +197,7 @@ func TestSolveStreamPasses(t *testing.T) {
 		for i := range st {
 			e := r.Float64() + 0.01
 			st[i] = RowStat{P: float32(1 / float64(r.IntN(rows)+1)),
-				SSE: [3]float32{float32(e * 1e-6), float32(e * 1e-3 * (1 + r.Float64())), float32(e * 1e-2 * (1 + r.Float64()))}}
+				SSE: [NumTiers - 1]float32{float32(e * 1e-6), float32(e * 1e-3 * (1 + r.Float64())), float32(e * 1e-2 * (1 + r.Float64()))}}
 		}
 		for _, pct := range []int64{30, 55} {
 			n := 0
@@ -239,7 +239,7 @@ func TestSolveExactAndMinimal(t *testing.T) {
 	tables := zipfTables(5, []int{2000, 700}, 24)
 	same := make(MemStats, 3000) // every row alike: one breakpoint for all
 	for i := range same {
-		same[i] = RowStat{P: 2, SSE: [3]float32{1e-6, 1e-3, 1e-2}}
+		same[i] = RowStat{P: 2, SSE: [NumTiers - 1]float32{1e-6, 1e-3, 1e-2}}
 	}
 	in := []StatTable{{24, tables[0].stats}, {24, tables[1].stats}, {16, same}}
 	var full int64
@@ -353,7 +353,7 @@ func TestWalkFastIsThePath(t *testing.T) {
 		general := c
 		general.fast = false
 		for range 3000 {
-			s := RowStat{P: val(), SSE: [3]float32{val(), val(), val()}}
+			s := RowStat{P: val(), SSE: [NumTiers - 1]float32{val(), val(), val()}}
 			switch r.IntN(4) {
 			case 0:
 				s.SSE[1] = s.SSE[0] // equal weights
@@ -362,7 +362,7 @@ func TestWalkFastIsThePath(t *testing.T) {
 				// walk must give to the smaller row.
 				k := float32(r.IntN(9) + 1)
 				s.P = 1
-				s.SSE = [3]float32{k * float32(c.rb[0]-c.rb[1]), k * float32(c.rb[0]-c.rb[2]), k * float32(c.rb[0]-c.rb[3])}
+				s.SSE = [NumTiers - 1]float32{k * float32(c.rb[0]-c.rb[1]), k * float32(c.rb[0]-c.rb[2]), k * float32(c.rb[0]-c.rb[3])}
 			}
 			var got, want path
 			if !c.fast || !walkFast(&c, &s, &got) {

@@ -117,7 +117,7 @@ func Resolve(dim int, rows StatStore, tier TierFunc, st Storage, put func(lo int
 	if v := n * dim; v > 0 {
 		ts.RMSE = math.Sqrt(sse / float64(v))
 	}
-	ts.BytesAfter = st.TableBytes(dim, ts.Tiers)
+	ts.BytesAfter = st.Bytes(dim, ts.Tiers)
 	return ts, nil
 }
 

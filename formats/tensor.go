@@ -15,8 +15,10 @@ type Tensor struct {
 	Bytes int64 // size of the raw data, = elements * DType.Size()
 
 	// Tiers is set for a compressed table of a .shark file: rows per tier
-	// (fp32, fp16, int8, int4). Its data reads back dequantized as F32.
-	Tiers *[4]int64
+	// (fp32, fp16, int8, int4, int2, int8-block, int4-block, int2-block:
+	// core.NumTiers, which this package does not import). Its data reads
+	// back dequantized as F32.
+	Tiers *[8]int64
 	// Stored is the bytes such a table takes in a file other than a
 	// .shark file (an ONNX model's quantized lookup), when known.
 	Stored int64

@@ -186,7 +186,9 @@ func (m *model) replaceParts(f *formats.File, q *quantized) {
 	s := q.spec
 	t := formats.NewTensorStream(q.name, formats.F32, []int64{s.rows, int64(s.dim)}, s.rows*int64(s.dim)*4,
 		func() (io.ReadCloser, error) { return io.NopCloser(&lookupReader{q: q}), nil })
-	t.Tiers = &q.spec.counts
+	var tiers [8]int64 // formats.Tensor's tiers: this lookup's four, then none
+	copy(tiers[:], q.spec.counts[:])
+	t.Tiers = &tiers
 	t.Stored = q.stored
 	t.GatheredBy = m.gathers[Prefix(q.name)+".index"]
 	f.Tensors = slices.Insert(kept, at, t)

@@ -101,7 +101,9 @@ func (rd *Reader) File() *formats.File {
 			continue
 		}
 		t := rd.tables[e.Name]
-		tiers := t.Counts()
+		var tiers [8]int64 // formats.Tensor's, every tier's
+		c := t.Counts()
+		copy(tiers[:], c[:])
 		ft := formats.NewTensorStream(e.Name, formats.F32, e.Shape, e.Shape[0]*e.Shape[1]*4, func() (io.ReadCloser, error) {
 			return io.NopCloser(&tableReader{t: t, row: make([]float32, t.dim)}), nil
 		})

@@ -70,7 +70,7 @@ func (f *Flags) Define(fs FlagSet) {
 	fs.StringVar(&f.Tables, "tables", f.Tables, "a regular expression selecting the tables by name")
 	fs.Int64Var(&f.MinRows, "min-rows", f.MinRows, "the size rule: 2-D float tensors with at least this many rows are tables")
 	def(&f.budget, "budget", "a share of the tables' fp32 bytes (30%) or a size (1.5MB, 800KiB)")
-	for t := core.Tier(0); t < core.NumTiers; t++ {
+	for t := core.Tier(0); t < core.DefaultTiers; t++ { // fractions of the default tiers only
 		def(&f.fractions[t], t.String(), "fraction of rows (highest priority first) stored in "+t.String())
 	}
 	def(&f.thresholds, "thresholds", "priority thresholds: P >= T32 fp32, >= T16 fp16, >= T8 int8, else int4")
@@ -190,7 +190,7 @@ func (t *thresholds) Set(s string) error {
 }
 
 // TiersUsage is --tiers's help.
-const TiersUsage = "the tiers rows may take, comma-separated (fp32,fp16,int8 is the paper's setting); with --budget or the tier fractions; fp32 may be left out only if the others hold every row (default: every tier)"
+const TiersUsage = "the tiers rows may take, comma-separated (fp32,fp16,int8 is the paper's setting); with --budget or the tier fractions; fp32 may be left out only if the others hold every row (default: fp32,fp16,int8,int4; int2, int8-block, int4-block and int2-block are opt-in; all names every tier)"
 
 // DefineTiers defines --tiers on fs into p: the one definition of the
 // flag for every command that takes --no-int4. Names are checked when the
