@@ -258,3 +258,23 @@ func BenchmarkTierError(b *testing.B) {
 		b.Run(name, func(b *testing.B) { benchRowKernel(b, func(r []float32) { TierError(k, r) }) })
 	}
 }
+
+// BenchmarkRowsErrors: a measuring chunk (2,048 rows of 64 values, as
+// core.MeasureChunk) through RowsErrors, in each kernel set.
+func BenchmarkRowsErrors(b *testing.B) {
+	const n, dim = 2048, 64
+	src := randRow(rand.New(rand.NewPCG(2, 2)), n*dim)
+	out, ok := make([]TierErrors, n), make([]bool, n)
+	defer ForcePortable(false)
+	for _, s := range Sets() {
+		if err := Force(s); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(s, func(b *testing.B) {
+			b.SetBytes(n * dim * 4)
+			for b.Loop() {
+				RowsErrors(src, dim, out, ok)
+			}
+		})
+	}
+}

@@ -23,6 +23,7 @@ func checkKernels(t *testing.T, s string) {
 		{"rowNorm", rowNorm, rowNormGeneric, rowNormAVX2, rowNormAVX512},
 		{"tierError", tierError, tierErrorGeneric, tierErrorAVX2, tierErrorAVX512},
 		{"rowErrors4", rowErrors4, rowErrors4Generic, rowErrors4Composed, rowErrors4Composed},
+		{"rowsErrorsKernel", rowsErrorsKernel, rowsErrorsLoop, rowsErrorsAVX2, rowsErrorsAVX2},
 		{"quantizeRow", quantizeRow, quantizeRowGeneric, quantizeRowAVX2, quantizeRowAVX512},
 		{"dequantizeRow", dequantizeRow, dequantizeRowGeneric, dequantizeRowAVX2, dequantizeRowAVX512},
 		{"addRowNBit", addRowNBit, addRowNBitGeneric, addRowNBitAVX2, addRowNBitAVX512},

@@ -10,6 +10,15 @@ func RowsErrors(rows []float32, dim int, out []TierErrors, ok []bool) {
 	if rowsErrors != nil && rowsErrors(rows[:len(out)*dim], dim, out, ok[:len(out)]) {
 		return
 	}
+	rowsErrorsKernel(rows[:len(out)*dim], dim, out, ok[:len(out)])
+}
+
+// rowsErrorsKernel is the kernel set's batch: a loop over rowErrors, or
+// one that measures several rows at once (rowsErrorsAVX2).
+var rowsErrorsKernel = rowsErrorsLoop
+
+// rowsErrorsLoop measures each row with rowErrors.
+func rowsErrorsLoop(rows []float32, dim int, out []TierErrors, ok []bool) {
 	for i := range out {
 		out[i], ok[i] = rowErrors(rows[i*dim : (i+1)*dim])
 	}

@@ -61,3 +61,64 @@ func TestErrorParamsSettlesZeros(t *testing.T) {
 		}
 	}
 }
+
+// batchRows is n rows of dim values from the kinds errorRows tests, a
+// kind a row in turn, with a NaN, an infinity or a huge value in some.
+func batchRows(r *rand.Rand, n, dim int) []float32 {
+	rows := make([]float32, n*dim)
+	for i := range n {
+		row := rows[i*dim : (i+1)*dim]
+		scale := []float64{1e-9, 1e-6, 0.01, 1, 300, 7e4, 1e30}[r.IntN(7)]
+		off := float64(r.IntN(3)-1) * scale * float64(r.IntN(50))
+		for j := range row {
+			row[j] = float32(off + r.NormFloat64()*scale)
+		}
+		switch r.IntN(12) {
+		case 0:
+			row[r.IntN(dim)] = float32(math.NaN())
+		case 1:
+			row[r.IntN(dim)] = float32(math.Inf(1 - 2*r.IntN(2)))
+		case 2: // constant
+			for j := range row {
+				row[j] = row[0]
+			}
+		case 3: // zeros of both signs among positive or negative values
+			for j := range row {
+				if r.IntN(2) == 0 {
+					row[j] = float32(math.Copysign(0, float64(r.IntN(2)*2-1)))
+				}
+			}
+		case 4:
+			for j := range row {
+				row[j] = []float32{0, negZero, 65519, 65520, -65504, 6e-8, 1e-5, 2.5, -65520, 3e38}[r.IntN(10)]
+			}
+		case 5: // all zeros, one sign or both
+			for j := range row {
+				row[j] = float32(math.Copysign(0, float64(-r.IntN(2))))
+			}
+		}
+	}
+	return rows
+}
+
+// The batch kernel of every set measures every row as the portable
+// rowErrorsGeneric does, bit for bit: every width from 1 to 130, batches
+// of every length to 20 (blocks cut short).
+func TestRowsErrorsEqualsGeneric(t *testing.T) { eachSet(t, rowsErrorsEqualsGeneric) }
+
+func rowsErrorsEqualsGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 23))
+	for dim := 1; dim <= 130; dim++ {
+		for n := 1; n <= 20; n++ {
+			rows := batchRows(r, n, dim)
+			out, ok := make([]TierErrors, n), make([]bool, n)
+			RowsErrors(rows, dim, out, ok)
+			for i := range n {
+				want, wantOK := rowErrorsGeneric(rows[i*dim : (i+1)*dim])
+				if ok[i] != wantOK || !sameErrors(out[i], want) {
+					t.Fatalf("%s: dim %d, row %d of %d %v: %v %+v, portable %v %+v", Set(), dim, i, n, rows[i*dim:(i+1)*dim], ok[i], out[i], wantOK, want)
+				}
+			}
+		}
+	}
+}
