@@ -67,7 +67,7 @@ func Assign(tables []StatTable, rule Rule, st Storage) ([]TierFunc, error) {
 	out := make([]TierFunc, len(tables))
 	switch rule.By {
 	case ByBudget:
-		d, err := SolveStream(tables, rule.Budget, rule.Allowed, st)
+		d, err := solveWithBlocks(tables, rule.Budget, rule.Allowed, st)
 		if err != nil {
 			return nil, err
 		}
@@ -98,6 +98,57 @@ func Assign(tables []StatTable, rule Rule, st Storage) ([]TierFunc, error) {
 		return nil, fmt.Errorf("%w: unknown assignment %d", ErrInvalid, rule.By)
 	}
 	return out, nil
+}
+
+// solveWithBlocks is SolveStream, with the block tiers' parameters weighed:
+// when some are allowed, the budget is also solved without them, and the
+// decision of the smaller weighted error is taken (the one without them
+// on a tie, or when the parameters leave no room at all).
+func solveWithBlocks(tables []StatTable, budget int64, allowed [NumTiers]bool, st Storage) (*Decision, error) {
+	without, any := allowed, false
+	for t := INT8B; t < NumTiers; t++ {
+		any = any || allowed[t]
+		without[t] = false
+	}
+	if !any || without == ([NumTiers]bool{}) {
+		return SolveStream(tables, budget, allowed, st)
+	}
+	d0, err0 := SolveStream(tables, budget, without, st)
+	d1, err1 := SolveStream(tables, budget, allowed, st)
+	switch {
+	case err1 != nil:
+		return d0, err0
+	case err0 != nil:
+		return d1, nil
+	}
+	w0, err := weightedError(tables, d0)
+	if err != nil {
+		return nil, err
+	}
+	w1, err := weightedError(tables, d1)
+	if err != nil {
+		return nil, err
+	}
+	if w1 < w0 {
+		return d1, nil
+	}
+	return d0, nil
+}
+
+// weightedError is sum P_r * SSE_r(tier) over every row of the tables
+// under d (the solver's objective), summed in an order that does not
+// depend on the number of cores.
+func weightedError(tables []StatTable, d *Decision) (float64, error) {
+	total := 0.0
+	for _, tb := range tables {
+		tier := lossless(d.TierFunc(tb.Dim))
+		ts, err := Resolve(tb.Dim, tb.Stats, tier, RowsOnly, nil)
+		if err != nil {
+			return 0, err
+		}
+		total += ts.WeightedErr
+	}
+	return total, nil
 }
 
 // lossless keeps each row out of the lossy tiers that cannot hold it

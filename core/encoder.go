@@ -41,6 +41,13 @@ func NewTierEncoder(dim int) *TierEncoder {
 // streams best; the quantized tiers' rows go to a kernels.RowQuantizer,
 // which encodes them many at a time. It returns the rows of each tier.
 func (e *TierEncoder) Encode(out *[NumTiers][]byte, src []float32, tiers []Tier) [NumTiers]int {
+	return e.EncodeAt(out, src, tiers, 0, nil)
+}
+
+// EncodeAt is Encode for rows numbered from lo in their table, whose
+// block-tier rows (if any) take their codes under bp, the table's block
+// parameters (which must hold those tiers: a programming error else).
+func (e *TierEncoder) EncodeAt(out *[NumTiers][]byte, src []float32, tiers []Tier, lo int, bp *BlockParams) [NumTiers]int {
 	dim, part := e.dim, e.part
 	parts := (len(tiers) + part - 1) / part
 	if cap(e.before) < parts {
@@ -65,13 +72,16 @@ func (e *TierEncoder) Encode(out *[NumTiers][]byte, src []float32, tiers []Tier)
 		for t := range o {
 			o[t] = out[t][before[p][t]*rb[t]:]
 		}
-		lo := p * part
-		for i, t := range tiers[lo:min(len(tiers), lo+part)] {
-			row := src[(lo+i)*dim : (lo+i+1)*dim]
+		first := p * part
+		for i, t := range tiers[first:min(len(tiers), first+part)] {
+			row := src[(first+i)*dim : (first+i+1)*dim]
 			dst := o[t][:rb[t]]
 			o[t] = o[t][rb[t]:]
 			if q := qs[t]; q != nil {
 				q.Add(dst, row)
+			} else if t.Block() {
+				s, b := bp.Of(t, lo+first+i)
+				EncodeBlockRow(t, dst, row, s, b)
 			} else {
 				EncodeRow(t, dst, row)
 			}

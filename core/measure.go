@@ -140,7 +140,46 @@ const measureRound = 8 * MeasureChunk
 // the model's output most), its squares summed in float64 in eight lanes
 // (kernels.RowErrors).
 func MeasureStats(src RowSource, prio PriorityFunc, emit func(r int, s RowStat) error, progress func(done int)) error {
-	return measure(&measurer{src: src, prio: prio, errors: true}, emit, progress)
+	return MeasureStatsWith(src, prio, Measure{}, emit, progress)
+}
+
+// Measure says what MeasureStatsWith measures besides the default tiers
+// (fp16, int8, int4), which it always does.
+type Measure struct {
+	// Tiers marks the tiers to measure: int2, and the block tiers, each
+	// row's error under its block's parameters. The others get an
+	// infinite error, so that no rule picks them.
+	Tiers [NumTiers]bool
+	// Block is the rows per block of the block tiers (0: DefaultBlock):
+	// blocks of consecutive rows from row 0 of the source.
+	Block int
+}
+
+// MeasureFor is the Measure of the tiers allowed, in blocks of block rows.
+func MeasureFor(allowed [NumTiers]bool, block int) Measure {
+	return Measure{Tiers: allowed, Block: block}
+}
+
+// blocks reports whether some block tier is measured.
+func (m Measure) blocks() bool {
+	for t := INT8B; t < NumTiers; t++ {
+		if m.Tiers[t] {
+			return true
+		}
+	}
+	return false
+}
+
+// MeasureStatsWith is MeasureStats measuring the tiers m names too. With
+// block tiers, each chunk of rows measured is whole blocks.
+func MeasureStatsWith(src RowSource, prio PriorityFunc, m Measure, emit func(r int, s RowStat) error, progress func(done int)) error {
+	if m.Block == 0 {
+		m.Block = DefaultBlock
+	}
+	if m.Block < 1 {
+		return fmt.Errorf("%w: blocks of %d rows", ErrInvalid, m.Block)
+	}
+	return measure(&measurer{src: src, prio: prio, errors: true, m: m}, emit, progress)
 }
 
 // MeasurePriorities is MeasureStats for assignments that need no errors
@@ -155,7 +194,11 @@ func MeasurePriorities(src RowSource, prio PriorityFunc, emit func(r int, s RowS
 func measure(m *measurer, emit func(r int, s RowStat) error, progress func(done int)) error {
 	src := m.src
 	n := src.Rows()
-	rounds, stop := readRounds(src)
+	chunk := MeasureChunk
+	if m.m.blocks() { // whole blocks a chunk, so a chunk knows its blocks' parameters
+		chunk = max(1, (MeasureChunk+m.m.Block-1)/m.m.Block) * m.m.Block
+	}
+	rounds, stop := readRounds(src, measureRound/MeasureChunk*chunk)
 	defer close(stop)
 	out := make([][]RowStat, measureRound/MeasureChunk)
 	errs := make([]error, len(out))
@@ -163,10 +206,10 @@ func measure(m *measurer, emit func(r int, s RowStat) error, progress func(done 
 		if b.err != nil {
 			return b.err
 		}
-		k := (b.hi - b.lo + MeasureChunk - 1) / MeasureChunk
+		k := (b.hi - b.lo + chunk - 1) / chunk
 		par.For(k, 0, func(c int) {
-			lo := b.lo + c*MeasureChunk
-			hi := min(lo+MeasureChunk, b.hi)
+			lo := b.lo + c*chunk
+			hi := min(lo+chunk, b.hi)
 			out[c], errs[c] = m.chunk(lo, hi, b.rows[(lo-b.lo)*m.src.Dim():(hi-b.lo)*m.src.Dim()], out[c])
 		})
 		b.done()
@@ -175,7 +218,7 @@ func measure(m *measurer, emit func(r int, s RowStat) error, progress func(done 
 				return errs[c]
 			}
 			for i, s := range out[c] {
-				if err := emit(b.lo+c*MeasureChunk+i, s); err != nil {
+				if err := emit(b.lo+c*chunk+i, s); err != nil {
 					return err
 				}
 			}
@@ -195,25 +238,25 @@ type round struct {
 	done   func() // hands the buffer back to the reader
 }
 
-// readRounds reads src a round at a time, in row order, into one of two
-// buffers, until stop is closed.
-func readRounds(src RowSource) (<-chan round, chan struct{}) {
+// readRounds reads src a round (of size rows) at a time, in row order,
+// into one of two buffers, until stop is closed.
+func readRounds(src RowSource, size int) (<-chan round, chan struct{}) {
 	n, d := src.Rows(), src.Dim()
 	out, stop := make(chan round), make(chan struct{})
 	free := make(chan []float32, 2)
 	for range 2 {
-		free <- make([]float32, min(n, measureRound)*d)
+		free <- make([]float32, min(n, size)*d)
 	}
 	go func() {
 		defer close(out)
-		for lo := 0; lo < n; lo += measureRound {
+		for lo := 0; lo < n; lo += size {
 			var buf []float32
 			select {
 			case buf = <-free:
 			case <-stop:
 				return
 			}
-			hi := min(n, lo+measureRound)
+			hi := min(n, lo+size)
 			r := round{lo: lo, hi: hi, rows: buf[:(hi-lo)*d], done: func() { free <- buf }}
 			if err := ReadRows(src, lo, hi, r.rows); err != nil {
 				r.err = fmt.Errorf("reading rows %d..%d: %w", lo, hi, err)
@@ -235,7 +278,8 @@ func readRounds(src RowSource) (<-chan round, chan struct{}) {
 type measurer struct {
 	src    RowSource
 	prio   PriorityFunc
-	errors bool // the rows' errors too, not only their priorities
+	errors bool    // the rows' errors too, not only their priorities
+	m      Measure // with errors: the tiers measured besides the default ones
 }
 
 // chunk measures rows [lo, hi), read into rows, into out (reused).
@@ -250,27 +294,109 @@ func (m *measurer) chunk(lo, hi int, rows []float32, out []RowStat) ([]RowStat, 
 	out = out[:0]
 	var ks []kernels.TierErrors
 	var oks []bool
-	if m.errors && d > 0 { // the chunk's rows in one batch: the page's SIMD module is called once
+	int2 := m.errors && m.m.Tiers[INT2] && d > 0
+	if m.errors && d > 0 && !int2 { // the chunk's rows in one batch: the page's SIMD module is called once
 		ks, oks = make([]kernels.TierErrors, hi-lo), make([]bool, hi-lo)
 		kernels.RowsErrors(rows, d, ks, oks)
+	}
+	var es []RowError
+	if m.errors && m.m.blocks() {
+		es = make([]RowError, hi-lo)
 	}
 	for i := range pr {
 		row := rows[i*d : (i+1)*d]
 		var e RowError
 		var norm float64
-		if m.errors && d > 0 {
+		switch {
+		case int2:
+			e, norm = measureRow4(row)
+		case m.errors && d > 0:
 			e, norm = rowError(row, ks[i], oks[i])
-		} else if m.errors {
+		case m.errors:
 			e, norm = MeasureRow(row)
-		} else {
+		default:
 			e, norm = priorityOnly(row)
 		}
 		if m.prio == nil {
 			pr[i] = norm
 		}
+		if es != nil {
+			es[i] = e
+			continue
+		}
 		out = append(out, StatOf(pr[i], e))
 	}
+	if es != nil {
+		measureBlocks(rows, d, m.m, es)
+		for i, e := range es {
+			out = append(out, StatOf(pr[i], e))
+		}
+	}
 	return out, nil
+}
+
+// measureRow4 is MeasureRow with the int2 tier measured too
+// (kernels.RowErrors4, one pass).
+func measureRow4(row []float32) (RowError, float64) {
+	k4, ok := kernels.RowErrors4(row)
+	k := kernels.TierErrors{SumSquares: k4.SumSquares}
+	copy(k.SSE[:], k4.SSE[:3])
+	copy(k.MaxAbs[:], k4.MaxAbs[:3])
+	e, norm := rowError(row, k, ok)
+	if ok && finite(k4.SSE[3]) {
+		e.SSE[INT2], e.MaxAbs[INT2] = k4.SSE[3], k4.MaxAbs[3]
+		e.Zero[INT2] = zeroIn(2, row, k4.SumSquares)
+	}
+	return e, norm
+}
+
+// zeroIn reports whether the bits-bit rowwise codec decodes a finite row
+// of the given sum of squares, not all zeros, to all zeros.
+func zeroIn(bits int, row []float32, sumSquares float64) bool {
+	if sumSquares == 0 || sumSquares > float64(len(row))*tinyValue*tinyValue {
+		return false
+	}
+	buf := make([]byte, kernels.RowBytes(bits, len(row)))
+	return decodesToZero(bits, row, buf)
+}
+
+// measureBlocks sets the block tiers' errors of rows (whole blocks of
+// m.Block rows from the first, the last perhaps shorter) in es: each row's
+// error under its block's parameters, for the rows every lossy tier holds
+// (the others keep an infinite error: unmeasured).
+func measureBlocks(rows []float32, dim int, m Measure, es []RowError) {
+	var tiers []Tier
+	for t := INT8B; t < NumTiers; t++ {
+		if m.Tiers[t] {
+			tiers = append(tiers, t)
+		}
+	}
+	params := make([]uint16, 0, 2*len(tiers))
+	for lo := 0; lo < len(es); lo += m.Block {
+		hi := min(len(es), lo+m.Block)
+		params = blockParamsOf(params[:0], rows[lo*dim:hi*dim], dim, tiers)
+		for r := lo; r < hi; r++ {
+			row := rows[r*dim : (r+1)*dim]
+			if _, _, held := kernels.HeldMinMax(row); !held {
+				continue
+			}
+			for i, t := range tiers {
+				sse, maxAbs, zero := kernels.BlockTierError(t.Bits(), row, params[2*i], params[2*i+1])
+				es[r].SSE[t], es[r].MaxAbs[t] = sse, maxAbs
+				es[r].Zero[t] = zero && !allZero(row)
+			}
+		}
+	}
+}
+
+// allZero reports whether every value of row is 0 (+0 or -0).
+func allZero(row []float32) bool {
+	for _, v := range row {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // priorityOnly is MeasureRow without the errors: the norm, and infinite

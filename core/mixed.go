@@ -15,14 +15,22 @@ type Mixed struct {
 	pos    []int32          // each row's place among its tier's rows
 	data   [NumTiers][]byte // each tier's rows, in row order, as in a .shark file
 	counts [NumTiers]int64
+	params *BlockParams // the block tiers' parameters, nil when no row takes one
 }
 
 // mixedWindow is the number of rows Encode reads from a source that is not
 // in memory, at a time.
 const mixedWindow = 1 << 14
 
-// Encode stores src with row r in tier tiers[r], encoded on every core.
+// Encode stores src with row r in tier tiers[r], encoded on every core,
+// block tiers in blocks of DefaultBlock rows.
 func Encode(src RowSource, tiers []Tier) (*Mixed, error) {
+	return EncodeBlocks(src, tiers, DefaultBlock)
+}
+
+// EncodeBlocks is Encode with the block tiers' rows in blocks of block
+// rows: their parameters are computed first, in a pass of their own.
+func EncodeBlocks(src RowSource, tiers []Tier, block int) (*Mixed, error) {
 	n, d := src.Rows(), src.Dim()
 	if len(tiers) != n {
 		return nil, fmt.Errorf("%w: %d tiers for %d rows", ErrInvalid, len(tiers), n)
@@ -42,6 +50,12 @@ func Encode(src RowSource, tiers []Tier) (*Mixed, error) {
 	for t := range m.data {
 		m.data[t] = make([]byte, cnt[t]*Tier(t).RowBytes(d))
 		m.counts[t] = int64(cnt[t])
+	}
+	if used := UsedBlockTiers(tiers); len(used) > 0 {
+		var err error
+		if m.params, err = ComputeBlockParams(src, block, used); err != nil {
+			return nil, err
+		}
 	}
 	enc := NewTierEncoder(d)
 	ss, inMemory := src.(SliceSource)
@@ -68,7 +82,7 @@ func Encode(src RowSource, tiers []Tier) (*Mixed, error) {
 		for t := range out {
 			out[t] = m.data[t][done[t]*Tier(t).RowBytes(d):]
 		}
-		c := enc.Encode(&out, rows, tiers[lo:hi])
+		c := enc.EncodeAt(&out, rows, tiers[lo:hi], lo, m.params)
 		for t := range done {
 			done[t] += c[t]
 		}
@@ -85,9 +99,18 @@ func (m *Mixed) Row(i int, dst []float32) error {
 	t := m.Tiers[i]
 	rb := t.RowBytes(m.D)
 	p := int(m.pos[i]) * rb
+	if t.Block() {
+		s, b := m.params.Of(t, i)
+		DecodeBlockRow(t, dst[:m.D], m.data[t][p:p+rb], s, b)
+		return nil
+	}
 	DecodeRow(t, dst[:m.D], m.data[t][p:p+rb])
 	return nil
 }
+
+// Params is the table's block parameters: nil when no row takes a block
+// tier.
+func (m *Mixed) Params() *BlockParams { return m.params }
 
 // TierCounts is the number of rows of each tier.
 func (m *Mixed) TierCounts() [NumTiers]int64 { return m.counts }

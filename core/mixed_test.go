@@ -25,11 +25,19 @@ func TestEncodeMixed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		bp := m.Params()
+		if want := UsedBlockTiers(tiers); bp == nil || len(bp.Tiers) != len(want) || bp.Block != DefaultBlock {
+			t.Fatalf("%T: block parameters %+v, want for tiers %v", src, bp, want)
+		}
 		got, want := make([]float32, 5), make([]float32, 5)
 		for i, tr := range tiers {
-			b := make([]byte, tr.RowBytes(5))
-			EncodeRow(tr, b, tb.Data[i*5:(i+1)*5])
-			DecodeRow(tr, want, b)
+			b := encodeRef(tr, tb.Data[i*5:(i+1)*5], i, bp)
+			if tr.Block() {
+				s, bias := bp.Of(tr, i)
+				DecodeBlockRow(tr, want, b, s, bias)
+			} else {
+				DecodeRow(tr, want, b)
+			}
 			if err := m.Row(i, got); err != nil {
 				t.Fatal(err)
 			}
@@ -45,9 +53,7 @@ func TestEncodeMixed(t *testing.T) {
 		// Each tier's rows, in row order, as a .shark file's block holds them.
 		var blocks [NumTiers][]byte
 		for i, tr := range tiers {
-			b := make([]byte, tr.RowBytes(5))
-			EncodeRow(tr, b, tb.Data[i*5:(i+1)*5])
-			blocks[tr] = append(blocks[tr], b...)
+			blocks[tr] = append(blocks[tr], encodeRef(tr, tb.Data[i*5:(i+1)*5], i, bp)...)
 		}
 		for tr := range blocks {
 			if !bytes.Equal(m.TierRows(Tier(tr)), blocks[tr]) {

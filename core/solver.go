@@ -246,10 +246,24 @@ type solver struct {
 }
 
 // bytes is the stored size of the tables with counts[i] rows per tier.
+// The parameters of every allowed block tier are charged to every table
+// whether its rows take the tier or not: a fixed cost of allowing it
+// (Assign weighs it against leaving the block tiers out), so that the size
+// falls as rows move to smaller tiers, as the search needs.
 func (s *solver) bytes(counts [][NumTiers]int64) int64 {
+	blocks := 0
+	for _, t := range s.d.tiers {
+		if t.Block() {
+			blocks++
+		}
+	}
 	var total int64
 	for i, tb := range s.tables {
-		total += s.st.Bytes(tb.Dim, counts[i])
+		var rows int64
+		for _, n := range counts[i] {
+			rows += n
+		}
+		total += s.st.TableBytes(tb.Dim, counts[i]) + s.st.paramsBytes(rows, blocks)
 	}
 	return total
 }
