@@ -23,6 +23,11 @@ type TierErrors struct {
 // The 8- and 4-bit codecs share the row's minimum and maximum, and every
 // value is loaded once. It returns false, and no errors, for a row holding
 // a NaN or an infinity, which no lossy tier can store.
+//
+// Lane k's sums (values k, k+8, ...) are taken one lane after the other,
+// each in registers, and added to the totals in lane order, as
+// sumSquaredDiffGeneric adds its lanes; the fp16 rounding and the codes
+// are computed without a branch or a call (roundHalfFinite, decodeFinite).
 func rowErrorsGeneric(row []float32) (TierErrors, bool) {
 	mn, mx, ok := finiteMinMax(row)
 	if !ok {
@@ -30,29 +35,65 @@ func rowErrorsGeneric(row []float32) (TierErrors, bool) {
 	}
 	b8, s8, i8, q8, _, _ := rowParams(8, mn, mx)
 	b4, s4, i4, q4, _, _ := rowParams(4, mn, mx)
-	var l16, l8, l4, sq [8]float64
 	var e TierErrors
-	for i, v := range row {
-		x := float64(v)
-		k := i & 7 // lane i%8, without a signed modulo or a bounds check
-		sq[k] += float64(x * x)
-		d16 := x - float64(roundHalf(v))
-		d8 := x - float64(float32(s8*float32(quantizeOne(v, b8, i8, q8)))+b8)
-		d4 := x - float64(float32(s4*float32(quantizeOne(v, b4, i4, q4)))+b4)
-		l16[k] += float64(d16 * d16) // the conversions forbid fused multiply-adds
-		l8[k] += float64(d8 * d8)
-		l4[k] += float64(d4 * d4)
-		e.MaxAbs[0] = maxAbsOf(e.MaxAbs[0], d16)
-		e.MaxAbs[1] = maxAbsOf(e.MaxAbs[1], d8)
-		e.MaxAbs[2] = maxAbsOf(e.MaxAbs[2], d4)
-	}
-	for k := range 8 {
-		e.SSE[0] += l16[k]
-		e.SSE[1] += l8[k]
-		e.SSE[2] += l4[k]
-		e.SumSquares += sq[k]
+	for k := range min(8, len(row)) {
+		var l16, l8, l4, sq float64
+		m16, m8, m4 := e.MaxAbs[0], e.MaxAbs[1], e.MaxAbs[2]
+		for j := k; j < len(row); j += 8 {
+			v := row[j]
+			x := float64(v)
+			sq += float64(x * x)
+			d16 := x - float64(roundHalfFinite(v))
+			d8 := x - float64(decodeFinite(v, b8, s8, i8, q8))
+			d4 := x - float64(decodeFinite(v, b4, s4, i4, q4))
+			l16 += float64(d16 * d16) // the conversions forbid fused multiply-adds
+			l8 += float64(d8 * d8)
+			l4 += float64(d4 * d4)
+			m16, m8, m4 = maxAbsOf(m16, d16), maxAbsOf(m8, d8), maxAbsOf(m4, d4)
+		}
+		e.SSE[0] += l16
+		e.SSE[1] += l8
+		e.SSE[2] += l4
+		e.SumSquares += sq
+		e.MaxAbs = [3]float64{m16, m8, m4}
 	}
 	return e, true
+}
+
+// decodeFinite is float32(scale*float32(quantizeOne(v, bias, inv, maxq))) +
+// bias, a value of a finite row decoded with the row's parameters. The
+// code is rounded before it is clamped, which gives quantizeOne's code:
+// below 0 and at or past maxq the rounding moves no value across either
+// bound. The clamp is then on integers (conditional moves). With a finite
+// bias (at most 2^16) and scale (at least 2^-24, or 1), |(v-bias)*inv| is
+// below 2^29, so the conversion is exact on every platform. A codec whose
+// scale or bias is infinite decodes every value to NaN either way: an
+// infinite bias comes with an infinite scale of the other sign (Inf*q+bias
+// and Inf*0 are NaN for every code), and a finite bias with an infinite
+// scale makes x 0 (inv is 0), whose code 0 decodes to Inf*0.
+func decodeFinite(v, bias, scale, inv float32, maxq int32) float32 {
+	x := float32(float32(v-bias) * inv)
+	q := int32(float32(float32(x+0x1p23) - 0x1p23))
+	return float32(scale*float32(min(max(q, 0), maxq))) + bias
+}
+
+// roundHalfFinite is roundHalf of a finite value, without a branch or a
+// call: in place at bit 13 for a normal half, and for a smaller magnitude
+// m, (m + 0.5) - 0.5, whose sum's last place is 2^-24, the spacing of the
+// subnormal halves, its last bit the multiple's parity (so it rounds to
+// even); from 65520 on, an infinity.
+func roundHalfFinite(f float32) float32 {
+	b := math.Float32bits(f)
+	m := b & 0x7fffffff
+	r := (m + 0xfff + (m>>13)&1) &^ 0x1fff
+	small := math.Float32bits(float32(math.Float32frombits(m)+0.5) - 0.5)
+	if m < 113<<23 {
+		r = small
+	}
+	if m >= 0x477ff000 {
+		r = 0x7f800000
+	}
+	return math.Float32frombits(b&0x80000000 | r)
 }
 
 // maxAbsOf is sumSquaredDiffGeneric's running maximum of |d| (a NaN d
@@ -217,33 +258,43 @@ var (
 //	mn, mx := rowMinMax(row)
 //	return mn, mx, true
 //
-// It compares the values' bits as integers ordered as the floats are (-0
-// below +0, which rowMinMax's zero rule then overrides), four lanes at a
-// time, so each step is a conditional move rather than a float min's NaN
-// handling, and it tests every exponent in the same walk.
+// It keeps three extremes of the values' bits, two lanes each, each step a
+// compare and a conditional move rather than a float min's NaN handling:
+// the largest and smallest as unsigned integers and the largest as signed.
+// A negative value's bits are above every non-negative one's unsigned, and
+// larger the larger its magnitude; signed, below every non-negative one's.
+// So the minimum is the largest unsigned if that is negative, else the
+// smallest unsigned; the maximum is the largest signed if that is not
+// negative, else (every value negative) the smallest unsigned. A NaN or an
+// infinity, with all exponent bits set, is the largest signed (positive)
+// or unsigned (negative) and shows there. -0 sorts below +0, and
+// rowMinMax's zero rule then overrides the sign.
 func finiteMinMax(row []float32) (mn, mx float32, ok bool) {
-	l0 := orderedBits(row[0])
-	l1, l2, l3, h0, h1, h2, h3 := l0, l0, l0, l0, l0, l0, l0
-	var exp uint32 // bit 31 set once some value's exponent is all ones
-	i := 0
-	for ; i+4 <= len(row); i += 4 {
-		s := row[i : i+4 : i+4]
+	b := math.Float32bits(row[0])
+	uhi0, ulo0, shi0 := b, b, int32(b)
+	uhi1, ulo1, shi1 := uhi0, ulo0, shi0
+	s := row
+	for ; len(s) >= 4; s = s[4:] { // the loop's test is the bounds check
 		b0, b1, b2, b3 := math.Float32bits(s[0]), math.Float32bits(s[1]), math.Float32bits(s[2]), math.Float32bits(s[3])
-		exp |= (b0&0x7f800000 + 0x00800000) | (b1&0x7f800000 + 0x00800000) | (b2&0x7f800000 + 0x00800000) | (b3&0x7f800000 + 0x00800000)
-		o0, o1, o2, o3 := ordered(b0), ordered(b1), ordered(b2), ordered(b3)
-		l0, l1, l2, l3 = min(l0, o0), min(l1, o1), min(l2, o2), min(l3, o3)
-		h0, h1, h2, h3 = max(h0, o0), max(h1, o1), max(h2, o2), max(h3, o3)
+		uhi0, ulo0, shi0 = max(uhi0, b0, b2), min(ulo0, b0, b2), max(shi0, int32(b0), int32(b2))
+		uhi1, ulo1, shi1 = max(uhi1, b1, b3), min(ulo1, b1, b3), max(shi1, int32(b1), int32(b3))
 	}
-	for ; i < len(row); i++ {
-		b := math.Float32bits(row[i])
-		exp |= b&0x7f800000 + 0x00800000
-		l0, h0 = min(l0, ordered(b)), max(h0, ordered(b))
+	for _, v := range s {
+		b := math.Float32bits(v)
+		uhi0, ulo0, shi0 = max(uhi0, b), min(ulo0, b), max(shi0, int32(b))
 	}
-	if exp&0x80000000 != 0 {
+	uhi, ulo, shi := max(uhi0, uhi1), min(ulo0, ulo1), max(shi0, shi1)
+	if shi >= 0x7f800000 || uhi >= 0xff800000 {
 		return 0, 0, false
 	}
-	mn = fromOrdered(min(min(l0, l1), min(l2, l3)))
-	mx = fromOrdered(max(max(h0, h1), max(h2, h3)))
+	lo, hi := ulo, uint32(shi)
+	if int32(uhi) < 0 {
+		lo = uhi
+	}
+	if shi < 0 {
+		hi = ulo
+	}
+	mn, mx = math.Float32frombits(lo), math.Float32frombits(hi)
 	if mn == 0 {
 		mn = firstZero(row)
 	}
@@ -251,15 +302,4 @@ func finiteMinMax(row []float32) (mn, mx float32, ok bool) {
 		mx = firstZero(row)
 	}
 	return mn, mx, true
-}
-
-// ordered maps a float32's bits to an int32 that orders as the floats do
-// (NaNs aside): negative floats' magnitude bits are flipped.
-func ordered(b uint32) int32 { return int32(b) ^ (int32(b)>>31)&0x7fffffff }
-
-func orderedBits(v float32) int32 { return ordered(math.Float32bits(v)) }
-
-// fromOrdered is orderedBits's inverse.
-func fromOrdered(o int32) float32 {
-	return math.Float32frombits(uint32(o ^ (o>>31)&0x7fffffff))
 }

@@ -4,32 +4,16 @@ package kernels
 
 import (
 	"math"
-	"math/rand/v2"
 	"simd/archsimd"
 	"testing"
 )
 
-// half8.round equals roundHalf on every finite value class: random bits,
-// and every value within 64 ulps of each boundary it tests (the least
-// normal half, the overflow limit, ties at bit 13 and 2^-25).
+// half8.round equals roundHalf on halfTestValues.
 func TestHalf8Round(t *testing.T) {
 	if !archsimd.X86.AVX2() {
 		t.Skip("no AVX2")
 	}
-	var vals []float32
-	r := rand.New(rand.NewPCG(8, 1))
-	for range 1 << 18 {
-		if f := math.Float32frombits(r.Uint32()); f-f == 0 {
-			vals = append(vals, f)
-		}
-	}
-	for _, c := range []uint32{0, 113 << 23, 0x477ff000, 143 << 23, 0x7f7fffff, 102 << 23, 0x38800fff, 0x38801000, 0x3f801000} {
-		for d := -64; d <= 64; d++ {
-			if b := int64(c) + int64(d); b >= 0 && b < 0x7f800000 {
-				vals = append(vals, math.Float32frombits(uint32(b)), -math.Float32frombits(uint32(b)))
-			}
-		}
-	}
+	vals := halfTestValues()
 	for len(vals)%8 != 0 {
 		vals = append(vals, 1)
 	}

@@ -122,3 +122,97 @@ func rowsErrorsEqualsGeneric(t *testing.T) {
 		}
 	}
 }
+
+// rowErrorsBefore is rowErrorsGeneric as it was before its lanes were
+// summed one at a time (a test's reference). It measures a non-empty row in the three lossy tiers in one
+// pass over it, equal bit for bit to encoding and decoding it in each and
+// comparing, and sums its squares in the same eight lanes:
+//
+//	for k, codec := range {fp16, 8-bit rowwise, 4-bit rowwise} {
+//		encode(codec, buf, row); decode(codec, back, buf)
+//		e.SSE[k], e.MaxAbs[k] = sumSquaredDiffGeneric(row, back)
+//	}
+//	e.SumSquares, _ = sumSquaredDiffGeneric(row, zeros)
+//
+// The 8- and 4-bit codecs share the row's minimum and maximum, and every
+// value is loaded once. It returns false, and no errors, for a row holding
+// a NaN or an infinity, which no lossy tier can store.
+func rowErrorsBefore(row []float32) (TierErrors, bool) {
+	mn, mx, ok := finiteMinMax(row)
+	if !ok {
+		return TierErrors{}, false
+	}
+	b8, s8, i8, q8, _, _ := rowParams(8, mn, mx)
+	b4, s4, i4, q4, _, _ := rowParams(4, mn, mx)
+	var l16, l8, l4, sq [8]float64
+	var e TierErrors
+	for i, v := range row {
+		x := float64(v)
+		k := i & 7 // lane i%8, without a signed modulo or a bounds check
+		sq[k] += float64(x * x)
+		d16 := x - float64(roundHalf(v))
+		d8 := x - float64(float32(s8*float32(quantizeOne(v, b8, i8, q8)))+b8)
+		d4 := x - float64(float32(s4*float32(quantizeOne(v, b4, i4, q4)))+b4)
+		l16[k] += float64(d16 * d16) // the conversions forbid fused multiply-adds
+		l8[k] += float64(d8 * d8)
+		l4[k] += float64(d4 * d4)
+		e.MaxAbs[0] = maxAbsOf(e.MaxAbs[0], d16)
+		e.MaxAbs[1] = maxAbsOf(e.MaxAbs[1], d8)
+		e.MaxAbs[2] = maxAbsOf(e.MaxAbs[2], d4)
+	}
+	for k := range 8 {
+		e.SSE[0] += l16[k]
+		e.SSE[1] += l8[k]
+		e.SSE[2] += l4[k]
+		e.SumSquares += sq[k]
+	}
+	return e, true
+}
+
+// rowErrorsGeneric equals the loop it replaced, bit for bit, on every
+// width from 1 to 130 and every kind of row batchRows makes.
+func TestRowErrorsGenericEqualsBefore(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 2))
+	for dim := 1; dim <= 130; dim++ {
+		rows := batchRows(r, 40, dim)
+		for i := range 40 {
+			row := rows[i*dim : (i+1)*dim]
+			got, ok := rowErrorsGeneric(row)
+			want, wantOK := rowErrorsBefore(row)
+			if ok != wantOK || !sameErrors(got, want) {
+				t.Fatalf("dim %d %v: %v %+v, before %v %+v", dim, row, ok, got, wantOK, want)
+			}
+		}
+	}
+}
+
+// roundHalfFinite is roundHalf on every finite value tested as
+// TestHalf8Round tests.
+func TestRoundHalfFinite(t *testing.T) {
+	for _, v := range halfTestValues() {
+		if got, want := roundHalfFinite(v), roundHalf(v); math.Float32bits(got) != math.Float32bits(want) {
+			t.Fatalf("roundHalfFinite(%g = %#x) = %#x, roundHalf %#x", v, math.Float32bits(v), math.Float32bits(got), math.Float32bits(want))
+		}
+	}
+}
+
+// halfTestValues is random finite values and every value within 64 ulps
+// of each boundary of the fp16 rounding (the least normal half, the
+// overflow limit, 2^16, ties at bit 13 and 2^-25), of both signs.
+func halfTestValues() []float32 {
+	var vals []float32
+	r := rand.New(rand.NewPCG(8, 1))
+	for range 1 << 18 {
+		if f := math.Float32frombits(r.Uint32()); f-f == 0 {
+			vals = append(vals, f)
+		}
+	}
+	for _, c := range []uint32{0, 113 << 23, 0x477ff000, 143 << 23, 0x7f7fffff, 102 << 23, 0x38800fff, 0x38801000, 0x3f801000} {
+		for d := -64; d <= 64; d++ {
+			if b := int64(c) + int64(d); b >= 0 && b < 0x7f800000 {
+				vals = append(vals, math.Float32frombits(uint32(b)), -math.Float32frombits(uint32(b)))
+			}
+		}
+	}
+	return vals
+}

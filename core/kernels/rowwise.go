@@ -34,7 +34,10 @@ func quantizeRowGeneric(bits int, dst []byte, src []float32) {
 		putScaleBias(dst[nb:], FloatToHalf(1), 0)
 		return
 	}
-	mn, mx := rowMinMax(src)
+	mn, mx, ok := finiteMinMax(src) // its integer steps cost half rowMinMax's
+	if !ok {
+		mn, mx = rowMinMax(src)
+	}
 	mn, _, inv, maxq, hs, hb := rowParams(bits, mn, mx)
 	putScaleBias(dst[nb:], hs, hb)
 	switch bits {
