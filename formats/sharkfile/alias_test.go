@@ -22,7 +22,7 @@ func aliased(t *testing.T) []byte {
 		tb.Data[i] = float32(i%17) - 8
 	}
 	for i := range tiers {
-		tiers[i] = core.Tier(i % core.NumTiers)
+		tiers[i] = core.Tier(i % narrowTiers)
 	}
 	steps := []func() error{
 		func() error { return w.WriteDense("d", formats.U8, []int64{7}, strings.NewReader("seven b")) },

@@ -32,6 +32,29 @@
 // Row r of tier t is at rows[t].off + rank*rowBytes(t), with rank =
 // dir[r/256][t] + the count of code t among rows 256*(r/256) .. r-1: at most
 // 64 bytes of codes, so O(1), for 0.3125 bytes of index per row.
+//
+// Container version 2 adds tables that use the tiers after int4 (int2 and
+// the block tiers int8-block, int4-block, int2-block; core.NumTiers in
+// all). Such a "wide" table's entry has a count and a row block for every
+// tier, and:
+//
+//	codes  4-bit tier code per row, two rows a byte, row r in bits 4*(r%2)
+//	       of byte r/2; unused bits zero
+//	dir    for every 256 rows after the first 256, core.NumTiers u32 counts
+//	rows   one block per tier, in row order: int2 rows FBGEMM's 2-bit
+//	       rowwise rows (codes four to a byte, then fp16 scale and bias);
+//	       a block tier's rows only their codes (D, ceil(D/2), ceil(D/4)
+//	       bytes), laid out as the rowwise rows' codes
+//	params present when a block tier has rows: for each block of Entry.Block
+//	       consecutive rows (the last may be shorter), for each tier of
+//	       Entry.BlockTiers in order, the fp16 scale then the fp16 bias
+//	       that every row of the block in that tier is decoded with
+//
+// A block-tier row decodes as the rowwise row made of its codes and its
+// block's scale and bias. The rank is found as in version 1, over at most
+// 128 bytes of codes. A table that uses only fp32, fp16, int8 and int4 is
+// stored as in version 1 in either version (four counts and row blocks),
+// and a file holding no wide table is written as version 1, byte for byte.
 package sharkfile
 
 import (
@@ -42,9 +65,12 @@ import (
 )
 
 const (
-	Magic       = "\x89SHK\r\n\x1a\n"
-	EndMagic    = "SHARKEND"
-	Major       = 1
+	Magic    = "\x89SHK\r\n\x1a\n"
+	EndMagic = "SHARKEND"
+	// Major is the newest container version this package reads and
+	// writes; a file with no wide table is written as MajorNarrow.
+	Major       = 2
+	MajorNarrow = 1
 	Minor       = 0
 	TrailerSize = 32
 	// ChunkSize is the span of one checksum.
@@ -96,6 +122,13 @@ type Entry struct {
 	Extra  map[string]string  `msgpack:"extra,omitempty"`
 
 	SameAs string `msgpack:"same_as,omitempty"` // KindAlias: the tensor it is
+
+	// A wide table using block tiers (version 2): rows per block, the
+	// block tiers whose scales and biases are stored (ascending), and the
+	// block holding them.
+	Block      int64  `msgpack:"block,omitempty"`
+	BlockTiers []int  `msgpack:"block_tiers,omitempty"`
+	Params     *Block `msgpack:"params,omitempty"`
 }
 
 const (

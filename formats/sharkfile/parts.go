@@ -116,7 +116,7 @@ func readParts(m *Manifest, read func(file string) (*Reader, error)) (*Reader, e
 
 // joinParts makes the Reader of the parts' tables as one.
 func joinParts(m *Manifest, parts []*Reader) (*Reader, error) {
-	t := &Table{rows: int(m.Rows), dim: m.Dim}
+	t := &Table{rows: int(m.Rows), dim: m.Dim, nt: narrowTiers}
 	var counts [core.NumTiers]int64
 	var stored [core.NumTiers]int64
 	start := 0
@@ -130,8 +130,11 @@ func joinParts(m *Manifest, parts []*Reader) (*Reader, error) {
 		}
 		for tier, c := range pt.Counts() {
 			counts[tier] += c
-			stored[tier] += pt.e.Rows[tier].Len
+			if b := pt.blocks[tier]; b != nil {
+				stored[tier] += b.Len
+			}
 		}
+		t.nt = max(t.nt, pt.nt)
 		t.parts, t.starts = append(t.parts, pt), append(t.starts, start)
 		start += pt.rows
 	}
@@ -139,12 +142,17 @@ func joinParts(m *Manifest, parts []*Reader) (*Reader, error) {
 	for _, p := range t.parts[:len(t.parts)-1] {
 		t.even = t.even && p.rows == t.parts[0].rows
 	}
-	e := &Entry{Name: m.Table, Kind: KindTable, DType: string(formats.F32), Shape: []int64{m.Rows, int64(m.Dim)}, Counts: counts[:]}
-	for _, s := range stored {
+	e := &Entry{Name: m.Table, Kind: KindTable, DType: string(formats.F32), Shape: []int64{m.Rows, int64(m.Dim)}, Counts: counts[:t.nt]}
+	for tier, s := range stored[:t.nt] {
 		e.Rows = append(e.Rows, &Block{Len: s}) // the sizes alone: the parts hold the blocks
+		t.blocks[tier] = e.Rows[tier]
 	}
-	t.e = e
-	rd := &Reader{Header: Header{Major: Major, Minor: Minor, Codec: Codec, Method: m.Method, Provenance: m.Provenance, Tensors: []Entry{*e}},
+	t.e, t.counts = e, counts
+	major := MajorNarrow
+	if t.nt != narrowTiers {
+		major = Major
+	}
+	rd := &Reader{Header: Header{Major: major, Minor: Minor, Codec: Codec, Method: m.Method, Provenance: m.Provenance, Tensors: []Entry{*e}},
 		tables: map[string]*Table{m.Table: t}, parts: parts}
 	t.rd = rd
 	return rd, nil

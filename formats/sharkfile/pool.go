@@ -163,12 +163,13 @@ func (t *Table) rowBytes(r int) (core.Tier, []byte, error) {
 	if t.mem[tier] != nil {
 		return tier, t.mem[tier][rank*rb : rank*rb+rb], nil
 	}
-	off := t.e.Rows[tier].Off + rank*rb
+	off := t.blocks[tier].Off + rank*rb
 	return tier, t.rd.data[off : off+rb], nil
 }
 
-// addRow adds an encoded row of the given tier to dst.
-func addRow(tier core.Tier, dst []float32, raw []byte) {
+// addRow adds row r, encoded in raw in the given tier, to dst; scratch
+// holds a block-tier row made rowwise (its capacity reused).
+func (t *Table) addRow(tier core.Tier, r int, dst []float32, raw []byte, scratch *[]byte) {
 	switch tier {
 	case core.FP32:
 		kernels.AddRowF32(dst, raw)
@@ -178,8 +179,24 @@ func addRow(tier core.Tier, dst []float32, raw []byte) {
 		kernels.AddRowNBit(8, dst, raw)
 	case core.INT4:
 		kernels.AddRowNBit(4, dst, raw)
+	case core.INT2:
+		kernels.AddRowNBit(2, dst, raw)
+	default:
+		t.addBlockRow(tier, r, dst, raw, scratch)
 	}
 }
+
+// addBlockRow adds a block-tier row: its codes and its block's scale and
+// bias, made one rowwise row in scratch, so that it adds exactly as Row
+// decodes it.
+func (t *Table) addBlockRow(tier core.Tier, r int, dst []float32, raw []byte, scratch *[]byte) {
+	*scratch = append(append((*scratch)[:0], raw...), t.blockParams(tier, r)...)
+	kernels.AddRowNBit(tier.Bits(), dst, *scratch)
+}
+
+// slotShift places a row's tier above its rank in a serving-index slot:
+// three bits of tier, ranks below 1<<29.
+const slotShift = 29
 
 // poolLoaded is PoolBags over rows that LoadRows has read, found through
 // its serving index, in the groups of poolGroup: while a group's rows
@@ -191,6 +208,7 @@ func (t *Table) poolLoaded(ids, offsets []int, dst []float32) {
 		slots, next [group]uint32
 		raws        [group][]byte
 		sink        byte
+		scratch     []byte
 	)
 	for j, id := range ids[:min(group, len(ids))] {
 		slots[j] = t.slots[id]
@@ -204,7 +222,7 @@ func (t *Table) poolLoaded(ids, offsets []int, dst []float32) {
 	for g := 0; g < len(ids); g += group {
 		k := min(group, len(ids)-g)
 		for j, s := range slots[:k] {
-			tier, rank := s>>30, int(s&(1<<30-1))
+			tier, rank := s>>slotShift, int(s&(1<<slotShift-1))
 			n := rb[tier]
 			raws[j] = t.mem[tier][rank*n : rank*n+n]
 		}
@@ -219,15 +237,19 @@ func (t *Table) poolLoaded(ids, offsets []int, dst []float32) {
 			out := dst[bag*dim : (bag+1)*dim]
 			// addRow written out: it is too large to inline, and this is
 			// the loop every lookup runs.
-			switch core.Tier(slots[j] >> 30) {
+			switch tier := core.Tier(slots[j] >> slotShift); tier {
 			case core.FP32:
 				kernels.AddRowF32(out, raw)
 			case core.FP16:
 				kernels.AddRowF16(out, raw)
 			case core.INT8:
 				kernels.AddRowNBit(8, out, raw)
-			default:
+			case core.INT4:
 				kernels.AddRowNBit(4, out, raw)
+			case core.INT2:
+				kernels.AddRowNBit(2, out, raw)
+			default:
+				t.addBlockRow(tier, ids[g+j], out, raw, &scratch)
 			}
 		}
 		slots = next
@@ -242,7 +264,7 @@ func (t *Table) VerifyRows() error {
 		return t.eachPart((*Table).VerifyRows)
 	}
 	t.verifyOnce.Do(func() {
-		for _, b := range t.e.Rows {
+		for _, b := range t.blocks[:t.nt] {
 			v := t.rd.blocks[b]
 			for c := range v.state {
 				if err := t.rd.checkChunk(b, v, int64(c)); err != nil {
@@ -279,7 +301,7 @@ func (t *Table) loadRows() error {
 		}
 	}
 	var mem [core.NumTiers][]byte
-	for tier, b := range t.e.Rows {
+	for tier, b := range t.blocks[:t.nt] {
 		hb := hugemem.Alloc(int(b.Len))
 		bufs = append(bufs, hb)
 		buf := hb.Bytes
@@ -293,8 +315,8 @@ func (t *Table) loadRows() error {
 		mem[tier] = buf
 	}
 	fits := true // ranks must fit 30 bits; otherwise lookups keep locating
-	for _, c := range t.e.Counts {
-		fits = fits && c < 1<<30
+	for _, c := range t.counts {
+		fits = fits && c < 1<<slotShift
 	}
 	var slots []uint32
 	if fits {
@@ -304,7 +326,7 @@ func (t *Table) loadRows() error {
 		var next [core.NumTiers]uint32
 		for r := range slots {
 			tier := t.Tier(r)
-			slots[r] = uint32(tier)<<30 | next[tier]
+			slots[r] = uint32(tier)<<slotShift | next[tier]
 			next[tier]++
 		}
 	}
@@ -356,6 +378,7 @@ func (t *Table) PoolBags(ids, offsets []int, mean bool, dst []float32) (err erro
 		t.poolLoaded(ids, offsets, dst)
 	} else {
 		bag := 0
+		var scratch []byte
 		for i, id := range ids {
 			for i >= offsets[bag+1] {
 				bag++
@@ -364,7 +387,7 @@ func (t *Table) PoolBags(ids, offsets []int, mean bool, dst []float32) (err erro
 			if err != nil {
 				return err
 			}
-			addRow(tier, dst[bag*t.dim:(bag+1)*t.dim], raw)
+			t.addRow(tier, id, dst[bag*t.dim:(bag+1)*t.dim], raw, &scratch)
 		}
 	}
 	if mean {

@@ -107,7 +107,13 @@ func TestPoolBagsBadInput(t *testing.T) {
 
 // Pool equals reading each row and adding them in order, mapped or not.
 func TestPool(t *testing.T) {
-	data, cases, _ := build(t, 5)
+	for _, l := range layouts {
+		t.Run(l.name, func(t *testing.T) { testPool(t, l) })
+	}
+}
+
+func testPool(t *testing.T, l layout) {
+	data, cases, _ := buildLayout(t, 5, l)
 	path := t.TempDir() + "/p.shark"
 	os.WriteFile(path, data, 0o644)
 	f, err := Open(path)

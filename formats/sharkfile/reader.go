@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"slices"
 	"sort"
 	"sync/atomic"
 
@@ -62,8 +63,9 @@ func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
 	if !bytes.HasPrefix(pre, []byte(Magic)) {
 		return nil, corrupt(0, "missing .shark magic")
 	}
-	if major := binary.LittleEndian.Uint16(pre[8:]); major != Major {
-		return nil, formats.Errorf(name, 8, formats.ErrUnsupported, "container version %d (this shark reads version %d)", major, Major)
+	major := int(binary.LittleEndian.Uint16(pre[8:]))
+	if major != MajorNarrow && major != Major {
+		return nil, formats.Errorf(name, 8, formats.ErrUnsupported, "container version %d (this shark reads versions %d and %d)", major, MajorNarrow, Major)
 	}
 	for i, c := range pre[12:] {
 		if c != 0 {
@@ -103,8 +105,8 @@ func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
 	if err := msgpack.Unmarshal(hb, &rd.Header); err != nil {
 		return nil, corrupt(hoff, "decoding header: %v", err)
 	}
-	if minor := binary.LittleEndian.Uint16(pre[10:]); int(minor) != rd.Header.Minor || rd.Header.Major != Major {
-		return nil, corrupt(10, "preamble says version %d.%d, header says %d.%d", Major, minor, rd.Header.Major, rd.Header.Minor)
+	if minor := binary.LittleEndian.Uint16(pre[10:]); int(minor) != rd.Header.Minor || rd.Header.Major != major {
+		return nil, corrupt(10, "preamble says version %d.%d, header says %d.%d", major, minor, rd.Header.Major, rd.Header.Minor)
 	}
 	if rd.Header.Codec != Codec {
 		return nil, formats.Errorf(name, hoff, formats.ErrUnsupported, "row codec %q (this shark reads %q)", rd.Header.Codec, Codec)
@@ -209,17 +211,19 @@ func (c *headerCheck) table(e *Entry) error {
 		return corrupt(hoff, "table %q: bad shape %v", e.Name, e.Shape)
 	}
 	rows, dim := e.Shape[0], int(e.Shape[1]) // rows of dim values must fit their blocks, checked below
-	if len(e.Rows) != core.NumTiers || len(e.Counts) != core.NumTiers {
-		return corrupt(hoff, "table %q: needs %d tier blocks and counts", e.Name, core.NumTiers)
+	nt := len(e.Counts)
+	wideOK := c.rd.Header.Major >= Major // version 1 holds narrow tables alone
+	if len(e.Rows) != nt || (nt != narrowTiers && (nt != core.NumTiers || !wideOK)) {
+		return corrupt(hoff, "table %q: %d tier blocks and %d counts in a version %d file", e.Name, len(e.Rows), nt, c.rd.Header.Major)
 	}
-	if err := c.block(e, "codes", e.Codes, CodesBytes(rows)); err != nil {
+	if err := c.block(e, "codes", e.Codes, codesBytes(rows, nt)); err != nil {
 		return err
 	}
-	if err := c.block(e, "dir", e.Dir, DirBytes(rows)); err != nil {
+	if err := c.block(e, "dir", e.Dir, dirBytes(rows, nt)); err != nil {
 		return err
 	}
 	var sum int64
-	for t := core.Tier(0); t < core.NumTiers; t++ {
+	for t := core.Tier(0); int(t) < nt; t++ {
 		n := e.Counts[t]
 		if n < 0 || n > rows {
 			return corrupt(hoff, "table %q: %d rows in %v of %d", e.Name, n, t, rows)
@@ -232,7 +236,36 @@ func (c *headerCheck) table(e *Entry) error {
 	if sum != rows {
 		return corrupt(hoff, "table %q: tier counts sum to %d, not %d rows", e.Name, sum, rows)
 	}
-	return nil
+	return c.params(e)
+}
+
+// maxBlock bounds the rows of a block: a block's parameters are read for
+// every row of it, so any size up to the rows a table holds would do, but
+// one larger than this is no file shark writes.
+const maxBlock = 1 << 24
+
+// params checks a table's block parameters: listed for exactly the block
+// tiers that have rows, in tier order, in a block of the size they need.
+func (c *headerCheck) params(e *Entry) error {
+	var want []int
+	for t, n := range e.Counts {
+		if n > 0 && core.Tier(t).Block() {
+			want = append(want, t)
+		}
+	}
+	if !slices.Equal(e.BlockTiers, want) {
+		return corrupt(c.hoff, "table %q: block parameters listed for tiers %v, its rows need them for %v", e.Name, e.BlockTiers, want)
+	}
+	if len(want) == 0 {
+		if e.Block != 0 || e.Params != nil {
+			return corrupt(c.hoff, "table %q: block parameters without block-tier rows", e.Name)
+		}
+		return nil
+	}
+	if e.Block < 1 || e.Block > maxBlock {
+		return corrupt(c.hoff, "table %q: blocks of %d rows (want 1 to %d)", e.Name, e.Block, maxBlock)
+	}
+	return c.block(e, "params", e.Params, paramsLen(e.Shape[0], e.Block, len(want)))
 }
 
 // tiling checks that the blocks tile [Align, hoff): every byte before the
@@ -316,7 +349,7 @@ func (rd *Reader) Verify() error {
 	}
 	for i := range rd.Header.Tensors {
 		e := &rd.Header.Tensors[i]
-		for _, b := range append([]*Block{e.Data, e.Codes, e.Dir}, e.Rows...) {
+		for _, b := range append([]*Block{e.Data, e.Codes, e.Dir, e.Params}, e.Rows...) {
 			if b == nil {
 				continue
 			}

@@ -27,7 +27,13 @@ import (
 // Flipping any byte, or truncating anywhere, must make Open or Verify fail,
 // and no read may return a wrong row.
 func TestCorruption(t *testing.T) {
-	data, cases, dense := build(t, 2)
+	for _, l := range layouts {
+		t.Run(l.name, func(t *testing.T) { testCorruption(t, l) })
+	}
+}
+
+func testCorruption(t *testing.T, l layout) {
+	data, cases, dense := buildLayout(t, 2, l)
 	good := make([][][]float32, len(cases))
 	rd0, _ := NewReader(bytes.NewReader(data), int64(len(data)))
 	for i, tbl := range rd0.Tables() {
@@ -94,6 +100,7 @@ func TestCorruption(t *testing.T) {
 // whole run.
 func FuzzShark(f *testing.F) {
 	f.Add(fileOf(f, 12, 3))
+	f.Add(fileOfLayout(f, int2Layout, 12, 3))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fuzzcap.Run(t, len(b), func() {
 			rd, err := NewReader(bytes.NewReader(b), int64(len(b)))
@@ -285,7 +292,7 @@ func reseal(t testing.TB, file []byte) []byte {
 		for _, tn := range h["tensors"].([]any) {
 			e := tn.(map[string]any)
 			var blocks []any
-			for _, k := range []string{"data", "codes", "dir"} {
+			for _, k := range []string{"data", "codes", "dir", "params"} {
 				if b, ok := e[k]; ok && b != nil {
 					blocks = append(blocks, b)
 				}
@@ -375,8 +382,13 @@ func smallFile(t testing.TB) (data, header []byte) {
 // fileOf writes a file with a mixed table of each number of rows (width 5)
 // and a dense tensor.
 func fileOf(t testing.TB, tableRows ...int) []byte {
+	return fileOfLayout(t, narrowLayout, tableRows...)
+}
+
+// fileOfLayout is fileOf with the layout's tiers.
+func fileOfLayout(t testing.TB, l layout, tableRows ...int) []byte {
 	var buf bytes.Buffer
-	w, _ := NewWriter(&buf)
+	w := l.writer(t, &buf)
 	r := rand.New(rand.NewPCG(3, 3))
 	for i, rows := range tableRows {
 		tb := &core.Table{R: rows, D: 5, Data: make([]float32, rows*5)}
@@ -385,7 +397,7 @@ func fileOf(t testing.TB, tableRows ...int) []byte {
 			tb.Data[j] = float32(r.NormFloat64())
 		}
 		for j := range tiers {
-			tiers[j] = core.Tier(r.IntN(core.NumTiers))
+			tiers[j] = l.tiers[r.IntN(len(l.tiers))]
 		}
 		if err := w.WriteTable(fmt.Sprintf("t%d", i), tb, tiers, TableInfo{SourceDType: formats.F32}, nil); err != nil {
 			t.Fatal(err)

@@ -35,9 +35,13 @@ func (b *BufferedPart) WriteTier(t core.Tier, w io.Writer) error {
 	return err
 }
 
-// Writers are the part's four tier buffers as EncodePart's outputs.
+// Writers are the part's tier buffers as EncodePart's outputs.
 func (b *BufferedPart) Writers() [core.NumTiers]io.Writer {
-	return [core.NumTiers]io.Writer{&b[0], &b[1], &b[2], &b[3]}
+	var ws [core.NumTiers]io.Writer
+	for t := range ws {
+		ws[t] = &b[t]
+	}
+	return ws
 }
 
 // EncodePart encodes rows [lo, lo+len(tiers)) of src, row lo+i in tier
@@ -51,8 +55,10 @@ func EncodePart(src core.RowSource, lo int, tiers []core.Tier, out [core.NumTier
 		return fmt.Errorf("%w: rows %d..%d of a table of %d", core.ErrInvalid, lo, lo+len(tiers), src.Rows())
 	}
 	for i, t := range tiers {
-		if t >= core.NumTiers {
-			return fmt.Errorf("%w: row %d has tier %d", core.ErrInvalid, lo+i, t)
+		if t >= core.NumTiers || t.Block() {
+			// A block tier's rows need their blocks' parameters, which a
+			// part alone does not have: WriteTable encodes them.
+			return fmt.Errorf("%w: row %d has tier %v, which parts do not encode", core.ErrInvalid, lo+i, t)
 		}
 	}
 	win := windowOf(dim)
@@ -109,21 +115,25 @@ func partRows(src core.RowSource, lo, hi int, buf []float32) ([]float32, error) 
 // tier tiers' r: the bytes WriteTable writes for the same rows and tiers.
 // Each part's bytes of each tier must be what its rows of the tier take.
 func (w *Writer) WriteTableParts(name string, rows, dim int, tiers TierSource, info TableInfo, parts []RowsPart) error {
-	e, err := w.beginTable(name, rows, dim, tiers, info)
+	e, used, err := w.beginTable(name, rows, dim, tiers, info)
 	if err != nil {
 		return err
+	}
+	if len(used) > 0 {
+		w.err = fmt.Errorf("%w: table %q: rows of %v are written by WriteTable, not in parts", core.ErrInvalid, name, used)
+		return w.err
 	}
 	for t := range core.Tier(core.NumTiers) {
 		var n int64
 		for _, p := range parts {
 			n += p.TierBytes(t)
 		}
-		if want := e.Counts[t] * int64(t.RowBytes(dim)); n != want {
+		if want := countOf(e, int(t)) * int64(t.RowBytes(dim)); n != want {
 			w.err = fmt.Errorf("%w: table %q: %d bytes of %v rows, its tiers need %d", ErrPartSize, name, n, t, want)
 			return w.err
 		}
 	}
-	for t := range core.Tier(core.NumTiers) {
+	for t := range core.Tier(len(e.Counts)) {
 		b, err := w.block(func(bw io.Writer) error {
 			for _, p := range parts {
 				if err := p.WriteTier(t, bw); err != nil {

@@ -19,20 +19,58 @@ const DirEvery = 256
 // AlignUp rounds n up to a multiple of Align.
 func AlignUp(n int64) int64 { return (n + Align - 1) &^ (Align - 1) }
 
-// CodesBytes is the size of a table's packed 2-bit tier codes.
-func CodesBytes(rows int64) int64 { return (rows + 3) / 4 }
+// narrowTiers is the number of tiers of a version-1 table (fp32, fp16,
+// int8, int4): 2-bit codes and four directory counts. A table using a
+// later tier is wide: core.NumTiers of each, 4-bit codes.
+const narrowTiers = 4
 
-// DirBytes is the size of a table's rank directory.
-func DirBytes(rows int64) int64 { return 16 * max(0, (rows+DirEvery-1)/DirEvery-1) }
+// codeBits is the width of a tier code in a table of nt tiers.
+func codeBits(nt int) int {
+	if nt == narrowTiers {
+		return 2
+	}
+	return 4
+}
 
-// IndexBytes is the stored size of a table's codes and directory.
-func IndexBytes(rows int64) int64 { return AlignUp(CodesBytes(rows)) + AlignUp(DirBytes(rows)) }
+// CodesBytes is the size of a version-1 table's packed 2-bit tier codes.
+func CodesBytes(rows int64) int64 { return codesBytes(rows, narrowTiers) }
+
+// DirBytes is the size of a version-1 table's rank directory.
+func DirBytes(rows int64) int64 { return dirBytes(rows, narrowTiers) }
+
+func codesBytes(rows int64, nt int) int64 {
+	per := int64(8 / codeBits(nt))
+	return (rows + per - 1) / per
+}
+
+func dirBytes(rows int64, nt int) int64 {
+	return 4 * int64(nt) * max(0, (rows+DirEvery-1)/DirEvery-1)
+}
+
+// IndexBytes is the stored size of a version-1 table's codes and directory.
+func IndexBytes(rows int64) int64 { return indexBytes(rows, narrowTiers) }
+
+func indexBytes(rows int64, nt int) int64 {
+	return AlignUp(codesBytes(rows, nt)) + AlignUp(dirBytes(rows, nt))
+}
 
 // Storage is how a .shark file stores a table, for the budget solver.
-var Storage = core.Storage{TableBytes: TableBytes, Padding: Align}
+var Storage = core.Storage{TableBytes: TableBytes, ParamsBytes: ParamsBytes, Padding: Align}
+
+// tiersOf is the number of tiers of the layout a table of these counts is
+// stored in: narrowTiers unless a later tier has rows.
+func tiersOf(counts []int64) int {
+	for _, n := range counts[min(narrowTiers, len(counts)):] {
+		if n > 0 {
+			return core.NumTiers
+		}
+	}
+	return narrowTiers
+}
 
 // TableBytes is the stored size of a mixed table of the given dim with
-// counts[t] rows in tier t: index plus one padded block per tier.
+// counts[t] rows in tier t: index plus one padded block per tier (the
+// block parameters aside: ParamsBytes).
 func TableBytes(dim int, counts [core.NumTiers]int64) int64 {
 	var rows int64
 	b := int64(0)
@@ -40,5 +78,19 @@ func TableBytes(dim int, counts [core.NumTiers]int64) int64 {
 		rows += n
 		b += AlignUp(n * int64(core.Tier(t).RowBytes(dim)))
 	}
-	return b + IndexBytes(rows)
+	return b + indexBytes(rows, tiersOf(counts[:]))
+}
+
+// ParamsBytes is the stored size of a table's block parameters: for each
+// block of block rows, a fp16 scale and bias for each of tiers block
+// tiers, padded.
+func ParamsBytes(rows int64, block, tiers int) int64 {
+	return AlignUp(paramsLen(rows, int64(block), tiers))
+}
+
+func paramsLen(rows, block int64, tiers int) int64 {
+	if tiers == 0 {
+		return 0
+	}
+	return 4 * int64(tiers) * core.Blocks(rows, int(block))
 }

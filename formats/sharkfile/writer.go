@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -23,19 +24,63 @@ type Writer struct {
 	h     Header
 	names map[string]bool
 	err   error
+	// pre is the container version the preamble was written with; h.Major
+	// becomes Major when a wide table is written.
+	pre int
+	// allWide stores every table in the wide layout, whatever its tiers
+	// (tests of that layout with the first four tiers).
+	allWide bool
 }
 
-// NewWriter writes the preamble to w.
-func NewWriter(w io.Writer) (*Writer, error) {
+// ErrVersion: a table needs container version 2, and the writer, started
+// as version 1 on a stream it cannot go back in, cannot mark the file so.
+var ErrVersion = errors.New("sharkfile: a table using a tier after int4 needs container version 2")
+
+// NewWriter writes the preamble to w, as container version 1: a file whose
+// tables use only fp32, fp16, int8 and int4 is version 1 byte for byte. A
+// table using a later tier makes it version 2, whose preamble Close writes
+// over the first when w is an io.WriterAt (a file); to a stream, such a
+// table is refused (ErrVersion) unless the writer was made by
+// NewWriterVersion(w, Major).
+func NewWriter(w io.Writer) (*Writer, error) { return NewWriterVersion(w, MajorNarrow) }
+
+// NewWriterVersion is NewWriter for a file declared version major (1 or
+// 2) from its start, as a stream that will hold a wide table needs.
+func NewWriterVersion(w io.Writer, major int) (*Writer, error) {
+	if major != MajorNarrow && major != Major {
+		return nil, fmt.Errorf("sharkfile: container version %d (versions %d and %d are written)", major, MajorNarrow, Major)
+	}
 	pre := make([]byte, Align)
 	copy(pre, Magic)
-	binary.LittleEndian.PutUint16(pre[8:], Major)
+	binary.LittleEndian.PutUint16(pre[8:], uint16(major))
 	binary.LittleEndian.PutUint16(pre[10:], Minor)
 	if _, err := w.Write(pre); err != nil {
 		return nil, err
 	}
-	return &Writer{w: w, off: Align, names: map[string]bool{},
-		h: Header{Major: Major, Minor: Minor, Chunk: ChunkSize, Codec: Codec}}, nil
+	return &Writer{w: w, off: Align, names: map[string]bool{}, pre: major,
+		h: Header{Major: major, Minor: Minor, Chunk: ChunkSize, Codec: Codec}}, nil
+}
+
+// MajorFor is the container version that holds tables of these tiers.
+func MajorFor(tiersUsed ...core.Tier) int {
+	for _, t := range tiersUsed {
+		if t >= narrowTiers {
+			return Major
+		}
+	}
+	return MajorNarrow
+}
+
+// goWide makes the file version 2 for a wide table, if it can be.
+func (w *Writer) goWide(name string) error {
+	if w.h.Major == Major {
+		return nil
+	}
+	if _, ok := w.w.(io.WriterAt); !ok {
+		return fmt.Errorf("%w: table %q, to a stream begun as version %d (NewWriterVersion)", ErrVersion, name, w.pre)
+	}
+	w.h.Major = Major
+	return nil
 }
 
 // SetMethod records the compression parameters.
@@ -168,6 +213,14 @@ type TableInfo struct {
 	SourceDType formats.DType
 	Stats       *Stats
 	Scores      map[string]float64
+	// Block is the rows per block of the block tiers (0: core.DefaultBlock).
+	Block int
+	// Params are the table's block parameters (core.ComputeBlockParams of
+	// its source, in blocks of Block rows, for the block tiers its rows
+	// take), when the caller has them already; if nil, WriteTable computes
+	// them, a pass over the source, when a row takes a block tier.
+	// WriteEncodedTable needs them for a table with block-tier rows.
+	Params *core.BlockParams
 }
 
 // TierSource gives every row's tier, in row order, as often as asked.
@@ -213,14 +266,30 @@ func (w *Writer) WriteTable(name string, src core.RowSource, tiers []core.Tier, 
 // WriteTableFrom is WriteTable with the tiers from a TierSource, for tables
 // whose per-row state is not held in memory.
 func (w *Writer) WriteTableFrom(name string, src core.RowSource, tiers TierSource, info TableInfo, progress func(rows int)) error {
-	e, err := w.beginTable(name, src.Rows(), src.Dim(), tiers, info)
+	e, used, err := w.beginTable(name, src.Rows(), src.Dim(), tiers, info)
 	if err != nil {
 		return err
 	}
-	if ws, ok := w.w.(writeSeeker); ok {
-		err = w.tiersOnePass(e, ws, src, tiers, progress)
-	} else {
-		err = w.tiersPerPass(e, src, tiers, progress)
+	var bp *core.BlockParams
+	if len(used) > 0 {
+		if bp = info.Params; bp == nil {
+			if bp, err = core.ComputeBlockParams(src, blockOf(info), used); err != nil {
+				err = fmt.Errorf("sharkfile: table %q: %w", name, err)
+			}
+		}
+	}
+	if err == nil {
+		err = w.setParams(e, used, bp)
+	}
+	if err == nil {
+		if ws, ok := w.w.(writeSeeker); ok {
+			err = w.tiersOnePass(e, ws, src, tiers, bp, progress)
+		} else {
+			err = w.tiersPerPass(e, src, tiers, bp, progress)
+		}
+	}
+	if err == nil {
+		err = w.writeParams(e, bp)
 	}
 	if err != nil {
 		if w.err == nil {
@@ -236,73 +305,164 @@ func (w *Writer) WriteTableFrom(name string, src core.RowSource, tiers TierSourc
 // holds the rows of tier t in row order (core.Mixed's TierRows), written as
 // they are, so that what was evaluated in memory is what the file holds.
 func (w *Writer) WriteEncodedTable(name string, dim int, tiers []core.Tier, rows [core.NumTiers][]byte, info TableInfo) error {
-	e, err := w.beginTable(name, len(tiers), dim, TierSlice(tiers), info)
+	e, used, err := w.beginTable(name, len(tiers), dim, TierSlice(tiers), info)
 	if err != nil {
 		return err
 	}
+	if len(used) > 0 && info.Params == nil {
+		w.err = fmt.Errorf("%w: table %q: rows of %v encoded without their block parameters", core.ErrInvalid, name, used)
+		return w.err
+	}
+	if err := w.setParams(e, used, info.Params); err != nil {
+		w.err = err // the table's index is written: the file cannot go on
+		return err
+	}
 	for t := range rows {
-		if want := e.Counts[t] * int64(core.Tier(t).RowBytes(dim)); int64(len(rows[t])) != want {
+		if want := countOf(e, t) * int64(core.Tier(t).RowBytes(dim)); int64(len(rows[t])) != want {
 			return fmt.Errorf("sharkfile: table %q: %d bytes of %v rows, its tiers need %d", name, len(rows[t]), core.Tier(t), want)
 		}
 	}
-	for t := range rows {
+	for t := range rows[:len(e.Counts)] {
 		b, err := w.block(func(bw io.Writer) error { _, err := bw.Write(rows[t]); return err })
 		if err != nil {
 			return err
 		}
 		e.Rows = append(e.Rows, b)
 	}
+	if err := w.writeParams(e, info.Params); err != nil {
+		return err
+	}
 	w.h.Tensors = append(w.h.Tensors, *e)
 	return nil
 }
 
+// blockOf is the rows per block info asks for.
+func blockOf(info TableInfo) int {
+	if info.Block > 0 {
+		return info.Block
+	}
+	return core.DefaultBlock
+}
+
+// setParams records in e the block parameters of the block tiers used,
+// which must be those bp holds, for e's rows.
+func (w *Writer) setParams(e *Entry, used []core.Tier, bp *core.BlockParams) error {
+	if len(used) == 0 {
+		return nil
+	}
+	want := core.Blocks(e.Shape[0], bp.Block) * 2 * int64(len(used))
+	if !slices.Equal(bp.Tiers, used) || bp.Block < 1 || bp.Block > maxBlock || int64(len(bp.Params)) != want {
+		return fmt.Errorf("%w: table %q: block parameters for %v in blocks of %d (%d values), its rows take %v", core.ErrInvalid, e.Name, bp.Tiers, bp.Block, len(bp.Params), used)
+	}
+	e.Block = int64(bp.Block)
+	for _, t := range used {
+		e.BlockTiers = append(e.BlockTiers, int(t))
+	}
+	return nil
+}
+
+// writeParams writes the params block of a table with block-tier rows.
+func (w *Writer) writeParams(e *Entry, bp *core.BlockParams) error {
+	if len(e.BlockTiers) == 0 {
+		return nil
+	}
+	b, err := w.block(func(bw io.Writer) error { _, err := bw.Write(bp.Bytes()); return err })
+	e.Params = b
+	return err
+}
+
+// countOf is e's count of rows of tier t (0 past its layout's tiers).
+func countOf(e *Entry, t int) int64 {
+	if t < len(e.Counts) {
+		return e.Counts[t]
+	}
+	return 0
+}
+
 // beginTable claims the name and writes a table's index: the tier codes,
 // streamed as the tiers are scanned, and the rank directory.
-func (w *Writer) beginTable(name string, rows, dim int, tiers TierSource, info TableInfo) (*Entry, error) {
+func (w *Writer) beginTable(name string, rows, dim int, tiers TierSource, info TableInfo) (*Entry, []core.Tier, error) {
 	if err := w.claim(name); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if rows > MaxRows || dim < 1 {
-		return nil, fmt.Errorf("sharkfile: table %q: %d x %d is outside 1..%d rows and dim >= 1", name, rows, dim, MaxRows)
+		return nil, nil, fmt.Errorf("sharkfile: table %q: %d x %d is outside 1..%d rows and dim >= 1", name, rows, dim, MaxRows)
+	}
+	nt, used, err := w.layoutOf(name, tiers)
+	if err != nil {
+		return nil, nil, err
 	}
 	e := &Entry{Name: name, Kind: KindTable, DType: string(info.SourceDType), Shape: []int64{int64(rows), int64(dim)},
-		Counts: make([]int64, core.NumTiers), Stats: info.Stats, Scores: info.Scores}
+		Counts: make([]int64, nt), Stats: info.Stats, Scores: info.Scores}
 	var dir []byte // the directory is small; the codes stream out as scanned
-	var err error
 	e.Codes, err = w.block(func(bw io.Writer) error {
 		dir, err = writeCodes(bw, e, tiers)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if e.Dir, err = w.block(func(bw io.Writer) error { _, err := bw.Write(dir); return err }); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return e, nil
+	return e, used, nil
 }
 
-// writeCodes writes every row's 2-bit tier code to bw, counting the rows
-// of each tier into e.Counts, and returns the rank directory.
+// layoutOf is the number of tiers of the layout a table of rows rows of
+// these tiers is stored in (narrowTiers unless it uses a later tier),
+// found by a scan of the tiers; a wide table makes the file version 2.
+//
+// It also returns the block tiers that rows take, in tier order.
+func (w *Writer) layoutOf(name string, tiers TierSource) (int, []core.Tier, error) {
+	var seen [core.NumTiers]bool
+	err := tiers.Scan(func(r int, t core.Tier) error {
+		if t < core.NumTiers {
+			seen[t] = true
+		}
+		return nil // writeCodes refuses a tier past the last
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	var used []core.Tier
+	wide := w.allWide
+	for t := core.Tier(narrowTiers); t < core.NumTiers; t++ {
+		wide = wide || seen[t]
+		if seen[t] && t.Block() {
+			used = append(used, t)
+		}
+	}
+	if !wide {
+		return narrowTiers, nil, nil
+	}
+	return core.NumTiers, used, w.goWide(name)
+}
+
+// writeCodes writes every row's tier code to bw (2 bits in a narrow table,
+// 4 in a wide one: len(e.Counts) tiers), counting the rows of each tier
+// into e.Counts, and returns the rank directory.
 func writeCodes(bw io.Writer, e *Entry, tiers TierSource) ([]byte, error) {
 	rows := int(e.Shape[0])
+	nt := len(e.Counts)
+	bits := codeBits(nt)
+	per := 8 / bits
 	var cnt [core.NumTiers]uint32
 	var dir []byte
 	buf := make([]byte, 0, 1<<16)
 	var cur byte
 	seen := 0
 	err := tiers.Scan(func(r int, t core.Tier) error {
-		if t >= core.NumTiers || r != seen {
+		if int(t) >= nt || r != seen {
 			return fmt.Errorf("sharkfile: table %q: row %d has tier %d (or rows out of order)", e.Name, r, t)
 		}
 		seen++
 		if r%DirEvery == 0 && r > 0 {
-			for _, c := range cnt {
+			for _, c := range cnt[:nt] {
 				dir = binary.LittleEndian.AppendUint32(dir, c)
 			}
 		}
-		cur |= byte(t) << (2 * (r % 4))
-		if r%4 == 3 {
+		cur |= byte(t) << (bits * (r % per))
+		if r%per == per-1 {
 			buf = append(buf, cur)
 			cur = 0
 			if len(buf) == cap(buf) {
@@ -322,7 +482,7 @@ func writeCodes(bw io.Writer, e *Entry, tiers TierSource) ([]byte, error) {
 	if seen != rows {
 		return nil, fmt.Errorf("sharkfile: table %q: %d tiers for %d rows", e.Name, seen, rows)
 	}
-	if rows%4 != 0 {
+	if rows%per != 0 {
 		buf = append(buf, cur)
 	}
 	_, err = bw.Write(buf)
@@ -331,11 +491,11 @@ func writeCodes(bw io.Writer, e *Entry, tiers TierSource) ([]byte, error) {
 
 // tiersPerPass writes the four tier blocks to a stream, a pass over the
 // source per tier, each window's rows of the tier encoded on every core.
-func (w *Writer) tiersPerPass(e *Entry, src core.RowSource, tiers TierSource, progress func(rows int)) error {
+func (w *Writer) tiersPerPass(e *Entry, src core.RowSource, tiers TierSource, bp *core.BlockParams, progress func(rows int)) error {
 	rows, dim := src.Rows(), src.Dim()
 	done := 0
 	rowsBuf := make([]float32, window*dim)
-	for t := core.Tier(0); t < core.NumTiers; t++ {
+	for t := core.Tier(0); int(t) < len(e.Counts); t++ {
 		rb := t.RowBytes(dim)
 		b, err := w.block(func(bw io.Writer) error {
 			if e.Counts[t] == 0 {
@@ -358,7 +518,14 @@ func (w *Writer) tiersPerPass(e *Entry, src core.RowSource, tiers TierSource, pr
 				const part = 256
 				par.For((len(ids)+part-1)/part, 0, func(k int) {
 					a, b := k*part, min(len(ids), (k+1)*part)
-					core.EncodeRows(t, out[a*rb:b*rb], win, dim, ids[a:b])
+					if !t.Block() {
+						core.EncodeRows(t, out[a*rb:b*rb], win, dim, ids[a:b])
+						return
+					}
+					for i, r := range ids[a:b] {
+						s, bias := bp.Of(t, lo+r)
+						core.EncodeBlockRow(t, out[(a+i)*rb:(a+i+1)*rb], win[r*dim:(r+1)*dim], s, bias)
+					}
 				})
 				if _, err := bw.Write(out); err != nil {
 					return err
@@ -414,8 +581,9 @@ type writeSeeker interface {
 // encoded once and each tier's part is written at its place, every block
 // still growing in order (its checksums are computed as it grows). The
 // source is read once instead of once per tier.
-func (w *Writer) tiersOnePass(e *Entry, out writeSeeker, src core.RowSource, tiers TierSource, progress func(int)) error {
+func (w *Writer) tiersOnePass(e *Entry, out writeSeeker, src core.RowSource, tiers TierSource, bp *core.BlockParams, progress func(int)) error {
 	op := newOnePass(w, e, out, src)
+	op.params = bp
 	op.start()
 	lo := 0
 	win := make([]core.Tier, 0, op.window)
@@ -468,7 +636,8 @@ type onePass struct {
 	bws    [core.NumTiers]*blockWriter
 	end    int64 // where the table's blocks end
 	enc    *core.TierEncoder
-	rows   []float32 // a window of rows of a source not in memory
+	params *core.BlockParams // of the block-tier rows, if any
+	rows   []float32         // a window of rows of a source not in memory
 	free   chan *parts
 	jobs   chan *parts
 	werr   chan error
@@ -482,7 +651,7 @@ func newOnePass(w *Writer, e *Entry, out writeSeeker, src core.RowSource) *onePa
 	for t := range op.bws {
 		op.rb[t] = core.Tier(t).RowBytes(dim)
 		op.bws[t] = &blockWriter{w: w, b: &Block{Off: off, Len: 0, CRC: []uint32{}}}
-		off += AlignUp(e.Counts[t] * int64(op.rb[t]))
+		off += AlignUp(countOf(e, t) * int64(op.rb[t]))
 	}
 	op.end = off
 	if _, inMemory := src.(core.SliceSource); !inMemory {
@@ -535,11 +704,11 @@ func (op *onePass) encode(lo int, win []core.Tier) error {
 			// Room for the most rows of the tier a window can hold, so
 			// that it is made once: pages past the part in use are not
 			// touched, and not resident.
-			outs[t] = make([]byte, 0, int(min(int64(op.window), op.e.Counts[t]))*op.rb[t])
+			outs[t] = make([]byte, 0, int(min(int64(op.window), countOf(op.e, t)))*op.rb[t])
 		}
 		outs[t] = outs[t][:n[t]*op.rb[t]]
 	}
-	op.enc.Encode(outs, rows, win)
+	op.enc.EncodeAt(outs, rows, win, lo, op.params)
 	op.jobs <- outs
 	return nil
 }
@@ -556,7 +725,7 @@ func (op *onePass) stop() error {
 
 // finish pads and seals the tier blocks and moves the writer past them.
 func (op *onePass) finish() error {
-	for _, bw := range op.bws {
+	for _, bw := range op.bws[:len(op.e.Counts)] {
 		pad := make([]byte, AlignUp(bw.b.Len)-bw.b.Len)
 		if len(pad) > 0 {
 			if _, err := op.out.WriteAt(pad, bw.b.Off+bw.b.Len); err != nil {
@@ -594,6 +763,13 @@ func (w *Writer) Close() error {
 	hb := hbuf.Bytes()
 	if len(hb) > MaxHeader {
 		return errors.New("sharkfile: header exceeds its size limit")
+	}
+	if w.h.Major != w.pre { // goWide checked that w can be written at
+		var v [2]byte
+		binary.LittleEndian.PutUint16(v[:], uint16(w.h.Major))
+		if _, err := w.w.(io.WriterAt).WriteAt(v[:], 8); err != nil {
+			return err
+		}
 	}
 	var tr [TrailerSize]byte
 	binary.LittleEndian.PutUint64(tr[0:], uint64(w.off))

@@ -77,16 +77,27 @@ func BenchmarkWriteTable(b *testing.B) {
 
 // The one-pass writer (to a file) and the pass-per-tier writer (to a
 // stream) produce the same bytes.
+//
+// To the file the writer is begun as version 1 and made version 2 by its
+// first wide table; the stream is declared version 2 from its start, and
+// the two files are one.
 func TestOnePassEqualsStream(t *testing.T) {
-	_, cases, _ := build(t, 7)
+	for _, l := range layouts {
+		t.Run(l.name, func(t *testing.T) { testOnePassEqualsStream(t, l) })
+	}
+}
+
+func testOnePassEqualsStream(t *testing.T, l layout) {
+	_, cases, _ := buildLayout(t, 7, l)
 	f, err := os.Create(t.TempDir() + "/x.shark")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	w, _ := NewWriter(f)
+	w.allWide = l.allWide
 	var buf bytes.Buffer
-	wb, _ := NewWriter(&buf)
+	wb := l.writer(t, &buf)
 	for i, c := range cases {
 		name := []string{"emb_a", "emb_b", "emb_c"}[i]
 		if err := w.WriteTable(name, c.tb, c.tiers, TableInfo{SourceDType: formats.F32}, nil); err != nil {
@@ -112,6 +123,22 @@ func TestOnePassEqualsStream(t *testing.T) {
 	}
 	if err := rd.Verify(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A wide table is refused by a writer begun as version 1 on a stream,
+// which cannot be marked version 2 afterwards, before anything of the
+// table is written.
+func TestWideTableToVersion1Stream(t *testing.T) {
+	_, cases, _ := buildLayout(t, 7, int2Layout)
+	var buf bytes.Buffer
+	w, _ := NewWriter(&buf)
+	err := w.WriteTable("t", cases[0].tb, cases[0].tiers, TableInfo{SourceDType: formats.F32}, nil)
+	if !errors.Is(err, ErrVersion) {
+		t.Fatalf("got %v, want ErrVersion", err)
+	}
+	if buf.Len() != Align {
+		t.Fatalf("%d bytes written, the preamble's %d expected", buf.Len(), Align)
 	}
 }
 
