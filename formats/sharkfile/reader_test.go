@@ -101,6 +101,7 @@ func testCorruption(t *testing.T, l layout) {
 func FuzzShark(f *testing.F) {
 	f.Add(fileOf(f, 12, 3))
 	f.Add(fileOfLayout(f, int2Layout, 12, 3))
+	f.Add(fileOfLayout(f, allTiers, 12, 3))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fuzzcap.Run(t, len(b), func() {
 			rd, err := NewReader(bytes.NewReader(b), int64(len(b)))

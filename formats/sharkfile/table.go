@@ -352,6 +352,29 @@ func nonFiniteParams(p []byte) int64 {
 	return -1
 }
 
+// BlockParams is the table's block parameters as stored (nil when no row
+// takes a block tier), for writing its rows again as they are
+// (TableInfo.Params). Nil for a table stored as parts, whose parts hold
+// their own.
+func (t *Table) BlockParams() *core.BlockParams {
+	if t.params == nil || t.parts != nil {
+		return nil
+	}
+	tiers := make([]core.Tier, len(t.e.BlockTiers))
+	for i, bt := range t.e.BlockTiers {
+		tiers[i] = core.Tier(bt)
+	}
+	vals := make([]uint16, len(t.params)/2)
+	for i := range vals {
+		vals[i] = binary.LittleEndian.Uint16(t.params[2*i:])
+	}
+	bp, err := core.NewBlockParams(int64(t.rows), t.block, tiers, vals)
+	if err != nil {
+		return nil // the header check admitted only what NewBlockParams takes
+	}
+	return bp
+}
+
 // blockParams is the fp16 scale and bias (4 bytes) of row r's block for
 // block tier tier.
 func (t *Table) blockParams(tier core.Tier, r int) []byte {

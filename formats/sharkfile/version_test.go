@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"strings"
 	"testing"
 
 	"shark/core"
@@ -109,5 +110,43 @@ func TestWideIndexChecked(t *testing.T) {
 		if !errors.Is(err, formats.ErrCorrupt) {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// A flipped byte in a table's block parameters is caught by their
+// checksum (the file does not open: they are read with the index), and
+// parameters that are not finite numbers, checksums made to match, by
+// Verify; rows of the table cannot be read wrong either way.
+func TestVerifyCatchesParamsFlip(t *testing.T) {
+	file := fileOfLayout(t, allTiers, 300)
+	rd, err := NewReader(bytes.NewReader(file), int64(len(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, _ := rd.Table("t0")
+	p := tbl.Entry().Params
+	if p == nil || p.Len == 0 || tbl.Block() != core.DefaultBlock {
+		t.Fatalf("table t0 has no block parameters (%+v, blocks of %d)", p, tbl.Block())
+	}
+	for off := p.Off; off < p.Off+p.Len; off++ {
+		bad := append([]byte{}, file...)
+		bad[off] ^= 0x10
+		rd, err := NewReader(bytes.NewReader(bad), int64(len(bad)))
+		if err == nil {
+			err = rd.Verify()
+		}
+		if !errors.Is(err, formats.ErrChecksum) {
+			t.Fatalf("flip at %d (params block byte %d): %v", off, off-p.Off, err)
+		}
+	}
+	inf := append([]byte{}, file...)
+	binary.LittleEndian.PutUint16(inf[p.Off+2:], 0x7c00) // the first bias: +Inf
+	inf = reseal(t, inf)
+	rd, err = NewReader(bytes.NewReader(inf), int64(len(inf)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rd.Verify(); !errors.Is(err, formats.ErrCorrupt) || !strings.Contains(err.Error(), "block's scale or bias is not a finite") {
+		t.Fatalf("an infinite block bias: %v", err)
 	}
 }

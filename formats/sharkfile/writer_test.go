@@ -253,33 +253,14 @@ func TestWriteTableFailures(t *testing.T) {
 // A table encoded in memory (core.Mixed) is written as it is: the same
 // bytes as WriteTable of its source and tiers, and refused when its rows
 // do not fit its tiers.
+//
+// Rows read from a file are written again as they are, with the block
+// parameters read with them (Table.BlockParams).
 func TestWriteEncodedTable(t *testing.T) {
+	for _, l := range []layout{narrowLayout, allTiers} {
+		t.Run(l.name, func(t *testing.T) { testWriteEncodedTable(t, l) })
+	}
 	_, cases, _ := build(t, 9)
-	var a, b bytes.Buffer
-	wa, _ := NewWriter(&a)
-	wb, _ := NewWriter(&b)
-	for i, c := range cases {
-		name := []string{"emb_a", "emb_b", "emb_c"}[i]
-		if err := wa.WriteTable(name, c.tb, c.tiers, TableInfo{SourceDType: formats.F32}, nil); err != nil {
-			t.Fatal(err)
-		}
-		mx, err := core.Encode(c.tb, c.tiers)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rows [core.NumTiers][]byte
-		for tr := range rows {
-			rows[tr] = mx.TierRows(core.Tier(tr))
-		}
-		if err := wb.WriteEncodedTable(name, mx.D, mx.Tiers, rows, TableInfo{SourceDType: formats.F32}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	wa.Close()
-	wb.Close()
-	if !bytes.Equal(a.Bytes(), b.Bytes()) {
-		t.Fatalf("WriteEncodedTable wrote %d bytes, WriteTable %d, and they differ", b.Len(), a.Len())
-	}
 	c := cases[0]
 	mx, _ := core.Encode(c.tb, c.tiers)
 	var rows [core.NumTiers][]byte
@@ -290,5 +271,50 @@ func TestWriteEncodedTable(t *testing.T) {
 	w, _ := NewWriter(io.Discard)
 	if err := w.WriteEncodedTable("x", mx.D, mx.Tiers, rows, TableInfo{}); err == nil {
 		t.Fatal("rows one byte short were written")
+	}
+}
+
+func testWriteEncodedTable(t *testing.T, l layout) {
+	_, cases, _ := buildLayout(t, 9, l)
+	var a, b, again bytes.Buffer
+	wa, wb, wc := l.writer(t, &a), l.writer(t, &b), l.writer(t, &again)
+	names := []string{"emb_a", "emb_b", "emb_c"}
+	for i, c := range cases {
+		if err := wa.WriteTable(names[i], c.tb, c.tiers, TableInfo{SourceDType: formats.F32}, nil); err != nil {
+			t.Fatal(err)
+		}
+		mx, err := core.Encode(c.tb, c.tiers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows [core.NumTiers][]byte
+		for tr := range rows {
+			rows[tr] = mx.TierRows(core.Tier(tr))
+		}
+		if err := wb.WriteEncodedTable(names[i], mx.D, mx.Tiers, rows, TableInfo{SourceDType: formats.F32, Params: mx.Params()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wa.Close()
+	wb.Close()
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatalf("WriteEncodedTable wrote %d bytes, WriteTable %d, and they differ", b.Len(), a.Len())
+	}
+	rd, err := NewReader(bytes.NewReader(a.Bytes()), int64(a.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tbl := range rd.Tables() {
+		var rows [core.NumTiers][]byte
+		for tr := range rows {
+			rows[tr], _ = io.ReadAll(tbl.TierReader(core.Tier(tr)))
+		}
+		if err := wc.WriteEncodedTable(names[i], tbl.Dim(), cases[i].tiers, rows, TableInfo{SourceDType: formats.F32, Params: tbl.BlockParams()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wc.Close()
+	if !bytes.Equal(a.Bytes(), again.Bytes()) {
+		t.Fatal("a file's rows and block parameters written again differ from the file")
 	}
 }
