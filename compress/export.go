@@ -23,16 +23,27 @@ const (
 	// tables round-trip in their dtype; see dequantizedItem), dense
 	// tensors unchanged.
 	Dequantized Layout = "dequantized"
-	// Tiers: per table and tier, <name>.<tier>.ids (int64 row ids, ascending)
+	// Tiers: per table and tier (fp32, fp16, int8 and int4 always, the
+	// later tiers where rows take them), <name>.<tier>.ids (int64 row ids, ascending)
 	// and <name>.<tier>.rows: float32 [n, D] for fp32, float16 [n, D] for
-	// fp16, uint8 [n, D+4] for int8 and uint8 [n, ceil(D/2)+4] for int4 in
-	// FBGEMM's fused rowwise byte order (codes, fp16 scale, fp16 bias).
+	// fp16, uint8 [n, D+4] for int8, uint8 [n, ceil(D/2)+4] for int4 and
+	// uint8 [n, ceil(D/4)+4] for int2 in FBGEMM's fused rowwise byte order
+	// (codes, fp16 scale, fp16 bias; 2-bit codes four to a byte from the
+	// low bits up). The block tiers (int8-block, int4-block, int2-block),
+	// whose rows a .shark file stores as codes with a scale and bias per
+	// block of rows, are written as the rows of int8, int4 and int2 that
+	// they are: each row's codes followed by its block's scale and bias,
+	// which decode to the same values.
 	Tiers Layout = "tiers"
 	// Torch: Tiers in the byte layouts PyTorch's quantized embedding-bag
-	// operators take: int8 rows as embedding_bag_byte_prepack makes them,
-	// uint8 [n, D+8] (codes, fp32 scale, fp32 bias: the fp16 values
-	// widened exactly); int4 rows as embedding_bag_4bit_prepack makes them,
-	// which are Tiers' int4 rows. A PyTorch checkpoint's tiers are these.
+	// operators take: int8 (and int8-block) rows as
+	// embedding_bag_byte_prepack makes them, uint8 [n, D+8] (codes, fp32
+	// scale, fp32 bias: the fp16 values widened exactly); int4 and int2
+	// (and int4-block, int2-block) rows as embedding_bag_4bit_prepack and
+	// embedding_bag_2bit_prepack make them, which are Tiers' rows, for
+	// embedding_bag_4bit_rowwise_offsets and
+	// embedding_bag_2bit_rowwise_offsets. A PyTorch checkpoint's tiers are
+	// these.
 	Torch Layout = "torch"
 )
 
@@ -76,6 +87,9 @@ func exportItems(rd *sharkfile.Reader, layout Layout, to string) ([]item, error)
 		for tier := core.Tier(0); tier < core.NumTiers; tier++ {
 			tier := tier
 			n := tbl.Counts()[tier]
+			if tier >= core.DefaultTiers && n == 0 {
+				continue // the opt-in tiers where rows take them: a file of the default ones exports as before they existed
+			}
 			ids := tbl.IDs(tier)
 			items = append(items, item{fmt.Sprintf("%s.%s.ids", t.Name, tier), formats.I64, []int64{n}, func() (io.Reader, error) {
 				b := make([]byte, 0, 8*len(ids))
@@ -111,20 +125,22 @@ func dequantizedItem(rd *sharkfile.Reader, t *formats.Tensor, to string) item {
 	}}
 }
 
-// tierRows is the item of one tier's rows.
+// tierRows is the item of one tier's rows: a block tier's as the rowwise
+// rows of its code width.
 func tierRows(name string, tbl *sharkfile.Table, tier core.Tier, layout Layout) item {
 	n, dim := tbl.Counts()[tier], tbl.Dim()
+	rowwise := tier.Rowwise()
 	it := item{name: fmt.Sprintf("%s.%s.rows", name, tier), dtype: formats.U8,
-		shape: []int64{n, int64(tier.RowBytes(dim))},
-		data:  func() (io.Reader, error) { return tbl.TierReader(tier), nil }}
+		shape: []int64{n, int64(rowwise.RowBytes(dim))},
+		data:  func() (io.Reader, error) { return tbl.RowwiseTierReader(tier), nil }}
 	switch {
 	case tier == core.FP32:
 		it.dtype, it.shape = formats.F32, []int64{n, int64(dim)}
 	case tier == core.FP16:
 		it.dtype, it.shape = formats.F16, []int64{n, int64(dim)}
-	case tier == core.INT8 && layout == Torch:
+	case rowwise == core.INT8 && layout == Torch:
 		it.shape = []int64{n, int64(dim + 8)}
-		it.data = func() (io.Reader, error) { return newWidenReader(tbl.TierReader(tier), dim), nil }
+		it.data = func() (io.Reader, error) { return newWidenReader(tbl.RowwiseTierReader(tier), dim), nil }
 	}
 	return it
 }

@@ -23,22 +23,29 @@ opens it). Every checksum is checked on the way. Layouts:
   dequantized  each table under its original name (what np.load(OUT)[name]
                or torch.load(OUT)[name] gives back) in its source's dtype:
                a float16 or bfloat16 model comes back float16 or bfloat16
-               (int8 and int4 rows rounded to that dtype's nearest value,
-               half a unit in its last place), float64 exactly; .npz gets
-               bfloat16 tables as float32 (NumPy lacks bfloat16); dense
-               tensors unchanged
+               (rows of the quantized tiers, int8 to int2-block, rounded to
+               that dtype's nearest value, half a unit in its last place),
+               float64 exactly; .npz gets bfloat16 tables as float32 (NumPy
+               lacks bfloat16); dense tensors unchanged
   tiers        per table and tier: <name>.<tier>.ids (int64 row ids) and
                <name>.<tier>.rows: float32 [n, D] (fp32), float16 [n, D]
-               (fp16), uint8 [n, D+4] (int8) and uint8 [n, ceil(D/2)+4] (int4)
-               in FBGEMM fused rowwise byte order (codes, fp16 scale, fp16
-               bias), ready for FBGEMM/TorchRec inference kernels
+               (fp16), uint8 [n, D+4] (int8), uint8 [n, ceil(D/2)+4] (int4)
+               and uint8 [n, ceil(D/4)+4] (int2) in FBGEMM fused rowwise
+               byte order (codes, fp16 scale, fp16 bias), ready for
+               FBGEMM/TorchRec inference kernels; the block tiers
+               (int8-block, int4-block, int2-block: codes with a scale and
+               bias per block of rows) as the int8, int4 and int2 rows they
+               are, each row's codes then its block's scale and bias. The
+               tiers after int4 are written for tables whose rows take them
   torch        tiers in the layouts of PyTorch's quantized embedding-bag
-               operators: int8 rows uint8 [n, D+8] (codes, fp32 scale, fp32
-               bias), as embedding_bag_byte_prepack makes them, for
-               torch.ops.quantized.embedding_bag_byte_rowwise_offsets; int4
-               rows as embedding_bag_4bit_prepack makes them, for
-               embedding_bag_4bit_rowwise_offsets (an odd width's rows end in a
-               padding nibble, which the operator returns as one more column)
+               operators: int8 (and int8-block) rows uint8 [n, D+8] (codes,
+               fp32 scale, fp32 bias), as embedding_bag_byte_prepack makes
+               them, for torch.ops.quantized.embedding_bag_byte_rowwise_offsets;
+               int4 and int2 (and int4-block, int2-block) rows as
+               embedding_bag_4bit_prepack and embedding_bag_2bit_prepack make
+               them, for embedding_bag_4bit_rowwise_offsets and
+               embedding_bag_2bit_rowwise_offsets (a width short of whole
+               bytes of codes gives the operator more columns, padding)
 With --to pt, tiers means torch. The ids map a row of a tier back to the
 table's row: look up row r of a tier as the operators' index of r in ids.
 OUT is written to a temporary file and renamed into place when complete.

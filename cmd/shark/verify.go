@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"shark/compress"
+	"shark/core"
 )
 
 func (c *cli) verifyCmd() *cobra.Command {
@@ -17,24 +19,44 @@ checksums, every block's CRC-32C, the block layout, and each table's tier
 index. For .npy, .npz, .safetensors, PyTorch checkpoints and ONNX models: the
 header against the file and every tensor's data read to the end (a zip
 record's CRC-32 included, in an .npz and a checkpoint). Exits 0 when
-all is well; otherwise prints what is wrong and where, and exits 1.
+all is well, and for .shark each compressed table's rows per tier (fp32,
+fp16, int8 and int4 always; int2, int8-block, int4-block and int2-block
+where rows take them); otherwise prints what is wrong and where, and
+exits 1.
 
---json prints {file, ok, error}.`,
+--json prints {file, ok, error, tables: [{name, rows, tiers}]}.`,
 		Args: exactArgs(1, "one FILE"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			verr := compress.Verify(args[0])
+			tables, verr := compress.VerifyTables(args[0])
 			if c.json {
 				res := map[string]any{"ok": verr == nil, "file": args[0]}
 				if verr != nil {
 					res["error"] = verr.Error()
+				}
+				if tables != nil {
+					res["tables"] = tables
 				}
 				if err := c.result(res); err != nil {
 					return err
 				}
 			} else if verr == nil {
 				fmt.Fprintf(c.stdout, "%s: ok\n", quoteName(args[0]))
+				for _, t := range tables {
+					fmt.Fprintf(c.stdout, "  %s: %s rows, %s\n", terminalSafe(t.Name), compress.Count(t.Rows), tierList(t.Tiers))
+				}
 			}
 			return verr
 		},
 	}
+}
+
+// tierList writes named tier counts in tier order: "fp32 12, fp16 300, ...".
+func tierList(m map[string]int64) string {
+	var parts []string
+	for t := core.Tier(0); t < core.NumTiers; t++ {
+		if n, ok := m[t.String()]; ok {
+			parts = append(parts, fmt.Sprintf("%s %s", t, compress.Count(n)))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
