@@ -61,20 +61,14 @@ func rowErrorsGeneric(row []float32) (TierErrors, bool) {
 }
 
 // decodeFinite is float32(scale*float32(quantizeOne(v, bias, inv, maxq))) +
-// bias, a value of a finite row decoded with the row's parameters. The
-// code is rounded before it is clamped, which gives quantizeOne's code:
-// below 0 and at or past maxq the rounding moves no value across either
-// bound. The clamp is then on integers (conditional moves). With a finite
-// bias (at most 2^16) and scale (at least 2^-24, or 1), |(v-bias)*inv| is
-// below 2^29, so the conversion is exact on every platform. A codec whose
+// bias, a value of a finite row decoded with the row's parameters, its
+// code codeFinite's. A codec whose
 // scale or bias is infinite decodes every value to NaN either way: an
 // infinite bias comes with an infinite scale of the other sign (Inf*q+bias
 // and Inf*0 are NaN for every code), and a finite bias with an infinite
 // scale makes x 0 (inv is 0), whose code 0 decodes to Inf*0.
 func decodeFinite(v, bias, scale, inv float32, maxq int32) float32 {
-	x := float32(float32(v-bias) * inv)
-	q := int32(float32(float32(x+0x1p23) - 0x1p23))
-	return float32(scale*float32(min(max(q, 0), maxq))) + bias
+	return float32(scale*float32(codeFinite(v, bias, inv, maxq))) + bias
 }
 
 // roundHalfFinite is roundHalf of a finite value, without a branch or a

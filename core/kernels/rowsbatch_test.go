@@ -216,3 +216,32 @@ func halfTestValues() []float32 {
 	}
 	return vals
 }
+
+// quantizeRowGeneric's 8- and 4-bit codes (codesFinite's, rounded before
+// they are clamped) are quantizeOne's, packed as before, for every finite
+// row of batchRows at every width from 1 to 130.
+func TestCodesFiniteAreQuantizeOne(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 3))
+	for dim := 1; dim <= 130; dim++ {
+		rows := batchRows(r, 40, dim)
+		for i := range 40 {
+			row := rows[i*dim : (i+1)*dim]
+			mn, mx, ok := finiteMinMax(row)
+			if !ok {
+				continue
+			}
+			for _, bits := range []int{8, 4} {
+				bias, _, inv, maxq, _, _ := rowParams(bits, mn, mx)
+				want := make([]byte, RowBytes(bits, dim))
+				for j, v := range row {
+					want[j*bits/8] |= byte(quantizeOne(v, bias, inv, maxq)) << (j % (8 / bits) * bits)
+				}
+				got := make([]byte, len(want))
+				quantizeRowGeneric(bits, got, row)
+				if string(got[:len(got)-4]) != string(want[:len(want)-4]) {
+					t.Fatalf("%d bits, dim %d %v: codes %v, quantizeOne's %v", bits, dim, row, got, want)
+				}
+			}
+		}
+	}
+}

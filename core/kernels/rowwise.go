@@ -40,6 +40,10 @@ func quantizeRowGeneric(bits int, dst []byte, src []float32) {
 	}
 	mn, _, inv, maxq, hs, hb := rowParams(bits, mn, mx)
 	putScaleBias(dst[nb:], hs, hb)
+	if (bits == 8 || bits == 4) && math.Float32bits(mn)&0x7f800000 != 0x7f800000 {
+		codesFinite(bits, dst[:nb], src, mn, inv, maxq)
+		return
+	}
 	switch bits {
 	case 8:
 		for i, v := range src {
@@ -72,6 +76,38 @@ func quantizeRowGeneric(bits int, dst []byte, src []float32) {
 			dst[i/per] |= byte(quantizeOne(v, mn, inv, maxq)) << (uint(i%per) * uint(bits))
 		}
 	}
+}
+
+// codesFinite writes the 8- or 4-bit codes of src with a finite bias
+// (codeFinite's codes) into dst, as quantizeRowGeneric packs them.
+func codesFinite(bits int, dst []byte, src []float32, bias, inv float32, maxq int32) {
+	if bits == 8 {
+		dst = dst[:len(src)]
+		for i, v := range src {
+			dst[i] = byte(codeFinite(v, bias, inv, maxq))
+		}
+		return
+	}
+	dst = dst[:(len(src)+1)/2]
+	s := src
+	for i := 0; len(s) >= 2; i, s = i+1, s[2:] {
+		dst[i] = byte(codeFinite(s[0], bias, inv, maxq)) | byte(codeFinite(s[1], bias, inv, maxq))<<4
+	}
+	if len(s) == 1 {
+		dst[len(dst)-1] = byte(codeFinite(s[0], bias, inv, maxq))
+	}
+}
+
+// codeFinite is quantizeOne(v, bias, inv, maxq) for a finite v and bias,
+// without a branch: rounded, then clamped as integers (conditional moves).
+// Rounding first gives quantizeOne's code, as below 0 and at or past maxq
+// it moves no value across either bound. With a finite bias (at most
+// 2^16) and inverse scale (at most 2^24, or 0 for an infinite scale),
+// |(v-bias)*inv| is below 2^29, so the conversion is exact on every
+// platform.
+func codeFinite(v, bias, inv float32, maxq int32) int32 {
+	x := float32(float32(v-bias) * inv)
+	return min(max(int32(float32(float32(x+0x1p23)-0x1p23)), 0), maxq)
 }
 
 // rowMinMax returns the minimum and maximum of a finite, non-empty row,
