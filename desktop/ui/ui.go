@@ -12,6 +12,7 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,10 +80,16 @@ type UI struct {
 	lastPipeline       *compress.ModelResult
 }
 
-// Tier colours: fp32 dark blue, fp16 blue, int8 orange, int4 yellow (the
-// page's run dark to light in blues; these do not, so Legend shows each
-// by name, never "dark to light").
-var tierColor = [core.NumTiers]color.NRGBA{{0x1f, 0x4e, 0x8c, 0xff}, {0x3a, 0x8d, 0xde, 0xff}, {0xe0, 0x89, 0x1f, 0xff}, {0xf4, 0xcf, 0x5b, 0xff}}
+// Tier colours: fp32 dark blue, fp16 blue, int8 orange, int4 yellow, int2
+// purple, and each block tier a darker or lighter shade of its code
+// width's colour: int8-block brown, int4-block olive, int2-block lilac (as
+// on the page). They do not run dark to light, so Legend shows each by
+// name, never "dark to light".
+var tierColor = [core.NumTiers]color.NRGBA{
+	core.FP32: {0x1f, 0x4e, 0x8c, 0xff}, core.FP16: {0x3a, 0x8d, 0xde, 0xff},
+	core.INT8: {0xe0, 0x89, 0x1f, 0xff}, core.INT4: {0xf4, 0xcf, 0x5b, 0xff}, core.INT2: {0x8e, 0x44, 0xad, 0xff},
+	core.INT8B: {0xa0, 0x52, 0x2d, 0xff}, core.INT4B: {0xb8, 0xa1, 0x2e, 0xff}, core.INT2B: {0xc3, 0x9b, 0xd3, 0xff},
+}
 
 // New builds the window. It does not show it.
 func New(a fyne.App) *UI {
@@ -526,7 +533,9 @@ func (u *UI) showPlan(plan *compress.Plan) {
 	grid := container.New(cols,
 		bold("Table"), bold("Predicted"), bold("Share"), bold("Tiers"), bold("RMSE"))
 	rows := plan.Result().Rows()
+	var used [][core.NumTiers]int64
 	for i, r := range rows {
+		used = append(used, tierArray(r.Tiers))
 		if i < len(rows)-1 {
 			cols.names = append(cols.names, r.Name)
 		}
@@ -541,24 +550,33 @@ func (u *UI) showPlan(plan *compress.Plan) {
 		grid.Add(container.NewCenter(tierBarOf(r.Tiers, 72)))
 		grid.Add(widget.NewLabel(r.RMSE))
 	}
-	u.planBox.Objects = []fyne.CanvasObject{grid, Legend()}
+	u.planBox.Objects = []fyne.CanvasObject{grid, Legend(used...)}
 	u.planBox.Refresh()
 	u.relayout()
 }
 
 // tierBarOf is TierBar of named counts, width pixels wide.
 func tierBarOf(m map[string]int64, width float32) fyne.CanvasObject {
+	return tierBar(tierArray(m), width)
+}
+
+// tierArray is named tier counts by tier.
+func tierArray(m map[string]int64) [core.NumTiers]int64 {
 	var c [core.NumTiers]int64
 	for t := core.Tier(0); t < core.NumTiers; t++ {
 		c[t] = m[t.String()]
 	}
-	return tierBar(c, width)
+	return c
 }
 
-// Legend names the tiers' colours.
-func Legend() fyne.CanvasObject {
+// Legend names the tiers' colours: the default tiers', and those of the
+// later (opt-in) tiers that rows of counts take.
+func Legend(counts ...[core.NumTiers]int64) fyne.CanvasObject {
 	var objs []fyne.CanvasObject
 	for t := core.Tier(0); t < core.NumTiers; t++ {
+		if t >= core.DefaultTiers && !slices.ContainsFunc(counts, func(c [core.NumTiers]int64) bool { return c[t] > 0 }) {
+			continue
+		}
 		sw := canvas.NewRectangle(tierColor[t])
 		sw.SetMinSize(fyne.NewSize(12, 12))
 		objs = append(objs, container.NewCenter(sw), widget.NewLabel(t.String()))
@@ -822,7 +840,7 @@ func (u *UI) showTable(name string) {
 		return
 	}
 	if t.Tiers != nil {
-		objs = append(objs, TierBar(*t.Tiers), Legend()) // its colours by name: they do not run dark to light
+		objs = append(objs, TierBar(*t.Tiers), Legend(*t.Tiers)) // its colours by name: they do not run dark to light
 	}
 	if h, err := compress.Norms(u.in.File, name, 40); err == nil {
 		objs = append(objs, widget.NewLabel(fmt.Sprintf("Row L2 norms (%d rows): %.3g to %.3g", h.Sample, h.Min, h.Max)), Histogram(h.Counts))

@@ -59,7 +59,8 @@ window.shark = shark; // for tests and the curious
 // no service worker (file://, plain http to a host not this one) the page
 // works as before, online.
 if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js').catch(() => {});
-const TIERS = ['fp32', 'fp16', 'int8', 'int4'];
+const TIERS = ['fp32', 'fp16', 'int8', 'int4', 'int2', 'int8-block', 'int4-block', 'int2-block'];
+const DEFAULT_TIERS = 4; // the tiers a legend always names; the later ones where rows take them
 let gen = 0; // the opened file's generation
 let running = null; // the job running: {kind, gen, done: Promise}
 let source = null; // the file a result came from, to go back to
@@ -141,8 +142,9 @@ function tierBar(t) {
   }
   return el('div', {}, bar, el('div', { class: 'tiercounts', text: TIERS.filter((k) => t[k]).map((k) => `${k} ${fmt(t[k])}`).join(' · ') }));
 }
-function legend() {
-  return el('div', { class: 'legend' }, ...TIERS.map((k) => el('span', {}, el('i', { style: { background: `var(--${k})` } }), k)));
+function legend(...counts) {
+  const shown = TIERS.filter((k, i) => i < DEFAULT_TIERS || counts.some((t) => t && t[k]));
+  return el('div', { class: 'legend' }, ...shown.map((k) => el('span', {}, el('i', { style: { background: `var(--${k})` } }), k)));
 }
 const SVG = 'http://www.w3.org/2000/svg';
 function svgEl(tag, attrs, text) {
@@ -266,7 +268,7 @@ function showTables(s, my) {
   cards.replaceChildren();
   for (const t of tables) {
     const card = el('div', { class: 'card', 'data-name': t.name }, el('h3', {}, nameEl(t.name)), el('p', { class: 'sub', text: `${t.shape_text} · ${t.size}` }));
-    if (t.tiers) card.append(tierBar(t.tiers), legend());
+    if (t.tiers) card.append(tierBar(t.tiers), legend(t.tiers));
     const chart = el('div', { class: 'muted', text: 'row norms…' });
     card.append(el('p', { class: 'sub', text: 'Row L2 norms (rows per bin)' }), chart);
     cards.append(card);
@@ -393,7 +395,7 @@ function showPlan(p) {
       el('td', {}, tierBar(t.tiers)), el('td', { class: 'num', text: t.rmse })));
   }
   body.append(el('tr', {}, el('td', {}, el('strong', { text: total.name })), el('td', { class: 'num opt', text: total.fp32 }),
-    el('td', { class: 'num', text: total.stored }), el('td', { class: 'num opt', text: total.share }), el('td', {}, legend()), el('td')));
+    el('td', { class: 'num', text: total.stored }), el('td', { class: 'num opt', text: total.share }), el('td', {}, legend(...p.rows.map((r) => r.tiers))), el('td')));
 }
 
 async function compress() {
