@@ -117,6 +117,7 @@ func writeTable(sw *sharkfile.Writer, name string, src core.RowSource, scores ma
 		for t := range rows {
 			rows[t] = mx.TierRows(core.Tier(t))
 		}
+		info.Params = mx.Params() // block-tier rows are codes under their block's parameters
 		return sw.WriteEncodedTable(name, mx.D, mx.Tiers, rows, info)
 	}
 	if t, ok := src.(*sharkfile.Table); ok { // from a compressed model file: its rows as stored
@@ -132,6 +133,7 @@ func writeTable(sw *sharkfile.Writer, name string, src core.RowSource, scores ma
 			}
 			rows[tr] = b
 		}
+		info.Params = t.BlockParams()
 		return sw.WriteEncodedTable(name, t.Dim(), tiers, rows, info)
 	}
 	return sw.WriteTable(name, src, make([]core.Tier, src.Rows()), info, nil)
