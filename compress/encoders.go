@@ -43,7 +43,9 @@ func EncodeRange(in *Input, env Env, table string, lo int, tiers []core.Tier, ou
 // already (else the writer measures them as it reads the rows in order)
 // and the table is large enough to pay for the encoders' start.
 func (p *Plan) inParts(tp *TablePlan) bool {
-	return len(p.env.Encoders) > 0 && p.errorsMeasured && tp.Rows.Rows() >= helpedRows
+	// Block tiers' rows need their blocks' parameters, which a part does not
+	// have: such tables are encoded here.
+	return len(p.env.Encoders) > 0 && p.errorsMeasured && tp.Rows.Rows() >= helpedRows && !p.blockTiers()
 }
 
 // partResult is an encoder's answer.

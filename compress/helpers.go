@@ -32,7 +32,12 @@ func (p *Plan) measureRows(table string, rows core.RowSource, prio core.Priority
 	}
 	ctx, cancel := context.WithCancel(cmp.Or(p.env.Context, context.Background()))
 	defer cancel()
-	cut := func(i int) int { return int(int64(n) * int64(i) / int64(k)) }
+	cut := func(i int) int {
+		if i == k {
+			return n
+		}
+		return p.blockAligned(int(int64(n) * int64(i) / int64(k)))
+	}
 	done := make([]atomic.Int64, k) // rows measured in each range, told as one progress
 	report := func() {
 		var sum int64
@@ -119,9 +124,22 @@ func shifted(prio core.PriorityFunc, lo int) core.PriorityFunc {
 // measureOf is the measurement the plan's settings need.
 func (p *Plan) measureOf() func(core.RowSource, core.PriorityFunc, func(int, core.RowStat) error, func(int)) error {
 	if p.errorsMeasured {
-		return core.MeasureStats
+		m := p.measured
+		return func(src core.RowSource, prio core.PriorityFunc, emit func(int, core.RowStat) error, progress func(int)) error {
+			return core.MeasureStatsWith(src, prio, m, emit, progress)
+		}
 	}
 	return core.MeasurePriorities
+}
+
+// blockAligned rounds a row down to a block's first row when the plan
+// measures block tiers: a range measured apart holds whole blocks.
+func (p *Plan) blockAligned(r int) int {
+	if !p.blockTiers() {
+		return r
+	}
+	b := p.storage().BlockRows()
+	return r / b * b
 }
 
 // MeasureRange is a Helper's work: rows [lo, hi) of the table measured as
@@ -142,7 +160,10 @@ func MeasureRange(in *Input, s Settings, env Env, table string, lo, hi int, prog
 		return nil, fmt.Errorf("%w: rows %d..%d of a table of %d", core.ErrInvalid, lo, hi, rows.Rows())
 	}
 	env.Helpers = nil
-	p := &Plan{In: in, Settings: s, env: env, errorsMeasured: s.Rule(0).By == core.ByBudget}
+	p := &Plan{In: in, Settings: s, env: env, errorsMeasured: s.Rule(0).By == core.ByBudget, measured: s.measure()}
+	if p.errorsMeasured && p.blockAligned(lo) != lo {
+		return nil, fmt.Errorf("%w: rows %d..%d do not start a block of %d rows", core.ErrInvalid, lo, hi, p.storage().BlockRows())
+	}
 	var prio core.PriorityFunc
 	if env.Counts != nil {
 		pst, cleanup, err := p.countsPriorities(t, false)

@@ -77,6 +77,7 @@ func (s ModelSettings) options(m *model.Model) pipeline.Options {
 	o.PriorityEpochs = m.Cfg.Epochs
 	o.Seed = m.Cfg.Seed
 	o.MaxAUCDrop, o.OnProbe, o.OnKeep = s.MaxAUCDrop, s.OnProbe, s.OnKeep
+	o.Block = s.Quantize.Block
 	return o
 }
 

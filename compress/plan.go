@@ -103,8 +103,12 @@ type Plan struct {
 	// (a budget needs them); otherwise the write measures each row's in its
 	// tier.
 	errorsMeasured bool
-	assigned       bool // every table has its tiers, for the settings
-	minBytes       map[[core.NumTiers]bool]int64
+	// measured is what was measured of the rows besides the default
+	// tiers' errors: the tiers after int4 that the settings allowed, and
+	// the blocks.
+	measured core.Measure
+	assigned bool // every table has its tiers, for the settings
+	minBytes map[[core.NumTiers]bool]int64
 	// Warnings say where the plan's choices rest on little (row norms that
 	// cannot rank rows).
 	Warnings []string
@@ -223,7 +227,7 @@ func Measure(in *Input, s Settings, env Env) (_ *Plan, err error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{In: in, Settings: s, env: env, errorsMeasured: s.Rule(0).By == core.ByBudget}
+	p := &Plan{In: in, Settings: s, env: env, errorsMeasured: s.Rule(0).By == core.ByBudget, measured: s.measure()}
 	defer func() {
 		if err != nil {
 			p.Close()
@@ -396,7 +400,7 @@ func (p *Plan) assign() error {
 		in = append(in, core.StatTable{Dim: t.Rows.Dim(), Stats: t.Stats})
 	}
 	p.assigned = false
-	fns, err := core.Assign(in, rule, sharkfile.Storage)
+	fns, err := core.Assign(in, rule, p.storage())
 	if err != nil {
 		return p.namedUnheld(err)
 	}
@@ -447,7 +451,7 @@ func (p *Plan) resolve(fns []core.TierFunc) error {
 			t.codes.close()
 		}
 		t.codes = codes
-		if t.Summary, err = core.Resolve(t.Rows.Dim(), t.Stats, fns[i], sharkfile.Storage, codes.put); err != nil {
+		if t.Summary, err = core.Resolve(t.Rows.Dim(), t.Stats, fns[i], p.storage(), codes.put); err != nil {
 			return err
 		}
 	}
@@ -505,6 +509,9 @@ func (p *Plan) Reassign(s Settings) error {
 	if !p.errorsMeasured && s.Rule(0).By == core.ByBudget {
 		return fmt.Errorf("%w: a budget needs the rows' errors, which a plan by %s did not measure: make a new plan", core.ErrInvalid, p.rule().By)
 	}
+	if err := p.measuredFor(s); err != nil {
+		return err
+	}
 	keep, was := p.Settings, p.assigned
 	p.Settings = s
 	if err := p.assign(); err != nil {
@@ -516,6 +523,37 @@ func (p *Plan) Reassign(s Settings) error {
 		return err
 	}
 	return nil
+}
+
+// measuredFor refuses settings that allow a tier after int4 that was not
+// measured, or block tiers in other blocks: the rows would need measuring
+// again.
+func (p *Plan) measuredFor(s Settings) error {
+	want := s.measure()
+	for t := core.Tier(core.DefaultTiers); t < core.NumTiers; t++ {
+		if want.Tiers[t] && (!p.measured.Tiers[t] || (t.Block() && want.Block != p.measured.Block)) {
+			return fmt.Errorf("%w: %s was not measured (in blocks of %d rows) by this plan: make a new plan", core.ErrInvalid, t, max(want.Block, 1))
+		}
+	}
+	return nil
+}
+
+// storage is the .shark layout the plan's sizes are counted in, with the
+// settings' blocks.
+func (p *Plan) storage() core.Storage {
+	st := sharkfile.Storage
+	st.Block = p.Settings.Block
+	return st
+}
+
+// blockTiers reports whether the settings allow a block tier.
+func (p *Plan) blockTiers() bool {
+	for t := core.INT8B; t < core.NumTiers; t++ {
+		if p.measured.Tiers[t] {
+			return true
+		}
+	}
+	return false
 }
 
 // Fit is a plan's answer to a budget control: whether the budget asked
@@ -585,7 +623,7 @@ func (p *Plan) MinBytes() (int64, error) {
 	for _, t := range p.Tables {
 		in = append(in, core.StatTable{Dim: t.Rows.Dim(), Stats: t.Stats})
 	}
-	b, err := core.MinBytes(in, rule.Allowed, sharkfile.Storage)
+	b, err := core.MinBytes(in, rule.Allowed, p.storage())
 	if err == nil {
 		if p.minBytes == nil {
 			p.minBytes = map[[core.NumTiers]bool]int64{}

@@ -37,6 +37,10 @@ type Settings struct {
 	// drops int4 from them. fp32 may be left out only if the others hold
 	// every row (core.UnheldError).
 	Tiers string `json:"tiers,omitempty"`
+	// Block is the rows per block of the block tiers (int8-block,
+	// int4-block, int2-block), which share an fp16 scale and bias per
+	// block; 0: core.DefaultBlock (64).
+	Block int `json:"block,omitempty"`
 	// Fractions of rows per tier (fp32, fp16, int8, int4), highest priority
 	// first, summing to 1.
 	Fractions [core.NumTiers]float64 `json:"fractions"`
@@ -82,6 +86,9 @@ func (s Settings) Validate() error {
 	allowed, err := s.Allowed()
 	if err != nil {
 		return err
+	}
+	if s.Block < 0 || s.Block > MaxBlock {
+		return fmt.Errorf("%w: blocks of %d rows (want 1 to %d, or 0 for %d)", core.ErrInvalid, s.Block, MaxBlock, core.DefaultBlock)
 	}
 	switch s.Assign {
 	case "budget":
@@ -164,8 +171,25 @@ func (s Settings) Allowed() ([core.NumTiers]bool, error) {
 	return allowed, nil
 }
 
-// fractionsAllowed refuses a share of rows in a tier not allowed.
+// MaxBlock bounds the rows per block: a block is measured whole, in one
+// chunk of rows.
+const MaxBlock = 1 << 16
+
+// measure is what the settings' rule needs measured: the tiers allowed,
+// in the settings' blocks.
+func (s Settings) measure() core.Measure {
+	allowed, _ := s.Allowed() // Validate reports a bad list
+	return core.MeasureFor(allowed, s.Block)
+}
+
+// fractionsAllowed refuses a share of rows in a tier not allowed, and in
+// the tiers after int4, which only a budget's solver gives rows.
 func fractionsAllowed(f [core.NumTiers]float64, allowed [core.NumTiers]bool) error {
+	for t, share := range f[core.DefaultTiers:] {
+		if share > 0 {
+			return fmt.Errorf("%w: a share %g of rows in %s: only a budget gives rows the tiers after int4", ErrTiers, share, core.Tier(core.DefaultTiers+t))
+		}
+	}
 	for t, share := range f {
 		if share > 0 && !allowed[t] {
 			return fmt.Errorf("%w: a share %g of rows in %s, which is not among the tiers allowed (%s)", ErrTiers, share, core.Tier(t), strings.Join(core.AllowedNames(allowed), ", "))

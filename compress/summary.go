@@ -177,10 +177,17 @@ func TierMap(c [core.NumTiers]int64) map[string]int64 {
 	return m
 }
 
-// TierText writes tier counts as the faces show them: "0/720/2986/0".
+// TierText writes tier counts as the faces show them: "0/720/2986/0",
+// then the later tiers that have rows by name ("0/0/103/1859 int2 1744").
 func TierText(c map[string]int64) string {
 	if c == nil {
 		return ""
 	}
-	return fmt.Sprintf("%d/%d/%d/%d", c["fp32"], c["fp16"], c["int8"], c["int4"])
+	s := fmt.Sprintf("%d/%d/%d/%d", c["fp32"], c["fp16"], c["int8"], c["int4"])
+	for t := core.Tier(core.DefaultTiers); t < core.NumTiers; t++ {
+		if n := c[t.String()]; n != 0 {
+			s += fmt.Sprintf(" %s %d", t, n)
+		}
+	}
+	return s
 }

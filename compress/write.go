@@ -78,7 +78,7 @@ func (p *Plan) Write(w io.Writer) error {
 		}
 		s := tp.Summary
 		stats := &sharkfile.Stats{RMSE: s.RMSE, MaxAbsErr: s.MaxAbsErr, WeightedErr: s.WeightedErr, BytesBefore: s.BytesBefore}
-		info := sharkfile.TableInfo{SourceDType: t.DType, Stats: stats}
+		info := sharkfile.TableInfo{SourceDType: t.DType, Stats: stats, Block: p.Settings.Block}
 		base := done
 		progress := func(n int) { p.env.progress("write", base+int64(n), total) }
 		if p.inParts(tp) {

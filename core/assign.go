@@ -100,39 +100,48 @@ func Assign(tables []StatTable, rule Rule, st Storage) ([]TierFunc, error) {
 	return out, nil
 }
 
-// solveWithBlocks is SolveStream, with the block tiers' parameters weighed:
-// when some are allowed, the budget is also solved without them, and the
-// decision of the smaller weighted error is taken (the one without them
-// on a tie, or when the parameters leave no room at all).
+// solveWithBlocks is SolveStream with the fixed costs of the tiers after
+// int4 weighed: the block tiers' parameters, and the wider index of a
+// table that uses any of them. When some are allowed, the budget is also
+// solved without the block tiers, and without every tier after int4, and
+// the decision of the least weighted error is taken (the one of fewer
+// tiers on a tie); one whose fixed costs leave no room is passed over.
+// When none fits, the error is the one with every tier allowed.
 func solveWithBlocks(tables []StatTable, budget int64, allowed [NumTiers]bool, st Storage) (*Decision, error) {
-	without, any := allowed, false
-	for t := INT8B; t < NumTiers; t++ {
-		any = any || allowed[t]
-		without[t] = false
+	noBlock, narrow := allowed, allowed
+	for t := Tier(DefaultTiers); t < NumTiers; t++ {
+		narrow[t] = false
+		if t.Block() {
+			noBlock[t] = false
+		}
 	}
-	if !any || without == ([NumTiers]bool{}) {
+	if narrow == allowed {
 		return SolveStream(tables, budget, allowed, st)
 	}
-	d0, err0 := SolveStream(tables, budget, without, st)
-	d1, err1 := SolveStream(tables, budget, allowed, st)
-	switch {
-	case err1 != nil:
-		return d0, err0
-	case err0 != nil:
-		return d1, nil
+	var best *Decision
+	var bestErr error
+	bestW := math.Inf(1)
+	for _, a := range [][NumTiers]bool{narrow, noBlock, allowed} {
+		if a == ([NumTiers]bool{}) || (best != nil && a == best.allowed()) {
+			continue
+		}
+		d, err := SolveStream(tables, budget, a, st)
+		if err != nil {
+			bestErr = err // with every tier allowed, last, when none fits
+			continue
+		}
+		w, err := weightedError(tables, d)
+		if err != nil {
+			return nil, err
+		}
+		if best == nil || w < bestW {
+			best, bestW = d, w
+		}
 	}
-	w0, err := weightedError(tables, d0)
-	if err != nil {
-		return nil, err
+	if best == nil {
+		return nil, bestErr
 	}
-	w1, err := weightedError(tables, d1)
-	if err != nil {
-		return nil, err
-	}
-	if w1 < w0 {
-		return d1, nil
-	}
-	return d0, nil
+	return best, nil
 }
 
 // weightedError is sum P_r * SSE_r(tier) over every row of the tables

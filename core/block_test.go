@@ -267,3 +267,58 @@ func TestSolverWeighsBlockParams(t *testing.T) {
 		}
 	}
 }
+
+// wideStore indexes a table at 2 bits a row while it uses the default
+// tiers only, at 4 bits once it uses a later one (as .shark files do):
+// the size jumps up at the first int2 row, and the solver, charging the
+// wider index while int2 is allowed, still meets budgets down to the
+// least, in exact bytes.
+var wideStore = Storage{
+	TableBytes: func(dim int, c [NumTiers]int64) int64 { return wideOr(dim, c, false) },
+	WideBytes:  func(dim int, c [NumTiers]int64) int64 { return wideOr(dim, c, true) },
+}
+
+func wideOr(dim int, c [NumTiers]int64, wide bool) int64 {
+	var rows, b int64
+	for t, n := range c {
+		rows += n
+		b += n * int64(Tier(t).RowBytes(dim))
+		wide = wide || (t >= DefaultTiers && n > 0)
+	}
+	if wide {
+		return b + (rows+1)/2
+	}
+	return b + (rows+3)/4
+}
+
+func TestSolverChargesTheWideIndex(t *testing.T) {
+	tables := zipfTables4(13, []int{3000, 2000}, 8)
+	in := []StatTable{{Dim: 8, Stats: tables[0].stats}, {Dim: 8, Stats: tables[1].stats}}
+	al := DefaultAllowed()
+	al[INT2] = true
+	least, err := MinBytes(in, al, wideStore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var budgets []int64
+	for k := int64(0); k <= 40; k++ {
+		budgets = append(budgets, least+least*k/20)
+	}
+	for _, budget := range budgets {
+		d, err := SolveStream(in, budget, al, wideStore) // the solve with int2, which Assign weighs
+		if err != nil {
+			t.Fatalf("budget %d (least %d): %v", budget, least, err)
+		}
+		var total int64
+		for _, tb := range in {
+			ts, err := StatsOf(tb.Dim, tb.Stats, d.TierFunc(tb.Dim), wideStore)
+			if err != nil {
+				t.Fatal(err)
+			}
+			total += ts.BytesAfter
+		}
+		if total > budget {
+			t.Fatalf("budget %d: %d bytes", budget, total)
+		}
+	}
+}

@@ -21,6 +21,14 @@ func (d *Decision) Tier(dim int, s *RowStat) Tier {
 	return d.tierAt(&c, s, d.lambda)
 }
 
+// allowed is the decision's tiers as a set.
+func (d *Decision) allowed() (a [NumTiers]bool) {
+	for _, t := range d.tiers {
+		a[t] = true
+	}
+	return a
+}
+
 // TierFunc is Tier for the rows of one table of the given dim, with what
 // depends on the dim alone worked out once.
 func (d *Decision) TierFunc(dim int) TierFunc {
@@ -251,11 +259,12 @@ type solver struct {
 // (Assign weighs it against leaving the block tiers out), so that the size
 // falls as rows move to smaller tiers, as the search needs.
 func (s *solver) bytes(counts [][NumTiers]int64) int64 {
-	blocks := 0
+	blocks, wide := 0, false
 	for _, t := range s.d.tiers {
 		if t.Block() {
 			blocks++
 		}
+		wide = wide || t >= DefaultTiers
 	}
 	var total int64
 	for i, tb := range s.tables {
@@ -263,7 +272,12 @@ func (s *solver) bytes(counts [][NumTiers]int64) int64 {
 		for _, n := range counts[i] {
 			rows += n
 		}
-		total += s.st.TableBytes(tb.Dim, counts[i]) + s.st.paramsBytes(rows, blocks)
+		if wide {
+			total += s.st.wideBytes(tb.Dim, counts[i])
+		} else {
+			total += s.st.TableBytes(tb.Dim, counts[i])
+		}
+		total += s.st.paramsBytes(rows, blocks)
 	}
 	return total
 }

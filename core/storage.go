@@ -8,6 +8,12 @@ type Storage struct {
 	// TableBytes is the stored size of a table of dim-wide rows with
 	// counts[t] rows in tier t, block parameters aside.
 	TableBytes func(dim int, counts [NumTiers]int64) int64
+	// WideBytes is TableBytes in the layout of a table that uses a tier
+	// after int4, whatever the counts (a container may index such tables
+	// at more bytes a row). Nil: TableBytes. The solver charges it while
+	// such a tier is allowed, a fixed cost of allowing it, so that the
+	// size only falls as rows move to smaller tiers.
+	WideBytes func(dim int, counts [NumTiers]int64) int64
 	// ParamsBytes is the stored size of a table's block parameters: rows
 	// rows in blocks of block rows, each block holding a scale and a bias
 	// (4 bytes) for each of tiers block tiers. Nil: 4*blocks*tiers, no
@@ -65,6 +71,15 @@ func (s Storage) Bytes(dim int, counts [NumTiers]int64) int64 {
 		}
 	}
 	return s.TableBytes(dim, counts) + s.paramsBytes(rows, used)
+}
+
+// wideBytes is the stored size of a table in the layout of the tiers after
+// int4.
+func (s Storage) wideBytes(dim int, counts [NumTiers]int64) int64 {
+	if s.WideBytes != nil {
+		return s.WideBytes(dim, counts)
+	}
+	return s.TableBytes(dim, counts)
 }
 
 // RowsOnly is the Storage of the rows' own bytes: no index, no padding.

@@ -255,6 +255,7 @@ func (c *cli) compressCmd() *cobra.Command {
 	var wpos, wneg, gamma float64
 	var noInt4 bool
 	var tiers string
+	var block int64
 	var maxDrop float64
 	b.Set("40%")
 	cmd := &cobra.Command{
@@ -304,7 +305,7 @@ within, budget, bytes}]}.`,
 			s.Keep, s.KeepFraction, s.Rounds, s.FinetuneEpochs, s.Tolerance, s.Scorer = p.keep, p.frac, p.rounds, p.finetune, p.tolerance, p.scorer
 			q := &s.Quantize
 			q.Budget, q.NoInt4, q.WPos, q.WNeg, q.Gamma = b.share, noInt4, wpos, wneg, gamma
-			q.Tiers = tiers
+			q.Tiers, q.Block = tiers, int(min(max(block, -1), compress.MaxBlock+1)) // out of range: Validate says so
 			s.MaxAUCDrop = maxDrop
 			if err := s.Validate(); err != nil {
 				return usageError{err}
@@ -318,6 +319,7 @@ within, budget, bytes}]}.`,
 	fs.Var(&b, "budget", "share of the kept tables' fp32 bytes")
 	fs.BoolVar(&noInt4, "no-int4", false, "fp32, fp16 and int8 only, as in the SHARK paper")
 	quantizeflags.DefineTiers(fs, &tiers)
+	quantizeflags.DefineBlock(fs, &block)
 	fs.Float64Var(&maxDrop, "max-auc-drop", 0, "choose the smallest budget whose validation AUC stays within this of the unpruned model's (e.g. 0.001), by bisection")
 	def := core.DefaultPriorityParams()
 	fs.Float64Var(&wpos, "w-pos", def.WPos, "priority weight of an access by a positive sample")

@@ -32,7 +32,10 @@ type Options struct {
 	// tables' fp32 bytes: compress.Settings.Rule, the one mapping of a
 	// user's settings (a budget's share, the tiers allowed) to a rule.
 	// Needed when Quantize (it also names the method a file records).
-	Rule     func(fp32 int64) core.Rule
+	Rule func(fp32 int64) core.Rule
+	// Block is the rows per block of the block tiers (0:
+	// core.DefaultBlock), when Rule allows them.
+	Block    int
 	Uniform  int // >= 0: every row in this tier (a baseline); -1: the solver
 	Priority core.PriorityParams
 	// PriorityEpochs replays the training stream this many times to
@@ -126,21 +129,28 @@ func Quantize(m *model.Model, train *model.Dataset, opt Options) (int64, error) 
 	if err != nil {
 		return 0, err
 	}
-	return encode(m, tiers)
+	return encode(m, tiers, opt.storage())
+}
+
+// storage is the .shark file's layout, with the options' blocks.
+func (o Options) storage() core.Storage {
+	st := sharkfile.Storage
+	st.Block = o.Block
+	return st
 }
 
 // encode swaps each active table of m for its rows in tiers (in slot
-// order), returning their stored bytes.
-func encode(m *model.Model, tiers [][]core.Tier) (int64, error) {
+// order), returning their stored bytes as st lays them out.
+func encode(m *model.Model, tiers [][]core.Tier, st core.Storage) (int64, error) {
 	var bytes int64
 	for i, f := range m.Slots {
-		mx, err := core.Encode(m.Emb[f], tiers[i])
+		mx, err := core.EncodeBlocks(m.Emb[f], tiers[i], st.BlockRows())
 		if err != nil {
 			return 0, err
 		}
 		mx.Name = m.Fields[f]
 		m.Emb[f] = mx
-		bytes += sharkfile.TableBytes(mx.D, mx.TierCounts())
+		bytes += st.Bytes(mx.D, mx.TierCounts())
 	}
 	return bytes, nil
 }
@@ -164,7 +174,7 @@ func assignTiers(m *model.Model, train *model.Dataset, opt Options) ([][]core.Ti
 	if err != nil {
 		return nil, err
 	}
-	return tiersBy(tables, opt.Rule(fp32))
+	return tiersBy(tables, opt.Rule(fp32), opt.storage())
 }
 
 // measure is every active table's row stats (priorities over train, each
@@ -177,12 +187,16 @@ func measure(m *model.Model, train *model.Dataset, opt Options) ([]core.StatTabl
 	}
 	var tables []core.StatTable
 	var fp32 int64
+	var what core.Measure // the tiers the rule allows, measured
+	if opt.Rule != nil {
+		what = core.MeasureFor(opt.Rule(0).Allowed, opt.Block)
+	}
 	for _, f := range m.Slots {
 		st := make(core.MemStats, 0, m.Emb[f].Rows())
 		p := prio[f]
 		read := func(lo, hi int, dst []float64) error { copy(dst, p[lo:hi]); return nil }
 		emit := func(_ int, s core.RowStat) error { st = append(st, s); return nil }
-		if err := core.MeasureStats(m.Emb[f], read, emit, nil); err != nil {
+		if err := core.MeasureStatsWith(m.Emb[f], read, what, emit, nil); err != nil {
 			return nil, 0, err
 		}
 		tables = append(tables, core.StatTable{Dim: m.Cfg.Dim, Stats: st})
@@ -192,9 +206,9 @@ func measure(m *model.Model, train *model.Dataset, opt Options) ([]core.StatTabl
 }
 
 // tiersBy is every row's tier under rule, from measured stats.
-func tiersBy(tables []core.StatTable, rule core.Rule) ([][]core.Tier, error) {
+func tiersBy(tables []core.StatTable, rule core.Rule, st core.Storage) ([][]core.Tier, error) {
 	out := make([][]core.Tier, len(tables))
-	fns, err := core.Assign(tables, rule, sharkfile.Storage)
+	fns, err := core.Assign(tables, rule, st)
 	if err != nil {
 		return nil, err
 	}

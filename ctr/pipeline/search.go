@@ -7,7 +7,6 @@ import (
 	"shark/core"
 	"shark/ctr/importance"
 	"shark/ctr/model"
-	"shark/formats/sharkfile"
 )
 
 // DefaultResolution is the budget search's step: it stops once the
@@ -95,7 +94,7 @@ func search(m *model.Model, train, valid *model.Dataset, base float64, opt Optio
 	}
 	rule := opt.Rule(fp32)
 	rule.By = core.ByBudget
-	least, err := core.MinBytes(tables, rule.Allowed, sharkfile.Storage)
+	least, err := core.MinBytes(tables, rule.Allowed, opt.storage())
 	if err != nil {
 		return core.Rule{}, nil, err
 	}
@@ -106,7 +105,7 @@ func search(m *model.Model, train, valid *model.Dataset, base float64, opt Optio
 	s := &Search{MaxAUCDrop: opt.MaxAUCDrop, BaseAUC: base, PrunedAUC: pruned.AUC, MinBudget: share(least, fp32), Resolution: res}
 	probe := func(bytes int64) (bool, error) {
 		rule.Budget = bytes
-		p, err := probeAt(m, valid, tables, rule, fp32, base, opt.MaxAUCDrop)
+		p, err := probeAt(m, valid, tables, rule, opt.storage(), fp32, base, opt.MaxAUCDrop)
 		if err != nil {
 			return false, err
 		}
@@ -152,13 +151,13 @@ func (s *Search) found(rule core.Rule, bytes, fp32 int64, met bool) core.Rule {
 }
 
 // probeAt scores a copy of m with its tables stored under rule.
-func probeAt(m *model.Model, valid *model.Dataset, tables []core.StatTable, rule core.Rule, fp32 int64, base, tol float64) (Probe, error) {
-	tiers, err := tiersBy(tables, rule)
+func probeAt(m *model.Model, valid *model.Dataset, tables []core.StatTable, rule core.Rule, st core.Storage, fp32 int64, base, tol float64) (Probe, error) {
+	tiers, err := tiersBy(tables, rule, st)
 	if err != nil {
 		return Probe{}, err
 	}
 	c := m.Clone()
-	bytes, err := encode(c, tiers)
+	bytes, err := encode(c, tiers, st)
 	if err != nil {
 		return Probe{}, err
 	}

@@ -55,7 +55,7 @@ func indexBytes(rows int64, nt int) int64 {
 }
 
 // Storage is how a .shark file stores a table, for the budget solver.
-var Storage = core.Storage{TableBytes: TableBytes, ParamsBytes: ParamsBytes, Padding: Align}
+var Storage = core.Storage{TableBytes: TableBytes, WideBytes: WideTableBytes, ParamsBytes: ParamsBytes, Padding: Align}
 
 // tiersOf is the number of tiers of the layout a table of these counts is
 // stored in: narrowTiers unless a later tier has rows.
@@ -79,6 +79,19 @@ func TableBytes(dim int, counts [core.NumTiers]int64) int64 {
 		b += AlignUp(n * int64(core.Tier(t).RowBytes(dim)))
 	}
 	return b + indexBytes(rows, tiersOf(counts[:]))
+}
+
+// WideTableBytes is TableBytes in the layout of a table that uses a tier
+// after int4 (4-bit codes, core.NumTiers counts a directory entry),
+// whatever its counts: what the solver charges while such tiers are
+// allowed, so that the size falls as rows move to smaller tiers.
+func WideTableBytes(dim int, counts [core.NumTiers]int64) int64 {
+	var rows, b int64
+	for t, n := range counts {
+		rows += n
+		b += AlignUp(n * int64(core.Tier(t).RowBytes(dim)))
+	}
+	return b + indexBytes(rows, core.NumTiers)
 }
 
 // ParamsBytes is the stored size of a table's block parameters: for each

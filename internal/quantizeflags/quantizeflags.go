@@ -25,6 +25,7 @@ type Flags struct {
 	MinRows           int64
 	NoInt4            bool
 	Tiers             string // --tiers, as compress.Settings.Tiers
+	Block             int64  // --block, as compress.Settings.Block
 	WPos, WNeg, Gamma float64
 	budget            budget
 	fractions         [core.NumTiers]optFloat
@@ -76,6 +77,7 @@ func (f *Flags) Define(fs FlagSet) {
 	def(&f.thresholds, "thresholds", "priority thresholds: P >= T32 fp32, >= T16 fp16, >= T8 int8, else int4")
 	fs.BoolVar(&f.NoInt4, "no-int4", f.NoInt4, "with --budget: fp32, fp16 and int8 only, as in the SHARK paper")
 	DefineTiers(fs, &f.Tiers)
+	DefineBlock(fs, &f.Block)
 	fs.Float64Var(&f.WPos, "w-pos", f.WPos, "priority weight of an access by a positive sample")
 	fs.Float64Var(&f.WNeg, "w-neg", f.WNeg, "priority weight of an access by a negative sample")
 	fs.Float64Var(&f.Gamma, "gamma", f.Gamma, "decay per period of --counts, in (0, 1]")
@@ -89,7 +91,7 @@ var ErrModes = errors.New("choose one of --budget, the tier fractions, or --thre
 func (f *Flags) Settings() (compress.Settings, error) {
 	s := compress.DefaultSettings()
 	s.Tables, s.NoInt4, s.MinRows = f.Tables, f.NoInt4, f.MinRows
-	s.Tiers = f.Tiers
+	s.Tiers, s.Block = f.Tiers, int(min(max(f.Block, -1), compress.MaxBlock+1)) // out of range: Validate says so
 	s.WPos, s.WNeg, s.Gamma = f.WPos, f.WNeg, f.Gamma
 	s.Budget, s.BudgetBytes = f.budget.share, f.budget.bytes
 	modes := 0
@@ -191,6 +193,14 @@ func (t *thresholds) Set(s string) error {
 
 // TiersUsage is --tiers's help.
 const TiersUsage = "the tiers rows may take, comma-separated (fp32,fp16,int8 is the paper's setting); with --budget or the tier fractions; fp32 may be left out only if the others hold every row (default: fp32,fp16,int8,int4; int2, int8-block, int4-block and int2-block are opt-in; all names every tier)"
+
+// BlockUsage is --block's help.
+const BlockUsage = "rows per block of the block tiers (int8-block, int4-block, int2-block: a block's rows share one fp16 scale and bias); 0: 64"
+
+// DefineBlock defines --block on fs into p, beside --tiers.
+func DefineBlock(fs FlagSet, p *int64) {
+	fs.Int64Var(p, "block", *p, BlockUsage)
+}
 
 // DefineTiers defines --tiers on fs into p: the one definition of the
 // flag for every command that takes --no-int4. Names are checked when the
