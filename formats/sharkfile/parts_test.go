@@ -19,8 +19,15 @@ import (
 
 // A table written as parts of row ranges, opened through its manifest, is
 // the table written whole: every row, every tier's ids and rows, pooled
-// bags; and verify passes.
+// bags; and verify passes. Of every tier too, the block tiers in blocks
+// that part boundaries do not cut (60 rows: parts of 300).
 func TestPartsAreOneTable(t *testing.T) {
+	for _, l := range []layout{narrowLayout, allTiers} {
+		t.Run(l.name, func(t *testing.T) { testPartsAreOneTable(t, l) })
+	}
+}
+
+func testPartsAreOneTable(t *testing.T, l layout) {
 	const rows, dim = 1000, 12
 	r := rand.New(rand.NewPCG(2, 2))
 	tb := &core.Table{R: rows, D: dim, Data: make([]float32, rows*dim)}
@@ -29,13 +36,13 @@ func TestPartsAreOneTable(t *testing.T) {
 	}
 	tiers := make([]core.Tier, rows)
 	for i := range tiers {
-		tiers[i] = core.Tier(r.IntN(4))
+		tiers[i] = l.tiers[r.IntN(len(l.tiers))]
 	}
 	write := func(path string, lo, hi int) {
 		var buf bytes.Buffer
-		w, _ := NewWriter(&buf)
+		w := l.writer(t, &buf)
 		part := &core.Table{R: hi - lo, D: dim, Data: tb.Data[lo*dim : hi*dim]}
-		if err := w.WriteTable("emb", part, tiers[lo:hi], TableInfo{SourceDType: formats.F32}, nil); err != nil {
+		if err := w.WriteTable("emb", part, tiers[lo:hi], TableInfo{SourceDType: formats.F32, Block: 60}, nil); err != nil {
 			t.Fatal(err)
 		}
 		w.Close()
@@ -84,6 +91,11 @@ func TestPartsAreOneTable(t *testing.T) {
 		bb, _ := io.ReadAll(b.TierReader(tier))
 		if !bytes.Equal(ba, bb) || fmt.Sprint(a.IDs(tier)) != fmt.Sprint(b.IDs(tier)) {
 			t.Fatalf("tier %v: the parts' rows or ids differ from the whole's", tier)
+		}
+		wa, _ := io.ReadAll(a.RowwiseTierReader(tier))
+		wb, _ := io.ReadAll(b.RowwiseTierReader(tier))
+		if !bytes.Equal(wa, wb) || len(wa) != len(a.IDs(tier))*tier.Rowwise().RowBytes(dim) {
+			t.Fatalf("tier %v: the parts' rowwise rows differ from the whole's", tier)
 		}
 	}
 	ids, offsets := []int{0, 299, 300, 999, 5, 650}, []int{0, 3, 6}

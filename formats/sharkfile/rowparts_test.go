@@ -14,6 +14,11 @@ import (
 // partsTable is a table of Gaussian rows of varied scale with random
 // tiers, of more than one encoding window.
 func partsTable(rows, dim int) (*core.Table, []core.Tier) {
+	return partsTableOf(rows, dim, narrowLayout)
+}
+
+// partsTableOf is partsTable with the layout's tiers.
+func partsTableOf(rows, dim int, l layout) (*core.Table, []core.Tier) {
 	r := rand.New(rand.NewPCG(uint64(rows), uint64(dim)))
 	tb := &core.Table{R: rows, D: dim, Data: make([]float32, rows*dim)}
 	for i := range tb.Data {
@@ -21,7 +26,7 @@ func partsTable(rows, dim int) (*core.Table, []core.Tier) {
 	}
 	tiers := make([]core.Tier, rows)
 	for i := range tiers {
-		tiers[i] = core.Tier(r.IntN(4))
+		tiers[i] = l.tiers[r.IntN(len(l.tiers))]
 	}
 	return tb, tiers
 }
@@ -42,13 +47,19 @@ func encodeParts(t *testing.T, src core.RowSource, tiers []core.Tier, cuts []int
 
 // A table encoded in parts of row ranges (some empty, some cut within a
 // window or a code byte), from memory and through reads, and joined, is
-// the table WriteTable writes, byte for byte.
+// the table WriteTable writes, byte for byte; int2 rows too.
 func TestWriteTablePartsEqualsWriteTable(t *testing.T) {
+	for _, l := range []layout{narrowLayout, int2Layout} {
+		t.Run(l.name, func(t *testing.T) { testWriteTablePartsEqualsWriteTable(t, l) })
+	}
+}
+
+func testWriteTablePartsEqualsWriteTable(t *testing.T, l layout) {
 	const rows, dim = 10001, 256 // windowOf(256) is 4,096 rows
-	tb, tiers := partsTable(rows, dim)
+	tb, tiers := partsTableOf(rows, dim, l)
 	write := func(fill func(w *Writer) error) []byte {
 		var buf bytes.Buffer
-		w, _ := NewWriter(&buf)
+		w := l.writer(t, &buf)
 		if err := fill(w); err != nil {
 			t.Fatal(err)
 		}
@@ -93,6 +104,17 @@ func TestWriteTablePartsRefuses(t *testing.T) {
 	}
 	if err := EncodePart(tb, 1, tiers, p.Writers(), nil); !errors.Is(err, core.ErrInvalid) {
 		t.Fatalf("rows past the table's end: %v", err)
+	}
+	// A block tier's rows need their blocks' parameters, which a part
+	// does not have.
+	block := append([]core.Tier(nil), tiers...)
+	block[7] = core.INT4B
+	if err := EncodePart(tb, 0, block, p.Writers(), nil); !errors.Is(err, core.ErrInvalid) {
+		t.Fatalf("an int4-block row in a part: %v", err)
+	}
+	wb, _ := NewWriterVersion(io.Discard, Major)
+	if err := wb.WriteTableParts("emb", rows, dim, TierSlice(block), TableInfo{}, parts); !errors.Is(err, core.ErrInvalid) {
+		t.Fatalf("parts of a table with int4-block rows: %v", err)
 	}
 	stop := errors.New("stop")
 	if err := EncodePart(tb, 0, tiers, p.Writers(), func(int) error { return stop }); err != stop {
