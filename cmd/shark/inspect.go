@@ -4,14 +4,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"shark/compress"
-	"shark/core"
 )
 
 func (c *cli) inspectCmd() *cobra.Command {
@@ -32,10 +29,10 @@ a Gather node (at any depth of an ONNX model's subgraphs), named as the weight
 of a PyTorch embedding module (emb_user.weight, emb_l.0.weight,
 embedding_bags.t0.weight), or with at least --min-rows rows (1000); WHY says
 which, or why a tensor is not a table. For a .shark file, bytes are the
-stored bytes and tiers the rows per precision: fp32/fp16/int8/int4, and
-int2, int8-block, int4-block and int2-block too when a table's rows take
-them (--json names the later tiers a table's rows take). Run "shark
-verify" to check the data's checksums.
+stored bytes and tiers the rows per precision: fp32/fp16/int8/int4, then
+int2, int8-block, int4-block and int2-block by name where a table's rows
+take them ("0/0/103/1859 int2 1744"; --json names them the same way). Run
+"shark verify" to check the data's checksums.
 
 --json prints {name, format, bytes, size, facts, meta, tensors: [{name, shape,
 shape_text, dtype, bytes, size, role, table, why, tiers, gathered_by}],
@@ -57,46 +54,15 @@ tables_fp32}.`,
 			}
 			fmt.Fprintln(c.stdout)
 			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-			cols := tierColumns(s.Tensors)
-			fmt.Fprintf(tw, "NAME\tSHAPE\tDTYPE\tBYTES\tROLE\tTIERS (%s)\tWHY\n", strings.Join(cols, "/"))
+			fmt.Fprintln(tw, "NAME\tSHAPE\tDTYPE\tBYTES\tROLE\tTIERS (fp32/fp16/int8/int4)\tWHY")
 			for _, t := range s.Tensors {
-				// WHY names the Gather nodes that read a table.
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", terminalSafe(t.Name), t.ShapeText, t.DType, t.Size, t.Role, tierCells(cols, t.Tiers), terminalSafe(t.Why))
+				// WHY names the Gather nodes that read a table; TIERS
+				// the later tiers a table's rows take by name.
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", terminalSafe(t.Name), t.ShapeText, t.DType, t.Size, t.Role, compress.TierText(t.Tiers), terminalSafe(t.Why))
 			}
 			return tw.Flush()
 		},
 	}
 	cmd.Flags().Int64Var(&minRows, "min-rows", compress.DefaultMinRows, "the size rule: 2-D float tensors with at least this many rows are tables")
 	return cmd
-}
-
-// tierColumns names the tiers inspect shows: the default ones, and every
-// tier when some table's rows take a later one.
-func tierColumns(ts []compress.TensorSummary) []string {
-	n := core.Tier(core.DefaultTiers)
-	for _, t := range ts {
-		for tier := core.Tier(core.DefaultTiers); tier < core.NumTiers; tier++ {
-			if _, ok := t.Tiers[tier.String()]; ok {
-				n = core.NumTiers
-			}
-		}
-	}
-	var cols []string
-	for tier := range n {
-		cols = append(cols, tier.String())
-	}
-	return cols
-}
-
-// tierCells writes a tensor's rows per tier of cols: "0/720/2986/0" (empty
-// for a tensor with no tiers).
-func tierCells(cols []string, m map[string]int64) string {
-	if m == nil {
-		return ""
-	}
-	var cells []string
-	for _, c := range cols {
-		cells = append(cells, strconv.FormatInt(m[c], 10))
-	}
-	return strings.Join(cells, "/")
 }
