@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -103,8 +104,9 @@ func Assign(tables []StatTable, rule Rule, st Storage) ([]TierFunc, error) {
 // solveWithBlocks is SolveStream with the fixed costs of the tiers after
 // int4 weighed: the block tiers' parameters, and the wider index of a
 // table that uses any of them. When some are allowed, the budget is also
-// solved without the block tiers, and without every tier after int4, and
-// the decision of the least weighted error is taken (the one of fewer
+// solved without every tier after int4, without the block tiers, and with
+// one block tier alone (what the least budget, MinBytes, stores rows in),
+// and the decision of the least weighted error is taken (the one of fewer
 // tiers on a tie); one whose fixed costs leave no room is passed over.
 // When none fits, the error is the one with every tier allowed.
 func solveWithBlocks(tables []StatTable, budget int64, allowed [NumTiers]bool, st Storage) (*Decision, error) {
@@ -118,13 +120,25 @@ func solveWithBlocks(tables []StatTable, budget int64, allowed [NumTiers]bool, s
 	if narrow == allowed {
 		return SolveStream(tables, budget, allowed, st)
 	}
+	var sets [][NumTiers]bool // in order of more tiers, each once
+	add := func(a [NumTiers]bool) {
+		if a != ([NumTiers]bool{}) && !slices.Contains(sets, a) {
+			sets = append(sets, a)
+		}
+	}
+	add(narrow)
+	add(noBlock)
+	for t := INT8B; t < NumTiers; t++ {
+		if one := noBlock; allowed[t] {
+			one[t] = true
+			add(one)
+		}
+	}
+	add(allowed)
 	var best *Decision
 	var bestErr error
 	bestW := math.Inf(1)
-	for _, a := range [][NumTiers]bool{narrow, noBlock, allowed} {
-		if a == ([NumTiers]bool{}) || (best != nil && a == best.allowed()) {
-			continue
-		}
+	for _, a := range sets {
 		d, err := SolveStream(tables, budget, a, st)
 		if err != nil {
 			bestErr = err // with every tier allowed, last, when none fits

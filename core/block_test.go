@@ -266,6 +266,20 @@ func TestSolverWeighsBlockParams(t *testing.T) {
 			t.Fatalf("blocks of %d: tiers %v, %d bytes for a budget of %d", c.block, ts.Tiers, ts.BytesAfter, budget)
 		}
 	}
+	// The least budget every tier allows (every row int2-block, its
+	// parameters alone stored) is met: the other block tiers' parameters,
+	// charged while they are allowed, are left out with them.
+	least, err := MinBytes(in, all, RowsOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns, err := Assign(in, Rule{By: ByBudget, Budget: least, Allowed: all}, RowsOnly)
+	if err != nil {
+		t.Fatalf("the least budget, %d: %v", least, err)
+	}
+	if ts, _ := StatsOf(8, in[0].Stats, fns[0], RowsOnly); ts.BytesAfter > least || ts.Tiers[INT2B] == 0 {
+		t.Fatalf("the least budget, %d: %d bytes, tiers %v", least, ts.BytesAfter, ts.Tiers)
+	}
 }
 
 // wideStore indexes a table at 2 bits a row while it uses the default

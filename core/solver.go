@@ -21,14 +21,6 @@ func (d *Decision) Tier(dim int, s *RowStat) Tier {
 	return d.tierAt(&c, s, d.lambda)
 }
 
-// allowed is the decision's tiers as a set.
-func (d *Decision) allowed() (a [NumTiers]bool) {
-	for _, t := range d.tiers {
-		a[t] = true
-	}
-	return a
-}
-
 // TierFunc is Tier for the rows of one table of the given dim, with what
 // depends on the dim alone worked out once.
 func (d *Decision) TierFunc(dim int) TierFunc {
