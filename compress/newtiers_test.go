@@ -1,7 +1,9 @@
 package compress
 
 import (
+	"bytes"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -23,7 +25,7 @@ func TestNewTiersMeetBudgetsBelowTheDefaultTiers(t *testing.T) {
 		block  int
 	}{{"fp32,fp16,int8,int4,int2", 0.12, 0}, {"all", 0.12, 0}, {"all", 0.08, 0}, {"all", 0.10, 17}} {
 		s := DefaultSettings()
-		s.Tiers, s.Budget, s.Block = c.tiers, c.budget, c.block
+		s.Tiers, s.Budget, s.Block, s.Created = c.tiers, c.budget, c.block, 1
 		p, err := NewPlan(in, s, Env{})
 		if err != nil {
 			t.Fatalf("%+v: %v", c, err)
@@ -42,7 +44,14 @@ func TestNewTiersMeetBudgetsBelowTheDefaultTiers(t *testing.T) {
 		if err := p.WriteFile(out); err != nil {
 			t.Fatal(err)
 		}
+		var stream bytes.Buffer // a stream, declared version 2 from its start: the same bytes
+		if err := p.Write(&stream); err != nil {
+			t.Fatal(err)
+		}
 		p.Close()
+		if file, err := os.ReadFile(out); err != nil || !bytes.Equal(file, stream.Bytes()) {
+			t.Fatalf("%+v: the file and the stream differ (%v)", c, err)
+		}
 		checkRowsDecode(t, out, stored)
 	}
 }

@@ -14,11 +14,12 @@ func randomStats(n int) []core.RowStat {
 	for i := range out {
 		s := &out[i]
 		s.P = r.Float32() * 10
-		for j := range 3 {
+		for j := range s.SSE { // every lossy tier's, int2 and the block tiers' too
 			s.SSE[j], s.MaxAbs[j] = r.Float32(), -r.Float32()
 		}
 	}
 	out[0].SSE[2] = float32(math.Inf(1)) // a tier that cannot hold the row
+	out[1].SSE[core.INT2B-1] = float32(math.Inf(1))
 	return out
 }
 

@@ -6,8 +6,16 @@ import (
 	"testing"
 )
 
-// Spilling the per-row stats to disk changes nothing in the output.
+// Spilling the per-row stats to disk changes nothing in the output, with
+// the default tiers and with every tier (the larger records of int2's and
+// the block tiers' errors, and 4-bit tier codes).
 func TestSpillIsTransparent(t *testing.T) {
+	for _, tiers := range []string{"", "all"} {
+		spillIsTransparent(t, tiers)
+	}
+}
+
+func spillIsTransparent(t *testing.T, tiers string) {
 	in := openNCF(t)
 	var outs [3][]byte
 	defer func(n int) { codesInMemory = n }(codesInMemory)
@@ -17,6 +25,9 @@ func TestSpillIsTransparent(t *testing.T) {
 		}
 		s := DefaultSettings()
 		s.Created = 1 // the same creation time in both
+		if s.Tiers = tiers; tiers != "" {
+			s.Budget = 0.1
+		}
 		plan, err := NewPlan(in, s, Env{SpillRows: spill})
 		if err != nil {
 			t.Fatal(err)
@@ -40,6 +51,6 @@ func TestSpillIsTransparent(t *testing.T) {
 		outs[i] = buf.Bytes()
 	}
 	if !bytes.Equal(outs[0], outs[1]) || !bytes.Equal(outs[0], outs[2]) {
-		t.Fatal("spilled and in-memory plans wrote different files")
+		t.Fatalf("tiers %q: spilled and in-memory plans wrote different files", tiers)
 	}
 }

@@ -32,7 +32,11 @@ func (p *Plan) Write(w io.Writer) error {
 	if p.env.Context != nil {
 		w = withContext(p.env.Context, w)
 	}
-	sw, err := sharkfile.NewWriter(w)
+	major := sharkfile.MajorNarrow
+	if p.wide() {
+		major = sharkfile.Major // declared from the start, as a stream cannot be rewritten
+	}
+	sw, err := sharkfile.NewWriterVersion(w, major)
 	if err != nil {
 		return err
 	}
@@ -99,6 +103,19 @@ func (p *Plan) Write(w io.Writer) error {
 		done += int64(tp.Rows.Rows())
 	}
 	return sw.Close()
+}
+
+// wide reports whether some table's rows take a tier after int4, which a
+// .shark file holds from container version 2 on.
+func (p *Plan) wide() bool {
+	for _, t := range p.Tables {
+		for tr := core.Tier(core.DefaultTiers); tr < core.NumTiers; tr++ {
+			if t.Summary.Tiers[tr] > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // writeDense copies a tensor's bytes as they are.
