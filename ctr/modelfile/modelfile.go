@@ -62,7 +62,7 @@ func Save(path string, m *model.Model, enc *dataset.Encoding, rec Record, inputs
 // (core.Mixed) is written as it is encoded, so that the file holds exactly
 // the rows the model was evaluated with; any other table is stored at fp32.
 func Write(w io.Writer, m *model.Model, enc *dataset.Encoding, rec Record) error {
-	sw, err := sharkfile.NewWriter(w)
+	sw, err := sharkfile.NewWriterVersion(w, majorFor(m))
 	if err != nil {
 		return err
 	}
@@ -93,6 +93,27 @@ func Write(w io.Writer, m *model.Model, enc *dataset.Encoding, rec Record) error
 		}
 	}
 	return sw.Close()
+}
+
+// majorFor is the container version m's tables need: 2 when a compressed
+// table's rows take a tier after int4, declared from the file's start,
+// as w may be a stream.
+func majorFor(m *model.Model) int {
+	for _, f := range m.Slots {
+		var counts [core.NumTiers]int64
+		switch t := m.Emb[f].(type) {
+		case *core.Mixed:
+			counts = t.TierCounts()
+		case *sharkfile.Table:
+			counts = t.Counts()
+		}
+		for tr := core.DefaultTiers; tr < core.NumTiers; tr++ {
+			if counts[tr] > 0 {
+				return sharkfile.Major
+			}
+		}
+	}
+	return sharkfile.MajorNarrow
 }
 
 func metaOf(m *model.Model, enc *dataset.Encoding) *meta {
