@@ -312,7 +312,8 @@ func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result
 		res.EmbeddingBytesAfter = bytes
 		for _, f := range m.Slots {
 			c := m.Emb[f].(*core.Mixed).TierCounts()
-			res.Tiers = append(res.Tiers, FieldTiers{Field: m.Fields[f], FP32: c[core.FP32], FP16: c[core.FP16], INT8: c[core.INT8], INT4: c[core.INT4]})
+			res.Tiers = append(res.Tiers, FieldTiers{Field: m.Fields[f], FP32: c[core.FP32], FP16: c[core.FP16], INT8: c[core.INT8], INT4: c[core.INT4],
+				INT2: c[core.INT2], INT8B: c[core.INT8B], INT4B: c[core.INT4B], INT2B: c[core.INT2B]})
 		}
 		meth := opt.Method(fp32)
 		res.Method = &meth
@@ -346,6 +347,12 @@ type FieldTiers struct {
 	FP16  int64  `json:"fp16"`
 	INT8  int64  `json:"int8"`
 	INT4  int64  `json:"int4"`
+	// The tiers after int4, opt-in (--tiers), named only when rows take
+	// them.
+	INT2  int64 `json:"int2,omitempty"`
+	INT8B int64 `json:"int8-block,omitempty"`
+	INT4B int64 `json:"int4-block,omitempty"`
+	INT2B int64 `json:"int2-block,omitempty"`
 }
 
 // Describe is a one-line summary.
