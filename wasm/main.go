@@ -447,6 +447,12 @@ type blobReader struct {
 
 const window = 1 << 20
 
+// direct is the smallest read made as it is asked, not through the
+// windows: reads of rows (a chunk to measure, a run of a norm
+// histogram's sample) need only their own bytes, and a window around
+// each of a sample's runs 1 MiB apart would read the whole file.
+const direct = 16 << 10
+
 func newBlobReader(blob js.Value) *blobReader {
 	b := &blobReader{blob: blob, frs: js.Global().Get("FileReaderSync").New(), size: int64(blob.Get("size").Float())}
 	for i := range b.cache {
@@ -481,7 +487,7 @@ func (b *blobReader) ReadAt(p []byte, off int64) (int, error) {
 	if int64(want) > b.size-off {
 		p = p[:b.size-off]
 	}
-	if len(p) >= window/2 {
+	if len(p) >= direct {
 		if err := b.read(p, off); err != nil {
 			return 0, err
 		}
