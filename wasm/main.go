@@ -60,6 +60,7 @@ func main() {
 	api.Set("encodeRange", promisedValue(encodeRange))
 	useSIMD()
 	api.Set("kernels", kernelSet)
+	api.Set("phases", js.FuncOf(phasesText))        // a test hook: see phases.go
 	api.Set("checkKernels", promised(checkKernels)) // test hooks: see simd.go
 	api.Set("checkQuantize", promised(checkQuantize))
 	api.Set("pace", js.FuncOf(func(_ js.Value, a []js.Value) any {
@@ -166,6 +167,8 @@ func open(args []js.Value) (any, error) {
 		return nil, fmt.Errorf("open needs a File")
 	}
 	blob := args[0]
+	markOpen(blob.Get("name").String())
+	defer mark("opened")
 	rd := newBlobReader(blob)
 	in, err := compress.OpenReaderAt(rd, rd.size, blob.Get("name").String())
 	if err != nil {
@@ -263,6 +266,7 @@ func plan(args []js.Value) (any, error) {
 }
 
 func planWith(ctx context.Context, args []js.Value) (any, error) {
+	mark("plan")
 	if state.in == nil {
 		return nil, fmt.Errorf("no file is open")
 	}
@@ -272,7 +276,9 @@ func planWith(ctx context.Context, args []js.Value) (any, error) {
 	}
 	if state.plan == nil {
 		state.helped = 0
+		mark("measuring")
 		p, err := compress.Measure(state.in, s, env)
+		mark("measured")
 		if err != nil {
 			return nil, cancelled(ctx, err)
 		}
@@ -286,7 +292,9 @@ func planWith(ctx context.Context, args []js.Value) (any, error) {
 		return state.fitted.result, nil
 	}
 	state.fitted.settings = ""
+	mark("assigning tiers")
 	fit, err := state.plan.Fit(s)
+	mark("assigned")
 	if err != nil {
 		return nil, err
 	}
@@ -366,10 +374,12 @@ func compressFile(args []js.Value) (any, error) {
 	}
 	w := &chunkWriter{buf: make([]byte, 0, 4<<20), onChunk: onChunk}
 	state.encoded = 0
+	mark("writing")
 	if err := state.plan.Write(w); err != nil {
 		return nil, cancelled(ctx, err)
 	}
 	w.flush()
+	mark("written")
 	r := state.plan.Result()
 	r.OutputBytes = w.n
 	return map[string]any{"result": r, "seconds": time.Since(t0).Seconds(), "write_workers": 1 + min(state.encoded, state.pool.size),
@@ -381,6 +391,8 @@ func norms(args []js.Value) (any, error) {
 	if state.in == nil {
 		return nil, fmt.Errorf("no file is open")
 	}
+	mark("norms of %s", arg(args, 0).String())
+	defer mark("norms done")
 	bins := 30
 	if b := arg(args, 1); b.Type() == js.TypeNumber {
 		bins = b.Int()

@@ -71,9 +71,11 @@ func (p pool) ask(ctx context.Context, i int, settings, table string, lo, hi int
 		release()
 		return nil
 	})
+	mark("worker %d asked to measure rows %d..%d of %s", i+2, lo, hi, table)
 	p.measure.Invoke(i, settings, table, lo, hi, onProgress).Call("then", then, catch)
 	select {
 	case a := <-ch:
+		mark("worker %d measured rows %d..%d", i+2, lo, hi)
 		if a.err != nil {
 			return nil, fmt.Errorf("worker %d: %w", i+1, a.err)
 		}
@@ -158,9 +160,11 @@ func (p pool) askEncode(ctx context.Context, i int, table string, lo, hi int, ti
 		b[k] = byte(t)
 	}
 	js.CopyBytesToJS(u8, b)
+	mark("worker %d asked to encode rows %d..%d of %s", i+2, lo, hi, table)
 	p.encode.Invoke(i, table, lo, hi, u8, onProgress).Call("then", then, catch)
 	select {
 	case a := <-ch:
+		mark("worker %d encoded rows %d..%d", i+2, lo, hi)
 		if a.err != nil {
 			return nil, fmt.Errorf("worker %d: %w", i+1, a.err)
 		}

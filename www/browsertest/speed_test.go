@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -86,8 +87,11 @@ func downloaded(t *testing.T, path string, d time.Duration) time.Time {
 }
 
 // TestPageSpeed times a drop of a large float32 .npy to its download at
-// 30% (open, measure, write, download), as a user sees it. A benchmark, not
-// a check: it runs when SHARK_PAGE_SPEED names the table's MiB (256, 1024).
+// 30% (open, measure, write, download), as a user sees it, with the primary
+// Worker's record of where the time went, and times bin/shark quantize of
+// the same file under each kernel set before and after it, with the load
+// average at each end: the page's ratio to each. A benchmark, not a check:
+// it runs when SHARK_PAGE_SPEED names the table's MiB (256, 1024).
 func TestPageSpeed(t *testing.T) {
 	mibs, _ := strconv.Atoi(os.Getenv("SHARK_PAGE_SPEED"))
 	if mibs <= 0 {
@@ -99,6 +103,7 @@ func TestPageSpeed(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "speed.npy")
 	gaussianNPY(t, path, rows, dim)
 	cores := eval[int](t, ctx, `navigator.hardwareConcurrency || 1`)
+	before := timeCLI(t, path)
 	t0 := time.Now()
 	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID("file"), []string{path})); err != nil {
 		t.Fatal(err)
@@ -115,7 +120,62 @@ func TestPageSpeed(t *testing.T) {
 	mem := eval[float64](t, ctx, `shark.workerMemory()`)
 	t.Logf("%d MiB float32 (%d x %d) at 30%%, drop to download: %.1f s (%d cores); the page says %q; the primary Worker's wasm memory %.0f MiB",
 		mibs, rows, dim, got.Sub(t0).Seconds(), cores, said, mem/(1<<20))
+	t.Logf("the primary Worker's phases (ms since the drop's open):\n%s", eval[string](t, ctx, `shark.call('phases', []).then(r => r.result)`))
 	fmt.Fprintf(os.Stderr, "page-speed %d MiB: %.2f s\n", mibs, got.Sub(t0).Seconds())
+	after := timeCLI(t, path)
+	for i, b := range before {
+		if b.err != "" || after[i].err != "" {
+			t.Logf("CLI %s: %s%s", b.set, b.err, after[i].err)
+			continue
+		}
+		mean := (b.wall + after[i].wall).Seconds() / 2
+		t.Logf("CLI SHARK_KERNELS=%s (%s): %.2f s before the page, %.2f s after; the page %.1fx", b.set, b.kernels, b.wall.Seconds(), after[i].wall.Seconds(), got.Sub(t0).Seconds()/mean)
+		fmt.Fprintf(os.Stderr, "page-speed %d MiB against the CLI's %s: %.2fx\n", mibs, b.set, got.Sub(t0).Seconds()/mean)
+	}
+}
+
+// cliTime is a run of bin/shark quantize under a kernel set: its wall
+// time and the kernels it says it used, or why it did not run.
+type cliTime struct {
+	set, kernels, err string
+	wall              time.Duration
+}
+
+// timeCLI times bin/shark quantize of path at 30% under each kernel set
+// (SHARK_KERNELS) once, and logs the load average before and after.
+func timeCLI(t *testing.T, path string) []cliTime {
+	t.Helper()
+	bin, _ := filepath.Abs("../../bin/shark")
+	loadavg := func() string { b, _ := os.ReadFile("/proc/loadavg"); return strings.TrimSpace(string(b)) }
+	t.Logf("load average (/proc/loadavg) before the CLI's runs: %s", loadavg())
+	var out []cliTime
+	for _, set := range []string{"avx512", "avx2", "portable"} {
+		c := cliTime{set: set}
+		env := append(os.Environ(), "SHARK_KERNELS="+set)
+		ver := exec.Command(bin, "version")
+		ver.Env = env
+		v, err := ver.CombinedOutput()
+		if err != nil {
+			c.err = fmt.Sprintf("no CLI to compare with (./build.sh builds bin/shark): %v ", err)
+			out = append(out, c)
+			continue
+		}
+		for _, l := range strings.Split(string(v), "\n") {
+			if k, ok := strings.CutPrefix(l, "kernels: "); ok {
+				c.kernels = k
+			}
+		}
+		q := exec.Command(bin, "quantize", path, "--budget", "30%", "-o", filepath.Join(t.TempDir(), "cli.shark"))
+		q.Env = env
+		start := time.Now()
+		if b, err := q.CombinedOutput(); err != nil {
+			c.err = fmt.Sprintf("shark quantize: %v: %s ", err, b)
+		}
+		c.wall = time.Since(start)
+		out = append(out, c)
+	}
+	t.Logf("load average after them: %s", loadavg())
+	return out
 }
 
 // A table large enough to be shared (65,536 rows or more) is written on

@@ -109,6 +109,7 @@ async function run({ id, op, args }) {
         return;
       }
       case 'memory': out = 'null'; break;
+      case 'phases': out = JSON.stringify(sharkAPI.phases()); break; // a test hook: see wasm/phases.go
       case 'kernels': out = JSON.stringify(sharkAPI.kernels); break;
       case 'checkKernels': out = await sharkAPI.checkKernels(args[0]); break; // test hooks: see wasm/simd.go
       case 'checkQuantize': out = await sharkAPI.checkQuantize(args[0]); break;
