@@ -113,14 +113,27 @@ func codecErrorsAVX2(row []float32, bias, scale, inv float32, maxq int32, l *[8]
 	vb, vs, vi := archsimd.BroadcastFloat32x8(bias), archsimd.BroadcastFloat32x8(scale), archsimd.BroadcastFloat32x8(inv)
 	zero, vtop := archsimd.BroadcastInt32x8(0), archsimd.BroadcastInt32x8(maxq)
 	absMask := archsimd.BroadcastUint64x4(1<<63 - 1)
-	for i := 0; i+8 <= len(row); i += 8 {
-		v := archsimd.LoadFloat32x8((*[8]float32)(row[i : i+8]))
+	for s := row; len(s) >= 8; s = s[8:] { // the loop's test is the bounds check
+		v := archsimd.LoadFloat32x8((*[8]float32)(s))
 		q := v.Sub(vb).Mul(vi).RoundToEven().ConvertToInt32().Max(zero).Min(vtop)
-		acc, top = addDiff8(v, q.ConvertToFloat32().Mul(vs).Add(vb), acc, top, absMask)
+		acc, top = addDiffNoNaN(v, q.ConvertToFloat32().Mul(vs).Add(vb), acc, top, absMask)
 	}
 	acc.store(l)
 	top.Store(m)
 	archsimd.ClearAVXUpperBits()
+	if !codecFits(bias, scale) {
+		// Every value decodes to NaN (see decodeFinite): no maximum, as
+		// maxAbsOf skips NaNs, where addDiffNoNaN's lanes hold NaNs.
+		*m = [4]float64{}
+	}
+}
+
+// codecFits reports whether a codec's bias and scale are finite, so that
+// it decodes a finite row to finite values; otherwise it decodes every
+// value to NaN.
+func codecFits(bias, scale float32) bool {
+	const exp = 0x7f800000
+	return math.Float32bits(bias)&exp != exp && math.Float32bits(scale)&exp != exp
 }
 
 // addDiff8 adds the squared differences of v and its decoded values to
@@ -144,14 +157,16 @@ func rowNormAVX2(row []float32) (float64, bool) {
 	magnitude, inf := archsimd.BroadcastUint32x8(0x7fffffff), archsimd.BroadcastUint32x8(0x7f800000)
 	var sq lanes8
 	var big archsimd.Uint32x8
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		v := archsimd.LoadFloat32x8((*[8]float32)(row[i : i+8]))
+	s := row
+	for ; len(s) >= 8; s = s[8:] { // the loop's test is the bounds check
+		v := archsimd.LoadFloat32x8((*[8]float32)(s))
 		big = big.Max(v.AsUint32x8().And(magnitude))
 		lo, hi := v.GetLo().ConvertToFloat64(), v.GetHi().ConvertToFloat64()
 		sq.lo, sq.hi = sq.lo.Add(lo.Mul(lo)), sq.hi.Add(hi.Mul(hi))
 	}
-	if big.Less(inf).ToBits() != 0xff {
+	i := n - len(s)
+	// Magnitudes are below 2^31: a signed compare is AVX2's own.
+	if big.AsInt32x8().Less(inf.AsInt32x8()).ToBits() != 0xff {
 		archsimd.ClearAVXUpperBits()
 		return 0, false
 	}
@@ -166,11 +181,11 @@ func rowNormAVX2(row []float32) (float64, bool) {
 		x := float64(v)
 		l[i%8] += float64(x * x)
 	}
-	s := 0.0
+	sum := 0.0
 	for _, x := range l {
-		s += x
+		sum += x
 	}
-	return s, true
+	return sum, true
 }
 
 // tierErrorAVX2 equals tierErrorGeneric: rowErrorsAVX2's pass of the one

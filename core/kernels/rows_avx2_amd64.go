@@ -187,33 +187,39 @@ func decode16(x archsimd.Uint16x16, vs, vb archsimd.Float32x8, d0, d1 *[8]float3
 	v1.Store(d1)
 }
 
-// minMaxAVX2 is rowMinMax of a row of at least 8 values, in two pairs of
-// 8-lane minima and maxima (one pair waits on the latency of the last).
+// minMaxAVX2 is rowMinMax of a finite row of at least 8 values, in two
+// pairs of 8-lane minima and maxima (one pair waits on the latency of the
+// last). The row's last 8 values are loaded first, overlapping the steps
+// where the length is no multiple of 8 (a value seen twice changes no
+// minimum), and the lanes are folded in the vector (swapHalves, swapPairs,
+// swapOnes of rowsbatch_avx2_amd64.go): a scalar fold and tail with Go's
+// min and max, which handle NaNs and zeros' signs, cost more than the rest
+// of a 64-value row.
 func minMaxAVX2(src []float32) (float32, float32) {
 	n := len(src)
-	min0 := archsimd.LoadFloat32x8((*[8]float32)(src[:8]))
+	min0 := archsimd.LoadFloat32x8((*[8]float32)(src[n-8:]))
 	max0, min1, max1 := min0, min0, min0
-	i := 8
-	for ; i+16 <= n; i += 16 {
-		a := archsimd.LoadFloat32x8((*[8]float32)(src[i : i+8]))
-		b := archsimd.LoadFloat32x8((*[8]float32)(src[i+8 : i+16]))
+	s := src
+	for ; len(s) >= 16; s = s[16:] {
+		a := archsimd.LoadFloat32x8((*[8]float32)(s[:8]))
+		b := archsimd.LoadFloat32x8((*[8]float32)(s[8:16]))
 		min0, max0 = min0.Min(a), max0.Max(a)
 		min1, max1 = min1.Min(b), max1.Max(b)
 	}
-	if i+8 <= n {
-		a := archsimd.LoadFloat32x8((*[8]float32)(src[i : i+8]))
+	if len(s) >= 8 {
+		a := archsimd.LoadFloat32x8((*[8]float32)(s[:8]))
 		min0, max0 = min0.Min(a), max0.Max(a)
-		i += 8
 	}
-	var lo, hi [8]float32
-	min0.Min(min1).Store(&lo)
-	max0.Max(max1).Store(&hi)
+	lo, hi := min0.Min(min1), max0.Max(max1)
+	p1, p2, p3 := archsimd.LoadUint32x8(&swapHalves), archsimd.LoadUint32x8(&swapPairs), archsimd.LoadUint32x8(&swapOnes)
+	lo, hi = lo.Min(lo.Permute(p1)), hi.Max(hi.Permute(p1))
+	lo, hi = lo.Min(lo.Permute(p2)), hi.Max(hi.Permute(p2))
+	lo, hi = lo.Min(lo.Permute(p3)), hi.Max(hi.Permute(p3))
+	var l, h [8]float32
+	lo.Store(&l)
+	hi.Store(&h)
 	archsimd.ClearAVXUpperBits()
-	mn := min(min(min(lo[0], lo[1]), min(lo[2], lo[3])), min(min(lo[4], lo[5]), min(lo[6], lo[7])))
-	mx := max(max(max(hi[0], hi[1]), max(hi[2], hi[3])), max(max(hi[4], hi[5]), max(hi[6], hi[7])))
-	for ; i < n; i++ {
-		mn, mx = min(mn, src[i]), max(mx, src[i])
-	}
+	mn, mx := l[0], h[0]
 	if mn == 0 {
 		mn = firstZero(src)
 	}
