@@ -3,14 +3,39 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"shark/compress"
+	"shark/core"
 	"shark/dist/pipelines"
 	"shark/internal/quantizeflags"
 	"strings"
 )
+
+// errLaterTiers: the tiers after int4 are shark quantize's alone for now.
+var errLaterTiers = errors.New("the tiers after int4 (int2, int8-block, int4-block, int2-block) and --block are taken by shark quantize, not yet by shark-dist: its shards' parts would need the block parameters and the wide index across workers")
+
+// defaultTiersOnly refuses settings that allow a tier after int4 or name a
+// block size: rather an error than parts that a single machine would write
+// otherwise.
+func defaultTiersOnly(s compress.Settings) error {
+	allowed, err := s.Allowed()
+	if err != nil {
+		return err
+	}
+	for t := core.Tier(core.DefaultTiers); t < core.NumTiers; t++ {
+		if allowed[t] {
+			return fmt.Errorf("%w: --tiers names %s", errLaterTiers, t)
+		}
+	}
+	if s.Block != 0 {
+		return fmt.Errorf("%w: --block %d", errLaterTiers, s.Block)
+	}
+	return nil
+}
 
 func quantizeCmd(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlags("quantize")
@@ -48,6 +73,9 @@ whatever its rows.`)
 		return usageErr{fmt.Errorf("want at least one PATTERN and -o DIR")}
 	}
 	if o.Settings, err = q.Settings(); err != nil {
+		return usageErr{err}
+	}
+	if err := defaultTiersOnly(o.Settings); err != nil {
 		return usageErr{err}
 	}
 	if o.Tensor != "" && q.Tables != "" {
