@@ -2,6 +2,7 @@ package sharkfile
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"sync/atomic"
 	"unsafe"
@@ -159,10 +160,12 @@ func (t *Table) rowBytes(r int) (core.Tier, []byte, error) {
 		return t.RawRow(r, nil)
 	}
 	tier, rank := t.locate(r)
-	rb := int64(tier.RowBytes(t.dim))
-	if t.mem[tier] != nil {
-		return tier, t.mem[tier][rank*rb : rank*rb+rb], nil
+	if t.mem[tier] != nil { // loaded: a block tier's rows made rowwise
+		rt := tier.Rowwise()
+		rb := int64(rt.RowBytes(t.dim))
+		return rt, t.mem[tier][rank*rb : rank*rb+rb], nil
 	}
+	rb := int64(tier.RowBytes(t.dim))
 	off := t.blocks[tier].Off + rank*rb
 	return tier, t.rd.data[off : off+rb], nil
 }
@@ -208,14 +211,13 @@ func (t *Table) poolLoaded(ids, offsets []int, dst []float32) {
 		slots, next [group]uint32
 		raws        [group][]byte
 		sink        byte
-		scratch     []byte
 	)
 	for j, id := range ids[:min(group, len(ids))] {
 		slots[j] = t.slots[id]
 	}
 	var rb [core.NumTiers]int
 	for tier := range rb {
-		rb[tier] = core.Tier(tier).RowBytes(t.dim)
+		rb[tier] = core.Tier(tier).Rowwise().RowBytes(t.dim) // loaded block rows are rowwise
 	}
 	dim := t.dim
 	bag := 0
@@ -244,12 +246,12 @@ func (t *Table) poolLoaded(ids, offsets []int, dst []float32) {
 				kernels.AddRowF16(out, raw)
 			case core.INT8:
 				kernels.AddRowNBit(8, out, raw)
-			case core.INT4:
+			case core.INT4, core.INT4B:
 				kernels.AddRowNBit(4, out, raw)
-			case core.INT2:
+			case core.INT2, core.INT2B:
 				kernels.AddRowNBit(2, out, raw)
-			default:
-				t.addBlockRow(tier, ids[g+j], out, raw, &scratch)
+			case core.INT8B:
+				kernels.AddRowNBit(8, out, raw)
 			}
 		}
 		slots = next
@@ -284,7 +286,10 @@ func (t *Table) VerifyRows() error {
 // or its mapping. It also builds a serving index of 4 bytes a row (tier and
 // rank), so that a lookup costs one load instead of the file index's
 // popcounts: memory traded for lookups per second. The file's own index
-// stays under a byte a row. Calls after the first return its result.
+// stays under a byte a row. A block tier's rows are held as rowwise rows
+// (their block's scale and bias beside each row's codes, 4 bytes a row
+// more), so that they add as fast as rowwise rows. Calls after the first
+// return its result.
 func (t *Table) LoadRows() error {
 	if t.parts != nil {
 		return t.eachPart((*Table).LoadRows)
@@ -302,15 +307,20 @@ func (t *Table) loadRows() error {
 	}
 	var mem [core.NumTiers][]byte
 	for tier, b := range t.blocks[:t.nt] {
-		hb := hugemem.Alloc(int(b.Len))
+		tr := core.Tier(tier)
+		n := b.Len
+		if tr.Block() {
+			// Held rowwise, each row's codes with its block's scale and
+			// bias: 4 bytes a row of memory for lookups that cost what a
+			// rowwise row's do.
+			n = t.counts[tier] * int64(tr.Rowwise().RowBytes(t.dim))
+		}
+		hb := hugemem.Alloc(int(n))
 		bufs = append(bufs, hb)
 		buf := hb.Bytes
-		for off := int64(0); off < b.Len; off += ChunkSize {
-			end := min(off+ChunkSize, b.Len)
-			if err := t.rd.readChecked(b, buf[off:end], off); err != nil {
-				free()
-				return fmt.Errorf("table %q: %w", t.e.Name, err)
-			}
+		if err := t.readTier(tr, b, buf[:n]); err != nil {
+			free()
+			return fmt.Errorf("table %q: %w", t.e.Name, err)
 		}
 		mem[tier] = buf
 	}
@@ -339,6 +349,22 @@ func (t *Table) loadRows() error {
 		}
 	}, bufs)
 	t.mem, t.slots = mem, slots
+	return nil
+}
+
+// readTier reads the rows of tier tr, stored in block b, into buf: a
+// block tier's made rowwise (RowwiseTierReader).
+func (t *Table) readTier(tr core.Tier, b *Block, buf []byte) error {
+	if tr.Block() {
+		_, err := io.ReadFull(t.RowwiseTierReader(tr), buf)
+		return err
+	}
+	for off := int64(0); off < b.Len; off += ChunkSize {
+		end := min(off+ChunkSize, b.Len)
+		if err := t.rd.readChecked(b, buf[off:end], off); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -164,7 +164,13 @@ func testPool(t *testing.T, l layout) {
 // mapped, read through ReadAt or loaded, for sums and means; empty bags give
 // zeros. Close frees loaded rows.
 func TestPoolBags(t *testing.T) {
-	data, cases, _ := build(t, 8)
+	for _, l := range []layout{narrowLayout, allTiers} {
+		t.Run(l.name, func(t *testing.T) { testPoolBags(t, l) })
+	}
+}
+
+func testPoolBags(t *testing.T, l layout) {
+	data, cases, _ := buildLayout(t, 8, l)
 	path := t.TempDir() + "/p.shark"
 	os.WriteFile(path, data, 0o644)
 	f, err := Open(path)
