@@ -38,8 +38,9 @@
 // all). Such a "wide" table's entry has a count and a row block for every
 // tier, and:
 //
-//	codes  4-bit tier code per row, two rows a byte, row r in bits 4*(r%2)
-//	       of byte r/2; unused bits zero
+//	codes  4-bit tier code per row (0..3 as above, 4 int2, 5 int8-block,
+//	       6 int4-block, 7 int2-block), two rows a byte, row r in bits
+//	       4*(r%2) of byte r/2; unused bits zero
 //	dir    for every 256 rows after the first 256, core.NumTiers u32 counts
 //	rows   one block per tier, in row order: int2 rows FBGEMM's 2-bit
 //	       rowwise rows (codes four to a byte, then fp16 scale and bias);
@@ -48,7 +49,9 @@
 //	params present when a block tier has rows: for each block of Entry.Block
 //	       consecutive rows (the last may be shorter), for each tier of
 //	       Entry.BlockTiers in order, the fp16 scale then the fp16 bias
-//	       that every row of the block in that tier is decoded with
+//	       that every row of the block in that tier is decoded with (the
+//	       rowwise codec's, from the minimum and maximum over the block's
+//	       rows that every lossy tier holds: core.ComputeBlockParams)
 //
 // A block-tier row decodes as the rowwise row made of its codes and its
 // block's scale and bias. The rank is found as in version 1, over at most
