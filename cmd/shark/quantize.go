@@ -14,7 +14,9 @@ import (
 const quantizeLong = `Compresses the embedding tables of IN (.npz, .npy, .safetensors, a PyTorch
 checkpoint or an ONNX model) into a .shark container: every row is stored at
 fp32, fp16, int8 or int4 (FBGEMM/TorchRec fused rowwise codes with fp16 scale
-and bias) according to its priority. Every other tensor is copied bit for bit. OUT is written to a temporary file and
+and bias) according to its priority; with --tiers naming them (or "all"),
+also int2 and the block tiers int8-block, int4-block and int2-block, whose
+rows share one fp16 scale and bias per block of --block rows (64). Every other tensor is copied bit for bit. OUT is written to a temporary file and
 renamed into place when complete; IN is never modified.
 
 Tables: by default every 2-D float tensor that a graph's Gather node reads
