@@ -305,7 +305,7 @@ within, budget, bytes}]}.`,
 			s.Keep, s.KeepFraction, s.Rounds, s.FinetuneEpochs, s.Tolerance, s.Scorer = p.keep, p.frac, p.rounds, p.finetune, p.tolerance, p.scorer
 			q := &s.Quantize
 			q.Budget, q.NoInt4, q.WPos, q.WNeg, q.Gamma = b.share, noInt4, wpos, wneg, gamma
-			q.Tiers, q.Block = tiers, int(min(max(block, -1), compress.MaxBlock+1)) // out of range: Validate says so
+			q.Tiers, q.Block = tiers, int(min(max(block, -1), 1<<31)) // out of range: Validate says so
 			s.MaxAUCDrop = maxDrop
 			if err := s.Validate(); err != nil {
 				return usageError{err}

@@ -91,7 +91,7 @@ var ErrModes = errors.New("choose one of --budget, the tier fractions, or --thre
 func (f *Flags) Settings() (compress.Settings, error) {
 	s := compress.DefaultSettings()
 	s.Tables, s.NoInt4, s.MinRows = f.Tables, f.NoInt4, f.MinRows
-	s.Tiers, s.Block = f.Tiers, int(min(max(f.Block, -1), compress.MaxBlock+1)) // out of range: Validate says so
+	s.Tiers, s.Block = f.Tiers, int(min(max(f.Block, -1), 1<<31)) // out of range: Validate says so
 	s.WPos, s.WNeg, s.Gamma = f.WPos, f.WNeg, f.Gamma
 	s.Budget, s.BudgetBytes = f.budget.share, f.budget.bytes
 	modes := 0
