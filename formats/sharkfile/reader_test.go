@@ -370,10 +370,8 @@ func TestMappedFileShrinks(t *testing.T) {
 	}
 }
 
-// smallFile is a .shark file of two small tables and a dense tensor, split
-// into its data area and its msgpack header.
-func smallFile(t testing.TB) (data, header []byte) {
-	b := fileOf(t, 300, 9)
+// splitFile splits a .shark file into its data area and its header.
+func splitFile(b []byte) (data, header []byte) {
 	tr := b[len(b)-TrailerSize:]
 	hoff := binary.LittleEndian.Uint64(tr[0:])
 	hlen := binary.LittleEndian.Uint64(tr[8:])
@@ -413,10 +411,21 @@ func fileOfLayout(t testing.TB, l layout, tableRows ...int) []byte {
 // valid checksums, so that every case reaches the header's checks (FuzzShark
 // rarely gets past the checksum). Whatever the header declares, the reader
 // refuses it or reads rows from it, within the allocation limit.
+//
+// The first byte of an input picks the data area: 0, a version-1 file's;
+// 1, a version-2 file's of every tier (block parameters in its header).
 func FuzzSharkHeader(f *testing.F) {
-	data, header := smallFile(f)
-	f.Add(header)
-	f.Fuzz(func(t *testing.T, h []byte) {
+	var datas [2][]byte
+	for i, b := range [][]byte{fileOf(f, 300, 9), fileOfLayout(f, allTiers, 300, 9)} {
+		data, header := splitFile(b)
+		datas[i] = data
+		f.Add(append([]byte{byte(i)}, header...))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) == 0 {
+			return
+		}
+		data, h := datas[in[0]&1], in[1:]
 		file := seal(data, h)
 		fuzzcap.Run(t, len(file), func() {
 			rd, err := NewReader(bytes.NewReader(file), int64(len(file)))
