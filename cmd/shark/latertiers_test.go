@@ -97,3 +97,26 @@ func equalCounts(a, b map[string]int64) bool {
 	}
 	return true
 }
+
+// verify fails on a flipped byte of a table's block parameters, naming
+// the checksum and its offset.
+func TestVerifyFlippedBlockParams(t *testing.T) {
+	path := writeTiersFile(t, []core.Tier{core.FP16, core.INT2, core.INT4B, core.INT2B})
+	rd, err := sharkfile.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, _ := rd.Table("emb")
+	p := tbl.Entry().Params
+	rd.Close()
+	if p == nil || p.Len < 8 {
+		t.Fatalf("no block parameters: %+v", p)
+	}
+	b, _ := os.ReadFile(path)
+	b[p.Off+5] ^= 1
+	os.WriteFile(path, b, 0o644)
+	code, _, e := shark(t, "verify", path)
+	if code != 1 || !strings.Contains(e, "checksum") || !strings.Contains(e, "offset") {
+		t.Fatalf("verify of a flipped block parameter: %d %q", code, e)
+	}
+}
