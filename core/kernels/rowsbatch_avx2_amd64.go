@@ -67,8 +67,7 @@ func (b *errBlock) measure(rows []float32, dim int, out []TierErrors, ok []bool)
 	}
 	fin := b.finite(n)
 	b.halfPass(rows, dim, fin)
-	b.codecPass(0, rows, dim, fin)
-	b.codecPass(1, rows, dim, fin)
+	b.codecsPass(rows, dim, fin)
 	b.totals(fin)
 	archsimd.ClearAVXUpperBits()
 	for r := range n {
@@ -246,39 +245,64 @@ func (b *errBlock) halfPass(rows []float32, dim int, fin uint8) {
 	}
 }
 
-// codecPass is halfPass for codec k (0: int8, 1: int4): each value's code
-// and decoded value by the roundings of code8 and nbitAVX2.
-func (b *errBlock) codecPass(k int, rows []float32, dim int, fin uint8) {
-	zero, vtop := archsimd.BroadcastInt32x8(0), archsimd.BroadcastInt32x8([2]int32{255, 15}[k])
+// codecsPass is halfPass for both codecs, in one walk of each row that
+// shares the loads and conversions of the values (both have the same
+// bias): each value's code and decoded value by the roundings of code8 and
+// nbitAVX2.
+func (b *errBlock) codecsPass(rows []float32, dim int, fin uint8) {
+	zero := archsimd.BroadcastInt32x8(0)
+	top8, top4 := archsimd.BroadcastInt32x8(255), archsimd.BroadcastInt32x8(15)
 	absMask := archsimd.BroadcastUint64x4(1<<63 - 1)
 	full := dim &^ 7
 	tail := archsimd.LoadInt32x8((*[8]int32)(tailMask[8-(dim-full) : 16-(dim-full)])).Less(zero)
-	p := &b.par[k]
+	p8, p4 := &b.par[0], &b.par[1]
 	for r := range 8 {
 		if fin&(1<<r) == 0 {
 			continue
 		}
 		s := rows[r*dim : (r+1)*dim : (r+1)*dim]
-		vb := archsimd.BroadcastUint32x8(p[0][r]).AsFloat32x8()
-		vs := archsimd.BroadcastUint32x8(p[1][r]).AsFloat32x8()
-		vi := archsimd.BroadcastUint32x8(p[2][r]).AsFloat32x8()
-		var acc lanes8
-		var top archsimd.Float64x4
+		vb := archsimd.BroadcastUint32x8(p8[0][r]).AsFloat32x8()
+		vs8 := archsimd.BroadcastUint32x8(p8[1][r]).AsFloat32x8()
+		vi8 := archsimd.BroadcastUint32x8(p8[2][r]).AsFloat32x8()
+		vs4 := archsimd.BroadcastUint32x8(p4[1][r]).AsFloat32x8()
+		vi4 := archsimd.BroadcastUint32x8(p4[2][r]).AsFloat32x8()
+		var acc8, acc4 lanes8
+		var m8, m4 archsimd.Float64x4
 		for ; len(s) >= 8; s = s[8:] {
 			v := archsimd.LoadFloat32x8((*[8]float32)(s))
-			q := v.Sub(vb).Mul(vi).RoundToEven().ConvertToInt32().Max(zero).Min(vtop)
-			acc, top = addDiffNoNaN(v, q.ConvertToFloat32().Mul(vs).Add(vb), acc, top, absMask)
+			c := v.Sub(vb)
+			q8 := c.Mul(vi8).RoundToEven().ConvertToInt32().Max(zero).Min(top8)
+			q4 := c.Mul(vi4).RoundToEven().ConvertToInt32().Max(zero).Min(top4)
+			lo, hi := v.GetLo().ConvertToFloat64(), v.GetHi().ConvertToFloat64()
+			acc8, m8 = addDiff64(lo, hi, q8.ConvertToFloat32().Mul(vs8).Add(vb), acc8, m8, absMask)
+			acc4, m4 = addDiff64(lo, hi, q4.ConvertToFloat32().Mul(vs4).Add(vb), acc4, m4, absMask)
 		}
 		if len(s) > 0 {
 			v := archsimd.LoadFloat32x8SlicePart(s)
-			q := v.Sub(vb).Mul(vi).RoundToEven().ConvertToInt32().Max(zero).Min(vtop)
+			c := v.Sub(vb)
+			q8 := c.Mul(vi8).RoundToEven().ConvertToInt32().Max(zero).Min(top8)
+			q4 := c.Mul(vi4).RoundToEven().ConvertToInt32().Max(zero).Min(top4)
+			lo, hi := v.GetLo().ConvertToFloat64(), v.GetHi().ConvertToFloat64()
 			// Past the tail the difference is made 0.
-			back := q.ConvertToFloat32().Mul(vs).Add(vb).Masked(tail)
-			acc, top = addDiffNoNaN(v, back, acc, top, absMask)
+			acc8, m8 = addDiff64(lo, hi, q8.ConvertToFloat32().Mul(vs8).Add(vb).Masked(tail), acc8, m8, absMask)
+			acc4, m4 = addDiff64(lo, hi, q4.ConvertToFloat32().Mul(vs4).Add(vb).Masked(tail), acc4, m4, absMask)
 		}
-		acc.store(&b.sum[r][1+k])
-		top.Store(&b.top[r][1+k])
+		acc8.store(&b.sum[r][1])
+		acc4.store(&b.sum[r][2])
+		m8.Store(&b.top[r][1])
+		m4.Store(&b.top[r][2])
 	}
+}
+
+// addDiff64 is addDiffNoNaN with the values already in float64.
+func addDiff64(lo, hi archsimd.Float64x4, back archsimd.Float32x8, acc lanes8, top archsimd.Float64x4, absMask archsimd.Uint64x4) (lanes8, archsimd.Float64x4) {
+	d := lo.Sub(back.GetLo().ConvertToFloat64())
+	acc.lo = acc.lo.Add(d.Mul(d))
+	top = d.AsUint64x4().And(absMask).AsFloat64x4().Max(top)
+	d = hi.Sub(back.GetHi().ConvertToFloat64())
+	acc.hi = acc.hi.Add(d.Mul(d))
+	top = d.AsUint64x4().And(absMask).AsFloat64x4().Max(top)
+	return acc, top
 }
 
 // addDiffNoNaN is addDiff8 without its NaN test: a codec's differences are
