@@ -71,6 +71,7 @@ var flagRanges = map[string][2]float64{
 	"fp32": {0, 1}, "fp16": {0, 1}, "int8": {0, 1}, "int4": {0, 1},
 	"split": {0, 0.99}, "dim": {1, 4096}, "hidden": {1, 1 << 16}, "lr": {0, 100}, "batch": {1, 1 << 20},
 	"epochs": {0, 10000}, "l2": {0, 1000}, "min-rows": {0, 1 << 40},
+	"block": {0, compress.MaxBlock},
 }
 
 // numericTypes are the pflag value types that hold numbers.

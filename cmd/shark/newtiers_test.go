@@ -57,8 +57,8 @@ func TestQuantizeEveryTier(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--tiers", "all", "--block", "-1"}, "blocks of -1 rows"},
-		{[]string{"--tiers", "all", "--block", "70000"}, "blocks of 70000 rows"},
+		{[]string{"--tiers", "all", "--block", "-1"}, "--block -1 is outside its range 0..65536"},
+		{[]string{"--tiers", "all", "--block", "70000"}, "--block 70000 is outside its range 0..65536"},
 		{[]string{"--tiers", "all", "--fp32", "0.5", "--int4", "0.5", "--fp16", "0", "--int8", "0", "--int2", "0.1"}, "unknown flag: --int2"},
 	} {
 		out := filepath.Join(dir, "x.shark")
