@@ -103,7 +103,7 @@ func TestComputeBlockParams(t *testing.T) {
 // same as without them.
 func TestMeasureNewTiersIsEncodeDecode(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
-	for _, c := range []struct{ rows, dim, block int }{{5000, 8, 100}, {300, 3, 64}, {2049, 16, 1}, {100, 4, 3000}} {
+	for _, c := range []struct{ rows, dim, block int }{{5000, 8, 100}, {300, 3, 64}, {2049, 16, 1}, {100, 4, 3000}, {20000, 2, 5000}} {
 		tb := blockTable(r, c.rows, c.dim, c.block)
 		m := Measure{Tiers: AllTiers(), Block: c.block}
 		var got, plain []RowStat

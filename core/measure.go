@@ -198,7 +198,9 @@ func measure(m *measurer, emit func(r int, s RowStat) error, progress func(done 
 	if m.m.blocks() { // whole blocks a chunk, so a chunk knows its blocks' parameters
 		chunk = max(1, (MeasureChunk+m.m.Block-1)/m.m.Block) * m.m.Block
 	}
-	rounds, stop := readRounds(src, measureRound/MeasureChunk*chunk)
+	// A round is 8 chunks while chunks are small, one when a block makes
+	// a chunk large: memory stays at two rounds of rows.
+	rounds, stop := readRounds(src, max(chunk, measureRound/chunk*chunk))
 	defer close(stop)
 	out := make([][]RowStat, measureRound/MeasureChunk)
 	errs := make([]error, len(out))
