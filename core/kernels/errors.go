@@ -36,9 +36,12 @@ func rowErrorsGeneric(row []float32) (TierErrors, bool) {
 	b8, s8, i8, q8, _, _ := rowParams(8, mn, mx)
 	b4, s4, i4, q4, _, _ := rowParams(4, mn, mx)
 	var e TierErrors
+	// The largest magnitudes' bits: a non-negative float64's bits order as
+	// the floats do, so the maximum is an integer one (conditional moves,
+	// in integer registers, which leaves the float ones to the sums).
+	var m16, m8, m4 uint64
 	for k := range min(8, len(row)) {
 		var l16, l8, l4, sq float64
-		m16, m8, m4 := e.MaxAbs[0], e.MaxAbs[1], e.MaxAbs[2]
 		for j := k; j < len(row); j += 8 {
 			v := row[j]
 			x := float64(v)
@@ -49,15 +52,34 @@ func rowErrorsGeneric(row []float32) (TierErrors, bool) {
 			l16 += float64(d16 * d16) // the conversions forbid fused multiply-adds
 			l8 += float64(d8 * d8)
 			l4 += float64(d4 * d4)
-			m16, m8, m4 = maxAbsOf(m16, d16), maxAbsOf(m8, d8), maxAbsOf(m4, d4)
+			m16 = max(m16, math.Float64bits(d16)&^(1<<63))
+			m8 = max(m8, math.Float64bits(d8)&^(1<<63))
+			m4 = max(m4, math.Float64bits(d4)&^(1<<63))
 		}
 		e.SSE[0] += l16
 		e.SSE[1] += l8
 		e.SSE[2] += l4
 		e.SumSquares += sq
-		e.MaxAbs = [3]float64{m16, m8, m4}
 	}
+	// A finite row's fp16 differences are never NaN; a codec's are all NaN
+	// or none (decodeFinite), and NaNs are no maximum, as maxAbsOf skips
+	// them.
+	if !codecFits(b8, s8) {
+		m8 = 0
+	}
+	if !codecFits(b4, s4) {
+		m4 = 0
+	}
+	e.MaxAbs = [3]float64{math.Float64frombits(m16), math.Float64frombits(m8), math.Float64frombits(m4)}
 	return e, true
+}
+
+// codecFits reports whether a codec's bias and scale are finite, so that
+// it decodes a finite row to finite values; otherwise it decodes every
+// value to NaN.
+func codecFits(bias, scale float32) bool {
+	const exp = 0x7f800000
+	return math.Float32bits(bias)&exp != exp && math.Float32bits(scale)&exp != exp
 }
 
 // decodeFinite is float32(scale*float32(quantizeOne(v, bias, inv, maxq))) +

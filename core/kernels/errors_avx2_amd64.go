@@ -128,14 +128,6 @@ func codecErrorsAVX2(row []float32, bias, scale, inv float32, maxq int32, l *[8]
 	}
 }
 
-// codecFits reports whether a codec's bias and scale are finite, so that
-// it decodes a finite row to finite values; otherwise it decodes every
-// value to NaN.
-func codecFits(bias, scale float32) bool {
-	const exp = 0x7f800000
-	return math.Float32bits(bias)&exp != exp && math.Float32bits(scale)&exp != exp
-}
-
 // addDiff8 adds the squared differences of v and its decoded values to
 // acc, value l to lane l, and their magnitudes to the running maximum.
 func addDiff8(v, back archsimd.Float32x8, acc lanes8, top archsimd.Float64x4, absMask archsimd.Uint64x4) (lanes8, archsimd.Float64x4) {
