@@ -147,17 +147,23 @@ var rowErrors = rowErrorsGeneric
 // false for a row holding a NaN or an infinity: a row's priority when only
 // its norm is wanted.
 func rowNormGeneric(row []float32) (float64, bool) {
-	var sq [8]float64
-	for i, v := range row {
-		if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
-			return 0, false
-		}
-		x := float64(v)
-		sq[i&7] += float64(x * x)
-	}
+	// Lane k's sum (values k, k+8, ...) in a register, the lanes added in
+	// order; a value's exponent, all ones for a NaN or an infinity, carries
+	// into bit 31 of exp when 1 is added at its lowest bit.
+	var exp uint32
 	s := 0.0
-	for _, l := range sq {
+	for k := range min(8, len(row)) {
+		l := 0.0
+		for j := k; j < len(row); j += 8 {
+			v := row[j]
+			exp |= math.Float32bits(v)&0x7f800000 + 0x00800000
+			x := float64(v)
+			l += float64(x * x)
+		}
 		s += l
+	}
+	if exp&0x80000000 != 0 {
+		return 0, false
 	}
 	return s, true
 }
@@ -170,6 +176,53 @@ func rowNormGeneric(row []float32) (float64, bool) {
 //	quantizeRowGeneric(2, buf, row); dequantizeRowGeneric(2, back, buf)
 //	sse, maxAbs = sumSquaredDiffGeneric(row, back)
 func tierErrorGeneric(k int, row []float32) (sse, maxAbs float64) {
+	// Lane by lane as rowErrorsGeneric, without a branch or a call a value,
+	// the largest magnitude kept as bits in an integer register.
+	var m uint64
+	if k == 0 {
+		var exp uint32
+		for lane := range min(8, len(row)) {
+			l := 0.0
+			for j := lane; j < len(row); j += 8 {
+				v := row[j]
+				exp |= math.Float32bits(v)&0x7f800000 + 0x00800000
+				d := float64(v) - float64(roundHalfFinite(v))
+				l += float64(d * d)
+				m = max(m, math.Float64bits(d)&^(1<<63))
+			}
+			sse += l
+		}
+		if exp&0x80000000 != 0 {
+			return tierErrorNonFinite(k, row)
+		}
+		return sse, math.Float64frombits(m)
+	}
+	mn, mx, ok := finiteMinMax(row)
+	if !ok {
+		return tierErrorNonFinite(k, row)
+	}
+	b, s, inv, q, _, _ := rowParams(8>>(k-1), mn, mx)
+	for lane := range min(8, len(row)) {
+		l := 0.0
+		for j := lane; j < len(row); j += 8 {
+			v := row[j]
+			d := float64(v) - float64(decodeFinite(v, b, s, inv, q))
+			l += float64(d * d)
+			m = max(m, math.Float64bits(d)&^(1<<63))
+		}
+		sse += l
+	}
+	if !codecFits(b, s) { // every difference NaN: no maximum, as maxAbsOf skips NaNs
+		m = 0
+	}
+	return sse, math.Float64frombits(m)
+}
+
+// tierErrorNonFinite is tierErrorGeneric of a row holding a NaN or an
+// infinity, which its callers do not give it, measured as it was before
+// the lanes were summed in registers: lane i%8 of each value in order, its
+// codes by quantizeOne, NaN differences skipped by the maximum.
+func tierErrorNonFinite(k int, row []float32) (sse, maxAbs float64) {
 	var l [8]float64
 	// A loop per tier, each with its decoding in line (a function value
 	// called per value cost a third of the time).
