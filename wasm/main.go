@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"shark/compress"
+	"shark/core"
 	_ "shark/formats/all"
 )
 
@@ -432,12 +433,16 @@ func exportBytes(in *compress.Input, layout compress.Layout) int64 {
 			n += t.Bytes
 			continue
 		}
-		d := t.Shape[1]
-		// ids (8 bytes a row) and rows: fp32, fp16, int8 (codes and scale
-		// and bias, 8 bytes of them in the torch layout), int4.
-		per := [4]int64{8 + 4*d, 8 + 2*d, 8 + d + 8, 8 + (d+1)/2 + 4}
+		d := int(t.Shape[1])
+		// ids (8 bytes a row) and each tier's rows as stored (int8's
+		// scale and bias take 8 bytes in the torch layout, 4 more), for
+		// every tier there is: a table of the tiers after int4 too.
 		for k, rows := range t.Tiers {
-			n += rows * per[k]
+			per := 8 + int64(core.Tier(k).RowBytes(d))
+			if core.Tier(k) == core.INT8 {
+				per += 4
+			}
+			n += rows * per
 		}
 	}
 	return n

@@ -24,7 +24,7 @@ type pool struct {
 	size    int
 	measure js.Value // (i, settings, table, lo, hi, onProgress) => Promise<Uint8Array>
 	cancel  js.Value // (i) => undefined
-	encode  js.Value // (i, table, lo, hi, tiers, onProgress) => Promise<Uint8Array[][4]>
+	encode  js.Value // (i, table, lo, hi, tiers, onProgress) => Promise<Uint8Array[][]>, an array a tier
 }
 
 // setPool(n, measure, cancel, encode) is called by worker.js once its helpers are made.
@@ -183,7 +183,7 @@ type jsPart struct {
 	bytes  [core.NumTiers]int64
 }
 
-// newJSPart reads a helper's answer: an array of four arrays of Uint8Array.
+// newJSPart reads a helper's answer: an array a tier of Uint8Arrays.
 func newJSPart(v js.Value) *jsPart {
 	p := &jsPart{}
 	for t := range p.chunks {
@@ -232,8 +232,8 @@ func (c jsChunks) Write(p []byte) (int, error) {
 
 // encodeRange(table, lo, tiers, onProgress) is a helper's work
 // (compress.EncodeRange) on its open file: rows [lo, lo+tiers.length) of
-// the table encoded, row lo+i in tier tiers[i], as four arrays (one a
-// tier) of Uint8Array.
+// the table encoded, row lo+i in tier tiers[i], as an array (one a
+// tier) of Uint8Array, for every tier there is.
 func encodeRange(args []js.Value) (any, error) {
 	ctx, done := job()
 	defer done()
@@ -283,8 +283,14 @@ func newJSBuffer() compress.PartBuffer {
 	return b
 }
 
+// Writers are every tier's, however many tiers there are: a nil writer for
+// a tier after int4 failed the page's every write once there were eight.
 func (b *jsBuffer) Writers() [core.NumTiers]io.Writer {
-	return [core.NumTiers]io.Writer{b.tiers[0], b.tiers[1], b.tiers[2], b.tiers[3]}
+	var ws [core.NumTiers]io.Writer
+	for t := range ws {
+		ws[t] = b.tiers[t]
+	}
+	return ws
 }
 
 func (b *jsBuffer) part() *jsPart {

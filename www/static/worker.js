@@ -103,7 +103,7 @@ async function run({ id, op, args }) {
         self.postMessage({ id, ok: true, result: u8 }, [u8.buffer]);
         return;
       }
-      case 'encodeRange': { // a table's rows lo.. in the tiers given: four arrays (one a tier) of Uint8Array
+      case 'encodeRange': { // a table's rows lo.. in the tiers given: an array a tier of Uint8Array
         const parts = await sharkAPI.encodeRange(args[0], args[1], args[2], (done) => progress('write', done, 0));
         self.postMessage({ id, ok: true, result: parts }, parts.flat().map((u8) => u8.buffer));
         return;
