@@ -333,11 +333,17 @@ type statStore interface {
 	finish() error
 }
 
+// A table measured in the default tiers only keeps them narrow
+// (core.NarrowStat), in memory or spilled.
 func (p *Plan) statStore(spill bool, rows int) (statStore, error) {
-	if !spill {
+	narrow := !p.measuresLater()
+	switch {
+	case !spill && narrow:
+		return &narrowStats{make(core.NarrowStats, 0, rows)}, nil
+	case !spill:
 		return &memStats{make(core.MemStats, 0, rows)}, nil
 	}
-	fs, err := newFileStats()
+	fs, err := newFileStats(narrow)
 	if err != nil {
 		return nil, err
 	}
@@ -544,6 +550,16 @@ func (p *Plan) storage() core.Storage {
 	st := sharkfile.Storage
 	st.Block = p.Settings.Block
 	return st
+}
+
+// measuresLater reports whether the plan measures a tier after int4.
+func (p *Plan) measuresLater() bool {
+	for t := core.Tier(core.DefaultTiers); t < core.NumTiers; t++ {
+		if p.measured.Tiers[t] {
+			return true
+		}
+	}
+	return false
 }
 
 // blockTiers reports whether the settings allow a block tier.

@@ -26,6 +26,34 @@ func appendRowStat(b []byte, s *core.RowStat) []byte {
 	return b
 }
 
+// NarrowStatBytes is a row's stats in the default tiers alone
+// (core.NarrowStat) as spilled to disk: P, then SSE and MaxAbs of fp16,
+// int8 and int4, seven little-endian float32s.
+const NarrowStatBytes = 4 + 8*(core.DefaultTiers-1)
+
+// appendNarrowStat appends n's record to b.
+func appendNarrowStat(b []byte, n *core.NarrowStat) []byte {
+	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(n.P))
+	for _, v := range n.SSE {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	}
+	for _, v := range n.MaxAbs {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	}
+	return b
+}
+
+// decodeNarrowStat decodes the record at the start of b.
+func decodeNarrowStat(b []byte) core.NarrowStat {
+	f := func(j int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:])) }
+	n := core.NarrowStat{P: f(0)}
+	const lossy = core.DefaultTiers - 1
+	for j := range lossy {
+		n.SSE[j], n.MaxAbs[j] = f(1+j), f(1+lossy+j)
+	}
+	return n
+}
+
 // AppendRowStats appends the records of stats to b.
 func AppendRowStats(b []byte, stats []core.RowStat) []byte {
 	for i := range stats {

@@ -38,7 +38,7 @@ func TestRowStatsOneCodec(t *testing.T) {
 	}
 	decoded := make([]core.RowStat, len(want))
 	decodeRowStats(decoded, b)
-	fs, err := newFileStats()
+	fs, err := newFileStats(false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,5 +62,81 @@ func TestRowStatsOneCodec(t *testing.T) {
 	}
 	if _, err := ReadRowStats(b[:len(b)-1]); err == nil {
 		t.Fatal("a partial record was read")
+	}
+}
+
+// Rows measured in the default tiers only (every later tier +Inf) come back
+// the same from the narrow stores, in memory and spilled, in 28 bytes a
+// row; a row measured in a later tier is refused by them, not cut.
+func TestNarrowStatsAreTheStats(t *testing.T) {
+	want := randomStats(9000)
+	inf := float32(math.Inf(1))
+	for i := range want {
+		for j := core.DefaultTiers - 1; j < core.NumTiers-1; j++ {
+			want[i].SSE[j], want[i].MaxAbs[j] = inf, inf
+		}
+	}
+	want[2].MaxAbs[1] = float32(math.Copysign(0.5, -1)) // Zeroes(int8) kept
+	fs, err := newFileStats(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.remove()
+	mem := &narrowStats{}
+	for _, s := range want {
+		if err := fs.add(s); err != nil {
+			t.Fatal(err)
+		}
+		if err := mem.add(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fs.finish(); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := fs.f.Stat(); st.Size() != int64(len(want)*NarrowStatBytes) {
+		t.Fatalf("%d bytes spilled for %d rows, want %d a row", st.Size(), len(want), NarrowStatBytes)
+	}
+	for name, store := range map[string]core.RangeStats{"spilled": fs, "in memory": mem} {
+		got := make([]core.RowStat, len(want))
+		if err := store.ScanRange(0, store.Len(), func(r int, s *core.RowStat) { got[r] = *s }); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.ScanRange(4095, 4097, func(r int, s *core.RowStat) {
+			if *s != want[r] {
+				t.Fatalf("%s: row %d of a range: %+v, want %+v", name, r, *s, want[r])
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%s: row %d: %+v, want %+v", name, i, got[i], want[i])
+			}
+		}
+	}
+	later := want[0]
+	later.SSE[core.INT2-1] = 0.25
+	if mem.add(later) == nil || fs.add(later) == nil {
+		t.Fatal("a row measured in int2 was kept as the default tiers' stats")
+	}
+}
+
+// A plan of the default tiers keeps its stats narrow; one allowing int2
+// keeps every tier's.
+func TestPlanStatsNarrowUnlessLaterTiers(t *testing.T) {
+	in := openNCF(t)
+	for _, tiers := range []string{"", "fp32,fp16,int8,int4,int2"} {
+		s := DefaultSettings()
+		s.Tiers = tiers
+		plan, err := NewPlan(in, s, Env{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, narrow := plan.Tables[0].Stats.(*narrowStats)
+		if narrow != (tiers == "") {
+			t.Fatalf("tiers %q: stats kept as %T", tiers, plan.Tables[0].Stats)
+		}
+		plan.Close()
 	}
 }

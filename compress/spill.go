@@ -17,27 +17,49 @@ type memStats struct{ core.MemStats }
 func (m *memStats) add(s core.RowStat) error { m.MemStats = append(m.MemStats, s); return nil }
 func (m *memStats) finish() error            { return nil }
 
+// narrowStats keeps the stats of a table measured in the default tiers
+// only, 28 bytes a row (core.NarrowStat).
+type narrowStats struct{ core.NarrowStats }
+
+func (m *narrowStats) add(s core.RowStat) error {
+	if !core.Narrowable(&s) {
+		return fmt.Errorf("%w: a row measured in a tier after int4 kept as the default tiers' stats", core.ErrInvalid)
+	}
+	m.NarrowStats = append(m.NarrowStats, core.NarrowOf(&s))
+	return nil
+}
+func (m *narrowStats) finish() error { return nil }
+
 // fileStats spills row stats to a temporary file, RowStatBytes a row, and scans
 // them back, in ranges on every core for the solver: a table's per-row state
 // then costs disk, not memory.
 type fileStats struct {
-	f   *os.File
-	w   *bufio.Writer
-	n   int
-	buf [RowStatBytes]byte
+	f      *os.File
+	w      *bufio.Writer
+	n      int
+	narrow bool // records of the default tiers only, NarrowStatBytes each
+	buf    [RowStatBytes]byte
 }
 
-func newFileStats() (*fileStats, error) {
+func newFileStats(narrow bool) (*fileStats, error) {
 	f, err := atomicfile.CreateScratch("shark-stats-*")
 	if err != nil {
 		return nil, fmt.Errorf("spilling row stats: %w", err)
 	}
-	return &fileStats{f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
+	return &fileStats{f: f, w: bufio.NewWriterSize(f, 1<<20), narrow: narrow}, nil
 }
 
 func (fs *fileStats) add(s core.RowStat) error {
 	fs.n++
-	_, err := fs.w.Write(appendRowStat(fs.buf[:0], &s))
+	if !fs.narrow {
+		_, err := fs.w.Write(appendRowStat(fs.buf[:0], &s))
+		return err
+	}
+	if !core.Narrowable(&s) {
+		return fmt.Errorf("%w: a row measured in a tier after int4 spilled as the default tiers' stats", core.ErrInvalid)
+	}
+	n := core.NarrowOf(&s)
+	_, err := fs.w.Write(appendNarrowStat(fs.buf[:0], &n))
 	return err
 }
 
@@ -53,6 +75,9 @@ func (fs *fileStats) Scan(fn func(r int, s *core.RowStat)) error { return fs.Sca
 // writes, fifteen little-endian float32s, on the little-endian machines Go
 // targets (hostLittle; others decode each).
 func (fs *fileStats) ScanRange(lo, hi int, fn func(r int, s *core.RowStat)) error {
+	if fs.narrow {
+		return fs.scanNarrow(lo, hi, fn)
+	}
 	const block = 4096 // rows read at once
 	stats := make([]core.RowStat, min(block, max(hi-lo, 0)))
 	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(stats))), len(stats)*RowStatBytes)
@@ -67,6 +92,26 @@ func (fs *fileStats) ScanRange(lo, hi int, fn func(r int, s *core.RowStat)) erro
 		}
 		for i := range k {
 			fn(r0+i, &stats[i])
+		}
+	}
+	return nil
+}
+
+// scanNarrow is ScanRange of NarrowStatBytes records, each widened into a
+// RowStat (core.NarrowStat.Widen).
+func (fs *fileStats) scanNarrow(lo, hi int, fn func(r int, s *core.RowStat)) error {
+	const block = 4096 // rows read at once
+	b := make([]byte, min(block, max(hi-lo, 0))*NarrowStatBytes)
+	var s core.RowStat
+	for r0 := lo; r0 < hi; r0 += block {
+		k := min(block, hi-r0)
+		if _, err := fs.f.ReadAt(b[:k*NarrowStatBytes], int64(r0)*NarrowStatBytes); err != nil {
+			return fmt.Errorf("reading spilled row stats %d..%d: %w", r0, r0+k, err)
+		}
+		for i := range k {
+			n := decodeNarrowStat(b[i*NarrowStatBytes:])
+			n.Widen(&s)
+			fn(r0+i, &s)
 		}
 	}
 	return nil

@@ -421,6 +421,7 @@ func priorityOnly(row []float32) (RowError, float64) {
 			}
 		}
 	}
+	e.unmeasured()
 	e.Zero = zeroTiers(row, s)
 	return e, math.Sqrt(s)
 }
