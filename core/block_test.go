@@ -336,3 +336,47 @@ func TestSolverChargesTheWideIndex(t *testing.T) {
 		}
 	}
 }
+
+// A row of zeros (a padding row: +0s, or -0s) in a block of values on both
+// sides of 0
+// cannot take a block tier whose parameters decode it to anything else:
+// its priority is often 0, so only an infinite error keeps the solver
+// from it. Where the block decodes it to zeros, it is measured as usual.
+func TestBlockTiersKeepZeroRows(t *testing.T) {
+	const rows, dim = 40, 16
+	tb := &Table{R: rows, D: dim, Data: make([]float32, rows*dim)}
+	for i := range tb.Data {
+		tb.Data[i] = -1 + float32(i%7)*0.6
+	}
+	clear(tb.Data[0:dim]) // row 0: +0s
+	for i := range dim {
+		tb.Data[5*dim+i] = float32(math.Copysign(0, -1)) // row 5: -0s
+	}
+	for i := range 20 * dim { // rows 20..39: a block of zeros and values near 0
+		tb.Data[20*dim+i] = float32(i%3) * 1e-3
+	}
+	clear(tb.Data[25*dim : 26*dim])
+	m := Measure{Tiers: AllTiers(), Block: 20}
+	var got []RowStat
+	if err := MeasureStatsWith(tb, nil, m, func(_ int, s RowStat) error { got = append(got, s); return nil }, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range []Tier{INT8B, INT4B, INT2B} {
+		for _, r := range []int{0, 5} {
+			if !math.IsInf(got[r].Err(tr), 1) {
+				t.Fatalf("row %d of zeros in a block of values from -1 to 2.6: %v error %v, want +Inf", r, tr, got[r].Err(tr))
+			}
+		}
+		if e := got[3].Err(tr); e == 0 || math.IsInf(e, 1) {
+			t.Fatalf("row 3 (values): %v error %v", tr, e)
+		}
+		if got[25].Err(tr) != 0 { // a block of bias 0 keeps zeros zero
+			t.Fatalf("row 25 of zeros in a block with bias 0: %v error %v", tr, got[25].Err(tr))
+		}
+	}
+	for _, tr := range []Tier{INT8, INT4, INT2} {
+		if got[0].Err(tr) != 0 {
+			t.Fatalf("row 0 of zeros: %v error %v, want 0", tr, got[0].Err(tr))
+		}
+	}
+}

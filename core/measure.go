@@ -382,10 +382,19 @@ func measureBlocks(rows []float32, dim int, m Measure, es []RowError) {
 			if _, _, held := kernels.HeldMinMax(row); !held {
 				continue
 			}
+			none := allZero(row)
 			for i, t := range tiers {
 				sse, maxAbs, zero := kernels.BlockTierError(t.Bits(), row, params[2*i], params[2*i+1])
+				if none && !zero {
+					// A row of zeros (a padding row) must read back as
+					// zeros, as every rowwise tier keeps it; its block's
+					// parameters, taken from other rows, need not, and
+					// its priority is often 0, so no error would stop the
+					// solver from choosing the tier.
+					sse, maxAbs = math.Inf(1), math.Inf(1)
+				}
 				es[r].SSE[t], es[r].MaxAbs[t] = sse, maxAbs
-				es[r].Zero[t] = zero && !allZero(row)
+				es[r].Zero[t] = zero && !none
 			}
 		}
 	}
