@@ -162,11 +162,16 @@ func (s Settings) Allowed() ([core.NumTiers]bool, error) {
 			return allowed, fmt.Errorf("%w: %w", core.ErrInvalid, err)
 		}
 	}
+	if s.NoInt4 && s.Tiers != "" {
+		// --no-int4 is --tiers fp32,fp16,int8: with a list of its own,
+		// one of the two would be silently overruled.
+		return allowed, fmt.Errorf("%w: --no-int4 with --tiers %s: --no-int4 means --tiers fp32,fp16,int8; give one of them", ErrTiers, s.Tiers)
+	}
 	if s.NoInt4 {
 		allowed[core.INT4] = false
 	}
 	if allowed == ([core.NumTiers]bool{}) {
-		return allowed, fmt.Errorf("%w: no tier left (--tiers %s with --no-int4)", ErrTiers, s.Tiers)
+		return allowed, fmt.Errorf("%w: no tier left (--tiers %q)", ErrTiers, s.Tiers)
 	}
 	return allowed, nil
 }

@@ -71,7 +71,8 @@ func TestTiersRefused(t *testing.T) {
 	}{
 		{[]string{"--tiers", "fp32,int3"}, `"int3" is not a tier (want some of fp32, fp16, int8, int4`},
 		{[]string{"--tiers", "fp32,,int8"}, `"" is not a tier`},
-		{[]string{"--tiers", "int4", "--no-int4"}, "no tier left"},
+		{[]string{"--tiers", "int4", "--no-int4"}, "--no-int4 means --tiers fp32,fp16,int8"},
+		{[]string{"--tiers", "all", "--no-int4"}, "--no-int4 means --tiers fp32,fp16,int8"},
 		{[]string{"--tiers", "fp16,int8", "--fp32", "0.5", "--fp16", "0.5", "--int8", "0", "--int4", "0"}, "a share 0.5 of rows in fp32, which is not among the tiers allowed (fp16, int8)"},
 		{[]string{"--no-int4", "--fp32", "0.5", "--int4", "0.5", "--fp16", "0", "--int8", "0"}, "a share 0.5 of rows in int4"},
 		{[]string{"--tiers", "fp32,fp16", "--thresholds", "3,2,1"}, "thresholds give rows every tier"},
