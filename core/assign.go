@@ -1,6 +1,7 @@
 package core
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -153,9 +154,23 @@ func solveWithBlocks(tables []StatTable, budget int64, allowed [NumTiers]bool, s
 		}
 	}
 	if best == nil {
-		return nil, bestErr
+		return nil, leastError(tables, budget, allowed, st, bestErr)
 	}
 	return best, nil
+}
+
+// leastError is err of a budget none of the sets of tiers meets, saying
+// the least (MinBytes) when it is a budget's: the least of every set, not
+// of all tiers at once, whose error counts every block tier's parameters.
+func leastError(tables []StatTable, budget int64, allowed [NumTiers]bool, st Storage, err error) error {
+	if !errors.Is(err, ErrBudget) {
+		return err
+	}
+	least, merr := MinBytes(tables, allowed, st)
+	if merr != nil {
+		return err
+	}
+	return fmt.Errorf("%w: the smallest possible encoding takes %d bytes, over the budget of %d", ErrBudget, least, budget)
 }
 
 // weightedError is sum P_r * SSE_r(tier) over every row of the tables

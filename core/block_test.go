@@ -1,8 +1,11 @@
 package core
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"shark/core/kernels"
@@ -279,6 +282,12 @@ func TestSolverWeighsBlockParams(t *testing.T) {
 	}
 	if ts, _ := StatsOf(8, in[0].Stats, fns[0], RowsOnly); ts.BytesAfter > least || ts.Tiers[INT2B] == 0 {
 		t.Fatalf("the least budget, %d: %d bytes, tiers %v", least, ts.BytesAfter, ts.Tiers)
+	}
+	// A byte less is refused, naming the least, not the least of every
+	// tier at once (which counts every block tier's parameters).
+	_, err = Assign(in, Rule{By: ByBudget, Budget: least - 1, Allowed: all}, RowsOnly)
+	if want := fmt.Sprintf("takes %d bytes, over the budget of %d", least, least-1); !errors.Is(err, ErrBudget) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("a budget of the least less a byte: %v; want %q", err, want)
 	}
 }
 
