@@ -80,7 +80,7 @@ func SummarizeRows(in *Input, minRows int64) *Summary {
 			if e.Stats != nil {
 				errs[e.Name] = e.Stats
 			}
-			for _, blk := range append([]*sharkfile.Block{e.Data, e.Codes, e.Dir}, e.Rows...) {
+			for _, blk := range append([]*sharkfile.Block{e.Data, e.Codes, e.Dir, e.Params}, e.Rows...) {
 				if blk != nil { // each block padded to Align, as the budget counts it
 					stored[e.Name] += sharkfile.AlignUp(blk.Len)
 				}

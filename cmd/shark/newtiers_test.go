@@ -68,3 +68,40 @@ func TestQuantizeEveryTier(t *testing.T) {
 		}
 	}
 }
+
+// inspect counts a table's block parameters in its stored bytes, as
+// quantize's bytes_after does (it left them out).
+func TestInspectBytesHoldBlockParams(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "a.shark")
+	code, stdout, stderr := shark(t, "quantize", ncf, "-o", out, "--json", "--budget", "10%", "--tiers", "all")
+	var q struct {
+		Tables []struct {
+			Name       string `json:"name"`
+			BytesAfter int64  `json:"bytes_after"`
+		} `json:"tables"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &q) != nil || len(q.Tables) == 0 {
+		t.Fatalf("quantize: %d %s\n%s", code, stderr, stdout)
+	}
+	code, stdout, stderr = shark(t, "inspect", out, "--json")
+	var ins struct {
+		Tensors []struct {
+			Name  string `json:"name"`
+			Bytes int64  `json:"bytes"`
+		} `json:"tensors"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &ins) != nil {
+		t.Fatalf("inspect: %d %s\n%s", code, stderr, stdout)
+	}
+	for _, tb := range q.Tables {
+		i := slices.IndexFunc(ins.Tensors, func(ts struct {
+			Name  string `json:"name"`
+			Bytes int64  `json:"bytes"`
+		}) bool {
+			return ts.Name == tb.Name
+		})
+		if i < 0 || ins.Tensors[i].Bytes != tb.BytesAfter {
+			t.Fatalf("table %q: quantize says %d bytes after, inspect %+v", tb.Name, tb.BytesAfter, ins.Tensors)
+		}
+	}
+}
