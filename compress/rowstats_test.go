@@ -115,6 +115,12 @@ func TestNarrowStatsAreTheStats(t *testing.T) {
 			}
 		}
 	}
+	for i := range want[:100] { // the record as big-endian hosts decode it
+		n := core.NarrowOf(&want[i])
+		if got := decodeNarrowStat(appendNarrowStat(nil, &n)); got != n {
+			t.Fatalf("row %d: %+v decoded, want %+v", i, got, n)
+		}
+	}
 	later := want[0]
 	later.SSE[core.INT2-1] = 0.25
 	if mem.add(later) == nil || fs.add(later) == nil {

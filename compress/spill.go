@@ -101,16 +101,25 @@ func (fs *fileStats) ScanRange(lo, hi int, fn func(r int, s *core.RowStat)) erro
 // RowStat (core.NarrowStat.Widen).
 func (fs *fileStats) scanNarrow(lo, hi int, fn func(r int, s *core.RowStat)) error {
 	const block = 4096 // rows read at once
-	b := make([]byte, min(block, max(hi-lo, 0))*NarrowStatBytes)
+	stats := make([]core.NarrowStat, min(block, max(hi-lo, 0)))
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(stats))), len(stats)*NarrowStatBytes)
 	var s core.RowStat
 	for r0 := lo; r0 < hi; r0 += block {
 		k := min(block, hi-r0)
-		if _, err := fs.f.ReadAt(b[:k*NarrowStatBytes], int64(r0)*NarrowStatBytes); err != nil {
+		b := raw[:k*NarrowStatBytes]
+		if _, err := fs.f.ReadAt(b, int64(r0)*NarrowStatBytes); err != nil {
 			return fmt.Errorf("reading spilled row stats %d..%d: %w", r0, r0+k, err)
 		}
+		if !hostLittle {
+			for i := range k {
+				stats[i] = decodeNarrowStat(b[i*NarrowStatBytes:])
+			}
+		}
+		if r0 == lo {
+			stats[0].Widen(&s)
+		}
 		for i := range k {
-			n := decodeNarrowStat(b[i*NarrowStatBytes:])
-			n.Widen(&s)
+			stats[i].Fill(&s)
 			fn(r0+i, &s)
 		}
 	}
@@ -173,5 +182,9 @@ func (pf *priorityFile) write(lo int, vals []float64) error {
 
 func (pf *priorityFile) remove() { pf.f.Close() }
 
-// The records are RowStats in memory: RowStatBytes, no padding.
-var _ = [1]struct{}{}[unsafe.Sizeof(core.RowStat{})-RowStatBytes]
+// The records are RowStats (NarrowStats) in memory: RowStatBytes
+// (NarrowStatBytes), no padding.
+var (
+	_ = [1]struct{}{}[unsafe.Sizeof(core.RowStat{})-RowStatBytes]
+	_ = [1]struct{}{}[unsafe.Sizeof(core.NarrowStat{})-NarrowStatBytes]
+)

@@ -45,6 +45,14 @@ func (n *NarrowStat) Widen(s *RowStat) {
 	}
 }
 
+// Fill sets s's priority and default tiers to n's, leaving its later
+// tiers: a scan widens one RowStat (Widen) and fills it for every row.
+func (n *NarrowStat) Fill(s *RowStat) {
+	s.P = n.P
+	s.SSE[0], s.SSE[1], s.SSE[2] = n.SSE[0], n.SSE[1], n.SSE[2]
+	s.MaxAbs[0], s.MaxAbs[1], s.MaxAbs[2] = n.MaxAbs[0], n.MaxAbs[1], n.MaxAbs[2]
+}
+
 // NarrowStats is a StatStore in memory of rows measured in the default
 // tiers only. A scan passes each row widened into a RowStat of its own,
 // valid only during the call (as a spilled store's are).
@@ -57,8 +65,11 @@ func (m NarrowStats) Scan(fn func(r int, s *RowStat)) error { return m.ScanRange
 // ScanRange scans rows [lo, hi).
 func (m NarrowStats) ScanRange(lo, hi int, fn func(r int, s *RowStat)) error {
 	var s RowStat
+	if lo < hi {
+		m[lo].Widen(&s)
+	}
 	for r := lo; r < hi; r++ {
-		m[r].Widen(&s)
+		m[r].Fill(&s)
 		fn(r, &s)
 	}
 	return nil
