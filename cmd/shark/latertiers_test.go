@@ -119,4 +119,15 @@ func TestVerifyFlippedBlockParams(t *testing.T) {
 	if code != 1 || !strings.Contains(e, "checksum") || !strings.Contains(e, "offset") {
 		t.Fatalf("verify of a flipped block parameter: %d %q", code, e)
 	}
+	// --json says it as every failure does: the error, its kind, the exit.
+	code, out, _ := shark(t, "verify", path, "--json")
+	var res struct {
+		OK    bool   `json:"ok"`
+		Error string `json:"error"`
+		Kind  string `json:"kind"`
+		Exit  int    `json:"exit"`
+	}
+	if code != 1 || json.Unmarshal([]byte(out), &res) != nil || res.OK || !strings.Contains(res.Error, "checksum") || res.Kind == "" || res.Exit != 1 {
+		t.Fatalf("verify --json of a flipped block parameter: %d %s", code, out)
+	}
 }

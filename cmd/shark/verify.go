@@ -24,14 +24,15 @@ fp16, int8 and int4 always; int2, int8-block, int4-block and int2-block
 where rows take them); otherwise prints what is wrong and where, and
 exits 1.
 
---json prints {file, ok, error, tables: [{name, rows, tiers}]}.`,
+--json prints {file, ok, error, kind, exit, tables: [{name, rows, tiers}]}
+(error, kind and exit on a failure, as every command's --json failure has them).`,
 		Args: exactArgs(1, "one FILE"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			tables, verr := compress.VerifyTables(args[0])
 			if c.json {
 				res := map[string]any{"ok": verr == nil, "file": args[0]}
-				if verr != nil {
-					res["error"] = verr.Error()
+				if verr != nil { // as every --json failure says it (errorReport)
+					res["error"], res["kind"], res["exit"] = verr.Error(), errorKind(verr, exitFailure), exitFailure
 				}
 				if tables != nil {
 					res["tables"] = tables
