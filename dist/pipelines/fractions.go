@@ -311,7 +311,8 @@ func shardCounts(specs []ShardSpec, need [3]int64, ask [3]bool, above [3]int64, 
 
 // shardFractions turns each shard's boundary counts into the fixed
 // fractions of its own rows that cut its ranking at those counts:
-// round(cum * rows) gives the counts back exactly.
+// round(cum * rows) gives the counts back exactly. The tiers after int4
+// take no fixed fraction.
 func shardFractions(specs []ShardSpec, inside [][3]int64) [][]float64 {
 	out := make([][]float64, len(specs))
 	for i, sp := range specs {
@@ -322,7 +323,7 @@ func shardFractions(specs []ShardSpec, inside [][3]int64) [][]float64 {
 			f[t] = float64(c-prev) / n
 			prev = c
 		}
-		f[core.NumTiers-1] = float64(int64(sp.Rows)-prev) / n
+		f[core.INT4] = float64(int64(sp.Rows)-prev) / n // the rest: fixed fractions end at int4
 		out[i] = f
 	}
 	return out
