@@ -115,3 +115,32 @@ func TestFractionsStreamLikeTheSort(t *testing.T) {
 		}
 	}
 }
+
+// Fractions a hair short of 1 (CheckFractions allows 1e-6) leave the
+// int4 boundary short of the last row on a large table: the rows past it
+// are int4, as fixed fractions end there, and the search for that
+// boundary must not reach the tiers after int4 (it indexed histograms
+// they do not have).
+func TestFractionsShortOfOneEndAtInt4(t *testing.T) {
+	const n = 600_000
+	st := make(MemStats, n)
+	for r := range st {
+		st[r].P = float32(r%977) + 0.5
+	}
+	f := [NumTiers]float64{FP32: 0.3, FP16: 0.3, INT8: 0.3, INT4: 0.0999991}
+	if err := CheckFractions(f); err != nil {
+		t.Fatal(err)
+	}
+	cuts, err := fractionCuts(st, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tier := fractionTier(cuts)
+	var counts [NumTiers]int
+	for r := range st {
+		counts[tier(r, &st[r])]++
+	}
+	if counts[FP32] != 180_000 || counts[FP16] != 180_000 || counts[INT8] != 180_000 || counts[INT4] != 60_000 {
+		t.Fatalf("rows per tier %v", counts)
+	}
+}

@@ -40,7 +40,7 @@ func (c cut) inside(key uint32, r int) bool { return key > c.key || (key == c.ke
 var noRows = cut{key: math.MaxUint32, row: -1}
 
 // fractionTier is the TierFunc of fixed fractions cut at cuts.
-func fractionTier(cuts [NumTiers - 1]cut) TierFunc {
+func fractionTier(cuts [DefaultTiers - 1]cut) TierFunc {
 	return func(r int, s *RowStat) Tier {
 		k := rankKey(s.P)
 		for t, c := range cuts {
@@ -54,10 +54,10 @@ func fractionTier(cuts [NumTiers - 1]cut) TierFunc {
 
 // fractionCuts finds the boundaries of the tiers but the last: the first
 // round(cum_t * n) rows of the ranking, t = fp32, fp16, int8.
-func fractionCuts(st StatStore, f [NumTiers]float64) ([NumTiers - 1]cut, error) {
+func fractionCuts(st StatStore, f [NumTiers]float64) ([DefaultTiers - 1]cut, error) {
 	n := st.Len()
-	cuts := [NumTiers - 1]cut{noRows, noRows, noRows}
-	var need [NumTiers - 1]int64 // rows of the rank still to place, by tier
+	cuts := [DefaultTiers - 1]cut{noRows, noRows, noRows}
+	var need [DefaultTiers - 1]int64 // rows of the rank still to place, by tier
 	cum := 0.0
 	for t := range need {
 		cum += f[t]
@@ -67,7 +67,7 @@ func fractionCuts(st StatStore, f [NumTiers]float64) ([NumTiers - 1]cut, error) 
 		}
 	}
 	// The key's high 16 bits, then its low 16 bits within the high bin.
-	var key [NumTiers - 1]uint32
+	var key [DefaultTiers - 1]uint32
 	for _, shift := range []uint32{16, 0} {
 		hists, err := keyHistograms(st, func(k uint32, t int) (int, bool) {
 			if need[t] == 0 || (shift == 0 && k>>16 != key[t]>>16) {
@@ -101,8 +101,8 @@ func fractionCuts(st StatStore, f [NumTiers]float64) ([NumTiers - 1]cut, error) 
 
 // keyHistograms counts, for each tier's boundary, the rows by the bin that
 // bin gives their key, if any.
-func keyHistograms(st StatStore, bin func(k uint32, t int) (int, bool)) ([NumTiers - 1][]int64, error) {
-	type acc [NumTiers - 1][]int64
+func keyHistograms(st StatStore, bin func(k uint32, t int) (int, bool)) ([DefaultTiers - 1][]int64, error) {
+	type acc [DefaultTiers - 1][]int64
 	accs, err := scanAll(st, func() *acc {
 		return &acc{make([]int64, 1<<16), make([]int64, 1<<16), make([]int64, 1<<16)}
 	}, func(a *acc, _ int, s *RowStat) {
