@@ -16,14 +16,29 @@ const RowStatBytes = 4 + 8*(core.NumTiers-1)
 
 // appendRowStat appends s's record to b.
 func appendRowStat(b []byte, s *core.RowStat) []byte {
-	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(s.P))
-	for _, v := range s.SSE {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
-	}
-	for _, v := range s.MaxAbs {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	return appendStat(b, s.P, s.SSE[:], s.MaxAbs[:])
+}
+
+// appendStat appends a record of either width: p, then sse, then maxAbs,
+// little-endian float32s.
+func appendStat(b []byte, p float32, sse, maxAbs []float32) []byte {
+	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(p))
+	for _, vs := range [][]float32{sse, maxAbs} {
+		for _, v := range vs {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+		}
 	}
 	return b
+}
+
+// decodeStat reads the record appendStat wrote at the start of b into p,
+// sse and maxAbs, whose lengths give its width.
+func decodeStat(b []byte, p *float32, sse, maxAbs []float32) {
+	f := func(j int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:])) }
+	*p = f(0)
+	for j := range sse {
+		sse[j], maxAbs[j] = f(1+j), f(1+len(sse)+j)
+	}
 }
 
 // NarrowStatBytes is a row's stats in the default tiers alone
@@ -33,24 +48,20 @@ const NarrowStatBytes = 4 + 8*(core.DefaultTiers-1)
 
 // appendNarrowStat appends n's record to b.
 func appendNarrowStat(b []byte, n *core.NarrowStat) []byte {
-	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(n.P))
-	for _, v := range n.SSE {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	return appendStat(b, n.P, n.SSE[:], n.MaxAbs[:])
+}
+
+// decodeNarrowStats decodes len(dst) records from b into dst.
+func decodeNarrowStats(dst []core.NarrowStat, b []byte) {
+	for r := range dst {
+		dst[r] = decodeNarrowStat(b[NarrowStatBytes*r:])
 	}
-	for _, v := range n.MaxAbs {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
-	}
-	return b
 }
 
 // decodeNarrowStat decodes the record at the start of b.
 func decodeNarrowStat(b []byte) core.NarrowStat {
-	f := func(j int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:])) }
-	n := core.NarrowStat{P: f(0)}
-	const lossy = core.DefaultTiers - 1
-	for j := range lossy {
-		n.SSE[j], n.MaxAbs[j] = f(1+j), f(1+lossy+j)
-	}
+	var n core.NarrowStat
+	decodeStat(b, &n.P, n.SSE[:], n.MaxAbs[:])
 	return n
 }
 
@@ -65,14 +76,8 @@ func AppendRowStats(b []byte, stats []core.RowStat) []byte {
 // decodeRowStats decodes len(dst) records from b into dst.
 func decodeRowStats(dst []core.RowStat, b []byte) {
 	for r := range dst {
-		rec := b[RowStatBytes*r : RowStatBytes*(r+1)]
-		f := func(j int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(rec[4*j:])) }
 		s := &dst[r]
-		s.P = f(0)
-		const lossy = core.NumTiers - 1
-		for j := range lossy {
-			s.SSE[j], s.MaxAbs[j] = f(1+j), f(1+lossy+j)
-		}
+		decodeStat(b[RowStatBytes*r:RowStatBytes*(r+1)], &s.P, s.SSE[:], s.MaxAbs[:])
 	}
 }
 

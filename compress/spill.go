@@ -71,56 +71,42 @@ func (fs *fileStats) Scan(fn func(r int, s *core.RowStat)) error { return fs.Sca
 
 // ScanRange reads rows [lo, hi) back in blocks with ReadAt, so that several
 // ranges can be read at once (core.RangeStats). The records are read
-// straight into RowStats: a RowStat in memory is the RowStatBytes add
-// writes, fifteen little-endian float32s, on the little-endian machines Go
-// targets (hostLittle; others decode each).
+// straight into RowStats (NarrowStats, each then filled into one widened
+// RowStat): a record in memory is the bytes add writes, little-endian
+// float32s, on the little-endian machines Go targets (hostLittle; others
+// decode each).
 func (fs *fileStats) ScanRange(lo, hi int, fn func(r int, s *core.RowStat)) error {
-	if fs.narrow {
-		return fs.scanNarrow(lo, hi, fn)
+	if !fs.narrow {
+		return scanRecords(fs.f, lo, hi, RowStatBytes, decodeRowStats, fn)
 	}
-	const block = 4096 // rows read at once
-	stats := make([]core.RowStat, min(block, max(hi-lo, 0)))
-	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(stats))), len(stats)*RowStatBytes)
-	for r0 := lo; r0 < hi; r0 += block {
-		k := min(block, hi-r0)
-		b := raw[:k*RowStatBytes]
-		if _, err := fs.f.ReadAt(b, int64(r0)*RowStatBytes); err != nil {
-			return fmt.Errorf("reading spilled row stats %d..%d: %w", r0, r0+k, err)
+	var s core.RowStat
+	return scanRecords(fs.f, lo, hi, NarrowStatBytes, decodeNarrowStats, func(r int, n *core.NarrowStat) {
+		if r == lo {
+			n.Widen(&s)
 		}
-		if !hostLittle {
-			decodeRowStats(stats[:k], b)
-		}
-		for i := range k {
-			fn(r0+i, &stats[i])
-		}
-	}
-	return nil
+		n.Fill(&s)
+		fn(r, &s)
+	})
 }
 
-// scanNarrow is ScanRange of NarrowStatBytes records, each widened into a
-// RowStat (core.NarrowStat.Widen).
-func (fs *fileStats) scanNarrow(lo, hi int, fn func(r int, s *core.RowStat)) error {
+// scanRecords reads records [lo, hi) of size bytes each from f in blocks
+// with ReadAt, straight into Ts (decode turns the bytes into them where
+// the host is not little-endian), and passes each to fn.
+func scanRecords[T any](f *os.File, lo, hi, size int, decode func(dst []T, b []byte), fn func(r int, rec *T)) error {
 	const block = 4096 // rows read at once
-	stats := make([]core.NarrowStat, min(block, max(hi-lo, 0)))
-	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(stats))), len(stats)*NarrowStatBytes)
-	var s core.RowStat
+	recs := make([]T, min(block, max(hi-lo, 0)))
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(recs))), len(recs)*size)
 	for r0 := lo; r0 < hi; r0 += block {
 		k := min(block, hi-r0)
-		b := raw[:k*NarrowStatBytes]
-		if _, err := fs.f.ReadAt(b, int64(r0)*NarrowStatBytes); err != nil {
+		b := raw[:k*size]
+		if _, err := f.ReadAt(b, int64(r0)*int64(size)); err != nil {
 			return fmt.Errorf("reading spilled row stats %d..%d: %w", r0, r0+k, err)
 		}
 		if !hostLittle {
-			for i := range k {
-				stats[i] = decodeNarrowStat(b[i*NarrowStatBytes:])
-			}
-		}
-		if r0 == lo {
-			stats[0].Widen(&s)
+			decode(recs[:k], b)
 		}
 		for i := range k {
-			stats[i].Fill(&s)
-			fn(r0+i, &s)
+			fn(r0+i, &recs[i])
 		}
 	}
 	return nil
