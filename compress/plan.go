@@ -544,6 +544,11 @@ func (p *Plan) measuredFor(s Settings) error {
 	return nil
 }
 
+// Covers reports whether the plan measured what s allows (every tier after
+// int4, in s's blocks): a face that lets the user choose the tiers keeps
+// the plan for s, or measures again, since Reassign refuses s otherwise.
+func (p *Plan) Covers(s Settings) bool { return p.measuredFor(s) == nil }
+
 // storage is the .shark layout the plan's sizes are counted in, with the
 // settings' blocks.
 func (p *Plan) storage() core.Storage {
