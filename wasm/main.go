@@ -275,6 +275,9 @@ func planWith(ctx context.Context, args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if state.plan != nil && !state.plan.Covers(s) {
+		dropPlan() // the tiers chosen now were not measured (or in other blocks)
+	}
 	if state.plan == nil {
 		state.helped = 0
 		mark("measuring")

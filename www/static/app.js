@@ -224,6 +224,7 @@ async function openFile(file, from) {
 const firstHint = $('compress-hint').textContent, noCounts = $('counts-name').textContent;
 function forgetFile() {
   delete $('plan-rows').dataset.measured;
+  delete $('plan-rows').dataset.later;
   $('plan-rows').replaceChildren(el('tr', {}, el('td', { colspan: '6', class: 'muted', text: 'Measuring every row…' })));
   $('plan-table').classList.remove('stale');
   $('compress-hint').textContent = firstHint;
@@ -298,7 +299,11 @@ function filter() {
 // a user sets it, is the creation time to record (Unix seconds), as
 // SOURCE_DATE_EPOCH is for the CLI.
 function options() {
-  const o = { budget: Number($('budget').value) / 100, no_int4: $('no-int4').checked };
+  const list = chosenTiers(), preset = presetOf(list);
+  const o = { budget: Number($('budget').value) / 100, no_int4: preset === 'paper' };
+  if (preset === 'all') o.tiers = 'all';
+  else if (preset === 'custom') o.tiers = list.join(',');
+  if (blockTiersOn()) o.block = Number($('block').value);
   if (shark.created) o.created = shark.created;
   return o;
 }
@@ -322,14 +327,56 @@ function settingsChanged() {
   if (writing && writing.gen === gen && writing.key !== settingsKey()) shark.cancel();
 }
 
+// The tier choice: the presets are the sets of the CLI's --tiers most
+// asked for (its default, all, the paper's), the boxes any set. The no-int4
+// box is the paper's set, as the CLI's --no-int4 is --tiers fp32,fp16,int8.
+const PRESETS = { default: TIERS.slice(0, DEFAULT_TIERS), all: TIERS, paper: TIERS.slice(0, 3) };
+const tierBox = (k) => document.querySelector(`#tier-boxes input[value="${k}"]`);
+const chosenTiers = () => TIERS.filter((k) => tierBox(k).checked);
+const presetOf = (list) => Object.keys(PRESETS).find((p) => PRESETS[p].join() === list.join()) || 'custom';
+const blockTiersOn = () => chosenTiers().some((k) => k.endsWith('-block'));
+const tierWords = (list) => list.length > 1 ? list.slice(0, -1).join(', ') + ' or ' + list[list.length - 1] : list.join('');
+// showTiers makes the preset, the no-int4 box and the block size agree
+// with the boxes ticked.
+function showTiers() {
+  const preset = presetOf(chosenTiers());
+  $('tiers').value = preset;
+  $('no-int4').checked = preset === 'paper';
+  $('block-label').hidden = !blockTiersOn();
+}
+function setTiers(list) { for (const k of TIERS) tierBox(k).checked = list.includes(k); showTiers(); }
+function tiersChanged() { showTiers(); settingsChanged(); replan(); }
+// settingsProblem says what in the tier choice no plan can be made of.
+function settingsProblem() {
+  if (!chosenTiers().length) return 'Tick at least one tier: every row is stored in one.';
+  const b = Number($('block').value);
+  if (blockTiersOn() && !(Number.isInteger(b) && b >= 1 && b <= 65536)) return 'Rows per block: a whole number from 1 to 65,536.';
+  return '';
+}
+// covered says whether the worker measured the rows for the tiers chosen
+// (those after int4, in their blocks), as it keeps its measurement
+// (compress.Plan.Covers): else planning measures every row again.
+function covered() {
+  const d = $('plan-rows').dataset, later = (d.later || '').split(',');
+  return !!d.measured && chosenTiers().slice(DEFAULT_TIERS).every((k) => later.includes(k)) && (!blockTiersOn() || d.block === $('block').value);
+}
+function measuredNow() {
+  const d = $('plan-rows').dataset;
+  d.measured = '1';
+  d.later = chosenTiers().filter((k) => TIERS.indexOf(k) >= DEFAULT_TIERS).join(',');
+  d.block = $('block').value;
+}
+
 let planning = 0;
 async function replan() {
   const my = gen, mine = ++planning, asked = $('budget').value;
   $('budget-out').value = asked + '%';
   stale();
-  const label = $('plan-rows').dataset.measured ? 'Assigning tiers…' : 'Measuring every row in every tier…';
+  if (settingsProblem()) { note(settingsProblem(), true); return; }
+  const measuring = !covered();
+  const label = measuring ? 'Measuring every row in every tier…' : 'Assigning tiers…';
   let p;
-  const t0 = performance.now(), measuring = !$('plan-rows').dataset.measured;
+  const t0 = performance.now();
   try { p = await job('plan', label, (progress) => shark.plan(options(), progress)); } catch (e) {
     if (my !== gen || mine !== planning) return;
     const cut = e.message === 'cancelled';
@@ -338,14 +385,13 @@ async function replan() {
     return;
   }
   if (my !== gen || mine !== planning) return;
-  if (measuring) timing.measure = (performance.now() - t0) / 1000;
-  $('plan-rows').dataset.measured = '1';
+  if (measuring) { timing.measure = (performance.now() - t0) / 1000; measuredNow(); }
   $('plan-rows').dataset.workers = p.workers;
   showMin(p);
   if ($('budget').value !== asked) { await movedUp(p, asked, my, mine); return; }
   $('plan-warn').hidden = !(p.warnings && p.warnings.length);
   $('plan-warn').textContent = (p.warnings || []).join('\n');
-  $('compress-hint').textContent = `Each row is stored at fp32, fp16, int8 or int4 by its priority (here ${p.priority === 'counts' ? 'its access counts' : 'its L2 norm'}), within the budget; dense tensors pass through bit for bit.${p.workers > 1 ? ` Measured on ${p.workers} Web Workers, one a core.` : ''}`;
+  $('compress-hint').textContent = `Each row is stored at ${tierWords(chosenTiers())} by its priority (here ${p.priority === 'counts' ? 'its access counts' : 'its L2 norm'}), within the budget; dense tensors pass through bit for bit.${p.workers > 1 ? ` Measured on ${p.workers} Web Workers, one a core.` : ''}`;
   if (!p.ok) {
     $('plan-rows').replaceChildren(el('tr', {}, el('td', { colspan: '6', class: 'muted', text: 'No prediction: the budget cannot be met.' })));
     note(p.error, true);
@@ -380,7 +426,8 @@ function showMin(p) {
 // the smallest budget, with the note saying why.
 async function movedUp(p, asked, my, mine) {
   const now = $('budget').value;
-  const why = `${asked}% is below the smallest possible budget${$('no-int4').checked ? ' without int4' : ''} (${(p.min_budget * 100).toFixed(1)}%): the budget is now ${now}%.`;
+  const preset = presetOf(chosenTiers());
+  const why = `${asked}% is below the smallest possible budget${preset === 'paper' ? ' without int4' : preset === 'default' ? '' : ` with ${tierWords(chosenTiers())}`} (${(p.min_budget * 100).toFixed(1)}%): the budget is now ${now}%.`;
   await replan();
   if (my === gen && planning === mine + 1 && !$('go').disabled) note(why);
 }
@@ -400,7 +447,8 @@ function showPlan(p) {
 
 async function compress() {
   const my = gen, file = shark.file, key = settingsKey(), mine = writing = { gen: my, key };
-  const measured = !!$('plan-rows').dataset.measured;
+  const measured = covered();
+  if (settingsProblem()) { note(settingsProblem(), true); return; }
   showError('');
   $('go').disabled = true;
   $('result').hidden = true;
@@ -417,7 +465,7 @@ async function compress() {
     a.textContent = `Download ${name} (${result.output_size})`;
     $('result-text').textContent = `Done: ${result.input_size} → ${result.output_size}, ${spent((performance.now() - t0) / 1000, measured ? 'writing' : 'measuring and writing')}${result.write_workers > 1 ? `, written on ${result.write_workers} Web Workers` : ''}.`;
     $('result').hidden = false;
-    $('plan-rows').dataset.measured = '1';
+    if (!measured) measuredNow();
     a.click();
   } catch (e) {
     if (my === gen && key === settingsKey()) note(e.message === 'cancelled' ? 'Compression cancelled.' : e.message, e.message !== 'cancelled');
@@ -485,7 +533,20 @@ drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' '
 $('file').addEventListener('change', (e) => { if (e.target.files[0]) openFile(e.target.files[0]); });
 $('budget').addEventListener('input', () => { $('budget-out').value = $('budget').value + '%'; settingsChanged(); });
 $('budget').addEventListener('change', replan);
-$('no-int4').addEventListener('change', () => { settingsChanged(); replan(); });
+$('no-int4').addEventListener('change', () => { setTiers($('no-int4').checked ? PRESETS.paper : PRESETS.default); settingsChanged(); replan(); });
+for (const k of TIERS) {
+  const box = el('input', { type: 'checkbox', value: k });
+  box.addEventListener('change', tiersChanged);
+  $('tier-boxes').append(el('label', { class: 'check' }, box, el('i', { style: { background: `var(--${k})` } }), k));
+}
+setTiers(PRESETS.default);
+$('tiers').addEventListener('change', () => {
+  if ($('tiers').value === 'custom') { tierBox(TIERS[DEFAULT_TIERS]).focus(); return; } // the boxes say which
+  setTiers(PRESETS[$('tiers').value]);
+  tiersChanged();
+});
+$('block').addEventListener('input', settingsChanged);
+$('block').addEventListener('change', replan);
 $('go').addEventListener('click', compress);
 for (const id of ['cancel', 'plan-cancel', 'go-cancel', 'export-cancel']) $(id).addEventListener('click', () => shark.cancel());
 $('open-result').addEventListener('click', () => {
