@@ -85,6 +85,7 @@ type Result struct {
 	DroppedFields       []string                      `json:"dropped_fields"`
 	Tiers               []FieldTiers                  `json:"tiers"`                   // the kept fields' rows per tier, when quantized
 	AllowedTiers        []string                      `json:"allowed_tiers,omitempty"` // the tiers the rule let rows take, when quantized by it
+	Block               int                           `json:"block,omitempty"`         // rows per block of the block tiers, when the rule allowed them
 	Prune               *importance.PruneResult       `json:"prune,omitempty"`
 	Search              *Search                       `json:"budget_search,omitempty"` // with Options.MaxAUCDrop
 	Seconds             map[string]float64            `json:"seconds"`
@@ -185,6 +186,12 @@ func measure(m *model.Model, train *model.Dataset, opt Options) ([]core.StatTabl
 	if err != nil {
 		return nil, 0, err
 	}
+	return measureWith(m, prio, opt)
+}
+
+// measureWith is measure with the priorities given (by slot), so that a
+// search over block sizes accumulates them once.
+func measureWith(m *model.Model, prio map[int][]float64, opt Options) ([]core.StatTable, int64, error) {
 	var tables []core.StatTable
 	var fp32 int64
 	var what core.Measure // the tiers the rule allows, measured
@@ -304,6 +311,7 @@ func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result
 		if searched != nil {
 			rule := *searched
 			opt.Rule = func(int64) core.Rule { return rule }
+			opt.Block = res.Search.Block // the block size chosen with it
 		}
 		bytes, err := Quantize(m, train, opt)
 		if err != nil {
@@ -318,7 +326,11 @@ func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result
 		meth := opt.Method(fp32)
 		res.Method = &meth
 		if opt.Uniform < 0 {
-			res.AllowedTiers = core.AllowedNames(opt.Rule(fp32).Allowed)
+			allowed := opt.Rule(fp32).Allowed
+			res.AllowedTiers = core.AllowedNames(allowed)
+			if anyBlock(allowed) {
+				res.Block = opt.storage().BlockRows()
+			}
 		}
 	} else {
 		res.EmbeddingBytesAfter = m.EmbeddingBytes() // plain fp32 arrays, no index

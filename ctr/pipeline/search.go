@@ -26,6 +26,9 @@ type Probe struct {
 	AUC         float64 `json:"auc"`          // on the validation rows
 	Drop        float64 `json:"drop"`         // the unpruned model's validation AUC less AUC
 	Within      bool    `json:"within"`       // Drop is at most the tolerance
+	// Block is the rows per block of the block tiers at this probe (0:
+	// no block tier allowed).
+	Block int `json:"block,omitempty"`
 }
 
 // Search is what the budget search found: the smallest budget whose
@@ -45,7 +48,11 @@ type Search struct {
 	BudgetBytes int64   `json:"budget_bytes"`
 	Bytes       int64   `json:"bytes"` // stored at Budget
 	Met         bool    `json:"met"`
-	Probes      []Probe `json:"probes"`
+	// Block is the rows per block chosen with Budget: the one given, or
+	// of the block sizes tried (DefaultBlocks) the one of the fewest
+	// bytes within (0: no block tier allowed).
+	Block  int     `json:"block,omitempty"`
+	Probes []Probe `json:"probes"`
 	// Keeps is the keep counts tried when the model is pruned: the one
 	// chosen is that of the fewest bytes within the tolerance, and
 	// Probes are its budget search's.
@@ -77,14 +84,45 @@ type KeepProbe struct {
 	Bytes  int64   `json:"bytes"`  // stored at Budget
 }
 
-// search finds the smallest budget for m's kept tables whose AUC on valid
-// stays within opt.MaxAUCDrop of base, by bisection over the budget's
-// bytes between the least the tiers allowed can hold and the tables' fp32
-// bytes. The rows' stats are measured once; each probe only assigns tiers,
-// encodes a copy of the model and scores it. It returns the rule of the
-// budget found.
+// DefaultBlocks are the rows per block the budget search tries when
+// Options.Block is 0 and the rule allows a block tier: the default first,
+// searched over the whole range, then the others, each searched below the
+// fewest bytes found so far. The best block size differs by model (a
+// block's rows share one scale and bias: larger blocks cost fewer
+// parameter bytes and fit each row worse), and is judged like the budget,
+// on the validation rows.
+var DefaultBlocks = []int{core.DefaultBlock, 16, 32, 128, 256, 512}
+
+// blocks is the rows per block the search tries under allowed: the one
+// given, or DefaultBlocks when none is and a block tier is allowed.
+func (o Options) blocks(allowed [core.NumTiers]bool) []int {
+	if o.Block > 0 || !anyBlock(allowed) {
+		return []int{o.Block}
+	}
+	return DefaultBlocks
+}
+
+// anyBlock says whether allowed holds a block tier.
+func anyBlock(allowed [core.NumTiers]bool) bool {
+	for t, ok := range allowed {
+		if ok && core.Tier(t).Block() {
+			return true
+		}
+	}
+	return false
+}
+
+// search finds the smallest stored bytes for m's kept tables whose AUC on
+// valid stays within opt.MaxAUCDrop of base: for each block size tried
+// (Options.blocks), a bisection over the budget's bytes between the least
+// the tiers allowed can hold and, for the first, the tables' fp32 bytes,
+// for the others, the budget found so far (a block size that is over
+// there cannot do better, short of noise, and is left). The rows' stats
+// are measured once per block size (priorities once); each probe only
+// assigns tiers, encodes a copy of the model and scores it. It returns
+// the rule of the budget found; Search.Block is its block size.
 func search(m *model.Model, train, valid *model.Dataset, base float64, opt Options) (core.Rule, *Search, error) {
-	tables, fp32, err := measure(m, train, opt)
+	prio, err := Priorities(m, train, opt.Priority, opt.PriorityEpochs)
 	if err != nil {
 		return core.Rule{}, nil, err
 	}
@@ -92,42 +130,91 @@ func search(m *model.Model, train, valid *model.Dataset, base float64, opt Optio
 	if err != nil {
 		return core.Rule{}, nil, err
 	}
-	rule := opt.Rule(fp32)
-	rule.By = core.ByBudget
-	least, err := core.MinBytes(tables, rule.Allowed, opt.storage())
-	if err != nil {
-		return core.Rule{}, nil, err
-	}
 	res := opt.Resolution
 	if !(res > 0) {
 		res = DefaultResolution
 	}
-	s := &Search{MaxAUCDrop: opt.MaxAUCDrop, BaseAUC: base, PrunedAUC: pruned.AUC, MinBudget: share(least, fp32), Resolution: res}
+	s := &Search{MaxAUCDrop: opt.MaxAUCDrop, BaseAUC: base, PrunedAUC: pruned.AUC, Resolution: res}
+	b := &bisection{m: m, valid: valid, s: s, base: base, opt: opt}
+	for i, block := range opt.blocks(opt.Rule(0).Allowed) {
+		o := opt
+		o.Block = block
+		tables, fp32, err := measureWith(m, prio, o)
+		if err != nil {
+			return core.Rule{}, nil, err
+		}
+		if err := b.run(tables, fp32, o, i == 0); err != nil || !s.Met {
+			return b.rule, s, err // none within: not even fp32 is
+		}
+	}
+	return b.rule, s, nil
+}
+
+// bisection is the budget search's state across block sizes: the best
+// found (rule, in s) so far.
+type bisection struct {
+	m     *model.Model
+	valid *model.Dataset
+	s     *Search
+	base  float64
+	opt   Options
+	rule  core.Rule
+	best  *Probe // the within probe of the fewest stored bytes
+}
+
+// run searches one block size's tables (first: the whole range, from the
+// least budget to fp32; else below the best found).
+func (b *bisection) run(tables []core.StatTable, fp32 int64, o Options, first bool) error {
+	rule := o.Rule(fp32)
+	rule.By = core.ByBudget
+	st := o.storage()
+	least, err := core.MinBytes(tables, rule.Allowed, st)
+	if err != nil {
+		return err
+	}
+	if m := share(least, fp32); first || m < b.s.MinBudget {
+		b.s.MinBudget = m
+	}
+	if !first && least >= b.best.BudgetBytes {
+		return nil // this block size cannot go below the best
+	}
 	probe := func(bytes int64) (bool, error) {
 		rule.Budget = bytes
-		p, err := probeAt(m, valid, tables, rule, opt.storage(), fp32, base, opt.MaxAUCDrop)
+		p, err := probeAt(b.m, b.valid, tables, rule, st, fp32, b.base, o.MaxAUCDrop)
 		if err != nil {
 			return false, err
 		}
-		s.Probes = append(s.Probes, p)
-		if opt.OnProbe != nil {
-			opt.OnProbe(p)
+		p.Block = o.Block
+		b.s.Probes = append(b.s.Probes, p)
+		if o.OnProbe != nil {
+			o.OnProbe(p)
+		}
+		if p.Within && (b.best == nil || p.Bytes < b.best.Bytes) {
+			b.best, b.rule = &p, rule
+			b.s.found(p, true)
 		}
 		return p.Within, nil
 	}
 	lo, hi := least, max(fp32, least)
+	if !first {
+		hi = b.best.BudgetBytes
+	}
 	if ok, err := probe(lo); err != nil || ok {
-		return s.found(rule, lo, fp32, ok), s, err
+		return err
 	}
 	if ok, err := probe(hi); err != nil || !ok {
-		return s.found(rule, hi, fp32, false), s, err
+		if first && err == nil { // not even fp32 is within
+			b.rule = rule
+			b.s.found(b.s.Probes[len(b.s.Probes)-1], false)
+		}
+		return err
 	}
-	step := max(1, int64(res*float64(fp32)))
+	step := max(1, int64(b.s.Resolution*float64(fp32)))
 	for hi-lo > step {
 		mid := lo + (hi-lo)/2
 		ok, err := probe(mid)
 		if err != nil {
-			return core.Rule{}, nil, err
+			return err
 		}
 		if ok {
 			hi = mid
@@ -135,19 +222,12 @@ func search(m *model.Model, train, valid *model.Dataset, base float64, opt Optio
 			lo = mid
 		}
 	}
-	return s.found(rule, hi, fp32, true), s, nil
+	return nil
 }
 
-// found records the budget chosen and returns its rule.
-func (s *Search) found(rule core.Rule, bytes, fp32 int64, met bool) core.Rule {
-	rule.Budget = bytes
-	s.Budget, s.BudgetBytes, s.Met = share(bytes, fp32), bytes, met
-	for _, p := range s.Probes {
-		if p.BudgetBytes == bytes {
-			s.Bytes = p.Bytes
-		}
-	}
-	return rule
+// found records p's budget as the one chosen.
+func (s *Search) found(p Probe, met bool) {
+	s.Budget, s.BudgetBytes, s.Bytes, s.Block, s.Met = p.Budget, p.BudgetBytes, p.Bytes, p.Block, met
 }
 
 // probeAt scores a copy of m with its tables stored under rule.
