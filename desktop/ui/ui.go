@@ -60,6 +60,7 @@ type UI struct {
 	minL     *widget.Label // the smallest budget the tables can take
 	note     *widget.Label // why a budget cannot be met, under the slider
 	noInt4   *widget.Check
+	tiers    *tierChoice // the tiers rows may take, and the rows per block
 	planBox  *fyne.Container
 	compress *widget.Button
 	cancelB  *widget.Button
@@ -139,7 +140,8 @@ func New(a fyne.App) *UI {
 		u.settingsChanged()
 	}
 	u.budget.OnChangeEnded = func(float64) { u.Replan() }
-	u.noInt4 = widget.NewCheck("fp32, fp16 and int8 only (no int4)", func(bool) { u.settingsChanged(); u.Replan() })
+	u.noInt4 = widget.NewCheck("fp32, fp16 and int8 only (no int4)", func(on bool) { u.noInt4Changed(on) })
+	u.tiers = u.newTierChoice()
 	u.planBox = container.NewVBox()
 	u.compress = widget.NewButton("Compress", func() { u.Compress() })
 	u.compress.Importance = widget.HighImportance
@@ -158,7 +160,7 @@ func New(a fyne.App) *UI {
 	}
 	u.controls = container.NewVBox(
 		widget.NewLabelWithStyle("Compress", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		u.budgetL, u.budget, u.minL, u.note, u.noInt4, u.planBox,
+		u.budgetL, u.budget, u.minL, u.note, u.tiers.box, u.noInt4, u.planBox,
 		container.NewHBox(u.compress, u.cancelB, u.save, u.export),
 		u.progress, u.busy, u.status, widget.NewSeparator(), u.pipeBox)
 	u.meta = widget.NewAccordion()
@@ -267,7 +269,7 @@ func (u *UI) Rows() [][5]string { return u.rows }
 func (u *UI) Settings() compress.Settings {
 	s := compress.DefaultSettings()
 	s.Budget = u.budget.Value / 100
-	s.NoInt4 = u.noInt4.Checked
+	u.tiers.apply(&s)
 	return s
 }
 
@@ -358,7 +360,7 @@ func (u *UI) idle() {
 	if u.working {
 		return
 	}
-	if u.plan != nil && u.plan.Assigned() && u.plan.Settings.Budget == u.Settings().Budget && u.plan.Settings.NoInt4 == u.Settings().NoInt4 {
+	if u.plan != nil && u.plan.Assigned() && samePlanSettings(u.plan.Settings, u.Settings()) && u.tiers.problem() == "" {
 		u.compress.Enable() // the plan is of the settings shown (a refused budget leaves the one before)
 	} else {
 		u.compress.Disable()
@@ -417,8 +419,18 @@ func (u *UI) Replan() {
 	if u.in == nil || !compressible(u.summary) {
 		return
 	}
+	if msg := u.tiers.problem(); msg != "" {
+		u.Cancel() // the job of the choice before: its plan is not of this one
+		u.setNote(msg)
+		u.compress.Disable()
+		return
+	}
 	set := u.Settings()
 	plan, in := u.plan, u.in
+	old := plan
+	if plan != nil && !plan.Covers(set) {
+		plan = nil // the tiers chosen were not measured (or in other blocks): measure again
+	}
 	measuring := plan == nil
 	label := "Assigning tiers…"
 	if measuring {
@@ -454,7 +466,14 @@ func (u *UI) Replan() {
 			plan.Close()
 			return
 		}
+		if old != nil && old != plan && u.plan == old {
+			old.Close() // measured again for other tiers
+		}
 		u.plan = plan
+		if msg := u.tiers.problem(); msg != "" {
+			u.setNote(msg) // the tiers changed to none (or a bad block) meanwhile
+			return
+		}
 		u.showMin(plan, fit)
 		if fit.Refused != nil {
 			u.planBox.Objects = []fyne.CanvasObject{widget.NewLabel("No prediction: the budget cannot be met.")}
@@ -592,7 +611,7 @@ func bold(s string) *widget.Label {
 // input (one pass over the tables, flat memory); Save puts it in place.
 func (u *UI) Compress() {
 	plan := u.plan
-	if plan == nil {
+	if plan == nil || u.tiers.problem() != "" || !samePlanSettings(plan.Settings, u.Settings()) {
 		return
 	}
 	var out *atomicfile.Temp
