@@ -90,6 +90,10 @@ func (s Settings) Validate() error {
 	if s.Block < 0 || s.Block > MaxBlock {
 		return fmt.Errorf("%w: blocks of %d rows (want 1 to %d, or 0 for %d)", core.ErrInvalid, s.Block, MaxBlock, core.DefaultBlock)
 	}
+	if s.Block != 0 && !anyBlock(allowed) {
+		// Rows per block with no block tier would be silently unused.
+		return fmt.Errorf("%w: --block %d sets the rows per block of the block tiers (int8-block, int4-block, int2-block), and none is allowed (%s): name one in --tiers (e.g. --tiers all), or leave --block out", ErrTiers, s.Block, strings.Join(core.AllowedNames(allowed), ", "))
+	}
 	switch s.Assign {
 	case "budget":
 		if s.BudgetBytes < 0 || (s.BudgetBytes == 0 && !(s.Budget > 0 && s.Budget <= 10)) {
@@ -174,6 +178,16 @@ func (s Settings) Allowed() ([core.NumTiers]bool, error) {
 		return allowed, fmt.Errorf("%w: no tier left (--tiers %q)", ErrTiers, s.Tiers)
 	}
 	return allowed, nil
+}
+
+// anyBlock says whether allowed holds a block tier.
+func anyBlock(allowed [core.NumTiers]bool) bool {
+	for t, ok := range allowed {
+		if ok && core.Tier(t).Block() {
+			return true
+		}
+	}
+	return false
 }
 
 // MaxBlock bounds the rows per block: a block is measured whole, in one

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"flag"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"shark/compress"
 )
 
 // settingsOf parses args with both flag packages and fails unless they
@@ -52,6 +55,26 @@ func TestBothFlagPackagesAgree(t *testing.T) {
 	for _, bad := range [][]string{{"--fp16", "0.5"}, {"--gamma", "1.5"}} {
 		if err := settingsOf(t, bad...); err == nil {
 			t.Fatalf("%v accepted", bad)
+		}
+	}
+}
+
+// --block sets the rows per block of the block tiers: given with none of
+// them allowed it would be silently unused, and is refused in both flag
+// packages; with one allowed it is taken.
+func TestBlockNeedsABlockTier(t *testing.T) {
+	for _, args := range [][]string{
+		{"--block", "16"},
+		{"--block", "16", "--no-int4"},
+		{"--block", "16", "--tiers", "fp32,fp16,int8,int4,int2"},
+	} {
+		if err := settingsOf(t, args...); !errors.Is(err, compress.ErrTiers) || !strings.Contains(err.Error(), "--block 16") {
+			t.Fatalf("%v: %v", args, err)
+		}
+	}
+	for _, args := range [][]string{{"--block", "16", "--tiers", "all"}, {"--block", "16", "--tiers", "fp32,int2-block"}, {"--block", "0"}} {
+		if err := settingsOf(t, args...); err != nil {
+			t.Fatalf("%v: %v", args, err)
 		}
 	}
 }

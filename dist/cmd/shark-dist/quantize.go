@@ -72,10 +72,11 @@ whatever its rows.`)
 	if len(pos) < 1 || o.Out == "" {
 		return usageErr{fmt.Errorf("want at least one PATTERN and -o DIR")}
 	}
-	if o.Settings, err = q.Settings(); err != nil {
-		return usageErr{err}
-	}
+	o.Settings, err = q.Settings()
 	if err := defaultTiersOnly(o.Settings); err != nil {
+		return usageErr{err} // first: the reason a block size is refused here
+	}
+	if err != nil {
 		return usageErr{err}
 	}
 	if o.Tensor != "" && q.Tables != "" {
