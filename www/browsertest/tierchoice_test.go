@@ -168,4 +168,21 @@ func TestBrowserTierChoice(t *testing.T) {
 	eval[bool](t, ctx, `(() => { const b = document.getElementById('block'); b.value = 0;
 		b.dispatchEvent(new Event('input')); b.dispatchEvent(new Event('change')); return true; })()`)
 	waitJS(t, ctx, `document.getElementById('budget-note').textContent.includes('Rows per block') && document.getElementById('go').disabled`, time.Minute)
+
+	// A table large enough to be measured and written on every core's
+	// Worker, in blocks of 48 rows (the ranges start at a block's first
+	// row), writes the CLI's bytes too.
+	eval[bool](t, ctx, `(() => { const b = document.getElementById('block'); b.value = 48;
+		b.dispatchEvent(new Event('input')); b.dispatchEvent(new Event('change')); return true; })()`)
+	big := tableNPZ(t, 70_000, 8, "big_emb")
+	dir = downloadsTo(t, ctx)
+	dropMeasured(t, ctx, "bigtiers.npz", big)
+	planned(t, ctx)
+	t.Logf("measured on %s Web Workers", eval[string](t, ctx, `document.getElementById('plan-rows').dataset.workers`))
+	click(t, ctx, "#go")
+	got = download(t, filepath.Join(dir, "bigtiers.shark"))
+	flags = []string{"--budget", fmt.Sprintf("%d%%", budget), "--tiers", "all", "--block", "48"}
+	if want := cliQuantize(t, bin, "bigtiers.npz", big, flags...); !bytes.Equal(got, want) {
+		t.Fatalf("the page wrote %d bytes, shark quantize %s %d", len(got), strings.Join(flags, " "), len(want))
+	}
 }
