@@ -283,16 +283,22 @@ rows: DATA's validation share with --test, else the model's split share of
 the rows it fine-tunes on, kept out of fine-tuning) stays within 0.001 of
 the unpruned model's, found by bisection between the least budget the tiers
 allow and 100%, to within 0.5% of the kept tables' fp32 bytes, the rows'
-measurements made once. When pruning, the keep count is searched too: by
+measurements made once. With a block tier allowed (--tiers all) and no
+--block, the search chooses the rows per block too: blocks of 64 rows
+searched as above, then blocks of 16, 32, 128, 256 and 512 rows each
+searched below the fewest bytes found so far (each measured once), and the
+block size and budget of the fewest stored bytes within the drop on the
+validation rows win. When pruning, the keep count is searched too: by
 bisection between --keep (or --keep-fraction) and every field, for the
 fewest fields whose pruned, fine-tuned model stays within the drop at fp32,
 each such count's budget searched, and every field tried too; the count
 of the fewest bytes wins. Each probe is printed as it is scored; the result
 is then scored on the held-out (or --test) rows. --json adds budget_search:
 {max_auc_drop, validation_auc_before, validation_auc_after_prune,
-min_budget, resolution, budget, budget_bytes, bytes, met, probes: [{budget,
-budget_bytes, bytes, auc, drop, within}], keep_probes: [{keep, auc, drop,
-within, budget, bytes}]}.`,
+min_budget, resolution, budget, budget_bytes, bytes, met, block, probes:
+[{budget, budget_bytes, bytes, auc, drop, within, block}], keep_probes:
+[{keep, auc, drop, within, budget, bytes}]}, and block (the rows per block
+stored) beside allowed_tiers.`,
 		Args: exactArgs(2, "MODEL DATA"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if b.share == 0 {

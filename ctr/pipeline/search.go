@@ -266,6 +266,9 @@ func (s *Search) Verdict() string {
 	if len(s.Keeps) > 0 {
 		kept = fmt.Sprintf(" with the keep count of the fewest bytes of the %d tried", len(s.Keeps))
 	}
+	if s.Block > 0 {
+		kept += fmt.Sprintf(" in blocks of %d rows", s.Block)
+	}
 	return fmt.Sprintf("budget %.2f%% (%d bytes)%s after %d probes: %s the AUC drop %g of the unpruned model's validation AUC %.5f (to within %.1f%% of the fp32 bytes; the least budget the tiers allow is %.2f%%)",
 		100*s.Budget, s.BudgetBytes, kept, len(s.Probes), verdict, s.MaxAUCDrop, s.BaseAUC, 100*s.Resolution, 100*s.MinBudget)
 }
@@ -276,7 +279,11 @@ func (p Probe) Line(n int) string {
 	if p.Within {
 		mark = "within"
 	}
-	return fmt.Sprintf("probe %d: budget %.2f%% (%d bytes, stored %d): validation AUC %.5f, drop %+.5f, %s", n, 100*p.Budget, p.BudgetBytes, p.Bytes, p.AUC, p.Drop, mark)
+	blocks := ""
+	if p.Block > 0 {
+		blocks = fmt.Sprintf(", blocks of %d rows", p.Block)
+	}
+	return fmt.Sprintf("probe %d: budget %.2f%% (%d bytes%s, stored %d): validation AUC %.5f, drop %+.5f, %s", n, 100*p.Budget, p.BudgetBytes, blocks, p.Bytes, p.AUC, p.Drop, mark)
 }
 
 // searchBase checks that a budget search can be made and returns the

@@ -195,7 +195,7 @@ func (t *thresholds) Set(s string) error {
 const TiersUsage = "the tiers rows may take, comma-separated (fp32,fp16,int8 is the paper's setting); with --budget or the tier fractions; fp32 may be left out only if the others hold every row (default: fp32,fp16,int8,int4; int2, int8-block, int4-block and int2-block are opt-in; all names every tier)"
 
 // BlockUsage is --block's help.
-const BlockUsage = "rows per block of the block tiers (int8-block, int4-block, int2-block: a block's rows share one fp16 scale and bias); 0: 64"
+const BlockUsage = "rows per block of the block tiers (int8-block, int4-block, int2-block: a block's rows share one fp16 scale and bias; only with one of them in --tiers); 0: 64, or with compress --max-auc-drop, chosen by its search"
 
 // DefineBlock defines --block on fs into p, beside --tiers.
 func DefineBlock(fs FlagSet, p *int64) {
