@@ -111,6 +111,11 @@ func prefetchGeneric([]byte) {}
 // rows, and BenchmarkLookupParts use it.
 func Prefetch(b []byte) { prefetch(b) }
 
+// Prefetches reports whether Prefetch asks the memory for anything in the
+// kernel set in use. Where it does nothing (the portable set), a loop that
+// must overlap its cache misses has to load instead.
+func Prefetches() bool { return prefetching }
+
 func AddRowF32(dst []float32, src []byte)            { addRowF32(dst, src) }
 func AddRowF16(dst []float32, src []byte)            { addRowF16(dst, src) }
 func AddRowNBit(bits int, dst []float32, src []byte) { addRowNBit(bits, dst, src) }
@@ -120,4 +125,6 @@ var (
 	addRowF16  = addRowF16Generic
 	addRowNBit = addRowNBitGeneric
 	prefetch   = prefetchGeneric
+	// prefetching is set where prefetch is an instruction (Prefetches).
+	prefetching = false
 )

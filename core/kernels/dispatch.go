@@ -117,7 +117,7 @@ func install(name string) {
 	rowErrors, rowNorm, tierError = rowErrorsGeneric, rowNormGeneric, tierErrorGeneric
 	rowErrors4 = rowErrors4Generic
 	rowsErrorsKernel = rowsErrorsLoop
-	prefetch = prefetchGeneric
+	prefetch, prefetching = prefetchGeneric, false
 	addRowF32, addRowF16, addRowNBit = addRowF32Generic, addRowF16Generic, addRowNBitGeneric
 	impl, set = "portable", SetPortable
 	if name != SetPortable && simdInit != nil {

@@ -45,4 +45,7 @@ func checkKernels(t *testing.T, s string) {
 			t.Errorf("set %s: %s is not that set's kernel", s, p.name)
 		}
 	}
+	if Prefetches() != (s != SetPortable) {
+		t.Errorf("set %s: Prefetches() = %v with prefetch %v", s, Prefetches(), s != SetPortable)
+	}
 }

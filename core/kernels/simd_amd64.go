@@ -30,7 +30,7 @@ func registerSIMD() bool {
 // this CPU can run) over the portable ones.
 func installSIMD(name string) {
 	parts := []string{"avx2"}
-	prefetch = prefetchSSE // PREFETCHT0 is in every amd64 CPU
+	prefetch, prefetching = prefetchSSE, true // PREFETCHT0 is in every amd64 CPU
 	dot, axpy = dotAVX2, axpyAVX2
 	addRowF32 = addRowF32AVX2
 	quantizeRow, dequantizeRow = quantizeRowAVX2, dequantizeRowAVX2

@@ -169,6 +169,20 @@ func TestPoolBags(t *testing.T) {
 	}
 }
 
+// TestPoolBagsAhead runs TestPoolBags with the loaded tables' prefetching
+// loop (poolAhead) at several distances, and with the touching loop,
+// whatever the kernel set (the prefetch is a no-op in the portable one,
+// but the loop is the same).
+func TestPoolBagsAhead(t *testing.T) {
+	defer func(f func() bool, a int) { loadedPrefetch, aheadRows = f, a }(loadedPrefetch, aheadRows)
+	for _, ahead := range []int{0, 1, 5, 16, 32, 100} {
+		loadedPrefetch, aheadRows = func() bool { return ahead > 0 }, ahead
+		for _, l := range []layout{narrowLayout, allTiers} {
+			t.Run(fmt.Sprintf("%s/ahead%d", l.name, ahead), func(t *testing.T) { testPoolBags(t, l) })
+		}
+	}
+}
+
 func testPoolBags(t *testing.T, l layout) {
 	data, cases, _ := buildLayout(t, 8, l)
 	path := t.TempDir() + "/p.shark"
