@@ -66,6 +66,9 @@ func fractionCuts(st StatStore, f [NumTiers]float64) ([DefaultTiers - 1]cut, err
 			cuts[t], need[t] = cut{key: 0, row: n - 1}, 0
 		}
 	}
+	if need == [DefaultTiers - 1]int64{} {
+		return cuts, nil // every boundary at no row or every row (a single tier): no scan of the stats
+	}
 	// The key's high 16 bits, then its low 16 bits within the high bin.
 	var key [DefaultTiers - 1]uint32
 	for _, shift := range []uint32{16, 0} {
