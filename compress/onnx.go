@@ -1,6 +1,7 @@
 package compress
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -32,20 +33,39 @@ func onnxTables(rd *sharkfile.Reader) ([]onnx.Table, error) {
 		if err != nil {
 			return nil, err
 		}
-		counts := tbl.Counts()
-		for tier := core.Tier(core.DefaultTiers); tier < core.NumTiers; tier++ {
-			if counts[tier] != 0 {
-				return nil, fmt.Errorf("%w: table %q has %s rows (export --layout torch or dequantized)", ErrONNXTiers, t.Name, tier)
-			}
-		}
 		ot := onnx.Table{Name: t.Name, Rows: int64(tbl.Rows()), Dim: tbl.Dim(), DType: sourceDType(rd, t.Name),
-			Counts: [4]int64(counts[:4]), Index: func() (io.Reader, error) { return &indexReader{t: tbl}, nil }}
-		for tier := core.Tier(0); tier < core.DefaultTiers; tier++ {
+			Counts: tbl.Counts(), Index: func() (io.Reader, error) { return &indexReader{t: tbl}, nil }}
+		for tier := core.Tier(0); tier < core.NumTiers; tier++ {
 			ot.Tiers[tier] = func() (io.Reader, error) { return tbl.TierReader(tier), nil }
+		}
+		if err := onnxParams(&ot, tbl); err != nil {
+			return nil, err
 		}
 		out = append(out, ot)
 	}
 	return out, nil
+}
+
+// onnxParams gives ot the block parameters of tbl's block tiers, as the
+// table stores them, when rows take them.
+func onnxParams(ot *onnx.Table, tbl *sharkfile.Table) error {
+	c := tbl.Counts()
+	if c[core.INT8B]+c[core.INT4B]+c[core.INT2B] == 0 {
+		return nil
+	}
+	bp := tbl.BlockParams()
+	if bp == nil { // a table stored as parts keeps its parameters in each part
+		return fmt.Errorf("%w: table %q holds block-tier rows in parts, each with its own block parameters (export --layout torch or dequantized)", ErrONNXTiers, tbl.Name())
+	}
+	ot.Block = bp.Block
+	ot.Params = func() (io.Reader, error) {
+		b := make([]byte, 0, 2*len(bp.Params))
+		for _, v := range bp.Params {
+			b = binary.LittleEndian.AppendUint16(b, v)
+		}
+		return bytes.NewReader(b), nil
+	}
+	return nil
 }
 
 // indexReader streams a table's ONNX lookup index: per row, an int32 of
@@ -113,8 +133,9 @@ func ONNXModel(rd *sharkfile.Reader, graph *Input, opt onnx.Options) (*onnx.Mode
 // other values than the .shark file's table compressed.
 var ErrOtherGraph = errors.New("the graph's tables are not the .shark file's")
 
-// ErrONNXTiers: a table holds rows of a tier the ONNX lookup has no
-// tensors for (int2 and the block tiers).
+// ErrONNXTiers: a table holds rows the ONNX lookup has no tensors for
+// (block-tier rows in a table stored as parts, whose parts each keep
+// their own block parameters).
 var ErrONNXTiers = errors.New("a tier the ONNX lookup does not take")
 
 // checkGraphTables refuses a graph whose tables are not those the .shark

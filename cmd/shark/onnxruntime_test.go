@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -348,4 +349,113 @@ func TestExportONNXGraphChoice(t *testing.T) {
 	if code, _, errOut := shark(t, "export", m, "--to", "onnx", "--graph", m, "-o", filepath.Join(dir, "d.onnx")); code == 0 || !strings.Contains(errOut, "not an ONNX model") {
 		t.Errorf("--graph naming a .shark file: %d %s", code, errOut)
 	}
+}
+
+// The later tiers under ONNX Runtime: the tables of TestONNXRuntimeLookups
+// quantized with int2 and the block tiers (blocks of 16 and of 100 rows,
+// a block tier alone beside fp32 and int2, every tier) and exported as
+// lookups alone: ONNX Runtime's rows, negative ids too, are the
+// dequantized export's exactly, and shark reads the model back with the
+// rows per tier.
+func TestONNXRuntimeLaterTiers(t *testing.T) {
+	ort := ortDir(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "tables.npz")
+	pyref.Run(t, `
+import sys, numpy as np
+rng = np.random.default_rng(2)
+np.savez(sys.argv[1], user_emb=(rng.standard_normal((4000, 13)) * 0.1).astype(np.float32),
+         item_emb=(rng.standard_normal((1500, 8)) * 0.1).astype(np.float16))
+`, src)
+	in := map[string]ortInput{}
+	for name, rows := range map[string]int64{"user_emb": 4000, "item_emb": 1500} {
+		ids := make([]int64, rows+2)
+		for i := range rows {
+			ids[i] = i
+		}
+		ids[rows], ids[rows+1] = -1, -rows
+		in[name+".ids"] = ortInput{Dims: []int64{rows + 2}, Data: ids}
+	}
+	seen := map[string]int64{}
+	for i, args := range [][]string{
+		{"--tiers", "all", "--budget", "20%", "--block", "16"},
+		{"--tiers", "all", "--budget", "14%", "--block", "100"},
+		{"--tiers", "fp32,int2,int8-block", "--budget", "40%", "--block", "7"},
+		{"--tiers", "fp32,fp16,int2,int4-block", "--budget", "25%", "--block", "33"},
+	} {
+		m, l, deq := filepath.Join(dir, fmt.Sprintf("m%d.shark", i)), filepath.Join(dir, fmt.Sprintf("l%d.onnx", i)), filepath.Join(dir, fmt.Sprintf("deq%d.npz", i))
+		_, rows := quantizeTiersOf(t, src, m, append(args, "--min-rows", "1000")...)
+		for k, n := range rows {
+			seen[k] += n
+		}
+		mustShark(t, "export", m, "--to", "onnx", "-o", l)
+		mustShark(t, "export", m, "--to", "npz", "--layout", "dequantized", "-o", deq)
+		checkRows(t, runORT(t, ort, l, in), deq)
+		if out := mustShark(t, "inspect", l); !strings.Contains(out, "fp32/fp16/int8/int4/int2/int8-block/int4-block/int2-block") {
+			t.Errorf("%v: inspect of the export:\n%s", args, out)
+		}
+		t.Logf("%v: rows %v; sizes %s", args, rows, sizes(t, src, m, l))
+	}
+	for _, k := range []string{"int2", "int8-block", "int4-block", "int2-block"} {
+		if seen[k] == 0 {
+			t.Errorf("no run put rows in %s: %v", k, seen)
+		}
+	}
+}
+
+// quantizeTiersOf is quantizeTiers of the file src.
+func quantizeTiersOf(t *testing.T, src, out string, args ...string) (allowed []string, rows map[string]int64) {
+	t.Helper()
+	code, stdout, stderr := shark(t, append([]string{"quantize", src, "-o", out, "--json"}, args...)...)
+	if code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, code, stderr)
+	}
+	var res struct {
+		Allowed []string `json:"allowed_tiers"`
+		Tables  []struct{ Tiers map[string]int64 }
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || len(res.Tables) == 0 {
+		t.Fatalf("%v: --json: %v\n%s", args, err, stdout)
+	}
+	rows = map[string]int64{}
+	for _, tb := range res.Tables {
+		for k, n := range tb.Tiers {
+			rows[k] += n
+		}
+	}
+	return res.Allowed, rows
+}
+
+// The recommender of TestONNXRuntimeGraph with its tables in int2 and the
+// block tiers, exported with its graph (the bag table's lookup inside a
+// Loop's body): ONNX Runtime computes what the graph computes with the
+// dequantized tables.
+func TestONNXRuntimeGraphLaterTiers(t *testing.T) {
+	ort := ortDir(t)
+	dir := t.TempDir()
+	rec, m, q := filepath.Join(dir, "rec.onnx"), filepath.Join(dir, "m.shark"), filepath.Join(dir, "q.onnx")
+	pyref.RunWith(t, []string{"torch", "onnx"}, recommender, rec)
+	_, rows := quantizeTiersOf(t, rec, m, "--tiers", "all", "--budget", "15%", "--block", "32")
+	if rows["int2-block"]+rows["int4-block"]+rows["int8-block"] == 0 {
+		t.Fatalf("no block-tier rows: %v", rows)
+	}
+	mustShark(t, "export", m, "--to", "onnx", "--graph", rec, "-o", q)
+	deqNPZ, deqONNX, inputs := filepath.Join(dir, "deq.npz"), filepath.Join(dir, "deq.onnx"), filepath.Join(dir, "in.json")
+	mustShark(t, "export", m, "--to", "npz", "--layout", "dequantized", "-o", deqNPZ)
+	pyref.RunWith(t, []string{"onnx"}, dequantizedGraph, rec, deqNPZ, deqONNX, inputs)
+	var in map[string]ortInput
+	b, _ := os.ReadFile(inputs)
+	if err := json.Unmarshal(b, &in); err != nil {
+		t.Fatal(err)
+	}
+	exp, want := runORT(t, ort, q, in)["p"], runORT(t, ort, deqONNX, in)["p"]
+	if len(exp.Data) != 64 || len(want.Data) != 64 {
+		t.Fatalf("outputs of %d, %d values", len(exp.Data), len(want.Data))
+	}
+	for i := range exp.Data {
+		if d := math.Abs(exp.Data[i] - want.Data[i]); d > 1e-6 {
+			t.Fatalf("output %d: %v exported, %v with the dequantized tables", i, exp.Data[i], want.Data[i])
+		}
+	}
+	t.Logf("rows %v; sizes %s", rows, sizes(t, rec, m, q))
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 
 	"shark/formats"
@@ -27,9 +28,26 @@ func (t *Table) check() error {
 		return fmt.Errorf("%w: table %q: %d rows, beyond the int32 index of a quantized lookup", formats.ErrTooLarge, t.Name, t.Rows)
 	case !t.DType.IsFloat():
 		return fmt.Errorf("%w: table %q of %s", formats.ErrUnsupported, t.Name, t.DType)
+	case len(t.blockTiers()) > 0 && (t.Block < 1 || t.Params == nil):
+		return fmt.Errorf("%w: table %q has block-tier rows but blocks of %d rows and no parameters", formats.ErrCorrupt, t.Name, t.Block)
 	}
 	return nil
 }
+
+// blockTiers is the block tiers holding rows, in tier order: those whose
+// parameters Params streams.
+func (t *Table) blockTiers() []int {
+	var out []int
+	for tier, n := range t.Counts {
+		if n > 0 && blockTier(tier) {
+			out = append(out, tier)
+		}
+	}
+	return out
+}
+
+// blocks is the table's blocks of Block rows (the last may be short).
+func (t *Table) blocks() int64 { return (t.Rows + int64(t.Block) - 1) / int64(t.Block) }
 
 // parts are the table's initializers: its index, each non-empty tier's
 // rows (and scale and bias), and the small constants its lookups use.
@@ -50,15 +68,17 @@ func (t *Table) parts() []tensorSpec {
 		specs = append(specs, t.tierParts(tier, q, n)...)
 		start += n
 	}
+	if len(t.blockTiers()) > 0 { // a row's block: Mod(id, rows) / block
+		specs = append(specs, int64Scalar(p+".rows", t.Rows), int64Scalar(p+".block", int64(t.Block)))
+	}
 	return specs
 }
 
-// codeBytes is the bytes of codes in an int8 (tier 2) or int4 (tier 3) row.
+// codeBytes is the bytes of codes in a row of a quantized tier (int8 D,
+// int4 ceil(D/2), int2 ceil(D/4), and the block tiers alike).
 func codeBytes(tier, dim int) int {
-	if tier == 2 {
-		return dim
-	}
-	return (dim + 1) / 2
+	per := 8 / tierBits[tier]
+	return (dim + per - 1) / per
 }
 
 func (t *Table) tierParts(tier int, q string, n int64) []tensorSpec {
@@ -70,22 +90,47 @@ func (t *Table) tierParts(tier int, q string, n int64) []tensorSpec {
 		return []tensorSpec{{q, typeFloat16, []int64{n, d}, 2 * n * d, t.Tiers[1]}}
 	}
 	cb := codeBytes(tier, t.Dim)
-	rb := cb + 4
-	specs := []tensorSpec{
-		{q, typeUint8, []int64{n, int64(cb)}, n * int64(cb), columns(t.Tiers[tier], rb, 0, cb)},
-		{q + ".scale", typeFloat16, []int64{n, 1}, 2 * n, columns(t.Tiers[tier], rb, cb, cb+2)},
-		{q + ".bias", typeFloat16, []int64{n, 1}, 2 * n, columns(t.Tiers[tier], rb, cb+2, cb+4)},
+	var specs []tensorSpec
+	if blockTier(tier) { // codes alone; scale and bias a block
+		i := slices.Index(t.blockTiers(), tier)
+		k, nb := 4*len(t.blockTiers()), t.blocks()
+		specs = []tensorSpec{
+			{q, typeUint8, []int64{n, int64(cb)}, n * int64(cb), t.Tiers[tier]},
+			{q + ".scale", typeFloat16, []int64{nb, 1}, 2 * nb, columns(t.Params, k, 4*i, 4*i+2)},
+			{q + ".bias", typeFloat16, []int64{nb, 1}, 2 * nb, columns(t.Params, k, 4*i+2, 4*i+4)},
+		}
+	} else {
+		rb := cb + 4
+		specs = []tensorSpec{
+			{q, typeUint8, []int64{n, int64(cb)}, n * int64(cb), columns(t.Tiers[tier], rb, 0, cb)},
+			{q + ".scale", typeFloat16, []int64{n, 1}, 2 * n, columns(t.Tiers[tier], rb, cb, cb+2)},
+			{q + ".bias", typeFloat16, []int64{n, 1}, 2 * n, columns(t.Tiers[tier], rb, cb+2, cb+4)},
+		}
 	}
-	if tier == 3 {
-		// Column j is byte j/2's low nibble (j even) or high (j odd), of
-		// the low nibbles [0, cb) and high nibbles [cb, 2cb) side by side.
+	if bits := tierBits[tier]; bits < 8 {
+		// Column j is code j%per of byte j/per, of the codes split into
+		// per planes of cb columns side by side (plane k: bits k*bits up).
+		per := 8 / bits
 		perm := make([]int64, t.Dim)
 		for j := range perm {
-			perm[j] = int64(j/2 + (j%2)*cb)
+			perm[j] = int64(j/per + (j%per)*cb)
 		}
-		specs = append(specs, int64Vector(q+".perm", perm), floatScalar(q+".sixteenth", 1.0/16), floatScalar(q+".sixteen", 16))
+		specs = append(specs, int64Vector(q+".perm", perm))
+		for _, w := range planes(bits) {
+			specs = append(specs, floatScalar(q+".inv"+strconv.Itoa(w), 1/float32(w)), floatScalar(q+".mul"+strconv.Itoa(w), float32(w)))
+		}
 	}
 	return specs
+}
+
+// planes is the weights of the codes above the lowest in a byte of
+// bits-bit codes, highest first: 16 for int4, 64, 16, 4 for int2.
+func planes(bits int) []int {
+	var out []int
+	for w := 1 << (8 - bits); w > 1; w >>= bits {
+		out = append(out, w)
+	}
+	return out
 }
 
 // nodeList collects the nodes of one lookup, naming each node and its
@@ -109,6 +154,11 @@ func (t *Table) lookupNodes(k int, ids, out string) []*msg {
 	p := Prefix(t.Name)
 	b := &nodeList{pre: p + "/lookup" + strconv.Itoa(k)}
 	g := b.op("Gather", p+".index", ids)
+	blk := ""
+	if len(t.blockTiers()) > 0 { // each id's block, counting negative ids from the end
+		id := b.opA("Cast", []string{ids}, intAttr("to", typeInt64))
+		blk = b.op("Div", b.op("Mod", id, p+".rows"), p+".block")
+	}
 	var tiers []int
 	var rows []string
 	for tier, n := range t.Counts {
@@ -122,7 +172,7 @@ func (t *Table) lookupNodes(k int, ids, out string) []*msg {
 		if len(tiers) > 1 {
 			s = b.op("Clip", b.op("Sub", g, q+".start"), p+".zero", q+".last")
 		}
-		rows = append(rows, t.decode(b, tier, q, s))
+		rows = append(rows, t.decode(b, tier, q, s, blk))
 	}
 	acc := rows[len(rows)-1]
 	for i := len(rows) - 2; i >= 0; i-- {
@@ -137,8 +187,9 @@ func (t *Table) lookupNodes(k int, ids, out string) []*msg {
 	return append(b.nodes, last)
 }
 
-// decode looks up the rows at slots s of one tier, as float32.
-func (t *Table) decode(b *nodeList, tier int, q, s string) string {
+// decode looks up the rows at slots s of one tier, as float32; a block
+// tier's scale and bias at the ids' blocks blk.
+func (t *Table) decode(b *nodeList, tier int, q, s, blk string) string {
 	toFloat := intAttr("to", typeFloat)
 	x := b.op("Gather", q, s)
 	switch tier {
@@ -148,15 +199,36 @@ func (t *Table) decode(b *nodeList, tier int, q, s string) string {
 		return b.opA("Cast", []string{x}, toFloat)
 	}
 	c := b.opA("Cast", []string{x}, toFloat)
-	if tier == 3 {
-		hi := b.op("Floor", b.op("Mul", c, q+".sixteenth"))
-		lo := b.op("Sub", c, b.op("Mul", hi, q+".sixteen"))
-		both := b.opA("Concat", []string{lo, hi}, intAttr("axis", -1))
-		c = b.opA("Gather", []string{both, q + ".perm"}, intAttr("axis", -1))
+	if bits := tierBits[tier]; bits < 8 {
+		c = unpack(b, q, bits, c)
 	}
-	scale := b.opA("Cast", []string{b.op("Gather", q+".scale", s)}, toFloat)
-	bias := b.opA("Cast", []string{b.op("Gather", q+".bias", s)}, toFloat)
+	at := s
+	if blockTier(tier) {
+		at = blk
+	}
+	scale := b.opA("Cast", []string{b.op("Gather", q+".scale", at)}, toFloat)
+	bias := b.opA("Cast", []string{b.op("Gather", q+".bias", at)}, toFloat)
 	return b.op("Add", b.op("Mul", c, scale), bias)
+}
+
+// unpack splits bytes c (as floats) of bits-bit codes into the codes, in
+// column order: the highest code of each byte peeled off first (hi =
+// Floor(x / w), x -= w * hi, every step exact), the planes laid side by
+// side lowest first, then one Gather over the last axis (perm).
+func unpack(b *nodeList, q string, bits int, c string) string {
+	var hi []string // the planes above the lowest, highest first
+	for _, w := range planes(bits) {
+		k := strconv.Itoa(w)
+		h := b.op("Floor", b.op("Mul", c, q+".inv"+k))
+		c = b.op("Sub", c, b.op("Mul", h, q+".mul"+k))
+		hi = append(hi, h)
+	}
+	codes := []string{c}
+	for i := len(hi) - 1; i >= 0; i-- {
+		codes = append(codes, hi[i])
+	}
+	both := b.opA("Concat", codes, intAttr("axis", -1))
+	return b.opA("Gather", []string{both, q + ".perm"}, intAttr("axis", -1))
 }
 
 // columns streams bytes [from, to) of each rb-byte row open yields.
@@ -207,10 +279,16 @@ func (c *columnReader) Close() error {
 }
 
 // metaValue describes a table's lookup for the reader:
-// "rows=R dim=D dtype=F32 tiers=n0/n1/n2/n3".
+// "rows=R dim=D dtype=F32 tiers=n0/n1/n2/n3" when only the first four
+// tiers hold rows (as every reader before the later tiers takes it), else
+// "rows=R dim=D dtype=F32 tiers=n0/.../n7 block=B".
 func (t *Table) metaValue() string {
 	c := t.Counts
-	return fmt.Sprintf("rows=%d dim=%d dtype=%s tiers=%d/%d/%d/%d", t.Rows, t.Dim, t.DType, c[0], c[1], c[2], c[3])
+	v := fmt.Sprintf("rows=%d dim=%d dtype=%s tiers=%d/%d/%d/%d", t.Rows, t.Dim, t.DType, c[0], c[1], c[2], c[3])
+	if c[4]+c[5]+c[6]+c[7] == 0 {
+		return v
+	}
+	return v + fmt.Sprintf("/%d/%d/%d/%d block=%d", c[4], c[5], c[6], c[7], t.Block)
 }
 
 // Lookups makes a model of the tables' lookups alone: per table an input

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -53,15 +54,26 @@ type lookupSpec struct {
 	rows   int64
 	dim    int
 	dtype  string
-	counts [4]int64
+	counts [NumTiers]int64
+	block  int64 // rows per block of the block tiers, when they hold rows
 }
 
+// maxLookupBlock bounds a lookup's rows per block, as a .shark table's.
+const maxLookupBlock = 1 << 24
+
+// parseLookup reads a lookup's metadata: four tiers' counts (fp32 to
+// int4), or eight and the rows per block.
 func parseLookup(v string) (lookupSpec, error) {
 	var s lookupSpec
 	c := &s.counts
-	n, err := fmt.Sscanf(v, "rows=%d dim=%d dtype=%s tiers=%d/%d/%d/%d", &s.rows, &s.dim, &s.dtype, &c[0], &c[1], &c[2], &c[3])
-	if n != 7 || err != nil {
-		return s, fmt.Errorf("%q is not rows=R dim=D dtype=T tiers=a/b/c/d", v)
+	n, err := fmt.Sscanf(v, "rows=%d dim=%d dtype=%s tiers=%d/%d/%d/%d/%d/%d/%d/%d block=%d", &s.rows, &s.dim, &s.dtype,
+		&c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6], &c[7], &s.block)
+	if n != 12 || err != nil {
+		s = lookupSpec{}
+		n, err = fmt.Sscanf(v, "rows=%d dim=%d dtype=%s tiers=%d/%d/%d/%d", &s.rows, &s.dim, &s.dtype, &c[0], &c[1], &c[2], &c[3])
+		if n != 7 || err != nil || strings.Contains(v, " block=") {
+			return s, fmt.Errorf("%q is not rows=R dim=D dtype=T tiers=a/b/c/d (or eight tiers and block=B)", v)
+		}
 	}
 	var sum int64
 	for _, k := range c {
@@ -73,8 +85,14 @@ func parseLookup(v string) (lookupSpec, error) {
 	if s.rows <= 0 || sum != s.rows || s.rows > math.MaxInt32 || s.dim <= 0 || s.dim > maxLookupDim {
 		return s, fmt.Errorf("%d rows of width %d in tiers of %d", s.rows, s.dim, sum)
 	}
+	if c[5]+c[6]+c[7] > 0 && (s.block < 1 || s.block > maxLookupBlock) {
+		return s, fmt.Errorf("block-tier rows in blocks of %d rows", s.block)
+	}
 	return s, nil
 }
+
+// blocks is the lookup's blocks of its block tiers.
+func (s lookupSpec) blocks() int64 { return (s.rows + s.block - 1) / s.block }
 
 // part is one initializer of a lookup, read in place.
 type lookupPart struct {
@@ -87,10 +105,10 @@ type quantized struct {
 	name   string
 	spec   lookupSpec
 	index  lookupPart
-	start  [4]int64
-	rows   [4]lookupPart // each tier's rows (codes for int8 and int4)
-	scale  [4]lookupPart
-	bias   [4]lookupPart
+	start  [NumTiers]int64
+	rows   [NumTiers]lookupPart // each tier's rows (codes for the quantized tiers)
+	scale  [NumTiers]lookupPart // a row's, or a block's for the block tiers
+	bias   [NumTiers]lookupPart
 	stored int64
 }
 
@@ -154,9 +172,13 @@ func findParts(f *formats.File, table string, spec lookupSpec) (*quantized, erro
 		case 1:
 			q.rows[1], err = get(nm, formats.F16, n, d)
 		default:
+			params := n // a scale and bias a row, or a block
+			if blockTier(tier) {
+				params = spec.blocks()
+			}
 			if q.rows[tier], err = get(nm, formats.U8, n, int64(codeBytes(tier, spec.dim))); err == nil {
-				if q.scale[tier], err = get(nm+".scale", formats.F16, n, 1); err == nil {
-					q.bias[tier], err = get(nm+".bias", formats.F16, n, 1)
+				if q.scale[tier], err = get(nm+".scale", formats.F16, params, 1); err == nil {
+					q.bias[tier], err = get(nm+".bias", formats.F16, params, 1)
 				}
 			}
 		}
@@ -186,15 +208,32 @@ func (m *model) replaceParts(f *formats.File, q *quantized) {
 	s := q.spec
 	t := formats.NewTensorStream(q.name, formats.F32, []int64{s.rows, int64(s.dim)}, s.rows*int64(s.dim)*4,
 		func() (io.ReadCloser, error) { return io.NopCloser(&lookupReader{q: q}), nil })
-	var tiers [8]int64 // formats.Tensor's tiers: this lookup's four, then none
-	copy(tiers[:], q.spec.counts[:])
+	tiers := q.spec.counts // formats.Tensor's tiers are core's, as a lookup's
 	t.Tiers = &tiers
 	t.Stored = q.stored
 	t.GatheredBy = m.gathers[Prefix(q.name)+".index"]
 	f.Tensors = slices.Insert(kept, at, t)
 	fp32 := s.rows * int64(s.dim) * 4
-	m.meta["onnx.quantized_lookup."+q.name] = fmt.Sprintf("%s × %d %s, tiers fp32/fp16/int8/int4 %d/%d/%d/%d: %s bytes, %.1f%% of %s at fp32",
-		numfmt.Count(s.rows), s.dim, s.dtype, s.counts[0], s.counts[1], s.counts[2], s.counts[3], numfmt.Count(q.stored), 100*float64(q.stored)/float64(fp32), numfmt.Count(fp32))
+	m.meta["onnx.quantized_lookup."+q.name] = fmt.Sprintf("%s × %d %s, tiers %s: %s bytes, %.1f%% of %s at fp32",
+		numfmt.Count(s.rows), s.dim, s.dtype, s.tierText(), numfmt.Count(q.stored), 100*float64(q.stored)/float64(fp32), numfmt.Count(fp32))
+}
+
+// tierText is the rows per tier, "fp32/fp16/int8/int4 a/b/c/d", with the
+// later tiers and the blocks when they hold rows.
+func (s lookupSpec) tierText() string {
+	n := 4
+	if s.counts[4]+s.counts[5]+s.counts[6]+s.counts[7] > 0 {
+		n = NumTiers
+	}
+	counts := make([]string, n)
+	for i := range counts {
+		counts[i] = strconv.FormatInt(s.counts[i], 10)
+	}
+	v := strings.Join(TierNames[:n], "/") + " " + strings.Join(counts, "/")
+	if s.counts[5]+s.counts[6]+s.counts[7] > 0 {
+		v += fmt.Sprintf(" in blocks of %d rows", s.block)
+	}
+	return v
 }
 
 // lookupReader streams a lookup's rows decoded, as float32.
@@ -235,7 +274,7 @@ func (lr *lookupReader) next() error {
 	g := int64(int32(binary.LittleEndian.Uint32(lr.index)))
 	lr.index = lr.index[4:]
 	tier := -1
-	for t := range 4 {
+	for t := range NumTiers {
 		if g >= q.start[t] && g < q.start[t]+q.spec.counts[t] {
 			tier = t
 		}
@@ -247,7 +286,7 @@ func (lr *lookupReader) next() error {
 	if lr.dst == nil {
 		lr.dst = make([]float32, dim)
 	}
-	if err := q.decode(tier, slot, lr.dst, &lr.buf); err != nil {
+	if err := q.decode(tier, slot, lr.row, lr.dst, &lr.buf); err != nil {
 		return err
 	}
 	lr.out = lr.out[:0]
@@ -258,10 +297,18 @@ func (lr *lookupReader) next() error {
 	return nil
 }
 
-// decode reads row slot of a tier into dst, as shark decodes it.
-func (q *quantized) decode(tier int, slot int64, dst []float32, buf *[]byte) error {
+// decode reads row slot of a tier into dst, as shark decodes it; a block
+// tier's scale and bias are row's block's.
+func (q *quantized) decode(tier int, slot, row int64, dst []float32, buf *[]byte) error {
 	dim := len(dst)
-	rb := [4]int{4 * dim, 2 * dim, codeBytes(2, dim), codeBytes(3, dim)}[tier]
+	rb := 4 * dim
+	switch tier {
+	case 0:
+	case 1:
+		rb = 2 * dim
+	default:
+		rb = codeBytes(tier, dim)
+	}
 	b := slices.Grow((*buf)[:0], rb+4)[:rb]
 	if err := readPart(q.rows[tier], b, slot*int64(rb)); err != nil {
 		return err
@@ -274,14 +321,18 @@ func (q *quantized) decode(tier int, slot int64, dst []float32, buf *[]byte) err
 	case 1:
 		kernels.HalfBytesToFloats(dst, b)
 	default:
+		at := slot
+		if blockTier(tier) {
+			at = row / q.spec.block
+		}
 		b = b[:rb+4] // the fused row: codes, fp16 scale, fp16 bias
-		if err := readPart(q.scale[tier], b[rb:rb+2], 2*slot); err != nil {
+		if err := readPart(q.scale[tier], b[rb:rb+2], 2*at); err != nil {
 			return err
 		}
-		if err := readPart(q.bias[tier], b[rb+2:], 2*slot); err != nil {
+		if err := readPart(q.bias[tier], b[rb+2:], 2*at); err != nil {
 			return err
 		}
-		kernels.DequantizeRow(8>>(tier-2), dst, b)
+		kernels.DequantizeRow(tierBits[tier], dst, b)
 	}
 	*buf = b
 	return nil

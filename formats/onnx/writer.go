@@ -32,28 +32,56 @@ import (
 // so the looked-up rows equal shark's dequantized rows bit for bit. int4
 // codes are split in floats (hi = Floor(x / 16), lo = x - 16 * hi, both
 // exact) and put back in column order by one Gather over the last axis.
-// Every tier is looked up for every id and the wanted one kept: four small
-// gathers in place of one, with no shape that depends on the data.
+// Every tier is looked up for every id and the wanted one kept: a few
+// small gathers in place of one, with no shape that depends on the data.
+//
+// int2 codes (four a byte, lowest bits first) are split the same way, in
+// three steps (64, 16, 4). The block tiers (int8-block, int4-block,
+// int2-block) store their rows' codes alone; a block of Block rows shares
+// one fp16 scale and bias per block tier, gathered by the row's block,
+// Mod(id, rows) / Block (Gather's negative ids counted from the end, as
+// the index's Gather counts them), so a block-tier row decodes as the
+// rowwise row of its codes with its block's scale and bias, bit for bit
+// as shark decodes it.
+
+// NumTiers is the tiers a lookup takes, in the order of Table.Counts:
+// core's tiers.
+const NumTiers = 8
 
 // Table is a compressed table to write as a quantized lookup.
 type Table struct {
 	Name   string
 	Rows   int64
 	Dim    int
-	DType  formats.DType // of the rows a lookup gives: the table's source's
-	Counts [4]int64      // rows per tier: fp32, fp16, int8, int4
+	DType  formats.DType   // of the rows a lookup gives: the table's source's
+	Counts [NumTiers]int64 // rows per tier, as TierNames
 	// Index streams one little-endian int32 a row: the start of the row's
 	// tier (the counts of the tiers before it) plus its rank in the tier.
 	Index func() (io.Reader, error)
 	// Tiers stream each tier's rows in row order, in shark's layouts:
 	// fp32 D float32; fp16 D binary16; int8 D codes, then fp16 scale and
 	// fp16 bias; int4 ceil(D/2) bytes of codes (low nibble first), then
-	// scale and bias (FBGEMM's fused rowwise layout).
-	Tiers [4]func() (io.Reader, error)
+	// scale and bias (FBGEMM's fused rowwise layout); int2 ceil(D/4)
+	// bytes of codes (lowest bits first), then scale and bias; the block
+	// tiers their codes alone, as int8, int4 and int2 lay them out.
+	Tiers [NumTiers]func() (io.Reader, error)
+	// Block is the rows per block of the block tiers, and Params streams
+	// their parameters as a .shark table stores them: block after block
+	// (ceil(Rows/Block) of them), for each block tier holding rows, in
+	// tier order, the fp16 scale then the fp16 bias. Needed only when a
+	// block tier holds rows.
+	Block  int
+	Params func() (io.Reader, error)
 }
 
 // TierNames are the tiers in the order of Table.Counts.
-var TierNames = [4]string{"fp32", "fp16", "int8", "int4"}
+var TierNames = [NumTiers]string{"fp32", "fp16", "int8", "int4", "int2", "int8-block", "int4-block", "int2-block"}
+
+// tierBits is each quantized tier's bits a code (0: fp32 and fp16).
+var tierBits = [NumTiers]int{0, 0, 8, 4, 2, 8, 4, 2}
+
+// blockTier says whether tier's rows share their block's scale and bias.
+func blockTier(tier int) bool { return tier >= 5 }
 
 // onnx.proto's TensorProto.DataType values written.
 const (
@@ -157,6 +185,11 @@ func (e *extData) place(m *msg, n int64, open func() (io.Reader, error)) *msg {
 func int32Scalar(name string, v int64) tensorSpec {
 	b := protowire.AppendFixed32(nil, uint32(int32(v)))
 	return tensorSpec{name, typeInt32, nil, 4, constant(b)}
+}
+
+func int64Scalar(name string, v int64) tensorSpec {
+	b := protowire.AppendFixed64(nil, uint64(v))
+	return tensorSpec{name, typeInt64, nil, 8, constant(b)}
 }
 
 func floatScalar(name string, v float32) tensorSpec {

@@ -20,17 +20,25 @@ import (
 // synth is a table of rows × dim in shark's tier layouts, row r in tier
 // (r*7+seed)%4, and the rows shark decodes from it.
 func synth(nm string, rows, dim int, d formats.DType, seed int) (Table, []float32) {
+	return synthTiers(nm, rows, dim, d, seed, 4, 0)
+}
+
+// synthTiers is synth over the first nt tiers, row r in (r*7+seed)%nt,
+// the block tiers in blocks of block rows, their codes random and each
+// block's scale and bias too.
+func synthTiers(nm string, rows, dim int, d formats.DType, seed, nt, block int) (Table, []float32) {
 	rng := rand.New(rand.NewPCG(uint64(seed), 1))
-	t := Table{Name: nm, Rows: int64(rows), Dim: dim, DType: d}
-	tier := func(r int) int { return (r*7 + seed) % 4 }
+	t := Table{Name: nm, Rows: int64(rows), Dim: dim, DType: d, Block: block}
+	tier := func(r int) int { return (r*7 + seed) % nt }
 	for r := range rows {
 		t.Counts[tier(r)]++
 	}
-	var start, rank [4]int64
-	for i := 1; i < 4; i++ {
+	params := synthParams(&t, rng)
+	var start, rank [NumTiers]int64
+	for i := 1; i < NumTiers; i++ {
 		start[i] = start[i-1] + t.Counts[i-1]
 	}
-	var bufs [4][]byte
+	var bufs [NumTiers][]byte
 	var index []byte
 	want := make([]float32, rows*dim)
 	vals := make([]float32, dim)
@@ -39,22 +47,28 @@ func synth(nm string, rows, dim int, d formats.DType, seed int) (Table, []float3
 			vals[i] = float32(rng.NormFloat64() * 0.1)
 		}
 		dst := want[r*dim : (r+1)*dim]
-		switch k := tier(r); k {
-		case 0:
+		switch k := tier(r); {
+		case k == 0:
 			for _, v := range vals {
 				bufs[0] = binary.LittleEndian.AppendUint32(bufs[0], math.Float32bits(v))
 			}
 			copy(dst, vals)
-		case 1:
+		case k == 1:
 			b := make([]byte, 2*dim)
 			kernels.FloatsToHalfBytes(b, vals)
 			kernels.HalfBytesToFloats(dst, b)
 			bufs[1] = append(bufs[1], b...)
+		case blockTier(k):
+			b := make([]byte, codeBytes(k, dim))
+			for i := range b {
+				b[i] = byte(rng.Uint32())
+			}
+			bufs[k] = append(bufs[k], b...)
+			kernels.DequantizeRow(tierBits[k], dst, append(b, params[k][4*(r/block):4*(r/block)+4]...))
 		default:
-			bits := 8 >> (k - 2)
-			b := make([]byte, kernels.RowBytes(bits, dim))
-			kernels.QuantizeRow(bits, b, vals)
-			kernels.DequantizeRow(bits, dst, b)
+			b := make([]byte, kernels.RowBytes(tierBits[k], dim))
+			kernels.QuantizeRow(tierBits[k], b, vals)
+			kernels.DequantizeRow(tierBits[k], dst, b)
 			bufs[k] = append(bufs[k], b...)
 		}
 		index = binary.LittleEndian.AppendUint32(index, uint32(start[tier(r)]+rank[tier(r)]))
@@ -65,6 +79,28 @@ func synth(nm string, rows, dim int, d formats.DType, seed int) (Table, []float3
 		t.Tiers[k] = constant(bufs[k])
 	}
 	return t, want
+}
+
+// synthParams gives t's block tiers holding rows a random fp16 scale and
+// bias a block, t.Params streaming them as a .shark table stores them;
+// it returns each tier's, 4 bytes a block.
+func synthParams(t *Table, rng *rand.Rand) [NumTiers][]byte {
+	var per [NumTiers][]byte
+	bt := t.blockTiers()
+	if len(bt) == 0 {
+		return per
+	}
+	var all []byte
+	for range t.blocks() {
+		for _, k := range bt {
+			b := make([]byte, 4)
+			kernels.FloatsToHalfBytes(b, []float32{float32(0.001 + 0.01*rng.Float64()), float32(-0.1 * rng.Float64())})
+			per[k] = append(per[k], b...)
+			all = append(all, b...)
+		}
+	}
+	t.Params = constant(all)
+	return per
 }
 
 func encode(t testing.TB, md *Model) []byte {
@@ -104,7 +140,7 @@ func checkTable(t *testing.T, f *formats.File, tb Table, want []float32) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ft.Tiers == nil || [4]int64(ft.Tiers[:4]) != tb.Counts || ft.Stored <= 0 || len(ft.GatheredBy) == 0 {
+	if ft.Tiers == nil || *ft.Tiers != tb.Counts || ft.Stored <= 0 || len(ft.GatheredBy) == 0 {
 		t.Fatalf("%s read back as %+v", tb.Name, ft)
 	}
 	got := readRows(t, ft)
@@ -123,12 +159,13 @@ func checkTable(t *testing.T, f *formats.File, tb Table, want []float32) {
 func lookupModel(t testing.TB) ([]byte, []Table, [][]float32) {
 	a, wa := synth("user", 37, 13, formats.F32, 1)
 	b, wb := synth("item.weight", 9, 4, formats.F16, 2)
-	tables := []Table{a, b}
+	c, wc := synthTiers("every.tier", 53, 13, formats.F32, 3, NumTiers, 5)
+	tables := []Table{a, b, c}
 	md, err := Lookups(tables, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return encode(t, md), tables, [][]float32{wa, wb}
+	return encode(t, md), tables, [][]float32{wa, wb, wc}
 }
 
 // A lookups-only model reads back as its compressed tables: tiers, stored
@@ -139,7 +176,8 @@ func TestLookupsReadBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Tensors) != 2 || !strings.Contains(f.Meta["onnx.quantized_lookup.user"], "37 × 13 F32") {
+	if len(f.Tensors) != 3 || !strings.Contains(f.Meta["onnx.quantized_lookup.user"], "37 × 13 F32, tiers fp32/fp16/int8/int4 9/10/9/9:") ||
+		!strings.Contains(f.Meta["onnx.quantized_lookup.every.tier"], "tiers fp32/fp16/int8/int4/int2/int8-block/int4-block/int2-block 7/7/7/7/6/6/6/7 in blocks of 5 rows") {
 		t.Fatalf("%d tensors, meta %v", len(f.Tensors), f.Meta)
 	}
 	for i, tb := range tables {
@@ -344,5 +382,31 @@ func TestDefaultOpset(t *testing.T) {
 	tiny := tinyModel()
 	if v, err := DefaultOpset(bytes.NewReader(tiny), int64(len(tiny))); err != nil || v != 1 {
 		t.Fatalf("a model importing no opset: %d, %v", v, err)
+	}
+}
+
+// A lookup of every tier whose metadata lies about its blocks (none, or
+// another size than its block parameters' tensors hold) is refused as
+// corrupt, as is a table handed to the writer with block-tier rows but no
+// blocks.
+func TestLaterTiersMetaChecked(t *testing.T) {
+	a, _ := synthTiers("t", 40, 6, formats.F32, 1, NumTiers, 4)
+	md, err := Lookups([]Table{a}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := encode(t, md)
+	for _, lie := range []string{"block=0", "block=3", "block=9"} {
+		bad := bytes.Replace(b, []byte("block=4"), []byte(lie), 1)
+		if bytes.Equal(bad, b) {
+			t.Fatal("no block=4 in the metadata")
+		}
+		if _, err := formats.OpenReaderAt(bytes.NewReader(bad), int64(len(bad))); !errors.Is(err, formats.ErrCorrupt) {
+			t.Fatalf("%s: %v", lie, err)
+		}
+	}
+	a.Block = 0
+	if _, err := Lookups([]Table{a}, Options{}); !errors.Is(err, formats.ErrCorrupt) {
+		t.Fatalf("block-tier rows without blocks: %v", err)
 	}
 }
