@@ -545,8 +545,11 @@ $('tiers').addEventListener('change', () => {
   setTiers(PRESETS[$('tiers').value]);
   tiersChanged();
 });
-$('block').addEventListener('input', settingsChanged);
-$('block').addEventListener('change', replan);
+// The block size plans as soon as the typing pauses: a user need not
+// leave the box (or press Enter) before Compress can be pressed.
+let blockTyped = 0;
+$('block').addEventListener('input', () => { settingsChanged(); clearTimeout(blockTyped); blockTyped = setTimeout(replan, 600); });
+$('block').addEventListener('change', () => { clearTimeout(blockTyped); replan(); });
 $('go').addEventListener('click', compress);
 for (const id of ['cancel', 'plan-cancel', 'go-cancel', 'export-cancel']) $(id).addEventListener('click', () => shark.cancel());
 $('open-result').addEventListener('click', () => {
