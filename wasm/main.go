@@ -280,9 +280,9 @@ func planWith(ctx context.Context, args []js.Value) (any, error) {
 	}
 	if state.plan == nil {
 		state.helped = 0
-		mark("measuring")
+		mark("measuring; %s", fileReads.take())
 		p, err := compress.Measure(state.in, s, env)
-		mark("measured")
+		mark("measured; %s", fileReads.take())
 		if err != nil {
 			return nil, cancelled(ctx, err)
 		}
@@ -383,7 +383,7 @@ func compressFile(args []js.Value) (any, error) {
 		return nil, cancelled(ctx, err)
 	}
 	w.flush()
-	mark("written")
+	mark("written; %s", fileReads.take())
 	r := state.plan.Result()
 	r.OutputBytes = w.n
 	return map[string]any{"result": r, "seconds": time.Since(t0).Seconds(), "write_workers": 1 + min(state.encoded, state.pool.size),
@@ -463,6 +463,8 @@ type blobReader struct {
 		data []byte
 	}
 	next int
+	// ahead serves reads in order (readahead.go).
+	ahead ahead
 }
 
 const window = 1 << 20
@@ -478,6 +480,7 @@ func newBlobReader(blob js.Value) *blobReader {
 	for i := range b.cache {
 		b.cache[i].off = -1
 	}
+	b.ahead.end = -1
 	return b
 }
 
@@ -491,6 +494,7 @@ func (b *blobReader) read(p []byte, off int64) (err error) {
 			err = fmt.Errorf("reading %s at byte %d: %v", b.blob.Get("name").String(), off, r)
 		}
 	}()
+	fileReads.add(len(p))
 	ab := b.frs.Call("readAsArrayBuffer", b.blob.Call("slice", float64(off), float64(off+int64(len(p)))))
 	js.CopyBytesToGo(p, js.Global().Get("Uint8Array").New(ab))
 	return nil
@@ -508,7 +512,7 @@ func (b *blobReader) ReadAt(p []byte, off int64) (int, error) {
 		p = p[:b.size-off]
 	}
 	if len(p) >= direct {
-		if err := b.read(p, off); err != nil {
+		if err := b.large(p, off); err != nil {
 			return 0, err
 		}
 	} else {

@@ -35,6 +35,7 @@ func mark(format string, a ...any) {
 // markOpen starts the record again for a file being opened.
 func markOpen(name string) {
 	phases.t0, phases.lines = time.Now(), phases.lines[:0]
+	fileReads = readCount{}
 	mark("open %s", name)
 }
 

@@ -243,3 +243,47 @@ func TestBrowserSIMDQuantize(t *testing.T) {
 		t.Fatalf("kernels %q: %d of %d rows differ from the portable kernel's; the first: %s", res.Kernels, res.Mismatched, res.Rows, res.First)
 	}
 }
+
+// A table is read in order in large slices: measuring and writing each ask
+// the browser for the primary Worker's rows in a few reads of up to 16 MiB
+// (a FileReaderSync call costs about a millisecond besides its bytes; in 1
+// MiB windows writing 256 MiB took 1.2-1.9 s of reads, in 16 MiB 0.8 s),
+// never reading much past the rows, and the download is still the CLI's.
+func TestBrowserReadsInOrderLarge(t *testing.T) {
+	ctx, downloads := page(t)
+	const rows, dim = 196_608, 64 // 48 MiB
+	path := filepath.Join(t.TempDir(), "inorder.npy")
+	gaussianNPY(t, path, rows, dim)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval[bool](t, ctx, fmt.Sprintf(`(shark.created = %d, true)`, created))
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID("file"), []string{path})); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `document.getElementById('file-title').textContent === 'inorder.npy' && document.getElementById('plan-rows').dataset.measured === '1' && !document.getElementById('go').disabled`, 2*time.Minute)
+	click(t, ctx, "#go")
+	if got := download(t, filepath.Join(downloads, "inorder.shark")); !bytes.Equal(got, reference(t, "inorder.npy", data, 0.3)) {
+		t.Fatalf("the page wrote %d bytes that differ from the CLI's", len(got))
+	}
+	workers := eval[int](t, ctx, `Math.min(8, navigator.hardwareConcurrency || 1)`)
+	own := int64(rows/workers) * dim * 4 // the primary's range of rows: the first
+	phases := eval[string](t, ctx, `shark.call('phases', []).then(r => r.result)`)
+	t.Logf("the primary Worker's phases:\n%s", phases)
+	for _, phase := range []string{"measured", "written"} {
+		var calls, read int64
+		i := strings.Index(phases, phase+"; the file read ")
+		if i < 0 {
+			t.Fatalf("no %q in the phases:\n%s", phase, phases)
+		}
+		if _, err := fmt.Sscanf(phases[i+len(phase):], "; the file read %d times, %d bytes", &calls, &read); err != nil {
+			t.Fatalf("%s: %v", phases[i:], err)
+		}
+		most := 2 + (own+16<<20-1)/(16<<20)
+		if calls > most || read < own || read > own+17<<20 {
+			t.Errorf("%s: the primary read the file %d times, %d bytes, for its %d bytes of rows (at most %d reads, at most 17 MiB more)\n%s",
+				phase, calls, read, own, most, phases)
+		}
+	}
+}
