@@ -5,6 +5,7 @@ package kernels
 import (
 	"math"
 	"simd/archsimd"
+	"unsafe"
 )
 
 // lanes8 is the eight float64 lane sums of the portable loops, lanes 0-3
@@ -79,8 +80,9 @@ func halfErrorsAVX2(row []float32, l *[8]float64, m *[4]float64, sq8 *[8]float64
 	up, down := archsimd.BroadcastFloat32x8(0x1p24), archsimd.BroadcastFloat32x8(0x1p-24)
 	absMask := archsimd.BroadcastUint64x4(1<<63 - 1)
 	var big archsimd.Uint32x8 // the largest magnitude's bits seen
+	p := unsafe.SliceData(row)
 	for i := 0; i+8 <= len(row); i += 8 {
-		v := archsimd.LoadFloat32x8((*[8]float32)(row[i : i+8]))
+		v := archsimd.LoadFloat32x8(f8(p, i))
 		u := v.AsUint32x8()
 		m := u.And(magnitude)
 		big = big.Max(m)
@@ -113,8 +115,9 @@ func codecErrorsAVX2(row []float32, bias, scale, inv float32, maxq int32, l *[8]
 	vb, vs, vi := archsimd.BroadcastFloat32x8(bias), archsimd.BroadcastFloat32x8(scale), archsimd.BroadcastFloat32x8(inv)
 	zero, vtop := archsimd.BroadcastInt32x8(0), archsimd.BroadcastInt32x8(maxq)
 	absMask := archsimd.BroadcastUint64x4(1<<63 - 1)
-	for s := row; len(s) >= 8; s = s[8:] { // the loop's test is the bounds check
-		v := archsimd.LoadFloat32x8((*[8]float32)(s))
+	p := unsafe.SliceData(row)
+	for i := 0; i+8 <= len(row); i += 8 {
+		v := archsimd.LoadFloat32x8(f8(p, i))
 		q := v.Sub(vb).Mul(vi).RoundToEven().ConvertToInt32().Max(zero).Min(vtop)
 		acc, top = addDiffNoNaN(v, q.ConvertToFloat32().Mul(vs).Add(vb), acc, top, absMask)
 	}
@@ -149,14 +152,13 @@ func rowNormAVX2(row []float32) (float64, bool) {
 	magnitude, inf := archsimd.BroadcastUint32x8(0x7fffffff), archsimd.BroadcastUint32x8(0x7f800000)
 	var sq lanes8
 	var big archsimd.Uint32x8
-	s := row
-	for ; len(s) >= 8; s = s[8:] { // the loop's test is the bounds check
-		v := archsimd.LoadFloat32x8((*[8]float32)(s))
+	p, i := unsafe.SliceData(row), 0
+	for ; i+8 <= n; i += 8 {
+		v := archsimd.LoadFloat32x8(f8(p, i))
 		big = big.Max(v.AsUint32x8().And(magnitude))
 		lo, hi := v.GetLo().ConvertToFloat64(), v.GetHi().ConvertToFloat64()
 		sq.lo, sq.hi = sq.lo.Add(lo.Mul(lo)), sq.hi.Add(hi.Mul(hi))
 	}
-	i := n - len(s)
 	// Magnitudes are below 2^31: a signed compare is AVX2's own.
 	if big.AsInt32x8().Less(inf.AsInt32x8()).ToBits() != 0xff {
 		archsimd.ClearAVXUpperBits()
@@ -173,11 +175,8 @@ func rowNormAVX2(row []float32) (float64, bool) {
 		x := float64(v)
 		l[i%8] += float64(x * x)
 	}
-	sum := 0.0
-	for _, x := range l {
-		sum += x
-	}
-	return sum, true
+	// The lanes added in order, as the generic loop's sum += x does.
+	return 0.0 + l[0] + l[1] + l[2] + l[3] + l[4] + l[5] + l[6] + l[7], true
 }
 
 // tierErrorAVX2 equals tierErrorGeneric: rowErrorsAVX2's pass of the one

@@ -2,7 +2,10 @@
 
 package kernels
 
-import "simd/archsimd"
+import (
+	"simd/archsimd"
+	"unsafe"
+)
 
 // rowsErrorsAVX2 is RowsErrors with the AVX2 kernels, bit for bit
 // rowErrorsAVX2 of each row, 8 rows a block. The values of a row still go
@@ -92,8 +95,9 @@ func (b *errBlock) minMax(rows []float32, dim, n int) {
 		lo := archsimd.LoadFloat32x8((*[8]float32)(row[dim-8:]))
 		hi := lo
 		big := lo.AsUint32x8().And(magnitude)
+		p := unsafe.SliceData(row)
 		for i := 0; i+8 <= dim; i += 8 {
-			v := archsimd.LoadFloat32x8((*[8]float32)(row[i : i+8]))
+			v := archsimd.LoadFloat32x8(f8(p, i))
 			lo, hi = lo.Min(v), hi.Max(v)
 			big = big.Max(v.AsUint32x8().And(magnitude))
 		}
@@ -221,17 +225,17 @@ func (b *errBlock) halfPass(rows []float32, dim int, fin uint8) {
 		if fin&(1<<r) == 0 {
 			continue
 		}
-		// s's length is checked by the loop, so no step checks a bound.
-		s := rows[r*dim : (r+1)*dim : (r+1)*dim]
+		row := rows[r*dim : (r+1)*dim : (r+1)*dim]
+		p, i := unsafe.SliceData(row), 0
 		var acc, sq lanes8
 		var top archsimd.Float64x4
-		for ; len(s) >= 8; s = s[8:] {
-			v := archsimd.LoadFloat32x8((*[8]float32)(s))
+		for ; i+8 <= dim; i += 8 {
+			v := archsimd.LoadFloat32x8(f8(p, i))
 			lo, hi := v.GetLo().ConvertToFloat64(), v.GetHi().ConvertToFloat64()
 			sq.lo, sq.hi = sq.lo.Add(lo.Mul(lo)), sq.hi.Add(hi.Mul(hi))
 			acc, top = addDiffNoNaN(v, h.round(v), acc, top, absMask)
 		}
-		if len(s) > 0 {
+		if s := row[i:]; len(s) > 0 {
 			// The tail, zeros past it: a zero adds +0 to a lane's
 			// square and its round trip's difference is 0.
 			v := archsimd.LoadFloat32x8SlicePart(s)
@@ -260,7 +264,8 @@ func (b *errBlock) codecsPass(rows []float32, dim int, fin uint8) {
 		if fin&(1<<r) == 0 {
 			continue
 		}
-		s := rows[r*dim : (r+1)*dim : (r+1)*dim]
+		row := rows[r*dim : (r+1)*dim : (r+1)*dim]
+		p, i := unsafe.SliceData(row), 0
 		vb := archsimd.BroadcastUint32x8(p8[0][r]).AsFloat32x8()
 		vs8 := archsimd.BroadcastUint32x8(p8[1][r]).AsFloat32x8()
 		vi8 := archsimd.BroadcastUint32x8(p8[2][r]).AsFloat32x8()
@@ -268,8 +273,8 @@ func (b *errBlock) codecsPass(rows []float32, dim int, fin uint8) {
 		vi4 := archsimd.BroadcastUint32x8(p4[2][r]).AsFloat32x8()
 		var acc8, acc4 lanes8
 		var m8, m4 archsimd.Float64x4
-		for ; len(s) >= 8; s = s[8:] {
-			v := archsimd.LoadFloat32x8((*[8]float32)(s))
+		for ; i+8 <= dim; i += 8 {
+			v := archsimd.LoadFloat32x8(f8(p, i))
 			c := v.Sub(vb)
 			q8 := c.Mul(vi8).RoundToEven().ConvertToInt32().Max(zero).Min(top8)
 			q4 := c.Mul(vi4).RoundToEven().ConvertToInt32().Max(zero).Min(top4)
@@ -277,7 +282,7 @@ func (b *errBlock) codecsPass(rows []float32, dim int, fin uint8) {
 			acc8, m8 = addDiff64(lo, hi, q8.ConvertToFloat32().Mul(vs8).Add(vb), acc8, m8, absMask)
 			acc4, m4 = addDiff64(lo, hi, q4.ConvertToFloat32().Mul(vs4).Add(vb), acc4, m4, absMask)
 		}
-		if len(s) > 0 {
+		if s := row[i:]; len(s) > 0 {
 			v := archsimd.LoadFloat32x8SlicePart(s)
 			c := v.Sub(vb)
 			q8 := c.Mul(vi8).RoundToEven().ConvertToInt32().Max(zero).Min(top8)
