@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"reflect"
 	"testing"
 
 	"shark/core"
@@ -83,6 +84,15 @@ func TestBudgetSearchChoosesBlock(t *testing.T) {
 	}
 	checkStoredBlock(t, c, s.Block)
 	t.Logf("chose blocks of %d rows of %v: %s", s.Block, tried, s.Verdict())
+	reversed := *scored // the scored rows change the score reported, not one probe
+	reversed.Labels = make([]float32, len(scored.Labels))
+	for i, l := range scored.Labels {
+		reversed.Labels[i] = 1 - l
+	}
+	other, err := Compress(m.Clone(), tune, &reversed, o)
+	if err != nil || !reflect.DeepEqual(other.Search, s) {
+		t.Fatalf("the scored rows changed the search (%v): %+v\nagainst %+v", err, other.Search, s)
+	}
 	o.Block = 32
 	r, err = Compress(m.Clone(), tune, scored, o)
 	if err != nil {
