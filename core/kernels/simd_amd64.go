@@ -40,12 +40,14 @@ func installSIMD(name string) {
 	rowErrors, rowNorm, tierError = rowErrorsAVX2, rowNormAVX2, tierErrorAVX2
 	rowErrors4 = rowErrors4Composed
 	rowsErrorsKernel = rowsErrorsAVX2
+	quantizeRowError = quantizeRowErrorAVX2
 	if name == SetAVX512 {
 		quantizeRow, dequantizeRow = quantizeRowAVX512, dequantizeRowAVX512
 		newRowQuantizer = newRowQuantizerAVX512
 		sumSquaredDiff = sumSquaredDiffAVX512
 		addRowNBit = addRowNBitAVX512
 		rowErrors, rowNorm, tierError = rowErrorsAVX512, rowNormAVX512, tierErrorAVX512
+		quantizeRowError = quantizeRowErrorComposed // by the AVX-512 quantizer and error kernels
 		// rowsErrorsKernel stays rowsErrorsAVX2: a batch of rows measured
 		// 8 at a time took half the time of rowErrorsAVX512 a row
 		// (BenchmarkRowsErrors, Xeon with AVX-512).

@@ -1,0 +1,27 @@
+package kernels
+
+// QuantizeRowError quantizes src into dst as QuantizeRow(bits, dst, src)
+// does (bits 8 or 4) and returns TierError(k, src) of that tier (k is 1
+// for 8 bits, 2 for 4): the error of the row as written. A writer that
+// records each row's error then walks the row once where the kernel set
+// has a kernel for both (AVX2): the row's minimum, maximum and parameters
+// found once, each code computed once for the byte and for the error.
+func QuantizeRowError(bits int, dst []byte, src []float32) (sse, maxAbs float64) {
+	return quantizeRowError(bits, dst, src)
+}
+
+var quantizeRowError = quantizeRowErrorComposed
+
+// quantizeRowErrorComposed is QuantizeRowError by the two kernels in use.
+func quantizeRowErrorComposed(bits int, dst []byte, src []float32) (float64, float64) {
+	quantizeRow(bits, dst, src)
+	return tierError(tierOfBits(bits), src)
+}
+
+// tierOfBits is TierError's k of the rowwise codec of bits 8 or 4.
+func tierOfBits(bits int) int {
+	if bits == 8 {
+		return 1
+	}
+	return 2
+}

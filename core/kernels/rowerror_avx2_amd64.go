@@ -1,0 +1,114 @@
+//go:build goexperiment.simd && amd64 && !purego
+
+package kernels
+
+import (
+	"simd/archsimd"
+	"unsafe"
+)
+
+// quantizeRowErrorAVX2 equals quantizeRowErrorComposed with the AVX2
+// kernels (quantizeRowAVX2, then tierErrorAVX2), in one walk of the row:
+// the same minimum, maximum and parameters, each step's codes stored as
+// codesAVX2 stores them and decoded into the same lane sums and maxima as
+// codecErrorsAVX2's, and the same scalar tails.
+func quantizeRowErrorAVX2(bits int, dst []byte, src []float32) (float64, float64) {
+	n := len(src)
+	if n < 8 || (bits != 8 && bits != 4) {
+		return quantizeRowErrorComposed(bits, dst, src)
+	}
+	per := 8 / bits
+	nb := (n + per - 1) / per
+	dst = dst[:nb+4]
+	mn, mx := minMaxAVX2(src)
+	b, s, inv, maxq, hs, hb := rowParams(bits, mn, mx)
+	putScaleBias(dst[nb:], hs, hb)
+	var l [8]float64
+	var m [4]float64
+	i := codesErrorsAVX2(bits, dst[:nb], src, b, s, inv, maxq, &l, &m)
+	if !codecFits(b, s) {
+		m = [4]float64{} // as codecErrorsAVX2: NaN differences are no maximum
+	}
+	codesTail(bits, dst[:nb], src, i, b, inv, maxq)
+	maxAbs := max4(&m)
+	for j := n &^ 7; j < n; j++ { // tierErrorAVX2's tail
+		v := src[j]
+		d := float64(v) - float64(float32(s*float32(quantizeOne(v, b, inv, maxq)))+b)
+		l[j%8] += float64(d * d)
+		maxAbs = maxAbsOf(maxAbs, d)
+	}
+	return 0.0 + l[0] + l[1] + l[2] + l[3] + l[4] + l[5] + l[6] + l[7], maxAbs
+}
+
+// codesTail writes the codes of src from i on, as codesAVX2's tail does
+// (for 4 bits, the bytes from i/2 on cleared first).
+func codesTail(bits int, dst []byte, src []float32, i int, mn, inv float32, maxq int32) {
+	if bits == 4 {
+		clear(dst[i/2:])
+	}
+	for ; i < len(src); i++ {
+		q := quantizeOne(src[i], mn, inv, maxq)
+		if bits == 8 {
+			dst[i] = byte(q)
+		} else {
+			dst[i/2] |= byte(q) << (uint(i%2) * 4)
+		}
+	}
+}
+
+// codesErrorsAVX2 stores the codes of src's whole steps (16 values for 8
+// bits, 32 for 4) into dst and adds the decoded values' squared
+// differences and largest magnitudes of every whole 8 values into l and m
+// (codecErrorsAVX2's lanes); it returns where the stored codes end.
+func codesErrorsAVX2(bits int, dst []byte, src []float32, bias, scale, inv float32, maxq int32, l *[8]float64, m *[4]float64) int {
+	n := len(src)
+	c := newCoder8(bias, scale, inv, maxq)
+	even, order := archsimd.LoadInt8x32(&evenBytes), archsimd.LoadUint32x8(&interleave)
+	ps, pd := unsafe.SliceData(src), unsafe.SliceData(dst)
+	i := 0
+	if bits == 8 {
+		_ = dst[n-1] // the loop stores dst[i:i+16], i+16 <= n
+		for ; i+16 <= n; i += 16 {
+			qa, qb := c.code(f8(ps, i)), c.code(f8(ps, i+8))
+			pack16(qa, qb, even, order).Store(b16(pd, i))
+		}
+	} else {
+		_ = dst[(n+1)/2-1] // the loop stores dst[i/2:i/2+16], i+32 <= n
+		order2, four := archsimd.LoadUint32x8(&halves), archsimd.BroadcastUint32x8(4)
+		for ; i+32 <= n; i += 32 {
+			p := pack16(c.code(f8(ps, i)), c.code(f8(ps, i+8)), even, order)
+			q := pack16(c.code(f8(ps, i+16)), c.code(f8(ps, i+24)), even, order)
+			nibbles32(p, q, even, order2, four).Store(b16(pd, i/2))
+		}
+	}
+	for j := i; j+8 <= n; j += 8 { // the errors of whole 8s past the codes' steps
+		c.code(f8(ps, j))
+	}
+	c.acc.store(l)
+	c.top.Store(m)
+	archsimd.ClearAVXUpperBits()
+	return i
+}
+
+// coder8 codes 8 values at a time as code8 and adds their round trip's
+// errors to its lanes as codecErrorsAVX2 does.
+type coder8 struct {
+	vb, vs, vi archsimd.Float32x8
+	zero, vtop archsimd.Int32x8
+	absMask    archsimd.Uint64x4
+	acc        lanes8
+	top        archsimd.Float64x4
+}
+
+func newCoder8(bias, scale, inv float32, maxq int32) coder8 {
+	return coder8{vb: archsimd.BroadcastFloat32x8(bias), vs: archsimd.BroadcastFloat32x8(scale), vi: archsimd.BroadcastFloat32x8(inv),
+		zero: archsimd.BroadcastInt32x8(0), vtop: archsimd.BroadcastInt32x8(maxq), absMask: archsimd.BroadcastUint64x4(1<<63 - 1)}
+}
+
+// code returns the codes of the 8 values at p and adds their errors.
+func (c *coder8) code(p *[8]float32) archsimd.Int32x8 {
+	v := archsimd.LoadFloat32x8(p)
+	q := v.Sub(c.vb).Mul(c.vi).RoundToEven().ConvertToInt32().Max(c.zero).Min(c.vtop)
+	c.acc, c.top = addDiffNoNaN(v, q.ConvertToFloat32().Mul(c.vs).Add(c.vb), c.acc, c.top, c.absMask)
+	return q
+}
