@@ -195,21 +195,41 @@ func (b *bisection) run(tables []core.StatTable, fp32 int64, o Options, first bo
 		}
 		return p.Within, nil
 	}
-	lo, hi := least, max(fp32, least)
-	if !first {
-		hi = b.best.BudgetBytes
-	}
-	if ok, err := probe(lo); err != nil || ok {
-		return err
-	}
-	if ok, err := probe(hi); err != nil || !ok {
-		if first && err == nil { // not even fp32 is within
+	lo, hi, done, err := b.bracket(probe, least, max(fp32, least), first)
+	if err != nil || done {
+		if first && err == nil && !b.s.Met { // not even fp32 is within
 			b.rule = rule
 			b.s.found(b.s.Probes[len(b.s.Probes)-1], false)
 		}
 		return err
 	}
-	step := max(1, int64(b.s.Resolution*float64(fp32)))
+	return bisect(probe, lo, hi, max(1, int64(b.s.Resolution*float64(fp32))))
+}
+
+// bracket probes the ends of a block size's range: the least budget then
+// fp32 for the first; for the others the best budget found first (a block
+// size over there is left at one probe, as most are when the best is near
+// the least budget), then the least. done: nothing is left between.
+func (b *bisection) bracket(probe func(int64) (bool, error), lo, hi int64, first bool) (int64, int64, bool, error) {
+	if !first {
+		hi = b.best.BudgetBytes
+		if ok, err := probe(hi); err != nil || !ok {
+			return 0, 0, true, err
+		}
+	}
+	if ok, err := probe(lo); err != nil || ok {
+		return 0, 0, true, err
+	}
+	if first {
+		if ok, err := probe(hi); err != nil || !ok {
+			return 0, 0, true, err
+		}
+	}
+	return lo, hi, false, nil
+}
+
+// bisect narrows (lo over, hi within) to within step, probing midpoints.
+func bisect(probe func(int64) (bool, error), lo, hi, step int64) error {
 	for hi-lo > step {
 		mid := lo + (hi-lo)/2
 		ok, err := probe(mid)
