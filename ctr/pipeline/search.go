@@ -135,7 +135,7 @@ func search(m *model.Model, train, valid *model.Dataset, base float64, opt Optio
 		res = DefaultResolution
 	}
 	s := &Search{MaxAUCDrop: opt.MaxAUCDrop, BaseAUC: base, PrunedAUC: pruned.AUC, Resolution: res}
-	b := &bisection{m: m, valid: valid, s: s, base: base, opt: opt}
+	b := &bisection{m: m, valid: valid, s: s, base: base}
 	for i, block := range opt.blocks(opt.Rule(0).Allowed) {
 		o := opt
 		o.Block = block
@@ -157,7 +157,6 @@ type bisection struct {
 	valid *model.Dataset
 	s     *Search
 	base  float64
-	opt   Options
 	rule  core.Rule
 	best  *Probe // the within probe of the fewest stored bytes
 }
