@@ -2,26 +2,43 @@
 
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+	"syscall/js"
+)
 
 // A browser reads a File through FileReaderSync at about a millisecond a
-// call plus the bytes (a 256 MiB file in Chromium on the 2-core test
-// machine: 1.2-1.9 s in 1 MiB slices, 0.9-1.2 s in 4 MiB, 0.8 s in
-// 16 MiB). Writing reads a table's rows a 1 MiB window at a time and
-// measuring 4 MiB at a time, each in order: so a reader going through the
-// file in order is given it 16 MiB a call, the rest kept for its next
-// reads. A read that does not follow the one before (the norm histogram's
-// sample, a directory) is read as it is asked, so that a sparse sample
-// never reads the whole file.
+// call plus the bytes, the Worker waiting meanwhile (a 256 MiB file in
+// Chromium on the 2-core test machine: 1.2-1.9 s in 1 MiB slices,
+// 0.9-1.2 s in 4 MiB, 0.8 s in 16 MiB). Measuring and writing read a
+// table's rows 4 MiB at a time, in order: so a reader going through the
+// file in order is given it aheadBytes a call, the rest kept for its next
+// reads, and the slice after it is asked for at once without waiting
+// (Blob.arrayBuffer), read by the browser while this Worker computes. A
+// read that does not follow the one before (the norm histogram's sample,
+// a directory) is read as it is asked, so that a sparse sample never
+// reads the whole file.
 
 // aheadBytes is how much a read in order fetches at once.
-const aheadBytes = 16 << 20
+const aheadBytes = 8 << 20
 
 // ahead is the bytes read ahead of a reader going in order: data holds the
-// file from off; end is where the last large read ended.
+// file from off; end is where the last large read ended; next is the
+// slice after data, being read.
 type ahead struct {
+	mu       sync.Mutex // a read waiting for next lets other goroutines run
 	off, end int64
 	data     []byte
+	next     *prefetch
+}
+
+// prefetch is a slice of the file the browser is reading: ab is its
+// ArrayBuffer once done is closed, undefined if the read failed.
+type prefetch struct {
+	off  int64
+	done chan struct{}
+	ab   js.Value
 }
 
 // large reads p from off (direct bytes or more), from the bytes read
@@ -29,6 +46,8 @@ type ahead struct {
 // before.
 func (b *blobReader) large(p []byte, off int64) error {
 	a := &b.ahead
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	for len(p) > 0 {
 		if in := off - a.off; off >= a.off && in < int64(len(a.data)) {
 			n := copy(p, a.data[in:])
@@ -48,7 +67,9 @@ func (b *blobReader) large(p []byte, off int64) error {
 	return nil
 }
 
-// fill reads up to aheadBytes from off into the bytes read ahead.
+// fill reads up to aheadBytes from off into the bytes read ahead (from
+// the slice asked for before, when it is that one) and asks for the
+// slice after them.
 func (b *blobReader) fill(off int64) error {
 	a := &b.ahead
 	n := int(min(int64(aheadBytes), b.size-off))
@@ -56,12 +77,71 @@ func (b *blobReader) fill(off int64) error {
 		a.data = make([]byte, n)
 	}
 	a.data = a.data[:n]
-	if err := b.read(a.data, off); err != nil {
-		a.data = a.data[:0]
-		return err
+	f := a.next
+	a.next = nil
+	if !b.take(f, off) { // not asked for, or its read failed: read it now, for the error if any
+		if err := b.read(a.data, off); err != nil {
+			a.data = a.data[:0]
+			return err
+		}
 	}
 	a.off = off
+	a.next = b.prefetch(off + int64(n))
 	return nil
+}
+
+// take copies the slice f into the bytes read ahead when it is the one
+// at off and was read, waiting for it.
+func (b *blobReader) take(f *prefetch, off int64) bool {
+	if f == nil || f.off != off {
+		return false
+	}
+	<-f.done
+	if f.ab.Type() != js.TypeObject || f.ab.Get("byteLength").Int() != len(b.ahead.data) {
+		return false
+	}
+	js.CopyBytesToGo(b.ahead.data, js.Global().Get("Uint8Array").New(f.ab))
+	return true
+}
+
+// prefetch asks the browser for up to aheadBytes from off, without
+// waiting for them; nil at the end of the file, or when the browser
+// refuses at once (the read is then made when needed).
+func (b *blobReader) prefetch(off int64) *prefetch {
+	n := min(int64(aheadBytes), b.size-off)
+	if n <= 0 {
+		return nil
+	}
+	f := &prefetch{off: off, done: make(chan struct{})}
+	var then, catch js.Func
+	settle := func(ab js.Value) {
+		f.ab = ab
+		close(f.done)
+		then.Release()
+		catch.Release()
+	}
+	then = js.FuncOf(func(_ js.Value, a []js.Value) any { settle(a[0]); return nil })
+	catch = js.FuncOf(func(js.Value, []js.Value) any { settle(js.Undefined()); return nil })
+	if !ask(func() {
+		b.blob.Call("slice", float64(off), float64(off+n)).Call("arrayBuffer").Call("then", then, catch)
+	}) {
+		then.Release()
+		catch.Release()
+		return nil
+	}
+	fileReads.add(int(n))
+	return f
+}
+
+// ask calls fn, saying whether it returned without a JavaScript exception.
+func ask(fn func()) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	fn()
+	return true
 }
 
 // readCount is the reads of the browser's File since it was last taken,
