@@ -33,7 +33,9 @@ type ModelSettings struct {
 	// smallest whose AUC on validation rows of the training data stays
 	// within it of the unpruned model's, by bisection; when pruning, the
 	// keep count too (at least Keep or KeepFraction of the fields, the
-	// count of the fewest bytes). The test rows only report the result.
+	// count of the fewest bytes), and with a block tier allowed and no
+	// Quantize.Block, the block size (pipeline.DefaultBlocks). The test
+	// rows only report the result.
 	MaxAUCDrop float64 `json:"max_auc_drop,omitempty"`
 	// OnProbe is told each budget the search tries, as it is scored;
 	// OnKeep each keep count, when the model is pruned.

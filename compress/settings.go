@@ -39,7 +39,9 @@ type Settings struct {
 	Tiers string `json:"tiers,omitempty"`
 	// Block is the rows per block of the block tiers (int8-block,
 	// int4-block, int2-block), which share an fp16 scale and bias per
-	// block; 0: core.DefaultBlock (64).
+	// block; 0: core.DefaultBlock (64), or in CompressModel with
+	// MaxAUCDrop, the block size its search chooses. Set only with a
+	// block tier allowed (Validate).
 	Block int `json:"block,omitempty"`
 	// Fractions of rows per tier (fp32, fp16, int8, int4), highest priority
 	// first, summing to 1.
