@@ -1,6 +1,7 @@
 package compress
 
 import (
+	"fmt"
 	"math"
 
 	"shark/core"
@@ -23,6 +24,9 @@ type writtenErrors struct {
 	buf   []float32
 	sum   errorSum
 	err   error
+	// told: the writer reports each row's error as it encodes it
+	// (core.ErrorSink), so reads measure nothing.
+	told bool
 }
 
 // errorSum is the part of a summary the errors make.
@@ -52,8 +56,40 @@ func (w *writtenErrors) ReadRows(lo, hi int, dst []float32) error {
 	if err := core.ReadRows(w.RowSource, lo, hi, dst); err != nil {
 		return err
 	}
-	w.measure(lo, hi, dst)
+	if !w.told {
+		w.measure(lo, hi, dst)
+	}
 	return nil
+}
+
+// ReportErrors is the writer's word that it will report every row's error
+// (EncodedErrors).
+func (w *writtenErrors) ReportErrors() { w.told = takeReported }
+
+// takeReported is off in tests that compare the reported errors with the
+// errors measured as the rows are read.
+var takeReported = true
+
+// EncodedErrors adds the errors of rows [lo, lo+len(tiers)), encoded in
+// tiers, as the writer measured them; rows skipped before lo are read and
+// measured first.
+func (w *writtenErrors) EncodedErrors(lo int, tiers []core.Tier, errs []core.EncodedError) error {
+	if !w.told {
+		return nil // measured as read
+	}
+	if w.err == nil && lo > w.next {
+		w.measure(lo, lo, nil)
+	}
+	if w.err != nil {
+		return w.err
+	}
+	hi := lo + len(tiers)
+	if lo < w.next || hi > w.tp.Rows.Rows() {
+		return fmt.Errorf("%w: errors of rows %d..%d reported after row %d", core.ErrInvalid, lo, hi, w.next)
+	}
+	w.sumRange(lo, hi, tiers, func(i int, _ core.Tier) (float64, float64) { return errs[i].SSE, errs[i].MaxAbs })
+	w.next = hi
+	return w.err
 }
 
 // measure adds the errors of rows [lo, hi), held in rows, from where the
@@ -85,6 +121,14 @@ func (w *writtenErrors) measureRange(lo, hi int, rows []float32) {
 		w.err = err
 		return
 	}
+	w.sumRange(lo, hi, w.tiers, func(i int, t core.Tier) (float64, float64) {
+		return kernels.TierError(int(t)-1, rows[i*dim:(i+1)*dim])
+	})
+}
+
+// sumRange adds the errors of rows [lo, hi), in tiers, that rowErr gives
+// (row i from lo) on every core, in chunks summed in row order.
+func (w *writtenErrors) sumRange(lo, hi int, tiers []core.Tier, rowErr func(i int, t core.Tier) (float64, float64)) {
 	w.prio = append(w.prio[:0], make([]float64, hi-lo)...)
 	if rs, ok := w.tp.Stats.(core.RangeStats); ok {
 		w.err = rs.ScanRange(lo, hi, func(r int, s *core.RowStat) { w.prio[r-lo] = float64(s.P) })
@@ -93,11 +137,11 @@ func (w *writtenErrors) measureRange(lo, hi int, rows []float32) {
 	par.For(len(parts), 0, func(k int) {
 		p := &parts[k]
 		for i := k * errorChunk; i < min(hi-lo, (k+1)*errorChunk); i++ {
-			t := w.tiers[i]
+			t := tiers[i]
 			if t == core.FP32 {
 				continue
 			}
-			sse, mx := kernels.TierError(int(t)-1, rows[i*dim:(i+1)*dim])
+			sse, mx := rowErr(i, t)
 			p.sse += sse
 			p.werr += w.prio[i] * sse
 			p.maxAbs = math.Max(p.maxAbs, mx)
@@ -133,7 +177,9 @@ type writtenSlice struct {
 
 func (w *writtenSlice) RowSlice(lo, hi int) []float32 {
 	rows := w.ss.RowSlice(lo, hi)
-	w.measure(lo, hi, rows)
+	if !w.told {
+		w.measure(lo, hi, rows)
+	}
 	return rows
 }
 

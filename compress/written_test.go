@@ -3,6 +3,7 @@ package compress
 import (
 	"bytes"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -51,6 +52,49 @@ func TestFractionsMeasureAsTheyWrite(t *testing.T) {
 			got, want := tb.Summary, ref.Tables[i].Summary
 			if got.Tiers != want.Tiers || !near(got.RMSE, want.RMSE) || !near(got.MaxAbsErr, want.MaxAbsErr) || !near(got.WeightedErr, want.WeightedErr) {
 				t.Fatalf("%s: written %+v, measured %+v", tb.Name, got, want)
+			}
+		}
+	}
+}
+
+// Writing a plan by fractions to a file, the writer reports each row's
+// error as it encodes it (core.ErrorSink); the file is the one written
+// when the rows are measured as they are read instead, byte for byte, for
+// fractions of every default tier and for one tier alone.
+func TestReportedErrorsAreMeasured(t *testing.T) {
+	in := openNCF(t)
+	defer func() { takeReported = true }()
+	for _, f := range [][core.NumTiers]float64{{0.1, 0.2, 0.3, 0.4}, {core.INT8: 1}, {core.INT4: 1}, {core.FP16: 1}} {
+		s := DefaultSettings()
+		s.Assign, s.Fractions, s.Created = "fractions", f, 1700000000
+		plan, err := NewPlan(in, s, Env{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var files [2][]byte
+		var sums [2][]core.TableStats
+		for i, reported := range []bool{true, false} {
+			takeReported = reported
+			path := filepath.Join(t.TempDir(), "f.shark")
+			if err := plan.WriteFile(path); err != nil {
+				t.Fatal(err)
+			}
+			if files[i], err = os.ReadFile(path); err != nil {
+				t.Fatal(err)
+			}
+			for _, tb := range plan.Tables {
+				sums[i] = append(sums[i], tb.Summary)
+			}
+		}
+		plan.Close()
+		if !bytes.Equal(files[0], files[1]) {
+			t.Fatalf("%v: the file differs with the errors reported", f)
+		}
+		for i := range sums[0] {
+			a, b := sums[0][i], sums[1][i]
+			if math.Float64bits(a.RMSE) != math.Float64bits(b.RMSE) || math.Float64bits(a.MaxAbsErr) != math.Float64bits(b.MaxAbsErr) ||
+				math.Float64bits(a.WeightedErr) != math.Float64bits(b.WeightedErr) || a.RMSE == 0 {
+				t.Fatalf("%v table %d: reported %+v, measured %+v", f, i, a, b)
 			}
 		}
 	}

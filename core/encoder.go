@@ -33,6 +33,27 @@ func NewTierEncoder(dim int) *TierEncoder {
 	return e
 }
 
+// encodeError encodes row r, in tier t (not fp32), into dst and returns its
+// error: int8 and int4 in one walk, the others encoded as EncodeAt does
+// (q, t's quantizer, if it has one) and measured after.
+func encodeError(t Tier, dst []byte, row []float32, q kernels.RowQuantizer, bp *BlockParams, r int) EncodedError {
+	if t == INT8 || t == INT4 {
+		sse, mx := kernels.QuantizeRowError(t.Bits(), dst, row)
+		return EncodedError{sse, mx}
+	}
+	switch {
+	case q != nil:
+		q.Add(dst, row) // written by the part's Flush
+	case t.Block():
+		s, b := bp.Of(t, r)
+		EncodeBlockRow(t, dst, row, s, b)
+	default:
+		EncodeRow(t, dst, row)
+	}
+	sse, mx := kernels.TierError(int(t)-1, row)
+	return EncodedError{sse, mx}
+}
+
 // Encode encodes the rows of src (len(tiers) rows of dim values), row i in
 // tier tiers[i] (each below NumTiers): each tier's rows, in order, to
 // consecutive rows at the start of out[t], which must hold them (Counts).
@@ -48,6 +69,31 @@ func (e *TierEncoder) Encode(out *[NumTiers][]byte, src []float32, tiers []Tier)
 // block-tier rows (if any) take their codes under bp, the table's block
 // parameters (which must hold those tiers: a programming error else).
 func (e *TierEncoder) EncodeAt(out *[NumTiers][]byte, src []float32, tiers []Tier, lo int, bp *BlockParams) [NumTiers]int {
+	return e.EncodeErrorsAt(out, src, tiers, lo, bp, nil)
+}
+
+// EncodedError is a row's error in the tier it was encoded in, as
+// kernels.TierError measures it (zero for fp32).
+type EncodedError struct{ SSE, MaxAbs float64 }
+
+// An ErrorSink is a RowSource that records the errors of its rows as they
+// are written. A writer that encodes every row once, in windows in row
+// order, calls ReportErrors before it reads a row, then EncodedErrors with
+// each window's errors (TierEncoder.EncodeErrorsAt), so that the source
+// need not measure the rows it hands over.
+type ErrorSink interface {
+	RowSource
+	ReportErrors()
+	EncodedErrors(lo int, tiers []Tier, errs []EncodedError) error
+}
+
+// EncodeErrorsAt is EncodeAt that also sets errs[i] (when errs is not nil)
+// to row i's error in its tier, kernels.TierError(tier-1, row) for every
+// tier but fp32: a writer that records the errors of the rows it writes
+// gets them without a second walk of each row, as the int8 and int4 rows
+// are measured in the walk that writes their codes
+// (kernels.QuantizeRowError).
+func (e *TierEncoder) EncodeErrorsAt(out *[NumTiers][]byte, src []float32, tiers []Tier, lo int, bp *BlockParams, errs []EncodedError) [NumTiers]int {
 	dim, part := e.dim, e.part
 	parts := (len(tiers) + part - 1) / part
 	if cap(e.before) < parts {
@@ -77,6 +123,13 @@ func (e *TierEncoder) EncodeAt(out *[NumTiers][]byte, src []float32, tiers []Tie
 			row := src[(first+i)*dim : (first+i+1)*dim]
 			dst := o[t][:rb[t]]
 			o[t] = o[t][rb[t]:]
+			if errs != nil && t != FP32 {
+				errs[first+i] = encodeError(t, dst, row, qs[t], bp, lo+first+i)
+				continue
+			}
+			if errs != nil {
+				errs[first+i] = EncodedError{}
+			}
 			if q := qs[t]; q != nil {
 				q.Add(dst, row)
 			} else if t.Block() {

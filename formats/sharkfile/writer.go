@@ -584,6 +584,10 @@ type writeSeeker interface {
 func (w *Writer) tiersOnePass(e *Entry, out writeSeeker, src core.RowSource, tiers TierSource, bp *core.BlockParams, progress func(int)) error {
 	op := newOnePass(w, e, out, src)
 	op.params = bp
+	if sink, ok := src.(core.ErrorSink); ok { // every row encoded once, in order: its error told as it is
+		op.sink = sink
+		sink.ReportErrors()
+	}
 	op.start()
 	lo := 0
 	win := make([]core.Tier, 0, op.window)
@@ -638,6 +642,8 @@ type onePass struct {
 	enc    *core.TierEncoder
 	params *core.BlockParams // of the block-tier rows, if any
 	rows   []float32         // a window of rows of a source not in memory
+	sink   core.ErrorSink    // told each window's errors, if the source is one
+	errs   []core.EncodedError
 	free   chan *parts
 	jobs   chan *parts
 	werr   chan error
@@ -708,9 +714,17 @@ func (op *onePass) encode(lo int, win []core.Tier) error {
 		}
 		outs[t] = outs[t][:n[t]*op.rb[t]]
 	}
-	op.enc.EncodeAt(outs, rows, win, lo, op.params)
+	if op.sink == nil {
+		op.enc.EncodeAt(outs, rows, win, lo, op.params)
+		op.jobs <- outs
+		return nil
+	}
+	if cap(op.errs) < len(win) {
+		op.errs = make([]core.EncodedError, op.window)
+	}
+	op.enc.EncodeErrorsAt(outs, rows, win, lo, op.params, op.errs[:len(win)])
 	op.jobs <- outs
-	return nil
+	return op.sink.EncodedErrors(lo, win, op.errs[:len(win)])
 }
 
 // stop waits for the writing goroutine and returns the buffers.
