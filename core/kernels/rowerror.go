@@ -2,7 +2,9 @@ package kernels
 
 // QuantizeRowError quantizes src into dst as QuantizeRow(bits, dst, src)
 // does (bits 8 or 4) and returns TierError(k, src) of that tier (k is 1
-// for 8 bits, 2 for 4): the error of the row as written. A writer that
+// for 8 bits, 2 for 4): the error of the row as written. The error is
+// defined for a finite row (the only kind a lossy tier takes); a row
+// holding a NaN or an infinity still gets QuantizeRow's bytes. A writer that
 // records each row's error then walks the row once where the kernel set
 // has a kernel for both (AVX2): the row's minimum, maximum and parameters
 // found once, each code computed once for the byte and for the error.

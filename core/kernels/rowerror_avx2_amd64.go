@@ -59,56 +59,49 @@ func codesTail(bits int, dst []byte, src []float32, i int, mn, inv float32, maxq
 // codesErrorsAVX2 stores the codes of src's whole steps (16 values for 8
 // bits, 32 for 4) into dst and adds the decoded values' squared
 // differences and largest magnitudes of every whole 8 values into l and m
-// (codecErrorsAVX2's lanes); it returns where the stored codes end.
+// (codecErrorsAVX2's lanes); it returns where the stored codes end. Each
+// 8 values' step is written out (codeStep's body): as a method of a
+// struct of the constants, it kept them in memory.
 func codesErrorsAVX2(bits int, dst []byte, src []float32, bias, scale, inv float32, maxq int32, l *[8]float64, m *[4]float64) int {
 	n := len(src)
-	c := newCoder8(bias, scale, inv, maxq)
+	vb, vs, vi := archsimd.BroadcastFloat32x8(bias), archsimd.BroadcastFloat32x8(scale), archsimd.BroadcastFloat32x8(inv)
+	zero, vtop := archsimd.BroadcastInt32x8(0), archsimd.BroadcastInt32x8(maxq)
+	absMask := archsimd.BroadcastUint64x4(1<<63 - 1)
 	even, order := archsimd.LoadInt8x32(&evenBytes), archsimd.LoadUint32x8(&interleave)
+	var acc lanes8
+	var top archsimd.Float64x4
 	ps, pd := unsafe.SliceData(src), unsafe.SliceData(dst)
 	i := 0
 	if bits == 8 {
 		_ = dst[n-1] // the loop stores dst[i:i+16], i+16 <= n
 		for ; i+16 <= n; i += 16 {
-			qa, qb := c.code(f8(ps, i)), c.code(f8(ps, i+8))
-			pack16(qa, qb, even, order).Store(b16(pd, i))
+			va, vc := archsimd.LoadFloat32x8(f8(ps, i)), archsimd.LoadFloat32x8(f8(ps, i+8))
+			qa := va.Sub(vb).Mul(vi).RoundToEven().ConvertToInt32().Max(zero).Min(vtop)
+			qc := vc.Sub(vb).Mul(vi).RoundToEven().ConvertToInt32().Max(zero).Min(vtop)
+			pack16(qa, qc, even, order).Store(b16(pd, i))
+			acc, top = addDiffNoNaN(va, qa.ConvertToFloat32().Mul(vs).Add(vb), acc, top, absMask)
+			acc, top = addDiffNoNaN(vc, qc.ConvertToFloat32().Mul(vs).Add(vb), acc, top, absMask)
 		}
 	} else {
 		_ = dst[(n+1)/2-1] // the loop stores dst[i/2:i/2+16], i+32 <= n
 		order2, four := archsimd.LoadUint32x8(&halves), archsimd.BroadcastUint32x8(4)
 		for ; i+32 <= n; i += 32 {
-			p := pack16(c.code(f8(ps, i)), c.code(f8(ps, i+8)), even, order)
-			q := pack16(c.code(f8(ps, i+16)), c.code(f8(ps, i+24)), even, order)
-			nibbles32(p, q, even, order2, four).Store(b16(pd, i/2))
+			var q [4]archsimd.Int32x8
+			for k := range q {
+				v := archsimd.LoadFloat32x8(f8(ps, i+8*k))
+				q[k] = v.Sub(vb).Mul(vi).RoundToEven().ConvertToInt32().Max(zero).Min(vtop)
+				acc, top = addDiffNoNaN(v, q[k].ConvertToFloat32().Mul(vs).Add(vb), acc, top, absMask)
+			}
+			nibbles32(pack16(q[0], q[1], even, order), pack16(q[2], q[3], even, order), even, order2, four).Store(b16(pd, i/2))
 		}
 	}
 	for j := i; j+8 <= n; j += 8 { // the errors of whole 8s past the codes' steps
-		c.code(f8(ps, j))
+		v := archsimd.LoadFloat32x8(f8(ps, j))
+		q := v.Sub(vb).Mul(vi).RoundToEven().ConvertToInt32().Max(zero).Min(vtop)
+		acc, top = addDiffNoNaN(v, q.ConvertToFloat32().Mul(vs).Add(vb), acc, top, absMask)
 	}
-	c.acc.store(l)
-	c.top.Store(m)
+	acc.store(l)
+	top.Store(m)
 	archsimd.ClearAVXUpperBits()
 	return i
-}
-
-// coder8 codes 8 values at a time as code8 and adds their round trip's
-// errors to its lanes as codecErrorsAVX2 does.
-type coder8 struct {
-	vb, vs, vi archsimd.Float32x8
-	zero, vtop archsimd.Int32x8
-	absMask    archsimd.Uint64x4
-	acc        lanes8
-	top        archsimd.Float64x4
-}
-
-func newCoder8(bias, scale, inv float32, maxq int32) coder8 {
-	return coder8{vb: archsimd.BroadcastFloat32x8(bias), vs: archsimd.BroadcastFloat32x8(scale), vi: archsimd.BroadcastFloat32x8(inv),
-		zero: archsimd.BroadcastInt32x8(0), vtop: archsimd.BroadcastInt32x8(maxq), absMask: archsimd.BroadcastUint64x4(1<<63 - 1)}
-}
-
-// code returns the codes of the 8 values at p and adds their errors.
-func (c *coder8) code(p *[8]float32) archsimd.Int32x8 {
-	v := archsimd.LoadFloat32x8(p)
-	q := v.Sub(c.vb).Mul(c.vi).RoundToEven().ConvertToInt32().Max(c.zero).Min(c.vtop)
-	c.acc, c.top = addDiffNoNaN(v, q.ConvertToFloat32().Mul(c.vs).Add(c.vb), c.acc, c.top, c.absMask)
-	return q
 }

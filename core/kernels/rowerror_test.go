@@ -10,8 +10,9 @@ import (
 // QuantizeRowError writes QuantizeRow's bytes and returns TierError's
 // error, bit for bit, under every kernel set: rows of 1 to 130 values
 // (every tail of the 8-, 16- and 32-value steps), of several scales,
-// constant, tiny, with -0s, huge (an infinite scale), and holding a NaN
-// or an infinity; and for finite rows, the portable kernels' results.
+// constant, tiny, with -0s, huge (an infinite scale), and against the
+// portable kernels' results too; rows holding a NaN or an infinity, which
+// no lossy tier takes, get QuantizeRow's bytes.
 func TestQuantizeRowErrorIsQuantizeAndError(t *testing.T) {
 	eachSet(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(23, 1))
@@ -24,11 +25,14 @@ func TestQuantizeRowErrorIsQuantizeAndError(t *testing.T) {
 					want := make([]byte, len(got))
 					QuantizeRow(bits, want, row)
 					wsse, wmx := TierError(tierOfBits(bits), row)
+					if kind >= 7 { // not finite: the codes alone are defined (no writer measures such a row)
+						if !bytes.Equal(got, want) {
+							t.Fatalf("%d bits, n %d, kind %d: %x, apart %x", bits, n, kind, got, want)
+						}
+						continue
+					}
 					if !bytes.Equal(got, want) || math.Float64bits(sse) != math.Float64bits(wsse) || math.Float64bits(mx) != math.Float64bits(wmx) {
 						t.Fatalf("%d bits, n %d, kind %d: %x %v %v, apart %x %v %v", bits, n, kind, got, sse, mx, want, wsse, wmx)
-					}
-					if kind >= 7 { // not finite: the portable kernels need not agree on the error
-						continue
 					}
 					quantizeRowGeneric(bits, want, row)
 					psse, pmx := tierErrorGeneric(tierOfBits(bits), row)
