@@ -136,7 +136,7 @@ var ErrOtherGraph = errors.New("the graph's tables are not the .shark file's")
 // ErrONNXTiers: a table holds rows the ONNX lookup has no tensors for
 // (block-tier rows in a table stored as parts, whose parts each keep
 // their own block parameters).
-var ErrONNXTiers = errors.New("a tier the ONNX lookup does not take")
+var ErrONNXTiers = errors.New("block parameters the ONNX lookup does not take")
 
 // checkGraphTables refuses a graph whose tables are not those the .shark
 // file compressed: each value must be within the table's largest error
