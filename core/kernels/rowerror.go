@@ -2,12 +2,13 @@ package kernels
 
 // QuantizeRowError quantizes src into dst as QuantizeRow(bits, dst, src)
 // does (bits 8 or 4) and returns TierError(k, src) of that tier (k is 1
-// for 8 bits, 2 for 4): the error of the row as written. The error is
-// defined for a finite row (the only kind a lossy tier takes); a row
-// holding a NaN or an infinity still gets QuantizeRow's bytes. A writer that
-// records each row's error then walks the row once where the kernel set
-// has a kernel for both (AVX2): the row's minimum, maximum and parameters
-// found once, each code computed once for the byte and for the error.
+// for 8 bits, 2 for 4): the error of the row as written, for a finite row
+// (the only kind a lossy tier takes: the codes and error of a row holding
+// a NaN or an infinity depend on the kernel set). A writer that records
+// each row's error then walks the row once where the kernel set has a
+// kernel for both (AVX2, which the avx512 set uses too): the row's
+// minimum, maximum and parameters found once, each code computed once for
+// the byte and for the error.
 func QuantizeRowError(bits int, dst []byte, src []float32) (sse, maxAbs float64) {
 	return quantizeRowError(bits, dst, src)
 }

@@ -47,7 +47,9 @@ func installSIMD(name string) {
 		sumSquaredDiff = sumSquaredDiffAVX512
 		addRowNBit = addRowNBitAVX512
 		rowErrors, rowNorm, tierError = rowErrorsAVX512, rowNormAVX512, tierErrorAVX512
-		quantizeRowError = quantizeRowErrorComposed // by the AVX-512 quantizer and error kernels
+		// quantizeRowError stays quantizeRowErrorAVX2: one walk of 8 lanes
+		// against the AVX-512 quantizer and rowwise error of 16 (about 3
+		// and 6 ns a value on the Xeon of BENCHMARKS.md's kernel table).
 		// rowsErrorsKernel stays rowsErrorsAVX2: a batch of rows measured
 		// 8 at a time took half the time of rowErrorsAVX512 a row
 		// (BenchmarkRowsErrors, Xeon with AVX-512).
