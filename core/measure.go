@@ -380,10 +380,7 @@ func resize[T any](b []T, n int) []T {
 // defaultStat sets *s to StatOf(p, e) but for P, with e, norm :=
 // rowError(row, *k, ok), and returns norm; it writes the stat in place.
 func defaultStat(s *RowStat, row []float32, k *kernels.TierErrors, ok bool) float64 {
-	inf := float32(math.Inf(1))
-	for i := range s.SSE {
-		s.SSE[i], s.MaxAbs[i] = inf, inf
-	}
+	s.SSE, s.MaxAbs = allUnfit, allUnfit
 	if !ok {
 		return math.Inf(1)
 	}
@@ -407,16 +404,28 @@ func priorityStat(s *RowStat, row []float32) float64 {
 		*s = StatOf(0, e)
 		return norm
 	}
-	inf := float32(math.Inf(1))
-	for i := range s.SSE {
-		s.SSE[i], s.MaxAbs[i] = 0, 0
-		if Tier(i+1) >= DefaultTiers {
-			s.SSE[i], s.MaxAbs[i] = inf, inf
-		}
-	}
+	s.SSE, s.MaxAbs = heldUnmeasured, heldUnmeasured
 	markZeroes(s, row, sq)
 	return math.Sqrt(sq)
 }
+
+// allUnfit is the errors of a row no lossy tier holds, before defaultStat
+// fills in those measured.
+var allUnfit = func() (e [NumTiers - 1]float32) {
+	for i := range e {
+		e[i] = float32(math.Inf(1))
+	}
+	return e
+}()
+
+// heldUnmeasured is priorityStat's errors of a row every tier holds: 0 in
+// the default lossy tiers, unmeasured (infinite) in the later ones.
+var heldUnmeasured = func() (e [NumTiers - 1]float32) {
+	for t := Tier(DefaultTiers); t < NumTiers; t++ {
+		e[t-1] = float32(math.Inf(1))
+	}
+	return e
+}()
 
 // markZeroes sets the sign of the largest error of each tier that decodes
 // the row to all zeros (zeroTiers), as StatOf does.
