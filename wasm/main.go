@@ -484,19 +484,13 @@ func newBlobReader(blob js.Value) *blobReader {
 	return b
 }
 
-// read fills p from off. The browser throws when the file cannot be read
-// (moved, deleted or changed on disk since it was chosen): that is an
-// error of this read, never a panic, since the reads run on goroutines
-// of their own where nothing would recover it.
-func (b *blobReader) read(p []byte, off int64) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("reading %s at byte %d: %v", b.blob.Get("name").String(), off, r)
-		}
-	}()
-	fileReads.add(len(p))
-	ab := b.frs.Call("readAsArrayBuffer", b.blob.Call("slice", float64(off), float64(off+int64(len(p)))))
-	js.CopyBytesToGo(p, js.Global().Get("Uint8Array").New(ab))
+// read fills p from off (readJS says how a read fails).
+func (b *blobReader) read(p []byte, off int64) error {
+	u8, err := b.readJS(off, len(p))
+	if err != nil {
+		return err
+	}
+	js.CopyBytesToGo(p, u8)
 	return nil
 }
 

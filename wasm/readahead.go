@@ -23,13 +23,15 @@ import (
 // aheadBytes is how much a read in order fetches at once.
 const aheadBytes = 8 << 20
 
-// ahead is the bytes read ahead of a reader going in order: data holds the
-// file from off; end is where the last large read ended; next is the
-// slice after data, being read.
+// ahead is the bytes read ahead of a reader going in order, kept in
+// JavaScript (this program's memory never shrinks): buf holds n bytes of
+// the file from off; end is where the last large read ended; next is the
+// slice after buf, being read.
 type ahead struct {
 	mu       sync.Mutex // a read waiting for next lets other goroutines run
 	off, end int64
-	data     []byte
+	n        int
+	buf      js.Value // a Uint8Array
 	next     *prefetch
 }
 
@@ -49,9 +51,10 @@ func (b *blobReader) large(p []byte, off int64) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for len(p) > 0 {
-		if in := off - a.off; off >= a.off && in < int64(len(a.data)) {
-			n := copy(p, a.data[in:])
-			p, off = p[n:], off+int64(n)
+		if in := off - a.off; off >= a.off && in < int64(a.n) {
+			k := min(len(p), a.n-int(in))
+			js.CopyBytesToGo(p[:k], a.buf.Call("subarray", in, in+int64(k)))
+			p, off = p[k:], off+int64(k)
 			a.end = off
 			continue
 		}
@@ -67,41 +70,53 @@ func (b *blobReader) large(p []byte, off int64) error {
 	return nil
 }
 
-// fill reads up to aheadBytes from off into the bytes read ahead (from
-// the slice asked for before, when it is that one) and asks for the
-// slice after them.
+// fill reads up to aheadBytes from off into the bytes read ahead (the
+// slice asked for before, when it is that one) and asks for the slice
+// after them.
 func (b *blobReader) fill(off int64) error {
 	a := &b.ahead
 	n := int(min(int64(aheadBytes), b.size-off))
-	if cap(a.data) < n {
-		a.data = make([]byte, n)
-	}
-	a.data = a.data[:n]
 	f := a.next
-	a.next = nil
-	if !b.take(f, off) { // not asked for, or its read failed: read it now, for the error if any
-		if err := b.read(a.data, off); err != nil {
-			a.data = a.data[:0]
+	a.next, a.n = nil, 0
+	buf, ok := taken(f, off, n)
+	if !ok { // not asked for, or its read failed: read it now, for the error if any
+		var err error
+		if buf, err = b.readJS(off, n); err != nil {
 			return err
 		}
 	}
-	a.off = off
+	a.off, a.n, a.buf = off, n, buf
 	a.next = b.prefetch(off + int64(n))
 	return nil
 }
 
-// take copies the slice f into the bytes read ahead when it is the one
-// at off and was read, waiting for it.
-func (b *blobReader) take(f *prefetch, off int64) bool {
+// taken is the slice f as a Uint8Array, waiting for it, when it is the n
+// bytes at off and was read.
+func taken(f *prefetch, off int64, n int) (js.Value, bool) {
 	if f == nil || f.off != off {
-		return false
+		return js.Undefined(), false
 	}
 	<-f.done
-	if f.ab.Type() != js.TypeObject || f.ab.Get("byteLength").Int() != len(b.ahead.data) {
-		return false
+	if f.ab.Type() != js.TypeObject || f.ab.Get("byteLength").Int() != n {
+		return js.Undefined(), false
 	}
-	js.CopyBytesToGo(b.ahead.data, js.Global().Get("Uint8Array").New(f.ab))
-	return true
+	return js.Global().Get("Uint8Array").New(f.ab), true
+}
+
+// readJS reads n bytes from off with FileReaderSync, into JavaScript's
+// memory. The browser throws when the file cannot be read (moved, deleted
+// or changed on disk since it was chosen): that is an error of this read,
+// never a panic, since the reads run on goroutines of their own where
+// nothing would recover it.
+func (b *blobReader) readJS(off int64, n int) (u8 js.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("reading %s at byte %d: %v", b.blob.Get("name").String(), off, r)
+		}
+	}()
+	fileReads.add(n)
+	ab := b.frs.Call("readAsArrayBuffer", b.blob.Call("slice", float64(off), float64(off+int64(n))))
+	return js.Global().Get("Uint8Array").New(ab), nil
 }
 
 // prefetch asks the browser for up to aheadBytes from off, without
