@@ -1,6 +1,7 @@
 package compress
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -665,8 +666,12 @@ type Result struct {
 	// SourceBytes is the tables' size in their own dtypes (half FP32Bytes
 	// for float16 and bfloat16 tables): a budget share stays one of
 	// FP32Bytes, for every face and every source alike.
-	SourceBytes int64         `json:"source_bytes"`
-	Tables      []TableResult `json:"tables"`
+	SourceBytes int64 `json:"source_bytes"`
+	// Block is the rows per block of the block tiers when the settings
+	// allow one (core.DefaultBlock unless set): what the file's header
+	// stores as each such table's block.
+	Block  int           `json:"block,omitempty"`
+	Tables []TableResult `json:"tables"`
 	// KeptDense is the float64 tables left uncompressed, bit for bit,
 	// because they hold values no float32 can hold.
 	KeptDense []DenseNote `json:"kept_dense,omitempty"`
@@ -697,6 +702,9 @@ type TableResult struct {
 func (p *Plan) Result() Result {
 	r := Result{InputBytes: p.In.File.InputBytes(), BudgetBytes: p.Budget, FP32Bytes: p.FP32Bytes(), KeptDense: p.Dense,
 		AllowedTiers: core.AllowedNames(p.rule().Allowed)}
+	if anyBlock(p.rule().Allowed) {
+		r.Block = cmp.Or(p.Settings.Block, core.DefaultBlock)
+	}
 	for _, t := range p.Tables {
 		r.SourceBytes += int64(t.Rows.Rows()) * int64(t.Rows.Dim()) * int64(t.Source.DType.Size())
 		s := t.Summary

@@ -108,7 +108,7 @@ func (s Settings) Validate() error {
 		return fractionsAllowed(s.Fractions, allowed)
 	case "thresholds":
 		if allowed != defaultTiers {
-			return fmt.Errorf("%w: thresholds give rows every tier; only a budget or fractions can be kept to %s", ErrTiers, strings.Join(core.AllowedNames(allowed), ", "))
+			return thresholdsRefused(allowed)
 		}
 		_, err := core.AssignThresholds(nil, s.Thresholds) // NaN fails its ordering
 		return err
@@ -150,8 +150,23 @@ func (s Settings) Rule(fp32 int64) core.Rule {
 	return r
 }
 
-// ErrTiers: the tiers allowed cannot do what the other settings ask.
-var ErrTiers = fmt.Errorf("%w: tiers not allowed", core.ErrInvalid)
+// ErrTiers: the tiers allowed cannot do what the other settings ask. Its
+// words head every such message ("invalid argument: tier choice: --block
+// 16 sets ...").
+var ErrTiers = fmt.Errorf("%w: tier choice", core.ErrInvalid)
+
+// thresholdsRefused says why thresholds cannot keep to the tiers allowed:
+// they put each band of priorities in one of the four default tiers, so
+// they need all four and reach no other.
+func thresholdsRefused(allowed [core.NumTiers]bool) error {
+	names := strings.Join(core.AllowedNames(allowed), ", ")
+	for t := core.Tier(core.DefaultTiers); t < core.NumTiers; t++ {
+		if allowed[t] {
+			return fmt.Errorf("%w: --thresholds put every row in fp32, fp16, int8 or int4 (a band of priorities each), never in %s; only a budget gives rows the tiers after int4 (allowed: %s)", ErrTiers, t, names)
+		}
+	}
+	return fmt.Errorf("%w: --thresholds put rows in each of fp32, fp16, int8 and int4 (a band of priorities each), and --tiers allows only %s; a budget or fixed fractions keep to those", ErrTiers, names)
+}
 
 // defaultTiers is the tiers allowed when Tiers is empty: fp32, fp16, int8
 // and int4; int2 and the block tiers are opt-in (Tiers "all").

@@ -47,17 +47,25 @@ type TensorSummary struct {
 	// as its .shark header records them.
 	RMSE      Number `json:"rmse,omitempty"`
 	MaxAbsErr Number `json:"max_abs_err,omitempty"`
+	// Block is the rows per block of a compressed table's block tiers
+	// (int8-block, int4-block, int2-block), when its rows take one: the
+	// header's block, the one setting a reader of the file needs besides
+	// the tiers.
+	Block int64 `json:"block,omitempty"`
 }
 
 // Summary is what every face shows of an opened file ("shark inspect --json").
 type Summary struct {
-	Name    string            `json:"name"`
-	Format  string            `json:"format"`
-	Bytes   int64             `json:"bytes"`
-	Size    string            `json:"size"`
-	Facts   string            `json:"facts"` // "npz · 1.2 MiB · 10 tensors"
-	Meta    map[string]string `json:"meta,omitempty"`
-	Tensors []TensorSummary   `json:"tensors"`
+	Name   string            `json:"name"`
+	Format string            `json:"format"`
+	Bytes  int64             `json:"bytes"`
+	Size   string            `json:"size"`
+	Facts  string            `json:"facts"` // "npz · 1.2 MiB · 10 tensors"
+	Meta   map[string]string `json:"meta,omitempty"`
+	// Version is a .shark file's container version ("2.0"): version 2
+	// holds the tiers after int4, and a version-1 reader refuses it.
+	Version string          `json:"version,omitempty"`
+	Tensors []TensorSummary `json:"tensors"`
 	// TablesFP32 is the fp32 size of the tables a plan would compress by
 	// default: what measuring them reads.
 	TablesFP32     int64  `json:"tables_fp32"`
@@ -75,8 +83,11 @@ func SummarizeRows(in *Input, minRows int64) *Summary {
 	s := &Summary{Name: in.Name, Format: f.Format, Bytes: f.Size, Size: Size(f.Size), Meta: f.Meta, Tensors: []TensorSummary{}}
 	stored := map[string]int64{}
 	errs := map[string]*sharkfile.Stats{}
+	blocks := map[string]int64{}
 	if rd, ok := in.Shark(); ok {
+		s.Version = fmt.Sprintf("%d.%d", rd.Header.Major, rd.Header.Minor)
 		for _, e := range rd.Header.Tensors {
+			blocks[e.Name] = e.Block
 			if e.Stats != nil {
 				errs[e.Name] = e.Stats
 			}
@@ -116,6 +127,9 @@ func SummarizeRows(in *Input, minRows int64) *Summary {
 		case t.Tiers != nil:
 			ts.Role, ts.Tiers, ts.DType = RoleCompressed, TierMap(tierCounts(t.Tiers)), "mixed"
 			ts.Why = "compressed: its rows are stored at mixed precision"
+			if ts.Block = blocks[t.Name]; ts.Block > 0 {
+				ts.Why += ", the block tiers' in blocks of " + Count(ts.Block) + " rows"
+			}
 			if st := errs[t.Name]; st != nil {
 				ts.RMSE, ts.MaxAbsErr = Number(st.RMSE), Number(st.MaxAbsErr)
 			}
@@ -138,6 +152,9 @@ func SummarizeRows(in *Input, minRows int64) *Summary {
 		n = "tensor"
 	}
 	s.Facts = fmt.Sprintf("%s · %s · %d %s", s.Format, s.Size, len(s.Tensors), n)
+	if s.Version != "" {
+		s.Facts += " · container version " + s.Version
+	}
 	s.TablesFP32Size = Size(s.TablesFP32)
 	return s
 }

@@ -31,12 +31,15 @@ embedding_bags.t0.weight), or with at least --min-rows rows (1000); WHY says
 which, or why a tensor is not a table. For a .shark file, bytes are the
 stored bytes and tiers the rows per precision: fp32/fp16/int8/int4, then
 int2, int8-block, int4-block and int2-block by name where a table's rows
-take them ("0/0/103/1859 int2 1744"; --json names them the same way). Run
-"shark verify" to check the data's checksums.
+take them ("0/0/103/1859 int2 1744"; --json names them the same way); the
+facts give the container version (2 holds the tiers after int4), and WHY a
+table's rows per block where its rows take a block tier. Run "shark verify"
+to check the data's checksums.
 
---json prints {name, format, bytes, size, facts, meta, tensors: [{name, shape,
-shape_text, dtype, bytes, size, role, table, why, tiers, gathered_by}],
-tables_fp32}.`,
+--json prints {name, format, bytes, size, facts, meta, version, tensors:
+[{name, shape, shape_text, dtype, bytes, size, role, table, why, tiers,
+block, gathered_by}], tables_fp32} (version for .shark; block where a
+table's rows take a block tier).`,
 		Args: exactArgs(1, "one FILE"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			in, err := compress.Open(args[0])

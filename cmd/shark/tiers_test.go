@@ -75,7 +75,10 @@ func TestTiersRefused(t *testing.T) {
 		{[]string{"--tiers", "all", "--no-int4"}, "--no-int4 means --tiers fp32,fp16,int8"},
 		{[]string{"--tiers", "fp16,int8", "--fp32", "0.5", "--fp16", "0.5", "--int8", "0", "--int4", "0"}, "a share 0.5 of rows in fp32, which is not among the tiers allowed (fp16, int8)"},
 		{[]string{"--no-int4", "--fp32", "0.5", "--int4", "0.5", "--fp16", "0", "--int8", "0"}, "a share 0.5 of rows in int4"},
-		{[]string{"--tiers", "fp32,fp16", "--thresholds", "3,2,1"}, "thresholds give rows every tier"},
+		{[]string{"--tiers", "fp32,fp16", "--thresholds", "3,2,1"}, "invalid argument: tier choice: --thresholds put rows in each of fp32, fp16, int8 and int4 (a band of priorities each), and --tiers allows only fp32, fp16;"},
+		{[]string{"--tiers", "all", "--thresholds", "1,0.5,0.1"}, "--thresholds put every row in fp32, fp16, int8 or int4 (a band of priorities each), never in int2; only a budget gives rows the tiers after int4"},
+		{[]string{"--tiers", "fp32,fp16,int8,int4,int4-block", "--thresholds", "1,0.5,0.1"}, "never in int4-block;"},
+		{[]string{"--block", "16"}, "invalid argument: tier choice: --block 16 sets the rows per block"},
 	} {
 		code, stdout, stderr := shark(t, append([]string{"quantize", ncf, "-o", out}, tc.args...)...)
 		if code != 2 || stdout != "" || !strings.Contains(stderr, tc.want) {
