@@ -52,9 +52,12 @@ OUT is written to a temporary file and renamed into place when complete.
 
 --to onnx writes an ONNX model (opset 13 or later) that ONNX Runtime runs,
 each compressed table a quantized lookup of standard operators: each tier's
-rows as stored (fp32, fp16, uint8 int8 codes, uint8 int4 codes two a byte,
-fp16 scale and bias a row), an int32 a row locating it, and Gather, Clip,
-Cast, Mul, Add and Where, so a lookup gives exactly the dequantized rows
+rows as stored (fp32, fp16, uint8 codes of int8, int4 two a byte and int2
+four a byte, with an fp16 scale and bias a row, or a block of rows for
+int8-block, int4-block and int2-block), an int32 a row locating it, and the
+operators Gather, Clip, Sub, Less, Unsqueeze, Where, Cast, Mul, Add, Identity
+(int4 and int2 codes unpacked by Floor, Mul, Sub and Concat; a block tier's
+block found by Mod and Div), so a lookup gives exactly the dequantized rows
 (in the table's source dtype); --layout does not apply.
   --graph MODEL.onnx  the ONNX model the .shark file was made from: OUT is
                that graph with each Gather of a table replaced by its

@@ -16,8 +16,10 @@ checkpoint or an ONNX model) into a .shark container: every row is stored at
 fp32, fp16, int8 or int4 (FBGEMM/TorchRec fused rowwise codes with fp16 scale
 and bias) according to its priority; with --tiers naming them (or "all"),
 also int2 and the block tiers int8-block, int4-block and int2-block, whose
-rows share one fp16 scale and bias per block of --block rows (64). Every other tensor is copied bit for bit. OUT is written to a temporary file and
-renamed into place when complete; IN is never modified.
+rows share one fp16 scale and bias per block of --block rows (64; 0 means
+64). Only a budget gives rows those later tiers. Every other tensor is
+copied bit for bit. OUT is written to a temporary file and renamed into
+place when complete; IN is never modified.
 
 Tables: by default every 2-D float tensor that a graph's Gather node reads
 (an ONNX model, at any depth of its subgraphs), that is named as the weight
@@ -29,7 +31,8 @@ never an optimizer's state; "shark inspect" says why for each tensor.
 Priorities (F-Quantization): from --counts, an .npz or .safetensors holding
 <table>.pos and <table>.neg per-row access counts by positive and negative
 samples, either [rows] (totals) or [periods, rows] (oldest period first, each
-decayed by gamma per period): P = sum_k gamma^(K-1-k) (w_pos*pos_k + w_neg*neg_k).
+decayed by gamma per period):
+P = sum_k gamma^(K-1-k) (w_pos*pos_k + w_neg*neg_k).
 Without --counts, each row's L2 norm stands in, with a warning.
 
 Tiers, one of:
@@ -42,26 +45,32 @@ Tiers, one of:
                     its own bytes (the summary says both; a budget that
                     cannot shrink the tables is warned of)
   --fp32 F --fp16 F --int8 F --int4 F
-                    fixed fractions of rows, highest priority first, summing to 1
+                    fixed fractions of rows, highest priority first, summing
+                    to 1: the default tiers alone (there is no --int2 or
+                    block-tier fraction; only a budget reaches those tiers)
   --thresholds T32,T16,T8
-                    P >= T32 fp32, >= T16 fp16, >= T8 int8, else int4
+                    P >= T32 fp32, >= T16 fp16, >= T8 int8, else int4: every
+                    one of the default tiers and no other, so --tiers is
+                    refused with thresholds
 --tiers fp32,fp16,int8 keeps the budget's solver and the fractions to the
 tiers named (--no-int4 is --tiers fp32,fp16,int8); fp32 may be left out
 only if the other tiers hold every row.
 
 A row goes to a lossy tier only if that tier holds it (values, and an int8 or
-int4 row's scale and bias, finite once rounded to binary16: |x| < 65520); otherwise it
-stays at fp32, as rows holding a NaN or an infinity do, whatever the
-fractions or thresholds ask. Such rows are counted (unfit_rows), and so are
-rows stored in a tier in which every value rounds to zero (zeroed_rows, such
-as an optimizer's squared-gradient averages near 1e-9); both are warned of.
+int4 row's scale and bias, finite once rounded to binary16: |x| < 65520);
+otherwise it stays at fp32, as rows holding a NaN or an infinity do,
+whatever the fractions or thresholds ask. Such rows are counted
+(unfit_rows), and so are rows stored in a tier in which every value rounds
+to zero (zeroed_rows, such as an optimizer's squared-gradient averages near
+1e-9); both are warned of.
 A float64 table holding a value no float32 can hold (past +-3.4e38, or a
 non-zero below 1.4e-45 that float32 would make 0) is not compressed: it
 is written dense, exactly as it is, with a warning naming it and its first
 such row (kept_dense); --tables naming it is refused.
 
 --json prints {input_bytes, output_bytes, budget_bytes, fp32_bytes,
-allowed_tiers, source_bytes (the tables in their own dtype), tables:
+allowed_tiers, source_bytes (the tables in their own dtype), block (the rows
+per block, when a block tier is allowed), tables:
 [{name, rows, dim, bytes_before, bytes_after, tiers, rmse, max_abs_err,
 priority, unfit_rows, zeroed_rows}], kept_dense: [{name, row, reason}]};
 an error that is not a finite number
