@@ -17,6 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"shark/compress"
 	"shark/formats"
 	"shark/formats/npy"
 	"shark/www"
@@ -284,6 +285,41 @@ func TestBrowserReadsInOrderLarge(t *testing.T) {
 		if calls > most || read < own || read > own+17<<20 {
 			t.Errorf("%s: the primary read the file %d times, %d bytes, for its %d bytes of rows (at most %d reads, at most 17 MiB more)\n%s",
 				phase, calls, read, own, most, phases)
+		}
+	}
+}
+
+// When the page measures a file on drop, it asks for the norm histograms
+// and then the plan: the histograms are made on a helper Worker after its
+// share of the measuring (while the primary assigns tiers alone), so the
+// primary's measuring starts at once; every chart still comes, with the
+// histogram compress.Norms makes of the file.
+func TestBrowserNormsOnAHelper(t *testing.T) {
+	ctx, _ := page(t)
+	if eval[int](t, ctx, `Math.min(8, navigator.hardwareConcurrency || 1)`) < 2 {
+		t.Skip("the browser reports 1 core: the page has no other Worker")
+	}
+	data := tableNPZ(t, 70001, 24, "emb", "small")
+	dropMeasured(t, ctx, "norms.npz", data)
+	waitJS(t, ctx, `document.querySelectorAll('#table-cards svg').length === 2`, time.Minute)
+	phases := eval[string](t, ctx, `shark.call('phases', []).then(r => r.result)`)
+	if strings.Contains(phases, "norms of") || !strings.Contains(phases, "worker 2 asked to measure") {
+		t.Fatalf("the primary Worker made a histogram, or asked no helper to measure:\n%s", phases)
+	}
+	in, err := compress.OpenReaderAt(bytes.NewReader(data), int64(len(data)), "norms.npz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	for _, name := range []string{"emb", "small"} {
+		want, err := compress.Norms(in.File, name, 40)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantJSON, _ := json.Marshal(want)
+		got := eval[string](t, ctx, fmt.Sprintf(`JSON.stringify(document.querySelector('#table-cards .card[data-name=%q]').histogram)`, name))
+		if got != string(wantJSON) {
+			t.Errorf("%s: the page's histogram %s, compress.Norms %s", name, got, wantJSON)
 		}
 	}
 }
