@@ -249,7 +249,7 @@ func (u *UI) Open(path string) {
 	u.setNote("")
 	if hasCompressed(sum) {
 		u.export.Enable()
-		u.status.SetText("A compressed file: export it to .pt, .npz or .safetensors, or give a data file for the pipeline.")
+		u.status.SetText("A compressed file: export it to .pt, .npz, .safetensors or .onnx, or give a data file for the pipeline.")
 	}
 	// The pipeline panel is laid out before the plan's job starts: that
 	// job's progress reaches the widgets from its own goroutine under the
@@ -753,8 +753,9 @@ func (u *UI) saveDialog() {
 }
 
 // ExportTo writes the open .shark file as npz, safetensors, pt or onnx (by
-// the extension of path: .safetensors, .pt or .pth, .onnx, else npz) in the
-// given layout (none for onnx).
+// the extension of path: .npz, .safetensors, .pt or .pth, .onnx; any other
+// is ErrExportExtension, nothing written) in the given layout (none for
+// onnx).
 func (u *UI) ExportTo(path string, layout compress.Layout) error {
 	return u.exportTo(context.Background(), path, layout)
 }
@@ -763,14 +764,9 @@ func (u *UI) exportTo(ctx context.Context, path string, layout compress.Layout) 
 	if u.in == nil {
 		return errors.New("export needs an open .shark file")
 	}
-	to := "npz"
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".safetensors":
-		to = "safetensors"
-	case ".pt", ".pth":
-		to = "pt"
-	case ".onnx": // quantized lookups, in the graph the .shark came from when it is beside it
-		to = "onnx"
+	to, err := exportFormat(path)
+	if err != nil {
+		return err
 	}
 	return compress.ExportFileContext(ctx, u.in, to, layout, path, u.inputs()...)
 }
@@ -779,6 +775,10 @@ func (u *UI) exportTo(ctx context.Context, path string, layout compress.Layout) 
 // The file at path, if there is one, is replaced only when the export is
 // whole: a refusal, failure or cancel leaves it as it was.
 func (u *UI) Export(path string, layout compress.Layout) {
+	if _, err := exportFormat(path); err != nil {
+		u.ShowError(err)
+		return
+	}
 	if err := atomicfile.CheckOutput(path, u.inputs()...); err != nil {
 		u.ShowError(err)
 		return
@@ -823,6 +823,7 @@ func (u *UI) exportDialog() {
 		d.SetFileName(strings.TrimSuffix(filepath.Base(u.path), ".shark") + "." + layoutSel.Selected + ".npz")
 		u.beside(d)
 		d.Show()
+		u.checkNameBeforeSave(func(name string) error { _, err := exportFormat(name); return err })
 	}, u.Window)
 }
 
