@@ -144,7 +144,7 @@ func (w *writtenErrors) sumRange(lo, hi int, tiers []core.Tier, rowErr func(i in
 			sse, mx := rowErr(i, t)
 			p.sse += sse
 			p.werr += w.prio[i] * sse
-			p.maxAbs = math.Max(p.maxAbs, mx)
+			p.maxAbs = max(p.maxAbs, mx) // math.Max's rules (NaN, -0), inline: math.Max is a call a row
 		}
 	})
 	for _, p := range parts {
