@@ -87,6 +87,21 @@ if (helpers.length > 0) {
 let plansAsked = 0;
 const deferred = [];
 
+// deferNorms keeps a histogram for a plan asked after it. The page posts
+// that plan in the same turn as the histograms, but its message can come
+// tens of milliseconds later on a busy machine: a histogram no plan
+// follows within 100 ms (a file measured when the user asks) is made here.
+function deferNorms(id, args, plansBefore) {
+  deferred.push({ id, args });
+  setTimeout(() => { if (plansAsked === plansBefore) normsHere(); }, 100);
+}
+
+// normsHere makes the deferred histograms on this Worker, after its jobs
+// queued before.
+function normsHere() {
+  for (const { id, args } of deferred.splice(0)) queue = queue.then(() => run({ id, op: 'normsHere', args }));
+}
+
 // normsOn has helper h make the deferred histograms, each answered when it
 // comes; one the helper fails is made here.
 function normsOn(h) {
@@ -118,11 +133,7 @@ async function run({ id, op, args, plansBefore }) {
       case 'plan': out = await sharkAPI.plan(JSON.stringify(args[0]), progress); break;
       case 'compress': out = await sharkAPI.compress(JSON.stringify(args[0]), progress, chunk); break;
       case 'norms':
-        // The page posts the plan in the same turn as the histograms: its
-        // message comes before a few milliseconds are out (else, as with a
-        // file measured when the user asks, the histogram is made here).
-        if (!isHelper && helpers.length > 0) await new Promise((r) => setTimeout(r, 5));
-        if (!isHelper && helpers.length > 0 && plansAsked > plansBefore) { deferred.push({ id, args }); return; }
+        if (!isHelper && helpers.length > 0) { deferNorms(id, args, plansBefore); return; }
         out = await sharkAPI.norms(args[0], args[1]);
         break;
       case 'normsHere': out = await sharkAPI.norms(args[0], args[1]); break;
@@ -149,9 +160,7 @@ async function run({ id, op, args, plansBefore }) {
   } catch (err) {
     self.postMessage({ id, ok: false, error: String(err && err.message || err), memory: memory() });
   } finally {
-    if (op === 'plan' || op === 'compress') {
-      for (const d of deferred.splice(0)) queue = queue.then(() => run({ id: d.id, op: 'normsHere', args: d.args }));
-    }
+    if (op === 'plan' || op === 'compress') normsHere();
   }
 }
 
