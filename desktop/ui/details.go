@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"shark/compress"
+	"shark/core"
 )
 
 // maxListed bounds the Gather nodes listed for one table: a model that
@@ -54,6 +55,14 @@ func wrapped(s string, style fyne.TextStyle) *widget.Label {
 	return l
 }
 
+// sentence is a label of words, wrapped between them (wrapped breaks
+// anywhere, for names).
+func sentence(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
 // tensorFacts says what a tensor is and why, as the page and inspect say
 // it: the Gather nodes that read a table (their names elided), the tensor
 // whose storage a tied one shares, an optimizer's state, a compressed
@@ -76,13 +85,29 @@ func (u *UI) tensorFacts(ts compress.TensorSummary) []fyne.CanvasObject {
 	default:
 		objs = append(objs, wrapped("Role: "+ts.Role, fyne.TextStyle{}))
 		if ts.Why != "" {
-			objs = append(objs, wrapped(ts.Why, fyne.TextStyle{}))
+			objs = append(objs, sentence(ts.Why))
 		}
+	}
+	if ts.Tiers != nil {
+		objs = append(objs, sentence("Rows per tier: "+tierCounts(ts.Tiers)))
 	}
 	if ts.Role == compress.RoleCompressed && (ts.RMSE != 0 || ts.MaxAbsErr != 0) {
 		objs = append(objs, widget.NewLabel(fmt.Sprintf("Error against its source: RMSE %s, max abs %s", sig3(ts.RMSE), sig3(ts.MaxAbsErr))))
 	}
 	return objs
+}
+
+// tierCounts writes a table's rows per tier by name, in tier order: the
+// default tiers always, the later ones where rows take them (as the
+// summary names them).
+func tierCounts(m map[string]int64) string {
+	var parts []string
+	for t := core.Tier(0); t < core.NumTiers; t++ {
+		if n, ok := m[t.String()]; ok {
+			parts = append(parts, t.String()+" "+compress.Count(n))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // listRole is a tensor's role as the tensor list shows it, short enough

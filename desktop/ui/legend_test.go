@@ -28,7 +28,16 @@ func legendOf(o fyne.CanvasObject) (names []string, colours map[string]color.Col
 	}
 	colours = map[string]color.Color{}
 	var swatch color.Color
-	for _, k := range box.Objects {
+	objs := box.Objects
+	if len(objs) > 0 { // a legend of more tiers than a line holds: its lines
+		if line, ok := objs[0].(*fyne.Container); ok && len(line.Objects) > 1 {
+			objs = nil
+			for _, l := range box.Objects {
+				objs = append(objs, l.(*fyne.Container).Objects...)
+			}
+		}
+	}
+	for _, k := range objs {
 		if c, ok := k.(*fyne.Container); ok && len(c.Objects) == 1 {
 			if r, ok := c.Objects[0].(*canvas.Rectangle); ok {
 				swatch = r.FillColor

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -122,8 +123,9 @@ func (c *tierChoice) problem() string {
 	if c.chosen() == ([core.NumTiers]bool{}) {
 		return "Tick at least one tier: every row is stored in one."
 	}
-	if b, err := strconv.Atoi(strings.TrimSpace(c.block.Text)); c.blocksOn() && (err != nil || b < 1 || b > compress.MaxBlock) {
-		return "Rows per block: a whole number from 1 to 65,536."
+	// 0 is the default block, as the CLI's --block 0 is.
+	if b, err := strconv.Atoi(strings.TrimSpace(c.block.Text)); c.blocksOn() && (err != nil || b < 0 || b > compress.MaxBlock) {
+		return fmt.Sprintf("Rows per block: a whole number from 1 to 65,536, or 0 for %d.", core.DefaultBlock)
 	}
 	return ""
 }

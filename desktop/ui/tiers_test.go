@@ -154,9 +154,17 @@ func TestTierChoiceWritesTheCLIsBytes(t *testing.T) {
 		t.Fatalf("with no tier: note %q, Compress disabled %v", u.note.Text, u.compress.Disabled())
 	}
 	u.tiers.preset.SetSelected("every tier, below int4 too (all)")
-	u.tiers.block.SetText("0")
+	u.tiers.block.SetText("-1")
 	settle(t, u)
-	if !strings.Contains(u.note.Text, "Rows per block") || !u.compress.Disabled() {
-		t.Fatalf("with blocks of 0 rows: note %q, Compress disabled %v", u.note.Text, u.compress.Disabled())
+	if !strings.Contains(u.note.Text, "Rows per block: a whole number from 1 to 65,536, or 0 for 64.") || !u.compress.Disabled() {
+		t.Fatalf("with blocks of -1 rows: note %q, Compress disabled %v", u.note.Text, u.compress.Disabled())
+	}
+
+	// 0 is the default block, as the CLI's --block 0 is.
+	u.tiers.block.SetText("0")
+	ready("the plan in blocks of 0 (64) rows")
+	flags[3], flags[5] = "all", "0"
+	if got, want := compressAndSave(t, u), cliQuantize(t, model, created, flags...); !bytes.Equal(got, want) {
+		t.Fatalf("the desktop saved %d bytes, shark quantize %s %d", len(got), strings.Join(flags, " "), len(want))
 	}
 }

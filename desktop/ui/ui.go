@@ -29,6 +29,9 @@ import (
 	"shark/internal/atomicfile"
 )
 
+// defaultWindowSize is the window's size when it opens.
+var defaultWindowSize = fyne.NewSize(1000, 680)
+
 // UI is the main window and its state.
 type UI struct {
 	App    fyne.App
@@ -58,6 +61,7 @@ type UI struct {
 	budget   *widget.Slider
 	budgetL  *widget.Label
 	minL     *widget.Label // the smallest budget the tables can take
+	staleL   *widget.Label // heads a plan of the tiers before while the tiers chosen are measured
 	note     *widget.Label // why a budget cannot be met, under the slider
 	noInt4   *widget.Check
 	tiers    *tierChoice // the tiers rows may take, and the rows per block
@@ -130,7 +134,11 @@ func New(a fyne.App) *UI {
 	u.budget.SetValue(30)
 	u.budgetL = widget.NewLabel("Budget: 30% of the tables' fp32 bytes")
 	u.minL = widget.NewLabel("")
+	u.minL.Wrapping = fyne.TextWrapWord
 	u.minL.Hide()
+	u.staleL = widget.NewLabel("")
+	u.staleL.Wrapping = fyne.TextWrapWord
+	u.staleL.Importance = widget.WarningImportance
 	u.note = widget.NewLabel("")
 	u.note.Wrapping = fyne.TextWrapWord
 	u.note.Importance = widget.DangerImportance
@@ -170,7 +178,11 @@ func New(a fyne.App) *UI {
 	split := container.NewHSplit(container.NewBorder(u.title, nil, nil, nil, u.tensors), right)
 	split.Offset = 0.5
 	u.Window.SetContent(split)
-	u.Window.Resize(fyne.NewSize(1280, 800))
+	// Fyne (2.7.1) tells an app nothing of the screen, so the window opens
+	// at a size that fits a 1024 x 768 screen with its title bar and a
+	// panel, the smallest the layout is made for; a larger screen's user
+	// makes it larger.
+	u.Window.Resize(defaultWindowSize)
 	u.shortcuts()
 	u.recent = fyne.NewMenu("Recent")
 	u.Window.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("File",
@@ -228,11 +240,9 @@ func (u *UI) Open(path string) {
 	u.title.SetText(fmt.Sprintf("%s — %s", sum.Name, strings.ReplaceAll(sum.Facts, " · ", ", ")))
 	u.rows = u.rows[:0]
 	for _, t := range sum.Tensors {
-		role := listRole(in, t)
-		if t.Tiers != nil {
-			role += " " + compress.TierText(t.Tiers)
-		}
-		u.rows = append(u.rows, [5]string{t.Name, t.ShapeText, t.DType, t.Size, role})
+		// The role alone: a table's rows per tier, eight tiers by name,
+		// would run out of the list at 1024 px; its details say them.
+		u.rows = append(u.rows, [5]string{t.Name, t.ShapeText, t.DType, t.Size, listRole(in, t)})
 	}
 	u.fitColumns()
 	u.tensors.Refresh()
@@ -305,7 +315,7 @@ func (u *UI) work(label string, fn func(ctx context.Context, progress func(stage
 				if t > 0 {
 					u.progress.SetValue(float64(d) / float64(t))
 				}
-				u.status.SetText(fmt.Sprintf("%s: %d of %d rows", stage, d, t))
+				u.status.SetText(progressText(stage, d, t))
 			})
 		})
 		if ctx.Err() != nil && err == nil {
@@ -411,6 +421,12 @@ func (u *UI) Cancel() {
 	}
 }
 
+// progressText says a job's progress as every face counts rows: with
+// thousands separators ("measure: 81,920 of 1,500,000 rows").
+func progressText(stage string, done, total int64) string {
+	return fmt.Sprintf("%s: %s of %s rows", stage, compress.Count(done), compress.Count(total))
+}
+
 // Replan predicts the size and error of every table at the current budget:
 // it measures the tables once, and assigns tiers again on each change. A
 // budget that cannot be met is said under the slider, whose lower end is
@@ -435,6 +451,7 @@ func (u *UI) Replan() {
 	label := "Assigning tiers…"
 	if measuring {
 		label = "Measuring every row in every tier…"
+		u.markStale()
 	}
 	var fit compress.Fit
 	u.work(label, func(ctx context.Context, progress func(string, int64, int64)) error {
@@ -530,9 +547,28 @@ func compressible(s *compress.Summary) bool {
 	return false
 }
 
+// staleMark ends the smallest budget's text and heads the plan while the
+// tiers chosen are measured: both are still those of the tiers before.
+const staleMark = " (the tiers before: measuring…)"
+
+// markStale says that the smallest budget and the plan shown are of the
+// tiers chosen before, until the measuring ends and they are replaced.
+func (u *UI) markStale() {
+	if u.minL.Visible() && !strings.HasSuffix(u.minL.Text, staleMark) {
+		u.minL.SetText(u.minL.Text + staleMark)
+	}
+	if len(u.planBox.Objects) > 0 && u.planBox.Objects[0] != u.staleL {
+		u.staleL.SetText("Predicted for the tiers before; the tiers chosen are being measured.")
+		u.planBox.Objects = append([]fyne.CanvasObject{u.staleL}, u.planBox.Objects...)
+		u.planBox.Refresh()
+		u.relayout()
+	}
+}
+
 // showMin makes the smallest budget the slider's lower end, and says it.
 func (u *UI) showMin(plan *compress.Plan, fit compress.Fit) {
 	if !fit.MinKnown || plan.FP32Bytes() == 0 {
+		u.minL.Hide() // none known for these settings: not the one before
 		return
 	}
 	pct := 100 * fit.MinShare
@@ -591,17 +627,27 @@ func tierArray(m map[string]int64) [core.NumTiers]int64 {
 // Legend names the tiers' colours: the default tiers', and those of the
 // later (opt-in) tiers that rows of counts take.
 func Legend(counts ...[core.NumTiers]int64) fyne.CanvasObject {
+	var rows []fyne.CanvasObject
 	var objs []fyne.CanvasObject
 	for t := core.Tier(0); t < core.NumTiers; t++ {
 		if t >= core.DefaultTiers && !slices.ContainsFunc(counts, func(c [core.NumTiers]int64) bool { return c[t] > 0 }) {
 			continue
 		}
+		if len(objs) == 2*legendRow { // eight tiers in one line run out of the pane at 1024 px
+			rows, objs = append(rows, container.NewHBox(objs...)), nil
+		}
 		sw := canvas.NewRectangle(tierColor[t])
 		sw.SetMinSize(fyne.NewSize(12, 12))
 		objs = append(objs, container.NewCenter(sw), widget.NewLabel(t.String()))
 	}
-	return container.NewHBox(objs...)
+	if rows == nil {
+		return container.NewHBox(objs...)
+	}
+	return container.NewVBox(append(rows, container.NewHBox(objs...))...)
 }
+
+// legendRow is the tiers a line of the legend names.
+const legendRow = 4
 
 func bold(s string) *widget.Label {
 	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
