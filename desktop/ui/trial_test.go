@@ -101,7 +101,9 @@ func TestPlanMarkedStaleWhileMeasuring(t *testing.T) {
 	if !strings.HasSuffix(u.minL.Text, staleMark) || u.planBox.Objects[0] != u.staleL || !strings.Contains(u.staleL.Text, "tiers before") {
 		t.Fatalf("measuring: %q, plan headed by %v", u.minL.Text, u.planBox.Objects[0])
 	}
-	waitFor(t, "the plan of every tier", func() bool { return u.plan != nil && u.plan.Assigned() && samePlanSettings(u.plan.Settings, u.Settings()) && !u.compress.Disabled() })
+	waitFor(t, "the plan of every tier", func() bool {
+		return u.plan != nil && u.plan.Assigned() && samePlanSettings(u.plan.Settings, u.Settings()) && !u.compress.Disabled()
+	})
 	settle(t, u)
 	if strings.Contains(u.minL.Text, staleMark) || u.planBox.Objects[0] == u.staleL {
 		t.Fatalf("measured: %q, plan headed by %v", u.minL.Text, u.planBox.Objects[0])
