@@ -35,7 +35,9 @@ func NewTierEncoder(dim int) *TierEncoder {
 
 // encodeError encodes row r, in tier t (not fp32), into dst and returns its
 // error: int8 and int4 in one walk, the others encoded as EncodeAt does
-// (q, t's quantizer, if it has one) and measured after.
+// (q, t's quantizer, if it has one) and measured after. (The int8 and int4
+// rows bypass a quantizer kernels.SetRowQuantizer installed: the page's,
+// whose writes stream, a pass per tier, and report no errors.)
 func encodeError(t Tier, dst []byte, row []float32, q kernels.RowQuantizer, bp *BlockParams, r int) EncodedError {
 	if t == INT8 || t == INT4 {
 		sse, mx := kernels.QuantizeRowError(t.Bits(), dst, row)

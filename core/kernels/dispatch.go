@@ -116,7 +116,7 @@ func install(name string) {
 	dot, axpy, sumSquaredDiff = dotGeneric, axpyGeneric, sumSquaredDiffGeneric
 	rowErrors, rowNorm, tierError = rowErrorsGeneric, rowNormGeneric, tierErrorGeneric
 	rowErrors4 = rowErrors4Generic
-	quantizeRowError = quantizeRowErrorComposed
+	quantizeRowError = quantizeRowErrorGeneric
 	rowsErrorsKernel = rowsErrorsLoop
 	prefetch, prefetching = prefetchGeneric, false
 	addRowF32, addRowF16, addRowNBit = addRowF32Generic, addRowF16Generic, addRowNBitGeneric

@@ -202,6 +202,13 @@ func tierErrorGeneric(k int, row []float32) (sse, maxAbs float64) {
 		return tierErrorNonFinite(k, row)
 	}
 	b, s, inv, q, _, _ := rowParams(8>>(k-1), mn, mx)
+	return codecLaneErrors(row, b, s, inv, q)
+}
+
+// codecLaneErrors is tierErrorGeneric's error of a finite row in a codec
+// of the given parameters: lane by lane, in registers.
+func codecLaneErrors(row []float32, b, s, inv float32, q int32) (sse, maxAbs float64) {
+	var m uint64
 	for lane := range min(8, len(row)) {
 		l := 0.0
 		for j := lane; j < len(row); j += 8 {
