@@ -69,7 +69,7 @@ var flagRanges = map[string][2]float64{
 	"repeats": {1, 1000}, "tolerance": {0, 1}, "max-auc-drop": {0, 0.5},
 	"w-pos": {0, 1e9}, "w-neg": {0, 1e9}, "gamma": {0, 1},
 	"fp32": {0, 1}, "fp16": {0, 1}, "int8": {0, 1}, "int4": {0, 1},
-	"split": {0, 0.99}, "dim": {1, 4096}, "hidden": {1, 1 << 16}, "lr": {0, 100}, "batch": {1, 1 << 20},
+	"split": {0, 0.99}, "valid": {0, 0.9}, "dim": {1, 4096}, "hidden": {1, 1 << 16}, "lr": {0, 100}, "batch": {1, 1 << 20},
 	"epochs": {0, 10000}, "l2": {0, 1000}, "min-rows": {0, 1 << 40},
 	"block": {0, compress.MaxBlock},
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -23,10 +24,13 @@ const heldOutHelp = `Scores come from rows the model was not trained on, told by
 (the model records a hash of every row it trained on), whatever file they
 arrive in, with whatever line ends or order: with --test, the rows of that
 file; otherwise the rows of DATA the model was not trained on. The training
-rows left out are counted (rows.excluded in --json). A model trained on
-every row of DATA (with --test) is refused without --test. With --test,
-prune and compress choose tables and rollbacks on a validation share of DATA
-kept out of fine-tuning, never on the test file.`
+rows left out are counted (rows.excluded in --json), and so are the
+validation rows train kept out (rows.validation): prune and compress choose
+tables, rollbacks and budgets on those, rows the model never fitted, and
+never on the rows they report. A model trained before shark kept them (or
+with --valid 0) has a warning: its choices are made on a share of DATA it
+was trained on (or, pruning without --test, on the held-out rows). A model
+trained on every row of DATA (with --test) is refused without --test.`
 
 func (c *cli) evalCmd() *cobra.Command {
 	var d dataFlags
@@ -275,12 +279,12 @@ out and the rest fine-tuned on.
 
 --json prints {auc_before, auc_after, logloss_before, logloss_after,
 auc_after_prune, embedding_bytes_before, embedding_bytes_after, kept_fields,
-dropped_fields, tiers, allowed_tiers, prune, seconds, rows}.
+dropped_fields, tiers, allowed_tiers, prune, seconds, rows, validation_rows}.
 
 --max-auc-drop 0.001 chooses the budget instead of --budget: the smallest
-whose AUC on a validation share of the training rows (never the scored
-rows: DATA's validation share with --test, else the model's split share of
-the rows it fine-tunes on, kept out of fine-tuning) stays within 0.001 of
+whose AUC on the validation rows (those train kept out, never fitted; for a
+model without them, a share of the rows it fine-tunes on, kept out of
+fine-tuning, with a warning) stays within 0.001 of
 the unpruned model's, found by bisection between the least budget the tiers
 allow and 100%, to within 0.5% of the kept tables' fp32 bytes, the rows'
 measurements made once. With a block tier allowed (--tiers all) and no
@@ -293,7 +297,9 @@ bisection between --keep (or --keep-fraction) and every field, for the
 fewest fields whose pruned, fine-tuned model stays within the drop at fp32,
 each such count's budget searched, and every field tried too; the count
 of the fewest bytes wins. Each probe is printed as it is scored; the result
-is then scored on the held-out (or --test) rows. --json adds budget_search:
+is then scored on the held-out (or --test) rows; when their drop is past
+the tolerance (the validation rows did not foresee it) a warning says so,
+and --json's held_out_within is false. --json adds budget_search:
 {max_auc_drop, validation_auc_before, validation_auc_after_prune,
 min_budget, resolution, budget, budget_bytes, bytes, met, block, probes:
 [{budget, budget_bytes, bytes, auc, drop, within, block}], keep_probes:
@@ -325,6 +331,9 @@ stored) beside allowed_tiers.`,
 	fs.Var(&b, "budget", "share of the kept tables' fp32 bytes")
 	fs.BoolVar(&noInt4, "no-int4", false, "fp32, fp16 and int8 only, as in the SHARK paper")
 	quantizeflags.DefineTiers(fs, &tiers)
+	// compress has no tier fractions: its tiers go with --budget or
+	// --max-auc-drop.
+	fs.Lookup("tiers").Usage = strings.Replace(quantizeflags.TiersUsage, "with --budget or the tier fractions", "with --budget or --max-auc-drop", 1)
 	quantizeflags.DefineBlock(fs, &block)
 	fs.Float64Var(&maxDrop, "max-auc-drop", 0, "choose the smallest budget whose validation AUC stays within this of the unpruned model's (e.g. 0.001), by bisection")
 	def := core.DefaultPriorityParams()
@@ -377,6 +386,10 @@ func (c *cli) compress(args []string, d *dataFlags, s compress.ModelSettings, ou
 		if err := writeFile(report, text, args[0], args[1], d.test, out); err != nil {
 			return err
 		}
+	}
+	if w := res.HeldOutWithin; w != nil && !*w {
+		c.warn("the held-out AUC drop %.5f (%.5f -> %.5f on %s) is past --max-auc-drop %g: the budget was chosen on the validation rows, which did not foresee it; ask for a smaller --max-auc-drop or give a --budget of your own",
+			res.HeldOutDrop(), res.AUCBefore, res.AUCAfter, data.Rows.Text, s.MaxAUCDrop)
 	}
 	if c.json {
 		return c.result(struct {

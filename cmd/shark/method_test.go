@@ -24,13 +24,13 @@ func TestMethodCommands(t *testing.T) {
 	var ev struct {
 		AUC  float64
 		Rows struct {
-			Kind                string
-			Count, Of, Excluded int
+			Kind                            string
+			Count, Of, Excluded, Validation int
 		}
 	}
 	// The held-out rows are a share of 0.2 drawn by each row's content.
 	if code != 0 || json.Unmarshal([]byte(out), &ev) != nil || ev.Rows.Kind != "held-out split" || ev.Rows.Count < 700 || ev.Rows.Count > 900 ||
-		ev.Rows.Count+ev.Rows.Excluded != 4000 || ev.Rows.Of != 4000 {
+		ev.Rows.Count+ev.Rows.Excluded+ev.Rows.Validation != 4000 || ev.Rows.Of != 4000 {
 		t.Fatalf("eval: %d %s", code, out)
 	}
 	if code, out, _ = shark(t, "eval", mdl, data, "--all-rows"); code != 0 || !strings.Contains(out, "all 4,000 rows of s.tsv, training rows included") {

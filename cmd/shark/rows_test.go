@@ -47,9 +47,9 @@ func shuffled(lines [][]byte) [][]byte {
 type rowsRun struct {
 	AUC, AUCBefore float64
 	Rows           struct {
-		Kind            string
-		Count, Excluded int
-		Text            string
+		Kind                        string
+		Count, Excluded, Validation int
+		Text                        string
 	}
 }
 
@@ -93,13 +93,16 @@ func TestTrainingRowsNeverHeldOut(t *testing.T) {
 			if cmd[0] == "compress" {
 				auc = r.AUCBefore
 			}
-			if r.Rows.Count != held || r.Rows.Excluded != len(lines)-held || math.Abs(auc-tr.AUC) > 1e-9 {
+			// Neither the training rows nor the validation rows (kept out
+			// of training, for compress's choices) are held out.
+			if r.Rows.Count != held || r.Rows.Validation == 0 || r.Rows.Excluded+r.Rows.Validation != len(lines)-held || math.Abs(auc-tr.AUC) > 1e-9 {
 				t.Errorf("%s %s: AUC %v on %+v; train scored %v on %d held-out rows", cmd[0], filepath.Base(f), auc, r.Rows, tr.AUC, held)
 			}
 		}
 	}
 	code, out, _ := shark(t, "eval", model, lf)
-	if want := dataset.Count(len(lines)-held) + " rows it was trained on left out"; code != 0 || !strings.Contains(out, want) {
+	ev := runRows(t, "eval", model, lf)
+	if want := dataset.Count(ev.Rows.Excluded) + " rows it was trained on left out; " + dataset.Count(ev.Rows.Validation) + " validation rows left out"; code != 0 || !strings.Contains(out, want) {
 		t.Errorf("eval's text does not say %q: %q", want, out)
 	}
 }
@@ -118,12 +121,12 @@ func TestTrainingRowsMixedWithNewRows(t *testing.T) {
 	newRows := writeLines(t, filepath.Join(dir, "new.tsv"), fresh, false)
 	mix := writeLines(t, filepath.Join(dir, "mix.tsv"), shuffled(append(append([][]byte{}, lines[:4000]...), fresh...)), false)
 	alone, mixed := runRows(t, "eval", model, newRows), runRows(t, "eval", model, mix)
-	if alone.AUC < 0.6 || mixed.Rows.Count != alone.Rows.Count || mixed.Rows.Excluded != alone.Rows.Excluded+4000 || math.Abs(mixed.AUC-alone.AUC) > 1e-9 {
+	if alone.AUC < 0.6 || mixed.Rows.Count != alone.Rows.Count || mixed.Rows.Excluded+mixed.Rows.Validation != alone.Rows.Excluded+4000 || math.Abs(mixed.AUC-alone.AUC) > 1e-9 {
 		t.Fatalf("mixed file %v on %+v; the new rows alone %v on %+v", mixed.AUC, mixed.Rows, alone.AUC, alone.Rows)
 	}
 	// train itself leaves them out of a test file, and says so.
 	tm := runRows(t, "train", train, "--test", mix, "-o", filepath.Join(dir, "m2.shark"), "--epochs", "1")
-	if tm.Rows.Count != alone.Rows.Count || tm.Rows.Excluded != mixed.Rows.Excluded || !strings.Contains(tm.Rows.Text, "rows the model was trained on left out") {
+	if tm.Rows.Count != alone.Rows.Count || tm.Rows.Excluded != mixed.Rows.Excluded || tm.Rows.Validation != mixed.Rows.Validation || !strings.Contains(tm.Rows.Text, "rows the model was trained on left out") {
 		t.Fatalf("train --test mix.tsv scored %+v", tm.Rows)
 	}
 	// The training rows alone, in a file of their own: nothing to score.

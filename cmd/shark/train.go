@@ -13,6 +13,7 @@ import (
 	"shark/ctr/dataset"
 	"shark/ctr/importance"
 	"shark/ctr/model"
+	"shark/ctr/pipeline"
 	"shark/internal/atomicfile"
 )
 
@@ -69,6 +70,7 @@ func (c *cli) trainCmd() *cobra.Command {
 	var d dataFlags
 	var out, test string
 	var hidden []int
+	valid := pipeline.DefaultValid
 	cfg := model.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "train DATA -o MODEL.shark",
@@ -84,11 +86,15 @@ share and seed of DATA (--split) or the test file (--test). --split holds
 out rows by that hash, not by position, so a row is held out wherever it is
 read. Rows of the test file that are training rows are left out of its
 score and counted. Later commands never score a training row as held-out.
-Prints the held-out AUC and logloss.
+--valid (default 0.2) keeps that share of the training rows out of training
+as validation rows, by the same hash with another seed, recorded in MODEL:
+prune and compress make their choices (tables, rollbacks, the budget of
+--max-auc-drop) on them, rows the model never fitted, and report on the
+held-out rows alone. Prints the held-out AUC and logloss.
 
 --json prints {auc, logloss, rows, train_rows, test_rows, fields,
 embedding_bytes, epochs, seconds, train_seconds, samples_per_sec, model,
-kernels, leaks}; rows says which rows the AUC came from. leaks lists
+kernels, leaks, validation_rows}; rows says which rows the AUC came from. leaks lists
 [{field, auc}] for every column that alone separates the held-out labels
 with AUC >= 0.99 (also a warning): such a column gives the label away, and
 the AUC of a model trained beside it means nothing.`,
@@ -101,7 +107,7 @@ the AUC of a model trained beside it means nothing.`,
 			if err := cfg.Validate(); err != nil {
 				return usageError{err}
 			}
-			return c.train(args[0], test, out, &d, cfg)
+			return c.train(args[0], test, out, &d, cfg, valid)
 		},
 	}
 	fs := cmd.Flags()
@@ -110,6 +116,7 @@ the AUC of a model trained beside it means nothing.`,
 	cmd.MarkFlagRequired("output")
 	fs.StringVar(&test, "test", "", "a separate test file (instead of --split): every one of its rows is held out")
 	fs.Float64Var(&cfg.Split, "split", cfg.Split, "share of DATA held out for testing")
+	fs.Float64Var(&valid, "valid", valid, "share of the training rows kept out of training as validation rows, for prune's and compress's choices (0: none)")
 	fs.IntVar(&cfg.Dim, "dim", cfg.Dim, "embedding dimension")
 	fs.IntSliceVar(&hidden, "hidden", cfg.Hidden, "MLP hidden sizes")
 	fs.StringVar(&cfg.Optimizer, "optimizer", cfg.Optimizer, "adam or adagrad")
@@ -122,14 +129,14 @@ the AUC of a model trained beside it means nothing.`,
 	return cmd
 }
 
-func (c *cli) train(data, test, out string, d *dataFlags, cfg model.Config) error {
+func (c *cli) train(data, test, out string, d *dataFlags, cfg model.Config, valid float64) error {
 	if err := outputs([]string{out}, data, test); err != nil {
 		return err
 	}
 	t0 := time.Now()
 	prog := c.updater()
 	tr, err := compress.TrainModelFile(out, compress.TrainOptions{Data: data, Test: test, Read: d.options(), MinCount: d.minCount,
-		SkipBad: d.skipBad, Config: cfg, Progress: func(n, total int64) {
+		SkipBad: d.skipBad, Config: cfg, Valid: valid, Progress: func(n, total int64) {
 			if prog != nil {
 				prog("train", n, total)
 			}
@@ -153,13 +160,16 @@ func (c *cli) train(data, test, out string, d *dataFlags, cfg model.Config) erro
 		return c.result(map[string]any{"auc": met.AUC, "logloss": met.LogLoss, "rows": tr.Rows, "train_rows": tr.Train.Rows(), "test_rows": tr.Test.Rows(),
 			"fields": len(tr.Encoding.Fields), "embedding_bytes": m.EmbeddingBytes(), "epochs": tr.History, "seconds": secs, "model": out,
 			"train_seconds": tr.TrainSeconds, "samples_per_sec": float64(tr.Train.Rows()*m.Cfg.Epochs) / tr.TrainSeconds, "kernels": kernels.Impl(),
-			"leaks": leaksJSON(tr.Leaks)})
+			"leaks": leaksJSON(tr.Leaks), "validation_rows": tr.ValidRows})
 	}
 	for _, e := range tr.History {
 		fmt.Fprintf(c.stdout, "epoch %d: train logloss %.4f, test AUC %.4f logloss %.4f\n", e.Epoch, e.TrainLoss, e.Valid.AUC, e.Valid.LogLoss)
 	}
 	fmt.Fprintf(c.stdout, "test AUC %.4f, logloss %.4f on %s (trained on %s rows, %d fields, %s of embeddings) in %.1fs; saved %s\n",
 		met.AUC, met.LogLoss, tr.Rows.Text, dataset.Count(tr.Train.Rows()), len(tr.Encoding.Fields), compress.Size(m.EmbeddingBytes()), secs, quoteName(out))
+	if tr.Valid != nil {
+		fmt.Fprintf(c.stdout, "kept for prune's and compress's choices: %s\n", tr.ValidRows.Text)
+	}
 	return nil
 }
 

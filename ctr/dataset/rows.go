@@ -16,8 +16,12 @@ type Rows struct {
 	Seed  uint64  `json:"seed,omitempty"`
 	// Excluded is the rows of the file left out because the model was
 	// trained on them (by their content, RowKey), not counted in Count.
-	Excluded int    `json:"excluded"`
-	Text     string `json:"text"` // for people: "held-out 2,000 of 10,000 rows of d.tsv, split 0.2 seed 1"
+	Excluded int `json:"excluded"`
+	// Validation is the rows of the file left out because they are the
+	// model's validation rows (dataset.Training.Valid), on which prune and
+	// compress choose: never fitted, but not held out either.
+	Validation int    `json:"validation,omitempty"`
+	Text       string `json:"text"` // for people: "held-out 2,000 of 10,000 rows of d.tsv, split 0.2 seed 1"
 }
 
 // Kinds of Rows.
@@ -39,6 +43,16 @@ func (r Rows) Excluding(n int) Rows {
 		r.Text = fmt.Sprintf("the %s rows of %s the model was not trained on; %s rows it was trained on left out", Count(r.Count), r.File, Count(n))
 	default:
 		r.Text += fmt.Sprintf("; %s rows the model was trained on left out", Count(n))
+	}
+	return r
+}
+
+// ExcludingValidation is r with n validation rows of its file left out,
+// and its text saying so.
+func (r Rows) ExcludingValidation(n int) Rows {
+	r.Validation = n
+	if n > 0 {
+		r.Text += fmt.Sprintf("; %s validation rows left out", Count(n))
 	}
 	return r
 }
@@ -72,4 +86,12 @@ func AllRows(file string, n int) Rows {
 func ValidationRows(file string, n int, split float64, seed uint64) Rows {
 	return Rows{Kind: RowsValid, File: file, Count: n, Split: split, Seed: seed,
 		Text: fmt.Sprintf("validation %s rows of %s, split %g seed %d, kept out of fine-tuning", Count(n), file, split, seed)}
+}
+
+// HeldValidationRows is the n validation rows of all rows of file that
+// training kept out, share valid of the rows not held out, chosen by seed:
+// rows the model was never trained on.
+func HeldValidationRows(file string, n, all int, valid float64, seed uint64) Rows {
+	return Rows{Kind: RowsValid, File: file, Count: n, Of: all, Split: valid, Seed: seed,
+		Text: fmt.Sprintf("validation %s of %s rows of %s (share %g of the training rows, seed %d), kept out of training: the model never fitted them", Count(n), Count(all), file, valid, seed)}
 }

@@ -33,7 +33,10 @@ type Data struct {
 	// choices; otherwise it is Eval.
 	Valid     *model.Dataset
 	ValidRows dataset.Rows // what Valid is
-	Skipped   int64        // malformed rows skipped
+	// ValidUnfitted says Valid is the validation rows the model's training
+	// kept out (dataset.TrainedOn.Valid): rows it never fitted.
+	ValidUnfitted bool
+	Skipped       int64 // malformed rows skipped
 	// Notes tell the user what the rows cannot guarantee (a model saved
 	// before shark recorded its training rows).
 	Notes []string
@@ -78,7 +81,37 @@ func (l *Loaded) Data(path string, o DataOptions) (*Data, error) {
 	if d.Valid == nil {
 		d.Valid, d.ValidRows = d.Eval, d.Rows
 	}
+	if o.FineTune && !d.ValidUnfitted {
+		d.Notes = append(d.Notes, NoValidationNote)
+	}
 	return d, nil
+}
+
+// NoValidationNote is what choices made without validation rows the model
+// never fitted cannot tell.
+const NoValidationNote = "the model records no validation rows kept out of its training (saved before shark kept them, or trained with --valid 0): the rows pruning and the budget search choose on are rows it was trained on (or, without --test and --max-auc-drop, the held-out rows themselves), which cannot tell a harmful change from a harmless one; train it again to keep them"
+
+// keepValidation takes the model's validation rows (rows it never fitted,
+// told by their content, dataset.Training.Valid) out of part, rows of the
+// file id of all rows, into d.Valid, and returns the rest.
+func (d *Data) keepValidation(part dataset.Part, id dataset.FileID, all int) dataset.Part {
+	valid, rest := dataset.Partition(part.Dataset, part.Keys, d.Training.Validation)
+	if valid.Rows() == 0 {
+		return part
+	}
+	d.Valid, d.ValidUnfitted = valid.Dataset, true
+	d.ValidRows = validRows(d.Training, id, valid.Rows(), all)
+	return rest
+}
+
+// validRows says which the n validation rows of file id (of all rows) are.
+func validRows(t *dataset.Training, id dataset.FileID, n, all int) dataset.Rows {
+	if on, ok := t.ValidShare(); ok && on.File.Same(id) {
+		return dataset.HeldValidationRows(id.Name, n, all, on.Valid, on.ValidSeed)
+	}
+	r := dataset.Rows{Kind: dataset.RowsValid, File: id.Name, Count: n, Of: all}
+	r.Text = fmt.Sprintf("validation %s of %s rows of %s, the model's validation rows (told by their content), kept out of training: the model never fitted them", dataset.Count(n), dataset.Count(all), id.Name)
+	return r
 }
 
 // OldModelNote is what a model saved without its training rows' keys
@@ -91,17 +124,18 @@ func (l *Loaded) byRows(d *Data, all dataset.Part, id dataset.FileID, o DataOpti
 		return l.withTest(d, all, id, o)
 	}
 	trained, fresh := dataset.Partition(all.Dataset, all.Keys, d.Training.Trained)
+	on, known := d.Training.Find(id)
+	fresh = d.keepValidation(fresh, id, all.Rows()) // never held-out rows
 	if fresh.Rows() == 0 {
 		return l.allTrained(id)
 	}
-	on, known := d.Training.Find(id)
 	if !o.FineTune {
 		d.Train, d.Eval = trained.Dataset, fresh.Dataset
 		d.Rows = dataset.UnseenRows(id.Name, fresh.Rows())
 		if known && on.Split > 0 {
 			d.Rows = dataset.HeldOutRows(id.Name, fresh.Rows(), all.Rows(), on.Split, on.Seed)
 		}
-		d.Rows = d.Rows.Excluding(trained.Rows())
+		d.Rows = d.Rows.Excluding(trained.Rows()).ExcludingValidation(d.validCount())
 		return nil
 	}
 	split, seed := l.fineTuneSplit()
@@ -113,7 +147,7 @@ func (l *Loaded) byRows(d *Data, all dataset.Part, id dataset.FileID, o DataOpti
 		return fmt.Errorf("%w: of the %d rows of %s the model was not trained on, the held-out share %g (seed %d) holds none", ErrTrainingRows, fresh.Rows(), id.Name, split, seed)
 	}
 	d.Train, d.Eval = dataset.Join(trained, tune).Dataset, held.Dataset
-	d.Rows = dataset.HeldOutRows(id.Name, held.Rows(), all.Rows(), split, seed).Excluding(trained.Rows())
+	d.Rows = dataset.HeldOutRows(id.Name, held.Rows(), all.Rows(), split, seed).Excluding(trained.Rows()).ExcludingValidation(d.validCount())
 	d.Training = d.Training.WithRows(tune.Keys)
 	if !known {
 		d.Training = d.Training.With(dataset.TrainedOn{File: id, Split: split, Seed: seed}, nil)
@@ -195,19 +229,29 @@ func (l *Loaded) withTest(d *Data, all dataset.Part, data dataset.FileID, o Data
 	if err != nil {
 		return err
 	}
-	excluded := 0
+	excluded, validOut := 0, 0
 	if d.Training.RowsKnown() {
-		var trained dataset.Part
+		var trained, v dataset.Part
 		trained, test = dataset.Partition(test.Dataset, test.Keys, d.Training.Trained)
-		if excluded = trained.Rows(); test.Rows() == 0 {
+		v, test = dataset.Partition(test.Dataset, test.Keys, d.Training.Validation)
+		if excluded, validOut = trained.Rows(), v.Rows(); test.Rows() == 0 {
 			return fmt.Errorf("%w: the model was trained on every row of %s, so it cannot be the test file", ErrTrainingRows, tid.Name)
 		}
 	}
 	d.Train, d.Eval = all.Dataset, test.Dataset
-	d.Rows = dataset.TestFileRows(tid.Name, test.Rows()).Excluding(excluded)
+	d.Rows = dataset.TestFileRows(tid.Name, test.Rows()).Excluding(excluded).ExcludingValidation(validOut)
 	if !o.FineTune {
 		return nil
 	}
+	if tune := d.keepValidation(all, data, all.Rows()); d.ValidUnfitted && tune.Rows() > 0 {
+		d.Train = tune.Dataset
+		d.Training = d.Training.WithRows(tune.Keys)
+		on, _ := d.Training.Find(data)
+		on.File, on.Split, on.Seed = data, 0, 0 // every row but the validation ones trained on now
+		d.Training = d.Training.With(on, &tid)
+		return nil
+	}
+	d.Valid, d.ValidUnfitted = nil, false
 	split, seed := l.fineTuneSplit()
 	tune, valid := dataset.SplitByKey(all.Dataset, all.Keys, split, seed)
 	if valid.Rows() == 0 || tune.Rows() == 0 {
@@ -220,6 +264,14 @@ func (l *Loaded) withTest(d *Data, all dataset.Part, data dataset.FileID, o Data
 	}
 	d.Training = d.Training.With(dataset.TrainedOn{File: data}, &tid)
 	return nil
+}
+
+// validCount is the validation rows kept out of the file, if any.
+func (d *Data) validCount() int {
+	if !d.ValidUnfitted {
+		return 0
+	}
+	return d.Valid.Rows()
 }
 
 // split holds out share split of ds, chosen by seed.

@@ -74,23 +74,27 @@ var ErrNoRule = errors.New("pipeline: quantizing needs a rule (Options.Rule)")
 
 // Result of Compress.
 type Result struct {
-	AUCBefore           float64                       `json:"auc_before"`
-	AUCAfter            float64                       `json:"auc_after"`
-	LogLossBefore       float64                       `json:"logloss_before"`
-	LogLossAfter        float64                       `json:"logloss_after"`
-	AUCAfterPrune       float64                       `json:"auc_after_prune"`
-	EmbeddingBytesFP32  int64                         `json:"embedding_bytes_before"`
-	EmbeddingBytesAfter int64                         `json:"embedding_bytes_after"`
-	KeptFields          []string                      `json:"kept_fields"`
-	DroppedFields       []string                      `json:"dropped_fields"`
-	Tiers               []FieldTiers                  `json:"tiers"`                   // the kept fields' rows per tier, when quantized
-	AllowedTiers        []string                      `json:"allowed_tiers,omitempty"` // the tiers the rule let rows take, when quantized by it
-	Block               int                           `json:"block,omitempty"`         // rows per block of the block tiers, when the rule allowed them
-	Prune               *importance.PruneResult       `json:"prune,omitempty"`
-	Search              *Search                       `json:"budget_search,omitempty"` // with Options.MaxAUCDrop
-	Seconds             map[string]float64            `json:"seconds"`
-	Scores              map[string]map[string]float64 `json:"-"`
-	Method              *sharkfile.Method             `json:"-"` // how the tables were quantized, for the model file
+	AUCBefore           float64                 `json:"auc_before"`
+	AUCAfter            float64                 `json:"auc_after"`
+	LogLossBefore       float64                 `json:"logloss_before"`
+	LogLossAfter        float64                 `json:"logloss_after"`
+	AUCAfterPrune       float64                 `json:"auc_after_prune"`
+	EmbeddingBytesFP32  int64                   `json:"embedding_bytes_before"`
+	EmbeddingBytesAfter int64                   `json:"embedding_bytes_after"`
+	KeptFields          []string                `json:"kept_fields"`
+	DroppedFields       []string                `json:"dropped_fields"`
+	Tiers               []FieldTiers            `json:"tiers"`                   // the kept fields' rows per tier, when quantized
+	AllowedTiers        []string                `json:"allowed_tiers,omitempty"` // the tiers the rule let rows take, when quantized by it
+	Block               int                     `json:"block,omitempty"`         // rows per block of the block tiers, when the rule allowed them
+	Prune               *importance.PruneResult `json:"prune,omitempty"`
+	Search              *Search                 `json:"budget_search,omitempty"` // with Options.MaxAUCDrop
+	// HeldOutWithin says, with Options.MaxAUCDrop, whether the scored
+	// rows' drop (AUCBefore less AUCAfter) is within it too: the search
+	// chose on the validation rows, which need not foresee the scored ones.
+	HeldOutWithin *bool                         `json:"held_out_within,omitempty"`
+	Seconds       map[string]float64            `json:"seconds"`
+	Scores        map[string]map[string]float64 `json:"-"`
+	Method        *sharkfile.Method             `json:"-"` // how the tables were quantized, for the model file
 }
 
 // Priorities accumulates F-Quantization priorities of every active table
@@ -341,8 +345,15 @@ func Compress(m *model.Model, train, valid *model.Dataset, opt Options) (*Result
 		return nil, err
 	}
 	res.AUCAfter, res.LogLossAfter = after.AUC, after.LogLoss
+	if opt.MaxAUCDrop > 0 {
+		within := res.HeldOutDrop() <= opt.MaxAUCDrop
+		res.HeldOutWithin = &within
+	}
 	return res, nil
 }
+
+// HeldOutDrop is the scored rows' AUC drop, before less after.
+func (r *Result) HeldOutDrop() float64 { return r.AUCBefore - r.AUCAfter }
 
 // prune drops m's fields down to keep, lowest score first, in opt's
 // rounds, choosing on decide and rolling a round back past tolerance.
