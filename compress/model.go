@@ -135,10 +135,13 @@ func CompressModel(ctx context.Context, in ModelInput, s ModelSettings, w io.Wri
 var ErrValidationRows = errors.New("too few training rows for a validation share")
 
 // KeepValidation gives d validation rows apart from the scored ones when
-// it has none (d.Valid is d.Eval: no test file): the model's split share of
-// its training rows (d.Train), by position with the model's seed, kept out
-// of fine-tuning. So a budget search chooses on training rows, never on
-// the rows that report the result.
+// it has none (d.Valid is d.Eval: a model without the validation rows train
+// keeps out, modelfile.Data.ValidUnfitted, and no test file): the model's
+// split share of its training rows (d.Train), by position with the model's
+// seed, kept out of fine-tuning. So a budget search never chooses on the
+// rows that report the result; but these are rows the model fitted, which
+// hardly tell a harmful quantization from a harmless one
+// (modelfile.NoValidationNote warns of it).
 func KeepValidation(d *modelfile.Data, m *model.Model) error {
 	if d.Valid != d.Eval {
 		return nil
