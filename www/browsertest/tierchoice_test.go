@@ -165,9 +165,9 @@ func TestBrowserTierChoice(t *testing.T) {
 	eval[bool](t, ctx, `(() => { for (const b of document.querySelectorAll('#tier-boxes input:checked')) b.click(); return true; })()`)
 	waitJS(t, ctx, `!document.getElementById('budget-note').hidden && document.getElementById('budget-note').textContent.includes('at least one tier') && document.getElementById('go').disabled`, time.Minute)
 	eval[bool](t, ctx, `(() => { const s = document.getElementById('tiers'); s.value = 'all'; s.dispatchEvent(new Event('change')); return true; })()`)
-	eval[bool](t, ctx, `(() => { const b = document.getElementById('block'); b.value = 0;
+	eval[bool](t, ctx, `(() => { const b = document.getElementById('block'); b.value = -1;
 		b.dispatchEvent(new Event('input')); b.dispatchEvent(new Event('change')); return true; })()`)
-	waitJS(t, ctx, `document.getElementById('budget-note').textContent.includes('Rows per block') && document.getElementById('go').disabled`, time.Minute)
+	waitJS(t, ctx, `document.getElementById('budget-note').textContent.includes('Rows per block: a whole number from 1 to 65,536, or 0 for 64.') && document.getElementById('go').disabled`, time.Minute)
 
 	// A table large enough to be measured and written on every core's
 	// Worker, in blocks of 48 rows (the ranges start at a block's first

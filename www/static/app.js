@@ -303,7 +303,7 @@ function options() {
   const o = { budget: Number($('budget').value) / 100, no_int4: preset === 'paper' };
   if (preset === 'all') o.tiers = 'all';
   else if (preset === 'custom') o.tiers = list.join(',');
-  if (blockTiersOn()) o.block = Number($('block').value);
+  if (blockTiersOn()) o.block = Number(blockSize());
   if (shark.created) o.created = shark.created;
   return o;
 }
@@ -335,6 +335,9 @@ const tierBox = (k) => document.querySelector(`#tier-boxes input[value="${k}"]`)
 const chosenTiers = () => TIERS.filter((k) => tierBox(k).checked);
 const presetOf = (list) => Object.keys(PRESETS).find((p) => PRESETS[p].join() === list.join()) || 'custom';
 const blockTiersOn = () => chosenTiers().some((k) => k.endsWith('-block'));
+// blockSize is the rows per block typed, 0 (or nothing) the default's 64,
+// as the CLI's --block 0 is.
+const blockSize = () => { const b = $('block').value.trim(); return b === '' || Number(b) === 0 ? '64' : b; };
 const tierWords = (list) => list.length > 1 ? list.slice(0, -1).join(', ') + ' or ' + list[list.length - 1] : list.join('');
 // showTiers makes the preset, the no-int4 box and the block size agree
 // with the boxes ticked.
@@ -349,8 +352,8 @@ function tiersChanged() { showTiers(); settingsChanged(); replan(); }
 // settingsProblem says what in the tier choice no plan can be made of.
 function settingsProblem() {
   if (!chosenTiers().length) return 'Tick at least one tier: every row is stored in one.';
-  const b = Number($('block').value);
-  if (blockTiersOn() && !(Number.isInteger(b) && b >= 1 && b <= 65536)) return 'Rows per block: a whole number from 1 to 65,536.';
+  const b = Number(blockSize());
+  if (blockTiersOn() && !(Number.isInteger(b) && b >= 1 && b <= 65536)) return 'Rows per block: a whole number from 1 to 65,536, or 0 for 64.';
   return '';
 }
 // covered says whether the worker measured the rows for the tiers chosen
@@ -358,13 +361,13 @@ function settingsProblem() {
 // (compress.Plan.Covers): else planning measures every row again.
 function covered() {
   const d = $('plan-rows').dataset, later = (d.later || '').split(',');
-  return !!d.measured && chosenTiers().slice(DEFAULT_TIERS).every((k) => later.includes(k)) && (!blockTiersOn() || d.block === $('block').value);
+  return !!d.measured && chosenTiers().slice(DEFAULT_TIERS).every((k) => later.includes(k)) && (!blockTiersOn() || d.block === blockSize());
 }
 function measuredNow() {
   const d = $('plan-rows').dataset;
   d.measured = '1';
   d.later = chosenTiers().filter((k) => TIERS.indexOf(k) >= DEFAULT_TIERS).join(',');
-  d.block = $('block').value;
+  d.block = blockSize();
 }
 
 let planning = 0;
@@ -415,10 +418,23 @@ function note(msg, bad) {
 // marked under the thumb's lowest place (the slider's left end).
 function showMin(p) {
   if (!(p.min_budget > 0)) return;
-  const pct = p.min_budget * 100, b = $('budget');
-  b.min = Math.max(1, Math.ceil(pct));
-  $('budget-min').replaceChildren(el('span', { class: 'tri', 'aria-hidden': 'true', text: '▲' }), `smallest possible: ${pct.toFixed(1)}%`);
+  const pct = smallestStep(p), b = $('budget');
+  b.min = pct;
+  $('budget-min').replaceChildren(el('span', { class: 'tri', 'aria-hidden': 'true', text: '▲' }), `smallest possible: ${pct}%`);
   $('budget-min').hidden = false;
+}
+
+// smallestStep is the smallest budget the slider's steps of 0.1% reach
+// that the tables can take: the share whose bytes, counted as the
+// application layer counts a share (its fp32 bytes times the share, cut
+// to whole bytes), hold the smallest budget's; the same bytes as the
+// CLI's --budget of that share.
+function smallestStep(p) {
+  const bytes = (pct) => Math.trunc((pct / 100) * p.fp32_bytes);
+  let pct = Math.max(0.1, Math.ceil(p.min_budget * 1000) / 10);
+  if (pct > 0.1 && bytes(Math.round(pct * 10 - 1) / 10) >= p.min_budget_bytes) pct = Math.round(pct * 10 - 1) / 10;
+  while (bytes(pct) < p.min_budget_bytes) pct = Math.round(pct * 10 + 1) / 10;
+  return pct;
 }
 
 // movedUp plans again where the slider moved itself: the budget asked fell
@@ -497,14 +513,26 @@ async function exportAs(to) {
     if (my !== gen) return;
     if (a.href) URL.revokeObjectURL(a.href);
     a.href = URL.createObjectURL(blob);
-    a.download = `${file.name.replace(/\.shark$/i, '')}.${layout}.${to}`;
+    // An .onnx has no layout: its name carries none.
+    a.download = `${file.name.replace(/\.shark$/i, '')}${to === 'onnx' ? '' : '.' + layout}.${to}`;
     a.textContent = `Download ${a.download} (${size})`;
     a.hidden = false;
+    if (to === 'onnx') { $('export-note').textContent = lookupsAlone(file.name, a.download); $('export-note').hidden = false; }
   } catch (e) {
     if (my !== gen) return;
     if (e.message !== 'cancelled') showError(e.message);
     else { $('export-note').textContent = 'Export cancelled.'; $('export-note').hidden = false; }
   } finally { for (const b of buttons) b.disabled = false; }
+}
+
+// lookupsAlone says what the CLI's export --to onnx warns of when the
+// graph is not beside the .shark file, in its words: the page reads no
+// other file, so its .onnx holds the quantized lookups alone.
+function lookupsAlone(name, out) {
+  const s = shark.summary, from = (s && s.meta && s.meta.input) || '';
+  const alone = 'the quantized lookups alone (an input "<table>.ids" and an output "<table>.rows" a table)';
+  if (!/\.onnx$/i.test(from)) return `Wrote ${alone}.`;
+  return `"${name}" was made from "${from}", whose graph this page cannot read: wrote ${alone}; to export the whole model, pass the .onnx: shark export "${name}" --to onnx --graph MODEL.onnx -o "${out}"`;
 }
 
 async function setCounts(file) {
