@@ -110,7 +110,7 @@ func (u *UI) refreshPipeline() {
 		var out *atomicfile.Temp
 		var rows string
 		s := compress.DefaultModelSettings()
-		s.Keep, s.Quantize.Budget = int(keep.Value), u.budget.Value/100
+		s.Keep, s.Quantize.Budget = int(keep.Value), budgetPct(u.budget.Value)/100
 		u.work("Pruning and compressing…", func(ctx context.Context, progress func(string, int64, int64)) error {
 			st, err := u.loadPipeline()
 			if err != nil {

@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"bytes"
+	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,5 +110,56 @@ func TestPlanMarkedStaleWhileMeasuring(t *testing.T) {
 	settle(t, u)
 	if strings.Contains(u.minL.Text, staleMark) || u.planBox.Objects[0] == u.staleL {
 		t.Fatalf("measured: %q, plan headed by %v", u.minL.Text, u.planBox.Objects[0])
+	}
+}
+
+// The slider reaches the smallest budget, to a tenth of a percent as on
+// the page: its lower end is the smallest step the tables take, the bytes
+// saved there are the CLI's --budget of that share, and a step less is
+// refused by the CLI.
+func TestSliderReachesSmallestBudget(t *testing.T) {
+	const created = 1700000000
+	t.Setenv("SOURCE_DATE_EPOCH", fmt.Sprint(created))
+	a := fynetest.NewApp()
+	defer a.Quit()
+	u := New(a)
+	u.Window.Resize(fyne.NewSize(1024, 768))
+	u.Window.Show()
+	model := narrowModel(t)
+	u.Open(model)
+	ready := func(what string) {
+		t.Helper()
+		waitFor(t, what, func() bool {
+			return u.plan != nil && u.plan.Assigned() && samePlanSettings(u.plan.Settings, u.Settings()) && !u.compress.Disabled()
+		})
+		settle(t, u)
+	}
+	ready("the plan")
+	u.tiers.preset.SetSelected("every tier, below int4 too (all)")
+	ready("the plan of every tier")
+	min := pctText(u.budget.Min)
+	if u.minL.Text != "Smallest possible: "+min+"%" {
+		t.Fatalf("the slider from %s%%, its label %q", min, u.minL.Text)
+	}
+	u.budget.SetValue(u.budget.Min)
+	u.budget.OnChangeEnded(u.budget.Min)
+	ready("the plan at the smallest budget")
+	if !strings.HasPrefix(u.budgetL.Text, "Budget: "+min+"% ") || u.note.Visible() {
+		t.Fatalf("at the slider's lower end: %q, note %q", u.budgetL.Text, u.note.Text)
+	}
+	flags := []string{"--budget", min + "%", "--tiers", "all"}
+	if got, want := compressAndSave(t, u), cliQuantize(t, model, created, flags...); !bytes.Equal(got, want) {
+		t.Fatalf("the desktop saved %d bytes at its smallest budget, shark quantize %s %d", len(got), strings.Join(flags, " "), len(want))
+	}
+	below := pctText(budgetPct(u.budget.Min - 0.1))
+	bin := filepath.Join(t.TempDir(), "shark")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/shark")
+	build.Dir = filepath.Join("..", "..")
+	if msg, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the CLI: %v\n%s", err, msg)
+	}
+	out, err := exec.Command(bin, "quantize", model, "-o", filepath.Join(t.TempDir(), "x.shark"), "--budget", below+"%", "--tiers", "all").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "smallest") {
+		t.Fatalf("shark quantize --budget %s%% (a step below the slider's lower end): %v\n%s", below, err, out)
 	}
 }

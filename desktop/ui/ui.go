@@ -13,6 +13,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -130,7 +131,7 @@ func New(a fyne.App) *UI {
 	}
 	u.details = container.NewVBox(widget.NewLabel("Select an embedding table to see its row norms and tiers."))
 	u.budget = widget.NewSlider(1, 100)
-	u.budget.Step = 1
+	u.budget.Step = 0.1 // the smallest budget is reached to a tenth of a percent, as on the page
 	u.budget.SetValue(30)
 	u.budgetL = widget.NewLabel("Budget: 30% of the tables' fp32 bytes")
 	u.minL = widget.NewLabel("")
@@ -144,7 +145,7 @@ func New(a fyne.App) *UI {
 	u.note.Importance = widget.DangerImportance
 	u.note.Hide()
 	u.budget.OnChanged = func(v float64) {
-		u.budgetL.SetText(fmt.Sprintf("Budget: %.0f%% of the tables' fp32 bytes", v))
+		u.budgetL.SetText("Budget: " + pctText(budgetPct(v)) + "% of the tables' fp32 bytes")
 		u.settingsChanged()
 	}
 	u.budget.OnChangeEnded = func(float64) { u.Replan() }
@@ -278,7 +279,7 @@ func (u *UI) Rows() [][5]string { return u.rows }
 // Settings are the controls' compress.Settings.
 func (u *UI) Settings() compress.Settings {
 	s := compress.DefaultSettings()
-	s.Budget = u.budget.Value / 100
+	s.Budget = budgetPct(u.budget.Value) / 100
 	u.tiers.apply(&s)
 	return s
 }
@@ -571,14 +572,37 @@ func (u *UI) showMin(plan *compress.Plan, fit compress.Fit) {
 		u.minL.Hide() // none known for these settings: not the one before
 		return
 	}
-	pct := 100 * fit.MinShare
+	pct := smallestStep(fit.Min, plan.FP32Bytes())
 	// The slider starts at the smallest budget, but keeps a refused one in
 	// reach, where the note under it explains.
-	u.budget.Min = math.Max(1, math.Min(math.Ceil(pct), u.budget.Value))
+	u.budget.Min = math.Min(pct, u.budget.Value)
 	u.budget.Refresh()
-	u.minL.SetText(fmt.Sprintf("Smallest possible: %.1f%%", pct))
+	u.minL.SetText("Smallest possible: " + pctText(pct) + "%")
 	u.minL.Show()
 	u.relayout()
+}
+
+// budgetPct is the slider's value to the tenth of a percent it steps by
+// (Fyne's steps leave float noise): the share the CLI's --budget of the
+// same text gives, so that the bytes are the CLI's.
+func budgetPct(v float64) float64 { return math.Round(v*10) / 10 }
+
+// pctText writes a budget in percent as typed: "7.8", "30".
+func pctText(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }
+
+// smallestStep is the smallest budget in the slider's steps of 0.1% whose
+// bytes (the share of fp32 bytes cut to whole bytes, as compress counts a
+// share) hold min, the smallest the tables can take.
+func smallestStep(min, fp32 int64) float64 {
+	bytes := func(pct float64) int64 { return int64(pct / 100 * float64(fp32)) }
+	pct := math.Max(0.1, math.Ceil(float64(min)/float64(fp32)*1000)/10)
+	if down := math.Round(pct*10-1) / 10; down >= 0.1 && bytes(down) >= min {
+		pct = down
+	}
+	for bytes(pct) < min {
+		pct = math.Round(pct*10+1) / 10
+	}
+	return pct
 }
 
 func (u *UI) showPlan(plan *compress.Plan) {
