@@ -126,3 +126,25 @@ func TestCompressTiersHelp(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, out)
 	}
 }
+
+// A model without validation rows (--valid 0, or saved before train kept
+// them) still compresses, with a warning that its choices are made on rows
+// it fitted; one with them has no such warning.
+func TestCompressWarnsWithoutValidationRows(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "s.tsv")
+	if code, _, e := shark(t, "synth", "-o", data, "--rows", "3000", "--fields", "6"); code != 0 {
+		t.Fatal(e)
+	}
+	for _, valid := range []string{"0", "0.2"} {
+		mdl := filepath.Join(dir, "m"+valid+".shark")
+		if code, _, e := shark(t, "train", data, "-o", mdl, "--epochs", "1", "--valid", valid); code != 0 {
+			t.Fatal(e)
+		}
+		code, out, e := shark(t, "compress", mdl, data, "-o", filepath.Join(dir, "c.shark"), "--keep-fraction", "1", "--max-auc-drop", "0.001")
+		warned := strings.Contains(e, "records no validation rows")
+		if code != 0 || warned != (valid == "0") || !strings.Contains(out, "saved ") {
+			t.Errorf("--valid %s: exit %d, warned %v: %s %s", valid, code, warned, out, e)
+		}
+	}
+}
