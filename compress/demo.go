@@ -10,6 +10,7 @@ import (
 	"shark/ctr/dataset"
 	"shark/ctr/model"
 	"shark/ctr/modelfile"
+	"shark/ctr/pipeline"
 	"shark/internal/atomicfile"
 )
 
@@ -61,7 +62,7 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoResult, error) {
 	}
 	cfg := model.DefaultConfig()
 	res.ModelFile = filepath.Join(o.Dir, "model.shark")
-	tr, err := TrainModelFile(res.ModelFile, TrainOptions{Data: res.Data, Read: dataset.Options{Format: "criteo"}, MinCount: 2, Config: cfg, Progress: progress})
+	tr, err := TrainModelFile(res.ModelFile, TrainOptions{Data: res.Data, Read: dataset.Options{Format: "criteo"}, MinCount: 2, Config: cfg, Valid: pipeline.DefaultValid, Progress: progress})
 	if err != nil {
 		return nil, err
 	}
@@ -78,10 +79,10 @@ func Demo(ctx context.Context, o DemoOptions) (*DemoResult, error) {
 	s.Keep = max(1, res.Varying/2)
 	res.Keep = s.Keep
 	res.CompressedFile = filepath.Join(o.Dir, "compressed.shark")
-	// Pruning chooses on the held-out rows it is scored on, as the demo
-	// has no other.
+	// Pruning chooses on the validation rows training kept out, never on
+	// the held-out rows the result is reported on.
 	in := ModelInput{Model: m, Encoding: tr.Encoding, Name: "model.shark", DataName: "synth.tsv",
-		Data: &modelfile.Data{Train: tr.Train, Eval: tr.Test, Valid: tr.Test, Training: tr.Training}}
+		Data: &modelfile.Data{Train: tr.Train, Eval: tr.Test, Valid: tr.Valid, Training: tr.Training}}
 	if res.Compress, err = CompressModelFile(ctx, res.CompressedFile, in, s, nil); err != nil {
 		return nil, err
 	}
