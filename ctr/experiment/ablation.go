@@ -119,9 +119,9 @@ func Ablation(m *model.Model, data *modelfile.Data, base pipeline.Options, vs []
 		}
 		o := base
 		o.Seed = uint64(s)
-		if resplit && uint64(s) != m.Cfg.Seed {
-			o.Validation = nil // this seed's model has rows of its own held out
-		}
+		// Every seed's pruning chooses on base.Validation: rows apart from
+		// data.Train and data.Eval, so a model trained on those (split by
+		// its seed) never fitted them, and never on the rows it reports.
 		for i, v := range vs {
 			if progress != nil {
 				progress(fmt.Sprintf("ablation seed %d", s), int64(i), int64(len(vs)))
