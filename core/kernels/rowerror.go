@@ -41,12 +41,6 @@ func quantizeRowErrorGeneric(bits int, dst []byte, src []float32) (float64, floa
 	return codecLaneErrors(src, b, s, inv, q)
 }
 
-// quantizeRowErrorComposed is QuantizeRowError by the two kernels in use.
-func quantizeRowErrorComposed(bits int, dst []byte, src []float32) (float64, float64) {
-	quantizeRow(bits, dst, src)
-	return tierError(tierOfBits(bits), src)
-}
-
 // tierOfBits is TierError's k of the rowwise codec of bits 8 or 4.
 func tierOfBits(bits int) int {
 	if bits == 8 {

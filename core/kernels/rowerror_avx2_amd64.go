@@ -105,3 +105,11 @@ func codesErrorsAVX2(bits int, dst []byte, src []float32, bias, scale, inv float
 	archsimd.ClearAVXUpperBits()
 	return i
 }
+
+// quantizeRowErrorComposed is QuantizeRowError by the two kernels in use,
+// for the rows quantizeRowErrorAVX2 leaves to them (only that kernel needs
+// it, so it lives with it: the portable build would hold it unused).
+func quantizeRowErrorComposed(bits int, dst []byte, src []float32) (float64, float64) {
+	quantizeRow(bits, dst, src)
+	return tierError(tierOfBits(bits), src)
+}
