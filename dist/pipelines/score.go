@@ -47,11 +47,12 @@ type FieldIDs struct {
 }
 
 // Sums are Taylor's per-field sums over some samples, and the rows of
-// their files left out as training rows.
+// their files left out as training rows and as validation rows.
 type Sums struct {
-	Q        []float64
-	N        int64
-	Excluded int64
+	Q          []float64
+	N          int64
+	Excluded   int64
+	Validation int64
 }
 
 func init() {
@@ -71,18 +72,22 @@ func init() {
 // heldOut reads a data file with the model's encoding (its format sniffed)
 // and keeps the rows shark score scores: those the model was not trained
 // on, told by their content against the model's record of its training
-// rows (a Bloom filter of their dataset.RowKey), wherever they are. It
-// returns them and the count of the rows left out.
-func heldOut(ctx context.Context, l *modelfile.Loaded, path string, skipBad bool) (*model.Dataset, int64, error) {
+// rows (a Bloom filter of their dataset.RowKey), wherever they are, and
+// not the validation rows its training kept out (compress chooses on
+// those: never held-out). It returns them, the count of training rows and
+// that of validation rows left out.
+func heldOut(ctx context.Context, l *modelfile.Loaded, path string, skipBad bool) (*model.Dataset, int64, int64, error) {
 	ds, keys, err := encodeFile(ctx, l, path, skipBad)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	if l.Training.RowsKnown() {
 		trained, fresh := dataset.Partition(ds, keys, l.Training.Trained)
-		return fresh.Dataset, int64(trained.Rows()), nil
+		valid, held := dataset.Partition(fresh.Dataset, fresh.Keys, l.Training.Validation)
+		return held.Dataset, int64(trained.Rows()), int64(valid.Rows()), nil
 	}
-	return heldOutByFile(l, path, ds)
+	held, excluded, err := heldOutByFile(l, path, ds)
+	return held, excluded, 0, err
 }
 
 // ErrNoRowRecord: a model saved before shark recorded its training rows,
@@ -165,7 +170,7 @@ type idCountsFn struct {
 }
 
 func (f *idCountsFn) ProcessElement(ctx context.Context, path string, emit func(int, FieldIDs)) error {
-	ds, _, err := heldOut(ctx, f.l, path, f.SkipBad)
+	ds, _, _, err := heldOut(ctx, f.l, path, f.SkipBad)
 	if err != nil {
 		return err
 	}
@@ -223,7 +228,7 @@ type taylorFn struct {
 }
 
 func (f *taylorFn) ProcessElement(ctx context.Context, path string, emit func(Sums)) error {
-	ds, excluded, err := heldOut(ctx, f.l, path, f.SkipBad)
+	ds, excluded, valid, err := heldOut(ctx, f.l, path, f.SkipBad)
 	if err != nil {
 		return err
 	}
@@ -231,12 +236,12 @@ func (f *taylorFn) ProcessElement(ctx context.Context, path string, emit func(Su
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	emit(Sums{Q: q, N: int64(ds.Rows()), Excluded: excluded})
+	emit(Sums{Q: q, N: int64(ds.Rows()), Excluded: excluded, Validation: valid})
 	return nil
 }
 
 func addSums(a, b Sums) Sums {
-	out := Sums{Q: append([]float64(nil), a.Q...), N: a.N + b.N, Excluded: a.Excluded + b.Excluded}
+	out := Sums{Q: append([]float64(nil), a.Q...), N: a.N + b.N, Excluded: a.Excluded + b.Excluded, Validation: a.Validation + b.Validation}
 	for i, v := range b.Q {
 		out.Q[i] += v
 	}
@@ -261,7 +266,10 @@ type ScoreRows struct {
 	Files    int    `json:"files"`
 	Count    int64  `json:"count"`
 	Excluded int64  `json:"excluded"` // rows left out as training rows, not in Count
-	Text     string `json:"text"`
+	// Validation is the rows left out as the validation rows the model's
+	// training kept out (compress chooses on them), not in Count.
+	Validation int64  `json:"validation,omitempty"`
+	Text       string `json:"text"`
 }
 
 // RowsHeldOut is the kind of ScoreRows.
@@ -272,7 +280,10 @@ func scoreRows(files int, s Sums) ScoreRows {
 	if s.Excluded > 0 {
 		text += fmt.Sprintf("; %s rows it was trained on left out", dataset.Count(int(s.Excluded)))
 	}
-	return ScoreRows{Kind: RowsHeldOut, Files: files, Count: s.N, Excluded: s.Excluded, Text: text}
+	if s.Validation > 0 {
+		text += fmt.Sprintf("; %s validation rows left out", dataset.Count(int(s.Validation)))
+	}
+	return ScoreRows{Kind: RowsHeldOut, Files: files, Count: s.N, Excluded: s.Excluded, Validation: s.Validation, Text: text}
 }
 
 // ErrNoHeldOut: every row of the files is a training row of the model.

@@ -78,8 +78,9 @@ func sameScores(t *testing.T, got []FieldScore, want []struct {
 
 // On the model's own training file, alone and beside files it never saw,
 // the pipelines score the rows shark score scores: those the model was not
-// trained on (its record of its training rows), within 1e-9 of shark
-// score's Taylor, the same count, and the training rows left out counted.
+// trained on (its record of its training rows) and not its validation
+// rows, within 1e-9 of shark score's Taylor, the same count, and the
+// training and validation rows left out counted.
 func TestScoreHoldsOutTrainingRows(t *testing.T) {
 	model, logs := logs(t, 2, 2000)
 	train := filepath.Join(filepath.Dir(model), "train.tsv")
@@ -97,8 +98,9 @@ func TestScoreHoldsOutTrainingRows(t *testing.T) {
 				Taylor float64
 			}
 			Rows struct {
-				Count    int64
-				Excluded int64
+				Count      int64
+				Excluded   int64
+				Validation int64
 			}
 		}
 		if err := json.Unmarshal([]byte(cli(t, "score", model, joined, "--json")), &want); err != nil {
@@ -108,7 +110,8 @@ func TestScoreHoldsOutTrainingRows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rows.Kind != RowsHeldOut || rows.Count != want.Rows.Count || rows.Excluded != want.Rows.Excluded || rows.Excluded == 0 {
+		if rows.Kind != RowsHeldOut || rows.Count != want.Rows.Count || rows.Excluded != want.Rows.Excluded || rows.Excluded == 0 ||
+			rows.Validation != want.Rows.Validation || rows.Validation == 0 {
 			t.Fatalf("%d file(s): rows %+v; shark score's %+v", len(files), rows, want.Rows)
 		}
 		sameScores(t, got, want.Fields)
