@@ -68,21 +68,7 @@ func compressAndSave(t *testing.T, u *UI) []byte {
 // for the same --tiers and --block.
 func TestTierChoiceWritesTheCLIsBytes(t *testing.T) {
 	const created = 1700000000
-	t.Setenv("SOURCE_DATE_EPOCH", fmt.Sprint(created))
-	a := fynetest.NewApp()
-	defer a.Quit()
-	u := New(a)
-	u.Window.Resize(fyne.NewSize(1024, 768))
-	u.Window.Show()
-	model := narrowModel(t)
-	u.Open(model)
-	ready := func(what string) {
-		t.Helper()
-		waitFor(t, what, func() bool {
-			return u.plan != nil && u.plan.Assigned() && samePlanSettings(u.plan.Settings, u.Settings()) && !u.compress.Disabled()
-		})
-		settle(t, u)
-	}
+	u, model, ready := openNarrowAt1024(t, created)
 	ready("the plan")
 	if s := tierState(u); s != "fp32 to int4 (default) | fp32,fp16,int8,int4 | false false" {
 		t.Fatalf("the tiers at first: %s", s)
@@ -167,4 +153,28 @@ func TestTierChoiceWritesTheCLIsBytes(t *testing.T) {
 	if got, want := compressAndSave(t, u), cliQuantize(t, model, created, flags...); !bytes.Equal(got, want) {
 		t.Fatalf("the desktop saved %d bytes, shark quantize %s %d", len(got), strings.Join(flags, " "), len(want))
 	}
+}
+
+// openNarrowAt1024 opens narrowModel in the app at 1024 x 768, files dated
+// created (SOURCE_DATE_EPOCH, so that saved bytes equal the CLI's), and
+// gives ready, which waits until the plan of the settings on screen is
+// assigned and Compress enabled.
+func openNarrowAt1024(t *testing.T, created int64) (*UI, string, func(string)) {
+	t.Helper()
+	t.Setenv("SOURCE_DATE_EPOCH", fmt.Sprint(created))
+	a := fynetest.NewApp()
+	t.Cleanup(a.Quit)
+	u := New(a)
+	u.Window.Resize(fyne.NewSize(1024, 768))
+	u.Window.Show()
+	model := narrowModel(t)
+	u.Open(model)
+	ready := func(what string) {
+		t.Helper()
+		waitFor(t, what, func() bool {
+			return u.plan != nil && u.plan.Assigned() && samePlanSettings(u.plan.Settings, u.Settings()) && !u.compress.Disabled()
+		})
+		settle(t, u)
+	}
+	return u, model, ready
 }

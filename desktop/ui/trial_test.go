@@ -2,7 +2,6 @@ package ui
 
 import (
 	"bytes"
-	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -119,21 +118,7 @@ func TestPlanMarkedStaleWhileMeasuring(t *testing.T) {
 // refused by the CLI.
 func TestSliderReachesSmallestBudget(t *testing.T) {
 	const created = 1700000000
-	t.Setenv("SOURCE_DATE_EPOCH", fmt.Sprint(created))
-	a := fynetest.NewApp()
-	defer a.Quit()
-	u := New(a)
-	u.Window.Resize(fyne.NewSize(1024, 768))
-	u.Window.Show()
-	model := narrowModel(t)
-	u.Open(model)
-	ready := func(what string) {
-		t.Helper()
-		waitFor(t, what, func() bool {
-			return u.plan != nil && u.plan.Assigned() && samePlanSettings(u.plan.Settings, u.Settings()) && !u.compress.Disabled()
-		})
-		settle(t, u)
-	}
+	u, model, ready := openNarrowAt1024(t, created)
 	ready("the plan")
 	u.tiers.preset.SetSelected("every tier, below int4 too (all)")
 	ready("the plan of every tier")
