@@ -14,24 +14,7 @@ import (
 // allowed tiers it names and its rows per tier over every table.
 func quantizeTiers(t *testing.T, out string, args ...string) (allowed []string, rows map[string]int64) {
 	t.Helper()
-	code, stdout, stderr := shark(t, append([]string{"quantize", ncf, "-o", out, "--json"}, args...)...)
-	if code != 0 {
-		t.Fatalf("%v: exit %d: %s", args, code, stderr)
-	}
-	var res struct {
-		Allowed []string `json:"allowed_tiers"`
-		Tables  []struct{ Tiers map[string]int64 }
-	}
-	if err := json.Unmarshal([]byte(stdout), &res); err != nil || len(res.Tables) == 0 {
-		t.Fatalf("%v: --json: %v\n%s", args, err, stdout)
-	}
-	rows = map[string]int64{}
-	for _, tb := range res.Tables {
-		for k, n := range tb.Tiers {
-			rows[k] += n
-		}
-	}
-	return res.Allowed, rows
+	return quantizeTiersOf(t, ncf, out, args...)
 }
 
 // --tiers keeps the budget's solver to the tiers named, and the JSON names
